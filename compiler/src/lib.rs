@@ -1,0 +1,12 @@
+//! The compiler: our passes, their registry, and textual pass pipelines
+//! that mix our passes with upstream MLIR ones.
+//!
+//! Architecture invariant: the compiler builds and transforms IR and
+//! produces artifacts; it never launches or schedules anything.
+
+pub mod diagnostics;
+pub mod passes;
+pub mod pipeline;
+pub mod source;
+
+pub use pipeline::{add_pass, build_pipeline, module_pass_manager, register_upstream_passes, PipelineError};

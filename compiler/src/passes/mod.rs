@@ -1,0 +1,27 @@
+//! Our passes. Each has one name, used for its flag, its file
+//! (`passes/<name with underscores>.rs`) and its lit test.
+
+mod parla_verify;
+
+use melior::pass::Pass;
+
+/// What the registry knows about one pass.
+#[derive(Clone, Copy)]
+pub struct PassInfo {
+    /// The flag and pipeline name, e.g. `parla-verify`.
+    pub name: &'static str,
+    /// One line for `--help`.
+    pub summary: &'static str,
+    /// The op the pass runs on (`""` for any op).
+    pub anchor: &'static str,
+    /// Creates a fresh instance.
+    pub create: fn() -> Pass,
+}
+
+/// Every pass of the project, in the order `--help` lists them.
+pub const PASSES: &[PassInfo] = &[parla_verify::INFO];
+
+/// The pass named `name`, if it is ours.
+pub fn lookup(name: &str) -> Option<&'static PassInfo> {
+    PASSES.iter().find(|info| info.name == name)
+}

@@ -1,0 +1,104 @@
+// The `looppar` dialect: labelled loop nests and their parallel
+// specification, as written with the Parir API.
+//
+// `looppar.yield` is registered natively (see `native.cpp`): IRDL in
+// MLIR 22 cannot give an op the IsTerminator trait. Optional attributes
+// (`label`, `threads`, `tpb`, `reduce`, `labels`, `axis`) and every rule
+// that relates operands to each other are checked in `verify.rs`.
+irdl.dialect @looppar {
+  // A view of an array where some dimensions are fixed by an index and
+  // the others range: `x[i, :]`. Parameters: element type, rank (the
+  // number of ranging dimensions).
+  irdl.type @view {
+    %elem = irdl.any
+    %rank = irdl.base "#builtin.integer"
+    irdl.parameters(element: %elem, rank: %rank)
+  }
+
+  // `for i in range(lower, upper, step)`. The body's single argument is
+  // the induction variable.
+  irdl.operation @for {
+    %index = irdl.is index
+    irdl.operands(lower: %index, upper: %index, step: %index)
+    %body = irdl.region(%index) with size 1
+    irdl.regions(body: %body)
+  }
+
+  // `while cond: body`: the `before` region yields the condition
+  // (`looppar.condition`), the `after` region is the body.
+  irdl.operation @while {
+    %before = irdl.region with size 1
+    %after = irdl.region with size 1
+    irdl.regions(before: %before, after: %after)
+  }
+
+  // The condition of a `looppar.while`, ending its `before` region.
+  irdl.operation @condition {
+    %i1 = irdl.is i1
+    irdl.operands(condition: %i1)
+  }
+
+  // The parallel specification of one label, from the call site's
+  // `parir.par({...})`: `threads = n` with optional `tpb` and `reduce`,
+  // or `seq` for a label that stays sequential.
+  irdl.operation @parallelize {
+    %str = irdl.base "#builtin.string"
+    irdl.attributes { "label" = %str }
+  }
+
+  // `x[i, :, lo:hi]`: `kinds` has one entry per dimension of `source`:
+  // 0 = a point (takes one index operand), 1 = the whole dimension,
+  // 2 = a range (takes two index operands, lower and upper).
+  irdl.operation @slice {
+    %memref = irdl.base "!builtin.memref"
+    %index = irdl.is index
+    irdl.operands(source: %memref, indices: variadic %index)
+    %array = irdl.base "#builtin.dense_array"
+    irdl.attributes { "kinds" = %array }
+    %slice = irdl.base @looppar::@view
+    irdl.results(view: %slice)
+  }
+
+  // Elementwise computation over slices of equal rank (scalars
+  // broadcast): the body maps one element of each operand to one element
+  // of the result.
+  irdl.operation @map {
+    %operand = irdl.any
+    irdl.operands(inputs: variadic %operand)
+    %body = irdl.region with size 1
+    irdl.regions(body: %body)
+    %slice = irdl.base @looppar::@view
+    irdl.results(result: %slice)
+  }
+
+  // `parir.sum/prod/min/max(s, axis=k)`: reduces one dimension (`axis`)
+  // or, without `axis`, every dimension down to a scalar.
+  irdl.operation @reduce {
+    %slice = irdl.base @looppar::@view
+    irdl.operands(input: %slice)
+    %sum = irdl.is "sum"
+    %prod = irdl.is "prod"
+    %min = irdl.is "min"
+    %max = irdl.is "max"
+    %kind = irdl.any_of(%sum, %prod, %min, %max)
+    irdl.attributes { "kind" = %kind }
+    %result = irdl.any
+    irdl.results(result: %result)
+  }
+
+  // `dest[...] = value`, a statement over slices: each ranging dimension
+  // of `dest` becomes one loop. `labels` names those loops, outermost
+  // first.
+  irdl.operation @assign {
+    %slice = irdl.base @looppar::@view
+    %value = irdl.any
+    irdl.operands(dest: %slice, value: %value)
+  }
+
+  // `with parir.gpu:`: the body runs once, on one thread of the target
+  // device, so that statements outside parallel loops stay on the device.
+  irdl.operation @on_device {
+    %body = irdl.region with size 1
+    irdl.regions(body: %body)
+  }
+}

@@ -1,0 +1,271 @@
+//! Rules of the `looppar` dialect that IRDL cannot state.
+
+use super::view_parts;
+use crate::verify::{
+    constant_int, enclosing, ends_with, flag, i64_array, op_name, opt_int, opt_string,
+    opt_string_array, string, terminator, type_text, Check,
+};
+use melior::ir::{
+    operation::{OperationLike, OperationRef},
+    r#type::MemRefType,
+    BlockLike, RegionLike, ShapedTypeLike, Type, ValueLike,
+};
+
+pub(crate) fn check(name: &str, op: OperationRef) -> Check {
+    match name {
+        "for" => check_for(op),
+        "while" => {
+            ends_with(op, 0, "before", "looppar.condition", 1)?;
+            ends_with(op, 1, "after", "looppar.yield", 0)
+        }
+        "condition" => {
+            let parent = op.parent_operation().ok_or("must end a 'looppar.while' region")?;
+            let in_before = parent
+                .region(0)
+                .ok()
+                .and_then(|r| r.first_block())
+                .and_then(|b| b.terminator())
+                .is_some_and(|t| t == op);
+            if op_name(parent) != "looppar.while" || !in_before {
+                return Err("must end the 'before' region of a 'looppar.while'".into());
+            }
+            Ok(())
+        }
+        "parallelize" => check_parallelize(op),
+        "slice" => check_slice(op),
+        "map" => check_map(op),
+        "reduce" => check_reduce(op),
+        "assign" => check_assign(op),
+        "on_device" => {
+            if enclosing(op, "looppar.on_device").is_some() {
+                return Err("cannot be nested in another 'looppar.on_device'".into());
+            }
+            ends_with(op, 0, "body", "looppar.yield", 0)
+        }
+        "yield" => {
+            let parent = op.parent_operation().ok_or("must be inside a looppar op")?;
+            match op_name(parent).as_str() {
+                "looppar.for" | "looppar.while" | "looppar.map" | "looppar.on_device" => Ok(()),
+                other => Err(format!(
+                    "must end the region of 'looppar.for', 'looppar.while', 'looppar.map' or 'looppar.on_device', not '{other}'"
+                )),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_label(label: Option<&str>) -> Check {
+    if label == Some("") {
+        return Err("requires a non-empty 'label'".into());
+    }
+    Ok(())
+}
+
+/// `threads`, `tpb`, `reduce` as on a loop after the specification has been
+/// applied, or on `looppar.parallelize`.
+fn check_parallel_attributes(op: OperationRef) -> Check {
+    let threads = opt_int(op, "threads")?;
+    if let Some(threads) = threads {
+        if threads <= 0 {
+            return Err(format!("requires 'threads' to be positive, got {threads}"));
+        }
+    }
+    if let Some(tpb) = opt_int(op, "tpb")? {
+        if threads.is_none() {
+            return Err("has 'tpb' without 'threads'".into());
+        }
+        if !(1..=1024).contains(&tpb) || tpb % 32 != 0 {
+            return Err(format!(
+                "requires 'tpb' to be a multiple of 32 between 32 and 1024, got {tpb}"
+            ));
+        }
+    }
+    if flag(op, "reduce")? && threads.is_none() {
+        return Err("has 'reduce' without 'threads'".into());
+    }
+    Ok(())
+}
+
+fn check_for(op: OperationRef) -> Check {
+    check_label(opt_string(op, "label")?.as_deref())?;
+    if let Some(0) = constant_int(op.operand(2).map_err(|e| e.to_string())?) {
+        return Err("requires a non-zero step".into());
+    }
+    check_parallel_attributes(op)?;
+    ends_with(op, 0, "body", "looppar.yield", 0)
+}
+
+fn check_parallelize(op: OperationRef) -> Check {
+    let label = string(op, "label")?;
+    check_label(Some(&label))?;
+    let threads = opt_int(op, "threads")?.is_some();
+    let seq = flag(op, "seq")?;
+    if threads == seq {
+        return Err(format!(
+            "requires exactly one of 'threads' and 'seq' for label '{label}'"
+        ));
+    }
+    check_parallel_attributes(op)?;
+    // One specification per label in a block: report the later one.
+    let mut current = op.block().and_then(|block| block.first_operation());
+    while let Some(other) = current {
+        if other == op {
+            break;
+        }
+        if op_name(other) == "looppar.parallelize"
+            && opt_string(other, "label")?.as_deref() == Some(label.as_str())
+        {
+            return Err(format!("specifies label '{label}' a second time"));
+        }
+        current = other.next_in_block();
+    }
+    Ok(())
+}
+
+/// The element type and rank of a value's type: a view, or a scalar
+/// (rank 0).
+fn shape_of(r#type: Type) -> (String, usize) {
+    view_parts(r#type).unwrap_or_else(|| (r#type.to_string(), 0))
+}
+
+fn check_slice(op: OperationRef) -> Check {
+    let source = op.operand(0).map_err(|e| e.to_string())?;
+    let memref = MemRefType::try_from(source.r#type())
+        .map_err(|_| format!("requires a memref source, got {}", type_text(source)))?;
+    let kinds = i64_array(op, "kinds")?;
+    if kinds.len() != memref.rank() {
+        return Err(format!(
+            "requires one entry in 'kinds' per dimension of the source: rank {}, {} given",
+            memref.rank(),
+            kinds.len()
+        ));
+    }
+    let mut indices = 0;
+    let mut rank = 0;
+    for kind in &kinds {
+        match kind {
+            0 => indices += 1,
+            1 => rank += 1,
+            2 => {
+                indices += 2;
+                rank += 1
+            }
+            other => {
+                return Err(format!(
+                    "has 'kinds' entry {other}; expected 0 (point), 1 (whole dimension) or 2 (range)"
+                ))
+            }
+        }
+    }
+    if op.operand_count() - 1 != indices {
+        return Err(format!(
+            "requires {indices} index operand(s) for 'kinds' {kinds:?}, got {}",
+            op.operand_count() - 1
+        ));
+    }
+    let result = op.result(0).map_err(|e| e.to_string())?.r#type();
+    let expected = (memref.element().to_string(), rank);
+    match view_parts(result) {
+        Some(parts) if parts == expected => Ok(()),
+        _ => Err(format!(
+            "requires result type !looppar.view<{}, {} : i64>, got {result}",
+            expected.0, expected.1
+        )),
+    }
+}
+
+fn check_map(op: OperationRef) -> Check {
+    let region = op.region(0).map_err(|e| e.to_string())?;
+    let block = region.first_block().ok_or("requires a body block")?;
+    if block.argument_count() != op.operand_count() {
+        return Err(format!(
+            "requires one body argument per input: {} input(s), {} argument(s)",
+            op.operand_count(),
+            block.argument_count()
+        ));
+    }
+    let mut rank = None;
+    for (index, input) in op.operands().enumerate() {
+        let (element, input_rank) = shape_of(input.r#type());
+        let argument = block.argument(index).map_err(|e| e.to_string())?.r#type().to_string();
+        if argument != element {
+            return Err(format!(
+                "requires body argument #{index} of type {element}, got {argument}"
+            ));
+        }
+        if input_rank > 0 {
+            if rank.is_some_and(|r| r != input_rank) {
+                return Err("requires every view input to have one rank".into());
+            }
+            rank = Some(input_rank);
+        }
+    }
+    let rank = rank.ok_or("requires at least one view input")?;
+    ends_with(op, 0, "body", "looppar.yield", 1)?;
+    let last = terminator(op, 0).ok_or("requires a body terminator")?;
+    let yielded = last
+        .operand(0)
+        .map_err(|_| "requires its body to yield one element".to_string())?
+        .r#type()
+        .to_string();
+    let result = op.result(0).map_err(|e| e.to_string())?.r#type();
+    if shape_of(result) != (yielded.clone(), rank) {
+        return Err(format!(
+            "requires result type !looppar.view<{yielded}, {rank} : i64>, got {result}"
+        ));
+    }
+    Ok(())
+}
+
+fn check_reduce(op: OperationRef) -> Check {
+    let input = op.operand(0).map_err(|e| e.to_string())?.r#type();
+    let (element, rank) = shape_of(input);
+    let result = op.result(0).map_err(|e| e.to_string())?.r#type();
+    let expected_rank = match opt_int(op, "axis")? {
+        Some(axis) if axis < 0 || axis as usize >= rank => {
+            return Err(format!("requires 'axis' in [0, {rank}), got {axis}"))
+        }
+        Some(_) => rank - 1,
+        None => 0,
+    };
+    let expected = (element, expected_rank);
+    if shape_of(result) != expected {
+        let expected_text = if expected.1 == 0 {
+            expected.0
+        } else {
+            format!("!looppar.view<{}, {} : i64>", expected.0, expected.1)
+        };
+        return Err(format!("requires result type {expected_text}, got {result}"));
+    }
+    Ok(())
+}
+
+fn check_assign(op: OperationRef) -> Check {
+    let dest = op.operand(0).map_err(|e| e.to_string())?.r#type();
+    let value = op.operand(1).map_err(|e| e.to_string())?.r#type();
+    let (dest_element, dest_rank) = shape_of(dest);
+    let (value_element, value_rank) = shape_of(value);
+    if dest_element != value_element {
+        return Err(format!(
+            "requires a value of element type {dest_element}, got {value_element}"
+        ));
+    }
+    if value_rank != 0 && value_rank != dest_rank {
+        return Err(format!(
+            "requires a value of rank {dest_rank} (or a scalar), got rank {value_rank}"
+        ));
+    }
+    if let Some(labels) = opt_string_array(op, "labels")? {
+        if labels.len() > dest_rank {
+            return Err(format!(
+                "has {} label(s) for {dest_rank} ranging dimension(s)",
+                labels.len()
+            ));
+        }
+        if labels.iter().any(String::is_empty) {
+            return Err("requires non-empty labels".into());
+        }
+    }
+    Ok(())
+}
