@@ -75,9 +75,14 @@ pub fn position(location: Location) -> Option<SourcePosition> {
     unsafe {
         if mlirLocationIsAFileLineColRange(raw) {
             let file = mlirIdentifierStr(mlirLocationFileLineColRangeGetFilename(raw));
-            let bytes = std::slice::from_raw_parts(file.data as *const u8, file.length);
+            let file = if file.length == 0 || file.data.is_null() {
+                String::new()
+            } else {
+                let bytes = std::slice::from_raw_parts(file.data as *const u8, file.length);
+                String::from_utf8_lossy(bytes).into_owned()
+            };
             return Some(SourcePosition {
-                file: String::from_utf8_lossy(bytes).into_owned(),
+                file,
                 line: mlirLocationFileLineColRangeGetStartLine(raw) as u32,
                 column: mlirLocationFileLineColRangeGetStartColumn(raw) as u32,
             });

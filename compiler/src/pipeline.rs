@@ -235,6 +235,9 @@ fn add_upstream(manager: OperationPassManager, name: &str, options: &str) -> Res
     unsafe extern "C" fn collect(text: mlir_sys::MlirStringRef, data: *mut c_void) {
         // SAFETY: `data` is the `message` String below, alive for the call.
         let message = unsafe { &mut *(data as *mut String) };
+        if text.length == 0 || text.data.is_null() {
+            return;
+        }
         let bytes = unsafe { std::slice::from_raw_parts(text.data as *const u8, text.length) };
         message.push_str(&String::from_utf8_lossy(bytes));
     }

@@ -37,6 +37,24 @@ public:
   static ArrayRef<StringRef> getAttributeNames() { return {}; }
 };
 
+/// `looppar.condition`: ends the `before` region of a `looppar.while` with
+/// the loop condition (an i1).
+class ConditionOp
+    : public Op<ConditionOp, OpTrait::ZeroRegions, OpTrait::ZeroResults,
+                OpTrait::ZeroSuccessors, OpTrait::OneOperand,
+                OpTrait::IsTerminator> {
+public:
+  using Op::Op;
+  static StringRef getOperationName() { return "looppar.condition"; }
+  static ArrayRef<StringRef> getAttributeNames() { return {}; }
+  LogicalResult verify() {
+    if (!getOperation()->getOperand(0).getType().isInteger(1))
+      return emitOpError("requires an i1 condition, got ")
+             << getOperation()->getOperand(0).getType();
+    return success();
+  }
+};
+
 struct TaskYield {
   static constexpr const char *value = "task.yield";
 };
@@ -59,12 +77,13 @@ bool registerIn(MLIRContext *context, StringRef dialectName) {
 
 extern "C" {
 
-/// Registers `task.yield` and `looppar.yield` into the IRDL-loaded `task`
-/// and `looppar` dialects of `context`. Returns false when a dialect is not
+/// Registers `task.yield`, `looppar.yield` and `looppar.condition` into
+/// the IRDL-loaded `task` and `looppar` dialects of `context`. Returns false when a dialect is not
 /// loaded yet. Idempotent.
 bool parlaRegisterNativeOps(MlirContext context) {
   MLIRContext *ctx = unwrap(context);
   return registerIn<YieldOp<TaskYield>>(ctx, "task") &&
-         registerIn<YieldOp<LoopparYield>>(ctx, "looppar");
+         registerIn<YieldOp<LoopparYield>>(ctx, "looppar") &&
+         registerIn<ConditionOp>(ctx, "looppar");
 }
 }

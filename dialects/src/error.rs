@@ -10,7 +10,7 @@ pub enum DialectError {
     #[error("MLIR could not load the IRDL definition of the `{dialect}` dialect")]
     IrdlLoad { dialect: &'static str },
     /// The native terminators could not be registered.
-    #[error("could not register the native ops (`task.yield`, `looppar.yield`): the dialects are not loaded")]
+    #[error("could not register the native terminators (`task.yield`, `looppar.yield`, `looppar.condition`): the dialects are not loaded")]
     NativeOps,
     /// A builder could not create an op (e.g. the dialects are not loaded in
     /// this context).

@@ -102,9 +102,21 @@ pub(crate) fn opt_string(op: OperationRef, name: &str) -> Result<Option<String>,
     match attr(op, name) {
         None => Ok(None),
         Some(a) => StringAttribute::try_from(a)
-            .map(|s| Some(s.value().to_string()))
+            .map(|s| Some(string_value(s)))
             .map_err(|_| format!("attribute '{name}' must be a string, got {a}")),
     }
+}
+
+/// The text of a string attribute. (melior's `value()` cannot read the
+/// empty string, whose data pointer MLIR leaves null.)
+pub(crate) fn string_value(attribute: StringAttribute) -> String {
+    // SAFETY: reads a live attribute; the bytes belong to the context.
+    let raw = unsafe { mlir_sys::mlirStringAttrGetValue(attribute.to_raw()) };
+    if raw.length == 0 || raw.data.is_null() {
+        return String::new();
+    }
+    let bytes = unsafe { std::slice::from_raw_parts(raw.data as *const u8, raw.length) };
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A required string attribute (IRDL already checked its presence and kind
@@ -172,7 +184,7 @@ pub(crate) fn opt_string_array(
         .map(|i| {
             let element = array.element(i).map_err(|_| error())?;
             StringAttribute::try_from(element)
-                .map(|s| s.value().to_string())
+                .map(string_value)
                 .map_err(|_| error())
         })
         .collect::<Result<Vec<_>, _>>()

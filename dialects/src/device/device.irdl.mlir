@@ -46,9 +46,11 @@ irdl.dialect @device {
 
   // Copies `source` (in the memory of `from`) into `target` (in `to`).
   irdl.operation @copy {
-    %memref = irdl.base "!builtin.memref"
-    irdl.operands(source: %memref, target: %memref)
-    // Two constraint values: one value used twice would force from == to.
+    // Separate constraint values: one value used twice would force both
+    // operands to one type, memory space included.
+    %source = irdl.base "!builtin.memref"
+    %target = irdl.base "!builtin.memref"
+    irdl.operands(source: %source, target: %target)
     %cpu_from = irdl.parametric @device::@cpu<>
     %gpu_from = irdl.base @device::@gpu
     %from = irdl.any_of(%cpu_from, %gpu_from)

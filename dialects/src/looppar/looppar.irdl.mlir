@@ -1,8 +1,9 @@
 // The `looppar` dialect: labelled loop nests and their parallel
 // specification, as written with the Parir API.
 //
-// `looppar.yield` is registered natively (see `native.cpp`): IRDL in
-// MLIR 22 cannot give an op the IsTerminator trait. Optional attributes
+// `looppar.yield` and `looppar.condition` are registered natively (see
+// `cpp/native_ops.cpp`): IRDL in MLIR 22 cannot give an op the
+// IsTerminator trait. Optional attributes
 // (`label`, `threads`, `tpb`, `reduce`, `labels`, `axis`) and every rule
 // that relates operands to each other are checked in `verify.rs`.
 irdl.dialect @looppar {
@@ -24,18 +25,13 @@ irdl.dialect @looppar {
     irdl.regions(body: %body)
   }
 
-  // `while cond: body`: the `before` region yields the condition
-  // (`looppar.condition`), the `after` region is the body.
+  // `while cond: body`: the `before` region computes the condition and
+  // ends with `looppar.condition` (a native op, like `looppar.yield`); the
+  // `after` region is the body.
   irdl.operation @while {
     %before = irdl.region with size 1
     %after = irdl.region with size 1
     irdl.regions(before: %before, after: %after)
-  }
-
-  // The condition of a `looppar.while`, ending its `before` region.
-  irdl.operation @condition {
-    %i1 = irdl.is i1
-    irdl.operands(condition: %i1)
   }
 
   // The parallel specification of one label, from the call site's
@@ -59,16 +55,24 @@ irdl.dialect @looppar {
     irdl.results(view: %slice)
   }
 
-  // Elementwise computation over slices of equal rank (scalars
-  // broadcast): the body maps one element of each operand to one element
-  // of the result.
+  // Elementwise computation over an index space of the result's rank: the
+  // body takes one index per dimension, reads elements of views with
+  // `looppar.element` (values from outside are used directly and
+  // broadcast), and yields one element of the result.
   irdl.operation @map {
-    %operand = irdl.any
-    irdl.operands(inputs: variadic %operand)
     %body = irdl.region with size 1
     irdl.regions(body: %body)
-    %slice = irdl.base @looppar::@view
-    irdl.results(result: %slice)
+    %view = irdl.base @looppar::@view
+    irdl.results(result: %view)
+  }
+
+  // One element of a view, at one index per ranging dimension.
+  irdl.operation @element {
+    %view = irdl.base @looppar::@view
+    %index = irdl.is index
+    irdl.operands(view: %view, indices: variadic %index)
+    %elem = irdl.any
+    irdl.results(element: %elem)
   }
 
   // `parir.sum/prod/min/max(s, axis=k)`: reduces one dimension (`axis`)

@@ -159,21 +159,21 @@ pub fn slice<'c>(
     )
 }
 
-/// Creates a `looppar.map` operation: an elementwise computation over
-/// `inputs` (views of one rank, or scalars that broadcast) producing a view
-/// of `element`s of that rank. `body` takes one element per input and ends
-/// with `looppar.yield` of the result element.
+/// Creates a `looppar.map` operation: an elementwise computation over an
+/// index space of rank `rank`, producing a view of `element`s. `body` takes
+/// one `index` argument per dimension, reads views with `looppar.element`,
+/// and ends with `looppar.yield` of the result element.
 ///
 /// ```mlir
-/// %z = "looppar.map"(%xs, %ys) ({
-/// ^bb0(%a: f32, %b: f32):
-///   %s = arith.addf %a, %b : f32
-///   "looppar.yield"(%s) : (f32) -> ()
-/// }) : (!looppar.view<f32, 1 : i64>, !looppar.view<f32, 1 : i64>) -> !looppar.view<f32, 1 : i64>
+/// %z = "looppar.map"() ({
+/// ^bb0(%j: index):
+///   %a = "looppar.element"(%row, %j) : (!looppar.view<f32, 1 : i64>, index) -> f32
+///   %p = arith.mulf %a, %two : f32
+///   "looppar.yield"(%p) : (f32) -> ()
+/// }) : () -> !looppar.view<f32, 1 : i64>
 /// ```
 pub fn map<'c>(
     context: &'c Context,
-    inputs: &[Value<'c, '_>],
     element: Type<'c>,
     rank: usize,
     body: Region<'c>,
@@ -182,9 +182,30 @@ pub fn map<'c>(
     finish(
         "looppar.map",
         OperationBuilder::new("looppar.map", location)
-            .add_operands(inputs)
             .add_regions([body])
             .add_results(&[view_type(context, element, rank)?]),
+    )
+}
+
+/// Creates a `looppar.element` operation: the element of `view` (of
+/// element type `element`) at `indices`, one per ranging dimension.
+///
+/// ```mlir
+/// %a = "looppar.element"(%row, %j) : (!looppar.view<f32, 1 : i64>, index) -> f32
+/// ```
+pub fn element<'c>(
+    view: Value<'c, '_>,
+    indices: &[Value<'c, '_>],
+    element: Type<'c>,
+    location: Location<'c>,
+) -> Result<Operation<'c>, DialectError> {
+    let mut operands = vec![view];
+    operands.extend_from_slice(indices);
+    finish(
+        "looppar.element",
+        OperationBuilder::new("looppar.element", location)
+            .add_operands(&operands)
+            .add_results(&[element]),
     )
 }
 

@@ -8,6 +8,7 @@ use crate::verify::{
 use melior::ir::{
     operation::{OperationLike, OperationRef},
     r#type::MemRefType,
+    r#type::TypeLike,
     BlockLike, RegionLike, ShapedTypeLike, Type, ValueLike,
 };
 
@@ -34,6 +35,7 @@ pub(crate) fn check(name: &str, op: OperationRef) -> Check {
         "parallelize" => check_parallelize(op),
         "slice" => check_slice(op),
         "map" => check_map(op),
+        "element" => check_element(op),
         "reduce" => check_reduce(op),
         "assign" => check_assign(op),
         "on_device" => {
@@ -176,32 +178,22 @@ fn check_slice(op: OperationRef) -> Check {
 }
 
 fn check_map(op: OperationRef) -> Check {
+    let result = op.result(0).map_err(|e| e.to_string())?.r#type();
+    let (element, rank) = shape_of(result);
     let region = op.region(0).map_err(|e| e.to_string())?;
     let block = region.first_block().ok_or("requires a body block")?;
-    if block.argument_count() != op.operand_count() {
+    if block.argument_count() != rank {
         return Err(format!(
-            "requires one body argument per input: {} input(s), {} argument(s)",
-            op.operand_count(),
+            "requires one index argument per dimension of the result: rank {rank}, {} argument(s)",
             block.argument_count()
         ));
     }
-    let mut rank = None;
-    for (index, input) in op.operands().enumerate() {
-        let (element, input_rank) = shape_of(input.r#type());
-        let argument = block.argument(index).map_err(|e| e.to_string())?.r#type().to_string();
-        if argument != element {
-            return Err(format!(
-                "requires body argument #{index} of type {element}, got {argument}"
-            ));
-        }
-        if input_rank > 0 {
-            if rank.is_some_and(|r| r != input_rank) {
-                return Err("requires every view input to have one rank".into());
-            }
-            rank = Some(input_rank);
+    for index in 0..rank {
+        let argument = block.argument(index).map_err(|e| e.to_string())?.r#type();
+        if !argument.is_index() {
+            return Err(format!("requires index body arguments, got {argument} for #{index}"));
         }
     }
-    let rank = rank.ok_or("requires at least one view input")?;
     ends_with(op, 0, "body", "looppar.yield", 1)?;
     let last = terminator(op, 0).ok_or("requires a body terminator")?;
     let yielded = last
@@ -209,11 +201,26 @@ fn check_map(op: OperationRef) -> Check {
         .map_err(|_| "requires its body to yield one element".to_string())?
         .r#type()
         .to_string();
-    let result = op.result(0).map_err(|e| e.to_string())?.r#type();
-    if shape_of(result) != (yielded.clone(), rank) {
+    if yielded != element {
         return Err(format!(
-            "requires result type !looppar.view<{yielded}, {rank} : i64>, got {result}"
+            "yields elements of type {yielded} for a result of element type {element}"
         ));
+    }
+    Ok(())
+}
+
+fn check_element(op: OperationRef) -> Check {
+    let view = op.operand(0).map_err(|e| e.to_string())?.r#type();
+    let (element, rank) = shape_of(view);
+    let indices = op.operand_count() - 1;
+    if indices != rank {
+        return Err(format!(
+            "requires one index per ranging dimension of the view: rank {rank}, {indices} given"
+        ));
+    }
+    let result = op.result(0).map_err(|e| e.to_string())?.r#type().to_string();
+    if result != element {
+        return Err(format!("requires result type {element}, got {result}"));
     }
     Ok(())
 }

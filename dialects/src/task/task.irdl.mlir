@@ -3,7 +3,7 @@
 // Structural constraints live here and are checked by MLIR's verifier;
 // semantic rules that IRDL cannot state (terminators, value ranges,
 // nesting) are checked by `verify.rs`. `task.yield` is registered natively
-// (see `native.cpp`) because IRDL in MLIR 22 cannot give an op the
+// (see `cpp/native_ops.cpp`) because IRDL in MLIR 22 cannot give an op the
 // IsTerminator trait.
 irdl.dialect @task {
   // A namespace of task ids, `TaskSpace("T")` in Python.
