@@ -45,6 +45,10 @@ fn run() -> Result<bool, String> {
     pipeline::register_upstream_passes();
     let context = parla_dialects::create_context().map_err(|e| e.to_string())?;
     context.set_allow_unregistered_dialects(options.allow_unregistered_dialect);
+    if options.print_ir_after_all || options.print_ir_before_all {
+        // MLIR prints IR between passes only from a single thread.
+        context.enable_multi_threading(false);
+    }
 
     let mut outputs = Vec::new();
     let mut ok = true;

@@ -1,0 +1,5 @@
+// An op of our dialect that does not exist.
+func.func @f() {
+  looppar.nonsense
+  return
+}
