@@ -1,0 +1,42 @@
+# The two commands of the README, and the steps they are made of.
+SHELL := /bin/bash
+VENV := .venv
+SETUP_STAMP := $(VENV)/.setup-done
+
+.PHONY: demo test setup build test-rust test-lit test-python clean
+
+# Runs an example: parla-opt verifies and round-trips a program that uses
+# all three dialects, then runs it through a pipeline of our pass and
+# upstream ones.
+demo: $(SETUP_STAMP) build
+	@echo "== examples/task_graph.mlir, verified and printed by parla-opt"
+	./target/debug/parla-opt examples/task_graph.mlir
+	@echo "== the same through builtin.module(parla-verify,func.func(canonicalize,cse))"
+	./target/debug/parla-opt examples/task_graph.mlir \
+	  --pass-pipeline='builtin.module(parla-verify,func.func(canonicalize,cse))'
+	@echo "== a malformed spawn is rejected with a diagnostic"
+	-./target/debug/parla-opt examples/invalid_spawn.mlir
+
+# Every test: Rust (unit, integration, snapshots), lit, pytest.
+test: $(SETUP_STAMP) build test-rust test-lit test-python
+
+setup $(SETUP_STAMP): scripts/setup.sh scripts/requirements-dev.txt
+	bash scripts/setup.sh
+	touch $(SETUP_STAMP)
+
+build:
+	cargo build -p parla-opt
+
+test-rust:
+	cargo test --workspace --exclude parla-python
+
+test-lit: build
+	$(VENV)/bin/lit -sv lit-tests
+
+test-python:
+	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop -q
+	$(VENV)/bin/python -m pytest -q python/tests
+
+clean:
+	cargo clean
+	rm -rf $(VENV)
