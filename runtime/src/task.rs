@@ -94,11 +94,10 @@ pub(crate) struct Work {
     pub resumed: bool,
 }
 
-/// Where a node stands for diagnostics (stuck graphs) and tracing.
+/// What a node waits for now (its dependencies, or what it awaits), for
+/// reporting stuck graphs.
 #[derive(Default)]
 pub(crate) struct Diagnostics {
-    pub name: Option<Box<str>>,
-    /// What the node waits for now: its dependencies, or what it awaits.
     pub waits_for: Vec<TaskHandle>,
 }
 
@@ -109,6 +108,8 @@ pub(crate) struct Links {
 
 pub(crate) struct TaskNode {
     pub id: u64,
+    /// For diagnostics and traces; fixed when the node is declared.
+    pub name: Option<Box<str>>,
     /// Identifies the runtime the node belongs to.
     pub runtime: usize,
     pub state: AtomicU8,
@@ -136,9 +137,10 @@ unsafe impl Sync for TaskNode {}
 unsafe impl Send for TaskNode {}
 
 impl TaskNode {
-    pub fn new(id: u64, runtime: usize) -> Self {
+    pub fn new(id: u64, runtime: usize, name: Option<Box<str>>) -> Self {
         Self {
             id,
+            name,
             runtime,
             state: AtomicU8::new(DECLARED),
             pending: AtomicUsize::new(1),
@@ -192,9 +194,9 @@ impl TaskHandle {
         self.0.state.load(Ordering::Acquire) != DECLARED
     }
 
-    /// The name given at spawn, if any.
-    pub fn name(&self) -> Option<String> {
-        self.0.diagnostics().name.as_deref().map(str::to_string)
+    /// The name given when the task was declared, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
     }
 }
 

@@ -128,7 +128,7 @@ fn a_missing_dependency_is_reported_not_hung() {
             assert_eq!(stuck[0].task, waiting);
             assert_eq!(stuck[0].waits_for, vec![never.clone()]);
             assert!(!never.is_spawned());
-            assert_eq!(waiting.name().as_deref(), Some("waiting"));
+            assert_eq!(waiting.name(), Some("waiting"));
         }
         other => panic!("expected a stuck graph, got {other:?}"),
     }

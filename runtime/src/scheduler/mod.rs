@@ -113,7 +113,9 @@ impl TaskBuilder {
         self
     }
 
-    /// A name for diagnostics and traces.
+    /// A name for diagnostics and traces, used when [`Runtime::spawn`]
+    /// creates the task (a declared task keeps the name it was declared
+    /// with).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -193,14 +195,15 @@ pub(crate) struct Shared {
 /// dependencies finish and their resources become free.
 pub struct Runtime {
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    workers: usize,
 }
 
 impl Runtime {
     /// Starts the workers.
     pub fn new(config: RuntimeConfig) -> std::io::Result<Runtime> {
         let workers = config.workers.max(1);
-        let deques: Vec<Worker<Arc<TaskNode>>> = (0..workers).map(|_| Worker::new_lifo()).collect();
+        let deques: Vec<Worker<Arc<TaskNode>>> = (0..workers).map(|_| Worker::new_fifo()).collect();
         let shared = Arc::new(Shared {
             id: NEXT_RUNTIME.fetch_add(1, Ordering::Relaxed),
             injector: Injector::new(),
@@ -229,12 +232,16 @@ impl Runtime {
             );
         }
         shared.sleep.set_threads(threads.iter().map(|t| t.thread().clone()).collect());
-        Ok(Runtime { shared, threads })
+        Ok(Runtime {
+            shared,
+            threads: Mutex::new(threads),
+            workers,
+        })
     }
 
     /// The number of worker threads.
     pub fn workers(&self) -> usize {
-        self.threads.len()
+        self.workers
     }
 
     /// The devices tasks are placed on.
@@ -245,13 +252,22 @@ impl Runtime {
     /// A task that others can depend on before it is spawned (with
     /// [`Runtime::spawn_declared`]).
     pub fn declare(&self) -> TaskHandle {
+        self.declare_node(None)
+    }
+
+    /// [`Runtime::declare`] with a name for diagnostics and traces.
+    pub fn declare_named(&self, name: impl Into<Box<str>>) -> TaskHandle {
+        self.declare_node(Some(name.into()))
+    }
+
+    fn declare_node(&self, name: Option<Box<str>>) -> TaskHandle {
         let id = self.shared.next_task.fetch_add(1, Ordering::Relaxed);
-        TaskHandle(Arc::new(TaskNode::new(id, self.shared.id)))
+        TaskHandle(Arc::new(TaskNode::new(id, self.shared.id, name)))
     }
 
     /// Spawns a new task.
-    pub fn spawn(&self, task: TaskBuilder) -> Result<TaskHandle, SpawnError> {
-        let handle = self.declare();
+    pub fn spawn(&self, mut task: TaskBuilder) -> Result<TaskHandle, SpawnError> {
+        let handle = self.declare_node(task.name.take().map(String::into_boxed_str));
         self.spawn_declared(&handle, task)?;
         Ok(handle)
     }
@@ -277,17 +293,26 @@ impl Runtime {
     /// Stops the workers (after `wait`, or `cancel`), drops what never ran,
     /// and returns the trace if one was recorded. Waits at most `grace` for
     /// workers still running a task; those are left to finish on their own.
-    pub fn shutdown(mut self, grace: Duration) -> Option<Trace> {
-        self.stop(grace);
-        self.shared.trace.as_ref().map(TraceSink::take)
+    /// Later calls do nothing and return no trace.
+    pub fn shutdown(&self, grace: Duration) -> Option<Trace> {
+        if self.stop(grace) {
+            self.shared.trace.as_ref().map(TraceSink::take)
+        } else {
+            None
+        }
     }
 
-    fn stop(&mut self, grace: Duration) {
+    /// Returns false if the runtime was already stopped.
+    fn stop(&self, grace: Duration) -> bool {
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        if threads.is_empty() {
+            return false;
+        }
         let shared = &self.shared;
         shared.shutdown.store(true, Ordering::SeqCst);
         shared.sleep.wake_all();
         let deadline = Instant::now() + grace;
-        for thread in self.threads.drain(..) {
+        for thread in threads {
             while !thread.is_finished() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_micros(200));
             }
@@ -316,12 +341,14 @@ impl Runtime {
             // SAFETY: blocked nodes are owned by the resource table.
             unsafe { node.work().take() };
         }
+        true
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        if !self.threads.is_empty() {
+        let running = !self.threads.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
+        if running {
             self.cancel();
             self.stop(Duration::from_secs(1));
         }
@@ -368,14 +395,12 @@ impl Shared {
         self.counts.fetch_add(OUTSTANDING, Ordering::SeqCst);
         if let Some(trace) = &self.trace {
             trace.edges(node.id, task.after.iter().map(|d| d.0.id));
-            if let Some(name) = &task.name {
+            if let Some(name) = &node.name {
                 trace.name(node.id, name);
             }
         }
-        if task.name.is_some() || !task.after.is_empty() {
-            let mut diagnostics = node.diagnostics();
-            diagnostics.name = task.name.map(String::into_boxed_str);
-            diagnostics.waits_for = task.after.clone();
+        if !task.after.is_empty() {
+            node.diagnostics().waits_for = task.after.clone();
         }
         // SAFETY: SPAWNING: this thread owns the node.
         unsafe {

@@ -1,0 +1,98 @@
+"""`with Parla():` — the scope of a runtime."""
+
+from __future__ import annotations
+
+import os
+
+from parla import _parla
+from parla.tasks import DependencyError
+
+
+def _worker_count(n_workers) -> int:
+    if n_workers is None:
+        text = os.environ.get("PARLA_NUM_THREADS")
+        if text is None:
+            return os.cpu_count() or 1
+        try:
+            n = int(text.strip())
+        except ValueError:
+            n = 0
+        if n <= 0:
+            raise ValueError(f"PARLA_NUM_THREADS must be a positive whole number of worker threads, got {text!r}")
+        return n
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int):
+        raise TypeError(f"n_workers must be a positive int, got {n_workers!r}")
+    if n_workers <= 0:
+        raise ValueError(f"n_workers must be positive, got {n_workers}")
+    return n_workers
+
+
+def _failure(failures):
+    """The exception to raise for the failed tasks: the original exception
+    (with a note naming its task) for one, an ExceptionGroup for several.
+    Tasks that failed only because what they awaited failed are not
+    repeated."""
+    roots = [(t, e) for t, e in failures if not isinstance(e, DependencyError)] or failures
+    for task, error in roots:
+        error.add_note(f"raised in {task!r}")
+    if len(roots) == 1:
+        return roots[0][1]
+    return ExceptionGroup(f"{len(roots)} Parla tasks failed", [e for _, e in roots])
+
+
+class _ParlaType(type):
+    """Lets `with Parla:` (the class itself) work like `with Parla():`."""
+
+    def __enter__(cls):
+        instance = cls()
+        cls._implicit = instance
+        return instance.__enter__()
+
+    def __exit__(cls, *exc):
+        instance, cls._implicit = cls._implicit, None
+        return instance.__exit__(*exc)
+
+
+class Parla(metaclass=_ParlaType):
+    """Starts the runtime on entry and waits for every task on exit.
+
+    `n_workers`: worker threads (default: PARLA_NUM_THREADS, else the
+    machine's cores). `trace`: a path to write a Chrome trace-event file to
+    (default: PARLA_TRACE)."""
+
+    _implicit = None
+
+    def __init__(self, n_workers: int | None = None, trace: str | os.PathLike | None = None):
+        self.n_workers = _worker_count(n_workers)
+        if trace is None:
+            trace = os.environ.get("PARLA_TRACE") or None
+        self.trace = os.fspath(trace) if trace is not None else None
+        self._runtime = None
+
+    def __enter__(self) -> "Parla":
+        if self._runtime is not None:
+            raise RuntimeError("this Parla context is already running")
+        self._runtime = _parla.Runtime(self.n_workers, trace=self.trace is not None)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        runtime, self._runtime = self._runtime, None
+        try:
+            if exc_type is None:
+                try:
+                    runtime.wait()
+                except BaseException:
+                    # Ctrl-C, or a graph that can never finish: stop now.
+                    runtime.cancel()
+                    raise
+            else:
+                runtime.cancel()
+        finally:
+            trace = runtime.close(grace=5.0 if exc_type is None else 1.0)
+            if trace is not None and self.trace is not None:
+                with open(self.trace, "w", encoding="utf-8") as file:
+                    file.write(trace)
+        failures = runtime.failures()
+        if exc_type is None and failures:
+            raise _failure(failures)
+        return False

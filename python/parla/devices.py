@@ -1,0 +1,124 @@
+"""Devices tasks are placed on: `cpu`, `gpu`, `gpu(i)`.
+
+The runtime's device table lists the host CPU (device 0, all of its cores
+as one device). GPU placement is accepted in placement lists and fails
+with DeviceUnavailableError when no GPU option can be honoured.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import functools
+from typing import Iterable
+
+
+class DeviceUnavailableError(RuntimeError):
+    """A placement that names only devices this runtime does not have."""
+
+
+class Device:
+    """One device: `cpu(0)`, `gpu(1)`."""
+
+    __slots__ = ("architecture", "index")
+
+    def __init__(self, architecture: "Architecture", index: int):
+        self.architecture = architecture
+        self.index = index
+
+    @property
+    def kind(self) -> str:
+        return self.architecture.name
+
+    def __repr__(self) -> str:
+        return f"{self.architecture.name.upper()}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Device)
+            and other.architecture is self.architecture
+            and other.index == self.index
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.architecture.name, self.index))
+
+
+class Architecture:
+    """A kind of device. `cpu` and `gpu` place a task on any device of the
+    kind; `gpu(i)` on one."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, index: int = 0) -> Device:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"{self.name}(i) takes a device number, got {index!r}")
+        if index < 0:
+            raise ValueError(f"{self.name}(i) takes a device number >= 0, got {index}")
+        return Device(self, index)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+cpu = Architecture("cpu")
+gpu = Architecture("gpu")
+
+#: The devices of the runtime, by their number in its device table.
+DEVICES: tuple[Device, ...] = (cpu(0),)
+
+
+class Environment:
+    """Where a task runs: printed like `CPUEnvironment(CPU:0)`."""
+
+    def __init__(self, devices: Iterable[Device]):
+        self.devices = list(devices)
+
+    def __repr__(self) -> str:
+        kind = self.devices[0].kind.upper() if self.devices else "CPU"
+        inner = ", ".join(repr(d) for d in self.devices)
+        return f"{kind}Environment({inner})"
+
+    def __iter__(self):
+        return iter(self.devices)
+
+
+@functools.lru_cache(maxsize=1)
+def _why_no_gpu() -> str:
+    if ctypes.util.find_library("cuda") is None:
+        return "no GPU is available: the CUDA driver (libcuda.so) was not found on this machine"
+    return "this runtime schedules tasks on the CPU only (GPU devices are not set up)"
+
+
+def _resolve_placement(placement) -> list[int]:
+    """The device numbers a placement allows, in order of preference.
+
+    Raises TypeError for something that is not a device, ValueError for a
+    device that cannot exist, DeviceUnavailableError when no allowed device
+    is present."""
+    items = list(placement) if isinstance(placement, (list, tuple, set, frozenset)) else [placement]
+    if not items:
+        raise ValueError("placement lists at least one device, e.g. placement=[cpu, gpu]")
+    ids: list[int] = []
+    wanted_gpu = False
+    for item in items:
+        if item is cpu or (isinstance(item, Device) and item.architecture is cpu):
+            if isinstance(item, Device) and item.index != 0:
+                raise ValueError(f"{item!r} does not exist: the CPU is one device, cpu(0)")
+            if 0 not in ids:
+                ids.append(0)
+        elif item is gpu or (isinstance(item, Device) and item.architecture is gpu):
+            wanted_gpu = True
+        else:
+            raise TypeError(
+                f"placement takes cpu, gpu, gpu(i) or a list of them, got {item!r} ({type(item).__name__})"
+            )
+    if not ids:
+        assert wanted_gpu
+        raise DeviceUnavailableError(f"placement={placement!r} needs a GPU, but {_why_no_gpu()}")
+    return ids
+
+
+__all__ = ["Architecture", "Device", "DeviceUnavailableError", "Environment", "cpu", "gpu"]

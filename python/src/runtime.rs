@@ -1,0 +1,183 @@
+//! The runtime behind `with Parla():`.
+
+use crate::tasks::Task;
+use parla_runtime::{
+    device::{host_memory, DeviceInfo},
+    ExecutionScope, RuntimeConfig, StuckTask, TaskHandle, WaitStatus,
+};
+use pyo3::{create_exception, exceptions::PyRuntimeError, prelude::*};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+create_exception!(
+    _parla,
+    DeadlockError,
+    PyRuntimeError,
+    "Tasks that can never run: they wait for tasks never spawned, or for each other."
+);
+
+/// Python task bodies run with the GIL: a worker enters it once for a run
+/// of Python tasks.
+struct GilScope;
+
+impl ExecutionScope for GilScope {
+    fn enter(&self, _class: u8, run: &mut dyn FnMut()) {
+        Python::attach(|_| run());
+    }
+}
+
+/// The class of Python task bodies.
+pub const PYTHON_TASK: u8 = 1;
+
+/// A running runtime and what the Python layer keeps beside it.
+pub struct RuntimeState {
+    /// Unique per runtime; tasks remember where they were declared.
+    pub id: usize,
+    pub runtime: parla_runtime::Runtime,
+    /// Tasks whose bodies raised, in the order they failed.
+    pub failures: Arc<Mutex<Vec<Py<Task>>>>,
+    pub tracing: bool,
+}
+
+static ACTIVE: Mutex<Option<Arc<RuntimeState>>> = Mutex::new(None);
+
+/// The runtime of the current `with Parla()` block.
+pub fn active() -> Option<Arc<RuntimeState>> {
+    ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Whether a `with Parla()` block is running.
+#[pyfunction]
+pub fn active_runtime() -> bool {
+    active().is_some()
+}
+
+fn describe(task: &TaskHandle) -> String {
+    match task.name() {
+        Some(name) => format!("Task({name})"),
+        None => format!("task #{}", task.id()),
+    }
+}
+
+/// One line per stuck task: what it waits for and why that never comes.
+fn deadlock_message(stuck: &[StuckTask]) -> String {
+    let mut lines = vec![format!(
+        "{} task(s) can never run; the runtime stopped instead of waiting forever:",
+        stuck.len()
+    )];
+    let stuck_ids: std::collections::HashSet<u64> = stuck.iter().map(|s| s.task.id()).collect();
+    for entry in stuck {
+        let reasons: Vec<String> = entry
+            .waits_for
+            .iter()
+            .map(|dep| {
+                if !dep.is_spawned() {
+                    format!("{}, which was never spawned", describe(dep))
+                } else if stuck_ids.contains(&dep.id()) {
+                    format!("{}, which is itself waiting (a cycle)", describe(dep))
+                } else {
+                    describe(dep)
+                }
+            })
+            .collect();
+        lines.push(format!("  {} waits for {}", describe(&entry.task), reasons.join("; ")));
+    }
+    lines.join("\n")
+}
+
+/// The runtime of one `with Parla()` block (private: see `parla.Parla`).
+#[pyclass(module = "parla._parla", frozen)]
+pub struct Runtime {
+    state: Arc<RuntimeState>,
+}
+
+#[pymethods]
+impl Runtime {
+    /// Starts `workers` worker threads; becomes the active runtime.
+    #[new]
+    #[pyo3(signature = (workers, trace = false))]
+    fn new(workers: usize, trace: bool) -> PyResult<Self> {
+        let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+        if active.is_some() {
+            return Err(PyRuntimeError::new_err(
+                "a Parla runtime is already running: `with Parla():` blocks cannot be nested",
+            ));
+        }
+        let runtime = parla_runtime::Runtime::new(RuntimeConfig {
+            workers,
+            devices: vec![DeviceInfo::cpu(host_memory())],
+            trace,
+            scope: Some(Arc::new(GilScope)),
+        })
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the worker threads: {e}")))?;
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        let state = Arc::new(RuntimeState {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            runtime,
+            failures: Arc::new(Mutex::new(Vec::new())),
+            tracing: trace,
+        });
+        *active = Some(state.clone());
+        Ok(Self { state })
+    }
+
+    #[getter]
+    fn workers(&self) -> usize {
+        self.state.runtime.workers()
+    }
+
+    /// The memory of each device in bytes (index = device number).
+    #[getter]
+    fn device_memory(&self) -> Vec<u64> {
+        self.state.runtime.devices().iter().map(|d| d.memory).collect()
+    }
+
+    /// Waits for every task, checking for Ctrl-C every 50 ms. Raises
+    /// DeadlockError when the remaining tasks can never run.
+    fn wait(&self, py: Python<'_>) -> PyResult<()> {
+        loop {
+            let status = py.detach(|| self.state.runtime.wait(Some(Duration::from_millis(50))));
+            match status {
+                WaitStatus::Finished => return Ok(()),
+                WaitStatus::TimedOut => py.check_signals()?,
+                WaitStatus::Stuck(stuck) => return Err(DeadlockError::new_err(deadlock_message(&stuck))),
+            }
+        }
+    }
+
+    /// The tasks that failed, with their exceptions, in the order they
+    /// failed.
+    fn failures(&self, py: Python<'_>) -> Vec<(Py<Task>, Py<PyAny>)> {
+        let failures = self.state.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures
+            .iter()
+            .filter_map(|task| {
+                let error = task.get().state().error.as_ref()?.clone_ref(py);
+                Some((task.clone_ref(py), error.into_value(py).into_any()))
+            })
+            .collect()
+    }
+
+    /// Stops scheduling: tasks not yet running never will.
+    fn cancel(&self) {
+        self.state.runtime.cancel();
+    }
+
+    /// Stops the workers (waiting up to `grace` seconds for running tasks)
+    /// and ends the block; returns the Chrome trace JSON if tracing.
+    #[pyo3(signature = (grace = 5.0))]
+    fn close(&self, py: Python<'_>, grace: f64) -> Option<String> {
+        {
+            let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+            if active.as_ref().is_some_and(|a| Arc::ptr_eq(a, &self.state)) {
+                *active = None;
+            }
+        }
+        let grace = Duration::from_secs_f64(grace.max(0.0));
+        // Workers may need the GIL to finish the task they run.
+        let trace = py.detach(|| self.state.runtime.shutdown(grace));
+        trace.filter(|_| self.state.tracing).map(|t| t.to_chrome_json())
+    }
+}

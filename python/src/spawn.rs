@@ -1,0 +1,247 @@
+//! `@spawn(...)`: checks its arguments once, then turns the decorated
+//! function into a task of the active runtime.
+
+use crate::{
+    body::PythonBody,
+    runtime::{self, PYTHON_TASK},
+    tasks::{collect_tasks, Task},
+};
+use parla_runtime::{
+    device::{vcus_to_units, DeviceId, Resources},
+    SpawnError, TaskBuilder,
+};
+use pyo3::{
+    exceptions::{PyRuntimeError, PyTypeError, PyValueError},
+    intern,
+    prelude::*,
+    sync::PyOnceLock,
+    types::{PyBool, PyFloat, PyInt, PyTuple},
+};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// `co_flags` bit of an `async def` function's code object.
+const CO_COROUTINE: i64 = 0x80;
+
+/// The decorator returned by `spawn(...)`.
+#[pyclass(module = "parla.tasks", frozen)]
+pub struct Spawner {
+    task: Option<Py<Task>>,
+    dependencies: Vec<Py<Task>>,
+    placement: Vec<DeviceId>,
+    request: Resources,
+}
+
+fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A number argument: int or float, not bool.
+fn number(name: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
+    let numeric = !value.is_instance_of::<PyBool>()
+        && (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>() || value.hasattr("__float__")?);
+    if !numeric {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be a number, got {} ({})",
+            value.repr()?,
+            type_name(value)
+        )));
+    }
+    value.extract::<f64>()
+}
+
+/// `spawn(taskid=None, dependencies=[], placement=None, vcus=None,
+/// memory=None)`: a decorator that spawns the function it decorates as
+/// task `taskid`, after `dependencies`, on a device of `placement`,
+/// reserving `vcus` (a fraction of the device, 0 to 1; default 0: no
+/// reservation) and `memory` bytes.
+#[pyfunction]
+#[pyo3(signature = (taskid = None, dependencies = None, placement = None, vcus = None, memory = None))]
+pub fn spawn(
+    py: Python<'_>,
+    taskid: Option<&Bound<'_, PyAny>>,
+    dependencies: Option<&Bound<'_, PyAny>>,
+    placement: Option<&Bound<'_, PyAny>>,
+    vcus: Option<&Bound<'_, PyAny>>,
+    memory: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Spawner> {
+    let task = match taskid {
+        None => None,
+        Some(id) if id.is_none() => None,
+        Some(id) => match id.cast::<Task>() {
+            Ok(task) => Some(task.clone().unbind()),
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "spawn() takes one task id such as T[0] or T[\"name\", 1], got {} ({})",
+                    id.repr()?,
+                    type_name(id)
+                )))
+            }
+        },
+    };
+    let mut deps = Vec::new();
+    if let Some(spec) = dependencies.filter(|d| !d.is_none()) {
+        collect_tasks(py, spec, &mut deps)?;
+    }
+    let vcus = match vcus.filter(|v| !v.is_none()) {
+        None => 0,
+        Some(value) => {
+            let fraction = number("vcus", value)?;
+            vcus_to_units(fraction).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "vcus must be between 0 and 1 (the fraction of a device the task uses), got {fraction}"
+                ))
+            })?
+        }
+    };
+    let memory = match memory.filter(|m| !m.is_none()) {
+        None => 0,
+        Some(value) => {
+            let bytes = number("memory", value)?;
+            if !(bytes.is_finite() && bytes >= 0.0) {
+                return Err(PyValueError::new_err(format!(
+                    "memory must be a non-negative number of bytes, got {bytes}"
+                )));
+            }
+            bytes.round() as u64
+        }
+    };
+    let placement = match placement.filter(|p| !p.is_none()) {
+        None => Vec::new(),
+        Some(spec) => {
+            static RESOLVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let resolve = RESOLVE.import(py, "parla.devices", "_resolve_placement")?;
+            let ids: Vec<u16> = resolve.call1((spec,))?.extract()?;
+            ids.into_iter().map(DeviceId).collect()
+        }
+    };
+    Ok(Spawner {
+        task,
+        dependencies: deps,
+        placement,
+        request: Resources { vcus, memory },
+    })
+}
+
+static ANONYMOUS: AtomicU64 = AtomicU64::new(0);
+
+/// A copy of `function` whose closure cells hold the values they hold now:
+/// tasks capture variables by value, so a loop variable keeps the value it
+/// had when the task was spawned.
+fn capture_by_value<'py>(py: Python<'py>, function: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    static TYPES: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+    let (function_type, cell_type) = TYPES.get_or_try_init(py, || -> PyResult<_> {
+        let types = py.import("types")?;
+        Ok((types.getattr("FunctionType")?.unbind(), types.getattr("CellType")?.unbind()))
+    })?;
+    if !function.get_type().is(function_type.bind(py)) {
+        return Ok(function.clone()); // a builtin, a partial, a callable object
+    }
+    let closure = function.getattr(intern!(py, "__closure__"))?;
+    if closure.is_none() {
+        let qualname = function.getattr(intern!(py, "__qualname__"))?;
+        if qualname.extract::<&str>()?.contains("<locals>") {
+            return Ok(function.clone()); // a nested function that captures nothing
+        }
+        // Defined at module level: its "local scope" is the module's.
+        static SNAPSHOT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let snapshot = SNAPSHOT.import(py, "parla._capture", "with_global_snapshot")?;
+        return snapshot.call1((function,));
+    }
+    let cells = closure.cast::<PyTuple>()?;
+    let mut copied = Vec::with_capacity(cells.len());
+    for cell in cells.iter() {
+        copied.push(match cell.getattr(intern!(py, "cell_contents")) {
+            Ok(value) => cell_type.bind(py).call1((value,))?,
+            Err(_) => cell, // not assigned yet: keep sharing it
+        });
+    }
+    let copy = function_type.bind(py).call1((
+        function.getattr(intern!(py, "__code__"))?,
+        function.getattr(intern!(py, "__globals__"))?,
+        function.getattr(intern!(py, "__name__"))?,
+        function.getattr(intern!(py, "__defaults__"))?,
+        PyTuple::new(py, copied)?,
+    ))?;
+    let kwdefaults = function.getattr(intern!(py, "__kwdefaults__"))?;
+    if !kwdefaults.is_none() {
+        copy.setattr(intern!(py, "__kwdefaults__"), kwdefaults)?;
+    }
+    copy.setattr(intern!(py, "__qualname__"), function.getattr(intern!(py, "__qualname__"))?)?;
+    Ok(copy)
+}
+
+fn is_coroutine_function(py: Python<'_>, function: &Bound<'_, PyAny>) -> bool {
+    function
+        .getattr(intern!(py, "__code__"))
+        .and_then(|code| code.getattr(intern!(py, "co_flags")))
+        .and_then(|flags| flags.extract::<i64>())
+        .map(|flags| flags & CO_COROUTINE != 0)
+        .unwrap_or(false)
+}
+
+#[pymethods]
+impl Spawner {
+    /// Spawns `body` and returns its task.
+    fn __call__(&self, py: Python<'_>, body: &Bound<'_, PyAny>) -> PyResult<Py<Task>> {
+        if !body.is_callable() {
+            return Err(PyTypeError::new_err(format!(
+                "@spawn(...) decorates a function, got {} ({})",
+                body.repr()?,
+                type_name(body)
+            )));
+        }
+        let Some(runtime) = runtime::active() else {
+            return Err(PyRuntimeError::new_err(
+                "spawn() needs a running Parla runtime: spawn tasks inside `with Parla():`",
+            ));
+        };
+        let task = match &self.task {
+            Some(task) => task.clone_ref(py),
+            None => {
+                let n = ANONYMOUS.fetch_add(1, Ordering::Relaxed);
+                Py::new(py, Task::new(format!("global_{n}")))?
+            }
+        };
+        let is_async = is_coroutine_function(py, body);
+        let function = capture_by_value(py, body)?.unbind();
+        let handle = task.get().handle_in(&runtime).ok_or_else(|| {
+            PyValueError::new_err(format!("{} was already spawned (in an earlier Parla block)", task.get().__repr__()))
+        })?;
+        let after: Vec<_> = self
+            .dependencies
+            .iter()
+            .filter_map(|dep| dep.get().handle_in(&runtime))
+            .collect();
+        let body = PythonBody {
+            task: task.clone_ref(py),
+            function: Some(function),
+            coroutine: None,
+            is_async,
+            failures: runtime.failures.clone(),
+        };
+        let builder = TaskBuilder::from_body(Box::new(body))
+            .after(&after)
+            .resources(self.request)
+            .placement(self.placement.clone())
+            .class(PYTHON_TASK);
+        match runtime.runtime.spawn_declared(&handle, builder) {
+            Ok(()) => {
+                task.get().state().spawned = true;
+                Ok(task)
+            }
+            Err(SpawnError::AlreadySpawned(_)) => Err(PyValueError::new_err(format!(
+                "{} was already spawned: each task id is spawned once",
+                task.get().__repr__()
+            ))),
+            Err(SpawnError::NoDeviceFits { vcus, memory }) => Err(PyValueError::new_err(format!(
+                "no device in the placement has {memory} bytes of memory (and {} vcus) to reserve",
+                vcus as f64 / 1e6
+            ))),
+            Err(other) => Err(PyRuntimeError::new_err(other.to_string())),
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! Tasks, task spaces and task lists as Python sees them.
+
+use crate::runtime::RuntimeState;
+use parla_runtime::{Outcome, TaskHandle};
+use pyo3::{
+    create_exception,
+    exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError},
+    prelude::*,
+    types::{PySlice, PyString, PyTuple},
+    PyTraverseError, PyVisit,
+};
+use std::{
+    collections::HashMap,
+    sync::{Mutex, MutexGuard},
+};
+
+create_exception!(
+    _parla,
+    DependencyError,
+    PyRuntimeError,
+    "A task awaited or depended on a task that failed."
+);
+
+/// What a Python task knows about itself beyond its name.
+#[derive(Default)]
+pub struct TaskState {
+    /// The runtime node, declared in the runtime of the first `with Parla()`
+    /// that used this task.
+    pub handle: Option<(usize, TaskHandle)>,
+    pub spawned: bool,
+    pub result: Option<Py<PyAny>>,
+    pub error: Option<PyErr>,
+}
+
+/// A task: `T[i]`. Created by indexing a task space (or by an anonymous
+/// `@spawn`); spawned at most once.
+#[pyclass(module = "parla.tasks", frozen, weakref)]
+pub struct Task {
+    pub name: String,
+    pub state: Mutex<TaskState>,
+}
+
+impl Task {
+    pub fn new(name: String) -> Self {
+        Self {
+            name,
+            state: Mutex::new(TaskState::default()),
+        }
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, TaskState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The node of this task in `runtime`, declared on first use. `None`
+    /// when the task ran in an earlier runtime (nothing left to wait for).
+    pub fn handle_in(&self, runtime: &RuntimeState) -> Option<TaskHandle> {
+        let mut state = self.state();
+        match &state.handle {
+            Some((id, handle)) if *id == runtime.id => Some(handle.clone()),
+            Some(_) if state.spawned => None,
+            _ => {
+                let handle = runtime.runtime.declare_named(self.name.as_str());
+                state.handle = Some((runtime.id, handle.clone()));
+                Some(handle)
+            }
+        }
+    }
+
+    /// How the task ended, if it has.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.state().handle.as_ref().and_then(|(_, h)| h.outcome())
+    }
+}
+
+#[pymethods]
+impl Task {
+    pub fn __repr__(&self) -> String {
+        format!("Task({})", self.name)
+    }
+
+    /// `await T[i]` in an async task: waits for it and gives its return
+    /// value.
+    fn __await__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        let py = slf.py();
+        let tasks = vec![slf.unbind()];
+        wait_generator(py, tasks, true)
+    }
+
+    /// The task's name, e.g. `T_0`.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the task has finished (successfully or not).
+    #[getter]
+    fn done(&self) -> bool {
+        self.outcome().is_some()
+    }
+
+    /// The value the task's body returned (None until it has).
+    #[getter]
+    fn result(&self, py: Python<'_>) -> Py<PyAny> {
+        match &self.state().result {
+            Some(value) => value.clone_ref(py),
+            None => py.None(),
+        }
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Ok(state) = self.state.try_lock() {
+            if let Some(result) = &state.result {
+                visit.call(result)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        if let Ok(mut state) = self.state.try_lock() {
+            state.result = None;
+        }
+    }
+}
+
+/// The generator `parla._await.wait_for(tasks, single)` that `await` runs:
+/// it yields a `WaitFor` to the runtime, then returns the result.
+fn wait_generator(py: Python<'_>, tasks: Vec<Py<Task>>, single: bool) -> PyResult<Bound<'_, PyAny>> {
+    let helper = py.import("parla._await")?.getattr("wait_for")?;
+    helper.call1((WaitFor { tasks }, single))
+}
+
+/// Yielded by an awaiting coroutine to the runtime: the tasks to wait for.
+#[pyclass(module = "parla.tasks", frozen)]
+pub struct WaitFor {
+    pub tasks: Vec<Py<Task>>,
+}
+
+#[pymethods]
+impl WaitFor {
+    #[getter]
+    fn tasks(&self, py: Python<'_>) -> Vec<Py<Task>> {
+        self.tasks.iter().map(|t| t.clone_ref(py)).collect()
+    }
+}
+
+/// After the wait: raises DependencyError if an awaited task failed or was
+/// cancelled; returns the task's result when exactly one was awaited.
+#[pyfunction]
+pub fn await_result(py: Python<'_>, wait: &WaitFor, single: bool) -> PyResult<Py<PyAny>> {
+    for task in &wait.tasks {
+        let task = task.get();
+        match task.outcome() {
+            Some(Outcome::Failed) => {
+                let cause = task.state().error.as_ref().map(|e| e.clone_ref(py));
+                let error = DependencyError::new_err(format!("awaited Task({}) failed", task.name));
+                if let Some(cause) = cause {
+                    error.set_cause(py, Some(cause));
+                }
+                return Err(error);
+            }
+            Some(Outcome::Cancelled) => {
+                return Err(DependencyError::new_err(format!(
+                    "awaited Task({}) was cancelled: a task it depends on failed",
+                    task.name
+                )))
+            }
+            _ => {}
+        }
+    }
+    match (single, wait.tasks.first()) {
+        (true, Some(task)) => Ok(task.get().result(py)),
+        _ => Ok(py.None()),
+    }
+}
+
+/// One part of a task index: `T["cpu", 3]` has two.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum KeyPart {
+    Int(i64),
+    Str(String),
+}
+
+impl KeyPart {
+    fn text(&self) -> String {
+        match self {
+            KeyPart::Int(i) => i.to_string(),
+            KeyPart::Str(s) => s.clone(),
+        }
+    }
+}
+
+/// One dimension of an index: a single part, or a range of integers.
+enum Dimension {
+    One(KeyPart),
+    Range(Vec<i64>),
+}
+
+fn dimension(item: &Bound<'_, PyAny>) -> PyResult<Dimension> {
+    if let Ok(slice) = item.cast::<PySlice>() {
+        let start: Option<i64> = slice.getattr("start")?.extract()?;
+        let stop: Option<i64> = slice.getattr("stop")?.extract().map_err(|_| {
+            PyTypeError::new_err("task space slices need integer bounds, e.g. T[0:4]")
+        })?;
+        let step: Option<i64> = slice.getattr("step")?.extract()?;
+        let Some(stop) = stop else {
+            return Err(PyValueError::new_err(
+                "task space slices need an end, e.g. T[:n] or T[0:4]",
+            ));
+        };
+        let step = step.unwrap_or(1);
+        if step <= 0 {
+            return Err(PyValueError::new_err(format!(
+                "task space slices need a positive step, got {step}"
+            )));
+        }
+        let start = start.unwrap_or(0);
+        return Ok(Dimension::Range((start..stop).step_by(step as usize).collect()));
+    }
+    if item.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(PyTypeError::new_err(
+            "task indices are integers or strings, got a bool",
+        ));
+    }
+    if let Ok(i) = item.extract::<i64>() {
+        return Ok(Dimension::One(KeyPart::Int(i)));
+    }
+    if let Ok(s) = item.cast::<PyString>() {
+        return Ok(Dimension::One(KeyPart::Str(s.to_str()?.to_string())));
+    }
+    Err(PyTypeError::new_err(format!(
+        "task indices are integers, strings or integer slices, got {}",
+        item.get_type().name()?
+    )))
+}
+
+/// A namespace of tasks: `T = TaskSpace("T")`, then `T[i]`, `T["cpu", i]`,
+/// `T[0:4]`.
+#[pyclass(module = "parla.tasks", subclass, frozen)]
+pub struct TaskSpace {
+    name: String,
+    tasks: Mutex<HashMap<Vec<KeyPart>, Py<Task>>>,
+}
+
+impl TaskSpace {
+    fn task(&self, py: Python<'_>, key: Vec<KeyPart>) -> Py<Task> {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(task) = tasks.get(&key) {
+            return task.clone_ref(py);
+        }
+        let mut name = self.name.clone();
+        for part in &key {
+            name.push('_');
+            name.push_str(&part.text());
+        }
+        let task = Py::new(py, Task::new(name)).expect("allocating a Task");
+        tasks.insert(key, task.clone_ref(py));
+        task
+    }
+
+    /// The tasks of this space that have been spawned, in index order of
+    /// creation.
+    pub fn spawned(&self, py: Python<'_>) -> Vec<Py<Task>> {
+        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        let mut spawned: Vec<Py<Task>> = tasks
+            .values()
+            .filter(|t| t.get().state().spawned)
+            .map(|t| t.clone_ref(py))
+            .collect();
+        spawned.sort_by(|a, b| a.get().name.cmp(&b.get().name));
+        spawned
+    }
+}
+
+#[pymethods]
+impl TaskSpace {
+    #[new]
+    #[pyo3(signature = (name = "TaskSpace"))]
+    fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            tasks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn __repr__(&self) -> String {
+        format!("TaskSpace({})", self.name)
+    }
+
+    /// `T[i]` (a task), `T[i, j]`, `T["cpu", i]`, or with slices
+    /// `T[0:4]`, `T[:n, 2]` (a task list).
+    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let dimensions: Vec<Dimension> = match key.cast::<PyTuple>() {
+            Ok(tuple) => tuple.iter().map(|item| dimension(&item)).collect::<PyResult<_>>()?,
+            Err(_) => vec![dimension(key)?],
+        };
+        if dimensions.is_empty() {
+            return Err(PyIndexError::new_err("a task index needs at least one part"));
+        }
+        if dimensions.iter().all(|d| matches!(d, Dimension::One(_))) {
+            let key = dimensions
+                .into_iter()
+                .map(|d| match d {
+                    Dimension::One(part) => part,
+                    Dimension::Range(_) => unreachable!("checked above"),
+                })
+                .collect();
+            return Ok(self.task(py, key).into_any());
+        }
+        // Cartesian product of the dimensions, last dimension fastest.
+        let mut keys: Vec<Vec<KeyPart>> = vec![Vec::new()];
+        for dimension in dimensions {
+            let parts: Vec<KeyPart> = match dimension {
+                Dimension::One(part) => vec![part],
+                Dimension::Range(range) => range.into_iter().map(KeyPart::Int).collect(),
+            };
+            keys = keys
+                .into_iter()
+                .flat_map(|prefix| {
+                    parts.iter().map(move |part| {
+                        let mut key = prefix.clone();
+                        key.push(part.clone());
+                        key
+                    })
+                })
+                .collect();
+        }
+        let tasks = keys.into_iter().map(|key| self.task(py, key)).collect();
+        Ok(Py::new(py, TaskList { tasks })?.into_any())
+    }
+
+    /// `await T`: waits for every task of the space spawned so far.
+    fn __await__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        wait_generator(py, self.spawned(py), false)
+    }
+}
+
+/// Several tasks, from a slice of a task space: usable as dependencies and
+/// awaitable.
+#[pyclass(module = "parla.tasks", frozen, sequence)]
+pub struct TaskList {
+    pub tasks: Vec<Py<Task>>,
+}
+
+#[pymethods]
+impl TaskList {
+    fn __len__(&self) -> usize {
+        self.tasks.len()
+    }
+
+    fn __getitem__(&self, py: Python<'_>, index: isize) -> PyResult<Py<Task>> {
+        let len = self.tasks.len() as isize;
+        let i = if index < 0 { index + len } else { index };
+        if !(0..len).contains(&i) {
+            return Err(PyIndexError::new_err("task list index out of range"));
+        }
+        Ok(self.tasks[i as usize].clone_ref(py))
+    }
+
+    fn __repr__(&self) -> String {
+        let names: Vec<String> = self.tasks.iter().map(|t| format!("Task({})", t.get().name)).collect();
+        format!("TaskList([{}])", names.join(", "))
+    }
+
+    fn __await__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        wait_generator(py, self.tasks.iter().map(|t| t.clone_ref(py)).collect(), false)
+    }
+}
+
+/// Flattens a dependency specification into tasks: a task, a task list, a
+/// task space (its spawned tasks), or a list/tuple of those.
+pub fn collect_tasks(py: Python<'_>, spec: &Bound<'_, PyAny>, into: &mut Vec<Py<Task>>) -> PyResult<()> {
+    if let Ok(task) = spec.cast::<Task>() {
+        into.push(task.clone().unbind());
+    } else if let Ok(list) = spec.cast::<TaskList>() {
+        into.extend(list.get().tasks.iter().map(|t| t.clone_ref(py)));
+    } else if let Ok(space) = spec.cast::<TaskSpace>() {
+        into.extend(space.get().spawned(py));
+    } else if spec.is_instance_of::<pyo3::types::PyList>() || spec.is_instance_of::<PyTuple>() {
+        for item in spec.try_iter()? {
+            collect_tasks(py, &item?, into)?;
+        }
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "dependencies are tasks (T[i]), task slices (T[0:4]) or lists of them, got {}",
+            spec.get_type().name()?
+        )));
+    }
+    Ok(())
+}
