@@ -1,0 +1,268 @@
+"""Faults and bad input: failing tasks, stuck graphs, wrong arguments,
+Ctrl-C. Nothing hangs, and every error says what went wrong."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import traceback
+
+import pytest
+
+from parla import DeadlockError, DependencyError, Parla, TaskSpace, spawn
+from parla.devices import DeviceUnavailableError, cpu, gpu
+
+
+def failing_body():
+    raise ZeroDivisionError("deliberate")
+
+
+def test_a_task_exception_surfaces_at_exit_with_its_task_and_traceback():
+    ran = []
+    with pytest.raises(ZeroDivisionError, match="deliberate") as caught:
+        with Parla():
+            T = TaskSpace("T")
+
+            @spawn(T[0])
+            def bad():
+                failing_body()
+
+            @spawn(T[1], [T[0]])
+            def dependent():
+                ran.append("dependent")
+
+            @spawn(T[2], [T[1]])
+            def grandchild():
+                ran.append("grandchild")
+
+            @spawn(T[3])
+            def unrelated():
+                ran.append("unrelated")
+    assert ran == ["unrelated"]
+    assert "raised in Task(T_0)" in caught.value.__notes__
+    frames = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
+    assert "bad" in frames and "failing_body" in frames
+
+
+def test_several_failures_raise_an_exception_group():
+    with pytest.raises(ExceptionGroup) as caught:
+        with Parla():
+            for i in range(3):
+                @spawn()
+                def bad():
+                    raise ValueError(f"bad {i}")
+    assert sorted(str(e) for e in caught.value.exceptions) == ["bad 0", "bad 1", "bad 2"]
+
+
+def test_awaiting_a_failed_task_raises_in_the_awaiting_task():
+    seen = []
+    with pytest.raises(KeyError):
+        with Parla():
+            T = TaskSpace("T")
+
+            @spawn(T[0])
+            def bad():
+                raise KeyError("missing")
+
+            @spawn(T[1])
+            async def waits():
+                try:
+                    await T[0]
+                except DependencyError as error:
+                    seen.append(str(error))
+                    seen.append(type(error.__cause__).__name__)
+    assert seen == ["awaited Task(T_0) failed", "KeyError"]
+
+
+def test_a_dependency_never_spawned_is_reported_not_hung():
+    start = time.monotonic()
+    with pytest.raises(DeadlockError) as caught:
+        with Parla():
+            T = TaskSpace("T")
+
+            @spawn(T[0], [T[9]])
+            def waits():
+                pass
+    message = str(caught.value)
+    assert "Task(T_0) waits for Task(T_9), which was never spawned" in message
+    assert time.monotonic() - start < 10
+
+
+def test_a_cycle_is_reported():
+    with pytest.raises(DeadlockError) as caught:
+        with Parla():
+            T = TaskSpace("C")
+
+            @spawn(T[0], [T[1]])
+            def a():
+                pass
+
+            @spawn(T[1], [T[0]])
+            def b():
+                pass
+    message = str(caught.value)
+    assert "Task(C_0) waits for Task(C_1), which is itself waiting (a cycle)" in message
+    assert "Task(C_1) waits for Task(C_0), which is itself waiting (a cycle)" in message
+
+
+def test_an_await_that_can_never_finish_is_reported():
+    with pytest.raises(DeadlockError, match=r"Task\(W_0\) waits for Task\(W_1\), which was never spawned"):
+        with Parla():
+            W = TaskSpace("W")
+
+            @spawn(W[0])
+            async def waits():
+                await W[1]
+
+
+def test_spawning_a_task_twice_is_an_error():
+    with Parla():
+        T = TaskSpace("T")
+
+        @spawn(T[0])
+        def once():
+            pass
+
+        with pytest.raises(ValueError, match=r"Task\(T_0\) was already spawned"):
+            @spawn(T[0])
+            def twice():
+                pass
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"vcus": -1}, ValueError, "vcus must be between 0 and 1"),
+        ({"vcus": 2}, ValueError, "vcus must be between 0 and 1"),
+        ({"vcus": "half"}, TypeError, "vcus must be a number, got 'half'"),
+        ({"vcus": True}, TypeError, "vcus must be a number"),
+        ({"memory": "1GB"}, TypeError, "memory must be a number, got '1GB'"),
+        ({"memory": -5}, ValueError, "memory must be a non-negative number of bytes"),
+        ({"placement": "tpu"}, TypeError, "placement takes cpu, gpu, gpu\\(i\\) or a list of them, got 'tpu'"),
+        ({"placement": []}, ValueError, "placement lists at least one device"),
+        ({"placement": cpu(1)}, ValueError, "CPU:1 does not exist"),
+        ({"dependencies": [3]}, TypeError, "dependencies are tasks"),
+        ({"taskid": "T0"}, TypeError, "spawn\\(\\) takes one task id"),
+    ],
+)
+def test_bad_spawn_arguments(kwargs, error, message):
+    with Parla():
+        with pytest.raises(error, match=message):
+            spawn(**kwargs)
+
+
+def test_gpu_placement_without_a_gpu_names_what_is_missing():
+    with Parla():
+        with pytest.raises(DeviceUnavailableError, match="placement=gpu needs a GPU, but"):
+            @spawn(placement=gpu)
+            def on_gpu():
+                pass
+
+        with pytest.raises(DeviceUnavailableError):
+            spawn(placement=[gpu(0), gpu(1)])
+
+
+def test_spawn_outside_a_parla_block():
+    with pytest.raises(RuntimeError, match="inside `with Parla\\(\\):`"):
+        @spawn()
+        def orphan():
+            pass
+
+
+def test_decorating_something_that_is_not_callable():
+    with Parla():
+        with pytest.raises(TypeError, match="decorates a function"):
+            spawn()(42)
+
+
+def test_parla_blocks_do_not_nest_and_worker_counts_are_checked():
+    with Parla():
+        with pytest.raises(RuntimeError, match="cannot be nested"):
+            with Parla():
+                pass
+    with pytest.raises(ValueError, match="n_workers must be positive"):
+        Parla(n_workers=0)
+    with pytest.raises(TypeError, match="n_workers must be a positive int"):
+        Parla(n_workers="4")
+
+
+def test_a_bad_worker_count_in_the_environment(run_python):
+    done = run_python("from parla import Parla\nParla()\n", env={"PARLA_NUM_THREADS": "many"})
+    assert done.returncode != 0
+    assert "PARLA_NUM_THREADS must be a positive whole number of worker threads, got 'many'" in done.stderr
+
+
+def test_an_error_in_the_block_cancels_and_propagates():
+    ran = []
+    with pytest.raises(NameError):
+        with Parla():
+            T = TaskSpace("T")
+
+            @spawn(T[1], [T[0]])
+            def never():
+                ran.append(1)
+
+            undefined_name  # noqa: F821
+    assert ran == []
+
+
+def test_ctrl_c_stops_the_runtime_promptly():
+    program = (
+        "import time\n"
+        "from parla import Parla, spawn\n"
+        "print('started', flush=True)\n"
+        "try:\n"
+        "    with Parla(n_workers=2):\n"
+        "        for i in range(1000):\n"
+        "            @spawn()\n"
+        "            def slow():\n"
+        "                time.sleep(0.05)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline().strip() == "started"
+    time.sleep(0.5)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert out.strip() == "interrupted"
+    # 1000 x 50 ms on 2 workers would take 25 s; stopping must not wait.
+    assert time.monotonic() - sent < 5
+
+
+def test_trace_file(tmp_path, run_python):
+    trace = tmp_path / "trace.json"
+    done = run_python(
+        "from parla import Parla, TaskSpace, spawn\n"
+        "with Parla(n_workers=2):\n"
+        "    T = TaskSpace('T')\n"
+        "    for i in range(5):\n"
+        "        @spawn(T[i], [T[i - 1]] if i else [])\n"
+        "        def step():\n"
+        "            pass\n",
+        env={"PARLA_TRACE": str(trace)},
+    )
+    assert done.returncode == 0, done.stderr
+    events = json.loads(trace.read_text())["traceEvents"]
+    slices = [e for e in events if e["ph"] == "X"]
+    assert sorted(e["name"] for e in slices) == [f"T_{i}" for i in range(5)]
+    assert all(e["dur"] >= 0 and "tid" in e for e in slices)
+    starts = [e for e in events if e["ph"] == "s"]
+    finishes = [e for e in events if e["ph"] == "f"]
+    assert len(starts) == len(finishes) == 4
+    threads = [e for e in events if e.get("name") == "thread_name"]
+    assert threads
+
+
+def test_trace_argument(tmp_path):
+    path = tmp_path / "t.json"
+    with Parla(trace=path):
+        @spawn()
+        def one():
+            pass
+    assert json.loads(path.read_text())["traceEvents"]

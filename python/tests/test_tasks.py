@@ -1,0 +1,252 @@
+"""The Parla task API: spawning, dependencies, capture, await, resources,
+devices, names."""
+
+import threading
+import time
+
+import pytest
+
+from parla import Parla, TaskSpace, spawn
+from parla.devices import cpu, gpu
+from parla.tasks import (
+    AtomicTaskSpace,
+    get_current_context,
+    get_current_devices,
+    get_current_task,
+    specialize,
+)
+
+
+def test_dependencies_order_a_chain():
+    order = []
+    with Parla():
+        T = TaskSpace("T")
+        for i in range(50):
+            @spawn(T[i], [T[i - 1]] if i else [])
+            def step():
+                order.append(i)
+    assert order == list(range(50))
+
+
+def test_dependencies_on_tasks_spawned_later():
+    order = []
+    with Parla():
+        T = TaskSpace("T")
+
+        @spawn(T[1], [T[0]])
+        def second():
+            order.append("second")
+
+        time.sleep(0.02)
+
+        @spawn(T[0])
+        def first():
+            order.append("first")
+    assert order == ["first", "second"]
+
+
+def test_slices_and_multidimensional_indices():
+    seen = []
+    with Parla():
+        T = TaskSpace("G")
+        for i in range(3):
+            for j in range(2):
+                @spawn(T[i, j])
+                def cell():
+                    seen.append((i, j))
+
+        @spawn(T["done"], [T[0:3, 0:2]])
+        def done():
+            seen.append("done")
+    assert seen[-1] == "done"
+    assert sorted(seen[:-1]) == [(i, j) for i in range(3) for j in range(2)]
+    assert repr(T[1, 0]) == "Task(G_1_0)"
+    assert repr(T[0:2]) == "TaskList([Task(G_0), Task(G_1)])"
+    assert T[2, 1] is T[2, 1]
+    assert len(T[:4, 1]) == 4
+
+
+def test_loop_variables_are_captured_by_value():
+    results = {}
+    with Parla():
+        for i in range(8):
+            value = i * 10
+
+            @spawn()
+            def task():
+                results[i] = value
+    assert results == {i: i * 10 for i in range(8)}
+
+
+def test_task_return_values_through_await():
+    got = []
+    with Parla():
+        T = TaskSpace("R")
+
+        @spawn(T[0])
+        def produce():
+            return 41
+
+        @spawn(T[1])
+        async def consume():
+            got.append(await T[0] + 1)
+
+    assert got == [42]
+    assert T[0].result == 41 and T[0].done
+
+
+def test_await_a_space_and_a_slice_then_spawn_more():
+    log = []
+    with Parla():
+        @spawn()
+        async def main():
+            T = TaskSpace("A")
+            for i in range(4):
+                @spawn(T[i])
+                def work():
+                    time.sleep(0.005)
+                    log.append(i)
+            await T[0:2]
+            assert {0, 1} <= set(log)
+            await T
+            log.append("all")
+            U = TaskSpace("B")
+
+            @spawn(U[0])
+            def later():
+                log.append("later")
+
+            await U[0]
+            log.append("end")
+    assert log[4:] == ["all", "later", "end"]
+
+
+def test_awaiting_does_not_block_a_worker():
+    # One worker: a task that awaits must give the worker back, or the
+    # task it awaits could never run.
+    with Parla(n_workers=1):
+        T = TaskSpace("T")
+
+        @spawn(T[0])
+        async def waits():
+            return await T[1]
+
+        @spawn(T[1])
+        def runs():
+            return "ran"
+    assert T[0].result == "ran"
+
+
+def test_nested_spawns_and_with_parla_class_form():
+    hits = []
+    with Parla:
+        @spawn()
+        def outer():
+            @spawn()
+            def inner():
+                hits.append("inner")
+    assert hits == ["inner"]
+
+
+def _peak_concurrency(vcus, n=6, workers=4):
+    # Captured by value: share state through a mutable object.
+    count = {"running": 0, "peak": 0}
+    lock = threading.Lock()
+    with Parla(n_workers=workers):
+        for _ in range(n):
+            @spawn(placement=cpu, vcus=vcus)
+            def task():
+                with lock:
+                    count["running"] += 1
+                    count["peak"] = max(count["peak"], count["running"])
+                time.sleep(0.03)  # releases the GIL
+                with lock:
+                    count["running"] -= 1
+    return count["peak"]
+
+
+def test_nonlocal_writes_go_to_the_task_copy():
+    # Captured by value, as the tutorial says: rebinding a captured name in
+    # a task does not change the spawner's variable.
+    total = 0
+    with Parla():
+        @spawn()
+        def task():
+            nonlocal total
+            total += 1
+    assert total == 0
+
+
+def test_vcus_limit_concurrency():
+    assert _peak_concurrency(1) == 1
+    assert _peak_concurrency(0.5) == 2
+    assert _peak_concurrency(0) > 2
+
+
+def test_memory_reservations_are_checked():
+    with Parla():
+        with pytest.raises(ValueError, match="memory"):
+            @spawn(memory=1 << 62)
+            def too_big():
+                pass
+
+        @spawn(memory=1e6)  # a float number of bytes, as the tutorial writes it
+        def fits():
+            pass
+
+
+def test_names_contexts_and_devices():
+    seen = {}
+    with Parla():
+        T = TaskSpace("Device")
+
+        @spawn(T["cpu", 0], placement=cpu)
+        def task():
+            seen["task"] = repr(get_current_task())
+            seen["context"] = repr(get_current_context())
+            seen["devices"] = get_current_devices()
+    assert seen["task"] == "Task(Device_cpu_0)"
+    assert seen["context"] == "CPUEnvironment(CPU:0)"
+    assert seen["devices"] == [cpu(0)]
+    assert get_current_task() is None
+    assert repr(TaskSpace("T")) == "TaskSpace(T)"
+    assert repr(gpu(1)) == "GPU:1"
+
+
+def test_specialize_runs_the_default_body_on_the_cpu():
+    @specialize
+    def f(x):
+        return ("default", x)
+
+    @f.variant(gpu)
+    def f_gpu(x):
+        return ("gpu", x)
+
+    out = []
+    with Parla():
+        @spawn(placement=[cpu, gpu])
+        def task():
+            out.append(f(3))
+    assert out == [("default", 3)]
+    with pytest.raises(ValueError, match="already has a gpu variant"):
+        f.variant(gpu)
+
+
+def test_atomic_task_space_is_a_task_space():
+    with Parla():
+        A = AtomicTaskSpace("A")
+
+        @spawn(A[0])
+        def one():
+            return 1
+    assert A[0].result == 1
+
+
+def test_n_workers_and_environment(run_python):
+    done = run_python(
+        "from parla import Parla\n"
+        "with Parla() as p:\n"
+        "    print(p.n_workers)\n",
+        env={"PARLA_NUM_THREADS": "3"},
+    )
+    assert done.stdout.strip() == "3", done.stderr
