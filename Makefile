@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: demo test setup build test-rust test-lit test-python clean
+.PHONY: demo test setup build test-rust test-lit test-python bench clean
 
 # Runs an example: parla-opt verifies and round-trips a program that uses
 # all three dialects, then runs it through a pipeline of our pass and
@@ -16,6 +16,8 @@ demo: $(SETUP_STAMP) build
 	  --pass-pipeline='builtin.module(parla-verify,func.func(canonicalize,cse))'
 	@echo "== a malformed spawn is rejected with a diagnostic"
 	-./target/debug/parla-opt examples/invalid_spawn.mlir
+	@echo "== the Parla README example, run by the task runtime"
+	$(VENV)/bin/python examples/parla/readme.py
 
 # Every test: Rust (unit, integration, snapshots), lit, pytest.
 test: $(SETUP_STAMP) build test-rust test-lit test-python
@@ -36,6 +38,14 @@ test-lit: build
 test-python:
 	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop -q
 	$(VENV)/bin/python -m pytest -q python/tests
+
+# Benchmarks (release build; installs dask, a peer, into .venv).
+bench: $(SETUP_STAMP)
+	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop --release -q
+	$(VENV)/bin/python -m pip install -q dask
+	$(VENV)/bin/python benchmarks/tasks.py
+	cargo bench -p parla-runtime --bench scheduler
+	cargo bench -p parla-compiler --bench verify
 
 clean:
 	cargo clean
