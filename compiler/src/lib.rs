@@ -5,6 +5,7 @@
 //! produces artifacts; it never launches or schedules anything.
 
 pub mod diagnostics;
+pub mod jit;
 pub mod passes;
 pub mod pipeline;
 pub mod source;

@@ -155,15 +155,24 @@ impl Parser<'_> {
 }
 
 /// Registers the upstream passes that pipelines may name: the general
-/// transforms, the conversions and the GPU passes. Idempotent.
+/// transforms, the conversions, and the passes of the dialects the project
+/// uses. Idempotent.
 pub fn register_upstream_passes() {
-    // SAFETY: registration only inserts into MLIR's global pass registry,
-    // which MLIR guards itself.
-    unsafe {
+    // Registering twice corrupts MLIR's registry: once per process.
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registration only inserts into MLIR's global pass registry.
+    ONCE.call_once(|| unsafe {
         mlir_sys::mlirRegisterTransformsPasses();
         mlir_sys::mlirRegisterConversionPasses();
         mlir_sys::mlirRegisterGPUPasses();
-    }
+        mlir_sys::mlirRegisterMemRefPasses();
+        mlir_sys::mlirRegisterSCFPasses();
+        mlir_sys::mlirRegisterArithPasses();
+        mlir_sys::mlirRegisterMathPasses();
+        mlir_sys::mlirRegisterAffinePasses();
+        mlir_sys::mlirRegisterLLVMPasses();
+        mlir_sys::mlirRegisterFuncPasses();
+    });
 }
 
 /// Creates a pass manager anchored on `builtin.module`.
@@ -181,6 +190,7 @@ pub fn module_pass_manager(context: &Context) -> PassManager<'_> {
 /// Adds the pipeline `text` to `manager` (anchored on `builtin.module`).
 /// The text is either `builtin.module(...)` or a bare list of elements.
 pub fn build_pipeline(manager: &PassManager, text: &str) -> Result<(), PipelineError> {
+    register_upstream_passes();
     let elements = parse(text)?;
     let root = manager.as_operation_pass_manager();
     match elements.as_slice() {

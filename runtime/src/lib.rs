@@ -22,6 +22,7 @@
 
 pub mod config;
 pub mod device;
+pub mod parallel;
 mod scheduler;
 mod task;
 pub mod trace;
