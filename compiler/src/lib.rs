@@ -5,7 +5,9 @@
 //! produces artifacts; it never launches or schedules anything.
 
 pub mod diagnostics;
+pub mod frontend;
 pub mod jit;
+pub mod kernel;
 pub mod passes;
 pub mod pipeline;
 pub mod source;

@@ -7,6 +7,7 @@
 mod body;
 mod current;
 mod ir;
+mod parir;
 mod runtime;
 mod spawn;
 mod tasks;
@@ -38,5 +39,7 @@ fn _parla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(runtime::active_runtime, m)?)?;
     m.add("DependencyError", m.py().get_type::<tasks::DependencyError>())?;
     m.add("DeadlockError", m.py().get_type::<runtime::DeadlockError>())?;
+    m.add_class::<parir::ParsedFunction>()?;
+    m.add_class::<parir::StringKernel>()?;
     Ok(())
 }

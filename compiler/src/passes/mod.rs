@@ -1,7 +1,10 @@
 //! Our passes. Each has one name, used for its flag, its file
 //! (`passes/<name with underscores>.rs`) and its lit test.
 
+mod looppar_apply_parallel_spec;
+mod looppar_to_scf;
 mod parla_verify;
+pub(crate) mod rewrite;
 
 use melior::pass::Pass;
 
@@ -19,7 +22,11 @@ pub struct PassInfo {
 }
 
 /// Every pass of the project, in the order `--help` lists them.
-pub const PASSES: &[PassInfo] = &[parla_verify::INFO];
+pub const PASSES: &[PassInfo] = &[
+    looppar_apply_parallel_spec::INFO,
+    looppar_to_scf::INFO,
+    parla_verify::INFO,
+];
 
 /// The pass named `name`, if it is ours.
 pub fn lookup(name: &str) -> Option<&'static PassInfo> {

@@ -1,0 +1,595 @@
+//! The front-end AST of a JIT function, converted from the Python syntax
+//! tree. Every construct the compiler does not support is rejected here,
+//! with its position.
+
+use super::error::{CompileError, Source, Span};
+use super::syntax::{Node, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    FloorDiv,
+    Mod,
+    Pow,
+    BitAnd,
+    BitOr,
+    BitXor,
+    LShift,
+    RShift,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg,
+    Not,
+    Plus,
+    Invert,
+}
+
+/// One index in a subscript: an expression, or a slice `lo:hi` (bounds
+/// optional).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Index {
+    At(Expr),
+    Slice(Option<Expr>, Option<Expr>, Span),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Var(String),
+    /// `a[i, j]` or `d["key"][i]`: the base is a variable or a dict entry.
+    Subscript { base: Box<Expr>, indices: Vec<Index> },
+    /// `d["key"]` for a dict argument `d`.
+    DictEntry { dict: String, key: String },
+    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Unary { op: UnaryOp, operand: Box<Expr> },
+    Compare { op: CompareOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    IfElse { condition: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    /// `parir.exp(x)`, `min(a, b)`, `parir.sum(x[:], axis=1)`, `parir.float32(x)`.
+    Builtin { name: String, args: Vec<Expr>, axis: Option<i64> },
+    /// `parir.inf`
+    Inf,
+    /// A call of another JIT function (as an expression statement).
+    Call { function: String, args: Vec<Expr> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StmtKind {
+    /// `for var in range(start, stop, step)`.
+    For { var: String, start: Expr, stop: Expr, step: Expr, body: Vec<Stmt> },
+    While { condition: Expr, body: Vec<Stmt> },
+    If { condition: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt> },
+    /// `target = value` (a variable or a subscript).
+    Assign { target: Expr, value: Expr },
+    /// `target op= value`
+    AugAssign { target: Expr, op: BinaryOp, value: Expr },
+    /// `with parir.gpu:`
+    OnDevice(Vec<Stmt>),
+    /// A call of another JIT function.
+    Call(Expr),
+    Pass,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    /// The labels (`parir.label('N')`) written just before the statement.
+    pub labels: Vec<String>,
+    pub span: Span,
+}
+
+/// A JIT function's AST.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub params: Vec<String>,
+    pub body: Vec<Stmt>,
+    pub source: Source,
+    pub span: Span,
+}
+
+struct Converter<'s> {
+    source: &'s Source,
+    /// The names by which the module `parla.parir` is known (`parir`).
+    module_names: Vec<String>,
+}
+
+fn span_of(node: &Node) -> Span {
+    Span {
+        line: node.line,
+        column: node.column,
+    }
+}
+
+const MATH_FUNCTIONS: [&str; 9] = ["exp", "log", "sqrt", "sin", "cos", "tanh", "atan2", "abs", "pow"];
+const REDUCTIONS: [&str; 4] = ["sum", "prod", "min", "max"];
+pub const CASTS: [&str; 10] = [
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64",
+];
+
+impl Converter<'_> {
+    fn error(&self, node: &Node, message: impl Into<String>) -> CompileError {
+        self.source.error(span_of(node), message)
+    }
+
+    fn is_module(&self, node: &Node) -> bool {
+        node.kind == "Name" && node.str("id").is_some_and(|id| self.module_names.iter().any(|m| m == id))
+    }
+
+    /// `parir.name` → Some("name")
+    fn module_attribute<'n>(&self, node: &'n Node) -> Option<&'n str> {
+        if node.kind == "Attribute" && node.node("value").is_some_and(|v| self.is_module(v)) {
+            node.str("attr")
+        } else {
+            None
+        }
+    }
+
+    fn body(&self, values: &[Value]) -> Result<Vec<Stmt>, CompileError> {
+        let mut statements = Vec::new();
+        let mut labels: Vec<(String, Span)> = Vec::new();
+        for value in values {
+            let node = value.as_node().ok_or_else(|| self.source.error(Span::default(), "malformed syntax tree"))?;
+            if let Some(label) = self.label(node)? {
+                labels.push((label, span_of(node)));
+                continue;
+            }
+            let mut statement = self.statement(node)?;
+            statement.labels = labels.drain(..).map(|(l, _)| l).collect();
+            statements.push(statement);
+        }
+        if let Some((_, span)) = labels.first() {
+            return Err(self.source.error(*span, "a label must be followed by the statement it labels (a for-loop or a slice statement)"));
+        }
+        Ok(statements)
+    }
+
+    /// `parir.label('N')` as a statement.
+    fn label(&self, node: &Node) -> Result<Option<String>, CompileError> {
+        if node.kind != "Expr" {
+            return Ok(None);
+        }
+        let Some(call) = node.node("value").filter(|c| c.kind == "Call") else {
+            return Ok(None);
+        };
+        if call.node("func").and_then(|f| self.module_attribute(f)) != Some("label") {
+            return Ok(None);
+        }
+        match call.list("args") {
+            [Value::Node(arg)] if arg.kind == "Constant" => match arg.field("value") {
+                Value::Str(label) if !label.is_empty() => Ok(Some(label.clone())),
+                _ => Err(self.error(arg, "parir.label() takes a non-empty string, e.g. parir.label('N')")),
+            },
+            _ => Err(self.error(call, "parir.label() takes one string, e.g. parir.label('N')")),
+        }
+    }
+
+    fn statement(&self, node: &Node) -> Result<Stmt, CompileError> {
+        let span = span_of(node);
+        let kind = match node.kind.as_str() {
+            "For" => self.for_loop(node)?,
+            "While" => {
+                if !node.list("orelse").is_empty() {
+                    return Err(self.error(node, "`else` on a while loop is not supported in JIT functions"));
+                }
+                StmtKind::While {
+                    condition: self.expr(self.child(node, "test")?)?,
+                    body: self.body(node.list("body"))?,
+                }
+            }
+            "If" => StmtKind::If {
+                condition: self.expr(self.child(node, "test")?)?,
+                then: self.body(node.list("body"))?,
+                otherwise: self.body(node.list("orelse"))?,
+            },
+            "Assign" => {
+                let targets = node.list("targets");
+                if targets.len() != 1 {
+                    return Err(self.error(node, "chained assignment (a = b = ...) is not supported in JIT functions"));
+                }
+                let target = targets[0].as_node().ok_or_else(|| self.error(node, "malformed assignment"))?;
+                StmtKind::Assign {
+                    target: self.target(target)?,
+                    value: self.expr(self.child(node, "value")?)?,
+                }
+            }
+            "AugAssign" => {
+                let op_node = self.child(node, "op")?;
+                StmtKind::AugAssign {
+                    target: self.target(self.child(node, "target")?)?,
+                    op: self.binary_op(op_node)?,
+                    value: self.expr(self.child(node, "value")?)?,
+                }
+            }
+            "With" => self.with(node)?,
+            "Expr" => {
+                let value = self.child(node, "value")?;
+                if value.kind == "Constant" && matches!(value.field("value"), Value::Str(_)) {
+                    StmtKind::Pass // a docstring
+                } else {
+                    let call = self.expr(value)?;
+                    match call.kind {
+                        ExprKind::Call { .. } => StmtKind::Call(call),
+                        _ => return Err(self.error(node, "an expression statement has no effect; only calls of JIT functions may stand alone")),
+                    }
+                }
+            }
+            "Pass" => StmtKind::Pass,
+            "Return" => {
+                if node.node("value").is_some() {
+                    return Err(self.error(node, "JIT functions cannot return values: write results into an array argument"));
+                }
+                return Err(self.error(node, "`return` is not supported in JIT functions"));
+            }
+            "Try" | "TryStar" => return Err(self.error(node, "try/except is not supported in JIT functions")),
+            "Raise" => return Err(self.error(node, "raise is not supported in JIT functions")),
+            "FunctionDef" | "AsyncFunctionDef" | "Lambda" => {
+                return Err(self.error(node, "nested function definitions are not supported in JIT functions"))
+            }
+            "ClassDef" => return Err(self.error(node, "class definitions are not supported in JIT functions")),
+            "Import" | "ImportFrom" => return Err(self.error(node, "imports are not supported in JIT functions")),
+            "Global" | "Nonlocal" => return Err(self.error(node, "global and nonlocal are not supported in JIT functions")),
+            "Delete" => return Err(self.error(node, "del is not supported in JIT functions")),
+            "Assert" => return Err(self.error(node, "assert is not supported in JIT functions")),
+            "Break" | "Continue" => {
+                return Err(self.error(node, "break and continue are not supported in JIT functions"))
+            }
+            "AnnAssign" => return Err(self.error(node, "annotated assignments are not supported in JIT functions")),
+            "Match" => return Err(self.error(node, "match statements are not supported in JIT functions")),
+            other => return Err(self.error(node, format!("{other} statements are not supported in JIT functions"))),
+        };
+        Ok(Stmt {
+            kind,
+            labels: Vec::new(),
+            span,
+        })
+    }
+
+    fn child<'n>(&self, node: &'n Node, field: &str) -> Result<&'n Node, CompileError> {
+        node.node(field).ok_or_else(|| self.error(node, format!("malformed syntax tree (no {field})")))
+    }
+
+    fn for_loop(&self, node: &Node) -> Result<StmtKind, CompileError> {
+        if !node.list("orelse").is_empty() {
+            return Err(self.error(node, "`else` on a for loop is not supported in JIT functions"));
+        }
+        let target = self.child(node, "target")?;
+        if target.kind != "Name" {
+            return Err(self.error(target, "a for loop must bind one variable: for i in range(n)"));
+        }
+        let iter = self.child(node, "iter")?;
+        let is_range = iter.kind == "Call"
+            && iter.node("func").is_some_and(|f| f.kind == "Name" && f.str("id") == Some("range"));
+        if !is_range {
+            return Err(self.error(iter, "for loops in JIT functions iterate over range(...)"));
+        }
+        if !iter.list("keywords").is_empty() {
+            return Err(self.error(iter, "range() takes positional arguments"));
+        }
+        let args: Vec<Expr> = iter
+            .list("args")
+            .iter()
+            .map(|a| self.expr(a.as_node().ok_or_else(|| self.error(iter, "malformed range"))?))
+            .collect::<Result<_, _>>()?;
+        let span = span_of(iter);
+        let int = |value| Expr { kind: ExprKind::Int(value), span };
+        let (start, stop, step) = match args.len() {
+            1 => (int(0), args[0].clone(), int(1)),
+            2 => (args[0].clone(), args[1].clone(), int(1)),
+            3 => (args[0].clone(), args[1].clone(), args[2].clone()),
+            _ => return Err(self.error(iter, "range() takes 1 to 3 arguments")),
+        };
+        if let ExprKind::Int(0) = step.kind {
+            return Err(self.source.error(step.span, "range() step must not be zero"));
+        }
+        Ok(StmtKind::For {
+            var: target.str("id").unwrap_or_default().to_string(),
+            start,
+            stop,
+            step,
+            body: self.body(node.list("body"))?,
+        })
+    }
+
+    fn with(&self, node: &Node) -> Result<StmtKind, CompileError> {
+        let items = node.list("items");
+        let is_gpu = items.len() == 1
+            && items[0]
+                .as_node()
+                .and_then(|item| item.node("context_expr"))
+                .and_then(|e| self.module_attribute(e))
+                == Some("gpu")
+            && items[0].as_node().and_then(|item| item.node("optional_vars")).is_none();
+        if !is_gpu {
+            return Err(self.error(node, "the only with-statement supported in JIT functions is `with parir.gpu:`"));
+        }
+        Ok(StmtKind::OnDevice(self.body(node.list("body"))?))
+    }
+
+    fn target(&self, node: &Node) -> Result<Expr, CompileError> {
+        match node.kind.as_str() {
+            "Name" | "Subscript" => self.expr(node),
+            "Tuple" | "List" => Err(self.error(node, "tuple assignment (a, b = ...) is not supported in JIT functions")),
+            "Attribute" => Err(self.error(node, "assigning to attributes is not supported in JIT functions")),
+            _ => Err(self.error(node, "cannot assign to this expression")),
+        }
+    }
+
+    fn binary_op(&self, node: &Node) -> Result<BinaryOp, CompileError> {
+        Ok(match node.kind.as_str() {
+            "Add" => BinaryOp::Add,
+            "Sub" => BinaryOp::Sub,
+            "Mult" => BinaryOp::Mul,
+            "Div" => BinaryOp::Div,
+            "FloorDiv" => BinaryOp::FloorDiv,
+            "Mod" => BinaryOp::Mod,
+            "Pow" => BinaryOp::Pow,
+            "BitAnd" => BinaryOp::BitAnd,
+            "BitOr" => BinaryOp::BitOr,
+            "BitXor" => BinaryOp::BitXor,
+            "LShift" => BinaryOp::LShift,
+            "RShift" => BinaryOp::RShift,
+            other => return Err(self.error(node, format!("the operator {other} is not supported in JIT functions"))),
+        })
+    }
+
+    fn expr(&self, node: &Node) -> Result<Expr, CompileError> {
+        let span = span_of(node);
+        let boxed = |n: &Node, field: &str| -> Result<Box<Expr>, CompileError> { Ok(Box::new(self.expr(self.child(n, field)?)?)) };
+        let kind = match node.kind.as_str() {
+            "Constant" => match node.field("value") {
+                Value::Int(i) => ExprKind::Int(*i),
+                Value::Float(f) => ExprKind::Float(*f),
+                Value::Bool(b) => ExprKind::Bool(*b),
+                Value::Str(_) => return Err(self.error(node, "strings are not supported in JIT functions")),
+                Value::None => return Err(self.error(node, "None is not supported in JIT functions")),
+                _ => return Err(self.error(node, "this constant is not supported in JIT functions")),
+            },
+            "Name" => {
+                let id = node.str("id").unwrap_or_default();
+                match id {
+                    "True" => ExprKind::Bool(true),
+                    "False" => ExprKind::Bool(false),
+                    _ => ExprKind::Var(id.to_string()),
+                }
+            }
+            "Attribute" => match self.module_attribute(node) {
+                Some("inf") => ExprKind::Inf,
+                Some(name) => return Err(self.error(node, format!("parir.{name} is not a value; supported: parir.inf"))),
+                None => return Err(self.error(node, "attribute access is not supported in JIT functions")),
+            },
+            "Subscript" => self.subscript(node)?,
+            "BinOp" => ExprKind::Binary {
+                op: self.binary_op(self.child(node, "op")?)?,
+                lhs: boxed(node, "left")?,
+                rhs: boxed(node, "right")?,
+            },
+            "UnaryOp" => {
+                let op = match self.child(node, "op")?.kind.as_str() {
+                    "USub" => UnaryOp::Neg,
+                    "UAdd" => UnaryOp::Plus,
+                    "Not" => UnaryOp::Not,
+                    "Invert" => UnaryOp::Invert,
+                    other => return Err(self.error(node, format!("the operator {other} is not supported"))),
+                };
+                ExprKind::Unary { op, operand: boxed(node, "operand")? }
+            }
+            "Compare" => {
+                let ops = node.list("ops");
+                let comparators = node.list("comparators");
+                if ops.len() != 1 || comparators.len() != 1 {
+                    return Err(self.error(node, "chained comparisons (a < b < c) are not supported in JIT functions; use `and`"));
+                }
+                let op = match ops[0].as_node().map(|n| n.kind.as_str()) {
+                    Some("Eq") => CompareOp::Eq,
+                    Some("NotEq") => CompareOp::Ne,
+                    Some("Lt") => CompareOp::Lt,
+                    Some("LtE") => CompareOp::Le,
+                    Some("Gt") => CompareOp::Gt,
+                    Some("GtE") => CompareOp::Ge,
+                    _ => return Err(self.error(node, "only ==, !=, <, <=, >, >= comparisons are supported in JIT functions")),
+                };
+                let rhs = comparators[0].as_node().ok_or_else(|| self.error(node, "malformed comparison"))?;
+                ExprKind::Compare { op, lhs: boxed(node, "left")?, rhs: Box::new(self.expr(rhs)?) }
+            }
+            "BoolOp" => {
+                let values: Vec<Expr> = node
+                    .list("values")
+                    .iter()
+                    .map(|v| self.expr(v.as_node().ok_or_else(|| self.error(node, "malformed boolean operation"))?))
+                    .collect::<Result<_, _>>()?;
+                let is_and = self.child(node, "op")?.kind == "And";
+                let mut values = values.into_iter();
+                let first = values.next().ok_or_else(|| self.error(node, "empty boolean operation"))?;
+                return Ok(values.fold(first, |acc, next| Expr {
+                    kind: if is_and { ExprKind::And(Box::new(acc), Box::new(next)) } else { ExprKind::Or(Box::new(acc), Box::new(next)) },
+                    span,
+                }));
+            }
+            "IfExp" => ExprKind::IfElse {
+                condition: boxed(node, "test")?,
+                then: boxed(node, "body")?,
+                otherwise: boxed(node, "orelse")?,
+            },
+            "Call" => self.call(node)?,
+            "ListComp" | "SetComp" | "DictComp" | "GeneratorExp" => {
+                return Err(self.error(node, "comprehensions are not supported in JIT functions"))
+            }
+            "Lambda" => return Err(self.error(node, "lambdas are not supported in JIT functions")),
+            "JoinedStr" | "FormattedValue" => return Err(self.error(node, "strings are not supported in JIT functions")),
+            "List" | "Tuple" | "Set" | "Dict" => {
+                return Err(self.error(node, "lists, tuples, sets and dicts cannot be built in JIT functions"))
+            }
+            "Await" | "Yield" | "YieldFrom" => return Err(self.error(node, "await and yield are not supported in JIT functions")),
+            "NamedExpr" => return Err(self.error(node, "assignment expressions (:=) are not supported in JIT functions")),
+            "Starred" => return Err(self.error(node, "starred expressions are not supported in JIT functions")),
+            other => return Err(self.error(node, format!("{other} expressions are not supported in JIT functions"))),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    fn subscript(&self, node: &Node) -> Result<ExprKind, CompileError> {
+        let base = self.child(node, "value")?;
+        let slice = self.child(node, "slice")?;
+        // d["key"]: a dict argument's entry.
+        if base.kind == "Name" && slice.kind == "Constant" {
+            if let Value::Str(key) = slice.field("value") {
+                return Ok(ExprKind::DictEntry {
+                    dict: base.str("id").unwrap_or_default().to_string(),
+                    key: key.clone(),
+                });
+            }
+        }
+        let base_expr = match base.kind.as_str() {
+            "Name" | "Subscript" => self.expr(base)?,
+            _ => return Err(self.error(base, "only arrays (arguments) can be indexed in JIT functions")),
+        };
+        if let ExprKind::Subscript { .. } = base_expr.kind {
+            return Err(self.error(node, "index arrays with one subscript: a[i, j], not a[i][j]"));
+        }
+        let items: Vec<&Node> = if slice.kind == "Tuple" {
+            slice.list("elts").iter().filter_map(Value::as_node).collect()
+        } else {
+            vec![slice]
+        };
+        let mut indices = Vec::with_capacity(items.len());
+        for item in items {
+            if item.kind == "Slice" {
+                if item.node("step").is_some() {
+                    return Err(self.error(item, "slices with a step are not supported in JIT functions"));
+                }
+                let lower = item.node("lower").map(|n| self.expr(n)).transpose()?;
+                let upper = item.node("upper").map(|n| self.expr(n)).transpose()?;
+                indices.push(Index::Slice(lower, upper, span_of(item)));
+            } else {
+                indices.push(Index::At(self.expr(item)?));
+            }
+        }
+        Ok(ExprKind::Subscript { base: Box::new(base_expr), indices })
+    }
+
+    fn call(&self, node: &Node) -> Result<ExprKind, CompileError> {
+        let function = self.child(node, "func")?;
+        let args: Vec<Expr> = node
+            .list("args")
+            .iter()
+            .map(|a| {
+                let a = a.as_node().ok_or_else(|| self.error(node, "malformed call"))?;
+                if a.kind == "Starred" {
+                    return Err(self.error(a, "*args is not supported in JIT functions"));
+                }
+                self.expr(a)
+            })
+            .collect::<Result<_, _>>()?;
+        let mut axis = None;
+        for keyword in node.list("keywords").iter().filter_map(Value::as_node) {
+            match (keyword.str("arg"), keyword.node("value")) {
+                (Some("axis"), Some(value)) if value.kind == "Constant" => match value.field("value") {
+                    Value::Int(a) => axis = Some(*a),
+                    _ => return Err(self.error(value, "axis must be an integer constant")),
+                },
+                (Some(name), _) => return Err(self.error(keyword, format!("unexpected keyword argument `{name}`"))),
+                (None, _) => return Err(self.error(keyword, "**kwargs is not supported in JIT functions")),
+            }
+        }
+        if let Some(name) = self.module_attribute(function) {
+            let known = MATH_FUNCTIONS.contains(&name) || REDUCTIONS.contains(&name) || CASTS.contains(&name);
+            if !known {
+                return Err(self.error(function, format!("parir.{name} cannot be called in JIT functions")));
+            }
+            if axis.is_some() && !REDUCTIONS.contains(&name) {
+                return Err(self.error(node, format!("parir.{name} takes no axis")));
+            }
+            return Ok(ExprKind::Builtin { name: name.to_string(), args, axis });
+        }
+        if function.kind == "Name" {
+            let id = function.str("id").unwrap_or_default();
+            match id {
+                "min" | "max" | "abs" | "float" | "int" => {
+                    if axis.is_some() {
+                        return Err(self.error(node, format!("{id}() takes no axis; use parir.{id}(x[:], axis=k)")));
+                    }
+                    let name = match id {
+                        "float" => "float64",
+                        "int" => "int64",
+                        other => other,
+                    };
+                    return Ok(ExprKind::Builtin { name: name.to_string(), args, axis: None });
+                }
+                "print" => return Err(self.error(node, "print is not supported in JIT functions")),
+                "range" => return Err(self.error(node, "range() is only supported as the iterable of a for loop")),
+                "len" => return Err(self.error(node, "len() is not supported in JIT functions: pass sizes as arguments")),
+                _ => {
+                    if axis.is_some() {
+                        return Err(self.error(node, "axis is only accepted by parir.sum/prod/min/max"));
+                    }
+                    return Ok(ExprKind::Call { function: id.to_string(), args });
+                }
+            }
+        }
+        Err(self.error(node, "only JIT functions and parir's functions can be called in JIT functions"))
+    }
+}
+
+/// Converts a `FunctionDef` syntax node.
+pub fn convert(tree: &Node, source: &Source, module_names: &[String]) -> Result<Function, CompileError> {
+    let converter = Converter {
+        source,
+        module_names: module_names.to_vec(),
+    };
+    if tree.kind != "FunctionDef" {
+        let message = if tree.kind == "AsyncFunctionDef" {
+            "JIT functions cannot be async"
+        } else {
+            "@parir.jit decorates a function definition"
+        };
+        return Err(converter.error(tree, message));
+    }
+    let arguments = converter.child(tree, "args")?;
+    for field in ["vararg", "kwarg"] {
+        if arguments.node(field).is_some() {
+            return Err(converter.error(arguments, "*args and **kwargs are not supported in JIT functions"));
+        }
+    }
+    if !arguments.list("kwonlyargs").is_empty() || !arguments.list("defaults").is_empty() {
+        return Err(converter.error(arguments, "JIT functions take positional parameters without defaults"));
+    }
+    let params = arguments
+        .list("posonlyargs")
+        .iter()
+        .chain(arguments.list("args"))
+        .filter_map(Value::as_node)
+        .map(|a| a.str("arg").unwrap_or_default().to_string())
+        .collect();
+    Ok(Function {
+        name: tree.str("name").unwrap_or_default().to_string(),
+        params,
+        body: converter.body(tree.list("body"))?,
+        source: source.clone(),
+        span: span_of(tree),
+    })
+}

@@ -1,0 +1,21 @@
+//! The front end of JIT functions: a Python syntax tree in, `looppar` IR
+//! of one specialisation out.
+//!
+//! 1. `syntax`: the Python `ast` as plain data (built by the Python layer).
+//! 2. `ast`: the checked front-end AST; unsupported constructs are
+//!    rejected here with file:line:col.
+//! 3. `emit`: at call time, the IR for the call's argument kinds, dtypes,
+//!    shapes, scalar values and parallel specification.
+
+pub mod ast;
+pub mod emit;
+pub mod error;
+pub mod spec;
+pub mod syntax;
+pub mod types;
+
+pub use ast::{convert, Function};
+pub use emit::{emit, Emitted};
+pub use error::{CompileError, Source, Span};
+pub use spec::{Argument, ArrayInfo, LabelSpec};
+pub use types::DType;

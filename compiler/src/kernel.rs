@@ -1,0 +1,128 @@
+//! Compiling one specialisation of a JIT function to native code: emit
+//! `looppar` IR, run our passes and the lowering, JIT with LLVM.
+
+use crate::{
+    frontend::{self, Argument, CompileError, Function, LabelSpec},
+    jit::{self, Engine, JitError, PackedFunction},
+    source,
+};
+use melior::{ir::Module, Context};
+use std::{collections::HashMap, time::Instant};
+use thiserror::Error;
+
+/// Our passes, from the front end's IR to `scf`.
+pub const LOOPPAR_LOWERING: &str = "builtin.module(parla-verify,looppar-apply-parallel-spec,looppar-to-scf,canonicalize,cse)";
+
+/// The IR stages `print_compiled` can show, in pipeline order.
+pub const STAGES: [&str; 3] = ["looppar", "scf", "llvm"];
+
+#[derive(Debug, Error)]
+pub enum KernelError {
+    /// An error in the user's code.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    #[error(transparent)]
+    Jit(#[from] JitError),
+    /// IR text (from `compile_string`) that does not parse or verify.
+    #[error("the IR does not parse or verify:\n{0}")]
+    InvalidIr(String),
+}
+
+/// A compiled specialisation.
+pub struct Kernel {
+    /// Kept alive for `entry`.
+    _engine: Engine,
+    pub entry: PackedFunction,
+    /// For each memref parameter, in order: the argument it comes from
+    /// (index, and dict key).
+    pub arrays: Vec<(usize, Option<String>)>,
+    /// The IR after each stage, when asked for, with the time spent so far.
+    pub stages: Vec<(String, String, f64)>,
+}
+
+// SAFETY: the engine is immutable once built; the entry is a plain function.
+unsafe impl Send for Kernel {}
+unsafe impl Sync for Kernel {}
+
+thread_local! {
+    // Creating a context (and loading our dialects) costs ~2 ms: one per
+    // thread, reused by every compilation on it.
+    static CONTEXT: Context = {
+        let context = parla_dialects::create_context().expect("our IRDL dialects load");
+        melior::utility::register_all_llvm_translations(&context);
+        context
+    };
+}
+
+/// Options of one compilation.
+#[derive(Debug, Clone, Copy)]
+pub struct CompileOptions {
+    pub opt_level: usize,
+    /// Keep the IR of every stage (for `print_compiled` and `debug=True`).
+    pub keep_stages: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        Self { opt_level: 3, keep_stages: false }
+    }
+}
+
+/// Compiles `function` for `arguments` under `spec`.
+pub fn compile(
+    function: &Function,
+    callees: &HashMap<String, Function>,
+    arguments: &[Argument],
+    spec: &HashMap<String, LabelSpec>,
+    options: CompileOptions,
+) -> Result<Kernel, KernelError> {
+    let started = Instant::now();
+    let emitted = frontend::emit(function, callees, arguments, spec)?;
+    CONTEXT.with(|context| {
+        let module = source::parse_module(context, &emitted.text, &function.source.file)
+            .map_err(|messages| KernelError::InvalidIr(format!("{}\n{}", render(&messages), emitted.text)))?;
+        finish(context, module, &emitted.entry, emitted.arrays, started, options, Some(emitted.text.clone()))
+    })
+}
+
+/// Compiles IR text (any stage: `looppar`, `scf` or the LLVM dialect) and
+/// returns function `entry`; `arrays` says which arguments its memref
+/// parameters come from.
+pub fn compile_ir(text: &str, entry: &str, arrays: Vec<(usize, Option<String>)>, options: CompileOptions) -> Result<Kernel, KernelError> {
+    let started = Instant::now();
+    CONTEXT.with(|context| {
+        let module = source::parse_module(context, text, "<compile_string>").map_err(|m| KernelError::InvalidIr(render(&m)))?;
+        finish(context, module, entry, arrays, started, options, None)
+    })
+}
+
+fn render(messages: &[crate::diagnostics::Message]) -> String {
+    messages.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("\n")
+}
+
+fn finish(
+    context: &Context,
+    mut module: Module,
+    entry: &str,
+    arrays: Vec<(usize, Option<String>)>,
+    started: Instant,
+    options: CompileOptions,
+    first_stage: Option<String>,
+) -> Result<Kernel, KernelError> {
+    let mut stages = Vec::new();
+    let elapsed = || started.elapsed().as_secs_f64();
+    if options.keep_stages {
+        stages.push(("looppar".to_string(), first_stage.unwrap_or_else(|| module.as_operation().to_string()), elapsed()));
+    }
+    jit::run_pipeline(context, &mut module, LOOPPAR_LOWERING)?;
+    if options.keep_stages {
+        stages.push(("scf".to_string(), module.as_operation().to_string(), elapsed()));
+    }
+    jit::lower_to_llvm(context, &mut module)?;
+    if options.keep_stages {
+        stages.push(("llvm".to_string(), module.as_operation().to_string(), elapsed()));
+    }
+    let engine = Engine::new(context, &module, options.opt_level)?;
+    let entry = engine.packed(entry)?;
+    Ok(Kernel { _engine: engine, entry, arrays, stages })
+}

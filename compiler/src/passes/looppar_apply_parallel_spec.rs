@@ -1,0 +1,78 @@
+//! `looppar-apply-parallel-spec`: copies each `looppar.parallelize`
+//! specification onto the loops carrying its label (`threads`, `tpb`,
+//! `reduce`; nothing for `seq`) and removes the specifications. A
+//! specification whose label labels no loop is an error.
+
+use super::{rewrite, PassInfo};
+use melior::{
+    ir::{
+        operation::{OperationLike, OperationMutLike},
+        r#type::TypeId,
+    },
+    pass::{create_external, ExternalPass, Pass},
+};
+use std::collections::HashMap;
+
+pub(super) const INFO: PassInfo = PassInfo {
+    name: "looppar-apply-parallel-spec",
+    summary: "Attach each label's parallel specification (looppar.parallelize) to the loops it labels",
+    anchor: "",
+    create,
+};
+
+#[repr(align(8))]
+struct PassId;
+static PASS_ID: PassId = PassId;
+
+fn label(op: melior::ir::operation::OperationRef) -> Option<String> {
+    let attribute = op.attribute("label").ok()?;
+    let text = attribute.to_string();
+    Some(text.trim_matches('"').to_string())
+}
+
+fn run(root: melior::ir::operation::OperationRef, pass: ExternalPass) {
+    let specs = rewrite::collect(root, "looppar.parallelize");
+    let loops = rewrite::collect(root, "looppar.for");
+    let mut by_label: HashMap<String, Vec<_>> = HashMap::new();
+    for raw in &loops {
+        // SAFETY: collected from the live IR just above.
+        let op = unsafe { rewrite::view(*raw) };
+        if let Some(l) = label(op) {
+            by_label.entry(l).or_default().push(*raw);
+        }
+    }
+    let mut failed = false;
+    for spec in specs {
+        // SAFETY: as above; specs are only erased after being read.
+        let spec_op = unsafe { rewrite::view(spec) };
+        let Some(name) = label(spec_op) else { continue };
+        let Some(targets) = by_label.get(&name) else {
+            let message = std::ffi::CString::new(format!(
+                "'looppar.parallelize' op specifies label '{name}', which labels no loop"
+            ))
+            .unwrap_or_default();
+            // SAFETY: the location is live; the message is NUL-terminated.
+            unsafe { mlir_sys::mlirEmitError(spec_op.location().to_raw(), message.as_ptr()) };
+            failed = true;
+            continue;
+        };
+        for target in targets {
+            // SAFETY: a live loop op.
+            let mut target_op = unsafe { melior::ir::operation::OperationRefMut::from_raw(*target) };
+            for key in ["threads", "tpb", "reduce"] {
+                if let Ok(value) = spec_op.attribute(key) {
+                    target_op.set_attribute(key, value);
+                }
+            }
+        }
+        // SAFETY: the spec op has no results and nothing refers to it.
+        unsafe { rewrite::erase(spec) };
+    }
+    if failed {
+        pass.signal_failure();
+    }
+}
+
+fn create() -> Pass {
+    create_external(run, TypeId::create(&PASS_ID), INFO.name, INFO.name, INFO.summary, INFO.anchor, &[])
+}

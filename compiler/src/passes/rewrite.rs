@@ -1,0 +1,128 @@
+//! Small IR surgery helpers for our passes, on MLIR's C API: collecting
+//! ops, replacing an op by a new one that takes over its regions, erasing.
+
+use melior::ir::{
+    operation::{OperationBuilder, OperationLike, OperationRef},
+    Attribute, BlockLike, Identifier, Location, Operation, Region, RegionLike, Value,
+};
+use mlir_sys::MlirOperation;
+
+/// Every op named `name` nested in `root` (pre-order).
+pub fn collect(root: OperationRef, name: &str) -> Vec<MlirOperation> {
+    let mut found = Vec::new();
+    root.walk(melior::ir::operation::WalkOrder::PreOrder, |op| {
+        if op.name().as_string_ref().as_str() == Ok(name) {
+            found.push(op.to_raw());
+        }
+        melior::ir::operation::WalkResult::Advance
+    });
+    found
+}
+
+/// A borrowed view of a raw op.
+///
+/// # Safety
+/// `raw` must be a live op.
+pub unsafe fn view<'c, 'a>(raw: MlirOperation) -> OperationRef<'c, 'a> {
+    unsafe { OperationRef::from_raw(raw) }
+}
+
+pub fn name_of(op: OperationRef) -> String {
+    op.name().as_string_ref().as_str().unwrap_or("").to_string()
+}
+
+/// Removes `op` from its block and destroys it.
+///
+/// # Safety
+/// `op` must be live, in a block, and unused.
+pub unsafe fn erase(op: MlirOperation) {
+    unsafe {
+        mlir_sys::mlirOperationRemoveFromParent(op);
+        mlir_sys::mlirOperationDestroy(op);
+    }
+}
+
+/// Builds `name` with `operands`, `attributes` and as many empty regions as
+/// `old` has, inserts it before `old`, moves `old`'s region bodies into it,
+/// and erases `old` (which must have no results in use). Returns the new
+/// op.
+///
+/// # Safety
+/// `old` must be live and its results unused.
+pub unsafe fn replace_with_regions<'c>(
+    old: MlirOperation,
+    name: &str,
+    operands: &[Value<'c, '_>],
+    attributes: &[(Identifier<'c>, Attribute<'c>)],
+) -> Result<MlirOperation, String> {
+    let old_ref: OperationRef<'c, '_> = unsafe { view(old) };
+    let location: Location<'c> = old_ref.location();
+    let regions: Vec<Region<'c>> = (0..old_ref.region_count()).map(|_| Region::new()).collect();
+    let new: Operation<'c> = OperationBuilder::new(name, location)
+        .add_operands(operands)
+        .add_attributes(attributes)
+        .add_regions_vec(regions)
+        .build()
+        .map_err(|e| format!("cannot build {name}: {e}"))?;
+    let block = old_ref.block().ok_or("the op is not in a block")?;
+    let new_ref = block.insert_operation_before(old_ref, new);
+    for index in 0..old_ref.region_count() {
+        let (Ok(target), Ok(source)) = (new_ref.region(index), old_ref.region(index)) else {
+            return Err("region count mismatch".into());
+        };
+        unsafe { mlir_sys::mlirRegionTakeBody(target.to_raw(), source.to_raw()) };
+    }
+    let raw = new_ref.to_raw();
+    unsafe { erase(old) };
+    Ok(raw)
+}
+
+/// Replaces the terminator of the single block of region `index` of `op`
+/// by a new op `name` with the same operands (and `attributes`).
+///
+/// # Safety
+/// `op` must be live.
+pub unsafe fn replace_terminator<'c>(
+    op: MlirOperation,
+    index: usize,
+    name: &str,
+    attributes: &[(Identifier<'c>, Attribute<'c>)],
+) -> Result<(), String> {
+    let op_ref: OperationRef<'c, '_> = unsafe { view(op) };
+    let region = op_ref.region(index).map_err(|e| e.to_string())?;
+    let block = region.first_block().ok_or("a region without a block")?;
+    let terminator = block.terminator().ok_or("a block without a terminator")?;
+    let operands: Vec<Value> = terminator.operands().collect();
+    let new = OperationBuilder::new(name, terminator.location())
+        .add_operands(&operands)
+        .add_attributes(attributes)
+        .build()
+        .map_err(|e| format!("cannot build {name}: {e}"))?;
+    block.insert_operation_before(terminator, new);
+    unsafe { erase(terminator.to_raw()) };
+    Ok(())
+}
+
+/// Moves the ops of the single block of `op`'s region 0 (but its
+/// terminator) before `op`, then erases `op`.
+///
+/// # Safety
+/// `op` must be live and its results unused; its block must have no
+/// arguments.
+pub unsafe fn inline_region(op: MlirOperation) -> Result<(), String> {
+    let op_ref: OperationRef<'_, '_> = unsafe { view(op) };
+    let region = op_ref.region(0).map_err(|e| e.to_string())?;
+    let block = region.first_block().ok_or("a region without a block")?;
+    let terminator = block.terminator().map(|t| t.to_raw().ptr);
+    let mut current = block.first_operation().map(|o| o.to_raw());
+    while let Some(raw) = current {
+        if Some(raw.ptr) == terminator {
+            break;
+        }
+        let next = unsafe { view(raw) }.next_in_block().map(|o| o.to_raw());
+        unsafe { mlir_sys::mlirOperationMoveBefore(raw, op) };
+        current = next;
+    }
+    unsafe { erase(op) };
+    Ok(())
+}

@@ -1,0 +1,296 @@
+"""Parir: loop kernels in Python, compiled at the call site.
+
+    import parla.parir as parir
+
+    @parir.jit
+    def sum_rows(x, y, N, M):
+        parir.label('N')
+        for i in range(N):
+            parir.label('M')
+            for j in range(M):
+                y[i] += x[i, j]
+
+    sum_rows(x, y, N, M, opts=parir.par({'N': parir.threads(N), 'M': parir.threads(M).reduce()}))
+
+Functions are parsed when decorated; each call with new argument kinds,
+dtypes, shapes or scalar values compiles a specialisation (through the
+project's MLIR dialects, to native code) and caches it. Parallel loops run
+on the task runtime's worker pool.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math as _math
+import sys as _sys
+import time as _time
+import weakref as _weakref
+
+import numpy as _np
+
+from parla import _parla
+from parla.parir._syntax import function_syntax as _function_syntax
+
+
+class CompileError(Exception):
+    """An unsupported construct or a type error in a JIT function, with the
+    file, line, column and source line."""
+
+    def __init__(self, message: str, file: str = "", line: int = 0, column: int = 0, source_line: str = ""):
+        super().__init__(message)
+        self.file = file
+        self.line = line
+        self.column = column
+        self.source_line = source_line
+
+
+# ---- parallel specification -------------------------------------------------
+
+class threads:
+    """`parir.threads(n)`: run a labelled loop over n threads; `.reduce()`
+    marks it a reduction, `.tpb(k)` sets threads per block (GPU)."""
+
+    __slots__ = ("threads", "tpb_", "reduce_")
+
+    def __init__(self, n: int):
+        if isinstance(n, bool) or not isinstance(n, (int, _np.integer)):
+            raise TypeError(f"parir.threads(n) takes an int, got {n!r}")
+        if n <= 0:
+            raise ValueError(f"parir.threads(n) takes a positive number, got {n}")
+        self.threads = int(n)
+        self.tpb_ = None
+        self.reduce_ = False
+
+    def reduce(self) -> "threads":
+        self.reduce_ = True
+        return self
+
+    def tpb(self, n: int) -> "threads":
+        if isinstance(n, bool) or not isinstance(n, (int, _np.integer)) or not (32 <= n <= 1024) or n % 32:
+            raise ValueError(f"tpb(n) takes a multiple of 32 from 32 to 1024, got {n!r}")
+        self.tpb_ = int(n)
+        return self
+
+    def __repr__(self) -> str:
+        text = f"parir.threads({self.threads})"
+        if self.tpb_:
+            text += f".tpb({self.tpb_})"
+        if self.reduce_:
+            text += ".reduce()"
+        return text
+
+
+class _Sequential:
+    __slots__ = ("threads", "tpb_", "reduce_")
+
+    def __init__(self):
+        self.threads = None
+        self.tpb_ = None
+        self.reduce_ = False
+
+    def __repr__(self) -> str:
+        return "parir.seq()"
+
+
+def seq() -> _Sequential:
+    """A label that stays sequential."""
+    return _Sequential()
+
+
+_BACKENDS = ("auto", "cpu", "cuda", "rocm")
+
+
+class CompileOptions:
+    """Options of a call: the parallel specification and the backend
+    ('auto' picks a GPU when one is present, else the CPU)."""
+
+    def __init__(self, parallelize: dict | None = None, backend: str = "auto"):
+        if backend not in _BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(_BACKENDS)}, got {backend!r}")
+        parallelize = dict(parallelize or {})
+        for label, spec in parallelize.items():
+            if not isinstance(label, str):
+                raise TypeError(f"parallel specification keys are label strings, got {label!r}")
+            if not isinstance(spec, (threads, _Sequential)):
+                raise TypeError(f"the specification of '{label}' must be parir.threads(n) or parir.seq(), got {spec!r}")
+        self.parallelize = parallelize
+        self.backend = backend
+
+    def __repr__(self) -> str:
+        return f"CompileOptions(parallelize={self.parallelize!r}, backend={self.backend!r})"
+
+
+def par(spec: dict) -> CompileOptions:
+    """The default options with this parallel specification."""
+    return CompileOptions(parallelize=spec)
+
+
+parallelize = par
+
+
+def _check_backend(options: CompileOptions) -> None:
+    if options.backend in ("cuda", "rocm"):
+        raise RuntimeError(
+            f"backend={options.backend!r} needs a GPU backend, which this build does not have; use 'cpu' or 'auto'"
+        )
+
+
+# ---- JIT functions ------------------------------------------------------------
+
+_functions: "_weakref.WeakSet[JitFunction]" = _weakref.WeakSet()
+
+
+class JitFunction:
+    """A function compiled at each call site specialisation (see `jit`)."""
+
+    def __init__(self, function):
+        self.__wrapped__ = function
+        self.__name__ = function.__name__
+        self.__qualname__ = function.__qualname__
+        self.__doc__ = function.__doc__
+        self._native = _parla.ParsedFunction(*_function_syntax(function, _sys.modules[__name__]))
+        self._callees = None
+        _functions.add(self)
+
+    def _resolve_callees(self) -> dict:
+        if self._callees is None:
+            callees = {}
+            pending = list(self._native.called_names())
+            seen = set()
+            while pending:
+                name = pending.pop()
+                if name in seen:
+                    continue
+                seen.add(name)
+                target = self.__wrapped__.__globals__.get(name)
+                if isinstance(target, JitFunction):
+                    callees[name] = target._native
+                    pending.extend(target._native.called_names())
+            self._callees = callees
+        return self._callees
+
+    def __call__(self, *args, opts: CompileOptions | None = None, seq: bool = False, debug: bool = False):
+        if seq:
+            return self.__wrapped__(*args)
+        if opts is None:
+            opts = CompileOptions()
+        elif not isinstance(opts, CompileOptions):
+            raise TypeError(f"opts must be made by parir.par({{...}}), got {opts!r}")
+        _check_backend(opts)
+        started = _time.perf_counter()
+        stages = self._native.call(args, opts, self._resolve_callees(), debug)
+        if debug:
+            for name, text, seconds in stages:
+                print(f"=== {self.__name__}: after {name} ({seconds * 1e3:.1f} ms) ===")
+                print(text)
+            print(f"=== {self.__name__}: compiled and ran in {(_time.perf_counter() - started) * 1e3:.1f} ms ===")
+
+    def __repr__(self) -> str:
+        return f"<parir.jit function {self.__qualname__}>"
+
+
+def jit(function) -> JitFunction:
+    """Compiles `function` at each call with the call's parallel
+    specification (`opts=parir.par({...})`)."""
+    return JitFunction(function)
+
+
+_STAGES = ("looppar", "scf", "llvm")
+
+
+def print_compiled(fun, args, opts: CompileOptions | None = None, stage: str = "llvm") -> str:
+    """The IR of `fun` compiled for `args` and `opts` at `stage`: 'looppar'
+    (the front end's output), 'scf', or 'llvm' (the lowest)."""
+    if stage not in _STAGES:
+        raise ValueError(f"stage must be one of {', '.join(_STAGES)}, got {stage!r}")
+    jitted = fun if isinstance(fun, JitFunction) else JitFunction(fun)
+    opts = opts or CompileOptions()
+    _check_backend(opts)
+    stages = dict((name, text) for name, text, _ in jitted._native.stages(tuple(args), opts, jitted._resolve_callees()))
+    return stages[stage]
+
+
+def compile_string(name: str, code: str, opts: CompileOptions | None = None):
+    """A callable for IR text (e.g. edited output of `print_compiled`). It
+    takes the arguments of the original function; the arrays are passed to
+    the function's memref parameters in order."""
+    if opts is not None:
+        _check_backend(opts)
+    kernel = _parla.StringKernel(name, code)
+
+    def call(*args):
+        return kernel(args)
+
+    call.__name__ = name
+    return call
+
+
+def clear_cache() -> None:
+    """Forgets every compiled specialisation."""
+    for function in list(_functions):
+        function._native.clear()
+
+
+def sync() -> None:
+    """Waits for launched kernels: CPU kernels finish before their call
+    returns."""
+
+
+# ---- what JIT functions may call (also usable with seq=True) -----------------
+
+def label(name: str) -> None:
+    """Labels the next statement (a loop or a slice statement)."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"parir.label() takes a non-empty string, got {name!r}")
+
+
+class _Device:
+    """`with parir.gpu:`: run the block sequentially on the device."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __repr__(self) -> str:
+        return "parir.gpu"
+
+
+gpu = _Device()
+inf = _math.inf
+
+
+def _reduction(numpy_function, builtin_function):
+    def reduce(*args, axis=None):
+        if len(args) == 1:
+            return numpy_function(args[0], axis=axis)
+        if axis is not None:
+            raise TypeError("axis applies to a single slice argument")
+        return builtin_function(*args)
+
+    return reduce
+
+
+sum = _reduction(_np.sum, lambda *a: builtins.sum(a))
+prod = _reduction(_np.prod, lambda *a: _math.prod(a))
+min = _reduction(_np.min, builtins.min)
+max = _reduction(_np.max, builtins.max)
+abs = builtins.abs
+exp = _np.exp
+log = _np.log
+sqrt = _np.sqrt
+sin = _np.sin
+cos = _np.cos
+tanh = _np.tanh
+atan2 = _np.arctan2
+int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
+uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
+float32, float64 = _np.float32, _np.float64
+
+__all__ = [
+    "CompileError", "CompileOptions", "JitFunction", "abs", "atan2", "clear_cache", "compile_string", "cos", "exp",
+    "float32", "float64", "gpu", "inf", "int16", "int32", "int64", "int8", "jit", "label", "log", "max", "min",
+    "par", "parallelize", "print_compiled", "prod", "seq", "sin", "sqrt", "sum", "sync", "tanh", "threads",
+    "uint16", "uint32", "uint64", "uint8",
+]

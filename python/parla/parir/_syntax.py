@@ -1,0 +1,54 @@
+"""A JIT function's Python syntax tree as plain data for the compiler:
+`(kind, line, column, [(field, value), ...])` per node, with positions in
+the function's file (1-based line and column)."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import linecache
+import textwrap
+import types
+
+_SKIPPED_FIELDS = {"ctx", "type_comment", "decorator_list", "returns", "type_params", "kind"}
+
+
+def _convert(value, line_offset: int, column_offset: int):
+    if isinstance(value, ast.AST):
+        line = getattr(value, "lineno", 0)
+        column = getattr(value, "col_offset", 0)
+        fields = [
+            (name, _convert(getattr(value, name, None), line_offset, column_offset))
+            for name in value._fields
+            if name not in _SKIPPED_FIELDS
+        ]
+        return (
+            type(value).__name__,
+            line + line_offset if line else 0,
+            column + column_offset + 1 if line else 0,
+            fields,
+        )
+    if isinstance(value, list):
+        return [_convert(v, line_offset, column_offset) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return None
+
+
+def function_syntax(function: types.FunctionType, module) -> tuple:
+    """(tree, file, lines, module names) for `parla._parla.ParsedFunction`."""
+    try:
+        lines, first_line = inspect.getsourcelines(function)
+        file = inspect.getsourcefile(function) or "<unknown>"
+    except (OSError, TypeError) as error:
+        raise TypeError(f"@parir.jit needs the source code of {function.__qualname__}: {error}") from None
+    source = "".join(lines)
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    tree = ast.parse(textwrap.dedent(source)).body[0]
+    data = _convert(tree, first_line - 1, indent)
+    file_lines = [line.rstrip("\n") for line in linecache.getlines(file)] or [l.rstrip("\n") for l in lines]
+    if not linecache.getlines(file):
+        # No file (e.g. exec'd code): number the snippet from its first line.
+        file_lines = [""] * (first_line - 1) + file_lines
+    names = [name for name, value in function.__globals__.items() if value is module]
+    return data, file, file_lines, names or ["parir"]
