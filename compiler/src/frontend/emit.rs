@@ -689,7 +689,9 @@ impl<'a> Emitter<'a> {
 
     fn is_slice_statement(&self, statement: &Stmt) -> bool {
         match &statement.kind {
-            StmtKind::Assign { target, .. } | StmtKind::AugAssign { target, .. } => has_slices(target),
+            StmtKind::Assign { target, value } | StmtKind::AugAssign { target, value, .. } => {
+                has_slices(target) || !reduction_calls(value).is_empty()
+            }
             _ => false,
         }
     }
@@ -731,14 +733,14 @@ impl<'a> Emitter<'a> {
                 Ok(())
             }
             StmtKind::Assign { target, value } => {
-                if has_slices(target) {
+                if self.is_slice_statement(statement) {
                     return self.slice_statement(statement, target, None, value);
                 }
                 let v = self.expr(value)?;
                 self.assign(target, v)
             }
             StmtKind::AugAssign { target, op, value } => {
-                if has_slices(target) {
+                if self.is_slice_statement(statement) {
                     return self.slice_statement(statement, target, Some(*op), value);
                 }
                 let current = self.expr(target)?;
@@ -819,9 +821,9 @@ impl<'a> Emitter<'a> {
         let stop_value = self.index_value(stop)?;
         let trips = self.trip_count(&start_value, &stop_value, step);
 
-        // A loop whose body only updates one element, the same in every
-        // iteration: accumulate in a local and store once.
-        let reduction = single_reduction(var, body);
+        // A loop (nest) whose body only updates one element, the same in
+        // every iteration: accumulate in a local and store once.
+        let reduction = find_reduction(var, body);
         if reduce && reduction.is_none() {
             return Err(self.error(
                 statement.span,
@@ -833,36 +835,64 @@ impl<'a> Emitter<'a> {
             ));
         }
         if let (Some(reduction), true) = (&reduction, parallel && self.parallel_depth == 0) {
-            return self.parallel_reduction(statement, labelled.expect("labelled").0, var, &start_value, step, &trips, reduction);
+            return self.parallel_reduction(labelled.expect("labelled").0, var, &start_value, step, &trips, reduction);
         }
+        // Sequential loops, and parallel loops nested in another parallel
+        // loop (which run sequentially on a CPU), accumulate in a local.
+        let accumulator = match &reduction {
+            Some(r) => Some(self.begin_accumulation(&r.reduction)?),
+            None => None,
+        };
+        let label = statement.labels.first().cloned();
+        self.counted_loop(&trips, label.as_deref(), parallel, |this, k| {
+            let induction = this.induction(k, &start_value, step);
+            let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
+            let result = match (&accumulator, &reduction) {
+                (Some(slot), Some(r)) => this.accumulate_nest(slot, &r.loops, &r.reduction),
+                _ => this.statements(body),
+            };
+            this.unbind(var, previous);
+            result
+        })?;
+        if let Some(slot) = &accumulator {
+            self.end_accumulation(slot)?;
+        }
+        Ok(())
+    }
 
-        let label_attr = statement.labels.first().map(|l| format!("label = \"{l}\"")).unwrap_or_default();
+    /// `looppar.for` over `0..trips` (an i64 SSA value); `body` gets the
+    /// iteration number (an index).
+    fn counted_loop(
+        &mut self,
+        trips: &str,
+        label: Option<&str>,
+        parallel: bool,
+        body: impl FnOnce(&mut Self, &str) -> Result<()>,
+    ) -> Result<()> {
         let zero = self.op("arith.constant 0 : index");
         let one = self.op("arith.constant 1 : index");
         let upper = self.op(&format!("arith.index_cast {trips} : i64 to index"));
+        self.range_loop(&zero, &upper, &one, label, parallel, body)
+    }
 
-        // Sequential loops, and parallel loops nested in another parallel
-        // loop (which run sequentially on a CPU), accumulate in a local.
-        let accumulator = match (&reduction, parallel && self.parallel_depth == 0) {
-            (Some(r), false) => Some(self.begin_accumulation(r)?),
-            _ => None,
-        };
-
+    fn range_loop(
+        &mut self,
+        lower: &str,
+        upper: &str,
+        one: &str,
+        label: Option<&str>,
+        parallel: bool,
+        body: impl FnOnce(&mut Self, &str) -> Result<()>,
+    ) -> Result<()> {
         let k = self.fresh();
-        self.line(&format!("\"looppar.for\"({zero}, {upper}, {one}) ({{"));
+        self.line(&format!("\"looppar.for\"({lower}, {upper}, {one}) ({{"));
         self.line(&format!("^bb0({k}: index):"));
         self.indent += 1;
         if parallel {
             self.parallel_depth += 1;
-            self.open_alloc_block(statement.labels.first().map(String::as_str).unwrap_or(""));
+            self.open_alloc_block(label.unwrap_or(""));
         }
-        let induction = self.induction(&k, &start_value, step);
-        let previous = self.bind(var, Binding::LoopIndex { ssa: induction });
-        let result = match (&accumulator, &reduction) {
-            (Some(slot), Some(r)) => self.accumulate(slot, r),
-            _ => self.statements(body),
-        };
-        self.unbind(var, previous);
+        let result = body(self, &k);
         if parallel {
             self.close_alloc_block();
             self.parallel_depth -= 1;
@@ -870,12 +900,36 @@ impl<'a> Emitter<'a> {
         result?;
         self.line("\"looppar.yield\"() : () -> ()");
         self.indent -= 1;
-        let attributes = if label_attr.is_empty() { String::new() } else { format!(" {{{label_attr}}}") };
+        let attributes = label.map(|l| format!(" {{label = \"{l}\"}}")).unwrap_or_default();
         self.line(&format!("}}){attributes} : (index, index, index) -> ()"));
-        if let (Some(slot), Some(r)) = (&accumulator, &reduction) {
-            self.end_accumulation(slot, r)?;
-        }
         Ok(())
+    }
+
+    /// The inner loops of a reduction nest (sequential) around the update
+    /// of the accumulator.
+    fn accumulate_nest(
+        &mut self,
+        accumulator: &Accumulator,
+        loops: &[(String, Expr, Expr, Expr, Vec<String>)],
+        reduction: &Reduction,
+    ) -> Result<()> {
+        let Some(((var, start, stop, step, labels), rest)) = loops.split_first() else {
+            return self.accumulate(accumulator, reduction);
+        };
+        for label in labels {
+            self.used_labels.insert(label.clone());
+        }
+        let step = self.constant_step(step)?;
+        let start = self.index_value(start)?;
+        let stop = self.index_value(stop)?;
+        let trips = self.trip_count(&start, &stop, step);
+        self.counted_loop(&trips, labels.first().map(String::as_str), false, |this, k| {
+            let induction = this.induction(k, &start, step);
+            let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
+            let result = this.accumulate_nest(accumulator, rest, reduction);
+            this.unbind(var, previous);
+            result
+        })
     }
 
     /// `start + k * step` as an index.
@@ -909,7 +963,7 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
-    fn end_accumulation(&mut self, accumulator: &Accumulator, _reduction: &Reduction) -> Result<()> {
+    fn end_accumulation(&mut self, accumulator: &Accumulator) -> Result<()> {
         let value = self.op(&format!("memref.load {}[] : memref<{}>", accumulator.slot, accumulator.ty.mlir()));
         self.line(&format!(
             "memref.store {value}, {}[{}] : {}",
@@ -947,17 +1001,16 @@ impl<'a> Emitter<'a> {
     /// The outermost parallel loop is a reduction: split the iterations
     /// into chunks, reduce each chunk in a private accumulator, and combine
     /// the chunks atomically into the element.
-    #[allow(clippy::too_many_arguments)]
     fn parallel_reduction(
         &mut self,
-        statement: &Stmt,
         label: String,
         var: &str,
         start: &Value,
         step: i64,
         trips: &str,
-        reduction: &Reduction,
+        nested: &NestedReduction,
     ) -> Result<()> {
+        let reduction = &nested.reduction;
         let (array, info) = self.array_of(&reduction.base)?;
         let ty = Ty::Num(info.dtype);
         let chunks = self.op(&format!("arith.constant {REDUCTION_CHUNKS} : i64"));
@@ -967,51 +1020,43 @@ impl<'a> Emitter<'a> {
         let zero = self.op("arith.constant 0 : index");
         let one = self.op("arith.constant 1 : index");
         let count = self.op(&format!("arith.constant {REDUCTION_CHUNKS} : index"));
-        let c = self.fresh();
-        self.line(&format!("\"looppar.for\"({zero}, {count}, {one}) ({{"));
-        self.line(&format!("^bb0({c}: index):"));
-        self.indent += 1;
-        self.parallel_depth += 1;
-        self.open_alloc_block(&label);
-        let c64 = self.op(&format!("arith.index_cast {c} : index to i64"));
-        let first = self.op(&format!("arith.muli {c64}, {chunk_length} : i64"));
-        let end = self.op(&format!("arith.addi {first}, {chunk_length} : i64"));
-        let last = self.op(&format!("arith.minsi {end}, {trips} : i64"));
-        let first_index = self.op(&format!("arith.index_cast {first} : i64 to index"));
-        let last_index = self.op(&format!("arith.index_cast {last} : i64 to index"));
-        // The accumulator starts at the identity of the reduction.
-        let slot = self.fresh();
-        {
-            let block = self.alloc_blocks.last_mut().expect("an allocation block");
-            let _ = writeln!(block.slots, "    {slot} = memref.alloca() : memref<{}>", ty.mlir());
-        }
-        let identity = reduction.kind.identity(info.dtype);
-        let identity = self.constant(identity, ty);
-        self.line(&format!("memref.store {}, {slot}[] : memref<{}>", identity.ssa, ty.mlir()));
-        let k = self.fresh();
-        self.line(&format!("\"looppar.for\"({first_index}, {last_index}, {one}) ({{"));
-        self.line(&format!("^bb0({k}: index):"));
-        self.indent += 1;
-        let induction = self.induction(&k, start, step);
-        let previous = self.bind(var, Binding::LoopIndex { ssa: induction });
-        let accumulator = Accumulator { slot: slot.clone(), ty, array: array.clone(), info: info.clone(), at: Vec::new() };
-        let result = self.accumulate(&accumulator, reduction);
-        self.unbind(var, previous);
-        result?;
-        self.line("\"looppar.yield\"() : () -> ()");
-        self.indent -= 1;
-        self.line("}) : (index, index, index) -> ()");
-        let partial = self.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
-        let at = self.element_indices(&info, &reduction.indices, reduction.span)?;
-        let kind = reduction.kind.atomic(info.dtype);
-        self.op(&format!("memref.atomic_rmw {kind} {partial}, {array}[{}] : ({}, {}) -> {}", at.join(", "), ty.mlir(), info.memref(), ty.mlir()));
-        self.close_alloc_block();
-        self.parallel_depth -= 1;
-        self.line("\"looppar.yield\"() : () -> ()");
-        self.indent -= 1;
-        let _ = statement;
-        self.line(&format!("}}) {{label = \"{label}\"}} : (index, index, index) -> ()"));
-        Ok(())
+        let (array_c, info_c) = (array.clone(), info.clone());
+        self.range_loop(&zero, &count, &one, Some(&label), true, |this, c| {
+            let c64 = this.op(&format!("arith.index_cast {c} : index to i64"));
+            let first = this.op(&format!("arith.muli {c64}, {chunk_length} : i64"));
+            let end = this.op(&format!("arith.addi {first}, {chunk_length} : i64"));
+            let last = this.op(&format!("arith.minsi {end}, {trips} : i64"));
+            let first_index = this.op(&format!("arith.index_cast {first} : i64 to index"));
+            let last_index = this.op(&format!("arith.index_cast {last} : i64 to index"));
+            // The chunk's accumulator starts at the reduction's identity.
+            let slot = this.fresh();
+            {
+                let block = this.alloc_blocks.last_mut().expect("an allocation block");
+                let _ = writeln!(block.slots, "    {slot} = memref.alloca() : memref<{}>", ty.mlir());
+            }
+            let identity = reduction.kind.identity(info_c.dtype);
+            let identity = this.constant(identity, ty);
+            this.line(&format!("memref.store {}, {slot}[] : memref<{}>", identity.ssa, ty.mlir()));
+            let accumulator = Accumulator { slot: slot.clone(), ty, array: array_c.clone(), info: info_c.clone(), at: Vec::new() };
+            this.range_loop(&first_index, &last_index, &one, None, false, |this, k| {
+                let induction = this.induction(k, start, step);
+                let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
+                let result = this.accumulate_nest(&accumulator, &nested.loops, reduction);
+                this.unbind(var, previous);
+                result
+            })?;
+            let partial = this.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
+            let at = this.element_indices(&info_c, &reduction.indices, reduction.span)?;
+            let kind = reduction.kind.atomic(info_c.dtype);
+            this.op(&format!(
+                "memref.atomic_rmw {kind} {partial}, {array_c}[{}] : ({}, {}) -> {}",
+                at.join(", "),
+                ty.mlir(),
+                info_c.memref(),
+                ty.mlir()
+            ));
+            Ok(())
+        })
     }
 
     fn while_loop(&mut self, condition: &Expr, body: &[Stmt]) -> Result<()> {
@@ -1401,8 +1446,38 @@ fn base_name(expr: &Expr) -> Option<&str> {
     }
 }
 
-/// Recognises a body of one reduction statement over loop variable `var`.
-fn single_reduction(var: &str, body: &[Stmt]) -> Option<Reduction> {
+/// A loop body that is a nest of loops around one reduction statement, the
+/// element updated being the same in every iteration of every loop.
+struct NestedReduction {
+    /// The inner loops, outermost first: (variable, start, stop, step, labels).
+    loops: Vec<(String, Expr, Expr, Expr, Vec<String>)>,
+    reduction: Reduction,
+}
+
+fn find_reduction(var: &str, body: &[Stmt]) -> Option<NestedReduction> {
+    let mut vars = vec![var.to_string()];
+    let mut loops = Vec::new();
+    let mut current = body;
+    loop {
+        if let Some(reduction) = single_reduction(&vars, current) {
+            return Some(NestedReduction { loops, reduction });
+        }
+        match current {
+            [Stmt { kind: StmtKind::For { var, start, stop, step, body }, labels, .. }] => {
+                if [start, stop].iter().any(|e| vars.iter().any(|v| mentions(e, v))) {
+                    return None; // a triangular nest: keep it as written
+                }
+                loops.push((var.clone(), start.clone(), stop.clone(), step.clone(), labels.clone()));
+                vars.push(var.clone());
+                current = body;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Recognises a body of one reduction statement over loop variables `vars`.
+fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reduction> {
     let [statement] = body else { return None };
     let (target, kind, value) = match &statement.kind {
         StmtKind::AugAssign { target, op: BinaryOp::Add, value } => (target, ReductionKind::Add, value.clone()),
@@ -1424,7 +1499,7 @@ fn single_reduction(var: &str, body: &[Stmt]) -> Option<Reduction> {
     };
     let ExprKind::Subscript { base, indices } = &target.kind else { return None };
     let array = base_name(base)?;
-    let invariant = indices.iter().all(|i| matches!(i, Index::At(e) if !mentions(e, var)));
+    let invariant = indices.iter().all(|i| matches!(i, Index::At(e) if !vars.iter().any(|var| mentions(e, var))));
     if !invariant || mentions(&value, array) || has_slices(target) {
         return None;
     }

@@ -72,7 +72,7 @@ fn lower(root: OperationRef) -> Result<(), String> {
                     &[(Identifier::new(context, "operandSegmentSizes"), sizes.into())],
                 )?
             };
-            unsafe { rewrite::replace_terminator(new, 0, "scf.reduce", &[(Identifier::new(context, "operandSegmentSizes"), DenseI32ArrayAttribute::new(context, &[0]).into())])? };
+            unsafe { rewrite::replace_terminator(new, 0, "scf.reduce", &[])? };
         } else {
             let new = unsafe { rewrite::replace_with_regions(raw, "scf.for", &operands, &[])? };
             unsafe { rewrite::replace_terminator(new, 0, "scf.yield", &[])? };
