@@ -11,8 +11,7 @@ use parla_compiler::{
     kernel::{self, CompileOptions, Kernel, KernelError},
 };
 use pyo3::{
-    create_exception,
-    exceptions::{PyException, PyTypeError, PyValueError},
+    exceptions::{PyTypeError, PyValueError},
     ffi,
     prelude::*,
     types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple},
@@ -22,8 +21,6 @@ use std::{
     ffi::c_void,
     sync::{Arc, Mutex},
 };
-
-create_exception!(_parla, CompileError_, PyException, "An unsupported construct or a type error in a JIT function.");
 
 pub fn compile_error(py: Python<'_>, error: &CompileError) -> PyErr {
     let exception = py
@@ -344,6 +341,12 @@ impl ParsedFunction {
             .detach(|| kernel::compile(&function, &callees, &arguments, &specs, options))
             .map_err(|e| kernel_error(py, e))?;
         Ok(kernel.stages.clone())
+    }
+
+    /// How many specialisations are compiled.
+    #[getter]
+    fn cache_size(&self) -> usize {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// Forgets every compiled specialisation.

@@ -494,6 +494,9 @@ impl Converter<'_> {
 
     fn call(&self, node: &Node) -> Result<ExprKind, CompileError> {
         let function = self.child(node, "func")?;
+        if function.kind == "Name" && function.str("id") == Some("print") {
+            return Err(self.error(node, "print is not supported in JIT functions"));
+        }
         let args: Vec<Expr> = node
             .list("args")
             .iter()

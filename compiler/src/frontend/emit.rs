@@ -1484,9 +1484,9 @@ fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reduction> {
         StmtKind::AugAssign { target, op: BinaryOp::Mul, value } => (target, ReductionKind::Mul, value.clone()),
         StmtKind::Assign { target, value } => match &value.kind {
             ExprKind::Builtin { name, args, axis: None } if (name == "min" || name == "max") && args.len() == 2 => {
-                let other = if args[0] == *target {
+                let other = if same(&args[0], target) {
                     args[1].clone()
-                } else if args[1] == *target {
+                } else if same(&args[1], target) {
                     args[0].clone()
                 } else {
                     return None;
@@ -1504,6 +1504,30 @@ fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reduction> {
         return None;
     }
     Some(Reduction { base: (**base).clone(), indices: indices.clone(), value, kind, span: statement.span })
+}
+
+/// Structural equality, ignoring positions.
+fn same(a: &Expr, b: &Expr) -> bool {
+    fn strip(e: &Expr) -> Expr {
+        let kind = match &e.kind {
+            ExprKind::Subscript { base, indices } => ExprKind::Subscript {
+                base: Box::new(strip(base)),
+                indices: indices
+                    .iter()
+                    .map(|i| match i {
+                        Index::At(x) => Index::At(strip(x)),
+                        Index::Slice(l, u, _) => Index::Slice(l.as_ref().map(strip), u.as_ref().map(strip), Span::default()),
+                    })
+                    .collect(),
+            },
+            ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary { op: *op, lhs: Box::new(strip(lhs)), rhs: Box::new(strip(rhs)) },
+            ExprKind::Unary { op, operand } => ExprKind::Unary { op: *op, operand: Box::new(strip(operand)) },
+            ExprKind::Builtin { name, args, axis } => ExprKind::Builtin { name: name.clone(), args: args.iter().map(strip).collect(), axis: *axis },
+            other => other.clone(),
+        };
+        Expr { kind, span: Span::default() }
+    }
+    strip(a) == strip(b)
 }
 
 fn has_slices(expr: &Expr) -> bool {

@@ -150,6 +150,7 @@ class JitFunction:
         self.__doc__ = function.__doc__
         self._native = _parla.ParsedFunction(*_function_syntax(function, _sys.modules[__name__]))
         self._callees = None
+        self._arity = function.__code__.co_argcount
         _functions.add(self)
 
     def _resolve_callees(self) -> dict:
@@ -177,6 +178,8 @@ class JitFunction:
         elif not isinstance(opts, CompileOptions):
             raise TypeError(f"opts must be made by parir.par({{...}}), got {opts!r}")
         _check_backend(opts)
+        if len(args) != self._arity:
+            raise TypeError(f"{self.__name__}() takes {self._arity} argument(s), got {len(args)}")
         started = _time.perf_counter()
         stages = self._native.call(args, opts, self._resolve_callees(), debug)
         if debug:

@@ -1,0 +1,315 @@
+"""parla.parir on the CPU: the Parir README's examples, semantics, and
+compiled results against NumPy and against seq=True."""
+
+import numpy as np
+import pytest
+
+import parla.parir as parir
+
+
+@parir.jit
+def sum_rows(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            y[i] += x[i, j]
+
+
+@parir.jit
+def sum_rows_slices(x, y, N, M):
+    parir.label('N')
+    parir.label('M')
+    y[:] = parir.sum(x[:, :], axis=1)
+
+
+@parir.jit
+def sum_all(x, y, N, M):
+    parir.label('N')
+    parir.label('M')
+    y[0] = parir.sum(x[:, :])
+
+
+@parir.jit
+def total(x, y, N):
+    with parir.gpu:
+        y[0] = 0.0
+        parir.label('N')
+        for i in range(N):
+            y[0] += x[i]
+
+
+@parir.jit
+def axpy(a, x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[i] = a * x[i] + y[i]
+
+
+SIZES = [1, 2, 31, 33, 97, 256]
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("m", [1, 31, 64])
+def test_readme_sum_rows(n, m):
+    x = np.random.default_rng(n * m).random((n, m), dtype=np.float32)
+    y = np.zeros(n, dtype=np.float32)
+    sum_rows(x, y, n, m, opts=parir.par({'N': parir.threads(n), 'M': parir.threads(m).reduce()}))
+    np.testing.assert_allclose(y, x.sum(axis=1), rtol=1e-5)
+    # The same without .reduce(): the inner loop only updates y[i].
+    y2 = np.zeros(n, dtype=np.float32)
+    sum_rows(x, y2, n, m, opts=parir.par({'N': parir.threads(n)}))
+    np.testing.assert_allclose(y2, x.sum(axis=1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_readme_slices(n):
+    x = np.random.default_rng(n).random((n, 37))
+    y = np.zeros(n)
+    sum_rows_slices(x, y, n, 37, opts=parir.par({'N': parir.threads(n), 'M': parir.threads(37)}))
+    np.testing.assert_allclose(y, x.sum(axis=1))
+    z = np.zeros(1)
+    sum_all(x, z, n, 37, opts=parir.par({'N': parir.threads(n), 'M': parir.threads(37)}))
+    np.testing.assert_allclose(z[0], x.sum())
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000, 100_003])
+def test_readme_gpu_block_reduction(n):
+    x = np.random.default_rng(n).random(n)
+    y = np.full(1, 123.0)
+    total(x, y, n, opts=parir.par({'N': parir.threads(n).reduce()}))
+    np.testing.assert_allclose(y[0], x.sum())
+    y_seq = np.full(1, 123.0)
+    total(x, y_seq, n, seq=True)
+    np.testing.assert_allclose(y[0], y_seq[0])
+
+
+def test_axpy_matches_numpy_and_seq():
+    rng = np.random.default_rng(1)
+    x, y = rng.random(1001), rng.random(1001)
+    expected = 2.5 * x + y
+    y_seq = y.copy()
+    axpy(2.5, x, y_seq, 1001, seq=True)
+    axpy(2.5, x, y, 1001, opts=parir.par({'N': parir.threads(1001)}))
+    np.testing.assert_allclose(y, expected)
+    np.testing.assert_allclose(y, y_seq)
+
+
+DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64, np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_arithmetic_on_every_dtype(dtype):
+    @parir.jit
+    def kernel(a, b, n):
+        parir.label('N')
+        for i in range(n):
+            b[i] = a[i] * 3 + a[i] // 2 - a[i] % 3
+
+    a = (np.arange(37) * 7 % 13).astype(dtype)
+    b = np.zeros(37, dtype=dtype)
+    kernel(a, b, 37, opts=parir.par({'N': parir.threads(37)}))
+    np.testing.assert_array_equal(b, (a * 3 + a // 2 - a % 3).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_reductions_on_every_dtype(dtype):
+    a = (np.arange(1, 41) % 5 + 1).astype(dtype)
+    out = np.zeros(1, dtype=dtype)
+    mx = np.zeros(1, dtype=dtype)
+
+    @parir.jit
+    def reduce(a, out, mx, n):
+        parir.label('N')
+        for i in range(n):
+            out[0] += a[i]
+        parir.label('M')
+        for i in range(n):
+            mx[0] = max(mx[0], a[i])
+
+    reduce(a, out, mx, 40, opts=parir.par({'N': parir.threads(40).reduce(), 'M': parir.threads(40).reduce()}))
+    assert out[0] == a.sum(dtype=dtype)
+    assert mx[0] == a.max()
+
+
+def test_math_functions_and_casts():
+    @parir.jit
+    def functions(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i, 0] = parir.exp(x[i]) + parir.log(x[i]) + parir.sqrt(x[i])
+            y[i, 1] = parir.sin(x[i]) * parir.cos(x[i]) - parir.tanh(x[i])
+            y[i, 2] = parir.atan2(x[i], 2.0) + abs(-x[i]) + parir.min(x[i], 0.5) + parir.max(x[i], 0.5)
+            y[i, 3] = parir.float64(parir.int32(x[i] * 10.0)) + parir.float32(x[i])
+            y[i, 4] = x[i] ** 2 + 2 ** 3 + x[i] / 3 + (7 // 2) + (x[i] if x[i] > 0.5 else -parir.inf)
+
+    x = np.linspace(0.1, 2.0, 19)
+    y = np.zeros((19, 5))
+    functions(x, y, 19, opts=parir.par({'N': parir.threads(19)}))
+    expected = np.stack([
+        np.exp(x) + np.log(x) + np.sqrt(x),
+        np.sin(x) * np.cos(x) - np.tanh(x),
+        np.arctan2(x, 2.0) + np.abs(-x) + np.minimum(x, 0.5) + np.maximum(x, 0.5),
+        (x * 10.0).astype(np.int32).astype(np.float64) + x.astype(np.float32).astype(np.float64),
+        x**2 + 8 + x / 3 + 3 + np.where(x > 0.5, x, -np.inf),
+    ], axis=1)
+    np.testing.assert_allclose(y, expected, rtol=1e-6)
+
+
+def test_control_flow_and_locals_match_seq():
+    @parir.jit
+    def control(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            k = 0
+            v = x[i]
+            while v > 1.0:
+                v = v / 2.0
+                k += 1
+            if k > 2 and v < 0.9:
+                y[i] = -1.0
+            elif k == 0 or not v > 0.2:
+                y[i] = parir.sqrt(v)
+            else:
+                y[i] = max(v, 0.75) + k
+            for j in range(10, 0, -3):
+                y[i] += j * 0.001
+
+    x = np.random.default_rng(3).random(50) * 30
+    y, y_seq = np.zeros(50), np.zeros(50)
+    control(x, y, 50, opts=parir.par({'N': parir.threads(50)}))
+    control(x, y_seq, 50, seq=True)
+    np.testing.assert_allclose(y, y_seq)
+
+
+def test_dict_arguments_zero_d_and_one_element_scalars():
+    @parir.jit
+    def scaled(d, n, bias):
+        parir.label('N')
+        for i in range(n):
+            d["out"][i] = d["inp"][i] * d["scale"] + bias
+
+    d = {"inp": np.arange(6.0), "out": np.zeros(6), "scale": 3.0}
+    scaled(d, 6, np.array([0.5]), opts=parir.par({'N': parir.threads(6)}))
+    np.testing.assert_array_equal(d["out"], np.arange(6.0) * 3 + 0.5)
+    # A 0-d array is a typed scalar (int16 here: 0.5 * 2 truncates in the store).
+    out = np.zeros(6, dtype=np.int16)
+    scaled({"inp": np.arange(6, dtype=np.int16), "out": out, "scale": np.array(2, dtype=np.int16)}, 6, np.array([1], dtype=np.int16),
+           opts=parir.par({'N': parir.threads(6)}))
+    np.testing.assert_array_equal(out, np.arange(6) * 2 + 1)
+
+
+def test_calls_between_jit_functions():
+    @parir.jit
+    def double_into(a, i, v):
+        a[i] = v * 2
+
+    globals()["double_into"] = double_into
+
+    @parir.jit
+    def caller(a, n):
+        parir.label('N')
+        for i in range(n):
+            double_into(a, i, i + 1)
+
+    a = np.zeros(10, dtype=np.int32)
+    caller(a, 10, opts=parir.par({'N': parir.threads(10)}))
+    np.testing.assert_array_equal(a, 2 * np.arange(1, 11))
+
+
+def test_non_contiguous_arrays():
+    @parir.jit
+    def copy(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i]
+
+    base = np.arange(40.0)
+    y = np.zeros(20)
+    copy(base[::2], y, 20, opts=parir.par({'N': parir.threads(20)}))
+    np.testing.assert_array_equal(y, base[::2])
+
+    @parir.jit
+    def transpose(x, y, n, m):
+        parir.label('N')
+        for i in range(n):
+            for j in range(m):
+                y[i, j] = x[i, j]
+
+    x = np.arange(20.0).reshape(4, 5)
+    out = np.zeros((5, 4))
+    transpose(x.T, out, 5, 4, opts=parir.par({'N': parir.threads(5)}))
+    np.testing.assert_array_equal(out, x.T)
+
+
+def test_specialisations_are_cached():
+    x = np.ones((4, 3), dtype=np.float32)
+    y = np.zeros(4, dtype=np.float32)
+    opts = parir.par({'N': parir.threads(4)})
+    sum_rows._native.clear()
+    sum_rows(x, y, 4, 3, opts=opts)
+    assert sum_rows._native.cache_size == 1
+    y[:] = 0
+    sum_rows(x, y, 4, 3, opts=opts)  # same specialisation: no compilation
+    assert sum_rows._native.cache_size == 1
+    np.testing.assert_array_equal(y, 3)
+    sum_rows(x, y, 4, 2, opts=opts)  # a new scalar value: a new one
+    assert sum_rows._native.cache_size == 2
+
+
+def test_print_compiled_stages_and_compile_string():
+    x = np.arange(12.0).reshape(3, 4)
+    y = np.zeros(3)
+    opts = parir.par({'N': parir.threads(3)})
+    looppar = parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts, stage="looppar")
+    assert '"looppar.parallelize"() {label = "N", threads = 3 : i64}' in looppar
+    assert '{label = "N"}' in looppar
+    scf = parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts, stage="scf")
+    assert "scf.parallel" in scf and "looppar" not in scf
+    llvm = parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts)
+    assert "llvm.func @sum_rows" in llvm
+    # The IR, edited by hand (subtract instead of add), compiles back and
+    # takes the original arguments.
+    assert looppar.count("arith.addf") == 1
+    fn = parir.compile_string("sum_rows", looppar.replace("arith.addf", "arith.subf"), opts=opts)
+    y[:] = 0
+    fn(x, y, 3, 4)
+    np.testing.assert_allclose(y, -x.sum(axis=1))
+    with pytest.raises(ValueError, match="does not parse"):
+        parir.compile_string("sum_rows", "func.func @broken(")
+
+
+def test_debug_prints_every_stage_with_times(capsys):
+    x = np.ones((2, 2))
+    y = np.zeros(2)
+    sum_rows(x, y, 2, 2, opts=parir.par({'N': parir.threads(2)}), debug=True)
+    out = capsys.readouterr().out
+    for stage in ("looppar", "scf", "llvm"):
+        assert f"=== sum_rows: after {stage} (" in out
+    assert "compiled and ran in" in out
+
+
+def test_clear_cache_and_sync():
+    parir.clear_cache()
+    parir.sync()
+    x = np.ones((2, 2))
+    y = np.zeros(2)
+    sum_rows(x, y, 2, 2, opts=parir.parallelize({'N': parir.threads(2)}))
+    np.testing.assert_array_equal(y, 2)
+
+
+def test_compile_options():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        parir.CompileOptions(backend="tpu")
+    with pytest.raises(RuntimeError, match="needs a GPU backend"):
+        sum_rows(np.ones((1, 1)), np.zeros(1), 1, 1, opts=parir.CompileOptions({'N': parir.threads(1)}, backend="cuda"))
+    with pytest.raises(ValueError, match="multiple of 32"):
+        parir.threads(64).tpb(100)
+    assert repr(parir.threads(64).tpb(64).reduce()) == "parir.threads(64).tpb(64).reduce()"
+    cpu = parir.CompileOptions({'N': parir.threads(2)}, backend="cpu")
+    y = np.zeros(2)
+    sum_rows(np.ones((2, 3)), y, 2, 3, opts=cpu)
+    np.testing.assert_array_equal(y, 3)
+    y = np.zeros(2)
+    sum_rows(np.ones((2, 3)), y, 2, 3, opts=parir.par({'N': parir.threads(2), 'M': parir.seq()}))
+    np.testing.assert_array_equal(y, 3)

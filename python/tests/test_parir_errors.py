@@ -1,0 +1,235 @@
+"""Bad input to parla.parir: every unsupported construct is a CompileError
+naming file, line and column with the source line; wrong arguments are
+TypeError/ValueError at the call; nothing crashes."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import parla.parir as parir
+
+HERE = __file__
+
+
+def line_of(function, text):
+    """The file line of the first source line of `function` containing
+    `text`."""
+    lines, first = inspect.getsourcelines(function)
+    for offset, line in enumerate(lines):
+        if text in line:
+            return first + offset
+    raise AssertionError(f"{text!r} not in {function.__name__}")
+
+
+def compile_error(function, text, message, call=None):
+    with pytest.raises(parir.CompileError) as caught:
+        jitted = parir.jit(function)
+        if call is not None:
+            call(jitted)
+    error = caught.value
+    assert message in str(error), str(error)
+    assert error.file == HERE
+    assert error.line == line_of(function, text), (error.line, str(error))
+    assert text in error.source_line
+    assert error.column >= 1
+    assert f"{HERE}:{error.line}:{error.column}: " in str(error)
+    return error
+
+
+def test_try_except():
+    def f(x):
+        try:
+            x[0] = 1
+        except Exception:
+            pass
+    compile_error(f, "try:", "try/except is not supported")
+
+
+def test_comprehension():
+    def f(x):
+        y = [i for i in range(3)]
+    compile_error(f, "for i in range(3)]", "comprehensions are not supported")
+
+
+def test_lambda():
+    def f(x):
+        g = lambda: 1  # noqa: E731
+    compile_error(f, "lambda", "lambdas are not supported")
+
+
+def test_strings_and_print():
+    def f(x):
+        print("hello")
+    compile_error(f, "print", "print is not supported")
+
+    def g(x):
+        s = "text"
+    compile_error(g, '"text"', "strings are not supported")
+
+
+def test_else_on_loops():
+    def f(x, n):
+        for i in range(n):
+            x[i] = 1
+        else:
+            x[0] = 2
+    compile_error(f, "for i in range(n):", "`else` on a for loop")
+
+    def g(x):
+        while x[0] < 1:
+            x[0] += 1
+        else:
+            x[0] = 0
+    compile_error(g, "while x[0] < 1:", "`else` on a while loop")
+
+
+def test_zero_step_range():
+    def f(x, n):
+        parir.label('N')
+        for i in range(0, n, 0):
+            x[i] = 1
+    compile_error(f, "range(0, n, 0)", "step must not be zero")
+
+
+def test_non_range_loop_and_return_value():
+    def f(x, n):
+        for v in x:
+            pass
+    compile_error(f, "for v in x:", "iterate over range(...)")
+
+    def g(x):
+        return x
+    compile_error(g, "return x", "cannot return values")
+
+
+def test_calls_of_python_functions_and_recursion():
+    def f(x, n):
+        parir.label('N')
+        for i in range(n):
+            np.sum(x)
+    compile_error(f, "np.sum(x)", "only JIT functions and parir's functions can be called")
+
+    def g(x, n):
+        parir.label('N')
+        for i in range(n):
+            not_jitted(x, i)
+    compile_error(g, "not_jitted(x, i)", "is not a JIT function",
+                  call=lambda j: j(np.zeros(2), 2, opts=parir.par({'N': parir.threads(2)})))
+
+    def recursive(x, n):
+        parir.label('N')
+        for i in range(n):
+            recursive(x, n)
+    globals()["recursive"] = parir.jit(recursive)
+    compile_error(recursive, "    recursive(x, n)", "recursion is not supported",
+                  call=lambda j: j(np.zeros(2), 2, opts=parir.par({'N': parir.threads(2)})))
+
+
+def not_jitted(x, i):
+    x[i] = 1
+
+
+def test_materialising_slice_suggests_the_rewrite():
+    def f(x, a, n):
+        parir.label('N')
+        for i in range(n):
+            a = x[i, :]
+    compile_error(f, "a = x[i, :]", "write a[:] = x[i, :]",
+                  call=lambda j: j(np.zeros((2, 2)), np.zeros(2), 2, opts=parir.par({'N': parir.threads(2)})))
+
+
+def test_statements_outside_parallel_loops():
+    def f(x, n):
+        x[0] = 0.0
+        parir.label('N')
+        for i in range(n):
+            x[i] += 1.0
+    compile_error(f, "x[0] = 0.0", "wrap the function body in `with parir.gpu:`",
+                  call=lambda j: j(np.zeros(3), 3, opts=parir.par({'N': parir.threads(3)})))
+
+
+def test_type_errors_name_the_place():
+    def f(x, n):
+        parir.label('N')
+        for i in range(n):
+            k = 1
+            k = x[i]
+    compile_error(f, "k = x[i]", "would lose its fraction",
+                  call=lambda j: j(np.zeros(3), 3, opts=parir.par({'N': parir.threads(3)})))
+
+    def g(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = undefined_name
+    compile_error(g, "undefined_name", "`undefined_name` is not defined",
+                  call=lambda j: j(np.zeros(3), 3, opts=parir.par({'N': parir.threads(3)})))
+
+    def h(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i, 0] = 1.0
+    compile_error(h, "x[i, 0] = 1.0", "takes that many indices",
+                  call=lambda j: j(np.zeros(3), 3, opts=parir.par({'N': parir.threads(3)})))
+
+
+def test_reduce_on_a_loop_that_is_not_a_reduction():
+    def f(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i]
+    compile_error(f, "for i in range(n):", "is a reduction (.reduce())",
+                  call=lambda j: j(np.zeros(3), np.zeros(3), 3, opts=parir.par({'N': parir.threads(3).reduce()})))
+
+
+def test_unknown_label_in_the_specification():
+    def f(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = 1.0
+    compile_error(f, "def f(x, n):", "names the label 'Q', which labels nothing",
+                  call=lambda j: j(np.zeros(3), 3, opts=parir.par({'N': parir.threads(3), 'Q': parir.threads(2)})))
+
+
+@parir.jit
+def simple(x, n):
+    parir.label('N')
+    for i in range(n):
+        x[i] = 1.0
+
+
+def test_a_call_without_parallelism_is_rejected():
+    with pytest.raises(ValueError, match="no parallelism"):
+        simple(np.zeros(3), 3)
+    with pytest.raises(ValueError, match="no parallelism"):
+        simple(np.zeros(3), 3, opts=parir.par({'N': parir.seq()}))
+
+
+def test_wrong_arguments_at_the_call():
+    opts = parir.par({'N': parir.threads(3)})
+    with pytest.raises(TypeError, match="takes 2 argument"):
+        simple(np.zeros(3), opts=opts)
+    with pytest.raises(TypeError, match="string keys"):
+        simple({1: np.zeros(3)}, 3, opts=opts)
+    with pytest.raises(TypeError, match="cannot hold dicts"):
+        simple({"a": {"b": 1}}, 3, opts=opts)
+    with pytest.raises(TypeError, match="element format 'O' are not supported"):
+        simple(object(), 3, opts=opts)
+    with pytest.raises(TypeError, match="not supported"):
+        simple(np.zeros(3, dtype=np.complex128), 3, opts=opts)
+    with pytest.raises(TypeError, match="opts must be made by parir.par"):
+        simple(np.zeros(3), 3, opts={'N': parir.threads(3)})
+    with pytest.raises(TypeError):
+        parir.threads("3")
+
+
+def test_async_functions_and_nested_definitions():
+    async def f(x):
+        pass
+    with pytest.raises(parir.CompileError, match="cannot be async"):
+        parir.jit(f)
+
+    def g(x):
+        def inner():
+            pass
+    compile_error(g, "def inner", "nested function definitions")
