@@ -1,0 +1,69 @@
+"""Compiled results equal NumPy's and the interpreter's (seq=True) on random
+inputs and sizes."""
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import parla.parir as parir
+
+
+@parir.jit
+def row_stats(x, sums, maxima, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            sums[i] += x[i, j]
+        for j in range(M):
+            maxima[i] = max(maxima[i], x[i, j])
+
+
+@parir.jit
+def scaled_sum(x, out, a, N):
+    parir.label('N')
+    for i in range(N):
+        out[0] += a * x[i] - 1.0
+
+
+@parir.jit
+def elementwise(x, y, z, N):
+    parir.label('N')
+    z[:] = x[:] * y[:] + parir.sqrt(parir.abs(x[:]))
+
+
+sizes = st.integers(min_value=1, max_value=70)
+finite = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, width=64)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), sizes, sizes)
+def test_row_stats(data, n, m):
+    x = data.draw(hnp.arrays(np.float64, (n, m), elements=finite))
+    sums, maxima = np.zeros(n), np.full(n, -np.inf)
+    row_stats(x, sums, maxima, n, m, opts=parir.par({'N': parir.threads(n), 'M': parir.threads(m).reduce()}))
+    np.testing.assert_allclose(sums, x.sum(axis=1), rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(maxima, x.max(axis=1))
+    seq_sums, seq_maxima = np.zeros(n), np.full(n, -np.inf)
+    row_stats(x, seq_sums, seq_maxima, n, m, seq=True)
+    np.testing.assert_allclose(sums, seq_sums, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.integers(min_value=1, max_value=5000), finite)
+def test_parallel_reduction(data, n, a):
+    x = data.draw(hnp.arrays(np.float64, n, elements=finite))
+    out = np.zeros(1)
+    scaled_sum(x, out, a, n, opts=parir.par({'N': parir.threads(n).reduce()}))
+    np.testing.assert_allclose(out[0], np.sum(a * x - 1.0), rtol=1e-7, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.integers(min_value=1, max_value=300), st.sampled_from([np.float32, np.float64]))
+def test_slice_expressions(data, n, dtype):
+    elements = st.floats(min_value=-100, max_value=100, allow_nan=False, width=32)
+    x = data.draw(hnp.arrays(dtype, n, elements=elements))
+    y = data.draw(hnp.arrays(dtype, n, elements=elements))
+    z = np.zeros(n, dtype=dtype)
+    elementwise(x, y, z, n, opts=parir.par({'N': parir.threads(n)}))
+    np.testing.assert_allclose(z, x * y + np.sqrt(np.abs(x)), rtol=1e-5 if dtype == np.float32 else 1e-12)
