@@ -976,6 +976,15 @@ impl<'a> Emitter<'a> {
 
     fn combine(&mut self, kind: ReductionKind, current: Value, value: Value, span: Span) -> Result<Value> {
         let result = match kind {
+            // A reduction may combine in any order (parallel chunks already
+            // do): let LLVM reassociate, which vectorises the loop.
+            ReductionKind::Add | ReductionKind::Mul if current.ty.is_float() => {
+                let ty = current.ty;
+                let v = self.convert(value, ty);
+                let op = if kind == ReductionKind::Add { "addf" } else { "mulf" };
+                let ssa = self.op(&format!("arith.{op} {}, {} fastmath<reassoc> : {}", current.ssa, v.ssa, ty.mlir()));
+                Value { ssa, ty, literal: None }
+            }
             ReductionKind::Add => self.binary(BinaryOp::Add, current, value, span)?,
             ReductionKind::Mul => self.binary(BinaryOp::Mul, current, value, span)?,
             ReductionKind::Min | ReductionKind::Max => {
