@@ -38,6 +38,9 @@ pub struct Kernel {
     pub arrays: Vec<(usize, Option<String>)>,
     /// The IR after each stage, when asked for, with the time spent so far.
     pub stages: Vec<(String, String, f64)>,
+    /// With bounds checks (`debug`): where each check is. The entry then
+    /// takes an error word (`memref<1xi64>`) before the arrays.
+    pub checks: Option<Vec<frontend::emit::CheckSite>>,
 }
 
 // SAFETY: the engine is immutable once built; the entry is a plain function.
@@ -60,11 +63,13 @@ pub struct CompileOptions {
     pub opt_level: usize,
     /// Keep the IR of every stage (for `print_compiled` and `debug=True`).
     pub keep_stages: bool,
+    /// Check every array access against the array's bounds.
+    pub bounds_checks: bool,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        Self { opt_level: 3, keep_stages: false }
+        Self { opt_level: 3, keep_stages: false, bounds_checks: false }
     }
 }
 
@@ -77,11 +82,13 @@ pub fn compile(
     options: CompileOptions,
 ) -> Result<Kernel, KernelError> {
     let started = Instant::now();
-    let emitted = frontend::emit(function, callees, arguments, spec)?;
+    let emitted = frontend::emit(function, callees, arguments, spec, options.bounds_checks)?;
     CONTEXT.with(|context| {
         let module = source::parse_module(context, &emitted.text, &function.source.file)
             .map_err(|messages| KernelError::InvalidIr(format!("{}\n{}", render(&messages), emitted.text)))?;
-        finish(context, module, &emitted.entry, emitted.arrays, started, options, Some(emitted.text.clone()))
+        let mut kernel = finish(context, module, &emitted.entry, emitted.arrays, started, options, Some(emitted.text.clone()))?;
+        kernel.checks = emitted.checks;
+        Ok(kernel)
     })
 }
 
@@ -124,5 +131,5 @@ fn finish(
     }
     let engine = Engine::new(context, &module, options.opt_level)?;
     let entry = engine.packed(entry)?;
-    Ok(Kernel { _engine: engine, entry, arrays, stages })
+    Ok(Kernel { _engine: engine, entry, arrays, stages, checks: None })
 }

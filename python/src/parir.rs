@@ -236,9 +236,12 @@ fn callee_map(py: Python<'_>, callees: &Bound<'_, PyDict>) -> PyResult<HashMap<S
     Ok(map)
 }
 
-fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView], arguments_count: usize) -> PyResult<()> {
-    let _ = arguments_count;
-    let mut packed = PackedArguments::with_capacity(arrays.len() * 7);
+fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView]) -> PyResult<()> {
+    let mut packed = PackedArguments::with_capacity(arrays.len() * 7 + 5);
+    let mut error = [0i64; 1];
+    if kernel.checks.is_some() {
+        packed.push_memref(&MemrefArgument { data: error.as_mut_ptr().cast(), offset: 0, sizes: vec![1], strides: vec![1] });
+    }
     for view in arrays {
         packed.push_memref(&MemrefArgument {
             data: view.data,
@@ -251,6 +254,16 @@ fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView], arguments_count: u
     // The arrays stay alive: the caller holds their Python objects.
     let pointer = &mut packed as *mut PackedArguments as usize;
     py.detach(move || unsafe { (*(pointer as *mut PackedArguments)).call(entry) });
+    if let (Some(checks), code @ 1..) = (&kernel.checks, error[0]) {
+        let site = &checks[code as usize - 1];
+        return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+            "{}:{}:{}: index out of bounds (checked because debug=True)\n    {}",
+            site.file,
+            site.line,
+            site.column,
+            site.source_line.trim()
+        )));
+    }
     Ok(())
 }
 
@@ -316,7 +329,7 @@ impl ParsedFunction {
             None => {
                 let callees = callee_map(py, callees)?;
                 let function = self.function.clone();
-                let options = CompileOptions { opt_level: 3, keep_stages: debug };
+                let options = CompileOptions { opt_level: 3, keep_stages: debug, bounds_checks: debug };
                 let kernel = py
                     .detach(|| kernel::compile(&function, &callees, &arguments, &specs, options))
                     .map_err(|e| kernel_error(py, e))?;
@@ -325,7 +338,7 @@ impl ParsedFunction {
                 kernel
             }
         };
-        run(py, &kernel, &arrays, arguments.len())?;
+        run(py, &kernel, &arrays)?;
         Ok(debug.then(|| kernel.stages.clone()))
     }
 
@@ -336,7 +349,7 @@ impl ParsedFunction {
         let specs = label_specs(options)?;
         let callees = callee_map(py, callees)?;
         let function = self.function.clone();
-        let options = CompileOptions { opt_level: 3, keep_stages: true };
+        let options = CompileOptions { opt_level: 3, keep_stages: true, bounds_checks: false };
         let kernel = py
             .detach(|| kernel::compile(&function, &callees, &arguments, &specs, options))
             .map_err(|e| kernel_error(py, e))?;
@@ -378,6 +391,6 @@ impl StringKernel {
         for a in args.iter() {
             argument(&a, &mut arrays, true)?;
         }
-        run(py, &self.kernel, &arrays, args.len())
+        run(py, &self.kernel, &arrays)
     }
 }

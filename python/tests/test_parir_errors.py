@@ -233,3 +233,23 @@ def test_async_functions_and_nested_definitions():
         def inner():
             pass
     compile_error(g, "def inner", "nested function definitions")
+
+
+def test_out_of_bounds_is_checked_with_debug(capsys):
+    @parir.jit
+    def shifted(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i + 1]
+
+    x, y = np.arange(5.0), np.zeros(5)
+    opts = parir.par({'N': parir.threads(5)})
+    with pytest.raises(IndexError) as caught:
+        shifted(x, y, 5, opts=opts, debug=True)
+    message = str(caught.value)
+    assert f"{HERE}:{line_of(shifted.__wrapped__, 'y[i] = x[i + 1]')}:" in message
+    assert "index out of bounds" in message and "y[i] = x[i + 1]" in message
+    # In bounds, debug=True changes nothing but the printing.
+    shifted(x, y, 4, opts=parir.par({'N': parir.threads(4)}), debug=True)
+    np.testing.assert_array_equal(y[:4], x[1:])
+    capsys.readouterr()

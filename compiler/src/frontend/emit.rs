@@ -26,6 +26,9 @@ const REDUCTION_CHUNKS: i64 = 64;
 pub struct Emitted {
     pub text: String,
     pub entry: String,
+    /// With `debug`: the bounds checks; the entry then takes a
+    /// `memref<1xi64>` error word as its first parameter.
+    pub checks: Option<Vec<CheckSite>>,
     /// For each memref parameter: the argument path (parameter index, and
     /// dict key when inside a dict).
     pub arrays: Vec<(usize, Option<String>)>,
@@ -84,6 +87,20 @@ struct Emitter<'a> {
     parallel_depth: usize,
     on_device: bool,
     callees: &'a HashMap<String, Function>,
+    /// `debug=True`: every array access is checked against the array's
+    /// bounds; a failing access stores its code (1 + its index in
+    /// `checks`) into `%err` and is skipped.
+    debug: bool,
+    checks: Vec<CheckSite>,
+}
+
+/// Where a bounds check is, to report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckSite {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub source_line: String,
 }
 
 type Result<T> = std::result::Result<T, CompileError>;
@@ -256,7 +273,7 @@ impl<'a> Emitter<'a> {
             ExprKind::Subscript { base, indices } => {
                 let (array, info) = self.array_of(base)?;
                 let at = self.element_indices(&info, indices, expr.span)?;
-                let ssa = self.op(&format!("memref.load {array}[{}] : {}", at.join(", "), info.memref()));
+                let ssa = self.load(&array, &info, &at, expr.span);
                 let mut value = Value { ssa, ty: Ty::Num(info.dtype), literal: None };
                 if info.dtype == DType::Bool {
                     let zero = self.op("arith.constant 0 : i8");
@@ -425,6 +442,86 @@ impl<'a> Emitter<'a> {
             }
         }
         Ok(at)
+    }
+
+    /// With `debug`, the i1 "every index is in bounds" of an access, and
+    /// the code that reports it.
+    fn check_bounds(&mut self, info: &ArrayInfo, at: &[String], span: Span) -> Option<(String, usize)> {
+        if !self.debug {
+            return None;
+        }
+        let mut ok: Option<String> = None;
+        for (index, size) in at.iter().zip(&info.shape) {
+            let bound = self.op(&format!("arith.constant {size} : index"));
+            // Unsigned: a negative index is out of bounds too.
+            let inside = self.op(&format!("arith.cmpi ult, {index}, {bound} : index"));
+            ok = Some(match ok {
+                None => inside,
+                Some(previous) => self.op(&format!("arith.andi {previous}, {inside} : i1")),
+            });
+        }
+        let source = self.source();
+        self.checks.push(CheckSite {
+            file: source.file.clone(),
+            line: span.line,
+            column: span.column,
+            source_line: source.lines.get(span.line.saturating_sub(1) as usize).cloned().unwrap_or_default(),
+        });
+        let code = self.checks.len();
+        ok.map(|ok| (ok, code))
+    }
+
+    fn report_failed_check(&mut self, code: usize) {
+        let value = self.op(&format!("arith.constant {code} : i64"));
+        let zero = self.op("arith.constant 0 : index");
+        self.line(&format!("memref.store {value}, %err[{zero}] : memref<1xi64>"));
+    }
+
+    /// `memref.load`, guarded by a bounds check with `debug`.
+    fn load(&mut self, array: &str, info: &ArrayInfo, at: &[String], span: Span) -> String {
+        let load = format!("memref.load {array}[{}] : {}", at.join(", "), info.memref());
+        match self.check_bounds(info, at, span) {
+            None => self.op(&load),
+            Some((ok, code)) => {
+                let element = info.dtype.storage();
+                let result = self.fresh();
+                self.line(&format!("{result} = scf.if {ok} -> ({element}) {{"));
+                self.indent += 1;
+                let loaded = self.op(&load);
+                self.line(&format!("scf.yield {loaded} : {element}"));
+                self.indent -= 1;
+                self.line("} else {");
+                self.indent += 1;
+                self.report_failed_check(code);
+                let zero = if info.dtype.is_float() {
+                    self.op(&format!("arith.constant {} : {element}", float_bits(0.0, info.dtype)))
+                } else {
+                    self.op(&format!("arith.constant 0 : {element}"))
+                };
+                self.line(&format!("scf.yield {zero} : {element}"));
+                self.indent -= 1;
+                self.line("}");
+                result
+            }
+        }
+    }
+
+    /// A store (or other access with no result) guarded with `debug`.
+    fn guarded(&mut self, text: &str, info: &ArrayInfo, at: &[String], span: Span) {
+        match self.check_bounds(info, at, span) {
+            None => self.line(text),
+            Some((ok, code)) => {
+                self.line(&format!("scf.if {ok} {{"));
+                self.indent += 1;
+                self.line(text);
+                self.indent -= 1;
+                self.line("} else {");
+                self.indent += 1;
+                self.report_failed_check(code);
+                self.indent -= 1;
+                self.line("}");
+            }
+        }
     }
 
     fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Result<Value> {
@@ -671,7 +768,8 @@ impl<'a> Emitter<'a> {
         } else {
             self.convert(value, Ty::Num(info.dtype))
         };
-        self.line(&format!("memref.store {}, {array}[{}] : {}", v.ssa, at.join(", "), info.memref()));
+        let store = format!("memref.store {}, {array}[{}] : {}", v.ssa, at.join(", "), info.memref());
+        self.guarded(&store, &info, &at, span);
         Ok(())
     }
 
@@ -948,9 +1046,9 @@ impl<'a> Emitter<'a> {
         let slot = self.fresh();
         let block = self.alloc_blocks.last_mut().expect("an allocation block");
         let _ = writeln!(block.slots, "  {slot} = memref.alloca() : memref<{}>", ty.mlir());
-        let current = self.op(&format!("memref.load {array}[{}] : {}", at.join(", "), info.memref()));
+        let current = self.load(&array, &info, &at, reduction.span);
         self.line(&format!("memref.store {current}, {slot}[] : memref<{}>", ty.mlir()));
-        Ok(Accumulator { slot, ty, array, info, at })
+        Ok(Accumulator { slot, ty, array, info, at, span: reduction.span })
     }
 
     fn accumulate(&mut self, accumulator: &Accumulator, reduction: &Reduction) -> Result<()> {
@@ -965,12 +1063,8 @@ impl<'a> Emitter<'a> {
 
     fn end_accumulation(&mut self, accumulator: &Accumulator) -> Result<()> {
         let value = self.op(&format!("memref.load {}[] : memref<{}>", accumulator.slot, accumulator.ty.mlir()));
-        self.line(&format!(
-            "memref.store {value}, {}[{}] : {}",
-            accumulator.array,
-            accumulator.at.join(", "),
-            accumulator.info.memref()
-        ));
+        let store = format!("memref.store {value}, {}[{}] : {}", accumulator.array, accumulator.at.join(", "), accumulator.info.memref());
+        self.guarded(&store, &accumulator.info, &accumulator.at, accumulator.span);
         Ok(())
     }
 
@@ -1046,7 +1140,14 @@ impl<'a> Emitter<'a> {
             let identity = reduction.kind.identity(info_c.dtype);
             let identity = this.constant(identity, ty);
             this.line(&format!("memref.store {}, {slot}[] : memref<{}>", identity.ssa, ty.mlir()));
-            let accumulator = Accumulator { slot: slot.clone(), ty, array: array_c.clone(), info: info_c.clone(), at: Vec::new() };
+            let accumulator = Accumulator {
+                slot: slot.clone(),
+                ty,
+                array: array_c.clone(),
+                info: info_c.clone(),
+                at: Vec::new(),
+                span: reduction.span,
+            };
             this.range_loop(&first_index, &last_index, &one, None, false, |this, k| {
                 let induction = this.induction(k, start, step);
                 let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
@@ -1057,13 +1158,15 @@ impl<'a> Emitter<'a> {
             let partial = this.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
             let at = this.element_indices(&info_c, &reduction.indices, reduction.span)?;
             let kind = reduction.kind.atomic(info_c.dtype);
-            this.op(&format!(
-                "memref.atomic_rmw {kind} {partial}, {array_c}[{}] : ({}, {}) -> {}",
+            let combined = this.fresh();
+            let update = format!(
+                "{combined} = memref.atomic_rmw {kind} {partial}, {array_c}[{}] : ({}, {}) -> {}",
                 at.join(", "),
                 ty.mlir(),
                 info_c.memref(),
                 ty.mlir()
-            ));
+            );
+            this.guarded(&update, &info_c, &at, reduction.span);
             Ok(())
         })
     }
@@ -1425,6 +1528,7 @@ struct Accumulator {
     array: String,
     info: ArrayInfo,
     at: Vec<String>,
+    span: Span,
 }
 
 fn mentions(expr: &Expr, name: &str) -> bool {
@@ -1710,6 +1814,7 @@ pub fn emit(
     callees: &HashMap<String, Function>,
     arguments: &[Argument],
     spec: &HashMap<String, LabelSpec>,
+    debug: bool,
 ) -> Result<Emitted> {
     let source = &function.source;
     if arguments.len() != function.params.len() {
@@ -1729,8 +1834,13 @@ pub fn emit(
         parallel_depth: 0,
         on_device: false,
         callees,
+        debug,
+        checks: Vec::new(),
     };
     let mut params = Vec::new();
+    if debug {
+        params.push("%err: memref<1xi64>".to_string());
+    }
     let mut arrays = Vec::new();
     let mut bindings = HashMap::new();
     for (index, (name, argument)) in function.params.iter().zip(arguments).enumerate() {
@@ -1803,7 +1913,8 @@ pub fn emit(
     let _ = writeln!(text, "func.func @{}({}) {{", function.name, params.join(", "));
     text.push_str(&emitter.out);
     text.push_str("  return\n}\n");
-    Ok(Emitted { text, entry: function.name.clone(), arrays })
+    let checks = debug.then(|| emitter.checks.clone());
+    Ok(Emitted { text, entry: function.name.clone(), checks, arrays })
 }
 
 fn scalar_binding(dtype: DType, bits: u64) -> Binding {
