@@ -42,8 +42,9 @@ test-python:
 # Benchmarks (release build; installs dask, a peer, into .venv).
 bench: $(SETUP_STAMP)
 	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop --release -q
-	$(VENV)/bin/python -m pip install -q dask
+	$(VENV)/bin/python -m pip install -q dask numba
 	$(VENV)/bin/python benchmarks/tasks.py
+	$(VENV)/bin/python benchmarks/parir.py
 	cargo bench -p parla-runtime --bench scheduler
 	cargo bench -p parla-compiler --bench verify
 
