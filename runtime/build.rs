@@ -3,5 +3,8 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=csrc/kmpc.c");
-    cc::Build::new().file("csrc/kmpc.c").flag_if_supported("-Wall").compile("parla_kmpc");
+    cc::Build::new()
+        .file("csrc/kmpc.c")
+        .flag_if_supported("-Wall")
+        .compile("parla_kmpc");
 }

@@ -95,7 +95,12 @@ pub fn position(location: Location) -> Option<SourcePosition> {
         }
         if mlirLocationIsAFused(raw) {
             let count = mlirLocationFusedGetNumLocations(raw);
-            let mut parts = vec![MlirLocation { ptr: std::ptr::null() }; count as usize];
+            let mut parts = vec![
+                MlirLocation {
+                    ptr: std::ptr::null()
+                };
+                count as usize
+            ];
             mlirLocationFusedGetLocations(raw, parts.as_mut_ptr());
             return parts
                 .into_iter()

@@ -43,11 +43,19 @@ pub enum JitError {
 }
 
 fn format_messages(messages: &[Message]) -> String {
-    messages.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("\n")
+    messages
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs `pipeline` (textual) on `module`, collecting diagnostics.
-pub fn run_pipeline(context: &Context, module: &mut Module, pipeline: &str) -> Result<(), JitError> {
+pub fn run_pipeline(
+    context: &Context,
+    module: &mut Module,
+    pipeline: &str,
+) -> Result<(), JitError> {
     let capture = Capture::new(context);
     let manager = module_pass_manager(context);
     build_pipeline(&manager, pipeline)?;
@@ -85,7 +93,14 @@ impl Engine {
         let capture = Capture::new(context);
         // SAFETY: the module is valid and lowered; no shared libraries.
         let raw = unsafe {
-            mlir_sys::mlirExecutionEngineCreate(module.to_raw(), opt_level as i32, 0, std::ptr::null(), false, false)
+            mlir_sys::mlirExecutionEngineCreate(
+                module.to_raw(),
+                opt_level as i32,
+                0,
+                std::ptr::null(),
+                false,
+                false,
+            )
         };
         if raw.ptr.is_null() {
             return Err(JitError::Engine(capture.take()));
@@ -95,7 +110,9 @@ impl Engine {
             let name = StringRef::new(name);
             // SAFETY: the engine is alive; the addresses are functions with
             // the ABI's signatures.
-            unsafe { mlir_sys::mlirExecutionEngineRegisterSymbol(engine.raw, name.to_raw(), address) };
+            unsafe {
+                mlir_sys::mlirExecutionEngineRegisterSymbol(engine.raw, name.to_raw(), address)
+            };
         }
         Ok(engine)
     }
@@ -104,7 +121,8 @@ impl Engine {
     pub fn packed(&self, name: &str) -> Result<PackedFunction, JitError> {
         let symbol = StringRef::new(name);
         // SAFETY: the engine is alive; a null result means no such function.
-        let address = unsafe { mlir_sys::mlirExecutionEngineLookupPacked(self.raw, symbol.to_raw()) };
+        let address =
+            unsafe { mlir_sys::mlirExecutionEngineLookupPacked(self.raw, symbol.to_raw()) };
         if address.is_null() {
             return Err(JitError::MissingFunction(name.to_string()));
         }

@@ -11,7 +11,8 @@ use std::{collections::HashMap, time::Instant};
 use thiserror::Error;
 
 /// Our passes, from the front end's IR to `scf`.
-pub const LOOPPAR_LOWERING: &str = "builtin.module(parla-verify,looppar-apply-parallel-spec,looppar-to-scf,canonicalize,cse)";
+pub const LOOPPAR_LOWERING: &str =
+    "builtin.module(parla-verify,looppar-apply-parallel-spec,looppar-to-scf,canonicalize,cse)";
 
 /// The IR stages `print_compiled` can show, in pipeline order.
 pub const STAGES: [&str; 3] = ["looppar", "scf", "llvm"];
@@ -69,7 +70,11 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        Self { opt_level: 3, keep_stages: false, bounds_checks: false }
+        Self {
+            opt_level: 3,
+            keep_stages: false,
+            bounds_checks: false,
+        }
     }
 }
 
@@ -84,9 +89,18 @@ pub fn compile(
     let started = Instant::now();
     let emitted = frontend::emit(function, callees, arguments, spec, options.bounds_checks)?;
     CONTEXT.with(|context| {
-        let module = source::parse_module(context, &emitted.text, &function.source.file)
-            .map_err(|messages| KernelError::InvalidIr(format!("{}\n{}", render(&messages), emitted.text)))?;
-        let mut kernel = finish(context, module, &emitted.entry, emitted.arrays, started, options, Some(emitted.text.clone()))?;
+        let module = source::parse_module(context, &emitted.text, &function.source.file).map_err(
+            |messages| KernelError::InvalidIr(format!("{}\n{}", render(&messages), emitted.text)),
+        )?;
+        let mut kernel = finish(
+            context,
+            module,
+            &emitted.entry,
+            emitted.arrays,
+            started,
+            options,
+            Some(emitted.text.clone()),
+        )?;
         kernel.checks = emitted.checks;
         Ok(kernel)
     })
@@ -95,16 +109,26 @@ pub fn compile(
 /// Compiles IR text (any stage: `looppar`, `scf` or the LLVM dialect) and
 /// returns function `entry`; `arrays` says which arguments its memref
 /// parameters come from.
-pub fn compile_ir(text: &str, entry: &str, arrays: Vec<(usize, Option<String>)>, options: CompileOptions) -> Result<Kernel, KernelError> {
+pub fn compile_ir(
+    text: &str,
+    entry: &str,
+    arrays: Vec<(usize, Option<String>)>,
+    options: CompileOptions,
+) -> Result<Kernel, KernelError> {
     let started = Instant::now();
     CONTEXT.with(|context| {
-        let module = source::parse_module(context, text, "<compile_string>").map_err(|m| KernelError::InvalidIr(render(&m)))?;
+        let module = source::parse_module(context, text, "<compile_string>")
+            .map_err(|m| KernelError::InvalidIr(render(&m)))?;
         finish(context, module, entry, arrays, started, options, None)
     })
 }
 
 fn render(messages: &[crate::diagnostics::Message]) -> String {
-    messages.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("\n")
+    messages
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn finish(
@@ -119,17 +143,35 @@ fn finish(
     let mut stages = Vec::new();
     let elapsed = || started.elapsed().as_secs_f64();
     if options.keep_stages {
-        stages.push(("looppar".to_string(), first_stage.unwrap_or_else(|| module.as_operation().to_string()), elapsed()));
+        stages.push((
+            "looppar".to_string(),
+            first_stage.unwrap_or_else(|| module.as_operation().to_string()),
+            elapsed(),
+        ));
     }
     jit::run_pipeline(context, &mut module, LOOPPAR_LOWERING)?;
     if options.keep_stages {
-        stages.push(("scf".to_string(), module.as_operation().to_string(), elapsed()));
+        stages.push((
+            "scf".to_string(),
+            module.as_operation().to_string(),
+            elapsed(),
+        ));
     }
     jit::lower_to_llvm(context, &mut module)?;
     if options.keep_stages {
-        stages.push(("llvm".to_string(), module.as_operation().to_string(), elapsed()));
+        stages.push((
+            "llvm".to_string(),
+            module.as_operation().to_string(),
+            elapsed(),
+        ));
     }
     let engine = Engine::new(context, &module, options.opt_level)?;
     let entry = engine.packed(entry)?;
-    Ok(Kernel { _engine: engine, entry, arrays, stages, checks: None })
+    Ok(Kernel {
+        _engine: engine,
+        entry,
+        arrays,
+        stages,
+        checks: None,
+    })
 }

@@ -12,4 +12,6 @@ pub mod passes;
 pub mod pipeline;
 pub mod source;
 
-pub use pipeline::{add_pass, build_pipeline, module_pass_manager, register_upstream_passes, PipelineError};
+pub use pipeline::{
+    add_pass, build_pipeline, module_pass_manager, register_upstream_passes, PipelineError,
+};

@@ -34,7 +34,10 @@ pub enum Element {
     /// A pass with its option text (without braces), e.g. `canonicalize`.
     Pass { name: String, options: String },
     /// Passes nested under an op name, e.g. `func.func(cse)`.
-    Nest { anchor: String, elements: Vec<Element> },
+    Nest {
+        anchor: String,
+        elements: Vec<Element>,
+    },
 }
 
 /// Parses pipeline text into elements.
@@ -202,7 +205,11 @@ pub fn build_pipeline(manager: &PassManager, text: &str) -> Result<(), PipelineE
 }
 
 /// Adds one pass, by name, with its option text.
-pub fn add_pass(manager: OperationPassManager, name: &str, options: &str) -> Result<(), PipelineError> {
+pub fn add_pass(
+    manager: OperationPassManager,
+    name: &str,
+    options: &str,
+) -> Result<(), PipelineError> {
     add_elements(
         manager,
         &[Element::Pass {
@@ -235,7 +242,11 @@ fn add_elements(manager: OperationPassManager, elements: &[Element]) -> Result<(
     Ok(())
 }
 
-fn add_upstream(manager: OperationPassManager, name: &str, options: &str) -> Result<(), PipelineError> {
+fn add_upstream(
+    manager: OperationPassManager,
+    name: &str,
+    options: &str,
+) -> Result<(), PipelineError> {
     let element = if options.is_empty() {
         name.to_string()
     } else {
@@ -290,14 +301,20 @@ mod tests {
                     Element::Nest {
                         anchor: "func.func".into(),
                         elements: vec![
-                            Element::Pass { name: "cse".into(), options: "".into() },
+                            Element::Pass {
+                                name: "cse".into(),
+                                options: "".into()
+                            },
                             Element::Pass {
                                 name: "canonicalize".into(),
                                 options: "max-iterations=3 test-convergence".into()
                             },
                         ]
                     },
-                    Element::Pass { name: "parla-verify".into(), options: "".into() },
+                    Element::Pass {
+                        name: "parla-verify".into(),
+                        options: "".into()
+                    },
                 ]
             }]
         );
@@ -319,7 +336,9 @@ mod tests {
     fn reports_where_the_syntax_breaks() {
         let error = parse("builtin.module(cse").unwrap_err();
         match error {
-            PipelineError::Syntax { offset, message, .. } => {
+            PipelineError::Syntax {
+                offset, message, ..
+            } => {
                 assert_eq!(offset, 18);
                 assert_eq!(message, "expected ')'");
             }

@@ -22,7 +22,9 @@ pub fn parse_module<'c>(
     }
     let messages = capture.take();
     let only_multiple = !messages.is_empty()
-        && messages.iter().all(|m| m.text.starts_with(MULTIPLE_TOP_LEVEL));
+        && messages
+            .iter()
+            .all(|m| m.text.starts_with(MULTIPLE_TOP_LEVEL));
     if !only_multiple {
         return Err(messages);
     }
@@ -35,7 +37,11 @@ pub fn parse_module<'c>(
     }
 }
 
-fn parse_operation<'c>(context: &'c Context, text: &str, source_name: &str) -> Option<Operation<'c>> {
+fn parse_operation<'c>(
+    context: &'c Context,
+    text: &str,
+    source_name: &str,
+) -> Option<Operation<'c>> {
     let text = StringRef::new(text);
     let name = StringRef::new(source_name);
     // SAFETY: the context is alive; MLIR copies what it needs from the

@@ -156,7 +156,9 @@ pub(crate) fn flag(op: OperationRef, name: &str) -> Result<bool, String> {
     match attr(op, name) {
         None => Ok(false),
         Some(a) if a.is_unit() => Ok(true),
-        Some(a) => Err(format!("attribute '{name}' must be a unit attribute, got {a}")),
+        Some(a) => Err(format!(
+            "attribute '{name}' must be a unit attribute, got {a}"
+        )),
     }
 }
 
@@ -214,7 +216,9 @@ pub(crate) fn ends_with(
     max_values: usize,
 ) -> Check {
     let Some(last) = terminator(op, index) else {
-        return Err(format!("expects its {region} region to end with '{expected}'"));
+        return Err(format!(
+            "expects its {region} region to end with '{expected}'"
+        ));
     };
     let name = op_name(last);
     if name != expected {

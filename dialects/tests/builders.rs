@@ -92,8 +92,16 @@ fn task_graph() {
         let region = Region::new();
         region.append_block(body);
         graph_block.append_operation(
-            task::ops::spawn(&context, t0, &[], &[], &SpawnOptions::default(), region, location)
-                .unwrap(),
+            task::ops::spawn(
+                &context,
+                t0,
+                &[],
+                &[],
+                &SpawnOptions::default(),
+                region,
+                location,
+            )
+            .unwrap(),
         );
 
         let body = Block::new(&[]);
@@ -137,7 +145,9 @@ fn device_movement() {
             device::ops::resources(&context, Device::Gpu(0), 1.0, 80 << 30, location).unwrap(),
         );
         let host: Value = block
-            .append_operation(device::ops::alloc(&context, Device::Cpu, buffer, &[n], location).unwrap())
+            .append_operation(
+                device::ops::alloc(&context, Device::Cpu, buffer, &[n], location).unwrap(),
+            )
             .result(0)
             .unwrap()
             .into();
@@ -176,7 +186,11 @@ fn looppar_sum_rows() {
             looppar::ops::parallelize(
                 &context,
                 "N",
-                Parallelism::Threads { threads: 64, threads_per_block: None, reduce: false },
+                Parallelism::Threads {
+                    threads: 64,
+                    threads_per_block: None,
+                    reduce: false,
+                },
                 location,
             )
             .unwrap(),
@@ -185,7 +199,11 @@ fn looppar_sum_rows() {
             looppar::ops::parallelize(
                 &context,
                 "M",
-                Parallelism::Threads { threads: 128, threads_per_block: Some(128), reduce: true },
+                Parallelism::Threads {
+                    threads: 128,
+                    threads_per_block: Some(128),
+                    reduce: true,
+                },
                 location,
             )
             .unwrap(),
@@ -212,21 +230,31 @@ fn looppar_sum_rows() {
         // y[:] = parir.sum(x[:, :], axis=1)
         let xs: Value = block
             .append_operation(
-                looppar::ops::slice(&context, x, f32, &[SliceDim::Full, SliceDim::Full], &[], location)
-                    .unwrap(),
+                looppar::ops::slice(
+                    &context,
+                    x,
+                    f32,
+                    &[SliceDim::Full, SliceDim::Full],
+                    &[],
+                    location,
+                )
+                .unwrap(),
             )
             .result(0)
             .unwrap()
             .into();
         let ys: Value = block
-            .append_operation(looppar::ops::slice(&context, y, f32, &[SliceDim::Full], &[], location).unwrap())
+            .append_operation(
+                looppar::ops::slice(&context, y, f32, &[SliceDim::Full], &[], location).unwrap(),
+            )
             .result(0)
             .unwrap()
             .into();
         let row_view = looppar::view_type(&context, f32, 1).unwrap();
         let sums: Value = block
             .append_operation(
-                looppar::ops::reduce(&context, xs, ReduceKind::Sum, Some(1), row_view, location).unwrap(),
+                looppar::ops::reduce(&context, xs, ReduceKind::Sum, Some(1), row_view, location)
+                    .unwrap(),
             )
             .result(0)
             .unwrap()
@@ -236,8 +264,15 @@ fn looppar_sum_rows() {
         // y[:] = x[0, :] * 2 via map/element, inside `with parir.gpu:`
         let row: Value = block
             .append_operation(
-                looppar::ops::slice(&context, x, f32, &[SliceDim::Point, SliceDim::Full], &[c0], location)
-                    .unwrap(),
+                looppar::ops::slice(
+                    &context,
+                    x,
+                    f32,
+                    &[SliceDim::Point, SliceDim::Full],
+                    &[c0],
+                    location,
+                )
+                .unwrap(),
             )
             .result(0)
             .unwrap()
@@ -263,7 +298,8 @@ fn looppar_sum_rows() {
             .result(0)
             .unwrap()
             .into();
-        device_block.append_operation(looppar::ops::assign(&context, ys, mapped, &[], location).unwrap());
+        device_block
+            .append_operation(looppar::ops::assign(&context, ys, mapped, &[], location).unwrap());
         device_block.append_operation(looppar::ops::r#yield(&[], location).unwrap());
         let device_region = Region::new();
         device_region.append_block(device_block);
@@ -286,7 +322,9 @@ fn looppar_while() {
         let (before_region, after_region) = (Region::new(), Region::new());
         before_region.append_block(before);
         after_region.append_block(after);
-        block.append_operation(looppar::ops::r#while(before_region, after_region, location).unwrap());
+        block.append_operation(
+            looppar::ops::r#while(before_region, after_region, location).unwrap(),
+        );
     });
     insta::assert_snapshot!(text);
 }

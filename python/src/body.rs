@@ -8,8 +8,8 @@ use crate::{
 use parla_runtime::{Body, RunContext, Step, TaskHandle};
 use pyo3::{
     exceptions::{PyStopIteration, PyTypeError},
-    prelude::*,
     intern,
+    prelude::*,
 };
 use std::sync::{Arc, Mutex};
 
@@ -67,7 +67,9 @@ impl PythonBody {
             };
             let outcome = match resume {
                 Resume::Send => coroutine.call_method1(intern!(py, "send"), (py.None(),)),
-                Resume::Throw(error) => coroutine.call_method1(intern!(py, "throw"), (error.into_value(py),)),
+                Resume::Throw(error) => {
+                    coroutine.call_method1(intern!(py, "throw"), (error.into_value(py),))
+                }
             };
             match outcome {
                 Ok(yielded) => match yielded.cast::<WaitFor>() {
@@ -80,7 +82,11 @@ impl PythonBody {
                         return Step::Wait(handles);
                     }
                     Err(_) => {
-                        let kind = yielded.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+                        let kind = yielded
+                            .get_type()
+                            .name()
+                            .map(|n| n.to_string())
+                            .unwrap_or_default();
                         resume = Resume::Throw(PyTypeError::new_err(format!(
                             "a Parla task can await tasks (T[i]), task slices (T[0:4]) and task spaces, not {kind}"
                         )));

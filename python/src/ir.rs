@@ -3,7 +3,12 @@
 use parla_compiler::diagnostics::{Capture, Message};
 use pyo3::{create_exception, exceptions::PyException, prelude::*};
 
-create_exception!(_parla, IRError, PyException, "IR that does not parse or verify.");
+create_exception!(
+    _parla,
+    IRError,
+    PyException,
+    "IR that does not parse or verify."
+);
 
 /// The `(severity, file, line, column, message)` of one diagnostic; file,
 /// line and column are None where MLIR gives no position.
@@ -53,4 +58,3 @@ fn summary(messages: &[Message]) -> String {
         None => "invalid IR".to_string(),
     }
 }
-

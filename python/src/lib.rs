@@ -37,7 +37,10 @@ fn _parla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(current::get_current_task, m)?)?;
     m.add_function(wrap_pyfunction!(current::current_device, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::active_runtime, m)?)?;
-    m.add("DependencyError", m.py().get_type::<tasks::DependencyError>())?;
+    m.add(
+        "DependencyError",
+        m.py().get_type::<tasks::DependencyError>(),
+    )?;
     m.add("DeadlockError", m.py().get_type::<runtime::DeadlockError>())?;
     m.add_class::<parir::ParsedFunction>()?;
     m.add_class::<parir::StringKernel>()?;

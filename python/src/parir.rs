@@ -26,7 +26,15 @@ pub fn compile_error(py: Python<'_>, error: &CompileError) -> PyErr {
     let exception = py
         .import("parla.parir")
         .and_then(|m| m.getattr("CompileError"))
-        .and_then(|class| class.call1((error.to_string(), error.file.clone(), error.line, error.column, error.source_line.clone())));
+        .and_then(|class| {
+            class.call1((
+                error.to_string(),
+                error.file.clone(),
+                error.line,
+                error.column,
+                error.source_line.clone(),
+            ))
+        });
     match exception {
         Ok(value) => PyErr::from_value(value),
         Err(e) => e,
@@ -36,7 +44,9 @@ pub fn compile_error(py: Python<'_>, error: &CompileError) -> PyErr {
 fn kernel_error(py: Python<'_>, error: KernelError) -> PyErr {
     match error {
         KernelError::Compile(e) => compile_error(py, &e),
-        KernelError::InvalidIr(text) => PyValueError::new_err(format!("the IR does not parse or verify:\n{text}")),
+        KernelError::InvalidIr(text) => {
+            PyValueError::new_err(format!("the IR does not parse or verify:\n{text}"))
+        }
         KernelError::Jit(e) => PyValueError::new_err(format!("code generation failed: {e}")),
     }
 }
@@ -48,13 +58,20 @@ fn syntax_value(value: &Bound<'_, PyAny>) -> PyResult<Value> {
     } else if value.is_instance_of::<PyBool>() {
         Ok(Value::Bool(value.extract()?))
     } else if value.is_instance_of::<PyInt>() {
-        Ok(value.extract::<i64>().map(Value::Int).unwrap_or(Value::Float(f64::INFINITY)))
+        Ok(value
+            .extract::<i64>()
+            .map(Value::Int)
+            .unwrap_or(Value::Float(f64::INFINITY)))
     } else if value.is_instance_of::<PyFloat>() {
         Ok(Value::Float(value.extract()?))
     } else if let Ok(s) = value.cast::<PyString>() {
         Ok(Value::Str(s.to_str()?.to_string()))
     } else if let Ok(list) = value.cast::<PyList>() {
-        Ok(Value::List(list.iter().map(|v| syntax_value(&v)).collect::<PyResult<_>>()?))
+        Ok(Value::List(
+            list.iter()
+                .map(|v| syntax_value(&v))
+                .collect::<PyResult<_>>()?,
+        ))
     } else if let Ok(tuple) = value.cast::<PyTuple>() {
         // (kind, line, column, [(field, value), ...])
         let kind: String = tuple.get_item(0)?.extract()?;
@@ -66,10 +83,18 @@ fn syntax_value(value: &Bound<'_, PyAny>) -> PyResult<Value> {
             .iter()
             .map(|pair| {
                 let pair = pair.cast::<PyTuple>()?.clone();
-                Ok((pair.get_item(0)?.extract::<String>()?, syntax_value(&pair.get_item(1)?)?))
+                Ok((
+                    pair.get_item(0)?.extract::<String>()?,
+                    syntax_value(&pair.get_item(1)?)?,
+                ))
             })
             .collect::<PyResult<_>>()?;
-        Ok(Value::Node(Box::new(Node { kind, line, column, fields })))
+        Ok(Value::Node(Box::new(Node {
+            kind,
+            line,
+            column,
+            fields,
+        })))
     } else {
         Ok(Value::None) // bytes, complex, Ellipsis: rejected later as constants
     }
@@ -93,7 +118,9 @@ fn array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
         let format = if buffer.format.is_null() {
             "B".to_string()
         } else {
-            unsafe { std::ffi::CStr::from_ptr(buffer.format) }.to_string_lossy().into_owned()
+            unsafe { std::ffi::CStr::from_ptr(buffer.format) }
+                .to_string_lossy()
+                .into_owned()
         };
         let code = format.trim_start_matches(['<', '=', '@', '!']);
         let dtype = match code {
@@ -116,24 +143,39 @@ fn array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
         };
         let ndim = buffer.ndim as usize;
         let item = buffer.itemsize as i64;
-        let shape: Vec<i64> = (0..ndim).map(|d| unsafe { *buffer.shape.add(d) } as i64).collect();
+        let shape: Vec<i64> = (0..ndim)
+            .map(|d| unsafe { *buffer.shape.add(d) } as i64)
+            .collect();
         let strides: Vec<i64> = (0..ndim)
             .map(|d| {
                 let bytes = unsafe { *buffer.strides.add(d) } as i64;
                 if bytes % item != 0 {
-                    return Err(PyValueError::new_err("array strides must be whole elements"));
+                    return Err(PyValueError::new_err(
+                        "array strides must be whole elements",
+                    ));
                 }
                 Ok(bytes / item)
             })
             .collect::<PyResult<_>>()?;
-        Ok(Some(ArrayView { info: ArrayInfo { dtype, shape, strides }, data: buffer.buf }))
+        Ok(Some(ArrayView {
+            info: ArrayInfo {
+                dtype,
+                shape,
+                strides,
+            },
+            data: buffer.buf,
+        }))
     })();
     unsafe { ffi::PyBuffer_Release(&mut buffer) };
     result
 }
 
 /// An argument for specialisation, and the arrays it holds.
-fn argument(value: &Bound<'_, PyAny>, arrays: &mut Vec<ArrayView>, top: bool) -> PyResult<Argument> {
+fn argument(
+    value: &Bound<'_, PyAny>,
+    arrays: &mut Vec<ArrayView>,
+    top: bool,
+) -> PyResult<Argument> {
     if value.is_instance_of::<PyBool>() {
         return Ok(Argument::Int(value.extract::<bool>()? as i64));
     }
@@ -156,7 +198,9 @@ fn argument(value: &Bound<'_, PyAny>, arrays: &mut Vec<ArrayView>, top: bool) ->
                 .extract()
                 .map_err(|_| PyTypeError::new_err("dict arguments need string keys"))?;
             if item.is_instance_of::<PyDict>() {
-                return Err(PyTypeError::new_err(format!("the dict entry \"{key}\" is a dict: dict arguments cannot hold dicts")));
+                return Err(PyTypeError::new_err(format!(
+                    "the dict entry \"{key}\" is a dict: dict arguments cannot hold dicts"
+                )));
             }
             entries.push((key, argument(&item, arrays, false)?));
         }
@@ -168,20 +212,28 @@ fn argument(value: &Bound<'_, PyAny>, arrays: &mut Vec<ArrayView>, top: bool) ->
             // Objects without the buffer protocol (e.g. Torch CPU tensors):
             // through NumPy, which shares their memory.
             let numpy = value.py().import("numpy")?;
-            let array = numpy.call_method1("asarray", (value,)).map_err(|_| {
-                PyTypeError::new_err(format!(
+            let array =
+                numpy.call_method1("asarray", (value,)).map_err(|_| {
+                    PyTypeError::new_err(format!(
                     "unsupported argument of type {}: pass ints, floats, arrays or dicts of them",
                     value.get_type().name().map(|n| n.to_string()).unwrap_or_default()
                 ))
-            })?;
-            array_view(&array)?.ok_or_else(|| PyTypeError::new_err("the argument is not an array"))?
+                })?;
+            array_view(&array)?
+                .ok_or_else(|| PyTypeError::new_err("the argument is not an array"))?
         }
     };
     if view.info.shape.is_empty() {
         // A 0-d array: a typed, specialised scalar.
         let bytes = view.info.dtype.bytes();
         let mut bits = 0u64;
-        unsafe { std::ptr::copy_nonoverlapping(view.data as *const u8, &mut bits as *mut u64 as *mut u8, bytes) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                view.data as *const u8,
+                &mut bits as *mut u64 as *mut u8,
+                bytes,
+            )
+        };
         return Ok(Argument::Scalar(view.info.dtype, bits));
     }
     let info = view.info.clone();
@@ -196,9 +248,13 @@ fn label_specs(options: &Bound<'_, PyAny>) -> PyResult<HashMap<String, LabelSpec
         return Ok(specs);
     }
     let parallel = options.getattr("parallelize")?;
-    let parallel = parallel.cast::<PyDict>().map_err(|_| PyTypeError::new_err("opts.parallelize must be a dict"))?;
+    let parallel = parallel
+        .cast::<PyDict>()
+        .map_err(|_| PyTypeError::new_err("opts.parallelize must be a dict"))?;
     for (label, spec) in parallel.iter() {
-        let label: String = label.extract().map_err(|_| PyTypeError::new_err("parallel specification keys are label strings"))?;
+        let label: String = label
+            .extract()
+            .map_err(|_| PyTypeError::new_err("parallel specification keys are label strings"))?;
         let threads: Option<u64> = spec.getattr("threads")?.extract()?;
         let spec = match threads {
             None => LabelSpec::Sequential,
@@ -226,7 +282,10 @@ pub struct ParsedFunction {
     cache: Mutex<HashMap<String, Arc<Kernel>>>,
 }
 
-fn callee_map(py: Python<'_>, callees: &Bound<'_, PyDict>) -> PyResult<HashMap<String, frontend::Function>> {
+fn callee_map(
+    py: Python<'_>,
+    callees: &Bound<'_, PyDict>,
+) -> PyResult<HashMap<String, frontend::Function>> {
     let mut map = HashMap::new();
     for (name, parsed) in callees.iter() {
         let parsed = parsed.cast::<ParsedFunction>()?;
@@ -240,7 +299,12 @@ fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView]) -> PyResult<()> {
     let mut packed = PackedArguments::with_capacity(arrays.len() * 7 + 5);
     let mut error = [0i64; 1];
     if kernel.checks.is_some() {
-        packed.push_memref(&MemrefArgument { data: error.as_mut_ptr().cast(), offset: 0, sizes: vec![1], strides: vec![1] });
+        packed.push_memref(&MemrefArgument {
+            data: error.as_mut_ptr().cast(),
+            offset: 0,
+            sizes: vec![1],
+            strides: vec![1],
+        });
     }
     for view in arrays {
         packed.push_memref(&MemrefArgument {
@@ -271,13 +335,23 @@ fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView]) -> PyResult<()> {
 impl ParsedFunction {
     /// Parses a function's syntax tree (see `parla/parir/_syntax.py`).
     #[new]
-    fn new(py: Python<'_>, tree: &Bound<'_, PyAny>, file: String, lines: Vec<String>, module_names: Vec<String>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        tree: &Bound<'_, PyAny>,
+        file: String,
+        lines: Vec<String>,
+        module_names: Vec<String>,
+    ) -> PyResult<Self> {
         let Value::Node(node) = syntax_value(tree)? else {
             return Err(PyTypeError::new_err("expected a syntax tree"));
         };
         let source = Source { file, lines };
-        let function = frontend::convert(&node, &source, &module_names).map_err(|e| compile_error(py, &e))?;
-        Ok(Self { function: Arc::new(function), cache: Mutex::new(HashMap::new()) })
+        let function =
+            frontend::convert(&node, &source, &module_names).map_err(|e| compile_error(py, &e))?;
+        Ok(Self {
+            function: Arc::new(function),
+            cache: Mutex::new(HashMap::new()),
+        })
     }
 
     #[getter]
@@ -292,7 +366,9 @@ impl ParsedFunction {
                 use frontend::ast::StmtKind::*;
                 match &s.kind {
                     For { body, .. } | While { body, .. } | OnDevice(body) => walk(body, into),
-                    If { then, otherwise, .. } => {
+                    If {
+                        then, otherwise, ..
+                    } => {
                         walk(then, into);
                         walk(otherwise, into);
                     }
@@ -312,9 +388,19 @@ impl ParsedFunction {
 
     /// Compiles (once per specialisation) and runs the function.
     #[pyo3(signature = (args, options, callees, debug = false))]
-    fn call(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, options: &Bound<'_, PyAny>, callees: &Bound<'_, PyDict>, debug: bool) -> PyResult<Option<Vec<(String, String, f64)>>> {
+    fn call(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        options: &Bound<'_, PyAny>,
+        callees: &Bound<'_, PyDict>,
+        debug: bool,
+    ) -> PyResult<Option<Vec<(String, String, f64)>>> {
         let mut arrays = Vec::new();
-        let arguments: Vec<Argument> = args.iter().map(|a| argument(&a, &mut arrays, true)).collect::<PyResult<_>>()?;
+        let arguments: Vec<Argument> = args
+            .iter()
+            .map(|a| argument(&a, &mut arrays, true))
+            .collect::<PyResult<_>>()?;
         let specs = label_specs(options)?;
         if !specs.values().any(LabelSpec::is_parallel) {
             return Err(PyValueError::new_err(format!(
@@ -323,18 +409,30 @@ impl ParsedFunction {
             )));
         }
         let key = key_of(&arguments, &specs, debug);
-        let cached = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+        let cached = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
         let kernel = match cached {
             Some(kernel) => kernel,
             None => {
                 let callees = callee_map(py, callees)?;
                 let function = self.function.clone();
-                let options = CompileOptions { opt_level: 3, keep_stages: debug, bounds_checks: debug };
+                let options = CompileOptions {
+                    opt_level: 3,
+                    keep_stages: debug,
+                    bounds_checks: debug,
+                };
                 let kernel = py
                     .detach(|| kernel::compile(&function, &callees, &arguments, &specs, options))
                     .map_err(|e| kernel_error(py, e))?;
                 let kernel = Arc::new(kernel);
-                self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, kernel.clone());
+                self.cache
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, kernel.clone());
                 kernel
             }
         };
@@ -343,13 +441,26 @@ impl ParsedFunction {
     }
 
     /// The IR of each stage for these arguments (compiling if needed).
-    fn stages(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, options: &Bound<'_, PyAny>, callees: &Bound<'_, PyDict>) -> PyResult<Vec<(String, String, f64)>> {
+    fn stages(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        options: &Bound<'_, PyAny>,
+        callees: &Bound<'_, PyDict>,
+    ) -> PyResult<Vec<(String, String, f64)>> {
         let mut arrays = Vec::new();
-        let arguments: Vec<Argument> = args.iter().map(|a| argument(&a, &mut arrays, true)).collect::<PyResult<_>>()?;
+        let arguments: Vec<Argument> = args
+            .iter()
+            .map(|a| argument(&a, &mut arrays, true))
+            .collect::<PyResult<_>>()?;
         let specs = label_specs(options)?;
         let callees = callee_map(py, callees)?;
         let function = self.function.clone();
-        let options = CompileOptions { opt_level: 3, keep_stages: true, bounds_checks: false };
+        let options = CompileOptions {
+            opt_level: 3,
+            keep_stages: true,
+            bounds_checks: false,
+        };
         let kernel = py
             .detach(|| kernel::compile(&function, &callees, &arguments, &specs, options))
             .map_err(|e| kernel_error(py, e))?;

@@ -82,7 +82,11 @@ fn deadlock_message(stuck: &[StuckTask]) -> String {
                 }
             })
             .collect();
-        lines.push(format!("  {} waits for {}", describe(&entry.task), reasons.join("; ")));
+        lines.push(format!(
+            "  {} waits for {}",
+            describe(&entry.task),
+            reasons.join("; ")
+        ));
     }
     lines.join("\n")
 }
@@ -131,7 +135,12 @@ impl Runtime {
     /// The memory of each device in bytes (index = device number).
     #[getter]
     fn device_memory(&self) -> Vec<u64> {
-        self.state.runtime.devices().iter().map(|d| d.memory).collect()
+        self.state
+            .runtime
+            .devices()
+            .iter()
+            .map(|d| d.memory)
+            .collect()
     }
 
     /// Waits for every task, checking for Ctrl-C every 50 ms. Raises
@@ -142,7 +151,9 @@ impl Runtime {
             match status {
                 WaitStatus::Finished => return Ok(()),
                 WaitStatus::TimedOut => py.check_signals()?,
-                WaitStatus::Stuck(stuck) => return Err(DeadlockError::new_err(deadlock_message(&stuck))),
+                WaitStatus::Stuck(stuck) => {
+                    return Err(DeadlockError::new_err(deadlock_message(&stuck)))
+                }
             }
         }
     }
@@ -150,7 +161,11 @@ impl Runtime {
     /// The tasks that failed, with their exceptions, in the order they
     /// failed.
     fn failures(&self, py: Python<'_>) -> Vec<(Py<Task>, Py<PyAny>)> {
-        let failures = self.state.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let failures = self
+            .state
+            .failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         failures
             .iter()
             .filter_map(|task| {
@@ -178,6 +193,8 @@ impl Runtime {
         let grace = Duration::from_secs_f64(grace.max(0.0));
         // Workers may need the GIL to finish the task they run.
         let trace = py.detach(|| self.state.runtime.shutdown(grace));
-        trace.filter(|_| self.state.tracing).map(|t| t.to_chrome_json())
+        trace
+            .filter(|_| self.state.tracing)
+            .map(|t| t.to_chrome_json())
     }
 }

@@ -42,7 +42,9 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
 /// A number argument: int or float, not bool.
 fn number(name: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
     let numeric = !value.is_instance_of::<PyBool>()
-        && (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>() || value.hasattr("__float__")?);
+        && (value.is_instance_of::<PyInt>()
+            || value.is_instance_of::<PyFloat>()
+            || value.hasattr("__float__")?);
     if !numeric {
         return Err(PyTypeError::new_err(format!(
             "{name} must be a number, got {} ({})",
@@ -131,11 +133,17 @@ static ANONYMOUS: AtomicU64 = AtomicU64::new(0);
 /// A copy of `function` whose closure cells hold the values they hold now:
 /// tasks capture variables by value, so a loop variable keeps the value it
 /// had when the task was spawned.
-fn capture_by_value<'py>(py: Python<'py>, function: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+fn capture_by_value<'py>(
+    py: Python<'py>,
+    function: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     static TYPES: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
     let (function_type, cell_type) = TYPES.get_or_try_init(py, || -> PyResult<_> {
         let types = py.import("types")?;
-        Ok((types.getattr("FunctionType")?.unbind(), types.getattr("CellType")?.unbind()))
+        Ok((
+            types.getattr("FunctionType")?.unbind(),
+            types.getattr("CellType")?.unbind(),
+        ))
     })?;
     if !function.get_type().is(function_type.bind(py)) {
         return Ok(function.clone()); // a builtin, a partial, a callable object
@@ -170,7 +178,10 @@ fn capture_by_value<'py>(py: Python<'py>, function: &Bound<'py, PyAny>) -> PyRes
     if !kwdefaults.is_none() {
         copy.setattr(intern!(py, "__kwdefaults__"), kwdefaults)?;
     }
-    copy.setattr(intern!(py, "__qualname__"), function.getattr(intern!(py, "__qualname__"))?)?;
+    copy.setattr(
+        intern!(py, "__qualname__"),
+        function.getattr(intern!(py, "__qualname__"))?,
+    )?;
     Ok(copy)
 }
 
@@ -209,7 +220,10 @@ impl Spawner {
         let is_async = is_coroutine_function(py, body);
         let function = capture_by_value(py, body)?.unbind();
         let handle = task.get().handle_in(&runtime).ok_or_else(|| {
-            PyValueError::new_err(format!("{} was already spawned (in an earlier Parla block)", task.get().__repr__()))
+            PyValueError::new_err(format!(
+                "{} was already spawned (in an earlier Parla block)",
+                task.get().__repr__()
+            ))
         })?;
         let after: Vec<_> = self
             .dependencies

@@ -126,7 +126,11 @@ impl Task {
 
 /// The generator `parla._await.wait_for(tasks, single)` that `await` runs:
 /// it yields a `WaitFor` to the runtime, then returns the result.
-fn wait_generator(py: Python<'_>, tasks: Vec<Py<Task>>, single: bool) -> PyResult<Bound<'_, PyAny>> {
+fn wait_generator(
+    py: Python<'_>,
+    tasks: Vec<Py<Task>>,
+    single: bool,
+) -> PyResult<Bound<'_, PyAny>> {
     let helper = py.import("parla._await")?.getattr("wait_for")?;
     helper.call1((WaitFor { tasks }, single))
 }
@@ -216,7 +220,9 @@ fn dimension(item: &Bound<'_, PyAny>) -> PyResult<Dimension> {
             )));
         }
         let start = start.unwrap_or(0);
-        return Ok(Dimension::Range((start..stop).step_by(step as usize).collect()));
+        return Ok(Dimension::Range(
+            (start..stop).step_by(step as usize).collect(),
+        ));
     }
     if item.is_instance_of::<pyo3::types::PyBool>() {
         return Err(PyTypeError::new_err(
@@ -297,11 +303,16 @@ impl TaskSpace {
     /// `T[0:4]`, `T[:n, 2]` (a task list).
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let dimensions: Vec<Dimension> = match key.cast::<PyTuple>() {
-            Ok(tuple) => tuple.iter().map(|item| dimension(&item)).collect::<PyResult<_>>()?,
+            Ok(tuple) => tuple
+                .iter()
+                .map(|item| dimension(&item))
+                .collect::<PyResult<_>>()?,
             Err(_) => vec![dimension(key)?],
         };
         if dimensions.is_empty() {
-            return Err(PyIndexError::new_err("a task index needs at least one part"));
+            return Err(PyIndexError::new_err(
+                "a task index needs at least one part",
+            ));
         }
         if dimensions.iter().all(|d| matches!(d, Dimension::One(_))) {
             let key = dimensions
@@ -364,18 +375,30 @@ impl TaskList {
     }
 
     fn __repr__(&self) -> String {
-        let names: Vec<String> = self.tasks.iter().map(|t| format!("Task({})", t.get().name)).collect();
+        let names: Vec<String> = self
+            .tasks
+            .iter()
+            .map(|t| format!("Task({})", t.get().name))
+            .collect();
         format!("TaskList([{}])", names.join(", "))
     }
 
     fn __await__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        wait_generator(py, self.tasks.iter().map(|t| t.clone_ref(py)).collect(), false)
+        wait_generator(
+            py,
+            self.tasks.iter().map(|t| t.clone_ref(py)).collect(),
+            false,
+        )
     }
 }
 
 /// Flattens a dependency specification into tasks: a task, a task list, a
 /// task space (its spawned tasks), or a list/tuple of those.
-pub fn collect_tasks(py: Python<'_>, spec: &Bound<'_, PyAny>, into: &mut Vec<Py<Task>>) -> PyResult<()> {
+pub fn collect_tasks(
+    py: Python<'_>,
+    spec: &Bound<'_, PyAny>,
+    into: &mut Vec<Py<Task>>,
+) -> PyResult<()> {
     if let Ok(task) = spec.cast::<Task>() {
         into.push(task.clone().unbind());
     } else if let Ok(list) = spec.cast::<TaskList>() {

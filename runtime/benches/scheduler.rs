@@ -66,7 +66,9 @@ fn independent(c: &mut Criterion) {
                             .expect("spawn")
                     })
                     .collect();
-                runtime.spawn(TaskBuilder::new(|| {}).after(&middle)).expect("spawn");
+                runtime
+                    .spawn(TaskBuilder::new(|| {}).after(&middle))
+                    .expect("spawn");
                 finish(&runtime);
                 total += start.elapsed();
             }

@@ -234,9 +234,15 @@ pub fn openmp_symbols() -> Vec<(&'static str, *mut c_void)> {
         ("__kmpc_fork_call", parla_kmpc_fork_call as *mut c_void),
         ("__kmpc_global_thread_num", global_thread_num as *mut c_void),
         ("__kmpc_for_static_init_4", for_static_init_4 as *mut c_void),
-        ("__kmpc_for_static_init_4u", for_static_init_4u as *mut c_void),
+        (
+            "__kmpc_for_static_init_4u",
+            for_static_init_4u as *mut c_void,
+        ),
         ("__kmpc_for_static_init_8", for_static_init_8 as *mut c_void),
-        ("__kmpc_for_static_init_8u", for_static_init_8u as *mut c_void),
+        (
+            "__kmpc_for_static_init_8u",
+            for_static_init_8u as *mut c_void,
+        ),
         ("__kmpc_for_static_fini", for_static_fini as *mut c_void),
         ("__kmpc_barrier", barrier as *mut c_void),
         ("__kmpc_reduce", reduce as *mut c_void),
@@ -267,7 +273,11 @@ mod tests {
                 let (l, u, _) = block(gtid, size, lo, hi);
                 covered.extend(l..=u);
             }
-            assert_eq!(covered, (lo..=hi).collect::<Vec<_>>(), "{lo}..={hi} over {size}");
+            assert_eq!(
+                covered,
+                (lo..=hi).collect::<Vec<_>>(),
+                "{lo}..={hi} over {size}"
+            );
         }
         assert_eq!(block(2, 3, 0, 9).2, 1);
         assert_eq!(block(0, 3, 0, 9).2, 0);

@@ -2,12 +2,7 @@
 //! edges between tasks, written as a Chrome trace-event file (opens in
 //! Perfetto and chrome://tracing).
 
-use std::{
-    collections::HashMap,
-    fmt::Write as _,
-    sync::Mutex,
-    time::Instant,
-};
+use std::{collections::HashMap, fmt::Write as _, sync::Mutex, time::Instant};
 
 #[derive(Debug, Clone, Copy)]
 struct Slice {
@@ -43,7 +38,10 @@ impl TraceSink {
             start: at(start),
             end: at(end),
         };
-        self.slices.lock().unwrap_or_else(|e| e.into_inner()).push(slice);
+        self.slices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(slice);
     }
 
     /// `task` runs after each of `dependencies`.
@@ -100,7 +98,8 @@ impl Trace {
         workers.dedup();
         event(
             &mut out,
-            "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"parla\"}}".into(),
+            "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"parla\"}}"
+                .into(),
         );
         for worker in &workers {
             event(

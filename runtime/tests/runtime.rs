@@ -38,9 +38,15 @@ fn dependencies_run_first() {
         move || log.lock().unwrap().push(n)
     };
     let a = runtime.spawn(TaskBuilder::new(record(1))).unwrap();
-    let b = runtime.spawn(TaskBuilder::new(record(2)).after(&[a.clone()])).unwrap();
-    let c = runtime.spawn(TaskBuilder::new(record(3)).after(&[a.clone()])).unwrap();
-    runtime.spawn(TaskBuilder::new(record(4)).after(&[b, c])).unwrap();
+    let b = runtime
+        .spawn(TaskBuilder::new(record(2)).after(&[a.clone()]))
+        .unwrap();
+    let c = runtime
+        .spawn(TaskBuilder::new(record(3)).after(&[a.clone()]))
+        .unwrap();
+    runtime
+        .spawn(TaskBuilder::new(record(4)).after(&[b, c]))
+        .unwrap();
     finished(&runtime);
     let log = log.lock().unwrap();
     assert_eq!(log.len(), 4);
@@ -56,13 +62,18 @@ fn tasks_can_depend_on_tasks_spawned_later() {
     let order = Arc::new(Mutex::new(Vec::new()));
     let o = order.clone();
     runtime
-        .spawn(TaskBuilder::new(move || o.lock().unwrap().push("dependent")).after(&[later.clone()]))
+        .spawn(
+            TaskBuilder::new(move || o.lock().unwrap().push("dependent")).after(&[later.clone()]),
+        )
         .unwrap();
     std::thread::sleep(Duration::from_millis(20));
     assert!(order.lock().unwrap().is_empty());
     let o = order.clone();
     runtime
-        .spawn_declared(&later, TaskBuilder::new(move || o.lock().unwrap().push("first")))
+        .spawn_declared(
+            &later,
+            TaskBuilder::new(move || o.lock().unwrap().push("first")),
+        )
         .unwrap();
     finished(&runtime);
     assert_eq!(*order.lock().unwrap(), vec!["first", "dependent"]);
@@ -79,18 +90,32 @@ impl Body for Fails {
 fn failures_cancel_dependents_transitively() {
     let runtime = runtime(2);
     let ran = Arc::new(AtomicUsize::new(0));
-    let bad = runtime.spawn(TaskBuilder::from_body(Box::new(Fails))).unwrap();
+    let bad = runtime
+        .spawn(TaskBuilder::from_body(Box::new(Fails)))
+        .unwrap();
     let r = ran.clone();
     let child = runtime
-        .spawn(TaskBuilder::new(move || { r.fetch_add(1, Ordering::SeqCst); }).after(&[bad.clone()]))
+        .spawn(
+            TaskBuilder::new(move || {
+                r.fetch_add(1, Ordering::SeqCst);
+            })
+            .after(&[bad.clone()]),
+        )
         .unwrap();
     let r = ran.clone();
     let grandchild = runtime
-        .spawn(TaskBuilder::new(move || { r.fetch_add(1, Ordering::SeqCst); }).after(&[child.clone()]))
+        .spawn(
+            TaskBuilder::new(move || {
+                r.fetch_add(1, Ordering::SeqCst);
+            })
+            .after(&[child.clone()]),
+        )
         .unwrap();
     let r = ran.clone();
     let unrelated = runtime
-        .spawn(TaskBuilder::new(move || { r.fetch_add(100, Ordering::SeqCst); }))
+        .spawn(TaskBuilder::new(move || {
+            r.fetch_add(100, Ordering::SeqCst);
+        }))
         .unwrap();
     finished(&runtime);
     assert_eq!(ran.load(Ordering::SeqCst), 100);
@@ -99,7 +124,9 @@ fn failures_cancel_dependents_transitively() {
     assert_eq!(grandchild.outcome(), Some(Outcome::Cancelled));
     assert_eq!(unrelated.outcome(), Some(Outcome::Succeeded));
     // A task spawned after its dependency failed is cancelled too.
-    let late = runtime.spawn(TaskBuilder::new(|| panic!("must not run")).after(&[bad])).unwrap();
+    let late = runtime
+        .spawn(TaskBuilder::new(|| panic!("must not run")).after(&[bad]))
+        .unwrap();
     finished(&runtime);
     assert_eq!(late.outcome(), Some(Outcome::Cancelled));
 }
@@ -107,7 +134,9 @@ fn failures_cancel_dependents_transitively() {
 #[test]
 fn a_panicking_closure_fails_its_task_and_the_worker_survives() {
     let runtime = runtime(1);
-    let bad = runtime.spawn(TaskBuilder::new(|| panic!("boom (expected by the test)"))).unwrap();
+    let bad = runtime
+        .spawn(TaskBuilder::new(|| panic!("boom (expected by the test)")))
+        .unwrap();
     finished(&runtime);
     assert_eq!(bad.outcome(), Some(Outcome::Failed));
     let good = runtime.spawn(TaskBuilder::new(|| {})).unwrap();
@@ -120,7 +149,11 @@ fn a_missing_dependency_is_reported_not_hung() {
     let runtime = runtime(2);
     let never = runtime.declare();
     let waiting = runtime
-        .spawn(TaskBuilder::new(|| {}).after(&[never.clone()]).name("waiting"))
+        .spawn(
+            TaskBuilder::new(|| {})
+                .after(&[never.clone()])
+                .name("waiting"),
+        )
         .unwrap();
     match runtime.wait(Some(Duration::from_secs(10))) {
         WaitStatus::Stuck(stuck) => {
@@ -139,8 +172,12 @@ fn a_cycle_is_reported() {
     let runtime = runtime(2);
     let a = runtime.declare();
     let b = runtime.declare();
-    runtime.spawn_declared(&a, TaskBuilder::new(|| {}).after(&[b.clone()])).unwrap();
-    runtime.spawn_declared(&b, TaskBuilder::new(|| {}).after(&[a.clone()])).unwrap();
+    runtime
+        .spawn_declared(&a, TaskBuilder::new(|| {}).after(&[b.clone()]))
+        .unwrap();
+    runtime
+        .spawn_declared(&b, TaskBuilder::new(|| {}).after(&[a.clone()]))
+        .unwrap();
     match runtime.wait(Some(Duration::from_secs(10))) {
         WaitStatus::Stuck(stuck) => {
             let tasks: Vec<_> = stuck.iter().map(|s| s.task.clone()).collect();
@@ -257,7 +294,9 @@ impl Body for Awaits {
 fn suspended_tasks_resume_after_what_they_await() {
     let runtime = runtime(1);
     let slow = runtime
-        .spawn(TaskBuilder::new(|| std::thread::sleep(Duration::from_millis(30))))
+        .spawn(TaskBuilder::new(|| {
+            std::thread::sleep(Duration::from_millis(30))
+        }))
         .unwrap();
     let seen = Arc::new(Mutex::new(None));
     // One worker, and a whole device each: the awaiting task must give up
@@ -279,7 +318,9 @@ fn suspended_tasks_resume_after_what_they_await() {
     assert_eq!(*seen.lock().unwrap(), Some(false));
     assert_eq!(waiter.outcome(), Some(Outcome::Succeeded));
 
-    let bad = runtime.spawn(TaskBuilder::from_body(Box::new(Fails))).unwrap();
+    let bad = runtime
+        .spawn(TaskBuilder::from_body(Box::new(Fails)))
+        .unwrap();
     let seen = Arc::new(Mutex::new(None));
     runtime
         .spawn(TaskBuilder::from_body(Box::new(Awaits {
@@ -299,8 +340,12 @@ fn a_trace_has_a_slice_per_task_and_arrows() {
         ..Default::default()
     })
     .unwrap();
-    let a = runtime.spawn(TaskBuilder::new(|| {}).name("first \"one\"")).unwrap();
-    runtime.spawn(TaskBuilder::new(|| {}).after(&[a]).name("second")).unwrap();
+    let a = runtime
+        .spawn(TaskBuilder::new(|| {}).name("first \"one\""))
+        .unwrap();
+    runtime
+        .spawn(TaskBuilder::new(|| {}).after(&[a]).name("second"))
+        .unwrap();
     finished(&runtime);
     let trace = runtime.shutdown(Duration::from_secs(5)).expect("a trace");
     assert_eq!(trace.slice_count(), 2);
@@ -316,16 +361,26 @@ fn cancel_stops_scheduling() {
     let runtime = runtime(1);
     let ran = Arc::new(AtomicUsize::new(0));
     let blocker = runtime
-        .spawn(TaskBuilder::new(|| std::thread::sleep(Duration::from_millis(50))))
+        .spawn(TaskBuilder::new(|| {
+            std::thread::sleep(Duration::from_millis(50))
+        }))
         .unwrap();
     for _ in 0..10 {
         let r = ran.clone();
         runtime
-            .spawn(TaskBuilder::new(move || { r.fetch_add(1, Ordering::SeqCst); }).after(&[blocker.clone()]))
+            .spawn(
+                TaskBuilder::new(move || {
+                    r.fetch_add(1, Ordering::SeqCst);
+                })
+                .after(&[blocker.clone()]),
+            )
             .unwrap();
     }
     runtime.cancel();
-    assert!(matches!(runtime.spawn(TaskBuilder::new(|| {})), Err(SpawnError::Cancelled)));
+    assert!(matches!(
+        runtime.spawn(TaskBuilder::new(|| {})),
+        Err(SpawnError::Cancelled)
+    ));
     runtime.shutdown(Duration::from_secs(5));
     assert_eq!(ran.load(Ordering::SeqCst), 0);
 }
@@ -338,7 +393,8 @@ fn stress_random_graph() {
     let runtime = runtime(4);
     let clock = Arc::new(AtomicUsize::new(1));
     // finished_at[i]: the tick at which task i ran (0: not yet).
-    let finished_at: Arc<Vec<AtomicUsize>> = Arc::new((0..TASKS).map(|_| AtomicUsize::new(0)).collect());
+    let finished_at: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..TASKS).map(|_| AtomicUsize::new(0)).collect());
     let runs = Arc::new(AtomicUsize::new(0));
     let mut deps_of: Vec<Vec<usize>> = Vec::with_capacity(TASKS);
     let mut handles: Vec<TaskHandle> = Vec::with_capacity(TASKS);
@@ -353,8 +409,12 @@ fn stress_random_graph() {
     for i in 0..TASKS {
         let count = if i == 0 { 0 } else { (random() % 4) as usize };
         let deps: Vec<usize> = (0..count).map(|_| (random() as usize) % i).collect();
-        let (clock, finished_at, runs, violations) =
-            (clock.clone(), finished_at.clone(), runs.clone(), violations.clone());
+        let (clock, finished_at, runs, violations) = (
+            clock.clone(),
+            finished_at.clone(),
+            runs.clone(),
+            violations.clone(),
+        );
         let my_deps = deps.clone();
         let task = TaskBuilder::new(move || {
             for &d in &my_deps {
@@ -373,11 +433,19 @@ fn stress_random_graph() {
         deps_of.push(deps);
     }
     finished(&runtime);
-    assert_eq!(runs.load(Ordering::SeqCst), TASKS, "tasks lost or run twice");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        TASKS,
+        "tasks lost or run twice"
+    );
     assert_eq!(violations.load(Ordering::SeqCst), 0, "order not respected");
     for (i, deps) in deps_of.iter().enumerate() {
         let mine = finished_at[i].load(Ordering::SeqCst);
-        assert!(deps.iter().all(|&d| finished_at[d].load(Ordering::SeqCst) < mine));
+        assert!(deps
+            .iter()
+            .all(|&d| finished_at[d].load(Ordering::SeqCst) < mine));
     }
-    assert!(handles.iter().all(|h| h.outcome() == Some(Outcome::Succeeded)));
+    assert!(handles
+        .iter()
+        .all(|h| h.outcome() == Some(Outcome::Succeeded)));
 }

@@ -54,21 +54,49 @@ pub enum ExprKind {
     Bool(bool),
     Var(String),
     /// `a[i, j]` or `d["key"][i]`: the base is a variable or a dict entry.
-    Subscript { base: Box<Expr>, indices: Vec<Index> },
+    Subscript {
+        base: Box<Expr>,
+        indices: Vec<Index>,
+    },
     /// `d["key"]` for a dict argument `d`.
-    DictEntry { dict: String, key: String },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Compare { op: CompareOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    DictEntry {
+        dict: String,
+        key: String,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Compare {
+        op: CompareOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
-    IfElse { condition: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    IfElse {
+        condition: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     /// `parir.exp(x)`, `min(a, b)`, `parir.sum(x[:], axis=1)`, `parir.float32(x)`.
-    Builtin { name: String, args: Vec<Expr>, axis: Option<i64> },
+    Builtin {
+        name: String,
+        args: Vec<Expr>,
+        axis: Option<i64>,
+    },
     /// `parir.inf`
     Inf,
     /// A call of another JIT function (as an expression statement).
-    Call { function: String, args: Vec<Expr> },
+    Call {
+        function: String,
+        args: Vec<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,13 +108,33 @@ pub struct Expr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StmtKind {
     /// `for var in range(start, stop, step)`.
-    For { var: String, start: Expr, stop: Expr, step: Expr, body: Vec<Stmt> },
-    While { condition: Expr, body: Vec<Stmt> },
-    If { condition: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt> },
+    For {
+        var: String,
+        start: Expr,
+        stop: Expr,
+        step: Expr,
+        body: Vec<Stmt>,
+    },
+    While {
+        condition: Expr,
+        body: Vec<Stmt>,
+    },
+    If {
+        condition: Expr,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+    },
     /// `target = value` (a variable or a subscript).
-    Assign { target: Expr, value: Expr },
+    Assign {
+        target: Expr,
+        value: Expr,
+    },
     /// `target op= value`
-    AugAssign { target: Expr, op: BinaryOp, value: Expr },
+    AugAssign {
+        target: Expr,
+        op: BinaryOp,
+        value: Expr,
+    },
     /// `with parir.gpu:`
     OnDevice(Vec<Stmt>),
     /// A call of another JIT function.
@@ -125,7 +173,9 @@ fn span_of(node: &Node) -> Span {
     }
 }
 
-const MATH_FUNCTIONS: [&str; 9] = ["exp", "log", "sqrt", "sin", "cos", "tanh", "atan2", "abs", "pow"];
+const MATH_FUNCTIONS: [&str; 9] = [
+    "exp", "log", "sqrt", "sin", "cos", "tanh", "atan2", "abs", "pow",
+];
 const REDUCTIONS: [&str; 4] = ["sum", "prod", "min", "max"];
 pub const CASTS: [&str; 10] = [
     "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64",
@@ -137,7 +187,10 @@ impl Converter<'_> {
     }
 
     fn is_module(&self, node: &Node) -> bool {
-        node.kind == "Name" && node.str("id").is_some_and(|id| self.module_names.iter().any(|m| m == id))
+        node.kind == "Name"
+            && node
+                .str("id")
+                .is_some_and(|id| self.module_names.iter().any(|m| m == id))
     }
 
     /// `parir.name` → Some("name")
@@ -153,7 +206,9 @@ impl Converter<'_> {
         let mut statements = Vec::new();
         let mut labels: Vec<(String, Span)> = Vec::new();
         for value in values {
-            let node = value.as_node().ok_or_else(|| self.source.error(Span::default(), "malformed syntax tree"))?;
+            let node = value
+                .as_node()
+                .ok_or_else(|| self.source.error(Span::default(), "malformed syntax tree"))?;
             if let Some(label) = self.label(node)? {
                 labels.push((label, span_of(node)));
                 continue;
@@ -182,9 +237,15 @@ impl Converter<'_> {
         match call.list("args") {
             [Value::Node(arg)] if arg.kind == "Constant" => match arg.field("value") {
                 Value::Str(label) if !label.is_empty() => Ok(Some(label.clone())),
-                _ => Err(self.error(arg, "parir.label() takes a non-empty string, e.g. parir.label('N')")),
+                _ => Err(self.error(
+                    arg,
+                    "parir.label() takes a non-empty string, e.g. parir.label('N')",
+                )),
             },
-            _ => Err(self.error(call, "parir.label() takes one string, e.g. parir.label('N')")),
+            _ => Err(self.error(
+                call,
+                "parir.label() takes one string, e.g. parir.label('N')",
+            )),
         }
     }
 
@@ -194,7 +255,10 @@ impl Converter<'_> {
             "For" => self.for_loop(node)?,
             "While" => {
                 if !node.list("orelse").is_empty() {
-                    return Err(self.error(node, "`else` on a while loop is not supported in JIT functions"));
+                    return Err(self.error(
+                        node,
+                        "`else` on a while loop is not supported in JIT functions",
+                    ));
                 }
                 StmtKind::While {
                     condition: self.expr(self.child(node, "test")?)?,
@@ -209,9 +273,14 @@ impl Converter<'_> {
             "Assign" => {
                 let targets = node.list("targets");
                 if targets.len() != 1 {
-                    return Err(self.error(node, "chained assignment (a = b = ...) is not supported in JIT functions"));
+                    return Err(self.error(
+                        node,
+                        "chained assignment (a = b = ...) is not supported in JIT functions",
+                    ));
                 }
-                let target = targets[0].as_node().ok_or_else(|| self.error(node, "malformed assignment"))?;
+                let target = targets[0]
+                    .as_node()
+                    .ok_or_else(|| self.error(node, "malformed assignment"))?;
                 StmtKind::Assign {
                     target: self.target(target)?,
                     value: self.expr(self.child(node, "value")?)?,
@@ -241,26 +310,58 @@ impl Converter<'_> {
             "Pass" => StmtKind::Pass,
             "Return" => {
                 if node.node("value").is_some() {
-                    return Err(self.error(node, "JIT functions cannot return values: write results into an array argument"));
+                    return Err(self.error(
+                        node,
+                        "JIT functions cannot return values: write results into an array argument",
+                    ));
                 }
                 return Err(self.error(node, "`return` is not supported in JIT functions"));
             }
-            "Try" | "TryStar" => return Err(self.error(node, "try/except is not supported in JIT functions")),
+            "Try" | "TryStar" => {
+                return Err(self.error(node, "try/except is not supported in JIT functions"))
+            }
             "Raise" => return Err(self.error(node, "raise is not supported in JIT functions")),
             "FunctionDef" | "AsyncFunctionDef" | "Lambda" => {
-                return Err(self.error(node, "nested function definitions are not supported in JIT functions"))
+                return Err(self.error(
+                    node,
+                    "nested function definitions are not supported in JIT functions",
+                ))
             }
-            "ClassDef" => return Err(self.error(node, "class definitions are not supported in JIT functions")),
-            "Import" | "ImportFrom" => return Err(self.error(node, "imports are not supported in JIT functions")),
-            "Global" | "Nonlocal" => return Err(self.error(node, "global and nonlocal are not supported in JIT functions")),
+            "ClassDef" => {
+                return Err(self.error(node, "class definitions are not supported in JIT functions"))
+            }
+            "Import" | "ImportFrom" => {
+                return Err(self.error(node, "imports are not supported in JIT functions"))
+            }
+            "Global" | "Nonlocal" => {
+                return Err(self.error(
+                    node,
+                    "global and nonlocal are not supported in JIT functions",
+                ))
+            }
             "Delete" => return Err(self.error(node, "del is not supported in JIT functions")),
             "Assert" => return Err(self.error(node, "assert is not supported in JIT functions")),
             "Break" | "Continue" => {
-                return Err(self.error(node, "break and continue are not supported in JIT functions"))
+                return Err(self.error(
+                    node,
+                    "break and continue are not supported in JIT functions",
+                ))
             }
-            "AnnAssign" => return Err(self.error(node, "annotated assignments are not supported in JIT functions")),
-            "Match" => return Err(self.error(node, "match statements are not supported in JIT functions")),
-            other => return Err(self.error(node, format!("{other} statements are not supported in JIT functions"))),
+            "AnnAssign" => {
+                return Err(self.error(
+                    node,
+                    "annotated assignments are not supported in JIT functions",
+                ))
+            }
+            "Match" => {
+                return Err(self.error(node, "match statements are not supported in JIT functions"))
+            }
+            other => {
+                return Err(self.error(
+                    node,
+                    format!("{other} statements are not supported in JIT functions"),
+                ))
+            }
         };
         Ok(Stmt {
             kind,
@@ -270,20 +371,29 @@ impl Converter<'_> {
     }
 
     fn child<'n>(&self, node: &'n Node, field: &str) -> Result<&'n Node, CompileError> {
-        node.node(field).ok_or_else(|| self.error(node, format!("malformed syntax tree (no {field})")))
+        node.node(field)
+            .ok_or_else(|| self.error(node, format!("malformed syntax tree (no {field})")))
     }
 
     fn for_loop(&self, node: &Node) -> Result<StmtKind, CompileError> {
         if !node.list("orelse").is_empty() {
-            return Err(self.error(node, "`else` on a for loop is not supported in JIT functions"));
+            return Err(self.error(
+                node,
+                "`else` on a for loop is not supported in JIT functions",
+            ));
         }
         let target = self.child(node, "target")?;
         if target.kind != "Name" {
-            return Err(self.error(target, "a for loop must bind one variable: for i in range(n)"));
+            return Err(self.error(
+                target,
+                "a for loop must bind one variable: for i in range(n)",
+            ));
         }
         let iter = self.child(node, "iter")?;
         let is_range = iter.kind == "Call"
-            && iter.node("func").is_some_and(|f| f.kind == "Name" && f.str("id") == Some("range"));
+            && iter
+                .node("func")
+                .is_some_and(|f| f.kind == "Name" && f.str("id") == Some("range"));
         if !is_range {
             return Err(self.error(iter, "for loops in JIT functions iterate over range(...)"));
         }
@@ -293,10 +403,18 @@ impl Converter<'_> {
         let args: Vec<Expr> = iter
             .list("args")
             .iter()
-            .map(|a| self.expr(a.as_node().ok_or_else(|| self.error(iter, "malformed range"))?))
+            .map(|a| {
+                self.expr(
+                    a.as_node()
+                        .ok_or_else(|| self.error(iter, "malformed range"))?,
+                )
+            })
             .collect::<Result<_, _>>()?;
         let span = span_of(iter);
-        let int = |value| Expr { kind: ExprKind::Int(value), span };
+        let int = |value| Expr {
+            kind: ExprKind::Int(value),
+            span,
+        };
         let (start, stop, step) = match args.len() {
             1 => (int(0), args[0].clone(), int(1)),
             2 => (args[0].clone(), args[1].clone(), int(1)),
@@ -304,7 +422,9 @@ impl Converter<'_> {
             _ => return Err(self.error(iter, "range() takes 1 to 3 arguments")),
         };
         if let ExprKind::Int(0) = step.kind {
-            return Err(self.source.error(step.span, "range() step must not be zero"));
+            return Err(self
+                .source
+                .error(step.span, "range() step must not be zero"));
         }
         Ok(StmtKind::For {
             var: target.str("id").unwrap_or_default().to_string(),
@@ -323,9 +443,15 @@ impl Converter<'_> {
                 .and_then(|item| item.node("context_expr"))
                 .and_then(|e| self.module_attribute(e))
                 == Some("gpu")
-            && items[0].as_node().and_then(|item| item.node("optional_vars")).is_none();
+            && items[0]
+                .as_node()
+                .and_then(|item| item.node("optional_vars"))
+                .is_none();
         if !is_gpu {
-            return Err(self.error(node, "the only with-statement supported in JIT functions is `with parir.gpu:`"));
+            return Err(self.error(
+                node,
+                "the only with-statement supported in JIT functions is `with parir.gpu:`",
+            ));
         }
         Ok(StmtKind::OnDevice(self.body(node.list("body"))?))
     }
@@ -333,8 +459,14 @@ impl Converter<'_> {
     fn target(&self, node: &Node) -> Result<Expr, CompileError> {
         match node.kind.as_str() {
             "Name" | "Subscript" => self.expr(node),
-            "Tuple" | "List" => Err(self.error(node, "tuple assignment (a, b = ...) is not supported in JIT functions")),
-            "Attribute" => Err(self.error(node, "assigning to attributes is not supported in JIT functions")),
+            "Tuple" | "List" => Err(self.error(
+                node,
+                "tuple assignment (a, b = ...) is not supported in JIT functions",
+            )),
+            "Attribute" => Err(self.error(
+                node,
+                "assigning to attributes is not supported in JIT functions",
+            )),
             _ => Err(self.error(node, "cannot assign to this expression")),
         }
     }
@@ -353,21 +485,34 @@ impl Converter<'_> {
             "BitXor" => BinaryOp::BitXor,
             "LShift" => BinaryOp::LShift,
             "RShift" => BinaryOp::RShift,
-            other => return Err(self.error(node, format!("the operator {other} is not supported in JIT functions"))),
+            other => {
+                return Err(self.error(
+                    node,
+                    format!("the operator {other} is not supported in JIT functions"),
+                ))
+            }
         })
     }
 
     fn expr(&self, node: &Node) -> Result<Expr, CompileError> {
         let span = span_of(node);
-        let boxed = |n: &Node, field: &str| -> Result<Box<Expr>, CompileError> { Ok(Box::new(self.expr(self.child(n, field)?)?)) };
+        let boxed = |n: &Node, field: &str| -> Result<Box<Expr>, CompileError> {
+            Ok(Box::new(self.expr(self.child(n, field)?)?))
+        };
         let kind = match node.kind.as_str() {
             "Constant" => match node.field("value") {
                 Value::Int(i) => ExprKind::Int(*i),
                 Value::Float(f) => ExprKind::Float(*f),
                 Value::Bool(b) => ExprKind::Bool(*b),
-                Value::Str(_) => return Err(self.error(node, "strings are not supported in JIT functions")),
-                Value::None => return Err(self.error(node, "None is not supported in JIT functions")),
-                _ => return Err(self.error(node, "this constant is not supported in JIT functions")),
+                Value::Str(_) => {
+                    return Err(self.error(node, "strings are not supported in JIT functions"))
+                }
+                Value::None => {
+                    return Err(self.error(node, "None is not supported in JIT functions"))
+                }
+                _ => {
+                    return Err(self.error(node, "this constant is not supported in JIT functions"))
+                }
             },
             "Name" => {
                 let id = node.str("id").unwrap_or_default();
@@ -379,8 +524,17 @@ impl Converter<'_> {
             }
             "Attribute" => match self.module_attribute(node) {
                 Some("inf") => ExprKind::Inf,
-                Some(name) => return Err(self.error(node, format!("parir.{name} is not a value; supported: parir.inf"))),
-                None => return Err(self.error(node, "attribute access is not supported in JIT functions")),
+                Some(name) => {
+                    return Err(self.error(
+                        node,
+                        format!("parir.{name} is not a value; supported: parir.inf"),
+                    ))
+                }
+                None => {
+                    return Err(
+                        self.error(node, "attribute access is not supported in JIT functions")
+                    )
+                }
             },
             "Subscript" => self.subscript(node)?,
             "BinOp" => ExprKind::Binary {
@@ -394,9 +548,16 @@ impl Converter<'_> {
                     "UAdd" => UnaryOp::Plus,
                     "Not" => UnaryOp::Not,
                     "Invert" => UnaryOp::Invert,
-                    other => return Err(self.error(node, format!("the operator {other} is not supported"))),
+                    other => {
+                        return Err(
+                            self.error(node, format!("the operator {other} is not supported"))
+                        )
+                    }
                 };
-                ExprKind::Unary { op, operand: boxed(node, "operand")? }
+                ExprKind::Unary {
+                    op,
+                    operand: boxed(node, "operand")?,
+                }
             }
             "Compare" => {
                 let ops = node.list("ops");
@@ -404,29 +565,50 @@ impl Converter<'_> {
                 if ops.len() != 1 || comparators.len() != 1 {
                     return Err(self.error(node, "chained comparisons (a < b < c) are not supported in JIT functions; use `and`"));
                 }
-                let op = match ops[0].as_node().map(|n| n.kind.as_str()) {
-                    Some("Eq") => CompareOp::Eq,
-                    Some("NotEq") => CompareOp::Ne,
-                    Some("Lt") => CompareOp::Lt,
-                    Some("LtE") => CompareOp::Le,
-                    Some("Gt") => CompareOp::Gt,
-                    Some("GtE") => CompareOp::Ge,
-                    _ => return Err(self.error(node, "only ==, !=, <, <=, >, >= comparisons are supported in JIT functions")),
-                };
-                let rhs = comparators[0].as_node().ok_or_else(|| self.error(node, "malformed comparison"))?;
-                ExprKind::Compare { op, lhs: boxed(node, "left")?, rhs: Box::new(self.expr(rhs)?) }
+                let op =
+                    match ops[0].as_node().map(|n| n.kind.as_str()) {
+                        Some("Eq") => CompareOp::Eq,
+                        Some("NotEq") => CompareOp::Ne,
+                        Some("Lt") => CompareOp::Lt,
+                        Some("LtE") => CompareOp::Le,
+                        Some("Gt") => CompareOp::Gt,
+                        Some("GtE") => CompareOp::Ge,
+                        _ => return Err(self.error(
+                            node,
+                            "only ==, !=, <, <=, >, >= comparisons are supported in JIT functions",
+                        )),
+                    };
+                let rhs = comparators[0]
+                    .as_node()
+                    .ok_or_else(|| self.error(node, "malformed comparison"))?;
+                ExprKind::Compare {
+                    op,
+                    lhs: boxed(node, "left")?,
+                    rhs: Box::new(self.expr(rhs)?),
+                }
             }
             "BoolOp" => {
                 let values: Vec<Expr> = node
                     .list("values")
                     .iter()
-                    .map(|v| self.expr(v.as_node().ok_or_else(|| self.error(node, "malformed boolean operation"))?))
+                    .map(|v| {
+                        self.expr(
+                            v.as_node()
+                                .ok_or_else(|| self.error(node, "malformed boolean operation"))?,
+                        )
+                    })
                     .collect::<Result<_, _>>()?;
                 let is_and = self.child(node, "op")?.kind == "And";
                 let mut values = values.into_iter();
-                let first = values.next().ok_or_else(|| self.error(node, "empty boolean operation"))?;
+                let first = values
+                    .next()
+                    .ok_or_else(|| self.error(node, "empty boolean operation"))?;
                 return Ok(values.fold(first, |acc, next| Expr {
-                    kind: if is_and { ExprKind::And(Box::new(acc), Box::new(next)) } else { ExprKind::Or(Box::new(acc), Box::new(next)) },
+                    kind: if is_and {
+                        ExprKind::And(Box::new(acc), Box::new(next))
+                    } else {
+                        ExprKind::Or(Box::new(acc), Box::new(next))
+                    },
                     span,
                 }));
             }
@@ -440,14 +622,36 @@ impl Converter<'_> {
                 return Err(self.error(node, "comprehensions are not supported in JIT functions"))
             }
             "Lambda" => return Err(self.error(node, "lambdas are not supported in JIT functions")),
-            "JoinedStr" | "FormattedValue" => return Err(self.error(node, "strings are not supported in JIT functions")),
-            "List" | "Tuple" | "Set" | "Dict" => {
-                return Err(self.error(node, "lists, tuples, sets and dicts cannot be built in JIT functions"))
+            "JoinedStr" | "FormattedValue" => {
+                return Err(self.error(node, "strings are not supported in JIT functions"))
             }
-            "Await" | "Yield" | "YieldFrom" => return Err(self.error(node, "await and yield are not supported in JIT functions")),
-            "NamedExpr" => return Err(self.error(node, "assignment expressions (:=) are not supported in JIT functions")),
-            "Starred" => return Err(self.error(node, "starred expressions are not supported in JIT functions")),
-            other => return Err(self.error(node, format!("{other} expressions are not supported in JIT functions"))),
+            "List" | "Tuple" | "Set" | "Dict" => {
+                return Err(self.error(
+                    node,
+                    "lists, tuples, sets and dicts cannot be built in JIT functions",
+                ))
+            }
+            "Await" | "Yield" | "YieldFrom" => {
+                return Err(self.error(node, "await and yield are not supported in JIT functions"))
+            }
+            "NamedExpr" => {
+                return Err(self.error(
+                    node,
+                    "assignment expressions (:=) are not supported in JIT functions",
+                ))
+            }
+            "Starred" => {
+                return Err(self.error(
+                    node,
+                    "starred expressions are not supported in JIT functions",
+                ))
+            }
+            other => {
+                return Err(self.error(
+                    node,
+                    format!("{other} expressions are not supported in JIT functions"),
+                ))
+            }
         };
         Ok(Expr { kind, span })
     }
@@ -466,13 +670,25 @@ impl Converter<'_> {
         }
         let base_expr = match base.kind.as_str() {
             "Name" | "Subscript" => self.expr(base)?,
-            _ => return Err(self.error(base, "only arrays (arguments) can be indexed in JIT functions")),
+            _ => {
+                return Err(self.error(
+                    base,
+                    "only arrays (arguments) can be indexed in JIT functions",
+                ))
+            }
         };
         if let ExprKind::Subscript { .. } = base_expr.kind {
-            return Err(self.error(node, "index arrays with one subscript: a[i, j], not a[i][j]"));
+            return Err(self.error(
+                node,
+                "index arrays with one subscript: a[i, j], not a[i][j]",
+            ));
         }
         let items: Vec<&Node> = if slice.kind == "Tuple" {
-            slice.list("elts").iter().filter_map(Value::as_node).collect()
+            slice
+                .list("elts")
+                .iter()
+                .filter_map(Value::as_node)
+                .collect()
         } else {
             vec![slice]
         };
@@ -480,7 +696,10 @@ impl Converter<'_> {
         for item in items {
             if item.kind == "Slice" {
                 if item.node("step").is_some() {
-                    return Err(self.error(item, "slices with a step are not supported in JIT functions"));
+                    return Err(self.error(
+                        item,
+                        "slices with a step are not supported in JIT functions",
+                    ));
                 }
                 let lower = item.node("lower").map(|n| self.expr(n)).transpose()?;
                 let upper = item.node("upper").map(|n| self.expr(n)).transpose()?;
@@ -489,7 +708,10 @@ impl Converter<'_> {
                 indices.push(Index::At(self.expr(item)?));
             }
         }
-        Ok(ExprKind::Subscript { base: Box::new(base_expr), indices })
+        Ok(ExprKind::Subscript {
+            base: Box::new(base_expr),
+            indices,
+        })
     }
 
     fn call(&self, node: &Node) -> Result<ExprKind, CompileError> {
@@ -501,7 +723,9 @@ impl Converter<'_> {
             .list("args")
             .iter()
             .map(|a| {
-                let a = a.as_node().ok_or_else(|| self.error(node, "malformed call"))?;
+                let a = a
+                    .as_node()
+                    .ok_or_else(|| self.error(node, "malformed call"))?;
                 if a.kind == "Starred" {
                     return Err(self.error(a, "*args is not supported in JIT functions"));
                 }
@@ -511,55 +735,99 @@ impl Converter<'_> {
         let mut axis = None;
         for keyword in node.list("keywords").iter().filter_map(Value::as_node) {
             match (keyword.str("arg"), keyword.node("value")) {
-                (Some("axis"), Some(value)) if value.kind == "Constant" => match value.field("value") {
-                    Value::Int(a) => axis = Some(*a),
-                    _ => return Err(self.error(value, "axis must be an integer constant")),
-                },
-                (Some(name), _) => return Err(self.error(keyword, format!("unexpected keyword argument `{name}`"))),
-                (None, _) => return Err(self.error(keyword, "**kwargs is not supported in JIT functions")),
+                (Some("axis"), Some(value)) if value.kind == "Constant" => {
+                    match value.field("value") {
+                        Value::Int(a) => axis = Some(*a),
+                        _ => return Err(self.error(value, "axis must be an integer constant")),
+                    }
+                }
+                (Some(name), _) => {
+                    return Err(self.error(keyword, format!("unexpected keyword argument `{name}`")))
+                }
+                (None, _) => {
+                    return Err(self.error(keyword, "**kwargs is not supported in JIT functions"))
+                }
             }
         }
         if let Some(name) = self.module_attribute(function) {
-            let known = MATH_FUNCTIONS.contains(&name) || REDUCTIONS.contains(&name) || CASTS.contains(&name);
+            let known = MATH_FUNCTIONS.contains(&name)
+                || REDUCTIONS.contains(&name)
+                || CASTS.contains(&name);
             if !known {
-                return Err(self.error(function, format!("parir.{name} cannot be called in JIT functions")));
+                return Err(self.error(
+                    function,
+                    format!("parir.{name} cannot be called in JIT functions"),
+                ));
             }
             if axis.is_some() && !REDUCTIONS.contains(&name) {
                 return Err(self.error(node, format!("parir.{name} takes no axis")));
             }
-            return Ok(ExprKind::Builtin { name: name.to_string(), args, axis });
+            return Ok(ExprKind::Builtin {
+                name: name.to_string(),
+                args,
+                axis,
+            });
         }
         if function.kind == "Name" {
             let id = function.str("id").unwrap_or_default();
             match id {
                 "min" | "max" | "abs" | "float" | "int" => {
                     if axis.is_some() {
-                        return Err(self.error(node, format!("{id}() takes no axis; use parir.{id}(x[:], axis=k)")));
+                        return Err(self.error(
+                            node,
+                            format!("{id}() takes no axis; use parir.{id}(x[:], axis=k)"),
+                        ));
                     }
                     let name = match id {
                         "float" => "float64",
                         "int" => "int64",
                         other => other,
                     };
-                    return Ok(ExprKind::Builtin { name: name.to_string(), args, axis: None });
+                    return Ok(ExprKind::Builtin {
+                        name: name.to_string(),
+                        args,
+                        axis: None,
+                    });
                 }
                 "print" => return Err(self.error(node, "print is not supported in JIT functions")),
-                "range" => return Err(self.error(node, "range() is only supported as the iterable of a for loop")),
-                "len" => return Err(self.error(node, "len() is not supported in JIT functions: pass sizes as arguments")),
+                "range" => {
+                    return Err(self.error(
+                        node,
+                        "range() is only supported as the iterable of a for loop",
+                    ))
+                }
+                "len" => {
+                    return Err(self.error(
+                        node,
+                        "len() is not supported in JIT functions: pass sizes as arguments",
+                    ))
+                }
                 _ => {
                     if axis.is_some() {
-                        return Err(self.error(node, "axis is only accepted by parir.sum/prod/min/max"));
+                        return Err(
+                            self.error(node, "axis is only accepted by parir.sum/prod/min/max")
+                        );
                     }
-                    return Ok(ExprKind::Call { function: id.to_string(), args });
+                    return Ok(ExprKind::Call {
+                        function: id.to_string(),
+                        args,
+                    });
                 }
             }
         }
-        Err(self.error(node, "only JIT functions and parir's functions can be called in JIT functions"))
+        Err(self.error(
+            node,
+            "only JIT functions and parir's functions can be called in JIT functions",
+        ))
     }
 }
 
 /// Converts a `FunctionDef` syntax node.
-pub fn convert(tree: &Node, source: &Source, module_names: &[String]) -> Result<Function, CompileError> {
+pub fn convert(
+    tree: &Node,
+    source: &Source,
+    module_names: &[String],
+) -> Result<Function, CompileError> {
     let converter = Converter {
         source,
         module_names: module_names.to_vec(),
@@ -575,11 +843,17 @@ pub fn convert(tree: &Node, source: &Source, module_names: &[String]) -> Result<
     let arguments = converter.child(tree, "args")?;
     for field in ["vararg", "kwarg"] {
         if arguments.node(field).is_some() {
-            return Err(converter.error(arguments, "*args and **kwargs are not supported in JIT functions"));
+            return Err(converter.error(
+                arguments,
+                "*args and **kwargs are not supported in JIT functions",
+            ));
         }
     }
     if !arguments.list("kwonlyargs").is_empty() || !arguments.list("defaults").is_empty() {
-        return Err(converter.error(arguments, "JIT functions take positional parameters without defaults"));
+        return Err(converter.error(
+            arguments,
+            "JIT functions take positional parameters without defaults",
+        ));
     }
     let params = arguments
         .list("posonlyargs")

@@ -51,12 +51,22 @@ enum Literal {
 
 #[derive(Debug, Clone)]
 enum Binding {
-    Array { ssa: String, info: ArrayInfo },
+    Array {
+        ssa: String,
+        info: ArrayInfo,
+    },
     Constant(Literal, Ty),
-    Local { slot: String, ty: Ty },
+    Local {
+        slot: String,
+        ty: Ty,
+    },
     /// A local that belongs to a parallel loop that has ended.
-    Private { label: String },
-    LoopIndex { ssa: String },
+    Private {
+        label: String,
+    },
+    LoopIndex {
+        ssa: String,
+    },
     Dict(HashMap<String, Binding>),
 }
 
@@ -145,7 +155,11 @@ impl<'a> Emitter<'a> {
     }
 
     fn bind(&mut self, name: &str, binding: Binding) -> Option<Binding> {
-        self.frames.last_mut().expect("a frame").bindings.insert(name.to_string(), binding)
+        self.frames
+            .last_mut()
+            .expect("a frame")
+            .bindings
+            .insert(name.to_string(), binding)
     }
 
     fn unbind(&mut self, name: &str, previous: Option<Binding>) {
@@ -167,12 +181,22 @@ impl<'a> Emitter<'a> {
         let ssa = match (literal, ty) {
             (Literal::Int(i), Ty::Bool) => self.op(&format!("arith.constant {} : i1", i != 0)),
             (Literal::Float(f), Ty::Bool) => self.op(&format!("arith.constant {} : i1", f != 0.0)),
-            (Literal::Int(i), t) if t.is_float() => self.op(&format!("arith.constant {} : {mlir}", float_bits(i as f64, t.dtype()))),
-            (Literal::Float(f), t) if t.is_float() => self.op(&format!("arith.constant {} : {mlir}", float_bits(f, t.dtype()))),
+            (Literal::Int(i), t) if t.is_float() => self.op(&format!(
+                "arith.constant {} : {mlir}",
+                float_bits(i as f64, t.dtype())
+            )),
+            (Literal::Float(f), t) if t.is_float() => self.op(&format!(
+                "arith.constant {} : {mlir}",
+                float_bits(f, t.dtype())
+            )),
             (Literal::Int(i), _) => self.op(&format!("arith.constant {i} : {mlir}")),
             (Literal::Float(f), _) => self.op(&format!("arith.constant {} : {mlir}", f as i64)),
         };
-        Value { ssa, ty, literal: Some(literal) }
+        Value {
+            ssa,
+            ty,
+            literal: Some(literal),
+        }
     }
 
     fn literal(&mut self, literal: Literal, ty: Ty) -> Value {
@@ -196,7 +220,14 @@ impl<'a> Emitter<'a> {
             }
             (Ty::Index, t) => {
                 let as_i64 = self.op(&format!("arith.index_cast {v} : index to i64"));
-                return self.convert(Value { ssa: as_i64, ty: Ty::Num(DType::I64), literal: None }, t);
+                return self.convert(
+                    Value {
+                        ssa: as_i64,
+                        ty: Ty::Num(DType::I64),
+                        literal: None,
+                    },
+                    t,
+                );
             }
             (f, Ty::Index) => {
                 let as_i64 = self.convert(value.clone(), Ty::Num(DType::I64));
@@ -214,7 +245,10 @@ impl<'a> Emitter<'a> {
             (f, Ty::Bool) => {
                 let mlir = f.mlir();
                 if f.is_float() {
-                    let zero = self.op(&format!("arith.constant {} : {mlir}", float_bits(0.0, f.dtype())));
+                    let zero = self.op(&format!(
+                        "arith.constant {} : {mlir}",
+                        float_bits(0.0, f.dtype())
+                    ));
                     self.op(&format!("arith.cmpf une, {v}, {zero} : {mlir}"))
                 } else {
                     let zero = self.op(&format!("arith.constant 0 : {mlir}"));
@@ -226,22 +260,40 @@ impl<'a> Emitter<'a> {
                 let (fm, tm) = (fd.storage(), td.storage());
                 if fm == tm {
                     // Same storage (weak int → int64, signedness changes).
-                    return Value { ssa: value.ssa, ty: to, literal: None };
+                    return Value {
+                        ssa: value.ssa,
+                        ty: to,
+                        literal: None,
+                    };
                 }
                 match (fd.is_float(), td.is_float()) {
-                    (true, true) if fd.bits() < td.bits() => self.op(&format!("arith.extf {v} : {fm} to {tm}")),
+                    (true, true) if fd.bits() < td.bits() => {
+                        self.op(&format!("arith.extf {v} : {fm} to {tm}"))
+                    }
                     (true, true) => self.op(&format!("arith.truncf {v} : {fm} to {tm}")),
-                    (false, true) if fd.is_unsigned() => self.op(&format!("arith.uitofp {v} : {fm} to {tm}")),
+                    (false, true) if fd.is_unsigned() => {
+                        self.op(&format!("arith.uitofp {v} : {fm} to {tm}"))
+                    }
                     (false, true) => self.op(&format!("arith.sitofp {v} : {fm} to {tm}")),
-                    (true, false) if td.is_unsigned() => self.op(&format!("arith.fptoui {v} : {fm} to {tm}")),
+                    (true, false) if td.is_unsigned() => {
+                        self.op(&format!("arith.fptoui {v} : {fm} to {tm}"))
+                    }
                     (true, false) => self.op(&format!("arith.fptosi {v} : {fm} to {tm}")),
-                    (false, false) if fd.bits() < td.bits() && fd.is_unsigned() => self.op(&format!("arith.extui {v} : {fm} to {tm}")),
-                    (false, false) if fd.bits() < td.bits() => self.op(&format!("arith.extsi {v} : {fm} to {tm}")),
+                    (false, false) if fd.bits() < td.bits() && fd.is_unsigned() => {
+                        self.op(&format!("arith.extui {v} : {fm} to {tm}"))
+                    }
+                    (false, false) if fd.bits() < td.bits() => {
+                        self.op(&format!("arith.extsi {v} : {fm} to {tm}"))
+                    }
                     (false, false) => self.op(&format!("arith.trunci {v} : {fm} to {tm}")),
                 }
             }
         };
-        Value { ssa, ty: to, literal: None }
+        Value {
+            ssa,
+            ty: to,
+            literal: None,
+        }
     }
 
     /// Materialises weak types (a Python int is an int64 on its own).
@@ -274,11 +326,19 @@ impl<'a> Emitter<'a> {
                 let (array, info) = self.array_of(base)?;
                 let at = self.element_indices(&info, indices, expr.span)?;
                 let ssa = self.load(&array, &info, &at, expr.span);
-                let mut value = Value { ssa, ty: Ty::Num(info.dtype), literal: None };
+                let mut value = Value {
+                    ssa,
+                    ty: Ty::Num(info.dtype),
+                    literal: None,
+                };
                 if info.dtype == DType::Bool {
                     let zero = self.op("arith.constant 0 : i8");
                     let ssa = self.op(&format!("arith.cmpi ne, {}, {zero} : i8", value.ssa));
-                    value = Value { ssa, ty: Ty::Bool, literal: None };
+                    value = Value {
+                        ssa,
+                        ty: Ty::Bool,
+                        literal: None,
+                    };
                 }
                 Ok(value)
             }
@@ -294,7 +354,11 @@ impl<'a> Emitter<'a> {
                         let b = self.to_bool(value);
                         let t = self.op("arith.constant true");
                         let ssa = self.op(&format!("arith.xori {}, {t} : i1", b.ssa));
-                        Ok(Value { ssa, ty: Ty::Bool, literal: None })
+                        Ok(Value {
+                            ssa,
+                            ty: Ty::Bool,
+                            literal: None,
+                        })
                     }
                     UnaryOp::Neg => {
                         if let Some(literal) = value.literal {
@@ -305,8 +369,13 @@ impl<'a> Emitter<'a> {
                             return Ok(self.constant(negated, value.ty));
                         }
                         if value.ty.is_float() {
-                            let ssa = self.op(&format!("arith.negf {} : {}", value.ssa, value.ty.mlir()));
-                            Ok(Value { ssa, ty: value.ty, literal: None })
+                            let ssa =
+                                self.op(&format!("arith.negf {} : {}", value.ssa, value.ty.mlir()));
+                            Ok(Value {
+                                ssa,
+                                ty: value.ty,
+                                literal: None,
+                            })
                         } else {
                             let zero = self.literal(Literal::Int(0), value.ty);
                             self.binary(BinaryOp::Sub, zero, value, expr.span)
@@ -320,7 +389,11 @@ impl<'a> Emitter<'a> {
                         let v = self.convert(value, ty);
                         let ones = self.op(&format!("arith.constant -1 : {}", ty.mlir()));
                         let ssa = self.op(&format!("arith.xori {}, {ones} : {}", v.ssa, ty.mlir()));
-                        Ok(Value { ssa, ty, literal: None })
+                        Ok(Value {
+                            ssa,
+                            ty,
+                            literal: None,
+                        })
                     }
                 }
             }
@@ -333,24 +406,52 @@ impl<'a> Emitter<'a> {
                 // conditions).
                 let (x, y) = (self.expr(a)?, self.expr(b)?);
                 let (x, y) = (self.to_bool(x), self.to_bool(y));
-                let op = if matches!(expr.kind, ExprKind::And(..)) { "andi" } else { "ori" };
+                let op = if matches!(expr.kind, ExprKind::And(..)) {
+                    "andi"
+                } else {
+                    "ori"
+                };
                 let ssa = self.op(&format!("arith.{op} {}, {} : i1", x.ssa, y.ssa));
-                Ok(Value { ssa, ty: Ty::Bool, literal: None })
+                Ok(Value {
+                    ssa,
+                    ty: Ty::Bool,
+                    literal: None,
+                })
             }
-            ExprKind::IfElse { condition, then, otherwise } => {
+            ExprKind::IfElse {
+                condition,
+                then,
+                otherwise,
+            } => {
                 let c = self.expr(condition)?;
                 let c = self.to_bool(c);
                 let (t, e) = (self.expr(then)?, self.expr(otherwise)?);
                 let ty = Self::concrete(promote(t.ty, e.ty));
-                let ty = if t.ty == Ty::Bool && e.ty == Ty::Bool { Ty::Bool } else { ty };
+                let ty = if t.ty == Ty::Bool && e.ty == Ty::Bool {
+                    Ty::Bool
+                } else {
+                    ty
+                };
                 let (t, e) = (self.convert(t, ty), self.convert(e, ty));
-                let ssa = self.op(&format!("arith.select {}, {}, {} : {}", c.ssa, t.ssa, e.ssa, ty.mlir()));
-                Ok(Value { ssa, ty, literal: None })
+                let ssa = self.op(&format!(
+                    "arith.select {}, {}, {} : {}",
+                    c.ssa,
+                    t.ssa,
+                    e.ssa,
+                    ty.mlir()
+                ));
+                Ok(Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                })
             }
             ExprKind::Builtin { name, args, axis } => self.builtin(name, args, *axis, expr.span),
             ExprKind::Call { function, .. } => Err(self.error(
                 expr.span,
-                format!("calls of JIT functions ({function}) are statements here; they return no value"),
+                format!(
+                    "calls of JIT functions ({function}) are statements here; they return no value"
+                ),
             )),
         }
     }
@@ -394,7 +495,10 @@ impl<'a> Emitter<'a> {
                 .get(key)
                 .cloned()
                 .ok_or_else(|| self.error(span, format!("the dict `{dict}` has no key \"{key}\""))),
-            Some(_) => Err(self.error(span, format!("`{dict}` is not a dict; strings index only dicts"))),
+            Some(_) => Err(self.error(
+                span,
+                format!("`{dict}` is not a dict; strings index only dicts"),
+            )),
             None => Err(self.error(span, format!("`{dict}` is not defined"))),
         }
     }
@@ -415,11 +519,20 @@ impl<'a> Emitter<'a> {
     }
 
     /// The `index` values of a fully indexed element.
-    fn element_indices(&mut self, info: &ArrayInfo, indices: &[Index], span: Span) -> Result<Vec<String>> {
+    fn element_indices(
+        &mut self,
+        info: &ArrayInfo,
+        indices: &[Index],
+        span: Span,
+    ) -> Result<Vec<String>> {
         if indices.len() != info.shape.len() {
             return Err(self.error(
                 span,
-                format!("this array has {} dimension(s) and takes that many indices, got {}", info.shape.len(), indices.len()),
+                format!(
+                    "this array has {} dimension(s) and takes that many indices, got {}",
+                    info.shape.len(),
+                    indices.len()
+                ),
             ));
         }
         let mut at = Vec::with_capacity(indices.len());
@@ -446,7 +559,12 @@ impl<'a> Emitter<'a> {
 
     /// With `debug`, the i1 "every index is in bounds" of an access, and
     /// the code that reports it.
-    fn check_bounds(&mut self, info: &ArrayInfo, at: &[String], span: Span) -> Option<(String, usize)> {
+    fn check_bounds(
+        &mut self,
+        info: &ArrayInfo,
+        at: &[String],
+        span: Span,
+    ) -> Option<(String, usize)> {
         if !self.debug {
             return None;
         }
@@ -465,7 +583,11 @@ impl<'a> Emitter<'a> {
             file: source.file.clone(),
             line: span.line,
             column: span.column,
-            source_line: source.lines.get(span.line.saturating_sub(1) as usize).cloned().unwrap_or_default(),
+            source_line: source
+                .lines
+                .get(span.line.saturating_sub(1) as usize)
+                .cloned()
+                .unwrap_or_default(),
         });
         let code = self.checks.len();
         ok.map(|ok| (ok, code))
@@ -474,7 +596,9 @@ impl<'a> Emitter<'a> {
     fn report_failed_check(&mut self, code: usize) {
         let value = self.op(&format!("arith.constant {code} : i64"));
         let zero = self.op("arith.constant 0 : index");
-        self.line(&format!("memref.store {value}, %err[{zero}] : memref<1xi64>"));
+        self.line(&format!(
+            "memref.store {value}, %err[{zero}] : memref<1xi64>"
+        ));
     }
 
     /// `memref.load`, guarded by a bounds check with `debug`.
@@ -494,7 +618,10 @@ impl<'a> Emitter<'a> {
                 self.indent += 1;
                 self.report_failed_check(code);
                 let zero = if info.dtype.is_float() {
-                    self.op(&format!("arith.constant {} : {element}", float_bits(0.0, info.dtype)))
+                    self.op(&format!(
+                        "arith.constant {} : {element}",
+                        float_bits(0.0, info.dtype)
+                    ))
                 } else {
                     self.op(&format!("arith.constant 0 : {element}"))
                 };
@@ -530,7 +657,15 @@ impl<'a> Emitter<'a> {
         if let (Some(a), Some(b)) = (l.literal, r.literal) {
             if let Some(folded) = fold(op, a, b) {
                 let ty = promote(l.ty, r.ty);
-                let ty = if op == Div { if ty.is_float() { ty } else { Ty::WeakFloat } } else { ty };
+                let ty = if op == Div {
+                    if ty.is_float() {
+                        ty
+                    } else {
+                        Ty::WeakFloat
+                    }
+                } else {
+                    ty
+                };
                 return Ok(self.constant(folded, ty));
             }
         }
@@ -562,9 +697,18 @@ impl<'a> Emitter<'a> {
         let float = ty.is_float();
         let unsigned = ty.dtype().is_unsigned();
         let ssa = match op {
-            Add => self.op(&format!("arith.{} {x}, {y} : {m}", if float { "addf" } else { "addi" })),
-            Sub => self.op(&format!("arith.{} {x}, {y} : {m}", if float { "subf" } else { "subi" })),
-            Mul => self.op(&format!("arith.{} {x}, {y} : {m}", if float { "mulf" } else { "muli" })),
+            Add => self.op(&format!(
+                "arith.{} {x}, {y} : {m}",
+                if float { "addf" } else { "addi" }
+            )),
+            Sub => self.op(&format!(
+                "arith.{} {x}, {y} : {m}",
+                if float { "subf" } else { "subi" }
+            )),
+            Mul => self.op(&format!(
+                "arith.{} {x}, {y} : {m}",
+                if float { "mulf" } else { "muli" }
+            )),
             Div => self.op(&format!("arith.divf {x}, {y} : {m}")),
             FloorDiv if float => {
                 let q = self.op(&format!("arith.divf {x}, {y} : {m}"));
@@ -593,11 +737,19 @@ impl<'a> Emitter<'a> {
             RShift if unsigned => self.op(&format!("arith.shrui {x}, {y} : {m}")),
             RShift => self.op(&format!("arith.shrsi {x}, {y} : {m}")),
         };
-        Ok(Value { ssa, ty, literal: None })
+        Ok(Value {
+            ssa,
+            ty,
+            literal: None,
+        })
     }
 
     fn compare(&mut self, op: CompareOp, l: Value, r: Value) -> Value {
-        let ty = if l.ty == Ty::Bool && r.ty == Ty::Bool { Ty::Bool } else { Self::concrete(promote(l.ty, r.ty)) };
+        let ty = if l.ty == Ty::Bool && r.ty == Ty::Bool {
+            Ty::Bool
+        } else {
+            Self::concrete(promote(l.ty, r.ty))
+        };
         let (a, b) = (self.convert(l, ty), self.convert(r, ty));
         let ssa = if ty.is_float() {
             let predicate = match op {
@@ -608,7 +760,12 @@ impl<'a> Emitter<'a> {
                 CompareOp::Gt => "ogt",
                 CompareOp::Ge => "oge",
             };
-            self.op(&format!("arith.cmpf {predicate}, {}, {} : {}", a.ssa, b.ssa, ty.mlir()))
+            self.op(&format!(
+                "arith.cmpf {predicate}, {}, {} : {}",
+                a.ssa,
+                b.ssa,
+                ty.mlir()
+            ))
         } else {
             let u = ty.dtype().is_unsigned();
             let predicate = match op {
@@ -623,12 +780,27 @@ impl<'a> Emitter<'a> {
                 CompareOp::Gt => "sgt",
                 CompareOp::Ge => "sge",
             };
-            self.op(&format!("arith.cmpi {predicate}, {}, {} : {}", a.ssa, b.ssa, ty.mlir()))
+            self.op(&format!(
+                "arith.cmpi {predicate}, {}, {} : {}",
+                a.ssa,
+                b.ssa,
+                ty.mlir()
+            ))
         };
-        Value { ssa, ty: Ty::Bool, literal: None }
+        Value {
+            ssa,
+            ty: Ty::Bool,
+            literal: None,
+        }
     }
 
-    fn builtin(&mut self, name: &str, args: &[Expr], axis: Option<i64>, span: Span) -> Result<Value> {
+    fn builtin(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        axis: Option<i64>,
+        span: Span,
+    ) -> Result<Value> {
         if axis.is_some() || (matches!(name, "sum" | "prod") && args.len() == 1) {
             return Err(self.error(
                 span,
@@ -638,7 +810,10 @@ impl<'a> Emitter<'a> {
         let values: Vec<Value> = args.iter().map(|a| self.expr(a)).collect::<Result<_>>()?;
         let arity = |n: usize| -> Result<()> {
             if values.len() != n {
-                return Err(self.error(span, format!("{name}() takes {n} argument(s), got {}", values.len())));
+                return Err(self.error(
+                    span,
+                    format!("{name}() takes {n} argument(s), got {}", values.len()),
+                ));
             }
             Ok(())
         };
@@ -665,7 +840,11 @@ impl<'a> Emitter<'a> {
                         _ => "maxsi",
                     };
                     let ssa = self.op(&format!("arith.{op} {}, {} : {}", a.ssa, b.ssa, ty.mlir()));
-                    result = Value { ssa, ty, literal: None };
+                    result = Value {
+                        ssa,
+                        ty,
+                        literal: None,
+                    };
                 }
                 Ok(result)
             }
@@ -673,9 +852,17 @@ impl<'a> Emitter<'a> {
                 arity(1)?;
                 let ty = Self::concrete(values[0].ty);
                 let v = self.convert(values[0].clone(), ty);
-                let op = if ty.is_float() { "math.absf" } else { "math.absi" };
+                let op = if ty.is_float() {
+                    "math.absf"
+                } else {
+                    "math.absi"
+                };
                 let ssa = self.op(&format!("{op} {} : {}", v.ssa, ty.mlir()));
-                Ok(Value { ssa, ty, literal: None })
+                Ok(Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                })
             }
             "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh" => {
                 arity(1)?;
@@ -685,7 +872,11 @@ impl<'a> Emitter<'a> {
                 };
                 let v = self.convert(values[0].clone(), ty);
                 let ssa = self.op(&format!("math.{name} {} : {}", v.ssa, ty.mlir()));
-                Ok(Value { ssa, ty, literal: None })
+                Ok(Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                })
             }
             "atan2" | "pow" => {
                 arity(2)?;
@@ -693,10 +884,17 @@ impl<'a> Emitter<'a> {
                     t if t.is_float() => t,
                     _ => Ty::Num(DType::F64),
                 };
-                let (a, b) = (self.convert(values[0].clone(), ty), self.convert(values[1].clone(), ty));
+                let (a, b) = (
+                    self.convert(values[0].clone(), ty),
+                    self.convert(values[1].clone(), ty),
+                );
                 let op = if name == "pow" { "powf" } else { "atan2" };
                 let ssa = self.op(&format!("math.{op} {}, {} : {}", a.ssa, b.ssa, ty.mlir()));
-                Ok(Value { ssa, ty, literal: None })
+                Ok(Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                })
             }
             _ => Err(self.error(span, format!("{name}() cannot be called in JIT functions"))),
         }
@@ -718,7 +916,12 @@ impl<'a> Emitter<'a> {
         self.out.insert_str(block.position, &block.slots);
         for local in block.locals {
             if !self.alloc_blocks.is_empty() {
-                self.bind(&local, Binding::Private { label: block.label.clone() });
+                self.bind(
+                    &local,
+                    Binding::Private {
+                        label: block.label.clone(),
+                    },
+                );
             }
         }
     }
@@ -729,9 +932,19 @@ impl<'a> Emitter<'a> {
         let slot = self.fresh();
         let indent = "  ".repeat(self.indent.min(2));
         let block = self.alloc_blocks.last_mut().expect("an allocation block");
-        let _ = writeln!(block.slots, "{indent}{slot} = memref.alloca() : memref<{}>", ty.mlir());
+        let _ = writeln!(
+            block.slots,
+            "{indent}{slot} = memref.alloca() : memref<{}>",
+            ty.mlir()
+        );
         block.locals.push(name.to_string());
-        self.bind(name, Binding::Local { slot: slot.clone(), ty });
+        self.bind(
+            name,
+            Binding::Local {
+                slot: slot.clone(),
+                ty,
+            },
+        );
         slot
     }
 
@@ -745,21 +958,38 @@ impl<'a> Emitter<'a> {
                     ));
                 }
                 let v = self.convert(value, ty);
-                self.line(&format!("memref.store {}, {slot}[] : memref<{}>", v.ssa, ty.mlir()));
+                self.line(&format!(
+                    "memref.store {}, {slot}[] : memref<{}>",
+                    v.ssa,
+                    ty.mlir()
+                ));
                 Ok(())
             }
             None | Some(Binding::Private { .. }) => {
                 let ty = Self::concrete(value.ty);
                 let v = self.convert(value, ty);
                 let slot = self.new_local(name, ty);
-                self.line(&format!("memref.store {}, {slot}[] : memref<{}>", v.ssa, ty.mlir()));
+                self.line(&format!(
+                    "memref.store {}, {slot}[] : memref<{}>",
+                    v.ssa,
+                    ty.mlir()
+                ));
                 Ok(())
             }
-            Some(_) => Err(self.error(span, format!("`{name}` is a parameter or loop variable and cannot be assigned"))),
+            Some(_) => Err(self.error(
+                span,
+                format!("`{name}` is a parameter or loop variable and cannot be assigned"),
+            )),
         }
     }
 
-    fn store_element(&mut self, base: &Expr, indices: &[Index], value: Value, span: Span) -> Result<()> {
+    fn store_element(
+        &mut self,
+        base: &Expr,
+        indices: &[Index],
+        value: Value,
+        span: Span,
+    ) -> Result<()> {
         let (array, info) = self.array_of(base)?;
         let at = self.element_indices(&info, indices, span)?;
         let v = if info.dtype == DType::Bool {
@@ -768,14 +998,26 @@ impl<'a> Emitter<'a> {
         } else {
             self.convert(value, Ty::Num(info.dtype))
         };
-        let store = format!("memref.store {}, {array}[{}] : {}", v.ssa, at.join(", "), info.memref());
+        let store = format!(
+            "memref.store {}, {array}[{}] : {}",
+            v.ssa,
+            at.join(", "),
+            info.memref()
+        );
         self.guarded(&store, &info, &at, span);
         Ok(())
     }
 
     fn check_placement(&self, statement: &Stmt) -> Result<()> {
-        let is_loop = matches!(statement.kind, StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::Pass | StmtKind::OnDevice(_));
-        if self.parallel_depth == 0 && !self.on_device && !is_loop && !self.is_slice_statement(statement) {
+        let is_loop = matches!(
+            statement.kind,
+            StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::Pass | StmtKind::OnDevice(_)
+        );
+        if self.parallel_depth == 0
+            && !self.on_device
+            && !is_loop
+            && !self.is_slice_statement(statement)
+        {
             return Err(self.error(
                 statement.span,
                 "this statement would run outside every parallel loop, which JIT functions reject; \
@@ -804,15 +1046,30 @@ impl<'a> Emitter<'a> {
     fn statement(&mut self, statement: &Stmt) -> Result<()> {
         if !matches!(statement.kind, StmtKind::For { .. }) && !self.is_slice_statement(statement) {
             if let Some(label) = statement.labels.first() {
-                return Err(self.error(statement.span, format!("the label '{label}' must be followed by a for loop or a slice statement")));
+                return Err(self.error(
+                    statement.span,
+                    format!(
+                        "the label '{label}' must be followed by a for loop or a slice statement"
+                    ),
+                ));
             }
         }
         self.check_placement(statement)?;
         match &statement.kind {
             StmtKind::Pass => Ok(()),
-            StmtKind::For { var, start, stop, step, body } => self.for_loop(statement, var, start, stop, step, body),
+            StmtKind::For {
+                var,
+                start,
+                stop,
+                step,
+                body,
+            } => self.for_loop(statement, var, start, stop, step, body),
             StmtKind::While { condition, body } => self.while_loop(condition, body),
-            StmtKind::If { condition, then, otherwise } => {
+            StmtKind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
                 let c = self.expr(condition)?;
                 let c = self.to_bool(c);
                 self.line(&format!("scf.if {} {{", c.ssa));
@@ -848,7 +1105,9 @@ impl<'a> Emitter<'a> {
             }
             StmtKind::OnDevice(body) => {
                 if self.on_device {
-                    return Err(self.error(statement.span, "`with parir.gpu:` blocks cannot be nested"));
+                    return Err(
+                        self.error(statement.span, "`with parir.gpu:` blocks cannot be nested")
+                    );
                 }
                 self.line("\"looppar.on_device\"() ({");
                 self.indent += 1;
@@ -867,8 +1126,13 @@ impl<'a> Emitter<'a> {
     fn assign(&mut self, target: &Expr, value: Value) -> Result<()> {
         match &target.kind {
             ExprKind::Var(name) => self.store_local(name, value, target.span),
-            ExprKind::Subscript { base, indices } => self.store_element(base, indices, value, target.span),
-            ExprKind::DictEntry { .. } => Err(self.error(target.span, "dict entries cannot be assigned; write into an array entry instead")),
+            ExprKind::Subscript { base, indices } => {
+                self.store_element(base, indices, value, target.span)
+            }
+            ExprKind::DictEntry { .. } => Err(self.error(
+                target.span,
+                "dict entries cannot be assigned; write into an array entry instead",
+            )),
             _ => Err(self.error(target.span, "cannot assign to this expression")),
         }
     }
@@ -879,7 +1143,10 @@ impl<'a> Emitter<'a> {
         match value.literal {
             Some(Literal::Int(0)) => Err(self.error(step.span, "range() step must not be zero")),
             Some(Literal::Int(s)) => Ok(s),
-            _ => Err(self.error(step.span, "range() needs a constant step (an int literal or int argument)")),
+            _ => Err(self.error(
+                step.span,
+                "range() needs a constant step (an int literal or int argument)",
+            )),
         }
     }
 
@@ -893,7 +1160,10 @@ impl<'a> Emitter<'a> {
     fn index_value(&mut self, expr: &Expr) -> Result<Value> {
         let v = self.expr(expr)?;
         if v.ty.is_float() {
-            return Err(self.error(expr.span, format!("range() takes integers, got {}", v.ty.name())));
+            return Err(self.error(
+                expr.span,
+                format!("range() takes integers, got {}", v.ty.name()),
+            ));
         }
         Ok(self.convert(v, Ty::Num(DType::I64)))
     }
@@ -903,14 +1173,25 @@ impl<'a> Emitter<'a> {
         // ceil((stop - start) / step), clamped at zero.
         let span = self.op(&format!("arith.subi {}, {} : i64", stop.ssa, start.ssa));
         let s = self.op(&format!("arith.constant {step} : i64"));
-        let adjust = self.op(&format!("arith.constant {} : i64", if step > 0 { step - 1 } else { step + 1 }));
+        let adjust = self.op(&format!(
+            "arith.constant {} : i64",
+            if step > 0 { step - 1 } else { step + 1 }
+        ));
         let biased = self.op(&format!("arith.addi {span}, {adjust} : i64"));
         let trips = self.op(&format!("arith.divsi {biased}, {s} : i64"));
         let zero = self.op("arith.constant 0 : i64");
         self.op(&format!("arith.maxsi {trips}, {zero} : i64"))
     }
 
-    fn for_loop(&mut self, statement: &Stmt, var: &str, start: &Expr, stop: &Expr, step: &Expr, body: &[Stmt]) -> Result<()> {
+    fn for_loop(
+        &mut self,
+        statement: &Stmt,
+        var: &str,
+        start: &Expr,
+        stop: &Expr,
+        step: &Expr,
+        body: &[Stmt],
+    ) -> Result<()> {
         let step = self.constant_step(step)?;
         let labelled = self.label_spec(statement);
         let parallel = labelled.as_ref().is_some_and(|(_, s)| s.is_parallel());
@@ -933,7 +1214,14 @@ impl<'a> Emitter<'a> {
             ));
         }
         if let (Some(reduction), true) = (&reduction, parallel && self.parallel_depth == 0) {
-            return self.parallel_reduction(labelled.expect("labelled").0, var, &start_value, step, &trips, reduction);
+            return self.parallel_reduction(
+                labelled.expect("labelled").0,
+                var,
+                &start_value,
+                step,
+                &trips,
+                reduction,
+            );
         }
         // Sequential loops, and parallel loops nested in another parallel
         // loop (which run sequentially on a CPU), accumulate in a local.
@@ -998,7 +1286,9 @@ impl<'a> Emitter<'a> {
         result?;
         self.line("\"looppar.yield\"() : () -> ()");
         self.indent -= 1;
-        let attributes = label.map(|l| format!(" {{label = \"{l}\"}}")).unwrap_or_default();
+        let attributes = label
+            .map(|l| format!(" {{label = \"{l}\"}}"))
+            .unwrap_or_default();
         self.line(&format!("}}){attributes} : (index, index, index) -> ()"));
         Ok(())
     }
@@ -1021,13 +1311,18 @@ impl<'a> Emitter<'a> {
         let start = self.index_value(start)?;
         let stop = self.index_value(stop)?;
         let trips = self.trip_count(&start, &stop, step);
-        self.counted_loop(&trips, labels.first().map(String::as_str), false, |this, k| {
-            let induction = this.induction(k, &start, step);
-            let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
-            let result = this.accumulate_nest(accumulator, rest, reduction);
-            this.unbind(var, previous);
-            result
-        })
+        self.counted_loop(
+            &trips,
+            labels.first().map(String::as_str),
+            false,
+            |this, k| {
+                let induction = this.induction(k, &start, step);
+                let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
+                let result = this.accumulate_nest(accumulator, rest, reduction);
+                this.unbind(var, previous);
+                result
+            },
+        )
     }
 
     /// `start + k * step` as an index.
@@ -1045,39 +1340,94 @@ impl<'a> Emitter<'a> {
         let ty = Ty::Num(info.dtype);
         let slot = self.fresh();
         let block = self.alloc_blocks.last_mut().expect("an allocation block");
-        let _ = writeln!(block.slots, "  {slot} = memref.alloca() : memref<{}>", ty.mlir());
+        let _ = writeln!(
+            block.slots,
+            "  {slot} = memref.alloca() : memref<{}>",
+            ty.mlir()
+        );
         let current = self.load(&array, &info, &at, reduction.span);
-        self.line(&format!("memref.store {current}, {slot}[] : memref<{}>", ty.mlir()));
-        Ok(Accumulator { slot, ty, array, info, at, span: reduction.span })
+        self.line(&format!(
+            "memref.store {current}, {slot}[] : memref<{}>",
+            ty.mlir()
+        ));
+        Ok(Accumulator {
+            slot,
+            ty,
+            array,
+            info,
+            at,
+            span: reduction.span,
+        })
     }
 
     fn accumulate(&mut self, accumulator: &Accumulator, reduction: &Reduction) -> Result<()> {
-        let current = self.op(&format!("memref.load {}[] : memref<{}>", accumulator.slot, accumulator.ty.mlir()));
-        let current = Value { ssa: current, ty: accumulator.ty, literal: None };
+        let current = self.op(&format!(
+            "memref.load {}[] : memref<{}>",
+            accumulator.slot,
+            accumulator.ty.mlir()
+        ));
+        let current = Value {
+            ssa: current,
+            ty: accumulator.ty,
+            literal: None,
+        };
         let value = self.expr(&reduction.value)?;
         let combined = self.combine(reduction.kind, current, value, reduction.span)?;
         let combined = self.convert(combined, accumulator.ty);
-        self.line(&format!("memref.store {}, {}[] : memref<{}>", combined.ssa, accumulator.slot, accumulator.ty.mlir()));
+        self.line(&format!(
+            "memref.store {}, {}[] : memref<{}>",
+            combined.ssa,
+            accumulator.slot,
+            accumulator.ty.mlir()
+        ));
         Ok(())
     }
 
     fn end_accumulation(&mut self, accumulator: &Accumulator) -> Result<()> {
-        let value = self.op(&format!("memref.load {}[] : memref<{}>", accumulator.slot, accumulator.ty.mlir()));
-        let store = format!("memref.store {value}, {}[{}] : {}", accumulator.array, accumulator.at.join(", "), accumulator.info.memref());
+        let value = self.op(&format!(
+            "memref.load {}[] : memref<{}>",
+            accumulator.slot,
+            accumulator.ty.mlir()
+        ));
+        let store = format!(
+            "memref.store {value}, {}[{}] : {}",
+            accumulator.array,
+            accumulator.at.join(", "),
+            accumulator.info.memref()
+        );
         self.guarded(&store, &accumulator.info, &accumulator.at, accumulator.span);
         Ok(())
     }
 
-    fn combine(&mut self, kind: ReductionKind, current: Value, value: Value, span: Span) -> Result<Value> {
+    fn combine(
+        &mut self,
+        kind: ReductionKind,
+        current: Value,
+        value: Value,
+        span: Span,
+    ) -> Result<Value> {
         let result = match kind {
             // A reduction may combine in any order (parallel chunks already
             // do): let LLVM reassociate, which vectorises the loop.
             ReductionKind::Add | ReductionKind::Mul if current.ty.is_float() => {
                 let ty = current.ty;
                 let v = self.convert(value, ty);
-                let op = if kind == ReductionKind::Add { "addf" } else { "mulf" };
-                let ssa = self.op(&format!("arith.{op} {}, {} fastmath<reassoc> : {}", current.ssa, v.ssa, ty.mlir()));
-                Value { ssa, ty, literal: None }
+                let op = if kind == ReductionKind::Add {
+                    "addf"
+                } else {
+                    "mulf"
+                };
+                let ssa = self.op(&format!(
+                    "arith.{op} {}, {} fastmath<reassoc> : {}",
+                    current.ssa,
+                    v.ssa,
+                    ty.mlir()
+                ));
+                Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                }
             }
             ReductionKind::Add => self.binary(BinaryOp::Add, current, value, span)?,
             ReductionKind::Mul => self.binary(BinaryOp::Mul, current, value, span)?,
@@ -1094,8 +1444,17 @@ impl<'a> Emitter<'a> {
                     (ReductionKind::Min, false, false) => "minsi",
                     _ => "maxsi",
                 };
-                let ssa = self.op(&format!("arith.{op} {}, {} : {}", current.ssa, v.ssa, ty.mlir()));
-                Value { ssa, ty, literal: None }
+                let ssa = self.op(&format!(
+                    "arith.{op} {}, {} : {}",
+                    current.ssa,
+                    v.ssa,
+                    ty.mlir()
+                ));
+                Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                }
             }
         };
         Ok(result)
@@ -1135,11 +1494,19 @@ impl<'a> Emitter<'a> {
             let slot = this.fresh();
             {
                 let block = this.alloc_blocks.last_mut().expect("an allocation block");
-                let _ = writeln!(block.slots, "    {slot} = memref.alloca() : memref<{}>", ty.mlir());
+                let _ = writeln!(
+                    block.slots,
+                    "    {slot} = memref.alloca() : memref<{}>",
+                    ty.mlir()
+                );
             }
             let identity = reduction.kind.identity(info_c.dtype);
             let identity = this.constant(identity, ty);
-            this.line(&format!("memref.store {}, {slot}[] : memref<{}>", identity.ssa, ty.mlir()));
+            this.line(&format!(
+                "memref.store {}, {slot}[] : memref<{}>",
+                identity.ssa,
+                ty.mlir()
+            ));
             let accumulator = Accumulator {
                 slot: slot.clone(),
                 ty,
@@ -1190,13 +1557,25 @@ impl<'a> Emitter<'a> {
     /// `dest[slices] = value` / `op=`: one loop per slice dimension of the
     /// destination, left to right, labelled in order by the statement's
     /// labels; slices in the value follow the same loops in order.
-    fn slice_statement(&mut self, statement: &Stmt, target: &Expr, op: Option<BinaryOp>, value: &Expr) -> Result<()> {
+    fn slice_statement(
+        &mut self,
+        statement: &Stmt,
+        target: &Expr,
+        op: Option<BinaryOp>,
+        value: &Expr,
+    ) -> Result<()> {
         let ExprKind::Subscript { base, indices } = &target.kind else {
             return Err(self.error(target.span, "slices are only allowed on arrays"));
         };
         let (_, info) = self.array_of(base)?;
         if indices.len() != info.shape.len() {
-            return Err(self.error(target.span, format!("list every dimension of the array in a slice statement ({} here)", info.shape.len())));
+            return Err(self.error(
+                target.span,
+                format!(
+                    "list every dimension of the array in a slice statement ({} here)",
+                    info.shape.len()
+                ),
+            ));
         }
         // The destination's slice dimensions: (dimension, lower, upper).
         let mut loops = Vec::new();
@@ -1207,14 +1586,23 @@ impl<'a> Emitter<'a> {
         }
         let reductions = reduction_calls(value);
         if reductions.len() > 1 {
-            return Err(self.error(value.span, "a slice statement holds at most one slice reduction (parir.sum/prod/min/max)"));
+            return Err(self.error(
+                value.span,
+                "a slice statement holds at most one slice reduction (parir.sum/prod/min/max)",
+            ));
         }
         let mut variables = Vec::new();
         let mut bounds = Vec::new();
         for (n, (d, lower, upper)) in loops.iter().enumerate() {
             let var = format!("__slice{n}_{}", target.span.line);
-            let start = lower.clone().unwrap_or(Expr { kind: ExprKind::Int(0), span: target.span });
-            let stop = upper.clone().unwrap_or(Expr { kind: ExprKind::Int(info.shape[*d]), span: target.span });
+            let start = lower.clone().unwrap_or(Expr {
+                kind: ExprKind::Int(0),
+                span: target.span,
+            });
+            let stop = upper.clone().unwrap_or(Expr {
+                kind: ExprKind::Int(info.shape[*d]),
+                span: target.span,
+            });
             variables.push(var.clone());
             bounds.push((var, start, stop));
         }
@@ -1228,18 +1616,34 @@ impl<'a> Emitter<'a> {
                 if counter != 0 && counter != variables.len() {
                     return Err(self.error(
                         value.span,
-                        format!("the value has {counter} slice dimension(s) but the destination has {}", variables.len()),
+                        format!(
+                            "the value has {counter} slice dimension(s) but the destination has {}",
+                            variables.len()
+                        ),
                     ));
                 }
                 let body = match op {
-                    Some(op) => StmtKind::AugAssign { target: new_target, op, value: new_value },
-                    None => StmtKind::Assign { target: new_target, value: new_value },
+                    Some(op) => StmtKind::AugAssign {
+                        target: new_target,
+                        op,
+                        value: new_value,
+                    },
+                    None => StmtKind::Assign {
+                        target: new_target,
+                        value: new_value,
+                    },
                 };
-                let inner = Stmt { kind: body, labels: Vec::new(), span: statement.span };
+                let inner = Stmt {
+                    kind: body,
+                    labels: Vec::new(),
+                    span: statement.span,
+                };
                 let nest = build_nest(&bounds, inner, &statement.labels, statement.span);
                 self.statement_in_place(&nest)
             }
-            Some((name, argument, axis)) => self.slice_reduction(statement, &bounds, new_target, op, value, name, argument, *axis, &variables),
+            Some((name, argument, axis)) => self.slice_reduction(
+                statement, &bounds, new_target, op, value, name, argument, *axis, &variables,
+            ),
         }
     }
 
@@ -1247,7 +1651,13 @@ impl<'a> Emitter<'a> {
     /// check: the user's statement passed it).
     fn statement_in_place(&mut self, statement: &Stmt) -> Result<()> {
         match &statement.kind {
-            StmtKind::For { var, start, stop, step, body } => self.for_loop(statement, var, start, stop, step, body),
+            StmtKind::For {
+                var,
+                start,
+                stop,
+                step,
+                body,
+            } => self.for_loop(statement, var, start, stop, step, body),
             _ => self.statement(statement),
         }
     }
@@ -1269,22 +1679,44 @@ impl<'a> Emitter<'a> {
         variables: &[String],
     ) -> Result<()> {
         let ExprKind::Subscript { base, indices } = &argument.kind else {
-            return Err(self.error(argument.span, format!("parir.{name} takes a slice of an array, e.g. x[:, :]")));
+            return Err(self.error(
+                argument.span,
+                format!("parir.{name} takes a slice of an array, e.g. x[:, :]"),
+            ));
         };
         let (_, info) = self.array_of(base)?;
-        let slice_dims: Vec<usize> = indices.iter().enumerate().filter(|(_, i)| matches!(i, Index::Slice(..))).map(|(d, _)| d).collect();
+        let slice_dims: Vec<usize> = indices
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| matches!(i, Index::Slice(..)))
+            .map(|(d, _)| d)
+            .collect();
         let reduced: Vec<usize> = match axis {
             Some(a) if a < 0 || a as usize >= slice_dims.len() => {
-                return Err(self.error(argument.span, format!("axis {a} is out of range for {} slice dimension(s)", slice_dims.len())))
+                return Err(self.error(
+                    argument.span,
+                    format!(
+                        "axis {a} is out of range for {} slice dimension(s)",
+                        slice_dims.len()
+                    ),
+                ))
             }
             Some(a) => vec![slice_dims[a as usize]],
             None => slice_dims.clone(),
         };
-        let kept: Vec<usize> = slice_dims.iter().copied().filter(|d| !reduced.contains(d)).collect();
+        let kept: Vec<usize> = slice_dims
+            .iter()
+            .copied()
+            .filter(|d| !reduced.contains(d))
+            .collect();
         if kept.len() != variables.len() {
             return Err(self.error(
                 value.span,
-                format!("the reduction leaves {} slice dimension(s) but the destination has {}", kept.len(), variables.len()),
+                format!(
+                    "the reduction leaves {} slice dimension(s) but the destination has {}",
+                    kept.len(),
+                    variables.len()
+                ),
             ));
         }
         let kind = match name {
@@ -1304,12 +1736,21 @@ impl<'a> Emitter<'a> {
                 Index::Slice(lower, upper, span) => {
                     let var = if reduced.contains(&d) {
                         let v = format!("__reduce{d}_{}", statement.span.line);
-                        let start = lower.clone().unwrap_or(Expr { kind: ExprKind::Int(0), span: *span });
-                        let stop = upper.clone().unwrap_or(Expr { kind: ExprKind::Int(info.shape[d]), span: *span });
+                        let start = lower.clone().unwrap_or(Expr {
+                            kind: ExprKind::Int(0),
+                            span: *span,
+                        });
+                        let stop = upper.clone().unwrap_or(Expr {
+                            kind: ExprKind::Int(info.shape[d]),
+                            span: *span,
+                        });
                         inner.push((v.clone(), start, stop));
                         v
                     } else {
-                        let v = outer.next().expect("as many kept dimensions as loops").clone();
+                        let v = outer
+                            .next()
+                            .expect("as many kept dimensions as loops")
+                            .clone();
                         // A kept dimension with its own bounds is offset.
                         if let Some(lower) = lower {
                             new_indices.push(Index::At(add(var_expr(&v, *span), lower.clone())));
@@ -1321,11 +1762,20 @@ impl<'a> Emitter<'a> {
                 }
             }
         }
-        let element = Expr { kind: ExprKind::Subscript { base: base.clone(), indices: new_indices }, span: argument.span };
+        let element = Expr {
+            kind: ExprKind::Subscript {
+                base: base.clone(),
+                indices: new_indices,
+            },
+            span: argument.span,
+        };
         // The statement's value with the reduction replaced by the element:
         // only `dest = red(...)` and `dest op= red(...)` are accepted.
         if !matches!(value.kind, ExprKind::Builtin { .. }) {
-            return Err(self.error(value.span, "a slice reduction must be the whole value: y[:] = parir.sum(x[:, :], axis=1)"));
+            return Err(self.error(
+                value.span,
+                "a slice reduction must be the whole value: y[:] = parir.sum(x[:, :], axis=1)",
+            ));
         }
         // Inner loops: reduce into the destination element.
         let reduce_op = match kind {
@@ -1334,25 +1784,45 @@ impl<'a> Emitter<'a> {
             _ => None,
         };
         let update = match reduce_op {
-            Some(bop) => StmtKind::AugAssign { target: target.clone(), op: bop, value: element },
+            Some(bop) => StmtKind::AugAssign {
+                target: target.clone(),
+                op: bop,
+                value: element,
+            },
             None => StmtKind::Assign {
                 target: target.clone(),
                 value: Expr {
-                    kind: ExprKind::Builtin { name: name.to_string(), args: vec![target.clone(), element], axis: None },
+                    kind: ExprKind::Builtin {
+                        name: name.to_string(),
+                        args: vec![target.clone(), element],
+                        axis: None,
+                    },
                     span: value.span,
                 },
             },
         };
-        let mut body = Stmt { kind: update, labels: Vec::new(), span: statement.span };
+        let mut body = Stmt {
+            kind: update,
+            labels: Vec::new(),
+            span: statement.span,
+        };
         for (n, (var, start, stop)) in inner.iter().enumerate().rev() {
             // The labels after the destination's go to the reduced loops.
-            let label: Vec<String> = statement.labels.get(bounds.len() + n).cloned().into_iter().collect();
+            let label: Vec<String> = statement
+                .labels
+                .get(bounds.len() + n)
+                .cloned()
+                .into_iter()
+                .collect();
             body = Stmt {
                 kind: StmtKind::For {
                     var: var.clone(),
                     start: start.clone(),
                     stop: stop.clone(),
-                    step: Expr { kind: ExprKind::Int(1), span: statement.span },
+                    step: Expr {
+                        kind: ExprKind::Int(1),
+                        span: statement.span,
+                    },
                     body: vec![body],
                 },
                 labels: label,
@@ -1368,7 +1838,13 @@ impl<'a> Emitter<'a> {
                 Literal::Float(f) => ExprKind::Float(f),
             };
             statements.push(Stmt {
-                kind: StmtKind::Assign { target: target.clone(), value: Expr { kind: identity, span: value.span } },
+                kind: StmtKind::Assign {
+                    target: target.clone(),
+                    value: Expr {
+                        kind: identity,
+                        span: value.span,
+                    },
+                },
                 labels: Vec::new(),
                 span: statement.span,
             });
@@ -1376,7 +1852,12 @@ impl<'a> Emitter<'a> {
             return Err(self.error(statement.span, format!("combine parir.{name} with `=`, or with the matching update (+= for sum, *= for prod)")));
         }
         statements.push(body);
-        let labels: Vec<String> = statement.labels.iter().take(bounds.len()).cloned().collect();
+        let labels: Vec<String> = statement
+            .labels
+            .iter()
+            .take(bounds.len())
+            .cloned()
+            .collect();
         if bounds.is_empty() {
             // A full reduction into one element: the reduction loops carry
             // the statement's labels.
@@ -1407,7 +1888,9 @@ impl<'a> Emitter<'a> {
     }
 
     fn inline_call(&mut self, call: &Expr) -> Result<()> {
-        let ExprKind::Call { function, args } = &call.kind else { unreachable!("a call") };
+        let ExprKind::Call { function, args } = &call.kind else {
+            unreachable!("a call")
+        };
         if self.frames.iter().any(|f| f.function == function) {
             return Err(self.error(call.span, format!("`{function}` calls itself (directly or not): recursion is not supported in JIT functions")));
         }
@@ -1415,13 +1898,23 @@ impl<'a> Emitter<'a> {
             self.error(call.span, format!("`{function}` is not a JIT function: only functions decorated with @parir.jit can be called"))
         })?;
         if callee.params.len() != args.len() {
-            return Err(self.error(call.span, format!("`{function}` takes {} argument(s), got {}", callee.params.len(), args.len())));
+            return Err(self.error(
+                call.span,
+                format!(
+                    "`{function}` takes {} argument(s), got {}",
+                    callee.params.len(),
+                    args.len()
+                ),
+            ));
         }
         let mut bindings = HashMap::new();
         for (param, arg) in callee.params.iter().zip(args) {
             let binding = match &arg.kind {
                 ExprKind::Var(name) => match self.lookup(name).cloned() {
-                    Some(Binding::Local { .. }) | Some(Binding::LoopIndex { .. }) | None | Some(Binding::Private { .. }) => {
+                    Some(Binding::Local { .. })
+                    | Some(Binding::LoopIndex { .. })
+                    | None
+                    | Some(Binding::Private { .. }) => {
                         let v = self.expr(arg)?;
                         self.value_binding(v)
                     }
@@ -1435,7 +1928,11 @@ impl<'a> Emitter<'a> {
             };
             bindings.insert(param.clone(), binding);
         }
-        self.frames.push(Frame { source: &callee.source, function: &callee.name, bindings });
+        self.frames.push(Frame {
+            source: &callee.source,
+            function: &callee.name,
+            bindings,
+        });
         let result = self.statements(&callee.body);
         self.frames.pop();
         result
@@ -1454,8 +1951,16 @@ impl<'a> Emitter<'a> {
         let v = self.convert(value, ty);
         let slot = self.fresh();
         let block = self.alloc_blocks.last_mut().expect("an allocation block");
-        let _ = writeln!(block.slots, "  {slot} = memref.alloca() : memref<{}>", ty.mlir());
-        self.line(&format!("memref.store {}, {slot}[] : memref<{}>", v.ssa, ty.mlir()));
+        let _ = writeln!(
+            block.slots,
+            "  {slot} = memref.alloca() : memref<{}>",
+            ty.mlir()
+        );
+        self.line(&format!(
+            "memref.store {}, {slot}[] : memref<{}>",
+            v.ssa,
+            ty.mlir()
+        ));
         Binding::Local { slot, ty }
     }
 }
@@ -1539,14 +2044,25 @@ fn mentions(expr: &Expr, name: &str) -> bool {
             mentions(base, name)
                 || indices.iter().any(|i| match i {
                     Index::At(e) => mentions(e, name),
-                    Index::Slice(a, b, _) => a.as_ref().is_some_and(|e| mentions(e, name)) || b.as_ref().is_some_and(|e| mentions(e, name)),
+                    Index::Slice(a, b, _) => {
+                        a.as_ref().is_some_and(|e| mentions(e, name))
+                            || b.as_ref().is_some_and(|e| mentions(e, name))
+                    }
                 })
         }
-        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => mentions(lhs, name) || mentions(rhs, name),
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+            mentions(lhs, name) || mentions(rhs, name)
+        }
         ExprKind::Unary { operand, .. } => mentions(operand, name),
         ExprKind::And(a, b) | ExprKind::Or(a, b) => mentions(a, name) || mentions(b, name),
-        ExprKind::IfElse { condition, then, otherwise } => mentions(condition, name) || mentions(then, name) || mentions(otherwise, name),
-        ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => args.iter().any(|a| mentions(a, name)),
+        ExprKind::IfElse {
+            condition,
+            then,
+            otherwise,
+        } => mentions(condition, name) || mentions(then, name) || mentions(otherwise, name),
+        ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => {
+            args.iter().any(|a| mentions(a, name))
+        }
         _ => false,
     }
 }
@@ -1576,11 +2092,31 @@ fn find_reduction(var: &str, body: &[Stmt]) -> Option<NestedReduction> {
             return Some(NestedReduction { loops, reduction });
         }
         match current {
-            [Stmt { kind: StmtKind::For { var, start, stop, step, body }, labels, .. }] => {
-                if [start, stop].iter().any(|e| vars.iter().any(|v| mentions(e, v))) {
+            [Stmt {
+                kind:
+                    StmtKind::For {
+                        var,
+                        start,
+                        stop,
+                        step,
+                        body,
+                    },
+                labels,
+                ..
+            }] => {
+                if [start, stop]
+                    .iter()
+                    .any(|e| vars.iter().any(|v| mentions(e, v)))
+                {
                     return None; // a triangular nest: keep it as written
                 }
-                loops.push((var.clone(), start.clone(), stop.clone(), step.clone(), labels.clone()));
+                loops.push((
+                    var.clone(),
+                    start.clone(),
+                    stop.clone(),
+                    step.clone(),
+                    labels.clone(),
+                ));
                 vars.push(var.clone());
                 current = body;
             }
@@ -1593,10 +2129,22 @@ fn find_reduction(var: &str, body: &[Stmt]) -> Option<NestedReduction> {
 fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reduction> {
     let [statement] = body else { return None };
     let (target, kind, value) = match &statement.kind {
-        StmtKind::AugAssign { target, op: BinaryOp::Add, value } => (target, ReductionKind::Add, value.clone()),
-        StmtKind::AugAssign { target, op: BinaryOp::Mul, value } => (target, ReductionKind::Mul, value.clone()),
+        StmtKind::AugAssign {
+            target,
+            op: BinaryOp::Add,
+            value,
+        } => (target, ReductionKind::Add, value.clone()),
+        StmtKind::AugAssign {
+            target,
+            op: BinaryOp::Mul,
+            value,
+        } => (target, ReductionKind::Mul, value.clone()),
         StmtKind::Assign { target, value } => match &value.kind {
-            ExprKind::Builtin { name, args, axis: None } if (name == "min" || name == "max") && args.len() == 2 => {
+            ExprKind::Builtin {
+                name,
+                args,
+                axis: None,
+            } if (name == "min" || name == "max") && args.len() == 2 => {
                 let other = if same(&args[0], target) {
                     args[1].clone()
                 } else if same(&args[1], target) {
@@ -1604,19 +2152,37 @@ fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reduction> {
                 } else {
                     return None;
                 };
-                (target, if name == "min" { ReductionKind::Min } else { ReductionKind::Max }, other)
+                (
+                    target,
+                    if name == "min" {
+                        ReductionKind::Min
+                    } else {
+                        ReductionKind::Max
+                    },
+                    other,
+                )
             }
             _ => return None,
         },
         _ => return None,
     };
-    let ExprKind::Subscript { base, indices } = &target.kind else { return None };
+    let ExprKind::Subscript { base, indices } = &target.kind else {
+        return None;
+    };
     let array = base_name(base)?;
-    let invariant = indices.iter().all(|i| matches!(i, Index::At(e) if !vars.iter().any(|var| mentions(e, var))));
+    let invariant = indices
+        .iter()
+        .all(|i| matches!(i, Index::At(e) if !vars.iter().any(|var| mentions(e, var))));
     if !invariant || mentions(&value, array) || has_slices(target) {
         return None;
     }
-    Some(Reduction { base: (**base).clone(), indices: indices.clone(), value, kind, span: statement.span })
+    Some(Reduction {
+        base: (**base).clone(),
+        indices: indices.clone(),
+        value,
+        kind,
+        span: statement.span,
+    })
 }
 
 /// Structural equality, ignoring positions.
@@ -1629,16 +2195,34 @@ fn same(a: &Expr, b: &Expr) -> bool {
                     .iter()
                     .map(|i| match i {
                         Index::At(x) => Index::At(strip(x)),
-                        Index::Slice(l, u, _) => Index::Slice(l.as_ref().map(strip), u.as_ref().map(strip), Span::default()),
+                        Index::Slice(l, u, _) => Index::Slice(
+                            l.as_ref().map(strip),
+                            u.as_ref().map(strip),
+                            Span::default(),
+                        ),
                     })
                     .collect(),
             },
-            ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary { op: *op, lhs: Box::new(strip(lhs)), rhs: Box::new(strip(rhs)) },
-            ExprKind::Unary { op, operand } => ExprKind::Unary { op: *op, operand: Box::new(strip(operand)) },
-            ExprKind::Builtin { name, args, axis } => ExprKind::Builtin { name: name.clone(), args: args.iter().map(strip).collect(), axis: *axis },
+            ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
+                op: *op,
+                lhs: Box::new(strip(lhs)),
+                rhs: Box::new(strip(rhs)),
+            },
+            ExprKind::Unary { op, operand } => ExprKind::Unary {
+                op: *op,
+                operand: Box::new(strip(operand)),
+            },
+            ExprKind::Builtin { name, args, axis } => ExprKind::Builtin {
+                name: name.clone(),
+                args: args.iter().map(strip).collect(),
+                axis: *axis,
+            },
             other => other.clone(),
         };
-        Expr { kind, span: Span::default() }
+        Expr {
+            kind,
+            span: Span::default(),
+        }
     }
     strip(a) == strip(b)
 }
@@ -1651,7 +2235,9 @@ fn reduction_calls(expr: &Expr) -> Vec<(String, Expr, Option<i64>)> {
     let mut found = Vec::new();
     fn walk(expr: &Expr, found: &mut Vec<(String, Expr, Option<i64>)>) {
         match &expr.kind {
-            ExprKind::Builtin { name, args, axis } if matches!(name.as_str(), "sum" | "prod" | "min" | "max") && args.len() == 1 => {
+            ExprKind::Builtin { name, args, axis }
+                if matches!(name.as_str(), "sum" | "prod" | "min" | "max") && args.len() == 1 =>
+            {
                 found.push((name.clone(), args[0].clone(), *axis));
             }
             ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
@@ -1668,17 +2254,33 @@ fn reduction_calls(expr: &Expr) -> Vec<(String, Expr, Option<i64>)> {
 }
 
 fn var_expr(name: &str, span: Span) -> Expr {
-    Expr { kind: ExprKind::Var(name.to_string()), span }
+    Expr {
+        kind: ExprKind::Var(name.to_string()),
+        span,
+    }
 }
 
 fn add(a: Expr, b: Expr) -> Expr {
     let span = a.span;
-    Expr { kind: ExprKind::Binary { op: BinaryOp::Add, lhs: Box::new(a), rhs: Box::new(b) }, span }
+    Expr {
+        kind: ExprKind::Binary {
+            op: BinaryOp::Add,
+            lhs: Box::new(a),
+            rhs: Box::new(b),
+        },
+        span,
+    }
 }
 
 /// The destination with its slices replaced by the loop variables (offset
 /// by the slice's lower bound).
-fn index_slices(target: &Expr, variables: &[String], next: &mut usize, source: &Source, _info: &ArrayInfo) -> Result<Expr> {
+fn index_slices(
+    target: &Expr,
+    variables: &[String],
+    next: &mut usize,
+    source: &Source,
+    _info: &ArrayInfo,
+) -> Result<Expr> {
     let ExprKind::Subscript { base, indices } = &target.kind else {
         return Err(source.error(target.span, "slices are only allowed on arrays"));
     };
@@ -1696,21 +2298,41 @@ fn index_slices(target: &Expr, variables: &[String], next: &mut usize, source: &
             }
         }
     }
-    Ok(Expr { kind: ExprKind::Subscript { base: base.clone(), indices: new }, span: target.span })
+    Ok(Expr {
+        kind: ExprKind::Subscript {
+            base: base.clone(),
+            indices: new,
+        },
+        span: target.span,
+    })
 }
 
 /// The value with each sliced subscript indexed by the loop variables, in
 /// order. Counts the slice dimensions of the first sliced operand and
 /// checks the others match.
-fn substitute_slices(expr: &Expr, variables: &[String], counter: &mut usize, emitter: &Emitter, top: bool) -> Result<Expr> {
+fn substitute_slices(
+    expr: &Expr,
+    variables: &[String],
+    counter: &mut usize,
+    emitter: &Emitter,
+    top: bool,
+) -> Result<Expr> {
     let _ = top;
     let kind = match &expr.kind {
-        ExprKind::Subscript { base, indices } if indices.iter().any(|i| matches!(i, Index::Slice(..))) => {
-            let slices = indices.iter().filter(|i| matches!(i, Index::Slice(..))).count();
+        ExprKind::Subscript { base, indices }
+            if indices.iter().any(|i| matches!(i, Index::Slice(..))) =>
+        {
+            let slices = indices
+                .iter()
+                .filter(|i| matches!(i, Index::Slice(..)))
+                .count();
             if slices != variables.len() {
                 return Err(emitter.error(
                     expr.span,
-                    format!("this slice has {slices} dimension(s) but the destination has {}", variables.len()),
+                    format!(
+                        "this slice has {slices} dimension(s) but the destination has {}",
+                        variables.len()
+                    ),
                 ));
             }
             *counter = slices;
@@ -1729,23 +2351,42 @@ fn substitute_slices(expr: &Expr, variables: &[String], counter: &mut usize, emi
                     }
                 }
             }
-            ExprKind::Subscript { base: base.clone(), indices: new }
+            ExprKind::Subscript {
+                base: base.clone(),
+                indices: new,
+            }
         }
         ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
             op: *op,
             lhs: Box::new(substitute_slices(lhs, variables, counter, emitter, false)?),
             rhs: Box::new(substitute_slices(rhs, variables, counter, emitter, false)?),
         },
-        ExprKind::Unary { op, operand } => ExprKind::Unary { op: *op, operand: Box::new(substitute_slices(operand, variables, counter, emitter, false)?) },
+        ExprKind::Unary { op, operand } => ExprKind::Unary {
+            op: *op,
+            operand: Box::new(substitute_slices(
+                operand, variables, counter, emitter, false,
+            )?),
+        },
         ExprKind::Builtin { name, args, axis } => ExprKind::Builtin {
             name: name.clone(),
-            args: args.iter().map(|a| substitute_slices(a, variables, counter, emitter, false)).collect::<Result<_>>()?,
+            args: args
+                .iter()
+                .map(|a| substitute_slices(a, variables, counter, emitter, false))
+                .collect::<Result<_>>()?,
             axis: *axis,
         },
-        ExprKind::IfElse { condition, then, otherwise } => ExprKind::IfElse {
-            condition: Box::new(substitute_slices(condition, variables, counter, emitter, false)?),
+        ExprKind::IfElse {
+            condition,
+            then,
+            otherwise,
+        } => ExprKind::IfElse {
+            condition: Box::new(substitute_slices(
+                condition, variables, counter, emitter, false,
+            )?),
             then: Box::new(substitute_slices(then, variables, counter, emitter, false)?),
-            otherwise: Box::new(substitute_slices(otherwise, variables, counter, emitter, false)?),
+            otherwise: Box::new(substitute_slices(
+                otherwise, variables, counter, emitter, false,
+            )?),
         },
         ExprKind::Compare { op, lhs, rhs } => ExprKind::Compare {
             op: *op,
@@ -1754,14 +2395,22 @@ fn substitute_slices(expr: &Expr, variables: &[String], counter: &mut usize, emi
         },
         other => other.clone(),
     };
-    Ok(Expr { kind, span: expr.span })
+    Ok(Expr {
+        kind,
+        span: expr.span,
+    })
 }
 
 fn build_nest(bounds: &[(String, Expr, Expr)], inner: Stmt, labels: &[String], span: Span) -> Stmt {
     build_nest_many(bounds, vec![inner], labels, span)
 }
 
-fn build_nest_many(bounds: &[(String, Expr, Expr)], inner: Vec<Stmt>, labels: &[String], span: Span) -> Stmt {
+fn build_nest_many(
+    bounds: &[(String, Expr, Expr)],
+    inner: Vec<Stmt>,
+    labels: &[String],
+    span: Span,
+) -> Stmt {
     let mut body = inner;
     for (n, (var, start, stop)) in bounds.iter().enumerate().rev() {
         body = vec![Stmt {
@@ -1769,7 +2418,10 @@ fn build_nest_many(bounds: &[(String, Expr, Expr)], inner: Vec<Stmt>, labels: &[
                 var: var.clone(),
                 start: start.clone(),
                 stop: stop.clone(),
-                step: Expr { kind: ExprKind::Int(1), span },
+                step: Expr {
+                    kind: ExprKind::Int(1),
+                    span,
+                },
                 body,
             },
             labels: labels.get(n).cloned().into_iter().collect(),
@@ -1786,7 +2438,14 @@ fn fold(op: BinaryOp, a: Literal, b: Literal) -> Option<Literal> {
             Add => Literal::Int(x.checked_add(y)?),
             Sub => Literal::Int(x.checked_sub(y)?),
             Mul => Literal::Int(x.checked_mul(y)?),
-            FloorDiv if y != 0 => Literal::Int(x.div_euclid(y) - if (x.rem_euclid(y) != 0) && (y < 0) { 1 } else { 0 }),
+            FloorDiv if y != 0 => Literal::Int(
+                x.div_euclid(y)
+                    - if (x.rem_euclid(y) != 0) && (y < 0) {
+                        1
+                    } else {
+                        0
+                    },
+            ),
             Mod if y != 0 => Literal::Int(((x % y) + y) % y),
             Div if y != 0 => Literal::Float(x as f64 / y as f64),
             _ => return None,
@@ -1820,7 +2479,12 @@ pub fn emit(
     if arguments.len() != function.params.len() {
         return Err(source.error(
             function.span,
-            format!("{}() takes {} argument(s), got {}", function.name, function.params.len(), arguments.len()),
+            format!(
+                "{}() takes {} argument(s), got {}",
+                function.name,
+                function.params.len(),
+                arguments.len()
+            ),
         ));
     }
     let mut emitter = Emitter {
@@ -1852,7 +2516,10 @@ pub fn emit(
                 let ssa = format!("%arg{}", arrays.len());
                 params.push(format!("{ssa}: {}", info.memref()));
                 arrays.push((index, None));
-                Binding::Array { ssa, info: info.clone() }
+                Binding::Array {
+                    ssa,
+                    info: info.clone(),
+                }
             }
             Argument::Dict(entries) => {
                 let mut map = HashMap::new();
@@ -1865,11 +2532,17 @@ pub fn emit(
                             let ssa = format!("%arg{}", arrays.len());
                             params.push(format!("{ssa}: {}", info.memref()));
                             arrays.push((index, Some(key.clone())));
-                            Binding::Array { ssa, info: info.clone() }
+                            Binding::Array {
+                                ssa,
+                                info: info.clone(),
+                            }
                         }
-                        Argument::Dict(_) => {
-                            return Err(source.error(function.span, format!("the dict argument `{name}` holds a dict; dicts cannot be nested")))
-                        }
+                        Argument::Dict(_) => return Err(source.error(
+                            function.span,
+                            format!(
+                                "the dict argument `{name}` holds a dict; dicts cannot be nested"
+                            ),
+                        )),
                     };
                     map.insert(key.clone(), binding);
                 }
@@ -1878,14 +2551,22 @@ pub fn emit(
         };
         bindings.insert(name.clone(), binding);
     }
-    emitter.frames.push(Frame { source, function: &function.name, bindings });
+    emitter.frames.push(Frame {
+        source,
+        function: &function.name,
+        bindings,
+    });
     // The parallel specification, for the passes.
     let mut labels: Vec<&String> = spec.keys().collect();
     labels.sort();
     emitter.open_alloc_block("");
     for label in labels {
         let attributes = match spec[label] {
-            LabelSpec::Threads { threads, tpb, reduce } => {
+            LabelSpec::Threads {
+                threads,
+                tpb,
+                reduce,
+            } => {
                 let mut a = format!("label = \"{label}\", threads = {threads} : i64");
                 if let Some(tpb) = tpb {
                     let _ = write!(a, ", tpb = {tpb} : i64");
@@ -1897,24 +2578,42 @@ pub fn emit(
             }
             LabelSpec::Sequential => format!("label = \"{label}\", seq"),
         };
-        emitter.line(&format!("\"looppar.parallelize\"() {{{attributes}}} : () -> ()"));
+        emitter.line(&format!(
+            "\"looppar.parallelize\"() {{{attributes}}} : () -> ()"
+        ));
     }
     emitter.statements(&function.body)?;
     emitter.close_alloc_block();
-    let mut unused: Vec<&String> = spec.keys().filter(|l| !emitter.used_labels.contains(*l)).collect();
+    let mut unused: Vec<&String> = spec
+        .keys()
+        .filter(|l| !emitter.used_labels.contains(*l))
+        .collect();
     unused.sort();
     if let Some(label) = unused.first() {
         return Err(source.error(
             function.span,
-            format!("the parallel specification names the label '{label}', which labels nothing in {}", function.name),
+            format!(
+                "the parallel specification names the label '{label}', which labels nothing in {}",
+                function.name
+            ),
         ));
     }
     let mut text = String::new();
-    let _ = writeln!(text, "func.func @{}({}) {{", function.name, params.join(", "));
+    let _ = writeln!(
+        text,
+        "func.func @{}({}) {{",
+        function.name,
+        params.join(", ")
+    );
     text.push_str(&emitter.out);
     text.push_str("  return\n}\n");
     let checks = debug.then(|| emitter.checks.clone());
-    Ok(Emitted { text, entry: function.name.clone(), checks, arrays })
+    Ok(Emitted {
+        text,
+        entry: function.name.clone(),
+        checks,
+        arrays,
+    })
 }
 
 fn scalar_binding(dtype: DType, bits: u64) -> Binding {
@@ -1930,6 +2629,10 @@ fn scalar_binding(dtype: DType, bits: u64) -> Binding {
         DType::U32 => Literal::Int(bits as u32 as i64),
         _ => Literal::Int(bits as i64),
     };
-    let ty = if dtype == DType::Bool { Ty::Bool } else { Ty::Num(dtype) };
+    let ty = if dtype == DType::Bool {
+        Ty::Bool
+    } else {
+        Ty::Num(dtype)
+    };
     Binding::Constant(literal, ty)
 }

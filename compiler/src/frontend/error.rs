@@ -15,9 +15,19 @@ pub struct CompileError {
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )?;
         if !self.source_line.is_empty() {
-            write!(f, "\n    {}\n    {:>width$}", self.source_line.trim_end(), "^", width = self.column as usize)?;
+            write!(
+                f,
+                "\n    {}\n    {:>width$}",
+                self.source_line.trim_end(),
+                "^",
+                width = self.column as usize
+            )?;
         }
         Ok(())
     }

@@ -58,7 +58,11 @@ impl ArrayInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LabelSpec {
     /// `parir.threads(n)`, with `.tpb(k)` and `.reduce()`.
-    Threads { threads: u64, tpb: Option<u64>, reduce: bool },
+    Threads {
+        threads: u64,
+        tpb: Option<u64>,
+        reduce: bool,
+    },
     /// `parir.seq()`
     Sequential,
 }

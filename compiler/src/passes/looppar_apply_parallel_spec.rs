@@ -15,7 +15,8 @@ use std::collections::HashMap;
 
 pub(super) const INFO: PassInfo = PassInfo {
     name: "looppar-apply-parallel-spec",
-    summary: "Attach each label's parallel specification (looppar.parallelize) to the loops it labels",
+    summary:
+        "Attach each label's parallel specification (looppar.parallelize) to the loops it labels",
     anchor: "",
     create,
 };
@@ -58,7 +59,8 @@ fn run(root: melior::ir::operation::OperationRef, pass: ExternalPass) {
         };
         for target in targets {
             // SAFETY: a live loop op.
-            let mut target_op = unsafe { melior::ir::operation::OperationRefMut::from_raw(*target) };
+            let mut target_op =
+                unsafe { melior::ir::operation::OperationRefMut::from_raw(*target) };
             for key in ["threads", "tpb", "reduce"] {
                 if let Ok(value) = spec_op.attribute(key) {
                     target_op.set_attribute(key, value);
@@ -74,5 +76,13 @@ fn run(root: melior::ir::operation::OperationRef, pass: ExternalPass) {
 }
 
 fn create() -> Pass {
-    create_external(run, TypeId::create(&PASS_ID), INFO.name, INFO.name, INFO.summary, INFO.anchor, &[])
+    create_external(
+        run,
+        TypeId::create(&PASS_ID),
+        INFO.name,
+        INFO.name,
+        INFO.summary,
+        INFO.anchor,
+        &[],
+    )
 }

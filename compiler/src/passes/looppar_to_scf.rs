@@ -69,7 +69,10 @@ fn lower(root: OperationRef) -> Result<(), String> {
                     raw,
                     "scf.parallel",
                     &operands,
-                    &[(Identifier::new(context, "operandSegmentSizes"), sizes.into())],
+                    &[(
+                        Identifier::new(context, "operandSegmentSizes"),
+                        sizes.into(),
+                    )],
                 )?
             };
             unsafe { rewrite::replace_terminator(new, 0, "scf.reduce", &[])? };
@@ -101,5 +104,13 @@ fn run(root: OperationRef, pass: ExternalPass) {
 }
 
 fn create() -> Pass {
-    create_external(run, TypeId::create(&PASS_ID), INFO.name, INFO.name, INFO.summary, INFO.anchor, &[])
+    create_external(
+        run,
+        TypeId::create(&PASS_ID),
+        INFO.name,
+        INFO.name,
+        INFO.summary,
+        INFO.anchor,
+        &[],
+    )
 }

@@ -4,8 +4,8 @@ use super::Device;
 use crate::verify::{attr, float, int, Check};
 use melior::ir::{
     operation::{OperationLike, OperationRef},
-    r#type::MemRefType,
     r#type::DimSize,
+    r#type::MemRefType,
     ShapedTypeLike, ValueLike,
 };
 
@@ -62,8 +62,8 @@ pub(crate) fn check(name: &str, op: OperationRef) -> Check {
                     .collect()
             };
             let (ss, ts) = (shape(&s), shape(&t));
-            let compatible = ss.len() == ts.len()
-                && ss.iter().zip(&ts).all(|(a, b)| *a < 0 || *b < 0 || a == b);
+            let compatible =
+                ss.len() == ts.len() && ss.iter().zip(&ts).all(|(a, b)| *a < 0 || *b < 0 || a == b);
             if !compatible {
                 return Err(format!(
                     "requires source and target of one shape, got {source} and {target}"
@@ -81,9 +81,9 @@ pub(crate) fn check_device(op: OperationRef, name: &str) -> Check {
     let Some(a) = attr(op, name) else {
         return Err(format!("requires attribute '{name}'"));
     };
-    Device::from_attribute(a)
-        .map(|_| ())
-        .ok_or_else(|| format!("attribute '{name}' must name a device (GPU ordinals are 0 or more), got {a}"))
+    Device::from_attribute(a).map(|_| ()).ok_or_else(|| {
+        format!("attribute '{name}' must name a device (GPU ordinals are 0 or more), got {a}")
+    })
 }
 
 pub(crate) fn check_non_negative(op: OperationRef, name: &str) -> Check {
@@ -93,4 +93,3 @@ pub(crate) fn check_non_negative(op: OperationRef, name: &str) -> Check {
     }
     Ok(())
 }
-

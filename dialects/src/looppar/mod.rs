@@ -26,7 +26,9 @@ pub fn view_type<'c>(
 /// form; `None` for other types.
 pub fn view_parts(r#type: Type) -> Option<(String, usize)> {
     let text = r#type.to_string();
-    let inner = text.strip_prefix("!looppar.view<")?.strip_suffix(" : i64>")?;
+    let inner = text
+        .strip_prefix("!looppar.view<")?
+        .strip_suffix(" : i64>")?;
     let (element, rank) = inner.rsplit_once(", ")?;
     Some((element.to_string(), rank.trim().parse().ok()?))
 }

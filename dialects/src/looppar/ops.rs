@@ -33,7 +33,13 @@ pub fn r#for<'c>(
     location: Location<'c>,
 ) -> Result<Operation<'c>, DialectError> {
     let attributes: Vec<_> = label
-        .map(|label| named(context, "label", StringAttribute::new(context, label).into()))
+        .map(|label| {
+            named(
+                context,
+                "label",
+                StringAttribute::new(context, label).into(),
+            )
+        })
         .into_iter()
         .collect();
     finish(
@@ -108,7 +114,11 @@ pub fn parallelize<'c>(
             threads_per_block,
             reduce,
         } => {
-            attributes.push(named(context, "threads", i64_attribute(context, threads as i64)));
+            attributes.push(named(
+                context,
+                "threads",
+                i64_attribute(context, threads as i64),
+            ));
             if let Some(tpb) = threads_per_block {
                 attributes.push(named(context, "tpb", i64_attribute(context, tpb as i64)));
             }
@@ -256,7 +266,8 @@ pub fn assign<'c>(
     labels: &[&str],
     location: Location<'c>,
 ) -> Result<Operation<'c>, DialectError> {
-    let mut builder = OperationBuilder::new("looppar.assign", location).add_operands(&[dest, value]);
+    let mut builder =
+        OperationBuilder::new("looppar.assign", location).add_operands(&[dest, value]);
     if !labels.is_empty() {
         let labels: Vec<Attribute> = labels
             .iter()

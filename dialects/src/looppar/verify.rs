@@ -20,7 +20,9 @@ pub(crate) fn check(name: &str, op: OperationRef) -> Check {
             ends_with(op, 1, "after", "looppar.yield", 0)
         }
         "condition" => {
-            let parent = op.parent_operation().ok_or("must end a 'looppar.while' region")?;
+            let parent = op
+                .parent_operation()
+                .ok_or("must end a 'looppar.while' region")?;
             let in_before = parent
                 .region(0)
                 .ok()
@@ -153,11 +155,9 @@ fn check_slice(op: OperationRef) -> Check {
                 indices += 2;
                 rank += 1
             }
-            other => {
-                return Err(format!(
-                    "has 'kinds' entry {other}; expected 0 (point), 1 (whole dimension) or 2 (range)"
-                ))
-            }
+            other => return Err(format!(
+                "has 'kinds' entry {other}; expected 0 (point), 1 (whole dimension) or 2 (range)"
+            )),
         }
     }
     if op.operand_count() - 1 != indices {
@@ -191,7 +191,9 @@ fn check_map(op: OperationRef) -> Check {
     for index in 0..rank {
         let argument = block.argument(index).map_err(|e| e.to_string())?.r#type();
         if !argument.is_index() {
-            return Err(format!("requires index body arguments, got {argument} for #{index}"));
+            return Err(format!(
+                "requires index body arguments, got {argument} for #{index}"
+            ));
         }
     }
     ends_with(op, 0, "body", "looppar.yield", 1)?;
@@ -218,7 +220,11 @@ fn check_element(op: OperationRef) -> Check {
             "requires one index per ranging dimension of the view: rank {rank}, {indices} given"
         ));
     }
-    let result = op.result(0).map_err(|e| e.to_string())?.r#type().to_string();
+    let result = op
+        .result(0)
+        .map_err(|e| e.to_string())?
+        .r#type()
+        .to_string();
     if result != element {
         return Err(format!("requires result type {element}, got {result}"));
     }
@@ -243,7 +249,9 @@ fn check_reduce(op: OperationRef) -> Check {
         } else {
             format!("!looppar.view<{}, {} : i64>", expected.0, expected.1)
         };
-        return Err(format!("requires result type {expected_text}, got {result}"));
+        return Err(format!(
+            "requires result type {expected_text}, got {result}"
+        ));
     }
     Ok(())
 }

@@ -42,7 +42,11 @@ pub fn create_space<'c>(
     finish(
         "task.create_space",
         OperationBuilder::new("task.create_space", location)
-            .add_attributes(&[named(context, "name", StringAttribute::new(context, name).into())])
+            .add_attributes(&[named(
+                context,
+                "name",
+                StringAttribute::new(context, name).into(),
+            )])
             .add_results(&[space_type(context)?]),
     )
 }
@@ -147,13 +151,21 @@ pub fn spawn<'c>(
         .map(|device| device.attribute(context))
         .collect::<Result<Vec<Attribute>, _>>()?;
     let mut attributes = vec![
-        named(context, "placement", ArrayAttribute::new(context, &placement).into()),
+        named(
+            context,
+            "placement",
+            ArrayAttribute::new(context, &placement).into(),
+        ),
         named(
             context,
             "vcus",
             FloatAttribute::new(context, Type::float64(context), options.vcus).into(),
         ),
-        named(context, "memory", i64_attribute(context, options.memory as i64)),
+        named(
+            context,
+            "memory",
+            i64_attribute(context, options.memory as i64),
+        ),
         segment_sizes(context, &[1, after_tasks.len(), after_groups.len()]),
     ];
     if options.is_async {

@@ -1,7 +1,7 @@
 //! Rules of the `task` dialect that IRDL cannot state.
 
 use crate::device::{verify::check_non_negative, Device};
-use crate::verify::{attr, ends_with, enclosing, flag, float, op_name, string, Check};
+use crate::verify::{attr, enclosing, ends_with, flag, float, op_name, string, Check};
 use melior::ir::{
     attribute::ArrayAttribute,
     operation::{OperationLike, OperationRef},
@@ -68,13 +68,18 @@ pub(crate) fn check(name: &str, op: OperationRef) -> Check {
             if op.operand_count() == 0 {
                 return Err("requires at least one task to await".into());
             }
-            let spawn = enclosing(op, "task.spawn")
-                .ok_or("must be inside the body of a 'task.spawn'")?;
+            let spawn =
+                enclosing(op, "task.spawn").ok_or("must be inside the body of a 'task.spawn'")?;
             if !flag(spawn, "async")? {
-                return Err("must be inside an async 'task.spawn' (one with the 'async' attribute)".into());
+                return Err(
+                    "must be inside an async 'task.spawn' (one with the 'async' attribute)".into(),
+                );
             }
             if op.result_count() == 1 {
-                let tasks = op.operands().filter(|v| v.r#type().to_string() == "!task.handle").count();
+                let tasks = op
+                    .operands()
+                    .filter(|v| v.r#type().to_string() == "!task.handle")
+                    .count();
                 if tasks != 1 || op.operand_count() != 1 {
                     return Err("can return a value only when it awaits exactly one task".into());
                 }

@@ -8,8 +8,8 @@ mod worker;
 
 use crate::device::{host_memory, DeviceId, DeviceInfo, Resources};
 use crate::task::{
-    Body, Closure, Placement, Outcome, TaskHandle, TaskNode, Work, DECLARED, FINISHED, READY, SPAWNING,
-    WAITING,
+    Body, Closure, Outcome, Placement, TaskHandle, TaskNode, Work, DECLARED, FINISHED, READY,
+    SPAWNING, WAITING,
 };
 use crate::trace::{Trace, TraceSink};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -131,7 +131,9 @@ pub enum SpawnError {
     ForeignTask(TaskHandle),
     #[error("device #{} does not exist in this runtime", .0 .0)]
     UnknownDevice(DeviceId),
-    #[error("no device in the placement can ever hold the request ({vcus} vcu units, {memory} bytes)")]
+    #[error(
+        "no device in the placement can ever hold the request ({vcus} vcu units, {memory} bytes)"
+    )]
     NoDeviceFits { vcus: u32, memory: u64 },
     #[error("the runtime was cancelled")]
     Cancelled,
@@ -231,7 +233,9 @@ impl Runtime {
                     .spawn(move || worker::run(shared, index, deque))?,
             );
         }
-        shared.sleep.set_threads(threads.iter().map(|t| t.thread().clone()).collect());
+        shared
+            .sleep
+            .set_threads(threads.iter().map(|t| t.thread().clone()).collect());
         Ok(Runtime {
             shared,
             threads: Mutex::new(threads),
@@ -347,7 +351,11 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        let running = !self.threads.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
+        let running = !self
+            .threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty();
         if running {
             self.cancel();
             self.stop(Duration::from_secs(1));
@@ -375,10 +383,16 @@ impl Shared {
         } else {
             task.placement.into_iter().collect()
         };
-        if let Some(unknown) = placement.iter().find(|d| d.0 as usize >= self.devices.len()) {
+        if let Some(unknown) = placement
+            .iter()
+            .find(|d| d.0 as usize >= self.devices.len())
+        {
             return Err(SpawnError::UnknownDevice(*unknown));
         }
-        if !placement.iter().any(|d| task.request.fits_in(&self.devices[d.0 as usize])) {
+        if !placement
+            .iter()
+            .any(|d| task.request.fits_in(&self.devices[d.0 as usize]))
+        {
             return Err(SpawnError::NoDeviceFits {
                 vcus: task.request.vcus,
                 memory: task.request.memory,
@@ -447,7 +461,9 @@ impl Shared {
         }
         node.state.store(READY, Ordering::Release);
         // SAFETY: the caller owns the node.
-        let work = unsafe { node.work() }.as_mut().expect("a ready node has work");
+        let work = unsafe { node.work() }
+            .as_mut()
+            .expect("a ready node has work");
         if !work.resumed && node.poisoned.load(Ordering::Acquire) {
             self.finish(&node, Outcome::Cancelled);
             return;
@@ -495,7 +511,9 @@ impl Shared {
                 self.make_ready(dependent);
             }
         }
-        let before = self.counts.fetch_sub(OUTSTANDING | IN_FLIGHT, Ordering::SeqCst);
+        let before = self
+            .counts
+            .fetch_sub(OUTSTANDING | IN_FLIGHT, Ordering::SeqCst);
         if before >> 32 == 1 || before & IN_FLIGHT_MASK == 1 {
             self.notify_progress();
         }
@@ -506,7 +524,9 @@ impl Shared {
     pub fn suspend(&self, node: &Arc<TaskNode>, tasks: Vec<TaskHandle>) {
         {
             // SAFETY: the caller (the worker running it) owns the node.
-            let work = unsafe { node.work() }.as_mut().expect("a running node has work");
+            let work = unsafe { node.work() }
+                .as_mut()
+                .expect("a running node has work");
             if work.holds_resources {
                 work.holds_resources = false;
                 for ready in self.resources.release(work.device, work.request) {

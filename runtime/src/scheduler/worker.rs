@@ -148,9 +148,9 @@ fn idle(shared: &Shared, index: usize) {
             std::thread::yield_now();
         }
     }
-    shared
-        .sleep
-        .sleep(index, || has_work(shared) || shared.shutdown.load(Ordering::SeqCst));
+    shared.sleep.sleep(index, || {
+        has_work(shared) || shared.shutdown.load(Ordering::SeqCst)
+    });
 }
 
 /// Runs one task the worker owns, then finishes or suspends it.

@@ -60,7 +60,9 @@ pub fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--pass-pipeline" | "-p" => {
                 let text = match value {
                     Some(v) => v,
-                    None => args.next().ok_or("option '--pass-pipeline' needs a value")?,
+                    None => args
+                        .next()
+                        .ok_or("option '--pass-pipeline' needs a value")?,
                 };
                 if options.pipeline.replace(text).is_some() {
                     return Err("option '--pass-pipeline' given twice".into());
@@ -88,7 +90,9 @@ pub fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
 
 fn set_input(options: &mut Options, arg: String) -> Result<(), String> {
     if let Some(previous) = options.input.replace(arg) {
-        return Err(format!("more than one input file ('{previous}' and another)"));
+        return Err(format!(
+            "more than one input file ('{previous}' and another)"
+        ));
     }
     Ok(())
 }

@@ -47,7 +47,9 @@ pub fn parse(text: &str) -> Result<Vec<Expectation>, String> {
                 ));
             };
             let Some(end) = body.find("}}") else {
-                return Err(format!("line {comment_line}: missing '}}}}' after the expected text"));
+                return Err(format!(
+                    "line {comment_line}: missing '}}}}' after the expected text"
+                ));
             };
             expectations.push(Expectation {
                 severity,
@@ -81,7 +83,9 @@ fn parse_target(text: &str, line: u32) -> Result<(Option<u32>, &str), String> {
                 .map_err(|_| format!("invalid diagnostic target '@{word}'"))?;
             let target = line as i64 + offset;
             if target < 1 {
-                return Err(format!("diagnostic target '@{word}' is before the first line"));
+                return Err(format!(
+                    "diagnostic target '@{word}' is before the first line"
+                ));
             }
             Some(target as u32)
         }
@@ -97,14 +101,22 @@ pub fn check(file: &str, expectations: &mut [Expectation], messages: &[Message])
     let mut consider = |message: &Message, is_note: bool, problems: &mut Vec<String>| {
         let line = message.position.as_ref().map(|p| p.line);
         let found = expectations.iter_mut().find(|e| {
-            !e.seen && e.severity == message.severity && e.line == line && message.text.contains(&e.text)
+            !e.seen
+                && e.severity == message.severity
+                && e.line == line
+                && message.text.contains(&e.text)
         });
         match found {
             Some(expectation) => expectation.seen = true,
             // Notes that nobody asked about (such as MLIR's "see current
             // operation") are not errors.
             None if is_note => {}
-            None => problems.push(format!("{}: unexpected {}: {}", where_(file, message), message.severity.word(), message.text)),
+            None => problems.push(format!(
+                "{}: unexpected {}: {}",
+                where_(file, message),
+                message.severity.word(),
+                message.text
+            )),
         }
     };
     for message in messages {
@@ -144,7 +156,10 @@ mod tests {
         let text = "\n// expected-error@+1 {{bad op}}\nop\nop // expected-warning {{careful}}\n// expected-note@-3 {{here}} expected-error@unknown {{lost}}\n";
         let e = parse(text).unwrap();
         assert_eq!(e.len(), 4);
-        assert_eq!((e[0].severity, e[0].line, e[0].text.as_str()), (Severity::Error, Some(3), "bad op"));
+        assert_eq!(
+            (e[0].severity, e[0].line, e[0].text.as_str()),
+            (Severity::Error, Some(3), "bad op")
+        );
         assert_eq!((e[1].severity, e[1].line), (Severity::Warning, Some(4)));
         assert_eq!((e[2].severity, e[2].line), (Severity::Note, Some(2)));
         assert_eq!((e[3].severity, e[3].line), (Severity::Error, None));
