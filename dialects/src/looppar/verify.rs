@@ -155,9 +155,11 @@ fn check_slice(op: OperationRef) -> Check {
                 indices += 2;
                 rank += 1
             }
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "has 'kinds' entry {other}; expected 0 (point), 1 (whole dimension) or 2 (range)"
-            )),
+            ))
+            }
         }
     }
     if op.operand_count() - 1 != indices {

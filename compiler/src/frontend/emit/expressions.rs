@@ -1,0 +1,544 @@
+//! Expressions: variables, array elements, arithmetic, comparisons,
+//! built-in functions.
+
+use super::*;
+
+impl<'a> Emitter<'a> {
+    pub(super) fn expr(&mut self, expr: &Expr) -> Result<Value> {
+        match &expr.kind {
+            ExprKind::Int(i) => Ok(self.literal(Literal::Int(*i), Ty::WeakInt)),
+            ExprKind::Float(f) => Ok(self.literal(Literal::Float(*f), Ty::WeakFloat)),
+            ExprKind::Bool(b) => Ok(self.literal(Literal::Int(*b as i64), Ty::Bool)),
+            ExprKind::Inf => Ok(self.literal(Literal::Float(f64::INFINITY), Ty::WeakFloat)),
+            ExprKind::Var(name) => self.variable(name, expr.span),
+            ExprKind::DictEntry { dict, key } => {
+                let binding = self.dict_entry(dict, key, expr.span)?;
+                self.read_binding(&binding, &format!("{dict}[\"{key}\"]"), expr.span)
+            }
+            ExprKind::Subscript { base, indices } => {
+                let (array, info) = self.array_of(base)?;
+                let at = self.element_indices(&info, indices, expr.span)?;
+                let ssa = self.load(&array, &info, &at, expr.span);
+                let mut value = Value {
+                    ssa,
+                    ty: Ty::Num(info.dtype),
+                    literal: None,
+                };
+                if info.dtype == DType::Bool {
+                    let zero = self.op("arith.constant 0 : i8");
+                    let ssa = self.op(&format!("arith.cmpi ne, {}, {zero} : i8", value.ssa));
+                    value = Value {
+                        ssa,
+                        ty: Ty::Bool,
+                        literal: None,
+                    };
+                }
+                Ok(value)
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let (l, r) = (self.expr(lhs)?, self.expr(rhs)?);
+                self.binary(*op, l, r, expr.span)
+            }
+            ExprKind::Unary { op, operand } => {
+                let value = self.expr(operand)?;
+                match op {
+                    UnaryOp::Plus => Ok(value),
+                    UnaryOp::Not => {
+                        let b = self.to_bool(value);
+                        let t = self.op("arith.constant true");
+                        let ssa = self.op(&format!("arith.xori {}, {t} : i1", b.ssa));
+                        Ok(Value {
+                            ssa,
+                            ty: Ty::Bool,
+                            literal: None,
+                        })
+                    }
+                    UnaryOp::Neg => {
+                        if let Some(literal) = value.literal {
+                            let negated = match literal {
+                                Literal::Int(i) => Literal::Int(i.wrapping_neg()),
+                                Literal::Float(f) => Literal::Float(-f),
+                            };
+                            return Ok(self.constant(negated, value.ty));
+                        }
+                        if value.ty.is_float() {
+                            let ssa =
+                                self.op(&format!("arith.negf {} : {}", value.ssa, value.ty.mlir()));
+                            Ok(Value {
+                                ssa,
+                                ty: value.ty,
+                                literal: None,
+                            })
+                        } else {
+                            let zero = self.literal(Literal::Int(0), value.ty);
+                            self.binary(BinaryOp::Sub, zero, value, expr.span)
+                        }
+                    }
+                    UnaryOp::Invert => {
+                        if value.ty.is_float() {
+                            return Err(self.error(expr.span, "~ needs an integer operand"));
+                        }
+                        let ty = Self::concrete(value.ty);
+                        let v = self.convert(value, ty);
+                        let ones = self.op(&format!("arith.constant -1 : {}", ty.mlir()));
+                        let ssa = self.op(&format!("arith.xori {}, {ones} : {}", v.ssa, ty.mlir()));
+                        Ok(Value {
+                            ssa,
+                            ty,
+                            literal: None,
+                        })
+                    }
+                }
+            }
+            ExprKind::Compare { op, lhs, rhs } => {
+                let (l, r) = (self.expr(lhs)?, self.expr(rhs)?);
+                Ok(self.compare(*op, l, r))
+            }
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                // Both sides are evaluated (JIT code has no side effects in
+                // conditions).
+                let (x, y) = (self.expr(a)?, self.expr(b)?);
+                let (x, y) = (self.to_bool(x), self.to_bool(y));
+                let op = if matches!(expr.kind, ExprKind::And(..)) {
+                    "andi"
+                } else {
+                    "ori"
+                };
+                let ssa = self.op(&format!("arith.{op} {}, {} : i1", x.ssa, y.ssa));
+                Ok(Value {
+                    ssa,
+                    ty: Ty::Bool,
+                    literal: None,
+                })
+            }
+            ExprKind::IfElse {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let c = self.expr(condition)?;
+                let c = self.to_bool(c);
+                let (t, e) = (self.expr(then)?, self.expr(otherwise)?);
+                let ty = Self::concrete(promote(t.ty, e.ty));
+                let ty = if t.ty == Ty::Bool && e.ty == Ty::Bool {
+                    Ty::Bool
+                } else {
+                    ty
+                };
+                let (t, e) = (self.convert(t, ty), self.convert(e, ty));
+                let ssa = self.op(&format!(
+                    "arith.select {}, {}, {} : {}",
+                    c.ssa,
+                    t.ssa,
+                    e.ssa,
+                    ty.mlir()
+                ));
+                Ok(Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                })
+            }
+            ExprKind::Builtin { name, args, axis } => self.builtin(name, args, *axis, expr.span),
+            ExprKind::Call { function, .. } => Err(self.error(
+                expr.span,
+                format!(
+                    "calls of JIT functions ({function}) are statements here; they return no value"
+                ),
+            )),
+        }
+    }
+
+    pub(super) fn variable(&mut self, name: &str, span: Span) -> Result<Value> {
+        let binding = self.lookup(name).cloned().ok_or_else(|| {
+            self.error(span, format!("`{name}` is not defined: JIT functions see their parameters and their own variables"))
+        })?;
+        self.read_binding(&binding, name, span)
+    }
+
+    pub(super) fn read_binding(
+        &mut self,
+        binding: &Binding,
+        name: &str,
+        span: Span,
+    ) -> Result<Value> {
+        match binding {
+            Binding::Constant(literal, ty) => Ok(self.constant(*literal, *ty)),
+            Binding::LoopIndex { ssa } => Ok(Value { ssa: ssa.clone(), ty: Ty::Index, literal: None }),
+            Binding::Local { slot, ty } => {
+                let ssa = self.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
+                Ok(Value { ssa, ty: *ty, literal: None })
+            }
+            Binding::Array { ssa, info } if info.shape == [1] => {
+                // A shape-(1,) array used as a value: an unspecialised scalar.
+                let zero = self.op("arith.constant 0 : index");
+                let loaded = self.op(&format!("memref.load {ssa}[{zero}] : {}", info.memref()));
+                Ok(Value { ssa: loaded, ty: Ty::Num(info.dtype), literal: None })
+            }
+            Binding::Array { .. } => Err(self.error(
+                span,
+                format!("`{name}` is an array: index it (e.g. {name}[i]); slices belong in slice statements"),
+            )),
+            Binding::Private { label } => Err(self.error(
+                span,
+                format!("`{name}` is private to the parallel loop '{label}' (each iteration has its own) and cannot be used after it"),
+            )),
+            Binding::Dict(_) => Err(self.error(span, format!("`{name}` is a dict: use its entries, e.g. {name}[\"key\"]"))),
+        }
+    }
+
+    pub(super) fn dict_entry(&self, dict: &str, key: &str, span: Span) -> Result<Binding> {
+        match self.lookup(dict) {
+            Some(Binding::Dict(entries)) => entries
+                .get(key)
+                .cloned()
+                .ok_or_else(|| self.error(span, format!("the dict `{dict}` has no key \"{key}\""))),
+            Some(_) => Err(self.error(
+                span,
+                format!("`{dict}` is not a dict; strings index only dicts"),
+            )),
+            None => Err(self.error(span, format!("`{dict}` is not defined"))),
+        }
+    }
+
+    pub(super) fn array_of(&self, base: &Expr) -> Result<(String, ArrayInfo)> {
+        let binding = match &base.kind {
+            ExprKind::Var(name) => self
+                .lookup(name)
+                .cloned()
+                .ok_or_else(|| self.error(base.span, format!("`{name}` is not defined")))?,
+            ExprKind::DictEntry { dict, key } => self.dict_entry(dict, key, base.span)?,
+            _ => return Err(self.error(base.span, "only array arguments can be indexed")),
+        };
+        match binding {
+            Binding::Array { ssa, info } => Ok((ssa, info)),
+            _ => Err(self.error(base.span, "only array arguments can be indexed")),
+        }
+    }
+
+    /// The `index` values of a fully indexed element.
+    pub(super) fn element_indices(
+        &mut self,
+        info: &ArrayInfo,
+        indices: &[Index],
+        span: Span,
+    ) -> Result<Vec<String>> {
+        if indices.len() != info.shape.len() {
+            return Err(self.error(
+                span,
+                format!(
+                    "this array has {} dimension(s) and takes that many indices, got {}",
+                    info.shape.len(),
+                    indices.len()
+                ),
+            ));
+        }
+        let mut at = Vec::with_capacity(indices.len());
+        for index in indices {
+            match index {
+                Index::At(expr) => {
+                    let value = self.expr(expr)?;
+                    if value.ty.is_float() || value.ty == Ty::Bool {
+                        return Err(self.error(expr.span, format!("array indices are integers, got {}", value.ty.name())));
+                    }
+                    at.push(self.convert(value, Ty::Index).ssa);
+                }
+                Index::Slice(_, _, span) => {
+                    return Err(self.error(
+                        *span,
+                        "a slice cannot be used as a value here: slices belong in slice statements such as a[:] = b[:]; \
+                         to work on a row, pass an array and write a[:] = x[i, :]",
+                    ))
+                }
+            }
+        }
+        Ok(at)
+    }
+
+    pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Result<Value> {
+        use BinaryOp::*;
+        // Fold literal arithmetic on Python scalars.
+        if let (Some(a), Some(b)) = (l.literal, r.literal) {
+            if let Some(folded) = fold(op, a, b) {
+                let ty = promote(l.ty, r.ty);
+                let ty = if op == Div {
+                    if ty.is_float() {
+                        ty
+                    } else {
+                        Ty::WeakFloat
+                    }
+                } else {
+                    ty
+                };
+                return Ok(self.constant(folded, ty));
+            }
+        }
+        let mut ty = Self::concrete(promote(l.ty, r.ty));
+        if op == Div && !ty.is_float() {
+            ty = Ty::Num(DType::F64);
+        }
+        if op == Pow {
+            if let (false, Some(Literal::Int(e))) = (ty.is_float(), r.literal) {
+                if (0..=16).contains(&e) {
+                    let base = self.convert(l, ty);
+                    let mut result = self.constant(Literal::Int(1), ty);
+                    for _ in 0..e {
+                        result = self.binary(Mul, result, base.clone(), span)?;
+                    }
+                    return Ok(result);
+                }
+            }
+            if !ty.is_float() {
+                return Err(self.error(span, "integer powers need a constant exponent from 0 to 16; use a float base for others"));
+            }
+        }
+        if matches!(op, BitAnd | BitOr | BitXor | LShift | RShift) && ty.is_float() {
+            return Err(self.error(span, "bitwise operators need integer operands"));
+        }
+        let (a, b) = (self.convert(l, ty), self.convert(r, ty));
+        let m = ty.mlir();
+        let (x, y) = (&a.ssa, &b.ssa);
+        let float = ty.is_float();
+        let unsigned = ty.dtype().is_unsigned();
+        let ssa = match op {
+            Add => self.op(&format!(
+                "arith.{} {x}, {y} : {m}",
+                if float { "addf" } else { "addi" }
+            )),
+            Sub => self.op(&format!(
+                "arith.{} {x}, {y} : {m}",
+                if float { "subf" } else { "subi" }
+            )),
+            Mul => self.op(&format!(
+                "arith.{} {x}, {y} : {m}",
+                if float { "mulf" } else { "muli" }
+            )),
+            Div => self.op(&format!("arith.divf {x}, {y} : {m}")),
+            FloorDiv if float => {
+                let q = self.op(&format!("arith.divf {x}, {y} : {m}"));
+                self.op(&format!("math.floor {q} : {m}"))
+            }
+            FloorDiv if unsigned => self.op(&format!("arith.divui {x}, {y} : {m}")),
+            FloorDiv => self.op(&format!("arith.floordivsi {x}, {y} : {m}")),
+            Mod if float => {
+                // Python's sign convention: the result has the divisor's sign.
+                let q = self.op(&format!("arith.divf {x}, {y} : {m}"));
+                let f = self.op(&format!("math.floor {q} : {m}"));
+                let p = self.op(&format!("arith.mulf {f}, {y} : {m}"));
+                self.op(&format!("arith.subf {x}, {p} : {m}"))
+            }
+            Mod if unsigned => self.op(&format!("arith.remui {x}, {y} : {m}")),
+            Mod => {
+                let q = self.op(&format!("arith.floordivsi {x}, {y} : {m}"));
+                let p = self.op(&format!("arith.muli {q}, {y} : {m}"));
+                self.op(&format!("arith.subi {x}, {p} : {m}"))
+            }
+            Pow => self.op(&format!("math.powf {x}, {y} : {m}")),
+            BitAnd => self.op(&format!("arith.andi {x}, {y} : {m}")),
+            BitOr => self.op(&format!("arith.ori {x}, {y} : {m}")),
+            BitXor => self.op(&format!("arith.xori {x}, {y} : {m}")),
+            LShift => self.op(&format!("arith.shli {x}, {y} : {m}")),
+            RShift if unsigned => self.op(&format!("arith.shrui {x}, {y} : {m}")),
+            RShift => self.op(&format!("arith.shrsi {x}, {y} : {m}")),
+        };
+        Ok(Value {
+            ssa,
+            ty,
+            literal: None,
+        })
+    }
+
+    pub(super) fn compare(&mut self, op: CompareOp, l: Value, r: Value) -> Value {
+        let ty = if l.ty == Ty::Bool && r.ty == Ty::Bool {
+            Ty::Bool
+        } else {
+            Self::concrete(promote(l.ty, r.ty))
+        };
+        let (a, b) = (self.convert(l, ty), self.convert(r, ty));
+        let ssa = if ty.is_float() {
+            let predicate = match op {
+                CompareOp::Eq => "oeq",
+                CompareOp::Ne => "une",
+                CompareOp::Lt => "olt",
+                CompareOp::Le => "ole",
+                CompareOp::Gt => "ogt",
+                CompareOp::Ge => "oge",
+            };
+            self.op(&format!(
+                "arith.cmpf {predicate}, {}, {} : {}",
+                a.ssa,
+                b.ssa,
+                ty.mlir()
+            ))
+        } else {
+            let u = ty.dtype().is_unsigned();
+            let predicate = match op {
+                CompareOp::Eq => "eq",
+                CompareOp::Ne => "ne",
+                CompareOp::Lt if u => "ult",
+                CompareOp::Le if u => "ule",
+                CompareOp::Gt if u => "ugt",
+                CompareOp::Ge if u => "uge",
+                CompareOp::Lt => "slt",
+                CompareOp::Le => "sle",
+                CompareOp::Gt => "sgt",
+                CompareOp::Ge => "sge",
+            };
+            self.op(&format!(
+                "arith.cmpi {predicate}, {}, {} : {}",
+                a.ssa,
+                b.ssa,
+                ty.mlir()
+            ))
+        };
+        Value {
+            ssa,
+            ty: Ty::Bool,
+            literal: None,
+        }
+    }
+
+    pub(super) fn builtin(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        axis: Option<i64>,
+        span: Span,
+    ) -> Result<Value> {
+        if axis.is_some() || (matches!(name, "sum" | "prod") && args.len() == 1) {
+            return Err(self.error(
+                span,
+                format!("parir.{name} over slices belongs in a slice statement, e.g. y[:] = parir.{name}(x[:, :], axis=1)"),
+            ));
+        }
+        let values: Vec<Value> = args.iter().map(|a| self.expr(a)).collect::<Result<_>>()?;
+        let arity = |n: usize| -> Result<()> {
+            if values.len() != n {
+                return Err(self.error(
+                    span,
+                    format!("{name}() takes {n} argument(s), got {}", values.len()),
+                ));
+            }
+            Ok(())
+        };
+        if let Some(dtype) = DType::from_name(name) {
+            arity(1)?;
+            return Ok(self.convert(values[0].clone(), Ty::Num(dtype)));
+        }
+        match name {
+            "min" | "max" => {
+                if values.len() < 2 {
+                    return Err(self.error(span, format!("{name}(a, b) takes at least two values; over a slice use parir.{name}(x[:])")));
+                }
+                let mut iter = values.into_iter();
+                let mut result = iter.next().expect("two values");
+                for next in iter {
+                    let ty = Self::concrete(promote(result.ty, next.ty));
+                    let (a, b) = (self.convert(result, ty), self.convert(next, ty));
+                    let op = match (name, ty.is_float(), ty.dtype().is_unsigned()) {
+                        ("min", true, _) => "minimumf",
+                        ("max", true, _) => "maximumf",
+                        ("min", false, true) => "minui",
+                        ("max", false, true) => "maxui",
+                        ("min", false, false) => "minsi",
+                        _ => "maxsi",
+                    };
+                    let ssa = self.op(&format!("arith.{op} {}, {} : {}", a.ssa, b.ssa, ty.mlir()));
+                    result = Value {
+                        ssa,
+                        ty,
+                        literal: None,
+                    };
+                }
+                Ok(result)
+            }
+            "abs" => {
+                arity(1)?;
+                let ty = Self::concrete(values[0].ty);
+                let v = self.convert(values[0].clone(), ty);
+                let op = if ty.is_float() {
+                    "math.absf"
+                } else {
+                    "math.absi"
+                };
+                let ssa = self.op(&format!("{op} {} : {}", v.ssa, ty.mlir()));
+                Ok(Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                })
+            }
+            "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh" => {
+                arity(1)?;
+                let ty = match Self::concrete(values[0].ty) {
+                    t if t.is_float() => t,
+                    _ => Ty::Num(DType::F64),
+                };
+                let v = self.convert(values[0].clone(), ty);
+                let ssa = self.op(&format!("math.{name} {} : {}", v.ssa, ty.mlir()));
+                Ok(Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                })
+            }
+            "atan2" | "pow" => {
+                arity(2)?;
+                let ty = match Self::concrete(promote(values[0].ty, values[1].ty)) {
+                    t if t.is_float() => t,
+                    _ => Ty::Num(DType::F64),
+                };
+                let (a, b) = (
+                    self.convert(values[0].clone(), ty),
+                    self.convert(values[1].clone(), ty),
+                );
+                let op = if name == "pow" { "powf" } else { "atan2" };
+                let ssa = self.op(&format!("math.{op} {}, {} : {}", a.ssa, b.ssa, ty.mlir()));
+                Ok(Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                })
+            }
+            _ => Err(self.error(span, format!("{name}() cannot be called in JIT functions"))),
+        }
+    }
+
+    // ----- statements -----
+}
+
+pub(super) fn fold(op: BinaryOp, a: Literal, b: Literal) -> Option<Literal> {
+    use BinaryOp::*;
+    Some(match (a, b) {
+        (Literal::Int(x), Literal::Int(y)) => match op {
+            Add => Literal::Int(x.checked_add(y)?),
+            Sub => Literal::Int(x.checked_sub(y)?),
+            Mul => Literal::Int(x.checked_mul(y)?),
+            FloorDiv if y != 0 => Literal::Int(
+                x.div_euclid(y)
+                    - if (x.rem_euclid(y) != 0) && (y < 0) {
+                        1
+                    } else {
+                        0
+                    },
+            ),
+            Mod if y != 0 => Literal::Int(((x % y) + y) % y),
+            Div if y != 0 => Literal::Float(x as f64 / y as f64),
+            _ => return None,
+        },
+        (x, y) => {
+            let f = |l: Literal| match l {
+                Literal::Int(i) => i as f64,
+                Literal::Float(f) => f,
+            };
+            let (x, y) = (f(x), f(y));
+            match op {
+                Add => Literal::Float(x + y),
+                Sub => Literal::Float(x - y),
+                Mul => Literal::Float(x * y),
+                Div => Literal::Float(x / y),
+                _ => return None,
+            }
+        }
+    })
+}

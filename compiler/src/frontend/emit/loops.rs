@@ -1,0 +1,411 @@
+//! For loops and reductions: accumulation in a local, and chunked
+//! parallel reductions combined atomically.
+
+use super::*;
+
+impl<'a> Emitter<'a> {
+    /// The constant step of a range, or an error.
+    pub(super) fn constant_step(&mut self, step: &Expr) -> Result<i64> {
+        let value = self.expr(step)?;
+        match value.literal {
+            Some(Literal::Int(0)) => Err(self.error(step.span, "range() step must not be zero")),
+            Some(Literal::Int(s)) => Ok(s),
+            _ => Err(self.error(
+                step.span,
+                "range() needs a constant step (an int literal or int argument)",
+            )),
+        }
+    }
+
+    pub(super) fn label_spec(&mut self, statement: &Stmt) -> Option<(String, LabelSpec)> {
+        let label = statement.labels.first()?.clone();
+        self.used_labels.insert(label.clone());
+        let spec = self.spec.get(&label).copied();
+        spec.map(|s| (label, s))
+    }
+
+    pub(super) fn index_value(&mut self, expr: &Expr) -> Result<Value> {
+        let v = self.expr(expr)?;
+        if v.ty.is_float() {
+            return Err(self.error(
+                expr.span,
+                format!("range() takes integers, got {}", v.ty.name()),
+            ));
+        }
+        Ok(self.convert(v, Ty::Num(DType::I64)))
+    }
+
+    /// The number of iterations of `range(start, stop, step)` (i64, >= 0).
+    pub(super) fn trip_count(&mut self, start: &Value, stop: &Value, step: i64) -> String {
+        // ceil((stop - start) / step), clamped at zero.
+        let span = self.op(&format!("arith.subi {}, {} : i64", stop.ssa, start.ssa));
+        let s = self.op(&format!("arith.constant {step} : i64"));
+        let adjust = self.op(&format!(
+            "arith.constant {} : i64",
+            if step > 0 { step - 1 } else { step + 1 }
+        ));
+        let biased = self.op(&format!("arith.addi {span}, {adjust} : i64"));
+        let trips = self.op(&format!("arith.divsi {biased}, {s} : i64"));
+        let zero = self.op("arith.constant 0 : i64");
+        self.op(&format!("arith.maxsi {trips}, {zero} : i64"))
+    }
+
+    pub(super) fn for_loop(
+        &mut self,
+        statement: &Stmt,
+        var: &str,
+        start: &Expr,
+        stop: &Expr,
+        step: &Expr,
+        body: &[Stmt],
+    ) -> Result<()> {
+        let step = self.constant_step(step)?;
+        let labelled = self.label_spec(statement);
+        let parallel = labelled.as_ref().is_some_and(|(_, s)| s.is_parallel());
+        let reduce = labelled.as_ref().is_some_and(|(_, s)| s.reduces());
+        let start_value = self.index_value(start)?;
+        let stop_value = self.index_value(stop)?;
+        let trips = self.trip_count(&start_value, &stop_value, step);
+
+        // A loop (nest) whose body only updates one element, the same in
+        // every iteration: accumulate in a local and store once.
+        let reduction = find_reduction(var, body);
+        if reduce && reduction.is_none() {
+            return Err(self.error(
+                statement.span,
+                format!(
+                    "the loop labelled '{}' is a reduction (.reduce()), so its body must be one update of one array element, \
+                     the same in every iteration: a[...] += expr (or *=, or a[...] = max(a[...], expr))",
+                    labelled.as_ref().map(|(l, _)| l.as_str()).unwrap_or("")
+                ),
+            ));
+        }
+        if let (Some(reduction), true) = (&reduction, parallel && self.parallel_depth == 0) {
+            return self.parallel_reduction(
+                labelled.expect("labelled").0,
+                var,
+                &start_value,
+                step,
+                &trips,
+                reduction,
+            );
+        }
+        // Sequential loops, and parallel loops nested in another parallel
+        // loop (which run sequentially on a CPU), accumulate in a local.
+        let accumulator = match &reduction {
+            Some(r) => Some(self.begin_accumulation(&r.reduction)?),
+            None => None,
+        };
+        let label = statement.labels.first().cloned();
+        self.counted_loop(&trips, label.as_deref(), parallel, |this, k| {
+            let induction = this.induction(k, &start_value, step);
+            let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
+            let result = match (&accumulator, &reduction) {
+                (Some(slot), Some(r)) => this.accumulate_nest(slot, &r.loops, &r.reduction),
+                _ => this.statements(body),
+            };
+            this.unbind(var, previous);
+            result
+        })?;
+        if let Some(slot) = &accumulator {
+            self.end_accumulation(slot)?;
+        }
+        Ok(())
+    }
+
+    /// `looppar.for` over `0..trips` (an i64 SSA value); `body` gets the
+    /// iteration number (an index).
+    pub(super) fn counted_loop(
+        &mut self,
+        trips: &str,
+        label: Option<&str>,
+        parallel: bool,
+        body: impl FnOnce(&mut Self, &str) -> Result<()>,
+    ) -> Result<()> {
+        let zero = self.op("arith.constant 0 : index");
+        let one = self.op("arith.constant 1 : index");
+        let upper = self.op(&format!("arith.index_cast {trips} : i64 to index"));
+        self.range_loop(&zero, &upper, &one, label, parallel, body)
+    }
+
+    pub(super) fn range_loop(
+        &mut self,
+        lower: &str,
+        upper: &str,
+        one: &str,
+        label: Option<&str>,
+        parallel: bool,
+        body: impl FnOnce(&mut Self, &str) -> Result<()>,
+    ) -> Result<()> {
+        let k = self.fresh();
+        self.line(&format!("\"looppar.for\"({lower}, {upper}, {one}) ({{"));
+        self.line(&format!("^bb0({k}: index):"));
+        self.indent += 1;
+        if parallel {
+            self.parallel_depth += 1;
+            self.open_alloc_block(label.unwrap_or(""));
+        }
+        let result = body(self, &k);
+        if parallel {
+            self.close_alloc_block();
+            self.parallel_depth -= 1;
+        }
+        result?;
+        self.line("\"looppar.yield\"() : () -> ()");
+        self.indent -= 1;
+        let attributes = label
+            .map(|l| format!(" {{label = \"{l}\"}}"))
+            .unwrap_or_default();
+        self.line(&format!("}}){attributes} : (index, index, index) -> ()"));
+        Ok(())
+    }
+
+    /// The inner loops of a reduction nest (sequential) around the update
+    /// of the accumulator.
+    pub(super) fn accumulate_nest(
+        &mut self,
+        accumulator: &Accumulator,
+        loops: &[(String, Expr, Expr, Expr, Vec<String>)],
+        reduction: &Reduction,
+    ) -> Result<()> {
+        let Some(((var, start, stop, step, labels), rest)) = loops.split_first() else {
+            return self.accumulate(accumulator, reduction);
+        };
+        for label in labels {
+            self.used_labels.insert(label.clone());
+        }
+        let step = self.constant_step(step)?;
+        let start = self.index_value(start)?;
+        let stop = self.index_value(stop)?;
+        let trips = self.trip_count(&start, &stop, step);
+        self.counted_loop(
+            &trips,
+            labels.first().map(String::as_str),
+            false,
+            |this, k| {
+                let induction = this.induction(k, &start, step);
+                let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
+                let result = this.accumulate_nest(accumulator, rest, reduction);
+                this.unbind(var, previous);
+                result
+            },
+        )
+    }
+
+    /// `start + k * step` as an index.
+    pub(super) fn induction(&mut self, k: &str, start: &Value, step: i64) -> String {
+        let k64 = self.op(&format!("arith.index_cast {k} : index to i64"));
+        let s = self.op(&format!("arith.constant {step} : i64"));
+        let scaled = self.op(&format!("arith.muli {k64}, {s} : i64"));
+        let i = self.op(&format!("arith.addi {}, {scaled} : i64", start.ssa));
+        self.op(&format!("arith.index_cast {i} : i64 to index"))
+    }
+
+    pub(super) fn begin_accumulation(&mut self, reduction: &Reduction) -> Result<Accumulator> {
+        let (array, info) = self.array_of(&reduction.base)?;
+        let at = self.element_indices(&info, &reduction.indices, reduction.span)?;
+        let ty = Ty::Num(info.dtype);
+        let slot = self.fresh();
+        let block = self.alloc_blocks.last_mut().expect("an allocation block");
+        let _ = writeln!(
+            block.slots,
+            "  {slot} = memref.alloca() : memref<{}>",
+            ty.mlir()
+        );
+        let current = self.load(&array, &info, &at, reduction.span);
+        self.line(&format!(
+            "memref.store {current}, {slot}[] : memref<{}>",
+            ty.mlir()
+        ));
+        Ok(Accumulator {
+            slot,
+            ty,
+            array,
+            info,
+            at,
+            span: reduction.span,
+        })
+    }
+
+    pub(super) fn accumulate(
+        &mut self,
+        accumulator: &Accumulator,
+        reduction: &Reduction,
+    ) -> Result<()> {
+        let current = self.op(&format!(
+            "memref.load {}[] : memref<{}>",
+            accumulator.slot,
+            accumulator.ty.mlir()
+        ));
+        let current = Value {
+            ssa: current,
+            ty: accumulator.ty,
+            literal: None,
+        };
+        let value = self.expr(&reduction.value)?;
+        let combined = self.combine(reduction.kind, current, value, reduction.span)?;
+        let combined = self.convert(combined, accumulator.ty);
+        self.line(&format!(
+            "memref.store {}, {}[] : memref<{}>",
+            combined.ssa,
+            accumulator.slot,
+            accumulator.ty.mlir()
+        ));
+        Ok(())
+    }
+
+    pub(super) fn end_accumulation(&mut self, accumulator: &Accumulator) -> Result<()> {
+        let value = self.op(&format!(
+            "memref.load {}[] : memref<{}>",
+            accumulator.slot,
+            accumulator.ty.mlir()
+        ));
+        let store = format!(
+            "memref.store {value}, {}[{}] : {}",
+            accumulator.array,
+            accumulator.at.join(", "),
+            accumulator.info.memref()
+        );
+        self.guarded(&store, &accumulator.info, &accumulator.at, accumulator.span);
+        Ok(())
+    }
+
+    pub(super) fn combine(
+        &mut self,
+        kind: ReductionKind,
+        current: Value,
+        value: Value,
+        span: Span,
+    ) -> Result<Value> {
+        let result = match kind {
+            // A reduction may combine in any order (parallel chunks already
+            // do): let LLVM reassociate, which vectorises the loop.
+            ReductionKind::Add | ReductionKind::Mul if current.ty.is_float() => {
+                let ty = current.ty;
+                let v = self.convert(value, ty);
+                let op = if kind == ReductionKind::Add {
+                    "addf"
+                } else {
+                    "mulf"
+                };
+                let ssa = self.op(&format!(
+                    "arith.{op} {}, {} fastmath<reassoc> : {}",
+                    current.ssa,
+                    v.ssa,
+                    ty.mlir()
+                ));
+                Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                }
+            }
+            ReductionKind::Add => self.binary(BinaryOp::Add, current, value, span)?,
+            ReductionKind::Mul => self.binary(BinaryOp::Mul, current, value, span)?,
+            ReductionKind::Min | ReductionKind::Max => {
+                let ty = current.ty;
+                let v = self.convert(value, ty);
+                let float = ty.is_float();
+                let unsigned = ty.dtype().is_unsigned();
+                let op = match (kind, float, unsigned) {
+                    (ReductionKind::Min, true, _) => "minimumf",
+                    (ReductionKind::Max, true, _) => "maximumf",
+                    (ReductionKind::Min, false, true) => "minui",
+                    (ReductionKind::Max, false, true) => "maxui",
+                    (ReductionKind::Min, false, false) => "minsi",
+                    _ => "maxsi",
+                };
+                let ssa = self.op(&format!(
+                    "arith.{op} {}, {} : {}",
+                    current.ssa,
+                    v.ssa,
+                    ty.mlir()
+                ));
+                Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                }
+            }
+        };
+        Ok(result)
+    }
+
+    /// The outermost parallel loop is a reduction: split the iterations
+    /// into chunks, reduce each chunk in a private accumulator, and combine
+    /// the chunks atomically into the element.
+    pub(super) fn parallel_reduction(
+        &mut self,
+        label: String,
+        var: &str,
+        start: &Value,
+        step: i64,
+        trips: &str,
+        nested: &NestedReduction,
+    ) -> Result<()> {
+        let reduction = &nested.reduction;
+        let (array, info) = self.array_of(&reduction.base)?;
+        let ty = Ty::Num(info.dtype);
+        let chunks = self.op(&format!("arith.constant {REDUCTION_CHUNKS} : i64"));
+        let bias = self.op(&format!("arith.constant {} : i64", REDUCTION_CHUNKS - 1));
+        let biased = self.op(&format!("arith.addi {trips}, {bias} : i64"));
+        let chunk_length = self.op(&format!("arith.divsi {biased}, {chunks} : i64"));
+        let zero = self.op("arith.constant 0 : index");
+        let one = self.op("arith.constant 1 : index");
+        let count = self.op(&format!("arith.constant {REDUCTION_CHUNKS} : index"));
+        let (array_c, info_c) = (array.clone(), info.clone());
+        self.range_loop(&zero, &count, &one, Some(&label), true, |this, c| {
+            let c64 = this.op(&format!("arith.index_cast {c} : index to i64"));
+            let first = this.op(&format!("arith.muli {c64}, {chunk_length} : i64"));
+            let end = this.op(&format!("arith.addi {first}, {chunk_length} : i64"));
+            let last = this.op(&format!("arith.minsi {end}, {trips} : i64"));
+            let first_index = this.op(&format!("arith.index_cast {first} : i64 to index"));
+            let last_index = this.op(&format!("arith.index_cast {last} : i64 to index"));
+            // The chunk's accumulator starts at the reduction's identity.
+            let slot = this.fresh();
+            {
+                let block = this.alloc_blocks.last_mut().expect("an allocation block");
+                let _ = writeln!(
+                    block.slots,
+                    "    {slot} = memref.alloca() : memref<{}>",
+                    ty.mlir()
+                );
+            }
+            let identity = reduction.kind.identity(info_c.dtype);
+            let identity = this.constant(identity, ty);
+            this.line(&format!(
+                "memref.store {}, {slot}[] : memref<{}>",
+                identity.ssa,
+                ty.mlir()
+            ));
+            let accumulator = Accumulator {
+                slot: slot.clone(),
+                ty,
+                array: array_c.clone(),
+                info: info_c.clone(),
+                at: Vec::new(),
+                span: reduction.span,
+            };
+            this.range_loop(&first_index, &last_index, &one, None, false, |this, k| {
+                let induction = this.induction(k, start, step);
+                let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
+                let result = this.accumulate_nest(&accumulator, &nested.loops, reduction);
+                this.unbind(var, previous);
+                result
+            })?;
+            let partial = this.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
+            let at = this.element_indices(&info_c, &reduction.indices, reduction.span)?;
+            let kind = reduction.kind.atomic(info_c.dtype);
+            let combined = this.fresh();
+            let update = format!(
+                "{combined} = memref.atomic_rmw {kind} {partial}, {array_c}[{}] : ({}, {}) -> {}",
+                at.join(", "),
+                ty.mlir(),
+                info_c.memref(),
+                ty.mlir()
+            );
+            this.guarded(&update, &info_c, &at, reduction.span);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,306 @@
+//! Emits the `looppar`/`arith`/`math`/`memref` IR of one specialisation of
+//! a JIT function: its arguments' types, shapes and scalar values, and the
+//! parallel specification of the call.
+//!
+//! Locals live in stack slots (`memref.alloca`), which LLVM promotes to
+//! registers; a local first assigned inside a parallel loop gets its slot
+//! in that loop's body, so every iteration has its own. Reductions into an
+//! array element (`y[i] += e` in a loop whose iterations all update the
+//! same element) accumulate in a local and store once; in the outermost
+//! parallel loop they are split into chunks combined with an atomic
+//! update.
+
+use super::ast::{BinaryOp, CompareOp, Expr, ExprKind, Function, Index, Stmt, StmtKind, UnaryOp};
+use super::error::{CompileError, Source, Span};
+use super::spec::{Argument, ArrayInfo, LabelSpec};
+use super::types::{promote, DType, Ty};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+/// Parallel reductions in the outermost parallel loop are split into this
+/// many chunks (a few per worker, for balance), each combined atomically.
+const REDUCTION_CHUNKS: i64 = 64;
+
+/// The emitted IR and the order of its memref parameters.
+#[derive(Debug, Clone)]
+pub struct Emitted {
+    pub text: String,
+    pub entry: String,
+    /// With `debug`: the bounds checks; the entry then takes a
+    /// `memref<1xi64>` error word as its first parameter.
+    pub checks: Option<Vec<CheckSite>>,
+    /// For each memref parameter: the argument path (parameter index, and
+    /// dict key when inside a dict).
+    pub arrays: Vec<(usize, Option<String>)>,
+}
+
+#[derive(Debug, Clone)]
+struct Value {
+    ssa: String,
+    ty: Ty,
+    /// Set for literals and specialised scalars: re-emitted at whatever
+    /// type they are converted to.
+    literal: Option<Literal>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Literal {
+    Int(i64),
+    Float(f64),
+}
+
+#[derive(Debug, Clone)]
+enum Binding {
+    Array {
+        ssa: String,
+        info: ArrayInfo,
+    },
+    Constant(Literal, Ty),
+    Local {
+        slot: String,
+        ty: Ty,
+    },
+    /// A local that belongs to a parallel loop that has ended.
+    Private {
+        label: String,
+    },
+    LoopIndex {
+        ssa: String,
+    },
+    Dict(HashMap<String, Binding>),
+}
+
+struct Frame<'f> {
+    source: &'f Source,
+    function: &'f str,
+    bindings: HashMap<String, Binding>,
+}
+
+struct AllocBlock {
+    /// Where in `out` the slots of this block are inserted when it closes.
+    position: usize,
+    slots: String,
+    /// Locals first assigned in this block, to hide when it closes.
+    locals: Vec<String>,
+    label: String,
+}
+
+struct Emitter<'a> {
+    out: String,
+    indent: usize,
+    next: usize,
+    frames: Vec<Frame<'a>>,
+    alloc_blocks: Vec<AllocBlock>,
+    spec: &'a HashMap<String, LabelSpec>,
+    used_labels: HashSet<String>,
+    /// How many parallel loops enclose the current statement.
+    parallel_depth: usize,
+    on_device: bool,
+    callees: &'a HashMap<String, Function>,
+    /// `debug=True`: every array access is checked against the array's
+    /// bounds; a failing access stores its code (1 + its index in
+    /// `checks`) into `%err` and is skipped.
+    debug: bool,
+    checks: Vec<CheckSite>,
+}
+
+/// Where a bounds check is, to report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckSite {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub source_line: String,
+}
+
+type Result<T> = std::result::Result<T, CompileError>;
+
+fn float_bits(value: f64, ty: DType) -> String {
+    match ty {
+        DType::F32 => format!("0x{:08X}", (value as f32).to_bits()),
+        _ => format!("0x{:016X}", value.to_bits()),
+    }
+}
+
+mod access;
+mod expressions;
+mod loops;
+mod reductions;
+mod slices;
+mod statements;
+mod values;
+
+use reductions::*;
+use slices::*;
+
+/// Emits the specialisation of `function` for `arguments` under `spec`.
+pub fn emit(
+    function: &Function,
+    callees: &HashMap<String, Function>,
+    arguments: &[Argument],
+    spec: &HashMap<String, LabelSpec>,
+    debug: bool,
+) -> Result<Emitted> {
+    let source = &function.source;
+    if arguments.len() != function.params.len() {
+        return Err(source.error(
+            function.span,
+            format!(
+                "{}() takes {} argument(s), got {}",
+                function.name,
+                function.params.len(),
+                arguments.len()
+            ),
+        ));
+    }
+    let mut emitter = Emitter {
+        out: String::new(),
+        indent: 1,
+        next: 0,
+        frames: Vec::new(),
+        alloc_blocks: Vec::new(),
+        spec,
+        used_labels: HashSet::new(),
+        parallel_depth: 0,
+        on_device: false,
+        callees,
+        debug,
+        checks: Vec::new(),
+    };
+    let mut params = Vec::new();
+    if debug {
+        params.push("%err: memref<1xi64>".to_string());
+    }
+    let mut arrays = Vec::new();
+    let mut bindings = HashMap::new();
+    for (index, (name, argument)) in function.params.iter().zip(arguments).enumerate() {
+        let binding = match argument {
+            Argument::Int(i) => Binding::Constant(Literal::Int(*i), Ty::WeakInt),
+            Argument::Float(f) => Binding::Constant(Literal::Float(*f), Ty::WeakFloat),
+            Argument::Scalar(dtype, bits) => scalar_binding(*dtype, *bits),
+            Argument::Array(info) => {
+                let ssa = format!("%arg{}", arrays.len());
+                params.push(format!("{ssa}: {}", info.memref()));
+                arrays.push((index, None));
+                Binding::Array {
+                    ssa,
+                    info: info.clone(),
+                }
+            }
+            Argument::Dict(entries) => {
+                let mut map = HashMap::new();
+                for (key, value) in entries {
+                    let binding = match value {
+                        Argument::Int(i) => Binding::Constant(Literal::Int(*i), Ty::WeakInt),
+                        Argument::Float(f) => Binding::Constant(Literal::Float(*f), Ty::WeakFloat),
+                        Argument::Scalar(dtype, bits) => scalar_binding(*dtype, *bits),
+                        Argument::Array(info) => {
+                            let ssa = format!("%arg{}", arrays.len());
+                            params.push(format!("{ssa}: {}", info.memref()));
+                            arrays.push((index, Some(key.clone())));
+                            Binding::Array {
+                                ssa,
+                                info: info.clone(),
+                            }
+                        }
+                        Argument::Dict(_) => {
+                            return Err(source.error(
+                                function.span,
+                                format!(
+                                "the dict argument `{name}` holds a dict; dicts cannot be nested"
+                            ),
+                            ))
+                        }
+                    };
+                    map.insert(key.clone(), binding);
+                }
+                Binding::Dict(map)
+            }
+        };
+        bindings.insert(name.clone(), binding);
+    }
+    emitter.frames.push(Frame {
+        source,
+        function: &function.name,
+        bindings,
+    });
+    // The parallel specification, for the passes.
+    let mut labels: Vec<&String> = spec.keys().collect();
+    labels.sort();
+    emitter.open_alloc_block("");
+    for label in labels {
+        let attributes = match spec[label] {
+            LabelSpec::Threads {
+                threads,
+                tpb,
+                reduce,
+            } => {
+                let mut a = format!("label = \"{label}\", threads = {threads} : i64");
+                if let Some(tpb) = tpb {
+                    let _ = write!(a, ", tpb = {tpb} : i64");
+                }
+                if reduce {
+                    a.push_str(", reduce");
+                }
+                a
+            }
+            LabelSpec::Sequential => format!("label = \"{label}\", seq"),
+        };
+        emitter.line(&format!(
+            "\"looppar.parallelize\"() {{{attributes}}} : () -> ()"
+        ));
+    }
+    emitter.statements(&function.body)?;
+    emitter.close_alloc_block();
+    let mut unused: Vec<&String> = spec
+        .keys()
+        .filter(|l| !emitter.used_labels.contains(*l))
+        .collect();
+    unused.sort();
+    if let Some(label) = unused.first() {
+        return Err(source.error(
+            function.span,
+            format!(
+                "the parallel specification names the label '{label}', which labels nothing in {}",
+                function.name
+            ),
+        ));
+    }
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "func.func @{}({}) {{",
+        function.name,
+        params.join(", ")
+    );
+    text.push_str(&emitter.out);
+    text.push_str("  return\n}\n");
+    let checks = debug.then(|| emitter.checks.clone());
+    Ok(Emitted {
+        text,
+        entry: function.name.clone(),
+        checks,
+        arrays,
+    })
+}
+
+fn scalar_binding(dtype: DType, bits: u64) -> Binding {
+    let literal = match dtype {
+        DType::F32 => Literal::Float(f32::from_bits(bits as u32) as f64),
+        DType::F64 => Literal::Float(f64::from_bits(bits)),
+        DType::I8 => Literal::Int(bits as u8 as i8 as i64),
+        DType::I16 => Literal::Int(bits as u16 as i16 as i64),
+        DType::I32 => Literal::Int(bits as u32 as i32 as i64),
+        DType::Bool => Literal::Int((bits & 0xff != 0) as i64),
+        DType::U8 => Literal::Int(bits as u8 as i64),
+        DType::U16 => Literal::Int(bits as u16 as i64),
+        DType::U32 => Literal::Int(bits as u32 as i64),
+        _ => Literal::Int(bits as i64),
+    };
+    let ty = if dtype == DType::Bool {
+        Ty::Bool
+    } else {
+        Ty::Num(dtype)
+    };
+    Binding::Constant(literal, ty)
+}

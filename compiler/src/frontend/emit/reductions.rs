@@ -1,0 +1,266 @@
+//! Recognising reductions: loop bodies that update one array element, the
+//! same in every iteration.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReductionKind {
+    Add,
+    Mul,
+    Min,
+    Max,
+}
+
+impl ReductionKind {
+    pub(super) fn identity(self, dtype: DType) -> Literal {
+        match (self, dtype.is_float()) {
+            (ReductionKind::Add, true) => Literal::Float(0.0),
+            (ReductionKind::Add, false) => Literal::Int(0),
+            (ReductionKind::Mul, true) => Literal::Float(1.0),
+            (ReductionKind::Mul, false) => Literal::Int(1),
+            (ReductionKind::Min, true) => Literal::Float(f64::INFINITY),
+            (ReductionKind::Max, true) => Literal::Float(f64::NEG_INFINITY),
+            (ReductionKind::Min, false) => Literal::Int(match dtype {
+                DType::I8 => i8::MAX as i64,
+                DType::I16 => i16::MAX as i64,
+                DType::I32 => i32::MAX as i64,
+                DType::U8 => u8::MAX as i64,
+                DType::U16 => u16::MAX as i64,
+                DType::U32 => u32::MAX as i64,
+                DType::U64 => -1,
+                _ => i64::MAX,
+            }),
+            (ReductionKind::Max, false) => Literal::Int(match dtype {
+                DType::I8 => i8::MIN as i64,
+                DType::I16 => i16::MIN as i64,
+                DType::I32 => i32::MIN as i64,
+                DType::U8 | DType::U16 | DType::U32 | DType::U64 | DType::Bool => 0,
+                _ => i64::MIN,
+            }),
+        }
+    }
+
+    pub(super) fn atomic(self, dtype: DType) -> &'static str {
+        match (self, dtype.is_float(), dtype.is_unsigned()) {
+            (ReductionKind::Add, true, _) => "addf",
+            (ReductionKind::Add, false, _) => "addi",
+            (ReductionKind::Mul, true, _) => "mulf",
+            (ReductionKind::Mul, false, _) => "muli",
+            (ReductionKind::Min, true, _) => "minimumf",
+            (ReductionKind::Max, true, _) => "maximumf",
+            (ReductionKind::Min, false, true) => "minu",
+            (ReductionKind::Max, false, true) => "maxu",
+            (ReductionKind::Min, false, false) => "mins",
+            (ReductionKind::Max, false, false) => "maxs",
+        }
+    }
+}
+
+/// A loop body that is one update of one array element: `a[idx] op= v`.
+pub(super) struct Reduction {
+    pub(super) base: Expr,
+    pub(super) indices: Vec<Index>,
+    pub(super) value: Expr,
+    pub(super) kind: ReductionKind,
+    pub(super) span: Span,
+}
+
+pub(super) struct Accumulator {
+    pub(super) slot: String,
+    pub(super) ty: Ty,
+    pub(super) array: String,
+    pub(super) info: ArrayInfo,
+    pub(super) at: Vec<String>,
+    pub(super) span: Span,
+}
+
+pub(super) fn mentions(expr: &Expr, name: &str) -> bool {
+    match &expr.kind {
+        ExprKind::Var(v) => v == name,
+        ExprKind::DictEntry { dict, .. } => dict == name,
+        ExprKind::Subscript { base, indices } => {
+            mentions(base, name)
+                || indices.iter().any(|i| match i {
+                    Index::At(e) => mentions(e, name),
+                    Index::Slice(a, b, _) => {
+                        a.as_ref().is_some_and(|e| mentions(e, name))
+                            || b.as_ref().is_some_and(|e| mentions(e, name))
+                    }
+                })
+        }
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+            mentions(lhs, name) || mentions(rhs, name)
+        }
+        ExprKind::Unary { operand, .. } => mentions(operand, name),
+        ExprKind::And(a, b) | ExprKind::Or(a, b) => mentions(a, name) || mentions(b, name),
+        ExprKind::IfElse {
+            condition,
+            then,
+            otherwise,
+        } => mentions(condition, name) || mentions(then, name) || mentions(otherwise, name),
+        ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => {
+            args.iter().any(|a| mentions(a, name))
+        }
+        _ => false,
+    }
+}
+
+pub(super) fn base_name(expr: &Expr) -> Option<&str> {
+    match &expr.kind {
+        ExprKind::Var(v) => Some(v),
+        ExprKind::DictEntry { dict, .. } => Some(dict),
+        _ => None,
+    }
+}
+
+/// A loop body that is a nest of loops around one reduction statement, the
+/// element updated being the same in every iteration of every loop.
+pub(super) struct NestedReduction {
+    /// The inner loops, outermost first: (variable, start, stop, step, labels).
+    pub(super) loops: Vec<(String, Expr, Expr, Expr, Vec<String>)>,
+    pub(super) reduction: Reduction,
+}
+
+pub(super) fn find_reduction(var: &str, body: &[Stmt]) -> Option<NestedReduction> {
+    let mut vars = vec![var.to_string()];
+    let mut loops = Vec::new();
+    let mut current = body;
+    loop {
+        if let Some(reduction) = single_reduction(&vars, current) {
+            return Some(NestedReduction { loops, reduction });
+        }
+        match current {
+            [Stmt {
+                kind:
+                    StmtKind::For {
+                        var,
+                        start,
+                        stop,
+                        step,
+                        body,
+                    },
+                labels,
+                ..
+            }] => {
+                if [start, stop]
+                    .iter()
+                    .any(|e| vars.iter().any(|v| mentions(e, v)))
+                {
+                    return None; // a triangular nest: keep it as written
+                }
+                loops.push((
+                    var.clone(),
+                    start.clone(),
+                    stop.clone(),
+                    step.clone(),
+                    labels.clone(),
+                ));
+                vars.push(var.clone());
+                current = body;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Recognises a body of one reduction statement over loop variables `vars`.
+pub(super) fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reduction> {
+    let [statement] = body else { return None };
+    let (target, kind, value) = match &statement.kind {
+        StmtKind::AugAssign {
+            target,
+            op: BinaryOp::Add,
+            value,
+        } => (target, ReductionKind::Add, value.clone()),
+        StmtKind::AugAssign {
+            target,
+            op: BinaryOp::Mul,
+            value,
+        } => (target, ReductionKind::Mul, value.clone()),
+        StmtKind::Assign { target, value } => match &value.kind {
+            ExprKind::Builtin {
+                name,
+                args,
+                axis: None,
+            } if (name == "min" || name == "max") && args.len() == 2 => {
+                let other = if same(&args[0], target) {
+                    args[1].clone()
+                } else if same(&args[1], target) {
+                    args[0].clone()
+                } else {
+                    return None;
+                };
+                (
+                    target,
+                    if name == "min" {
+                        ReductionKind::Min
+                    } else {
+                        ReductionKind::Max
+                    },
+                    other,
+                )
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let ExprKind::Subscript { base, indices } = &target.kind else {
+        return None;
+    };
+    let array = base_name(base)?;
+    let invariant = indices
+        .iter()
+        .all(|i| matches!(i, Index::At(e) if !vars.iter().any(|var| mentions(e, var))));
+    if !invariant || mentions(&value, array) || has_slices(target) {
+        return None;
+    }
+    Some(Reduction {
+        base: (**base).clone(),
+        indices: indices.clone(),
+        value,
+        kind,
+        span: statement.span,
+    })
+}
+
+/// Structural equality, ignoring positions.
+pub(super) fn same(a: &Expr, b: &Expr) -> bool {
+    pub(super) fn strip(e: &Expr) -> Expr {
+        let kind = match &e.kind {
+            ExprKind::Subscript { base, indices } => ExprKind::Subscript {
+                base: Box::new(strip(base)),
+                indices: indices
+                    .iter()
+                    .map(|i| match i {
+                        Index::At(x) => Index::At(strip(x)),
+                        Index::Slice(l, u, _) => Index::Slice(
+                            l.as_ref().map(strip),
+                            u.as_ref().map(strip),
+                            Span::default(),
+                        ),
+                    })
+                    .collect(),
+            },
+            ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
+                op: *op,
+                lhs: Box::new(strip(lhs)),
+                rhs: Box::new(strip(rhs)),
+            },
+            ExprKind::Unary { op, operand } => ExprKind::Unary {
+                op: *op,
+                operand: Box::new(strip(operand)),
+            },
+            ExprKind::Builtin { name, args, axis } => ExprKind::Builtin {
+                name: name.clone(),
+                args: args.iter().map(strip).collect(),
+                axis: *axis,
+            },
+            other => other.clone(),
+        };
+        Expr {
+            kind,
+            span: Span::default(),
+        }
+    }
+    strip(a) == strip(b)
+}

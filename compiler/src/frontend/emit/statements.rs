@@ -1,0 +1,334 @@
+//! Statements: assignments, locals and their stack slots, placement
+//! rules, `if`, `while`, `with parir.gpu:`, calls of JIT functions.
+
+use super::*;
+
+impl<'a> Emitter<'a> {
+    pub(super) fn open_alloc_block(&mut self, label: &str) {
+        self.alloc_blocks.push(AllocBlock {
+            position: self.out.len(),
+            slots: String::new(),
+            locals: Vec::new(),
+            label: label.to_string(),
+        });
+    }
+
+    pub(super) fn close_alloc_block(&mut self) {
+        let block = self.alloc_blocks.pop().expect("an allocation block");
+        self.out.insert_str(block.position, &block.slots);
+        for local in block.locals {
+            if !self.alloc_blocks.is_empty() {
+                self.bind(
+                    &local,
+                    Binding::Private {
+                        label: block.label.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// A stack slot for a new local, at the start of the innermost
+    /// allocation block (the function, or the enclosing parallel loop).
+    pub(super) fn new_local(&mut self, name: &str, ty: Ty) -> String {
+        let slot = self.fresh();
+        let indent = "  ".repeat(self.indent.min(2));
+        let block = self.alloc_blocks.last_mut().expect("an allocation block");
+        let _ = writeln!(
+            block.slots,
+            "{indent}{slot} = memref.alloca() : memref<{}>",
+            ty.mlir()
+        );
+        block.locals.push(name.to_string());
+        self.bind(
+            name,
+            Binding::Local {
+                slot: slot.clone(),
+                ty,
+            },
+        );
+        slot
+    }
+
+    pub(super) fn store_local(&mut self, name: &str, value: Value, span: Span) -> Result<()> {
+        match self.lookup(name).cloned() {
+            Some(Binding::Local { slot, ty }) => {
+                if value.ty.is_float() && !ty.is_float() && value.ty != Ty::Bool {
+                    return Err(self.error(
+                        span,
+                        format!("`{name}` holds {} values; assigning a {} would lose its fraction (convert with int())", ty.name(), value.ty.name()),
+                    ));
+                }
+                let v = self.convert(value, ty);
+                self.line(&format!(
+                    "memref.store {}, {slot}[] : memref<{}>",
+                    v.ssa,
+                    ty.mlir()
+                ));
+                Ok(())
+            }
+            None | Some(Binding::Private { .. }) => {
+                let ty = Self::concrete(value.ty);
+                let v = self.convert(value, ty);
+                let slot = self.new_local(name, ty);
+                self.line(&format!(
+                    "memref.store {}, {slot}[] : memref<{}>",
+                    v.ssa,
+                    ty.mlir()
+                ));
+                Ok(())
+            }
+            Some(_) => Err(self.error(
+                span,
+                format!("`{name}` is a parameter or loop variable and cannot be assigned"),
+            )),
+        }
+    }
+
+    pub(super) fn store_element(
+        &mut self,
+        base: &Expr,
+        indices: &[Index],
+        value: Value,
+        span: Span,
+    ) -> Result<()> {
+        let (array, info) = self.array_of(base)?;
+        let at = self.element_indices(&info, indices, span)?;
+        let v = if info.dtype == DType::Bool {
+            let b = self.to_bool(value);
+            self.convert(b, Ty::Num(DType::U8))
+        } else {
+            self.convert(value, Ty::Num(info.dtype))
+        };
+        let store = format!(
+            "memref.store {}, {array}[{}] : {}",
+            v.ssa,
+            at.join(", "),
+            info.memref()
+        );
+        self.guarded(&store, &info, &at, span);
+        Ok(())
+    }
+
+    pub(super) fn check_placement(&self, statement: &Stmt) -> Result<()> {
+        let is_loop = matches!(
+            statement.kind,
+            StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::Pass | StmtKind::OnDevice(_)
+        );
+        if self.parallel_depth == 0
+            && !self.on_device
+            && !is_loop
+            && !self.is_slice_statement(statement)
+        {
+            return Err(self.error(
+                statement.span,
+                "this statement would run outside every parallel loop, which JIT functions reject; \
+                 put it in a parallel loop, or wrap the function body in `with parir.gpu:` to run it sequentially",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn is_slice_statement(&self, statement: &Stmt) -> bool {
+        match &statement.kind {
+            StmtKind::Assign { target, value } | StmtKind::AugAssign { target, value, .. } => {
+                has_slices(target) || !reduction_calls(value).is_empty()
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn statements(&mut self, statements: &[Stmt]) -> Result<()> {
+        for statement in statements {
+            self.statement(statement)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn statement(&mut self, statement: &Stmt) -> Result<()> {
+        if !matches!(statement.kind, StmtKind::For { .. }) && !self.is_slice_statement(statement) {
+            if let Some(label) = statement.labels.first() {
+                return Err(self.error(
+                    statement.span,
+                    format!(
+                        "the label '{label}' must be followed by a for loop or a slice statement"
+                    ),
+                ));
+            }
+        }
+        self.check_placement(statement)?;
+        match &statement.kind {
+            StmtKind::Pass => Ok(()),
+            StmtKind::For {
+                var,
+                start,
+                stop,
+                step,
+                body,
+            } => self.for_loop(statement, var, start, stop, step, body),
+            StmtKind::While { condition, body } => self.while_loop(condition, body),
+            StmtKind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let c = self.expr(condition)?;
+                let c = self.to_bool(c);
+                self.line(&format!("scf.if {} {{", c.ssa));
+                self.indent += 1;
+                self.statements(then)?;
+                self.indent -= 1;
+                if otherwise.is_empty() {
+                    self.line("}");
+                } else {
+                    self.line("} else {");
+                    self.indent += 1;
+                    self.statements(otherwise)?;
+                    self.indent -= 1;
+                    self.line("}");
+                }
+                Ok(())
+            }
+            StmtKind::Assign { target, value } => {
+                if self.is_slice_statement(statement) {
+                    return self.slice_statement(statement, target, None, value);
+                }
+                let v = self.expr(value)?;
+                self.assign(target, v)
+            }
+            StmtKind::AugAssign { target, op, value } => {
+                if self.is_slice_statement(statement) {
+                    return self.slice_statement(statement, target, Some(*op), value);
+                }
+                let current = self.expr(target)?;
+                let v = self.expr(value)?;
+                let result = self.binary(*op, current, v, statement.span)?;
+                self.assign(target, result)
+            }
+            StmtKind::OnDevice(body) => {
+                if self.on_device {
+                    return Err(
+                        self.error(statement.span, "`with parir.gpu:` blocks cannot be nested")
+                    );
+                }
+                self.line("\"looppar.on_device\"() ({");
+                self.indent += 1;
+                self.on_device = true;
+                self.statements(body)?;
+                self.on_device = false;
+                self.line("\"looppar.yield\"() : () -> ()");
+                self.indent -= 1;
+                self.line("}) : () -> ()");
+                Ok(())
+            }
+            StmtKind::Call(call) => self.inline_call(call),
+        }
+    }
+
+    pub(super) fn assign(&mut self, target: &Expr, value: Value) -> Result<()> {
+        match &target.kind {
+            ExprKind::Var(name) => self.store_local(name, value, target.span),
+            ExprKind::Subscript { base, indices } => {
+                self.store_element(base, indices, value, target.span)
+            }
+            ExprKind::DictEntry { .. } => Err(self.error(
+                target.span,
+                "dict entries cannot be assigned; write into an array entry instead",
+            )),
+            _ => Err(self.error(target.span, "cannot assign to this expression")),
+        }
+    }
+
+    pub(super) fn while_loop(&mut self, condition: &Expr, body: &[Stmt]) -> Result<()> {
+        self.line("\"looppar.while\"() ({");
+        self.indent += 1;
+        let c = self.expr(condition)?;
+        let c = self.to_bool(c);
+        self.line(&format!("\"looppar.condition\"({}) : (i1) -> ()", c.ssa));
+        self.indent -= 1;
+        self.line("}, {");
+        self.indent += 1;
+        self.statements(body)?;
+        self.line("\"looppar.yield\"() : () -> ()");
+        self.indent -= 1;
+        self.line("}) : () -> ()");
+        Ok(())
+    }
+
+    pub(super) fn inline_call(&mut self, call: &Expr) -> Result<()> {
+        let ExprKind::Call { function, args } = &call.kind else {
+            unreachable!("a call")
+        };
+        if self.frames.iter().any(|f| f.function == function) {
+            return Err(self.error(call.span, format!("`{function}` calls itself (directly or not): recursion is not supported in JIT functions")));
+        }
+        let callee = self.callees.get(function).ok_or_else(|| {
+            self.error(call.span, format!("`{function}` is not a JIT function: only functions decorated with @parir.jit can be called"))
+        })?;
+        if callee.params.len() != args.len() {
+            return Err(self.error(
+                call.span,
+                format!(
+                    "`{function}` takes {} argument(s), got {}",
+                    callee.params.len(),
+                    args.len()
+                ),
+            ));
+        }
+        let mut bindings = HashMap::new();
+        for (param, arg) in callee.params.iter().zip(args) {
+            let binding = match &arg.kind {
+                ExprKind::Var(name) => match self.lookup(name).cloned() {
+                    Some(Binding::Local { .. })
+                    | Some(Binding::LoopIndex { .. })
+                    | None
+                    | Some(Binding::Private { .. }) => {
+                        let v = self.expr(arg)?;
+                        self.value_binding(v)
+                    }
+                    Some(other) => other,
+                },
+                ExprKind::DictEntry { dict, key } => self.dict_entry(dict, key, arg.span)?,
+                _ => {
+                    let v = self.expr(arg)?;
+                    self.value_binding(v)
+                }
+            };
+            bindings.insert(param.clone(), binding);
+        }
+        self.frames.push(Frame {
+            source: &callee.source,
+            function: &callee.name,
+            bindings,
+        });
+        let result = self.statements(&callee.body);
+        self.frames.pop();
+        result
+    }
+
+    /// Binds a computed value: literals stay constants, others go into a
+    /// stack slot read by the callee.
+    pub(super) fn value_binding(&mut self, value: Value) -> Binding {
+        if let Some(literal) = value.literal {
+            return Binding::Constant(literal, value.ty);
+        }
+        if value.ty == Ty::Index {
+            return Binding::LoopIndex { ssa: value.ssa };
+        }
+        let ty = Self::concrete(value.ty);
+        let v = self.convert(value, ty);
+        let slot = self.fresh();
+        let block = self.alloc_blocks.last_mut().expect("an allocation block");
+        let _ = writeln!(
+            block.slots,
+            "  {slot} = memref.alloca() : memref<{}>",
+            ty.mlir()
+        );
+        self.line(&format!(
+            "memref.store {}, {slot}[] : memref<{}>",
+            v.ssa,
+            ty.mlir()
+        ));
+        Binding::Local { slot, ty }
+    }
+}

@@ -1,0 +1,193 @@
+//! Values, constants, conversions between types, and emission basics.
+
+use super::*;
+
+impl<'a> Emitter<'a> {
+    pub(super) fn source(&self) -> &'a Source {
+        self.frames.last().expect("a frame").source
+    }
+
+    pub(super) fn error(&self, span: Span, message: impl Into<String>) -> CompileError {
+        self.source().error(span, message)
+    }
+
+    pub(super) fn fresh(&mut self) -> String {
+        self.next += 1;
+        format!("%v{}", self.next)
+    }
+
+    pub(super) fn line(&mut self, text: &str) {
+        for _ in 0..self.indent {
+            self.out.push_str("  ");
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    pub(super) fn op(&mut self, text: &str) -> String {
+        let ssa = self.fresh();
+        self.line(&format!("{ssa} = {text}"));
+        ssa
+    }
+
+    pub(super) fn lookup(&self, name: &str) -> Option<&Binding> {
+        self.frames.last().and_then(|f| f.bindings.get(name))
+    }
+
+    pub(super) fn bind(&mut self, name: &str, binding: Binding) -> Option<Binding> {
+        self.frames
+            .last_mut()
+            .expect("a frame")
+            .bindings
+            .insert(name.to_string(), binding)
+    }
+
+    pub(super) fn unbind(&mut self, name: &str, previous: Option<Binding>) {
+        let bindings = &mut self.frames.last_mut().expect("a frame").bindings;
+        match previous {
+            Some(p) => {
+                bindings.insert(name.to_string(), p);
+            }
+            None => {
+                bindings.remove(name);
+            }
+        }
+    }
+
+    // ----- values and conversions -----
+
+    pub(super) fn constant(&mut self, literal: Literal, ty: Ty) -> Value {
+        let mlir = ty.mlir();
+        let ssa = match (literal, ty) {
+            (Literal::Int(i), Ty::Bool) => self.op(&format!("arith.constant {} : i1", i != 0)),
+            (Literal::Float(f), Ty::Bool) => self.op(&format!("arith.constant {} : i1", f != 0.0)),
+            (Literal::Int(i), t) if t.is_float() => self.op(&format!(
+                "arith.constant {} : {mlir}",
+                float_bits(i as f64, t.dtype())
+            )),
+            (Literal::Float(f), t) if t.is_float() => self.op(&format!(
+                "arith.constant {} : {mlir}",
+                float_bits(f, t.dtype())
+            )),
+            (Literal::Int(i), _) => self.op(&format!("arith.constant {i} : {mlir}")),
+            (Literal::Float(f), _) => self.op(&format!("arith.constant {} : {mlir}", f as i64)),
+        };
+        Value {
+            ssa,
+            ty,
+            literal: Some(literal),
+        }
+    }
+
+    pub(super) fn literal(&mut self, literal: Literal, ty: Ty) -> Value {
+        self.constant(literal, ty)
+    }
+
+    /// Converts `value` to type `to` (numeric casts, bools, indices).
+    pub(super) fn convert(&mut self, value: Value, to: Ty) -> Value {
+        if value.ty == to {
+            return value;
+        }
+        if let Some(literal) = value.literal {
+            return self.constant(literal, to);
+        }
+        let from = value.ty;
+        let v = &value.ssa;
+        let ssa = match (from, to) {
+            (Ty::Index, Ty::Bool) => {
+                let zero = self.op("arith.constant 0 : index");
+                self.op(&format!("arith.cmpi ne, {v}, {zero} : index"))
+            }
+            (Ty::Index, t) => {
+                let as_i64 = self.op(&format!("arith.index_cast {v} : index to i64"));
+                return self.convert(
+                    Value {
+                        ssa: as_i64,
+                        ty: Ty::Num(DType::I64),
+                        literal: None,
+                    },
+                    t,
+                );
+            }
+            (f, Ty::Index) => {
+                let as_i64 = self.convert(value.clone(), Ty::Num(DType::I64));
+                let _ = f;
+                self.op(&format!("arith.index_cast {} : i64 to index", as_i64.ssa))
+            }
+            (Ty::Bool, t) => {
+                let dtype = t.dtype();
+                if dtype.is_float() {
+                    self.op(&format!("arith.uitofp {v} : i1 to {}", dtype.storage()))
+                } else {
+                    self.op(&format!("arith.extui {v} : i1 to {}", dtype.storage()))
+                }
+            }
+            (f, Ty::Bool) => {
+                let mlir = f.mlir();
+                if f.is_float() {
+                    let zero = self.op(&format!(
+                        "arith.constant {} : {mlir}",
+                        float_bits(0.0, f.dtype())
+                    ));
+                    self.op(&format!("arith.cmpf une, {v}, {zero} : {mlir}"))
+                } else {
+                    let zero = self.op(&format!("arith.constant 0 : {mlir}"));
+                    self.op(&format!("arith.cmpi ne, {v}, {zero} : {mlir}"))
+                }
+            }
+            (f, t) => {
+                let (fd, td) = (f.dtype(), t.dtype());
+                let (fm, tm) = (fd.storage(), td.storage());
+                if fm == tm {
+                    // Same storage (weak int → int64, signedness changes).
+                    return Value {
+                        ssa: value.ssa,
+                        ty: to,
+                        literal: None,
+                    };
+                }
+                match (fd.is_float(), td.is_float()) {
+                    (true, true) if fd.bits() < td.bits() => {
+                        self.op(&format!("arith.extf {v} : {fm} to {tm}"))
+                    }
+                    (true, true) => self.op(&format!("arith.truncf {v} : {fm} to {tm}")),
+                    (false, true) if fd.is_unsigned() => {
+                        self.op(&format!("arith.uitofp {v} : {fm} to {tm}"))
+                    }
+                    (false, true) => self.op(&format!("arith.sitofp {v} : {fm} to {tm}")),
+                    (true, false) if td.is_unsigned() => {
+                        self.op(&format!("arith.fptoui {v} : {fm} to {tm}"))
+                    }
+                    (true, false) => self.op(&format!("arith.fptosi {v} : {fm} to {tm}")),
+                    (false, false) if fd.bits() < td.bits() && fd.is_unsigned() => {
+                        self.op(&format!("arith.extui {v} : {fm} to {tm}"))
+                    }
+                    (false, false) if fd.bits() < td.bits() => {
+                        self.op(&format!("arith.extsi {v} : {fm} to {tm}"))
+                    }
+                    (false, false) => self.op(&format!("arith.trunci {v} : {fm} to {tm}")),
+                }
+            }
+        };
+        Value {
+            ssa,
+            ty: to,
+            literal: None,
+        }
+    }
+
+    /// Materialises weak types (a Python int is an int64 on its own).
+    pub(super) fn concrete(ty: Ty) -> Ty {
+        match ty {
+            Ty::WeakInt | Ty::Index => Ty::Num(DType::I64),
+            Ty::WeakFloat => Ty::Num(DType::F64),
+            other => other,
+        }
+    }
+
+    pub(super) fn to_bool(&mut self, value: Value) -> Value {
+        self.convert(value, Ty::Bool)
+    }
+
+    // ----- expressions -----
+}
