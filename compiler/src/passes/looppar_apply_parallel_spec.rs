@@ -3,27 +3,18 @@
 //! `reduce`; nothing for `seq`) and removes the specifications. A
 //! specification whose label labels no loop is an error.
 
-use super::{rewrite, PassInfo};
+use super::rewrite;
 use melior::{
-    ir::{
-        operation::{OperationLike, OperationMutLike},
-        r#type::TypeId,
-    },
-    pass::{create_external, ExternalPass, Pass},
+    ir::operation::{OperationLike, OperationMutLike},
+    pass::ExternalPass,
 };
 use std::collections::HashMap;
 
-pub(super) const INFO: PassInfo = PassInfo {
-    name: "looppar-apply-parallel-spec",
-    summary:
-        "Attach each label's parallel specification (looppar.parallelize) to the loops it labels",
-    anchor: "",
-    create,
-};
-
-#[repr(align(8))]
-struct PassId;
-static PASS_ID: PassId = PassId;
+external_pass!(
+    "looppar-apply-parallel-spec",
+    "Attach each label's parallel specification (looppar.parallelize) to the loops it labels",
+    run
+);
 
 fn label(op: melior::ir::operation::OperationRef) -> Option<String> {
     let attribute = op.attribute("label").ok()?;
@@ -73,16 +64,4 @@ fn run(root: melior::ir::operation::OperationRef, pass: ExternalPass) {
     if failed {
         pass.signal_failure();
     }
-}
-
-fn create() -> Pass {
-    create_external(
-        run,
-        TypeId::create(&PASS_ID),
-        INFO.name,
-        INFO.name,
-        INFO.summary,
-        INFO.anchor,
-        &[],
-    )
 }

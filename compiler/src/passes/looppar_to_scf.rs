@@ -8,27 +8,21 @@
 //!   `scf.while`; `looppar.on_device` is inlined (on the CPU, "one thread
 //!   of the device" is the calling thread).
 
-use super::{rewrite, PassInfo};
+use super::rewrite;
 use melior::{
     ir::{
         attribute::DenseI32ArrayAttribute,
         operation::{OperationLike, OperationRef},
-        r#type::TypeId,
         Identifier, Value,
     },
-    pass::{create_external, ExternalPass, Pass},
+    pass::ExternalPass,
 };
 
-pub(super) const INFO: PassInfo = PassInfo {
-    name: "looppar-to-scf",
-    summary: "Lower looppar loops to scf: the outermost parallel loop to scf.parallel, the rest to scf.for/scf.while",
-    anchor: "",
-    create,
-};
-
-#[repr(align(8))]
-struct PassId;
-static PASS_ID: PassId = PassId;
+external_pass!(
+    "looppar-to-scf",
+    "Lower looppar loops to scf: the outermost parallel loop to scf.parallel, the rest to scf.for/scf.while",
+    run
+);
 
 fn is_parallel(op: OperationRef) -> bool {
     rewrite::name_of(op) == "looppar.for" && op.attribute("threads").is_ok()
@@ -101,16 +95,4 @@ fn run(root: OperationRef, pass: ExternalPass) {
         unsafe { mlir_sys::mlirEmitError(root.location().to_raw(), text.as_ptr()) };
         pass.signal_failure();
     }
-}
-
-fn create() -> Pass {
-    create_external(
-        run,
-        TypeId::create(&PASS_ID),
-        INFO.name,
-        INFO.name,
-        INFO.summary,
-        INFO.anchor,
-        &[],
-    )
 }

@@ -1,6 +1,36 @@
 //! Our passes. Each has one name, used for its flag, its file
 //! (`passes/<name with underscores>.rs`) and its lit test.
 
+/// Defines a pass's `INFO` and `create` from its flag, summary and `run`
+/// function (`fn run(OperationRef, ExternalPass)`).
+macro_rules! external_pass {
+    ($name:literal, $summary:literal, $run:path) => {
+        pub(super) const INFO: super::PassInfo = super::PassInfo {
+            name: $name,
+            summary: $summary,
+            anchor: "",
+            create,
+        };
+
+        /// The pass's identity for MLIR (its address).
+        #[repr(align(8))]
+        struct PassId;
+        static PASS_ID: PassId = PassId;
+
+        fn create() -> melior::pass::Pass {
+            melior::pass::create_external(
+                $run,
+                melior::ir::r#type::TypeId::create(&PASS_ID),
+                INFO.name,
+                INFO.name,
+                INFO.summary,
+                INFO.anchor,
+                &[],
+            )
+        }
+    };
+}
+
 mod looppar_apply_parallel_spec;
 mod looppar_to_scf;
 mod parla_verify;
