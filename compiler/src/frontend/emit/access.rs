@@ -87,6 +87,8 @@ impl<'a> Emitter<'a> {
 
     /// A store (or other access with no result) guarded with `debug`.
     pub(super) fn guarded(&mut self, text: &str, info: &ArrayInfo, at: &[String], span: Span) {
+        let text = format!("{text}{}", self.location(span));
+        let text = text.as_str();
         match self.check_bounds(info, at, span) {
             None => self.line(text),
             Some((ok, code)) => {

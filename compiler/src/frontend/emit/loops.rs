@@ -137,6 +137,7 @@ impl<'a> Emitter<'a> {
         parallel: bool,
         body: impl FnOnce(&mut Self, &str) -> Result<()>,
     ) -> Result<()> {
+        let location = self.location(self.span);
         let k = self.fresh();
         self.line(&format!("\"looppar.for\"({lower}, {upper}, {one}) ({{"));
         self.line(&format!("^bb0({k}: index):"));
@@ -156,7 +157,7 @@ impl<'a> Emitter<'a> {
         let attributes = label
             .map(|l| format!(" {{label = \"{l}\"}}"))
             .unwrap_or_default();
-        self.line(&format!("}}){attributes} : (index, index, index) -> ()"));
+        self.line(&format!("}}){attributes} : (index, index, index) -> (){location}"));
         Ok(())
     }
 

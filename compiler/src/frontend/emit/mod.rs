@@ -102,6 +102,9 @@ struct Emitter<'a> {
     /// `checks`) into `%err` and is skipped.
     debug: bool,
     checks: Vec<CheckSite>,
+    /// The statement being emitted: ops get its location, so that passes
+    /// report problems at the user's source.
+    span: Span,
 }
 
 /// Where a bounds check is, to report it.
@@ -166,6 +169,7 @@ pub fn emit(
         callees,
         debug,
         checks: Vec::new(),
+        span: function.span,
     };
     let mut params = Vec::new();
     if debug {

@@ -146,6 +146,13 @@ impl<'a> Emitter<'a> {
     }
 
     pub(super) fn statement(&mut self, statement: &Stmt) -> Result<()> {
+        let outer = std::mem::replace(&mut self.span, statement.span);
+        let result = self.statement_at(statement);
+        self.span = outer;
+        result
+    }
+
+    fn statement_at(&mut self, statement: &Stmt) -> Result<()> {
         if !matches!(statement.kind, StmtKind::For { .. }) && !self.is_slice_statement(statement) {
             if let Some(label) = statement.labels.first() {
                 return Err(self.error(

@@ -26,8 +26,18 @@ impl<'a> Emitter<'a> {
 
     pub(super) fn op(&mut self, text: &str) -> String {
         let ssa = self.fresh();
-        self.line(&format!("{ssa} = {text}"));
+        let location = self.location(self.span);
+        self.line(&format!("{ssa} = {text}{location}"));
         ssa
+    }
+
+    /// ` loc("file":line:column)` for `span` in the current function.
+    pub(super) fn location(&self, span: Span) -> String {
+        if span.line == 0 {
+            return String::new();
+        }
+        let file = self.source().file.replace('\\', "\\\\").replace('"', "\\\"");
+        format!(" loc(\"{file}\":{}:{})", span.line, span.column)
     }
 
     pub(super) fn lookup(&self, name: &str) -> Option<&Binding> {
