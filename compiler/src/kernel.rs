@@ -11,8 +11,8 @@ use std::{collections::HashMap, time::Instant};
 use thiserror::Error;
 
 /// Our passes, from the front end's IR to `scf`.
-pub const LOOPPAR_LOWERING: &str =
-    "builtin.module(parla-verify,looppar-apply-parallel-spec,looppar-to-scf,canonicalize,cse)";
+pub const LOOPPAR_LOWERING: &str = "builtin.module(parla-verify,looppar-apply-parallel-spec,\
+canonicalize,cse,looppar-check-races,looppar-to-scf,canonicalize,cse)";
 
 /// The IR stages `print_compiled` can show, in pipeline order.
 pub const STAGES: [&str; 3] = ["looppar", "scf", "llvm"];
@@ -89,9 +89,10 @@ pub fn compile(
     let started = Instant::now();
     let emitted = frontend::emit(function, callees, arguments, spec, options.bounds_checks)?;
     CONTEXT.with(|context| {
-        let module = source::parse_module(context, &emitted.text, &function.source.file).map_err(
-            |messages| KernelError::InvalidIr(format!("{}\n{}", render(&messages), emitted.text)),
-        )?;
+        let buffer = format!("<ir of {}>", function.name);
+        let module = source::parse_module(context, &emitted.text, &buffer).map_err(|messages| {
+            KernelError::InvalidIr(format!("{}\n{}", render(&messages), emitted.text))
+        })?;
         let mut kernel = finish(
             context,
             module,
@@ -100,7 +101,8 @@ pub fn compile(
             started,
             options,
             Some(emitted.text.clone()),
-        )?;
+        )
+        .map_err(|error| in_user_code(error, function))?;
         kernel.checks = emitted.checks;
         Ok(kernel)
     })
@@ -121,6 +123,29 @@ pub fn compile_ir(
             .map_err(|m| KernelError::InvalidIr(render(&m)))?;
         finish(context, module, entry, arrays, started, options, None)
     })
+}
+
+/// A pass error at a position in the user's file is an error in the user's
+/// code (e.g. a race): report it as one, with the source line.
+fn in_user_code(error: KernelError, function: &Function) -> KernelError {
+    let KernelError::Jit(JitError::Lowering(messages)) = &error else {
+        return error;
+    };
+    let first = messages.iter().find(|m| {
+        m.position
+            .as_ref()
+            .is_some_and(|p| p.file == function.source.file)
+    });
+    match first.and_then(|m| m.position.as_ref().map(|p| (m, p))) {
+        Some((message, position)) => KernelError::Compile(function.source.error(
+            frontend::Span {
+                line: position.line,
+                column: position.column,
+            },
+            message.text.clone(),
+        )),
+        None => error,
+    }
 }
 
 fn render(messages: &[crate::diagnostics::Message]) -> String {

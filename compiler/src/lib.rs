@@ -4,6 +4,7 @@
 //! Architecture invariant: the compiler builds and transforms IR and
 //! produces artifacts; it never launches or schedules anything.
 
+pub mod analysis;
 pub mod diagnostics;
 pub mod frontend;
 pub mod jit;

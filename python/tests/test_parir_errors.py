@@ -253,3 +253,57 @@ def test_out_of_bounds_is_checked_with_debug(capsys):
     shifted(x, y, 4, opts=parir.par({'N': parir.threads(4)}), debug=True)
     np.testing.assert_array_equal(y[:4], x[1:])
     capsys.readouterr()
+
+
+def test_races_are_compile_errors_naming_the_loop_and_the_access():
+    opts = parir.par({'N': parir.threads(4)})
+
+    def neighbour(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = x[i + 1]
+    error = compile_error(neighbour, "x[i] = x[i + 1]", "iteration i - 1 reads",
+                          call=lambda j: j(np.zeros(5), 4, opts=opts))
+    assert f"the parallel loop 'N' at {HERE}:{line_of(neighbour, 'for i in range(n):')}:" in str(error)
+
+    def overwrite(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[0] = x[i]
+    compile_error(overwrite, "y[0] = x[i]", "writes the same memory",
+                  call=lambda j: j(np.zeros(4), np.zeros(1), 4, opts=opts))
+
+    def shared_local(x, y, n):
+        with parir.gpu:
+            s = 0.0
+            parir.label('N')
+            for i in range(n):
+                s += x[i]
+            y[0] = s
+    compile_error(shared_local, "s += x[i]", "a variable assigned before the loop",
+                  call=lambda j: j(np.zeros(4), np.zeros(1), 4, opts=opts))
+
+
+def test_what_is_not_a_race_still_compiles():
+    @parir.jit
+    def stencil(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i + 1] - x[i]  # reads neighbours, writes its own element
+
+    @parir.jit
+    def rows(x, y, n, m):
+        parir.label('N')
+        for i in range(n):
+            parir.label('M')
+            for j in range(m):
+                y[i] += x[i, j]  # a reduction, recognised without .reduce()
+
+    x = np.arange(6.0) ** 2
+    y = np.zeros(5)
+    stencil(x, y, 5, opts=parir.par({'N': parir.threads(5)}))
+    np.testing.assert_array_equal(y, np.diff(x))
+    m = np.arange(12.0).reshape(3, 4)
+    r = np.zeros(3)
+    rows(m, r, 3, 4, opts=parir.par({'N': parir.threads(3), 'M': parir.threads(4)}))
+    np.testing.assert_array_equal(r, m.sum(axis=1))

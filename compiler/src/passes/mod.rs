@@ -32,6 +32,7 @@ macro_rules! external_pass {
 }
 
 mod looppar_apply_parallel_spec;
+mod looppar_check_races;
 mod looppar_to_scf;
 mod parla_verify;
 pub(crate) mod rewrite;
@@ -54,6 +55,7 @@ pub struct PassInfo {
 /// Every pass of the project, in the order `--help` lists them.
 pub const PASSES: &[PassInfo] = &[
     looppar_apply_parallel_spec::INFO,
+    looppar_check_races::INFO,
     looppar_to_scf::INFO,
     parla_verify::INFO,
 ];

@@ -43,7 +43,7 @@ impl<'a> Emitter<'a> {
         let value = self.op(&format!("arith.constant {code} : i64"));
         let zero = self.op("arith.constant 0 : index");
         self.line(&format!(
-            "memref.store {value}, %err[{zero}] : memref<1xi64>"
+            "memref.store {value}, %err[{zero}] {{parla.error_report}} : memref<1xi64>"
         ));
     }
 

@@ -97,7 +97,8 @@ impl<'a> Emitter<'a> {
             None => None,
         };
         let label = statement.labels.first().cloned();
-        self.counted_loop(&trips, label.as_deref(), parallel, |this, k| {
+        let kind = reduction.as_ref().map(|r| r.reduction.kind);
+        self.counted_loop(&trips, label.as_deref(), parallel, kind, |this, k| {
             let induction = this.induction(k, &start_value, step);
             let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
             let result = match (&accumulator, &reduction) {
@@ -120,14 +121,19 @@ impl<'a> Emitter<'a> {
         trips: &str,
         label: Option<&str>,
         parallel: bool,
+        reduction: Option<ReductionKind>,
         body: impl FnOnce(&mut Self, &str) -> Result<()>,
     ) -> Result<()> {
         let zero = self.op("arith.constant 0 : index");
         let one = self.op("arith.constant 1 : index");
         let upper = self.op(&format!("arith.index_cast {trips} : i64 to index"));
-        self.range_loop(&zero, &upper, &one, label, parallel, body)
+        self.range_loop(&zero, &upper, &one, label, parallel, reduction, body)
     }
 
+    /// `looppar.for` over `lower..upper`. A loop that performs a reduction
+    /// the front end recognised says so (`reduction = "add"`, ...): its
+    /// iterations update one element on purpose.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn range_loop(
         &mut self,
         lower: &str,
@@ -135,6 +141,7 @@ impl<'a> Emitter<'a> {
         one: &str,
         label: Option<&str>,
         parallel: bool,
+        reduction: Option<ReductionKind>,
         body: impl FnOnce(&mut Self, &str) -> Result<()>,
     ) -> Result<()> {
         let location = self.location(self.span);
@@ -154,10 +161,21 @@ impl<'a> Emitter<'a> {
         result?;
         self.line("\"looppar.yield\"() : () -> ()");
         self.indent -= 1;
-        let attributes = label
-            .map(|l| format!(" {{label = \"{l}\"}}"))
-            .unwrap_or_default();
-        self.line(&format!("}}){attributes} : (index, index, index) -> (){location}"));
+        let mut attributes: Vec<String> = Vec::new();
+        if let Some(l) = label {
+            attributes.push(format!("label = \"{l}\""));
+        }
+        if let Some(kind) = reduction {
+            attributes.push(format!("reduction = \"{}\"", kind.name()));
+        }
+        let attributes = if attributes.is_empty() {
+            String::new()
+        } else {
+            format!(" {{{}}}", attributes.join(", "))
+        };
+        self.line(&format!(
+            "}}){attributes} : (index, index, index) -> (){location}"
+        ));
         Ok(())
     }
 
@@ -183,6 +201,7 @@ impl<'a> Emitter<'a> {
             &trips,
             labels.first().map(String::as_str),
             false,
+            Some(reduction.kind),
             |this, k| {
                 let induction = this.induction(k, &start, step);
                 let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
@@ -355,58 +374,74 @@ impl<'a> Emitter<'a> {
         let one = self.op("arith.constant 1 : index");
         let count = self.op(&format!("arith.constant {REDUCTION_CHUNKS} : index"));
         let (array_c, info_c) = (array.clone(), info.clone());
-        self.range_loop(&zero, &count, &one, Some(&label), true, |this, c| {
-            let c64 = this.op(&format!("arith.index_cast {c} : index to i64"));
-            let first = this.op(&format!("arith.muli {c64}, {chunk_length} : i64"));
-            let end = this.op(&format!("arith.addi {first}, {chunk_length} : i64"));
-            let last = this.op(&format!("arith.minsi {end}, {trips} : i64"));
-            let first_index = this.op(&format!("arith.index_cast {first} : i64 to index"));
-            let last_index = this.op(&format!("arith.index_cast {last} : i64 to index"));
-            // The chunk's accumulator starts at the reduction's identity.
-            let slot = this.fresh();
-            {
-                let block = this.alloc_blocks.last_mut().expect("an allocation block");
-                let _ = writeln!(
-                    block.slots,
-                    "    {slot} = memref.alloca() : memref<{}>",
+        self.range_loop(
+            &zero,
+            &count,
+            &one,
+            Some(&label),
+            true,
+            Some(reduction.kind),
+            |this, c| {
+                let c64 = this.op(&format!("arith.index_cast {c} : index to i64"));
+                let first = this.op(&format!("arith.muli {c64}, {chunk_length} : i64"));
+                let end = this.op(&format!("arith.addi {first}, {chunk_length} : i64"));
+                let last = this.op(&format!("arith.minsi {end}, {trips} : i64"));
+                let first_index = this.op(&format!("arith.index_cast {first} : i64 to index"));
+                let last_index = this.op(&format!("arith.index_cast {last} : i64 to index"));
+                // The chunk's accumulator starts at the reduction's identity.
+                let slot = this.fresh();
+                {
+                    let block = this.alloc_blocks.last_mut().expect("an allocation block");
+                    let _ = writeln!(
+                        block.slots,
+                        "    {slot} = memref.alloca() : memref<{}>",
+                        ty.mlir()
+                    );
+                }
+                let identity = reduction.kind.identity(info_c.dtype);
+                let identity = this.constant(identity, ty);
+                this.line(&format!(
+                    "memref.store {}, {slot}[] : memref<{}>",
+                    identity.ssa,
                     ty.mlir()
-                );
-            }
-            let identity = reduction.kind.identity(info_c.dtype);
-            let identity = this.constant(identity, ty);
-            this.line(&format!(
-                "memref.store {}, {slot}[] : memref<{}>",
-                identity.ssa,
-                ty.mlir()
-            ));
-            let accumulator = Accumulator {
-                slot: slot.clone(),
-                ty,
-                array: array_c.clone(),
-                info: info_c.clone(),
-                at: Vec::new(),
-                span: reduction.span,
-            };
-            this.range_loop(&first_index, &last_index, &one, None, false, |this, k| {
-                let induction = this.induction(k, start, step);
-                let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
-                let result = this.accumulate_nest(&accumulator, &nested.loops, reduction);
-                this.unbind(var, previous);
-                result
-            })?;
-            let partial = this.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
-            let at = this.element_indices(&info_c, &reduction.indices, reduction.span)?;
-            let kind = reduction.kind.atomic(info_c.dtype);
-            let combined = this.fresh();
-            let update = format!(
+                ));
+                let accumulator = Accumulator {
+                    slot: slot.clone(),
+                    ty,
+                    array: array_c.clone(),
+                    info: info_c.clone(),
+                    at: Vec::new(),
+                    span: reduction.span,
+                };
+                this.range_loop(
+                    &first_index,
+                    &last_index,
+                    &one,
+                    None,
+                    false,
+                    Some(reduction.kind),
+                    |this, k| {
+                        let induction = this.induction(k, start, step);
+                        let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
+                        let result = this.accumulate_nest(&accumulator, &nested.loops, reduction);
+                        this.unbind(var, previous);
+                        result
+                    },
+                )?;
+                let partial = this.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
+                let at = this.element_indices(&info_c, &reduction.indices, reduction.span)?;
+                let kind = reduction.kind.atomic(info_c.dtype);
+                let combined = this.fresh();
+                let update = format!(
                 "{combined} = memref.atomic_rmw {kind} {partial}, {array_c}[{}] : ({}, {}) -> {}",
                 at.join(", "),
                 ty.mlir(),
                 info_c.memref(),
                 ty.mlir()
             );
-            this.guarded(&update, &info_c, &at, reduction.span);
-            Ok(())
-        })
+                this.guarded(&update, &info_c, &at, reduction.span);
+                Ok(())
+            },
+        )
     }
 }

@@ -12,6 +12,16 @@ pub(super) enum ReductionKind {
 }
 
 impl ReductionKind {
+    /// The name in a loop's `reduction` attribute.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            ReductionKind::Add => "add",
+            ReductionKind::Mul => "mul",
+            ReductionKind::Min => "min",
+            ReductionKind::Max => "max",
+        }
+    }
+
     pub(super) fn identity(self, dtype: DType) -> Literal {
         match (self, dtype.is_float()) {
             (ReductionKind::Add, true) => Literal::Float(0.0),

@@ -61,9 +61,10 @@ impl<'a> Emitter<'a> {
                 }
                 let v = self.convert(value, ty);
                 self.line(&format!(
-                    "memref.store {}, {slot}[] : memref<{}>",
+                    "memref.store {}, {slot}[] : memref<{}>{}",
                     v.ssa,
-                    ty.mlir()
+                    ty.mlir(),
+                    self.location(self.span)
                 ));
                 Ok(())
             }
@@ -72,9 +73,10 @@ impl<'a> Emitter<'a> {
                 let v = self.convert(value, ty);
                 let slot = self.new_local(name, ty);
                 self.line(&format!(
-                    "memref.store {}, {slot}[] : memref<{}>",
+                    "memref.store {}, {slot}[] : memref<{}>{}",
                     v.ssa,
-                    ty.mlir()
+                    ty.mlir(),
+                    self.location(self.span)
                 ));
                 Ok(())
             }
@@ -332,9 +334,10 @@ impl<'a> Emitter<'a> {
             ty.mlir()
         );
         self.line(&format!(
-            "memref.store {}, {slot}[] : memref<{}>",
+            "memref.store {}, {slot}[] : memref<{}>{}",
             v.ssa,
-            ty.mlir()
+            ty.mlir(),
+            self.location(self.span)
         ));
         Binding::Local { slot, ty }
     }

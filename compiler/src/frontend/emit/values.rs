@@ -36,7 +36,11 @@ impl<'a> Emitter<'a> {
         if span.line == 0 {
             return String::new();
         }
-        let file = self.source().file.replace('\\', "\\\\").replace('"', "\\\"");
+        let file = self
+            .source()
+            .file
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"");
         format!(" loc(\"{file}\":{}:{})", span.line, span.column)
     }
 

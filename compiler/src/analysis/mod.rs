@@ -1,0 +1,3 @@
+//! Analyses of IR that passes share.
+
+pub mod affine;
