@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod diagnostics;
+pub mod egraph;
 pub mod frontend;
 pub mod jit;
 pub mod kernel;

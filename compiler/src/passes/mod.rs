@@ -33,6 +33,7 @@ macro_rules! external_pass {
 
 mod looppar_apply_parallel_spec;
 mod looppar_check_races;
+mod looppar_simplify;
 mod looppar_to_scf;
 mod parla_verify;
 pub(crate) mod rewrite;
@@ -56,6 +57,7 @@ pub struct PassInfo {
 pub const PASSES: &[PassInfo] = &[
     looppar_apply_parallel_spec::INFO,
     looppar_check_races::INFO,
+    looppar_simplify::INFO,
     looppar_to_scf::INFO,
     parla_verify::INFO,
 ];

@@ -1,0 +1,277 @@
+//! `looppar-simplify`: rewrites integer and index arithmetic with equality
+//! saturation (`crate::egraph`) and hoists loop-invariant pure ops out of
+//! `looppar.for` bodies.
+//!
+//! Each arithmetic expression whose value leaves the arithmetic (feeds a
+//! load, a store, a loop bound, a comparison...) is read into an e-graph,
+//! saturated under `egraph::LIMITS`, and replaced by the cheapest
+//! equivalent, only when that is strictly cheaper: the pass never makes
+//! code worse. Common subexpressions are then merged by `cse`, which the
+//! compiler's pipeline runs next.
+
+use super::rewrite;
+use crate::egraph::{self, language::Arith};
+use egg::{Id, RecExpr, Symbol};
+use melior::{
+    ir::{
+        attribute::IntegerAttribute,
+        operation::{OperationBuilder, OperationLike, OperationRef, OperationResult},
+        BlockLike, Identifier, RegionLike, Type, Value, ValueLike,
+    },
+    pass::ExternalPass,
+};
+use std::collections::HashMap;
+
+external_pass!(
+    "looppar-simplify",
+    "Simplify integer/index arithmetic with equality saturation and hoist loop-invariant ops out of looppar loops",
+    run
+);
+
+const ARITH: [&str; 8] = [
+    "arith.addi",
+    "arith.subi",
+    "arith.muli",
+    "arith.divsi",
+    "arith.remsi",
+    "arith.shli",
+    "arith.minsi",
+    "arith.maxsi",
+];
+
+fn is_arith(op: OperationRef) -> bool {
+    ARITH.contains(&rewrite::name_of(op).as_str())
+}
+
+fn integer_constant(op: OperationRef) -> Option<i64> {
+    if rewrite::name_of(op) != "arith.constant" {
+        return None;
+    }
+    IntegerAttribute::try_from(op.attribute("value").ok()?).ok().map(|i| i.value())
+}
+
+/// Reads the expression computing `value` (of type `ty`) into `expr`.
+fn read<'c: 'a, 'a>(
+    value: Value<'c, 'a>,
+    ty: Type<'c>,
+    expr: &mut RecExpr<Arith>,
+    leaves: &mut HashMap<Symbol, Value<'c, 'a>>,
+    depth: usize,
+) -> Id {
+    let leaf = |expr: &mut RecExpr<Arith>, leaves: &mut HashMap<Symbol, Value<'c, 'a>>| {
+        let symbol = Symbol::from(format!("v{}", value.to_raw().ptr as usize));
+        leaves.insert(symbol, value);
+        expr.add(Arith::Symbol(symbol))
+    };
+    let Ok(result) = OperationResult::try_from(value) else {
+        return leaf(expr, leaves);
+    };
+    let op = result.owner();
+    if let Some(constant) = integer_constant(op) {
+        return expr.add(Arith::Num(constant));
+    }
+    if !is_arith(op) || value.r#type() != ty || depth > 32 {
+        return leaf(expr, leaves);
+    }
+    let (Ok(a), Ok(b)) = (op.operand(0), op.operand(1)) else {
+        return leaf(expr, leaves);
+    };
+    let a = read(a, ty, expr, leaves, depth + 1);
+    let b = read(b, ty, expr, leaves, depth + 1);
+    expr.add(match rewrite::name_of(op).as_str() {
+        "arith.addi" => Arith::Add([a, b]),
+        "arith.subi" => Arith::Sub([a, b]),
+        "arith.muli" => Arith::Mul([a, b]),
+        "arith.divsi" => Arith::Div([a, b]),
+        "arith.remsi" => Arith::Rem([a, b]),
+        "arith.shli" => Arith::Shl([a, b]),
+        "arith.minsi" => Arith::Min([a, b]),
+        _ => Arith::Max([a, b]),
+    })
+}
+
+/// Emits `expr` before `before`; returns the value of its root.
+fn write<'c: 'a, 'a>(
+    expr: &RecExpr<Arith>,
+    ty: Type<'c>,
+    leaves: &HashMap<Symbol, Value<'c, 'a>>,
+    before: OperationRef<'c, 'a>,
+) -> Option<Value<'c, 'a>> {
+    let block = before.block()?;
+    let location = before.location();
+    let context = before.context();
+    // SAFETY: the context outlives this pass run.
+    let context = unsafe { context.to_ref() };
+    let mut values: Vec<Value<'c, 'a>> = Vec::with_capacity(expr.as_ref().len());
+    for node in expr.as_ref() {
+        let value = match node {
+            Arith::Symbol(symbol) => *leaves.get(symbol)?,
+            Arith::Num(n) => {
+                let op = OperationBuilder::new("arith.constant", location)
+                    .add_attributes(&[(Identifier::new(context, "value"), IntegerAttribute::new(ty, *n).into())])
+                    .add_results(&[ty])
+                    .build()
+                    .ok()?;
+                block.insert_operation_before(before, op).result(0).ok()?.into()
+            }
+            other => {
+                let name = match other {
+                    Arith::Add(_) => "arith.addi",
+                    Arith::Sub(_) => "arith.subi",
+                    Arith::Mul(_) => "arith.muli",
+                    Arith::Div(_) => "arith.divsi",
+                    Arith::Rem(_) => "arith.remsi",
+                    Arith::Shl(_) => "arith.shli",
+                    Arith::Min(_) => "arith.minsi",
+                    _ => "arith.maxsi",
+                };
+                let operands: Vec<Value> = other.children().iter().map(|id| values[usize::from(*id)]).collect();
+                let op = OperationBuilder::new(name, location)
+                    .add_operands(&operands)
+                    .add_results(&[ty])
+                    .build()
+                    .ok()?;
+                block.insert_operation_before(before, op).result(0).ok()?.into()
+            }
+        };
+        values.push(value);
+    }
+    values.last().copied()
+}
+
+use egg::Language;
+
+/// Roots: arithmetic results used by something other than arithmetic of
+/// the same type.
+fn roots(root: OperationRef) -> Vec<mlir_sys::MlirOperation> {
+    let mut found = Vec::new();
+    for name in ARITH {
+        for raw in rewrite::collect(root, name) {
+            // SAFETY: collected from the live IR.
+            let op = unsafe { rewrite::view(raw) };
+            let Ok(result) = op.result(0) else { continue };
+            let value: Value = result.into();
+            let mut feeds_other = false;
+            let mut uses = unsafe { mlir_sys::mlirValueGetFirstUse(value.to_raw()) };
+            while !uses.ptr.is_null() {
+                let user = unsafe { rewrite::view(mlir_sys::mlirOpOperandGetOwner(uses)) };
+                if !is_arith(user) || user.result(0).map(|r| r.r#type() != value.r#type()).unwrap_or(true) {
+                    feeds_other = true;
+                }
+                uses = unsafe { mlir_sys::mlirOpOperandGetNextUse(uses) };
+            }
+            if feeds_other {
+                found.push(raw);
+            }
+        }
+    }
+    found
+}
+
+fn simplify_expressions(root: OperationRef) {
+    for raw in roots(root) {
+        // SAFETY: roots are only replaced (not erased) while iterating.
+        let op = unsafe { rewrite::view(raw) };
+        let Ok(result) = op.result(0) else { continue };
+        let value: Value = result.into();
+        let ty = value.r#type();
+        let mut expr = RecExpr::default();
+        let mut leaves = HashMap::new();
+        read(value, ty, &mut expr, &mut leaves, 0);
+        let (best, best_cost, original_cost) = egraph::simplify(&expr);
+        if best_cost >= original_cost {
+            continue; // never worse, and no churn when equal
+        }
+        if let Some(new) = write(&best, ty, &leaves, op) {
+            // SAFETY: both values are live and of one type.
+            unsafe { mlir_sys::mlirValueReplaceAllUsesOfWith(value.to_raw(), new.to_raw()) };
+        }
+    }
+    erase_dead_arithmetic(root);
+}
+
+/// Removes arithmetic (and constants) whose results are unused.
+fn erase_dead_arithmetic(root: OperationRef) {
+    loop {
+        let mut erased = false;
+        for name in ARITH.iter().chain(["arith.constant"].iter()) {
+            for raw in rewrite::collect(root, name) {
+                // SAFETY: collected from the live IR; erased once.
+                let op = unsafe { rewrite::view(raw) };
+                let unused = op.results().all(|r| unsafe { mlir_sys::mlirValueGetFirstUse(r.to_raw()) }.ptr.is_null());
+                if unused {
+                    unsafe { rewrite::erase(raw) };
+                    erased = true;
+                }
+            }
+        }
+        if !erased {
+            return;
+        }
+    }
+}
+
+/// Pure ops that can leave a loop when their operands are defined
+/// outside it.
+fn hoistable(op: OperationRef) -> bool {
+    let name = rewrite::name_of(op);
+    (name.starts_with("arith.") || name.starts_with("math.")) && op.region_count() == 0
+}
+
+fn defined_outside(value: Value, loop_op: OperationRef) -> bool {
+    use mlir_sys::*;
+    // SAFETY: reads the live IR through the C API.
+    unsafe {
+        let raw = value.to_raw();
+        let mut current = if mlirValueIsAOpResult(raw) {
+            mlirOperationGetParentOperation(mlirOpResultGetOwner(raw))
+        } else {
+            mlirBlockGetParentOperation(mlirBlockArgumentGetOwner(raw))
+        };
+        if mlirValueIsAOpResult(raw) && mlirOpResultGetOwner(raw).ptr == loop_op.to_raw().ptr {
+            return false;
+        }
+        while !current.ptr.is_null() {
+            if current.ptr == loop_op.to_raw().ptr {
+                return false;
+            }
+            current = mlirOperationGetParentOperation(current);
+        }
+    }
+    true
+}
+
+/// Moves loop-invariant pure ops of each loop body before the loop,
+/// innermost loops first so that hoisted ops keep moving out.
+fn hoist_invariants(root: OperationRef) {
+    let mut loops = rewrite::collect(root, "looppar.for");
+    loops.reverse();
+    for raw in loops {
+        // SAFETY: loops are not erased by this pass.
+        let loop_op = unsafe { rewrite::view(raw) };
+        let Ok(region) = loop_op.region(0) else { continue };
+        let Some(block) = region.first_block() else { continue };
+        loop {
+            let mut moved = false;
+            let mut current = block.first_operation();
+            while let Some(op) = current {
+                let next = op.next_in_block();
+                if hoistable(op) && op.operands().all(|v| defined_outside(v, loop_op)) {
+                    // SAFETY: both ops are live; the op's operands dominate the loop.
+                    unsafe { mlir_sys::mlirOperationMoveBefore(op.to_raw(), raw) };
+                    moved = true;
+                }
+                current = next;
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+}
+
+fn run(root: OperationRef, _pass: ExternalPass) {
+    simplify_expressions(root);
+    // After: what the rewrites produced may be invariant too.
+    hoist_invariants(root);
+}
