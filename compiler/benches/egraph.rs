@@ -6,10 +6,19 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use parla_compiler::{jit::run_pipeline, source::parse_module};
 
 const KERNELS: [(&str, &str); 4] = [
-    ("simplify.mlir", include_str!("../../lit-tests/looppar/simplify.mlir")),
+    (
+        "simplify.mlir",
+        include_str!("../../lit-tests/looppar/simplify.mlir"),
+    ),
     ("ops.mlir", include_str!("../../lit-tests/looppar/ops.mlir")),
-    ("to-scf.mlir", include_str!("../../lit-tests/looppar/to-scf.mlir")),
-    ("sum_rows (front end)", include_str!("kernels/sum_rows.mlir")),
+    (
+        "to-scf.mlir",
+        include_str!("../../lit-tests/looppar/to-scf.mlir"),
+    ),
+    (
+        "sum_rows (front end)",
+        include_str!("kernels/sum_rows.mlir"),
+    ),
 ];
 
 fn simplify(c: &mut Criterion) {
@@ -19,8 +28,10 @@ fn simplify(c: &mut Criterion) {
         for (n, chunk) in text.split("// -----").enumerate() {
             group.bench_function(format!("{name}#{n}"), |b| {
                 b.iter(|| {
-                    let mut module = parse_module(&context, chunk, name).expect("the kernel parses");
-                    run_pipeline(&context, &mut module, "builtin.module(looppar-simplify)").expect("the pass runs");
+                    let mut module =
+                        parse_module(&context, chunk, name).expect("the kernel parses");
+                    run_pipeline(&context, &mut module, "builtin.module(looppar-simplify)")
+                        .expect("the pass runs");
                 })
             });
         }

@@ -12,7 +12,7 @@ use thiserror::Error;
 
 /// Our passes, from the front end's IR to `scf`.
 pub const LOOPPAR_LOWERING: &str = "builtin.module(parla-verify,looppar-apply-parallel-spec,\
-canonicalize,cse,looppar-check-races,looppar-simplify,cse,looppar-to-scf,canonicalize,cse)";
+canonicalize,cse,looppar-detect-reductions,looppar-check-races,looppar-simplify,cse,looppar-to-scf,canonicalize,cse)";
 
 /// The IR stages `print_compiled` can show, in pipeline order.
 pub const STAGES: [&str; 3] = ["looppar", "scf", "llvm"];

@@ -1,7 +1,7 @@
 //! The compiler end to end: IR in, native code out, run on the worker
 //! pool. One test binary for the crate (every binary links MLIR).
 
-use melior::ir::Module;
+use melior::ir::{operation::OperationLike, Module};
 use parla_compiler::jit::{lower_to_llvm, Engine, MemrefArgument, PackedArguments};
 
 const ROW_SUMS: &str = r#"
@@ -77,4 +77,58 @@ fn a_missing_function_is_an_error() {
     let engine = Engine::new(&context, &module, 0).unwrap();
     assert!(engine.packed("f").is_ok());
     assert!(engine.packed("g").is_err());
+}
+
+const LOOPPAR_REDUCTIONS: &str = r#"
+func.func @reduce(%x: memref<1000xf32>, %sum: memref<1xf32>, %big: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 1000 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<1000xf32>
+    %old = memref.load %sum[%c0] : memref<1xf32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %sum[%c0] : memref<1xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 1000 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<1000xf32>
+    %old = memref.load %big[%c0] : memref<1xf32>
+    %new = arith.maximumf %v, %old : f32
+    memref.store %new, %big[%c0] : memref<1xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "M", threads = 1000 : i64} : (index, index, index) -> ()
+  return
+}
+"#;
+
+/// Reductions written as loads and stores in looppar IR are detected,
+/// lowered to parallel reductions, and compute the right values.
+#[test]
+fn detected_reductions_run_in_parallel_and_are_right() {
+    let context = parla_dialects::create_context().unwrap();
+    let mut module = Module::parse(&context, LOOPPAR_REDUCTIONS).unwrap();
+    parla_compiler::jit::run_pipeline(
+        &context,
+        &mut module,
+        "builtin.module(looppar-detect-reductions,looppar-check-races,looppar-to-scf)",
+    )
+    .unwrap();
+    let text = module.as_operation().to_string();
+    assert_eq!(text.matches("scf.parallel").count(), 2, "{text}");
+    lower_to_llvm(&context, &mut module).unwrap();
+    let engine = Engine::new(&context, &module, 2).unwrap();
+    let function = engine.packed("reduce").unwrap();
+    let mut x: Vec<f32> = (0..1000).map(|k| ((k * 37) % 101) as f32).collect();
+    let mut sum = vec![5f32];
+    let mut big = vec![-1f32];
+    let mut arguments = PackedArguments::default();
+    arguments.push_memref(&memref(&mut x, &[1000]));
+    arguments.push_memref(&memref(&mut sum, &[1]));
+    arguments.push_memref(&memref(&mut big, &[1]));
+    unsafe { arguments.call(function) };
+    assert_eq!(sum[0], 5.0 + x.iter().sum::<f32>());
+    assert_eq!(big[0], 100.0);
 }

@@ -273,15 +273,6 @@ def test_races_are_compile_errors_naming_the_loop_and_the_access():
     compile_error(overwrite, "y[0] = x[i]", "writes the same memory",
                   call=lambda j: j(np.zeros(4), np.zeros(1), 4, opts=opts))
 
-    def shared_local(x, y, n):
-        with parir.gpu:
-            s = 0.0
-            parir.label('N')
-            for i in range(n):
-                s += x[i]
-            y[0] = s
-    compile_error(shared_local, "s += x[i]", "a variable assigned before the loop",
-                  call=lambda j: j(np.zeros(4), np.zeros(1), 4, opts=opts))
 
 
 def test_what_is_not_a_race_still_compiles():
@@ -307,3 +298,24 @@ def test_what_is_not_a_race_still_compiles():
     r = np.zeros(3)
     rows(m, r, 3, 4, opts=parir.par({'N': parir.threads(3), 'M': parir.threads(4)}))
     np.testing.assert_array_equal(r, m.sum(axis=1))
+
+    # A local accumulated in a parallel loop (acc = acc op expr) is a
+    # reduction, detected in the IR and run in parallel.
+    @parir.jit
+    def local_sum(x, y, n):
+        with parir.gpu:
+            s = 1.0
+            biggest = x[0]
+            parir.label('N')
+            for i in range(n):
+                s += x[i] * 2.0
+            parir.label('M')
+            for i in range(n):
+                biggest = max(biggest, x[i])
+            y[0] = s
+            y[1] = biggest
+
+    v = np.random.default_rng(2).random(10_001)
+    out = np.zeros(2)
+    local_sum(v, out, v.size, opts=parir.par({'N': parir.threads(v.size), 'M': parir.threads(v.size)}))
+    np.testing.assert_allclose(out, [1.0 + 2.0 * v.sum(), v.max()])

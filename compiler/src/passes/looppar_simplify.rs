@@ -47,7 +47,9 @@ fn integer_constant(op: OperationRef) -> Option<i64> {
     if rewrite::name_of(op) != "arith.constant" {
         return None;
     }
-    IntegerAttribute::try_from(op.attribute("value").ok()?).ok().map(|i| i.value())
+    IntegerAttribute::try_from(op.attribute("value").ok()?)
+        .ok()
+        .map(|i| i.value())
 }
 
 /// Reads the expression computing `value` (of type `ty`) into `expr`.
@@ -108,11 +110,18 @@ fn write<'c: 'a, 'a>(
             Arith::Symbol(symbol) => *leaves.get(symbol)?,
             Arith::Num(n) => {
                 let op = OperationBuilder::new("arith.constant", location)
-                    .add_attributes(&[(Identifier::new(context, "value"), IntegerAttribute::new(ty, *n).into())])
+                    .add_attributes(&[(
+                        Identifier::new(context, "value"),
+                        IntegerAttribute::new(ty, *n).into(),
+                    )])
                     .add_results(&[ty])
                     .build()
                     .ok()?;
-                block.insert_operation_before(before, op).result(0).ok()?.into()
+                block
+                    .insert_operation_before(before, op)
+                    .result(0)
+                    .ok()?
+                    .into()
             }
             other => {
                 let name = match other {
@@ -125,13 +134,21 @@ fn write<'c: 'a, 'a>(
                     Arith::Min(_) => "arith.minsi",
                     _ => "arith.maxsi",
                 };
-                let operands: Vec<Value> = other.children().iter().map(|id| values[usize::from(*id)]).collect();
+                let operands: Vec<Value> = other
+                    .children()
+                    .iter()
+                    .map(|id| values[usize::from(*id)])
+                    .collect();
                 let op = OperationBuilder::new(name, location)
                     .add_operands(&operands)
                     .add_results(&[ty])
                     .build()
                     .ok()?;
-                block.insert_operation_before(before, op).result(0).ok()?.into()
+                block
+                    .insert_operation_before(before, op)
+                    .result(0)
+                    .ok()?
+                    .into()
             }
         };
         values.push(value);
@@ -155,7 +172,12 @@ fn roots(root: OperationRef) -> Vec<mlir_sys::MlirOperation> {
             let mut uses = unsafe { mlir_sys::mlirValueGetFirstUse(value.to_raw()) };
             while !uses.ptr.is_null() {
                 let user = unsafe { rewrite::view(mlir_sys::mlirOpOperandGetOwner(uses)) };
-                if !is_arith(user) || user.result(0).map(|r| r.r#type() != value.r#type()).unwrap_or(true) {
+                if !is_arith(user)
+                    || user
+                        .result(0)
+                        .map(|r| r.r#type() != value.r#type())
+                        .unwrap_or(true)
+                {
                     feeds_other = true;
                 }
                 uses = unsafe { mlir_sys::mlirOpOperandGetNextUse(uses) };
@@ -198,7 +220,11 @@ fn erase_dead_arithmetic(root: OperationRef) {
             for raw in rewrite::collect(root, name) {
                 // SAFETY: collected from the live IR; erased once.
                 let op = unsafe { rewrite::view(raw) };
-                let unused = op.results().all(|r| unsafe { mlir_sys::mlirValueGetFirstUse(r.to_raw()) }.ptr.is_null());
+                let unused = op.results().all(|r| {
+                    unsafe { mlir_sys::mlirValueGetFirstUse(r.to_raw()) }
+                        .ptr
+                        .is_null()
+                });
                 if unused {
                     unsafe { rewrite::erase(raw) };
                     erased = true;
@@ -218,7 +244,7 @@ fn hoistable(op: OperationRef) -> bool {
     (name.starts_with("arith.") || name.starts_with("math.")) && op.region_count() == 0
 }
 
-fn defined_outside(value: Value, loop_op: OperationRef) -> bool {
+pub(crate) fn defined_outside(value: Value, loop_op: OperationRef) -> bool {
     use mlir_sys::*;
     // SAFETY: reads the live IR through the C API.
     unsafe {
@@ -249,8 +275,12 @@ fn hoist_invariants(root: OperationRef) {
     for raw in loops {
         // SAFETY: loops are not erased by this pass.
         let loop_op = unsafe { rewrite::view(raw) };
-        let Ok(region) = loop_op.region(0) else { continue };
-        let Some(block) = region.first_block() else { continue };
+        let Ok(region) = loop_op.region(0) else {
+            continue;
+        };
+        let Some(block) = region.first_block() else {
+            continue;
+        };
         loop {
             let mut moved = false;
             let mut current = block.first_operation();

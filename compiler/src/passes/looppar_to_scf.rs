@@ -8,12 +8,12 @@
 //!   `scf.while`; `looppar.on_device` is inlined (on the CPU, "one thread
 //!   of the device" is the calling thread).
 
-use super::rewrite;
+use super::{looppar_detect_reductions, rewrite};
 use melior::{
     ir::{
         attribute::DenseI32ArrayAttribute,
         operation::{OperationLike, OperationRef},
-        Identifier, Value,
+        Identifier, Value, ValueLike,
     },
     pass::ExternalPass,
 };
@@ -53,6 +53,12 @@ fn lower(root: OperationRef) -> Result<(), String> {
     for (raw, parallel) in decisions {
         // SAFETY: loops are only replaced once; the views are fresh.
         let op = unsafe { rewrite::view(raw) };
+        if parallel && op.has_attribute("reduction") {
+            if let Some(pattern) = looppar_detect_reductions::find(op) {
+                unsafe { parallel_reduction(raw, pattern)? };
+                continue;
+            }
+        }
         let operands: Vec<Value> = op.operands().collect();
         let context = op.context();
         let context = unsafe { context.to_ref() };
@@ -84,6 +90,152 @@ fn lower(root: OperationRef) -> Result<(), String> {
     }
     for raw in rewrite::collect(root, "looppar.on_device") {
         unsafe { rewrite::inline_region(raw)? };
+    }
+    Ok(())
+}
+
+/// A parallel loop whose body is a reduction into one location becomes
+/// `scf.parallel` with a reduction: the location's value before the loop
+/// is the initial value, each iteration contributes its value, and the
+/// result is stored after the loop.
+///
+/// # Safety
+/// `raw` must be the live loop that `pattern` was found in.
+unsafe fn parallel_reduction(
+    raw: mlir_sys::MlirOperation,
+    pattern: looppar_detect_reductions::Pattern,
+) -> Result<(), String> {
+    use melior::ir::{operation::OperationBuilder, Block, BlockLike, Region, RegionLike};
+    let loop_op = unsafe { rewrite::view(raw) };
+    let context = unsafe { loop_op.context().to_ref() };
+    let location = loop_op.location();
+    let block = loop_op.block().ok_or("the loop is not in a block")?;
+    let memref_and_indices: Vec<Value> = pattern.load.operands().collect();
+    let ty = pattern.contribution.r#type();
+    let combine_name = rewrite::name_of(pattern.combine);
+    // The location's value before the loop.
+    let initial = OperationBuilder::new("memref.load", location)
+        .add_operands(&memref_and_indices)
+        .add_results(&[ty])
+        .build()
+        .map_err(|e| e.to_string())?;
+    let initial: Value = block
+        .insert_operation_before(loop_op, initial)
+        .result(0)
+        .map_err(|e| e.to_string())?
+        .into();
+    let mut operands: Vec<Value> = loop_op.operands().collect();
+    operands.push(initial);
+    let parallel = OperationBuilder::new("scf.parallel", location)
+        .add_operands(&operands)
+        .add_attributes(&[(
+            Identifier::new(context, "operandSegmentSizes"),
+            DenseI32ArrayAttribute::new(context, &[1, 1, 1, 1]).into(),
+        )])
+        .add_results(&[ty])
+        .add_regions([Region::new()])
+        .build()
+        .map_err(|e| e.to_string())?;
+    let parallel = block.insert_operation_before(loop_op, parallel);
+    let result: Value = parallel.result(0).map_err(|e| e.to_string())?.into();
+    // The reduced value goes back to the location after the loop.
+    let mut store_operands = vec![result];
+    store_operands.extend_from_slice(&memref_and_indices);
+    let store = OperationBuilder::new("memref.store", location)
+        .add_operands(&store_operands)
+        .build()
+        .map_err(|e| e.to_string())?;
+    block.insert_operation_after(parallel, store);
+    // The body: without the load/combine/store, ending in scf.reduce.
+    let contribution = pattern.contribution;
+    unsafe {
+        rewrite::erase(pattern.store.to_raw());
+        rewrite::erase(pattern.combine.to_raw());
+        rewrite::erase(pattern.load.to_raw());
+        mlir_sys::mlirRegionTakeBody(
+            parallel.region(0).map_err(|e| e.to_string())?.to_raw(),
+            loop_op.region(0).map_err(|e| e.to_string())?.to_raw(),
+        );
+    }
+    let combiner = Block::new(&[(ty, location), (ty, location)]);
+    let (a, b): (Value, Value) = (
+        combiner.argument(0).map_err(|e| e.to_string())?.into(),
+        combiner.argument(1).map_err(|e| e.to_string())?.into(),
+    );
+    // Min and max combine as compare-and-select, the form the OpenMP
+    // lowering recognises; + and * as themselves.
+    let compare = match combine_name.as_str() {
+        "arith.maximumf" | "arith.maxnumf" => Some(("arith.cmpf", 2)), // ogt
+        "arith.minimumf" | "arith.minnumf" => Some(("arith.cmpf", 4)), // olt
+        "arith.maxsi" => Some(("arith.cmpi", 4)),                      // sgt
+        "arith.minsi" => Some(("arith.cmpi", 2)),                      // slt
+        "arith.maxui" => Some(("arith.cmpi", 8)),                      // ugt
+        "arith.minui" => Some(("arith.cmpi", 6)),                      // ult
+        _ => None,
+    };
+    let combined: Value = match compare {
+        Some((name, predicate)) => {
+            let i64_type = melior::ir::r#type::IntegerType::new(context, 64).into();
+            let condition: Value = combiner
+                .append_operation(
+                    OperationBuilder::new(name, location)
+                        .add_operands(&[a, b])
+                        .add_attributes(&[(
+                            Identifier::new(context, "predicate"),
+                            melior::ir::attribute::IntegerAttribute::new(i64_type, predicate)
+                                .into(),
+                        )])
+                        .add_results(&[melior::ir::r#type::IntegerType::new(context, 1).into()])
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                )
+                .result(0)
+                .map_err(|e| e.to_string())?
+                .into();
+            combiner
+                .append_operation(
+                    OperationBuilder::new("arith.select", location)
+                        .add_operands(&[condition, a, b])
+                        .add_results(&[ty])
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                )
+                .result(0)
+                .map_err(|e| e.to_string())?
+                .into()
+        }
+        None => combiner
+            .append_operation(
+                OperationBuilder::new(&combine_name, location)
+                    .add_operands(&[a, b])
+                    .add_results(&[ty])
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .result(0)
+            .map_err(|e| e.to_string())?
+            .into(),
+    };
+    combiner.append_operation(
+        OperationBuilder::new("scf.reduce.return", location)
+            .add_operands(&[combined])
+            .build()
+            .map_err(|e| e.to_string())?,
+    );
+    let region = Region::new();
+    region.append_block(combiner);
+    let body = parallel.region(0).map_err(|e| e.to_string())?;
+    let body = body.first_block().ok_or("an empty loop body")?;
+    let terminator = body.terminator().ok_or("a body without terminator")?;
+    let reduce = OperationBuilder::new("scf.reduce", location)
+        .add_operands(&[contribution])
+        .add_regions([region])
+        .build()
+        .map_err(|e| e.to_string())?;
+    body.insert_operation_before(terminator, reduce);
+    unsafe {
+        rewrite::erase(terminator.to_raw());
+        rewrite::erase(raw);
     }
     Ok(())
 }

@@ -33,7 +33,8 @@ macro_rules! external_pass {
 
 mod looppar_apply_parallel_spec;
 mod looppar_check_races;
-mod looppar_simplify;
+mod looppar_detect_reductions;
+pub(crate) mod looppar_simplify;
 mod looppar_to_scf;
 mod parla_verify;
 pub(crate) mod rewrite;
@@ -57,6 +58,7 @@ pub struct PassInfo {
 pub const PASSES: &[PassInfo] = &[
     looppar_apply_parallel_spec::INFO,
     looppar_check_races::INFO,
+    looppar_detect_reductions::INFO,
     looppar_simplify::INFO,
     looppar_to_scf::INFO,
     parla_verify::INFO,

@@ -22,7 +22,9 @@ pub fn all() -> Vec<Rule> {
 }
 
 /// Whether the e-class bound to `var` holds a constant.
-pub(super) fn is_constant(var: &str) -> impl Fn(&mut egg::EGraph<Arith, ConstantFold>, egg::Id, &egg::Subst) -> bool {
+pub(super) fn is_constant(
+    var: &str,
+) -> impl Fn(&mut egg::EGraph<Arith, ConstantFold>, egg::Id, &egg::Subst) -> bool {
     let var: egg::Var = var.parse().expect("a pattern variable");
     move |egraph, _, subst| egraph[subst[var]].data.is_some()
 }
@@ -36,7 +38,10 @@ pub(super) fn check(rules: &[Rule], start: &str, goal: &str) {
         .with_expr(&goal)
         .with_iter_limit(super::LIMITS.iterations)
         .run(rules);
-    let (a, b) = (runner.egraph.find(runner.roots[0]), runner.egraph.find(runner.roots[1]));
+    let (a, b) = (
+        runner.egraph.find(runner.roots[0]),
+        runner.egraph.find(runner.roots[1]),
+    );
     assert_eq!(a, b, "{start} => {goal} does not hold with these rules");
     let _ = &mut runner;
 }

@@ -19,7 +19,9 @@ impl Applier<Arith, ConstantFold> for MulToShift {
         _ast: Option<&PatternAst<Arith>>,
         _rule: Symbol,
     ) -> Vec<Id> {
-        let Some(c) = egraph[subst[self.c]].data else { return vec![] };
+        let Some(c) = egraph[subst[self.c]].data else {
+            return vec![];
+        };
         if c < 2 || c.count_ones() != 1 {
             return vec![];
         }

@@ -1,0 +1,157 @@
+//! `looppar-detect-reductions`: marks loops whose body updates one
+//! memory location, the same in every iteration, with a combining
+//! operation: `acc = acc op expr` with op one of +, *, min, max (written
+//! `acc[...] += expr`, `acc[...] = max(acc[...], expr)`, or produced by a
+//! slice reduction). The loop gets `reduction = "add" | "mul" | "min" |
+//! "max"`: `looppar-check-races` accepts it, and `looppar-to-scf` lowers
+//! an outermost parallel one to a parallel reduction.
+//!
+//! The pattern, in the loop's body block: `%old = memref.load M[I]`,
+//! `%new = op %old, %expr` (either operand order), `memref.store %new,
+//! M[I]`, with the same index values `I`, all defined outside the loop,
+//! `M` defined outside the loop, and no other access to `M` in the loop.
+
+use super::rewrite;
+use melior::{
+    ir::{
+        attribute::StringAttribute,
+        operation::{
+            OperationLike, OperationMutLike, OperationRef, OperationRefMut, OperationResult,
+        },
+        BlockLike, RegionLike, Value, ValueLike,
+    },
+    pass::ExternalPass,
+};
+
+external_pass!(
+    "looppar-detect-reductions",
+    "Mark loops that combine into one memory location in every iteration (acc = acc op expr) as reductions",
+    run
+);
+
+/// The reduction kind of a combining op, by name.
+pub(crate) fn kind_of(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "arith.addf" | "arith.addi" => "add",
+        "arith.mulf" | "arith.muli" => "mul",
+        "arith.minimumf" | "arith.minnumf" | "arith.minsi" | "arith.minui" => "min",
+        "arith.maximumf" | "arith.maxnumf" | "arith.maxsi" | "arith.maxui" => "max",
+        _ => return None,
+    })
+}
+
+/// A detected reduction in a loop body.
+pub(crate) struct Pattern<'c, 'a> {
+    pub load: OperationRef<'c, 'a>,
+    pub combine: OperationRef<'c, 'a>,
+    pub store: OperationRef<'c, 'a>,
+    /// The value each iteration contributes.
+    pub contribution: Value<'c, 'a>,
+    pub kind: &'static str,
+}
+
+fn uses(value: Value) -> usize {
+    let mut count = 0;
+    // SAFETY: walks the use list of a live value.
+    unsafe {
+        let mut current = mlir_sys::mlirValueGetFirstUse(value.to_raw());
+        while !current.ptr.is_null() {
+            count += 1;
+            current = mlir_sys::mlirOpOperandGetNextUse(current);
+        }
+    }
+    count
+}
+
+fn inside(value: Value, loop_op: OperationRef) -> bool {
+    !crate::passes::looppar_simplify::defined_outside(value, loop_op)
+}
+
+/// Finds the reduction pattern in `loop_op`'s body, if there is one.
+pub(crate) fn find<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Option<Pattern<'c, 'a>> {
+    let body = loop_op.region(0).ok()?.first_block()?;
+    let mut candidates = Vec::new();
+    let mut current = body.first_operation();
+    while let Some(op) = current {
+        if rewrite::name_of(op) == "memref.store" {
+            candidates.push(op);
+        }
+        current = op.next_in_block();
+    }
+    for store in candidates {
+        let operands: Vec<Value> = store.operands().collect();
+        let (new, memref, indices) = (operands[0], operands[1], &operands[2..]);
+        if inside(memref, loop_op) || indices.iter().any(|i| inside(*i, loop_op)) {
+            continue;
+        }
+        let Ok(combine) = OperationResult::try_from(new).map(|r| r.owner()) else {
+            continue;
+        };
+        let Some(kind) = kind_of(&rewrite::name_of(combine)) else {
+            continue;
+        };
+        if combine.block() != Some(body) || uses(new) != 1 {
+            continue;
+        }
+        let (Ok(a), Ok(b)) = (combine.operand(0), combine.operand(1)) else {
+            continue;
+        };
+        let is_old = |v: Value<'c, 'a>| -> Option<OperationRef<'c, 'a>> {
+            let load = OperationResult::try_from(v).ok()?.owner();
+            let load_operands: Vec<Value> = load.operands().collect();
+            let matches = rewrite::name_of(load) == "memref.load"
+                && load_operands.first() == Some(&memref)
+                && load_operands[1..] == *indices
+                && load.block() == Some(body)
+                && uses(v) == 1;
+            matches.then_some(load)
+        };
+        let (load, contribution) = match (is_old(a), is_old(b)) {
+            (Some(load), _) => (load, b),
+            (None, Some(load)) => (load, a),
+            _ => continue,
+        };
+        // No other access to the location's memref in the loop.
+        let mut others = 0;
+        loop_op.walk(melior::ir::operation::WalkOrder::PreOrder, |op| {
+            let name = rewrite::name_of(op);
+            if name.starts_with("memref.")
+                && op != store
+                && op != load
+                && op.operands().any(|v| v == memref)
+            {
+                others += 1;
+            }
+            melior::ir::operation::WalkResult::Advance
+        });
+        if others == 0 {
+            return Some(Pattern {
+                load,
+                combine,
+                store,
+                contribution,
+                kind,
+            });
+        }
+    }
+    None
+}
+
+fn run(root: OperationRef, _pass: ExternalPass) {
+    for raw in rewrite::collect(root, "looppar.for") {
+        // SAFETY: collected from the live IR; only attributes change.
+        let loop_op = unsafe { rewrite::view(raw) };
+        if loop_op.has_attribute("reduction") {
+            continue;
+        }
+        if let Some(pattern) = find(loop_op) {
+            let context = loop_op.context();
+            let context = unsafe { context.to_ref() };
+            let mut op = unsafe { OperationRefMut::from_raw(raw) };
+            op.set_attribute(
+                "reduction",
+                StringAttribute::new(context, pattern.kind).into(),
+            );
+        }
+    }
+}

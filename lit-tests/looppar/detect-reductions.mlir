@@ -1,0 +1,67 @@
+// RUN: parla-opt %s --split-input-file --looppar-detect-reductions | FileCheck %s
+// RUN: parla-opt %s --split-input-file --looppar-detect-reductions --looppar-check-races --looppar-to-scf | FileCheck %s --check-prefix=SCF
+
+// y[0] += x[i]: every iteration updates y[0], combining with +.
+// CHECK-LABEL: func.func @sum
+// CHECK: }) {label = "N", reduction = "add", threads = 1024 : i64}
+// SCF-LABEL: func.func @sum
+// SCF: %[[INIT:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xf32>
+// SCF: %[[R:.*]] = scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) init (%[[INIT]]) -> f32 {
+// SCF:   %[[V:.*]] = memref.load
+// SCF:   scf.reduce(%[[V]] : f32) {
+// SCF:   ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32):
+// SCF:     %[[C:.*]] = arith.addf %[[A]], %[[B]] : f32
+// SCF:     scf.reduce.return %[[C]] : f32
+// SCF: memref.store %[[R]], %{{.*}}[%{{.*}}] : memref<1xf32>
+func.func @sum(%x: memref<1024xf32>, %y: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 1024 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<1024xf32>
+    %old = memref.load %y[%c0] : memref<1xf32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %y[%c0] : memref<1xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 1024 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// m[j] = max(m[j], x[i, j]) over i (the combining op second), and a
+// product: both detected; a loop that overwrites is not.
+// CHECK-LABEL: func.func @kinds
+// CHECK: reduction = "max"
+// CHECK: reduction = "mul"
+// CHECK-NOT: reduction =
+func.func @kinds(%x: memref<8x4xi32>, %m: memref<4xi32>, %p: memref<1xi32>, %z: memref<1xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i, %c2] : memref<8x4xi32>
+    %old = memref.load %m[%c2] : memref<4xi32>
+    %new = arith.maxsi %v, %old : i32
+    memref.store %new, %m[%c2] : memref<4xi32>
+    "looppar.yield"() : () -> ()
+  }) {label = "M"} : (index, index, index) -> ()
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i, %c0] : memref<8x4xi32>
+    %old = memref.load %p[%c0] : memref<1xi32>
+    %new = arith.muli %old, %v : i32
+    memref.store %new, %p[%c0] : memref<1xi32>
+    "looppar.yield"() : () -> ()
+  }) {label = "P"} : (index, index, index) -> ()
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i, %c0] : memref<8x4xi32>
+    memref.store %v, %z[%c0] : memref<1xi32>
+    "looppar.yield"() : () -> ()
+  }) {label = "Z"} : (index, index, index) -> ()
+  return
+}
