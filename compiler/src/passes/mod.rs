@@ -34,6 +34,7 @@ macro_rules! external_pass {
 mod looppar_apply_parallel_spec;
 mod looppar_check_races;
 mod looppar_detect_reductions;
+mod looppar_plan_kernels;
 pub(crate) mod looppar_simplify;
 mod looppar_to_scf;
 mod parla_verify;
@@ -59,6 +60,7 @@ pub const PASSES: &[PassInfo] = &[
     looppar_apply_parallel_spec::INFO,
     looppar_check_races::INFO,
     looppar_detect_reductions::INFO,
+    looppar_plan_kernels::INFO,
     looppar_simplify::INFO,
     looppar_to_scf::INFO,
     parla_verify::INFO,
