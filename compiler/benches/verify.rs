@@ -3,7 +3,6 @@
 //! Both sit on the path of a JIT's first call.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use melior::ir::operation::OperationLike;
 
 const PROGRAM: &str = include_str!("../../examples/task_graph.mlir");
 

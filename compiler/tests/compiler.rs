@@ -1,7 +1,7 @@
 //! The compiler end to end: IR in, native code out, run on the worker
 //! pool. One test binary for the crate (every binary links MLIR).
 
-use melior::ir::{operation::OperationLike, Module};
+use melior::ir::Module;
 use parla_compiler::jit::{lower_to_llvm, Engine, MemrefArgument, PackedArguments};
 
 const ROW_SUMS: &str = r#"

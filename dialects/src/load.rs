@@ -76,9 +76,18 @@ pub fn load_dialects(context: &Context) -> Result<(), DialectError> {
 pub fn create_context() -> Result<Context, DialectError> {
     let registry = DialectRegistry::new();
     register_upstream_dialects(&registry);
+    // The dialect extensions (e.g. each dialect's conversion to LLVM, which
+    // convert-gpu-to-nvvm collects) come with the full registration;
+    // dialects still load only when IR uses them.
+    melior::utility::register_all_dialects(&registry);
     let context = Context::new();
     context.append_dialect_registry(&registry);
-    context.load_all_available_dialects();
+    for dialect in ["builtin", "func", "arith", "memref", "scf", "irdl"] {
+        context.get_or_load_dialect(dialect);
+    }
     load_dialects(&context)?;
+    // Translating the LLVM dialect (and nvvm/rocdl) to LLVM IR, for the JIT
+    // and for GPU device code.
+    melior::utility::register_all_llvm_translations(&context);
     Ok(context)
 }

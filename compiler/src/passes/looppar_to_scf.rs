@@ -21,7 +21,8 @@ use melior::{
 external_pass!(
     "looppar-to-scf",
     "Lower looppar loops to scf: the outermost parallel loop to scf.parallel, the rest to scf.for/scf.while",
-    run
+    run,
+    depends on [scf, arith, memref]
 );
 
 fn is_parallel(op: OperationRef) -> bool {

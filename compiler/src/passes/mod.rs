@@ -3,8 +3,13 @@
 
 /// Defines a pass's `INFO` and `create` from its flag, summary and `run`
 /// function (`fn run(OperationRef, ExternalPass)`).
+///
+/// `depends on [gpu, scf]` names the dialects whose ops the pass creates:
+/// MLIR loads them before any pass runs. A dialect loaded while a pass is
+/// creating ops (e.g. by parsing one of its attributes) re-registers its op
+/// names and leaves the ops already built dangling.
 macro_rules! external_pass {
-    ($name:literal, $summary:literal, $run:path) => {
+    ($name:literal, $summary:literal, $run:path $(, depends on [$($dialect:ident),*])?) => {
         pub(super) const INFO: super::PassInfo = super::PassInfo {
             name: $name,
             summary: $summary,
@@ -25,7 +30,7 @@ macro_rules! external_pass {
                 INFO.name,
                 INFO.summary,
                 INFO.anchor,
-                &[],
+                &[$($(melior::dialect::DialectHandle::$dialect()),*)?],
             )
         }
     };
@@ -36,9 +41,11 @@ mod looppar_check_races;
 mod looppar_detect_reductions;
 mod looppar_plan_kernels;
 pub(crate) mod looppar_simplify;
+mod looppar_to_gpu;
 mod looppar_to_scf;
 mod parla_verify;
-pub(crate) mod rewrite;
+pub mod rewrite;
+mod rocdl_fold_workgroup_size;
 
 use melior::pass::Pass;
 
@@ -62,8 +69,10 @@ pub const PASSES: &[PassInfo] = &[
     looppar_detect_reductions::INFO,
     looppar_plan_kernels::INFO,
     looppar_simplify::INFO,
+    looppar_to_gpu::INFO,
     looppar_to_scf::INFO,
     parla_verify::INFO,
+    rocdl_fold_workgroup_size::INFO,
 ];
 
 /// The pass named `name`, if it is ours.
