@@ -27,6 +27,9 @@ pub enum KernelError {
     /// IR text (from `compile_string`) that does not parse or verify.
     #[error("the IR does not parse or verify:\n{0}")]
     InvalidIr(String),
+    /// Device code that needs a vendor library this machine lacks.
+    #[error("{0}")]
+    MissingLibrary(String),
 }
 
 /// A compiled specialisation.
@@ -127,7 +130,7 @@ pub fn compile_ir(
 
 /// A pass error at a position in the user's file is an error in the user's
 /// code (e.g. a race): report it as one, with the source line.
-fn in_user_code(error: KernelError, function: &Function) -> KernelError {
+pub(crate) fn in_user_code(error: KernelError, function: &Function) -> KernelError {
     let KernelError::Jit(JitError::Lowering(messages)) = &error else {
         return error;
     };

@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod diagnostics;
 pub mod egraph;
 pub mod frontend;
+pub mod gpu;
 pub mod jit;
 pub mod kernel;
 pub mod passes;

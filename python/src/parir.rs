@@ -8,10 +8,11 @@ use parla_compiler::{
         Argument, ArrayInfo, CompileError, DType, LabelSpec, Source,
     },
     jit::{MemrefArgument, PackedArguments},
+    gpu::GpuTarget,
     kernel::{self, CompileOptions, Kernel, KernelError},
 };
 use pyo3::{
-    exceptions::{PyTypeError, PyValueError},
+    exceptions::{PyRuntimeError, PyTypeError, PyValueError},
     ffi,
     prelude::*,
     types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple},
@@ -48,6 +49,7 @@ fn kernel_error(py: Python<'_>, error: KernelError) -> PyErr {
             PyValueError::new_err(format!("the IR does not parse or verify:\n{text}"))
         }
         KernelError::Jit(e) => PyValueError::new_err(format!("code generation failed: {e}")),
+        KernelError::MissingLibrary(text) => PyRuntimeError::new_err(text),
     }
 }
 
@@ -471,6 +473,40 @@ impl ParsedFunction {
     #[getter]
     fn cache_size(&self) -> usize {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// The GPU stages for these arguments: `looppar`, `gpu` (kernels as
+    /// `gpu.launch`), `host` (after outlining), and the device code (`ptx`
+    /// or `amdgcn`).
+    #[allow(clippy::too_many_arguments)] // the Python signature
+    #[pyo3(signature = (args, options, callees, backend, chip, libdevice = None))]
+    fn gpu_stages(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        options: &Bound<'_, PyAny>,
+        callees: &Bound<'_, PyDict>,
+        backend: &str,
+        chip: String,
+        libdevice: Option<String>,
+    ) -> PyResult<Vec<(String, String)>> {
+        let mut arrays = Vec::new();
+        let arguments: Vec<Argument> = args.iter().map(|a| argument(&a, &mut arrays, true)).collect::<PyResult<_>>()?;
+        let specs = label_specs(options)?;
+        let callees = callee_map(py, callees)?;
+        let (target, code_stage) = match backend {
+            "cuda" => (GpuTarget::Cuda { chip, libdevice }, "ptx"),
+            "rocm" => (GpuTarget::Rocm { chip }, "amdgcn"),
+            other => return Err(PyValueError::new_err(format!("no GPU backend named {other:?}"))),
+        };
+        let function = self.function.clone();
+        let program = py
+            .detach(|| parla_compiler::gpu::compile(&function, &callees, &arguments, &specs, &target))
+            .map_err(|e| kernel_error(py, e))?;
+        let mut stages = program.stages;
+        stages.push(("host".to_string(), program.host));
+        stages.push((code_stage.to_string(), program.device_code.join("\n")));
+        Ok(stages)
     }
 
     /// Forgets every compiled specialisation.

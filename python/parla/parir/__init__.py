@@ -100,13 +100,22 @@ def seq() -> _Sequential:
 _BACKENDS = ("auto", "cpu", "cuda", "rocm")
 
 
-class CompileOptions:
-    """Options of a call: the parallel specification and the backend
-    ('auto' picks a GPU when one is present, else the CPU)."""
+_DEFAULT_ARCH = {"cuda": "sm_80", "rocm": "gfx90a"}
 
-    def __init__(self, parallelize: dict | None = None, backend: str = "auto"):
+
+class CompileOptions:
+    """Options of a call: the parallel specification, the backend ('auto'
+    picks a GPU when one is present, else the CPU) and, for GPUs, the
+    architecture (`sm_80`, `sm_90`, `gfx90a`, `gfx942`)."""
+
+    def __init__(self, parallelize: dict | None = None, backend: str = "auto", arch: str | None = None):
         if backend not in _BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(_BACKENDS)}, got {backend!r}")
+        if arch is not None:
+            expected = "sm_" if backend == "cuda" else "gfx" if backend == "rocm" else None
+            if expected is None or not isinstance(arch, str) or not arch.startswith(expected):
+                raise ValueError(f"arch {arch!r} does not name a {backend} architecture (e.g. sm_90, gfx90a)")
+        self.arch = arch or _DEFAULT_ARCH.get(backend)
         parallelize = dict(parallelize or {})
         for label, spec in parallelize.items():
             if not isinstance(label, str):
@@ -131,8 +140,29 @@ parallelize = par
 def _check_backend(options: CompileOptions) -> None:
     if options.backend in ("cuda", "rocm"):
         raise RuntimeError(
-            f"backend={options.backend!r} needs a GPU backend, which this build does not have; use 'cpu' or 'auto'"
+            f"running kernels with backend={options.backend!r} needs the GPU runtime, which this build does not have "
+            f"yet; parir.print_compiled(..., opts) with this backend shows the generated "
+            f"{'PTX' if options.backend == 'cuda' else 'AMDGCN'}"
         )
+
+
+def _libdevice() -> str | None:
+    """libdevice.10.bc (NVIDIA's math library for device code): PARLA_LIBDEVICE,
+    else the nvidia-cuda-nvcc-cu12 wheel's copy."""
+    import os
+
+    path = os.environ.get("PARLA_LIBDEVICE")
+    if path:
+        return path
+    try:
+        import nvidia.cuda_nvcc as nvcc  # the PyPI wheel
+    except ImportError:
+        return None
+    for base in getattr(nvcc, "__path__", []):
+        candidate = os.path.join(base, "nvvm", "libdevice", "libdevice.10.bc")
+        if os.path.exists(candidate):
+            return candidate
+    return None
 
 
 # ---- JIT functions ------------------------------------------------------------
@@ -198,19 +228,30 @@ def jit(function) -> JitFunction:
     return JitFunction(function)
 
 
-_STAGES = ("looppar", "scf", "llvm")
+_STAGES = {
+    "cpu": ("looppar", "scf", "llvm"),
+    "cuda": ("looppar", "gpu", "host", "ptx"),
+    "rocm": ("looppar", "gpu", "host", "amdgcn"),
+}
 
 
-def print_compiled(fun, args, opts: CompileOptions | None = None, stage: str = "llvm") -> str:
-    """The IR of `fun` compiled for `args` and `opts` at `stage`: 'looppar'
-    (the front end's output), 'scf', or 'llvm' (the lowest)."""
-    if stage not in _STAGES:
-        raise ValueError(f"stage must be one of {', '.join(_STAGES)}, got {stage!r}")
-    jitted = fun if isinstance(fun, JitFunction) else JitFunction(fun)
+def print_compiled(fun, args, opts: CompileOptions | None = None, stage: str | None = None) -> str:
+    """The code of `fun` compiled for `args` and `opts` at `stage` (default:
+    the lowest). CPU: 'looppar' (the front end's output), 'scf', 'llvm'.
+    GPUs (`backend='cuda'` or `'rocm'`): 'looppar', 'gpu' (kernels as
+    gpu.launch), 'host' (after outlining), 'ptx' / 'amdgcn'."""
     opts = opts or CompileOptions()
-    _check_backend(opts)
-    stages = dict((name, text) for name, text, _ in jitted._native.stages(tuple(args), opts, jitted._resolve_callees()))
-    return stages[stage]
+    backend = opts.backend if opts.backend in ("cuda", "rocm") else "cpu"
+    stages = _STAGES[backend]
+    stage = stage or stages[-1]
+    if stage not in stages:
+        raise ValueError(f"stage must be one of {', '.join(stages)} for backend {backend!r}, got {stage!r}")
+    jitted = fun if isinstance(fun, JitFunction) else JitFunction(fun)
+    if backend == "cpu":
+        found = jitted._native.stages(tuple(args), opts, jitted._resolve_callees())
+        return dict((name, text) for name, text, _ in found)[stage]
+    found = jitted._native.gpu_stages(tuple(args), opts, jitted._resolve_callees(), backend, opts.arch, _libdevice())
+    return dict(found)[stage]
 
 
 def compile_string(name: str, code: str, opts: CompileOptions | None = None):

@@ -1,0 +1,553 @@
+//! `looppar-to-gpu`: maps parallel loops onto GPU kernels (`gpu.launch`),
+//! following Parir's rules.
+//!
+//! - Each parallel loop that no other parallel loop encloses becomes one
+//!   kernel; sequential loops around it stay on the host and launch it once
+//!   per iteration.
+//! - If its body holds parallel loops, the outer loop maps to blocks and
+//!   the inner ones to the threads of a block (the block size is the
+//!   widest inner loop's thread count, rounded up to a multiple of 32, at
+//!   most 1024, or its `tpb`). Stores to global memory in the outer body,
+//!   which every thread of the block would repeat, are done by thread 0.
+//! - Otherwise the loop maps to threads and blocks: `tpb` threads per
+//!   block (default: its thread count rounded up to a multiple of 32, at
+//!   most 1024) and as many blocks as needed.
+//! - Every mapped loop is a grid- or block-stride loop, so any trip count
+//!   is covered.
+//! - An inner loop that is a detected reduction (`looppar-detect-reductions`)
+//!   accumulates per thread, combines across the block with
+//!   `gpu.all_reduce` (warp shuffles and shared memory), and updates the
+//!   location once.
+//! - `looppar.on_device` (`with parir.gpu:`) code runs on one GPU thread;
+//!   parallel loops inside it become kernels of their own, in order.
+//!
+//! Loops that remain (sequential ones) are lowered by `looppar-to-scf`.
+
+use super::{looppar_detect_reductions, rewrite};
+use melior::{
+    ir::{
+        attribute::{DenseI32ArrayAttribute, FloatAttribute, IntegerAttribute},
+        operation::{OperationBuilder, OperationLike, OperationMutLike, OperationRef, OperationRefMut},
+        r#type::IntegerType,
+        Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, Type, TypeLike, Value, ValueLike,
+    },
+    pass::ExternalPass,
+    Context,
+};
+use mlir_sys::MlirOperation;
+
+external_pass!(
+    "looppar-to-gpu",
+    "Map parallel loops to GPU kernels (gpu.launch): outer parallel levels to blocks, the innermost to threads",
+    run,
+    depends on [gpu, scf, arith, memref]
+);
+
+/// A GPU block holds at most this many threads.
+const MAX_BLOCK: u64 = 1024;
+
+fn threads(op: OperationRef) -> Option<u64> {
+    IntegerAttribute::try_from(op.attribute("threads").ok()?).ok().map(|i| i.value() as u64)
+}
+
+fn tpb(op: OperationRef) -> Option<u64> {
+    IntegerAttribute::try_from(op.attribute("tpb").ok()?).ok().map(|i| i.value() as u64)
+}
+
+/// Threads per block for a loop: its `tpb`, else its thread count rounded
+/// up to a multiple of 32 (a whole warp), at most 1024.
+fn block_size(op: OperationRef) -> u64 {
+    tpb(op).unwrap_or_else(|| {
+        let t = threads(op).unwrap_or(1).max(1);
+        (t.div_ceil(32) * 32).min(MAX_BLOCK)
+    })
+}
+
+fn is_parallel(op: OperationRef) -> bool {
+    rewrite::name_of(op) == "looppar.for" && threads(op).is_some()
+}
+
+fn has_parallel_ancestor(op: OperationRef) -> bool {
+    let mut current = op.parent_operation();
+    while let Some(parent) = current {
+        if is_parallel(parent) {
+            return true;
+        }
+        current = parent.parent_operation();
+    }
+    false
+}
+
+struct Builder<'c> {
+    context: &'c Context,
+    location: Location<'c>,
+    index: Type<'c>,
+}
+
+impl<'c> Builder<'c> {
+    fn new(context: &'c Context, location: Location<'c>) -> Self {
+        Self { context, location, index: Type::index(context) }
+    }
+
+    fn build(&self, name: &str, operands: &[Value<'c, '_>], results: &[Type<'c>], attributes: &[(&str, Attribute<'c>)]) -> Result<melior::ir::Operation<'c>, String> {
+        let attributes: Vec<_> = attributes.iter().map(|(n, a)| (Identifier::new(self.context, n), *a)).collect();
+        OperationBuilder::new(name, self.location)
+            .add_operands(operands)
+            .add_results(results)
+            .add_attributes(&attributes)
+            .build()
+            .map_err(|e| format!("cannot build {name}: {e}"))
+    }
+
+    fn index_constant(&self, value: i64) -> Result<melior::ir::Operation<'c>, String> {
+        self.build("arith.constant", &[], &[self.index], &[("value", IntegerAttribute::new(self.index, value).into())])
+    }
+}
+
+/// Inserts `op` before `before` in `block` and returns its first result.
+fn insert<'c, 'a>(block: melior::ir::BlockRef<'c, 'a>, before: OperationRef<'c, 'a>, op: melior::ir::Operation<'c>) -> Value<'c, 'a> {
+    block.insert_operation_before(before, op).result(0).expect("one result").into()
+}
+
+/// The identity of a reduction, as a constant of `ty`.
+fn identity<'c>(context: &'c Context, kind: &str, combine: &str, ty: Type<'c>) -> Attribute<'c> {
+    let float = !ty.is_integer() && !ty.is_index();
+    if float {
+        let value = match kind {
+            "add" => 0.0,
+            "mul" => 1.0,
+            "min" => f64::INFINITY,
+            _ => f64::NEG_INFINITY,
+        };
+        return FloatAttribute::new(context, ty, value).into();
+    }
+    let unsigned = combine.ends_with("ui");
+    let width = IntegerType::try_from(ty).map(|t| t.width()).unwrap_or(64);
+    let (min, max) = if unsigned {
+        (0i64, if width >= 64 { -1 } else { ((1u64 << width) - 1) as i64 })
+    } else if width >= 64 {
+        (i64::MIN, i64::MAX)
+    } else {
+        (-(1i64 << (width - 1)), (1i64 << (width - 1)) - 1)
+    };
+    let value = match kind {
+        "add" => 0,
+        "mul" => 1,
+        "min" => max,
+        _ => min,
+    };
+    IntegerAttribute::new(ty, value).into()
+}
+
+/// `gpu.all_reduce`'s operation for a combining op.
+fn all_reduce_op(combine: &str) -> &'static str {
+    match combine {
+        "arith.addf" | "arith.addi" => "add",
+        "arith.mulf" | "arith.muli" => "mul",
+        "arith.minimumf" => "minimumf",
+        "arith.maximumf" => "maximumf",
+        "arith.minnumf" => "minnumf",
+        "arith.maxnumf" => "maxnumf",
+        "arith.minsi" => "minsi",
+        "arith.maxsi" => "maxsi",
+        "arith.minui" => "minui",
+        _ => "maxui",
+    }
+}
+
+/// Replaces the loop `raw` by an `scf.for` from `start` to its upper bound
+/// by `stride`, taking over its body. Returns the new loop.
+///
+/// # Safety
+/// `raw` must be a live `looppar.for`.
+unsafe fn strided_loop<'c>(raw: MlirOperation, start: Value<'c, '_>, stride: Value<'c, '_>) -> Result<MlirOperation, String> {
+    let op = unsafe { rewrite::view(raw) };
+    let upper = op.operand(1).map_err(|e| e.to_string())?;
+    let new = unsafe { rewrite::replace_with_regions(raw, "scf.for", &[start, upper, stride], &[])? };
+    unsafe { rewrite::replace_terminator(new, 0, "scf.yield", &[])? };
+    Ok(new)
+}
+
+/// `lower + id * step` and `count * step` for mapping iterations onto
+/// `count` workers, inserted before `before`.
+fn start_and_stride<'c, 'a>(
+    b: &Builder<'c>,
+    block: melior::ir::BlockRef<'c, 'a>,
+    before: OperationRef<'c, 'a>,
+    loop_op: OperationRef<'c, 'a>,
+    id: Value<'c, 'a>,
+    count: Value<'c, 'a>,
+) -> Result<(Value<'c, 'a>, Value<'c, 'a>), String> {
+    let lower = loop_op.operand(0).map_err(|e| e.to_string())?;
+    let step = loop_op.operand(2).map_err(|e| e.to_string())?;
+    let offset = insert(block, before, b.build("arith.muli", &[id, step], &[b.index], &[])?);
+    let start = insert(block, before, b.build("arith.addi", &[lower, offset], &[b.index], &[])?);
+    let stride = insert(block, before, b.build("arith.muli", &[count, step], &[b.index], &[])?);
+    Ok((start, stride))
+}
+
+/// Wraps `store` (in a kernel) in `if thread == 0`.
+///
+/// # Safety
+/// `store` must be a live op in a block; `is_first` must dominate it.
+unsafe fn single_writer<'c>(b: &Builder<'c>, store: MlirOperation, is_first: Value<'c, '_>) -> Result<(), String> {
+    let store_op = unsafe { rewrite::view(store) };
+    let block = store_op.block().ok_or("a store outside a block")?;
+    let then = Region::new();
+    let then_block = Block::new(&[]);
+    then_block.append_operation(b.build("scf.yield", &[], &[], &[])?);
+    then.append_block(then_block);
+    let guard = OperationBuilder::new("scf.if", b.location)
+        .add_operands(&[is_first])
+        .add_regions([then, Region::new()])
+        .build()
+        .map_err(|e| e.to_string())?;
+    let guard = block.insert_operation_before(store_op, guard);
+    let then_block = guard.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no then block")?;
+    let terminator = then_block.terminator().ok_or("no yield")?;
+    unsafe { mlir_sys::mlirOperationMoveBefore(store, terminator.to_raw()) };
+    Ok(())
+}
+
+/// An inner parallel loop that is a reduction: per-thread partial results
+/// over a block-stride loop, combined across the block by
+/// `gpu.all_reduce`, then applied to the location (by thread 0 when the
+/// location is global memory).
+///
+/// # Safety
+/// `raw` must be a live `looppar.for` inside a kernel.
+unsafe fn block_reduction<'c>(
+    b: &Builder<'c>,
+    raw: MlirOperation,
+    thread: Value<'c, '_>,
+    block_dim: Value<'c, '_>,
+    is_first: Value<'c, '_>,
+    kernel: OperationRef<'c, '_>,
+) -> Result<bool, String> {
+    let op = unsafe { rewrite::view(raw) };
+    let Some(pattern) = looppar_detect_reductions::find(op) else {
+        return Ok(false);
+    };
+    let block = op.block().ok_or("a loop outside a block")?;
+    let ty = pattern.contribution.r#type();
+    let combine = rewrite::name_of(pattern.combine);
+    let location_operands: Vec<Value> = pattern.load.operands().collect();
+    let contribution = pattern.contribution;
+    let init = insert(block, op, b.build("arith.constant", &[], &[ty], &[("value", identity(b.context, pattern.kind, &combine, ty))])?);
+    let (start, stride) = start_and_stride(b, block, op, op, thread, block_dim)?;
+    let upper = op.operand(1).map_err(|e| e.to_string())?;
+    // The per-thread loop, carrying the partial result.
+    let partial_loop = OperationBuilder::new("scf.for", b.location)
+        .add_operands(&[start, upper, stride, init])
+        .add_results(&[ty])
+        .add_regions([Region::new()])
+        .build()
+        .map_err(|e| e.to_string())?;
+    let partial_loop = block.insert_operation_before(op, partial_loop);
+    unsafe {
+        rewrite::erase(pattern.store.to_raw());
+        rewrite::erase(pattern.combine.to_raw());
+        rewrite::erase(pattern.load.to_raw());
+        mlir_sys::mlirRegionTakeBody(
+            partial_loop.region(0).map_err(|e| e.to_string())?.to_raw(),
+            op.region(0).map_err(|e| e.to_string())?.to_raw(),
+        );
+    }
+    let body = partial_loop.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no body")?;
+    let accumulator: Value = unsafe {
+        Value::from_raw(mlir_sys::mlirBlockAddArgument(body.to_raw(), ty.to_raw(), b.location.to_raw()))
+    };
+    let terminator = body.terminator().ok_or("no terminator")?;
+    let next = insert(body, terminator, b.build(&combine, &[accumulator, contribution], &[ty], &[])?);
+    body.insert_operation_before(terminator, b.build("scf.yield", &[next], &[], &[])?);
+    unsafe { rewrite::erase(terminator.to_raw()) };
+    let partial: Value = partial_loop.result(0).map_err(|e| e.to_string())?.into();
+    // Across the block.
+    let reduce_op = Attribute::parse(b.context, &format!("#gpu<all_reduce_op {}>", all_reduce_op(&combine)))
+        .ok_or("cannot build the all_reduce operation")?;
+    let all_reduce = OperationBuilder::new("gpu.all_reduce", b.location)
+        .add_operands(&[partial])
+        .add_results(&[ty])
+        .add_attributes(&[
+            (Identifier::new(b.context, "op"), reduce_op),
+            (Identifier::new(b.context, "uniform"), Attribute::unit(b.context)),
+        ])
+        .add_regions([Region::new()])
+        .build()
+        .map_err(|e| e.to_string())?;
+    let total = insert(block, op, all_reduce);
+    // Applied once to the location.
+    let old = insert(block, op, b.build("memref.load", &location_operands, &[ty], &[])?);
+    let new = insert(block, op, b.build(&combine, &[old, total], &[ty], &[])?);
+    let mut store_operands = vec![new];
+    store_operands.extend_from_slice(&location_operands);
+    let store = block.insert_operation_before(op, b.build("memref.store", &store_operands, &[], &[])?);
+    let global = !defined_in(location_operands[0], kernel);
+    unsafe {
+        rewrite::erase(raw);
+        if global {
+            single_writer(b, store.to_raw(), is_first)?;
+        }
+    }
+    Ok(true)
+}
+
+/// Whether `value` is defined inside `op`.
+fn defined_in(value: Value, op: OperationRef) -> bool {
+    !super::looppar_simplify::defined_outside(value, op)
+}
+
+/// Replaces the outermost parallel loop `raw` by a kernel.
+///
+/// # Safety
+/// `raw` must be a live outermost parallel `looppar.for`.
+unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
+    let op = unsafe { rewrite::view(raw) };
+    let context = unsafe { op.context().to_ref() };
+    let b = Builder::new(context, op.location());
+    let body = op.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no loop body")?;
+    let mut inner = Vec::new();
+    let mut current = body.first_operation();
+    while let Some(child) = current {
+        if is_parallel(child) {
+            inner.push(child.to_raw());
+        }
+        current = child.next_in_block();
+    }
+    let (blocks, block_threads) = if inner.is_empty() {
+        let per_block = block_size(op);
+        (threads(op).unwrap_or(1).max(1).div_ceil(per_block), per_block)
+    } else {
+        let widest = inner.iter().map(|r| block_size(unsafe { rewrite::view(*r) })).max().unwrap_or(32);
+        (threads(op).unwrap_or(1).max(1), widest)
+    };
+    let host = op.block().ok_or("a loop outside a block")?;
+    let grid = insert(host, op, b.index_constant(blocks.min(i32::MAX as u64) as i64)?);
+    let threads_per_block = insert(host, op, b.index_constant(block_threads as i64)?);
+    let one = insert(host, op, b.index_constant(1)?);
+    let region = Region::new();
+    let launch_block = Block::new(&[(b.index, b.location); 12]);
+    region.append_block(launch_block);
+    let launch = OperationBuilder::new("gpu.launch", b.location)
+        .add_operands(&[grid, one, one, threads_per_block, one, one])
+        .add_attributes(&[(
+            Identifier::new(context, "operandSegmentSizes"),
+            DenseI32ArrayAttribute::new(context, &[0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]).into(),
+        )])
+        .add_regions([region])
+        .build()
+        .map_err(|e| e.to_string())?;
+    let launch = host.insert_operation_before(op, launch);
+    let kernel = launch.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no launch body")?;
+    let argument = |i: usize| -> Result<Value, String> { Ok(kernel.argument(i).map_err(|e| e.to_string())?.into()) };
+    let (block_id, thread) = (argument(0)?, argument(3)?);
+    let terminator = kernel.append_operation(b.build("gpu.terminator", &[], &[], &[])?);
+    // The grid's shape is known here: constants in place of gpu.grid_dim and
+    // gpu.block_dim give constant strides, and AMD GPUs would otherwise
+    // query them through the ROCm device library.
+    let grid_dim = insert(kernel, terminator, b.index_constant(blocks.min(i32::MAX as u64) as i64)?);
+    let block_dim = insert(kernel, terminator, b.index_constant(block_threads as i64)?);
+    // Move the loop into the kernel, then map it.
+    unsafe { mlir_sys::mlirOperationMoveBefore(raw, terminator.to_raw()) };
+    let loop_ref = unsafe { rewrite::view(raw) };
+    let zero = insert(kernel, loop_ref, b.index_constant(0)?);
+    let is_first = insert(
+        kernel,
+        loop_ref,
+        b.build(
+            "arith.cmpi",
+            &[thread, zero],
+            &[IntegerType::new(context, 1).into()],
+            // predicate 0: eq
+            &[("predicate", IntegerAttribute::new(IntegerType::new(context, 64).into(), 0).into())],
+        )?,
+    );
+    let inner_is_empty = inner.is_empty();
+    let mapped = if inner_is_empty {
+        let global = insert(kernel, loop_ref, b.build("arith.muli", &[block_id, block_dim], &[b.index], &[])?);
+        let id = insert(kernel, loop_ref, b.build("arith.addi", &[global, thread], &[b.index], &[])?);
+        let count = insert(kernel, loop_ref, b.build("arith.muli", &[grid_dim, block_dim], &[b.index], &[])?);
+        let (start, stride) = start_and_stride(&b, kernel, loop_ref, loop_ref, id, count)?;
+        unsafe { strided_loop(raw, start, stride)? }
+    } else {
+        let (start, stride) = start_and_stride(&b, kernel, loop_ref, loop_ref, block_id, grid_dim)?;
+        unsafe { strided_loop(raw, start, stride)? }
+    };
+    // Inner parallel loops: over the threads of the block.
+    for child in inner {
+            let child_op = unsafe { rewrite::view(child) };
+        if child_op.has_attribute("reduction")
+            && unsafe { block_reduction(&b, child, thread, block_dim, is_first, launch)? }
+        {
+            continue;
+        }
+        let block = child_op.block().ok_or("no block")?;
+        let (start, stride) = start_and_stride(&b, block, child_op, child_op, thread, block_dim)?;
+        unsafe { strided_loop(child, start, stride)? };
+    }
+    // Global stores of the block-level code: one thread does them.
+    let mapped_ref = unsafe { rewrite::view(mapped) };
+    let outer_body = mapped_ref.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no body")?;
+    let mut stores = Vec::new();
+    let mut current = outer_body.first_operation();
+    while let Some(child) = current {
+        if rewrite::name_of(child) == "memref.store" && !defined_in(child.operand(1).map_err(|e| e.to_string())?, launch) {
+            stores.push(child.to_raw());
+        }
+        current = child.next_in_block();
+    }
+    // With inner parallel loops, the outer loop is spread over blocks and
+    // every thread of a block runs its body.
+    if !inner_is_empty {
+        for store in stores {
+            unsafe { single_writer(&b, store, is_first)? };
+        }
+    }
+    Ok(())
+}
+
+/// `with parir.gpu:`: runs of sequential code become one-thread kernels;
+/// parallel loops inside become kernels of their own (in place).
+///
+/// # Safety
+/// `raw` must be a live `looppar.on_device`.
+unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperation>, String> {
+    let op = unsafe { rewrite::view(raw) };
+    let context = unsafe { op.context().to_ref() };
+    let b = Builder::new(context, op.location());
+    let host = op.block().ok_or("no block")?;
+    let body = op.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no body")?;
+    let body_terminator = body.terminator().map(|t| t.to_raw().ptr);
+    let mut ops = Vec::new();
+    let mut current = body.first_operation();
+    while let Some(child) = current {
+        if Some(child.to_raw().ptr) != body_terminator {
+            ops.push(child.to_raw());
+        }
+        current = child.next_in_block();
+    }
+    let mut parallel_loops = Vec::new();
+    let mut run: Vec<MlirOperation> = Vec::new();
+    let flush = |run: &mut Vec<MlirOperation>| -> Result<(), String> {
+        if run.is_empty() {
+            return Ok(());
+        }
+        let one = insert(host, op, b.index_constant(1)?);
+        let region = Region::new();
+        region.append_block(Block::new(&[(b.index, b.location); 12]));
+        let launch = OperationBuilder::new("gpu.launch", b.location)
+            .add_operands(&[one, one, one, one, one, one])
+            .add_attributes(&[(
+                Identifier::new(context, "operandSegmentSizes"),
+                DenseI32ArrayAttribute::new(context, &[0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]).into(),
+            )])
+            .add_regions([region])
+            .build()
+            .map_err(|e| e.to_string())?;
+        let launch = host.insert_operation_before(op, launch);
+        let kernel = launch.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no body")?;
+        let terminator = kernel.append_operation(b.build("gpu.terminator", &[], &[], &[])?);
+        for moved in run.drain(..) {
+            unsafe { mlir_sys::mlirOperationMoveBefore(moved, terminator.to_raw()) };
+        }
+        Ok(())
+    };
+    for raw_child in ops {
+        let child = unsafe { rewrite::view(raw_child) };
+        if is_parallel(child) {
+            flush(&mut run)?;
+            unsafe { mlir_sys::mlirOperationMoveBefore(raw_child, raw) };
+            parallel_loops.push(raw_child);
+        } else {
+            run.push(raw_child);
+        }
+    }
+    flush(&mut run)?;
+    unsafe { rewrite::erase(raw) };
+    Ok(parallel_loops)
+}
+
+/// Moves the fixed-size stack slots of a kernel (`memref.alloca` without
+/// operands, e.g. a promoted accumulator) to its entry: one slot per thread
+/// instead of a stack allocation per loop iteration, which AMD GPUs cannot
+/// do at all.
+///
+/// # Safety
+/// `launch` must be a live `gpu.launch`.
+unsafe fn hoist_allocas(launch: MlirOperation) {
+    let launch_ref = unsafe { rewrite::view(launch) };
+    let Some(entry) = launch_ref.region(0).ok().and_then(|r| r.first_block()) else { return };
+    let Some(first) = entry.first_operation() else { return };
+    for raw in rewrite::collect(launch_ref, "memref.alloca") {
+        let alloca = unsafe { rewrite::view(raw) };
+        let in_entry = alloca.block().map(|b| b.to_raw().ptr) == Some(entry.to_raw().ptr);
+        if alloca.operand_count() == 0 && !in_entry {
+            unsafe { mlir_sys::mlirOperationMoveBefore(raw, first.to_raw()) };
+        }
+    }
+}
+
+/// Values a kernel uses that the host computes in memory it owns (a
+/// stack slot): a kernel cannot reach host memory.
+fn host_memory_in_kernels<'c, 'a>(root: OperationRef<'c, 'a>) -> Option<(OperationRef<'c, 'a>, String)> {
+    let mut problem = None;
+    for raw in rewrite::collect(root, "gpu.launch") {
+        let launch = unsafe { rewrite::view(raw) };
+        launch.walk(melior::ir::operation::WalkOrder::PreOrder, |inner| {
+            for operand in inner.operands() {
+                if let Ok(result) = melior::ir::operation::OperationResult::try_from(operand) {
+                    let owner = result.owner();
+                    if rewrite::name_of(owner) == "memref.alloca" && !defined_in(operand, launch) && problem.is_none() {
+                        problem = Some((
+                            unsafe { rewrite::view(inner.to_raw()) },
+                            "a GPU kernel uses a variable that lives in host memory (assigned outside its parallel loop); \
+                             keep such values in an array argument"
+                                .to_string(),
+                        ));
+                    }
+                }
+            }
+            melior::ir::operation::WalkResult::Advance
+        });
+    }
+    problem
+}
+
+fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>, String)> {
+    let mut loops = Vec::new();
+    for raw in rewrite::collect(root, "looppar.on_device") {
+        loops.extend(unsafe { kernels_for_device_block(raw) }.map_err(|m| (None, m))?);
+    }
+    for raw in rewrite::collect(root, "looppar.for") {
+        let op = unsafe { rewrite::view(raw) };
+        if is_parallel(op) && !has_parallel_ancestor(op) && !loops.iter().any(|l| l.ptr == raw.ptr) {
+            loops.push(raw);
+        }
+    }
+    for raw in loops {
+        unsafe { kernel_for_loop(raw) }.map_err(|m| (None, m))?;
+    }
+    for launch in rewrite::collect(root, "gpu.launch") {
+        unsafe { hoist_allocas(launch) };
+    }
+    if let Some((op, message)) = host_memory_in_kernels(root) {
+        return Err((Some(op.location()), message));
+    }
+    // gpu.launch_func (after outlining) needs the module to say so.
+    if rewrite::name_of(root) == "builtin.module" {
+        let context = unsafe { root.context().to_ref() };
+        let mut module = unsafe { OperationRefMut::from_raw(root.to_raw()) };
+        module.set_attribute("gpu.container_module", Attribute::unit(context));
+    }
+    Ok(())
+}
+
+fn run(root: OperationRef, pass: ExternalPass) {
+    if let Err((location, message)) = lower(root) {
+        let location = location.unwrap_or_else(|| root.location());
+        let text = std::ffi::CString::new(format!("looppar-to-gpu: {message}")).unwrap_or_default();
+        // SAFETY: the location is live; the text is NUL-terminated.
+        unsafe { mlir_sys::mlirEmitError(location.to_raw(), text.as_ptr()) };
+        pass.signal_failure();
+    }
+}

@@ -1,0 +1,85 @@
+// RUN: parla-opt %s --split-input-file --looppar-to-gpu --looppar-to-scf --canonicalize | FileCheck %s
+// RUN: parla-opt %s --split-input-file --pass-pipeline="builtin.module(looppar-to-gpu,looppar-to-scf,canonicalize,gpu-kernel-outlining,nvvm-attach-target{chip=sm_90 features=+ptx80 O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm),gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=PTX
+// RUN: parla-opt %s --split-input-file --pass-pipeline="builtin.module(looppar-to-gpu,looppar-to-scf,canonicalize,gpu-kernel-outlining,rocdl-attach-target{chip=gfx90a O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size),gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=AMD
+
+// One parallel level of 100000 threads: 1024 threads per block (the
+// default), 98 blocks, and a grid-stride loop with a constant stride.
+// CHECK-LABEL: func.func @axpy
+// CHECK-DAG: %[[ONE:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[TPB:.*]] = arith.constant 1024 : index
+// CHECK-DAG: %[[BLOCKS:.*]] = arith.constant 98 : index
+// CHECK-DAG: %[[STRIDE:.*]] = arith.constant 100352 : index
+// CHECK: gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[BLOCKS]], %{{.*}} = %[[ONE]], %{{.*}} = %[[ONE]]) threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[TPB]], %{{.*}} = %[[ONE]], %{{.*}} = %[[ONE]])
+// CHECK:   %[[BASE:.*]] = arith.muli %[[B]], %[[TPB]]
+// CHECK:   %[[ID:.*]] = arith.addi %[[BASE]], %[[T]]
+// CHECK:   scf.for %{{.*}} = %[[ID]] to %{{.*}} step %[[STRIDE]]
+// CHECK:   gpu.terminator
+// PTX-LABEL: .visible .entry axpy_kernel
+// PTX: mov.u32 \09%r{{[0-9]+}}, %tid.x
+// AMD: .amdgcn_target \22amdgcn-amd-amdhsa--gfx90a\22
+// AMD-LABEL: \0Aaxpy_kernel:
+func.func @axpy(%a: f32, %x: memref<100000xf32>, %y: memref<100000xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 100000 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %xi = memref.load %x[%i] : memref<100000xf32>
+    %yi = memref.load %y[%i] : memref<100000xf32>
+    %p = arith.mulf %a, %xi : f32
+    %s = arith.addf %yi, %p : f32
+    memref.store %s, %y[%i] : memref<100000xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 100000 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// Row sums: the outer level maps to 64 blocks, the inner reduction to the
+// 256 threads of a block: per-thread partial sums, gpu.all_reduce across
+// the block, and thread 0 alone writes the global result. The accumulator
+// slot moves to the kernel's entry.
+// CHECK-LABEL: func.func @sum_rows
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[TPB:.*]] = arith.constant 256 : index
+// CHECK-DAG: %[[BLOCKS:.*]] = arith.constant 64 : index
+// CHECK: gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[BLOCKS]], {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[TPB]],
+// CHECK-NEXT: %[[ACC:.*]] = memref.alloca() : memref<f32>
+// CHECK-NEXT: %[[FIRST:.*]] = arith.cmpi eq, %[[T]], %[[C0]] : index
+// CHECK-NEXT: scf.for %[[I:.*]] = %[[B]] to %{{.*}} step %[[BLOCKS]] {
+// CHECK:   %[[PARTIAL:.*]] = scf.for %{{.*}} = %[[T]] to %{{.*}} step %[[TPB]] iter_args(%[[P:.*]] = %[[ZERO]]) -> (f32) {
+// CHECK:     arith.addf %[[P]], %{{.*}} : f32
+// CHECK:   %[[TOTAL:.*]] = gpu.all_reduce add %[[PARTIAL]] uniform
+// CHECK:   scf.if %[[FIRST]] {
+// CHECK-NEXT: memref.store %{{.*}}, %{{.*}}[%[[I]]] : memref<64xf32>
+// PTX-LABEL: .visible .entry sum_rows_kernel
+// PTX: shfl.sync.bfly.b32
+// PTX: bar.sync \090
+// AMD-LABEL: \0Asum_rows_kernel:
+// AMD: s_barrier
+func.func @sum_rows(%x: memref<64x500xf32>, %y: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 64 : index
+  %m = arith.constant 500 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %acc = memref.alloca() : memref<f32>
+    %y0 = memref.load %y[%i] : memref<64xf32>
+    memref.store %y0, %acc[] : memref<f32>
+    "looppar.for"(%c0, %m, %c1) ({
+    ^bb0(%j: index):
+      %old = memref.load %acc[] : memref<f32>
+      %v = memref.load %x[%i, %j] : memref<64x500xf32>
+      %new = arith.addf %old, %v : f32
+      memref.store %new, %acc[] : memref<f32>
+      "looppar.yield"() : () -> ()
+    }) {label = "M", reduction = "add", threads = 256 : i64} : (index, index, index) -> ()
+    %r = memref.load %acc[] : memref<f32>
+    memref.store %r, %y[%i] : memref<64xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
+  return
+}
