@@ -83,3 +83,77 @@ func.func @sum_rows(%x: memref<64x500xf32>, %y: memref<64xf32>) {
   }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// looppar-plan-kernels decided to split: one kernel per inner loop, each
+// with its own block size, in order; each copy keeps the pure scalar ops
+// it needs.
+// CHECK-LABEL: func.func @split
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}} threads({{.*}}) in (%{{.*}} = %c32,
+// CHECK:   arith.muli %{{.*}}, %c32
+// CHECK:   scf.for %{{.*}} = %{{.*}} to %c32
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}} threads({{.*}}) in (%{{.*}} = %c1024,
+// CHECK-NOT: arith.muli
+// CHECK:   scf.for %{{.*}} = %{{.*}} to %c100000
+// CHECK-NOT: gpu.launch
+// CHECK: return
+func.func @split(%x: memref<8x100000xf32>, %y: memref<8x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c32 = arith.constant 32 : index
+  %big = arith.constant 100000 : index
+  %two = arith.constant 2.0 : f32
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %scale = arith.muli %i, %c32 : index
+    "looppar.for"(%c0, %c32, %c1) ({
+    ^bb0(%j: index):
+      %v = arith.index_cast %scale : index to i64
+      %f = arith.sitofp %v : i64 to f32
+      memref.store %f, %y[%i, %j] : memref<8x32xf32>
+      "looppar.yield"() : () -> ()
+    }) {label = "S", threads = 32 : i64} : (index, index, index) -> ()
+    "looppar.for"(%c0, %big, %c1) ({
+    ^bb0(%j: index):
+      %v = memref.load %x[%i, %j] : memref<8x100000xf32>
+      %w = arith.mulf %v, %two : f32
+      memref.store %w, %x[%i, %j] : memref<8x100000xf32>
+      "looppar.yield"() : () -> ()
+    }) {label = "B", threads = 100000 : i64} : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) {kernels = "split", label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// A store between the inner loops is per-iteration state: not split.
+// CHECK-LABEL: func.func @not_split
+// CHECK-COUNT-1: gpu.launch
+// CHECK-NOT: gpu.launch
+func.func @not_split(%x: memref<8x64xf32>, %y: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    "looppar.for"(%c0, %c32, %c1) ({
+    ^bb0(%j: index):
+      memref.store %zero, %x[%i, %j] : memref<8x64xf32>
+      "looppar.yield"() : () -> ()
+    }) {label = "S", threads = 32 : i64} : (index, index, index) -> ()
+    memref.store %zero, %y[%i] : memref<8xf32>
+    "looppar.for"(%c0, %c64, %c1) ({
+    ^bb0(%j: index):
+      memref.store %zero, %x[%i, %j] : memref<8x64xf32>
+      "looppar.yield"() : () -> ()
+    }) {label = "B", threads = 64 : i64} : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) {kernels = "split", label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

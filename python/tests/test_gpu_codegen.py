@@ -186,3 +186,28 @@ def test_running_on_a_gpu_backend_says_what_is_missing():
     args = [2.0, np.zeros(10, np.float32), np.zeros(10, np.float32), 10]
     with pytest.raises(RuntimeError, match="print_compiled"):
         axpy(*args, opts=parir.CompileOptions({'N': parir.threads(10)}, backend="cuda"))
+
+
+@parir.jit
+def narrow_and_wide(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('S')
+        for j in range(32):
+            y[i, j] = 1.0
+        parir.label('B')
+        for j in range(M):
+            x[i, j] = x[i, j] * 2.0
+
+
+def test_the_cost_model_splits_lopsided_siblings_into_kernels():
+    def launches(m):
+        x, y = np.zeros((4, m), np.float32), np.zeros((4, 32), np.float32)
+        opts = parir.CompileOptions(
+            {'N': parir.threads(4), 'S': parir.threads(32), 'B': parir.threads(m)}, backend="cuda")
+        return parir.print_compiled(narrow_and_wide, [x, y, 4, m], opts, stage="gpu").count("gpu.launch ")
+
+    # A million-thread loop beside a 32-thread one: a kernel each.
+    assert launches(1_000_000) == 2
+    # 32 beside 64 threads: one kernel, a few threads idle.
+    assert launches(64) == 1

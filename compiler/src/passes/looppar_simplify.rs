@@ -237,9 +237,9 @@ fn erase_dead_arithmetic(root: OperationRef) {
     }
 }
 
-/// Pure ops that can leave a loop when their operands are defined
-/// outside it.
-fn hoistable(op: OperationRef) -> bool {
+/// Pure scalar ops (`arith`, `math`): they can leave a loop when their
+/// operands are defined outside it, and be duplicated freely.
+pub(crate) fn pure_scalar(op: OperationRef) -> bool {
     let name = rewrite::name_of(op);
     (name.starts_with("arith.") || name.starts_with("math.")) && op.region_count() == 0
 }
@@ -286,7 +286,7 @@ fn hoist_invariants(root: OperationRef) {
             let mut current = block.first_operation();
             while let Some(op) = current {
                 let next = op.next_in_block();
-                if hoistable(op) && op.operands().all(|v| defined_outside(v, loop_op)) {
+                if pure_scalar(op) && op.operands().all(|v| defined_outside(v, loop_op)) {
                     // SAFETY: both ops are live; the op's operands dominate the loop.
                     unsafe { mlir_sys::mlirOperationMoveBefore(op.to_raw(), raw) };
                     moved = true;

@@ -12,6 +12,8 @@
 //! - Otherwise the loop maps to threads and blocks: `tpb` threads per
 //!   block (default: its thread count rounded up to a multiple of 32, at
 //!   most 1024) and as many blocks as needed.
+//! - A loop that `looppar-plan-kernels` marked `kernels = "split"` is
+//!   distributed over its inner parallel loops first: one kernel each.
 //! - Every mapped loop is a grid- or block-stride loop, so any trip count
 //!   is covered.
 //! - An inner loop that is a detected reduction (`looppar-detect-reductions`)
@@ -26,7 +28,7 @@
 use super::{looppar_detect_reductions, rewrite};
 use melior::{
     ir::{
-        attribute::{DenseI32ArrayAttribute, FloatAttribute, IntegerAttribute},
+        attribute::{DenseI32ArrayAttribute, FloatAttribute, IntegerAttribute, StringAttribute},
         operation::{OperationBuilder, OperationLike, OperationMutLike, OperationRef, OperationRefMut},
         r#type::IntegerType,
         Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, Type, TypeLike, Value, ValueLike,
@@ -297,6 +299,67 @@ fn defined_in(value: Value, op: OperationRef) -> bool {
     !super::looppar_simplify::defined_outside(value, op)
 }
 
+/// `looppar-plan-kernels`' decision: a parallel loop marked
+/// `kernels = "split"` is distributed over its inner parallel loops, one
+/// copy of the loop (one kernel) per inner loop, in order. Iterations of a
+/// parallel loop are independent, so running the first inner loop for every
+/// iteration before the second keeps the meaning. Only a body of inner
+/// parallel loops and pure scalar ops (which each copy recomputes) is
+/// split; anything else (stores, locals, sequential loops) stays fused.
+/// Returns the loops to make kernels of.
+///
+/// # Safety
+/// `raw` must be a live outermost parallel `looppar.for`.
+unsafe fn split_as_planned(raw: MlirOperation) -> Vec<MlirOperation> {
+    let op = unsafe { rewrite::view(raw) };
+    let planned = op.attribute("kernels").ok().and_then(|a| StringAttribute::try_from(a).ok());
+    if planned.map(|a| a.value() == "split") != Some(true) {
+        return vec![raw];
+    }
+    let Some(body) = op.region(0).ok().and_then(|r| r.first_block()) else { return vec![raw] };
+    let terminator = body.terminator().map(|t| t.to_raw().ptr);
+    let mut inner_count = 0;
+    let mut current = body.first_operation();
+    while let Some(child) = current {
+        if is_parallel(child) {
+            inner_count += 1;
+        } else if Some(child.to_raw().ptr) != terminator && !super::looppar_simplify::pure_scalar(child) {
+            return vec![raw];
+        }
+        current = child.next_in_block();
+    }
+    if inner_count < 2 {
+        return vec![raw];
+    }
+    let Some(host) = op.block() else { return vec![raw] };
+    let mut copies = Vec::new();
+    for keep in 0..inner_count {
+        // SAFETY: clones a live op and inserts the clone before it.
+        let copy = unsafe { mlir_sys::mlirOperationClone(raw) };
+        unsafe { mlir_sys::mlirBlockInsertOwnedOperationBefore(host.to_raw(), raw, copy) };
+        let copy_ref = unsafe { rewrite::view(copy) };
+        let Some(copy_body) = copy_ref.region(0).ok().and_then(|r| r.first_block()) else { continue };
+        let mut index = 0;
+        let mut current = copy_body.first_operation();
+        let mut dropped = Vec::new();
+        while let Some(child) = current {
+            if is_parallel(child) {
+                if index != keep {
+                    dropped.push(child.to_raw());
+                }
+                index += 1;
+            }
+            current = child.next_in_block();
+        }
+        for child in dropped {
+            unsafe { rewrite::erase(child) };
+        }
+        copies.push(copy);
+    }
+    unsafe { rewrite::erase(raw) };
+    copies
+}
+
 /// Replaces the outermost parallel loop `raw` by a kernel.
 ///
 /// # Safety
@@ -524,7 +587,11 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
             loops.push(raw);
         }
     }
+    let mut kernels = Vec::new();
     for raw in loops {
+        kernels.extend(unsafe { split_as_planned(raw) });
+    }
+    for raw in kernels {
         unsafe { kernel_for_loop(raw) }.map_err(|m| (None, m))?;
     }
     for launch in rewrite::collect(root, "gpu.launch") {
