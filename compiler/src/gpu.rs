@@ -80,7 +80,7 @@ pub fn compile(
     spec: &HashMap<String, LabelSpec>,
     target: &GpuTarget,
 ) -> Result<GpuProgram, KernelError> {
-    let emitted = frontend::emit(function, callees, arguments, spec, false)?;
+    let emitted = frontend::emit(function, callees, arguments, spec, frontend::Target::Gpu, false)?;
     let context = &fresh_context()?;
     {
         let buffer = format!("<ir of {}>", function.name);

@@ -157,3 +157,57 @@ func.func @not_split(%x: memref<8x64xf32>, %y: memref<8xf32>) {
   }) {kernels = "split", label = "N", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// The outermost parallel loop is the reduction (a sum of 100000 values):
+// every thread of the grid keeps a partial sum over a grid-stride loop,
+// each block combines its threads' sums, and thread 0 of each block adds
+// the block's sum atomically.
+// CHECK-LABEL: func.func @total
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c98,
+// CHECK:   %[[PARTIAL:.*]] = scf.for {{.*}} iter_args
+// CHECK:   %[[BLOCK:.*]] = gpu.all_reduce add %[[PARTIAL]] uniform
+// CHECK:   scf.if
+// CHECK-NEXT: memref.atomic_rmw addf %[[BLOCK]], %{{.*}}[%{{.*}}] : (f32, memref<1xf32>) -> f32
+// PTX-LABEL: .visible .entry total_kernel
+// PTX: atom.global.add.f32
+func.func @total(%x: memref<100000xf32>, %y: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 100000 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<100000xf32>
+    %old = memref.load %y[%c0] : memref<1xf32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %y[%c0] : memref<1xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", reduction = "add", threads = 100000 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// A product has no atomic form: the reduction runs in one block, whose
+// thread 0 updates the location.
+// CHECK-LABEL: func.func @product
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c1024,
+// CHECK:   gpu.all_reduce mul
+// CHECK:   scf.if
+// CHECK-NEXT: memref.store
+// CHECK-NOT: atomic_rmw
+func.func @product(%x: memref<100000xf32>, %y: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 100000 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<100000xf32>
+    %old = memref.load %y[%c0] : memref<1xf32>
+    %new = arith.mulf %old, %v : f32
+    memref.store %new, %y[%c0] : memref<1xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", reduction = "mul", threads = 100000 : i64} : (index, index, index) -> ()
+  return
+}

@@ -211,3 +211,37 @@ def test_the_cost_model_splits_lopsided_siblings_into_kernels():
     assert launches(1_000_000) == 2
     # 32 beside 64 threads: one kernel, a few threads idle.
     assert launches(64) == 1
+
+
+@parir.jit
+def total(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[0] += x[i]
+
+
+@parir.jit
+def largest(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[0] = max(y[0], x[i])
+
+
+@pytest.mark.parametrize("fun, dtype, instruction", [
+    (total, np.float32, "atom.global.add.f32"),
+    (total, np.int64, "atom.global.add.u64"),
+    (largest, np.int32, "atom.global.max.s32"),
+    (largest, np.float32, "atom."),  # a compare-and-swap loop
+])
+def test_reductions_over_the_whole_grid_combine_blocks_atomically(fun, dtype, instruction, tmp_path):
+    n = 1 << 20
+    args = [np.zeros(n, dtype), np.zeros(1, dtype), n]
+    opts = parir.CompileOptions({'N': parir.threads(n)}, backend="cuda", arch="sm_90")
+    gpu = parir.print_compiled(fun, args, opts, stage="gpu")
+    assert "gpu.all_reduce" in gpu
+    ptx = parir.print_compiled(fun, args, opts)
+    # One atomic per block, after a block reduction: not one per element.
+    assert ptx.count("atom.") == 1 or instruction == "atom."
+    assert instruction in ptx
+    report = assemble(ptx, "sm_90", tmp_path)
+    assert "0 bytes spill stores" in report, report

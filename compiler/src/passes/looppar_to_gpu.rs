@@ -211,6 +211,47 @@ unsafe fn single_writer<'c>(b: &Builder<'c>, store: MlirOperation, is_first: Val
     Ok(())
 }
 
+/// Who shares the iterations of a reduction loop.
+#[derive(Clone, Copy)]
+enum Workers<'c, 'a> {
+    /// The threads of a block (an inner parallel loop).
+    Block { thread: Value<'c, 'a>, block_dim: Value<'c, 'a> },
+    /// Every thread of the grid (the outermost parallel loop).
+    Grid { id: Value<'c, 'a>, count: Value<'c, 'a> },
+}
+
+/// `memref.atomic_rmw`'s kind (`arith::AtomicRMWKind`) for a combining op
+/// that LLVM has an atomic for (GPUs without the instruction get a
+/// compare-and-swap loop from LLVM). Products have none.
+fn atomic_kind(combine: &str) -> Option<i64> {
+    Some(match combine {
+        "arith.addf" => 0,
+        "arith.addi" => 1,
+        "arith.maximumf" => 4,
+        "arith.maxsi" => 6,
+        "arith.maxui" => 7,
+        "arith.minimumf" => 8,
+        "arith.minsi" => 10,
+        "arith.minui" => 11,
+        _ => return None,
+    })
+}
+
+/// `location = location combine value`, atomically.
+fn atomic_update<'c>(
+    b: &Builder<'c>,
+    combine: &str,
+    value: Value<'c, '_>,
+    location: &[Value<'c, '_>],
+) -> Result<melior::ir::Operation<'c>, String> {
+    let kind = atomic_kind(combine).ok_or_else(|| format!("no atomic form of {combine}"))?;
+    let ty = value.r#type();
+    let mut operands = vec![value];
+    operands.extend_from_slice(location);
+    let kind = IntegerAttribute::new(IntegerType::new(b.context, 64).into(), kind).into();
+    b.build("memref.atomic_rmw", &operands, &[ty], &[("kind", kind)])
+}
+
 /// An inner parallel loop that is a reduction: per-thread partial results
 /// over a block-stride loop, combined across the block by
 /// `gpu.all_reduce`, then applied to the location (by thread 0 when the
@@ -221,8 +262,7 @@ unsafe fn single_writer<'c>(b: &Builder<'c>, store: MlirOperation, is_first: Val
 unsafe fn block_reduction<'c>(
     b: &Builder<'c>,
     raw: MlirOperation,
-    thread: Value<'c, '_>,
-    block_dim: Value<'c, '_>,
+    workers: Workers<'c, '_>,
     is_first: Value<'c, '_>,
     kernel: OperationRef<'c, '_>,
 ) -> Result<bool, String> {
@@ -236,7 +276,11 @@ unsafe fn block_reduction<'c>(
     let location_operands: Vec<Value> = pattern.load.operands().collect();
     let contribution = pattern.contribution;
     let init = insert(block, op, b.build("arith.constant", &[], &[ty], &[("value", identity(b.context, pattern.kind, &combine, ty))])?);
-    let (start, stride) = start_and_stride(b, block, op, op, thread, block_dim)?;
+    let (worker, count) = match workers {
+        Workers::Block { thread, block_dim } => (thread, block_dim),
+        Workers::Grid { id, count } => (id, count),
+    };
+    let (start, stride) = start_and_stride(b, block, op, op, worker, count)?;
     let upper = op.operand(1).map_err(|e| e.to_string())?;
     // The per-thread loop, carrying the partial result.
     let partial_loop = OperationBuilder::new("scf.for", b.location)
@@ -278,6 +322,16 @@ unsafe fn block_reduction<'c>(
         .build()
         .map_err(|e| e.to_string())?;
     let total = insert(block, op, all_reduce);
+    if let (Workers::Grid { .. }, true) = (workers, atomic_kind(&combine).is_some()) {
+        // One atomic update per block, by its thread 0.
+        let update = atomic_update(b, &combine, total, &location_operands)?;
+        let update = block.insert_operation_before(op, update);
+        unsafe {
+            rewrite::erase(raw);
+            single_writer(b, update.to_raw(), is_first)?;
+        }
+        return Ok(true);
+    }
     // Applied once to the location.
     let old = insert(block, op, b.build("memref.load", &location_operands, &[ty], &[])?);
     let new = insert(block, op, b.build(&combine, &[old, total], &[ty], &[])?);
@@ -377,9 +431,14 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
         }
         current = child.next_in_block();
     }
+    // A reduction over the whole grid combines its blocks' results
+    // atomically; one without an atomic form (a product) runs in one block.
+    let single_block = op.has_attribute("reduction")
+        && looppar_detect_reductions::find(op).is_some_and(|p| atomic_kind(&rewrite::name_of(p.combine)).is_none());
     let (blocks, block_threads) = if inner.is_empty() {
         let per_block = block_size(op);
-        (threads(op).unwrap_or(1).max(1).div_ceil(per_block), per_block)
+        let blocks = if single_block { 1 } else { threads(op).unwrap_or(1).max(1).div_ceil(per_block) };
+        (blocks, per_block)
     } else {
         let widest = inner.iter().map(|r| block_size(unsafe { rewrite::view(*r) })).max().unwrap_or(32);
         (threads(op).unwrap_or(1).max(1), widest)
@@ -430,6 +489,11 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
         let global = insert(kernel, loop_ref, b.build("arith.muli", &[block_id, block_dim], &[b.index], &[])?);
         let id = insert(kernel, loop_ref, b.build("arith.addi", &[global, thread], &[b.index], &[])?);
         let count = insert(kernel, loop_ref, b.build("arith.muli", &[grid_dim, block_dim], &[b.index], &[])?);
+        if loop_ref.has_attribute("reduction")
+            && unsafe { block_reduction(&b, raw, Workers::Grid { id, count }, is_first, launch)? }
+        {
+            return Ok(());
+        }
         let (start, stride) = start_and_stride(&b, kernel, loop_ref, loop_ref, id, count)?;
         unsafe { strided_loop(raw, start, stride)? }
     } else {
@@ -440,7 +504,7 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     for child in inner {
             let child_op = unsafe { rewrite::view(child) };
         if child_op.has_attribute("reduction")
-            && unsafe { block_reduction(&b, child, thread, block_dim, is_first, launch)? }
+            && unsafe { block_reduction(&b, child, Workers::Block { thread, block_dim }, is_first, launch)? }
         {
             continue;
         }

@@ -81,6 +81,10 @@ impl<'a> Emitter<'a> {
             ));
         }
         if let (Some(reduction), true) = (&reduction, parallel && self.parallel_depth == 0) {
+            if self.target == Target::Gpu {
+                let label = labelled.expect("labelled").0;
+                return self.marked_parallel_reduction(label, var, &start_value, step, &trips, reduction);
+            }
             return self.parallel_reduction(
                 labelled.expect("labelled").0,
                 var,
@@ -349,6 +353,57 @@ impl<'a> Emitter<'a> {
             }
         };
         Ok(result)
+    }
+
+    /// The outermost parallel loop is a reduction, for a GPU: each
+    /// iteration reduces its part of the nest into a private accumulator
+    /// and combines it into the element (`a[at] = a[at] op partial`), and
+    /// the loop is marked as a reduction, which the GPU lowering turns into
+    /// per-thread partial results, block reductions and one atomic update
+    /// per block.
+    pub(super) fn marked_parallel_reduction(
+        &mut self,
+        label: String,
+        var: &str,
+        start: &Value,
+        step: i64,
+        trips: &str,
+        nested: &NestedReduction,
+    ) -> Result<()> {
+        let reduction = &nested.reduction;
+        let (array, info) = self.array_of(&reduction.base)?;
+        let ty = Ty::Num(info.dtype);
+        self.counted_loop(trips, Some(&label), true, Some(reduction.kind), |this, k| {
+            let slot = this.fresh();
+            {
+                let block = this.alloc_blocks.last_mut().expect("an allocation block");
+                let _ = writeln!(block.slots, "    {slot} = memref.alloca() : memref<{}>", ty.mlir());
+            }
+            let identity = this.constant(reduction.kind.identity(info.dtype), ty);
+            this.line(&format!("memref.store {}, {slot}[] : memref<{}>", identity.ssa, ty.mlir()));
+            let accumulator = Accumulator {
+                slot: slot.clone(),
+                ty,
+                array: array.clone(),
+                info: info.clone(),
+                at: Vec::new(),
+                span: reduction.span,
+            };
+            let induction = this.induction(k, start, step);
+            let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
+            let result = this.accumulate_nest(&accumulator, &nested.loops, reduction);
+            this.unbind(var, previous);
+            result?;
+            let partial = this.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
+            let at = this.element_indices(&info, &reduction.indices, reduction.span)?;
+            let old = this.load(&array, &info, &at, reduction.span);
+            let old = Value { ssa: old, ty, literal: None };
+            let partial = Value { ssa: partial, ty, literal: None };
+            let new = this.combine(reduction.kind, old, partial, reduction.span)?;
+            let store = format!("memref.store {}, {array}[{}] : {}", new.ssa, at.join(", "), info.memref());
+            this.guarded(&store, &info, &at, reduction.span);
+            Ok(())
+        })
     }
 
     /// The outermost parallel loop is a reduction: split the iterations

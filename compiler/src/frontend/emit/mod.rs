@@ -85,7 +85,19 @@ struct AllocBlock {
     label: String,
 }
 
+/// What the emitted IR is for. The IR is the same `looppar` either way,
+/// except where a strategy belongs to the target: an outermost parallel
+/// reduction is chunked and combined atomically for CPU threads, and left
+/// as a marked reduction loop for the GPU lowering (grid-stride partial
+/// results, block reductions, one atomic per block).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Cpu,
+    Gpu,
+}
+
 struct Emitter<'a> {
+    target: Target,
     out: String,
     indent: usize,
     next: usize,
@@ -142,6 +154,7 @@ pub fn emit(
     callees: &HashMap<String, Function>,
     arguments: &[Argument],
     spec: &HashMap<String, LabelSpec>,
+    target: Target,
     debug: bool,
 ) -> Result<Emitted> {
     let source = &function.source;
@@ -157,6 +170,7 @@ pub fn emit(
         ));
     }
     let mut emitter = Emitter {
+        target,
         out: String::new(),
         indent: 1,
         next: 0,
