@@ -96,7 +96,9 @@ fn run(root: OperationRef, _pass: ExternalPass) {
             continue;
         }
         let (fused, split) = costs(&siblings);
-        let context = unsafe { outer.context().to_ref() };
+        // The reference borrows from the ContextRef: keep it alive.
+        let context_ref = outer.context();
+        let context = unsafe { context_ref.to_ref() };
         let i64_type = IntegerType::new(context, 64).into();
         let mut op = unsafe { OperationRefMut::from_raw(raw) };
         let decision = if split < fused { "split" } else { "fused" };

@@ -420,7 +420,9 @@ unsafe fn split_as_planned(raw: MlirOperation) -> Vec<MlirOperation> {
 /// `raw` must be a live outermost parallel `looppar.for`.
 unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     let op = unsafe { rewrite::view(raw) };
-    let context = unsafe { op.context().to_ref() };
+    // The reference borrows from the ContextRef: keep it alive.
+    let context_ref = op.context();
+    let context = unsafe { context_ref.to_ref() };
     let b = Builder::new(context, op.location());
     let body = op.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no loop body")?;
     let mut inner = Vec::new();
@@ -540,7 +542,9 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
 /// `raw` must be a live `looppar.on_device`.
 unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperation>, String> {
     let op = unsafe { rewrite::view(raw) };
-    let context = unsafe { op.context().to_ref() };
+    // The reference borrows from the ContextRef: keep it alive.
+    let context_ref = op.context();
+    let context = unsafe { context_ref.to_ref() };
     let b = Builder::new(context, op.location());
     let host = op.block().ok_or("no block")?;
     let body = op.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no body")?;
@@ -666,7 +670,9 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
     }
     // gpu.launch_func (after outlining) needs the module to say so.
     if rewrite::name_of(root) == "builtin.module" {
-        let context = unsafe { root.context().to_ref() };
+        // The reference borrows from the ContextRef: keep it alive.
+        let context_ref = root.context();
+        let context = unsafe { context_ref.to_ref() };
         let mut module = unsafe { OperationRefMut::from_raw(root.to_raw()) };
         module.set_attribute("gpu.container_module", Attribute::unit(context));
     }

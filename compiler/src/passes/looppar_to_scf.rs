@@ -108,7 +108,9 @@ unsafe fn parallel_reduction(
 ) -> Result<(), String> {
     use melior::ir::{operation::OperationBuilder, Block, BlockLike, Region, RegionLike};
     let loop_op = unsafe { rewrite::view(raw) };
-    let context = unsafe { loop_op.context().to_ref() };
+    // The reference borrows from the ContextRef: keep it alive.
+    let context_ref = loop_op.context();
+    let context = unsafe { context_ref.to_ref() };
     let location = loop_op.location();
     let block = loop_op.block().ok_or("the loop is not in a block")?;
     let memref_and_indices: Vec<Value> = pattern.load.operands().collect();

@@ -50,7 +50,9 @@ fn run(root: OperationRef, _pass: ExternalPass) {
             let op = unsafe { rewrite::view(raw) };
             let Some(sizes) = known_block_size(op) else { continue };
             let Ok(result) = op.result(0) else { continue };
-            let context = unsafe { op.context().to_ref() };
+            // The reference borrows from the ContextRef: keep it alive.
+            let context_ref = op.context();
+            let context = unsafe { context_ref.to_ref() };
             let value = IntegerAttribute::new(result.r#type(), i64::from(sizes[axis]));
             let Ok(constant) = OperationBuilder::new("llvm.mlir.constant", op.location())
                 .add_results(&[result.r#type()])
