@@ -45,6 +45,7 @@ bench: $(SETUP_STAMP)
 	$(VENV)/bin/python -m pip install -q dask numba
 	$(VENV)/bin/python benchmarks/tasks.py
 	$(VENV)/bin/python benchmarks/parir.py
+	$(VENV)/bin/python benchmarks/gpu_codegen.py
 	cargo bench -p parla-runtime --bench scheduler
 	cargo bench -p parla-compiler --bench verify
 
