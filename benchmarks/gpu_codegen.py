@@ -80,18 +80,6 @@ def cases():
     ]
 
 
-def ptxas():
-    try:
-        import nvidia.cuda_nvcc as nvcc
-    except ImportError:
-        return None
-    for base in nvcc.__path__:
-        candidate = pathlib.Path(base) / "bin" / "ptxas"
-        if candidate.exists():
-            return candidate
-    return None
-
-
 def best_ms(function, repeat):
     times = []
     for _ in range(repeat):
@@ -105,7 +93,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    tool = ptxas()
+    tool = parir._ptxas()
     print(f"# GPU code generation on {platform.processor() or platform.machine()}, "
           f"{platform.system()}, Python {platform.python_version()}, best of {args.repeat}")
     if tool is None:

@@ -3,7 +3,6 @@ checked by NVIDIA's assembler (ptxas, from the nvidia-cuda-nvcc-cu12
 wheel) where it is installed."""
 
 import os
-import pathlib
 import re
 import subprocess
 
@@ -67,21 +66,9 @@ def rows_spec(backend, arch=None, tpb=None):
     return parir.CompileOptions({'N': parir.threads(N), 'M': inner}, backend=backend, arch=arch)
 
 
-def ptxas():
-    try:
-        import nvidia.cuda_nvcc as nvcc
-    except ImportError:
-        return None
-    for base in nvcc.__path__:
-        candidate = pathlib.Path(base) / "bin" / "ptxas"
-        if candidate.exists():
-            return candidate
-    return None
-
-
 def assemble(ptx: str, arch: str, tmp_path) -> str:
     """ptxas's report (registers, spills) for `ptx`; skips without ptxas."""
-    tool = ptxas()
+    tool = parir._ptxas()
     if tool is None:
         pytest.skip("ptxas is not installed (pip install nvidia-cuda-nvcc-cu12)")
     source = tmp_path / "kernel.ptx"

@@ -65,20 +65,6 @@ fn block_size(op: OperationRef) -> u64 {
     })
 }
 
-fn is_parallel(op: OperationRef) -> bool {
-    rewrite::name_of(op) == "looppar.for" && threads(op).is_some()
-}
-
-fn has_parallel_ancestor(op: OperationRef) -> bool {
-    let mut current = op.parent_operation();
-    while let Some(parent) = current {
-        if is_parallel(parent) {
-            return true;
-        }
-        current = parent.parent_operation();
-    }
-    false
-}
 
 struct Builder<'c> {
     context: &'c Context,
@@ -375,7 +361,7 @@ unsafe fn split_as_planned(raw: MlirOperation) -> Vec<MlirOperation> {
     let mut inner_count = 0;
     let mut current = body.first_operation();
     while let Some(child) = current {
-        if is_parallel(child) {
+        if rewrite::is_parallel_loop(child) {
             inner_count += 1;
         } else if Some(child.to_raw().ptr) != terminator && !super::looppar_simplify::pure_scalar(child) {
             return vec![raw];
@@ -397,7 +383,7 @@ unsafe fn split_as_planned(raw: MlirOperation) -> Vec<MlirOperation> {
         let mut current = copy_body.first_operation();
         let mut dropped = Vec::new();
         while let Some(child) = current {
-            if is_parallel(child) {
+            if rewrite::is_parallel_loop(child) {
                 if index != keep {
                     dropped.push(child.to_raw());
                 }
@@ -414,6 +400,37 @@ unsafe fn split_as_planned(raw: MlirOperation) -> Vec<MlirOperation> {
     copies
 }
 
+/// An empty `gpu.launch` of `blocks` x `threads` (one-dimensional) before
+/// `before` in `host`: the launch, its body and the body's terminator.
+#[allow(clippy::type_complexity)]
+fn new_launch<'c, 'a>(
+    b: &Builder<'c>,
+    host: melior::ir::BlockRef<'c, 'a>,
+    before: OperationRef<'c, 'a>,
+    blocks: u64,
+    threads: u64,
+) -> Result<(OperationRef<'c, 'a>, melior::ir::BlockRef<'c, 'a>, OperationRef<'c, 'a>), String> {
+    let grid = insert(host, before, b.index_constant(blocks as i64)?);
+    let block = insert(host, before, b.index_constant(threads as i64)?);
+    let one = insert(host, before, b.index_constant(1)?);
+    let region = Region::new();
+    // Block and thread ids, then grid and block sizes, each x, y, z.
+    region.append_block(Block::new(&[(b.index, b.location); 12]));
+    let launch = OperationBuilder::new("gpu.launch", b.location)
+        .add_operands(&[grid, one, one, block, one, one])
+        .add_attributes(&[(
+            Identifier::new(b.context, "operandSegmentSizes"),
+            DenseI32ArrayAttribute::new(b.context, &[0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]).into(),
+        )])
+        .add_regions([region])
+        .build()
+        .map_err(|e| e.to_string())?;
+    let launch = host.insert_operation_before(before, launch);
+    let kernel = launch.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no launch body")?;
+    let terminator = kernel.append_operation(b.build("gpu.terminator", &[], &[], &[])?);
+    Ok((launch, kernel, terminator))
+}
+
 /// Replaces the outermost parallel loop `raw` by a kernel.
 ///
 /// # Safety
@@ -428,7 +445,7 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     let mut inner = Vec::new();
     let mut current = body.first_operation();
     while let Some(child) = current {
-        if is_parallel(child) {
+        if rewrite::is_parallel_loop(child) {
             inner.push(child.to_raw());
         }
         current = child.next_in_block();
@@ -446,26 +463,9 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
         (threads(op).unwrap_or(1).max(1), widest)
     };
     let host = op.block().ok_or("a loop outside a block")?;
-    let grid = insert(host, op, b.index_constant(blocks.min(i32::MAX as u64) as i64)?);
-    let threads_per_block = insert(host, op, b.index_constant(block_threads as i64)?);
-    let one = insert(host, op, b.index_constant(1)?);
-    let region = Region::new();
-    let launch_block = Block::new(&[(b.index, b.location); 12]);
-    region.append_block(launch_block);
-    let launch = OperationBuilder::new("gpu.launch", b.location)
-        .add_operands(&[grid, one, one, threads_per_block, one, one])
-        .add_attributes(&[(
-            Identifier::new(context, "operandSegmentSizes"),
-            DenseI32ArrayAttribute::new(context, &[0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]).into(),
-        )])
-        .add_regions([region])
-        .build()
-        .map_err(|e| e.to_string())?;
-    let launch = host.insert_operation_before(op, launch);
-    let kernel = launch.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no launch body")?;
+    let (launch, kernel, terminator) = new_launch(&b, host, op, blocks.min(i32::MAX as u64), block_threads)?;
     let argument = |i: usize| -> Result<Value, String> { Ok(kernel.argument(i).map_err(|e| e.to_string())?.into()) };
     let (block_id, thread) = (argument(0)?, argument(3)?);
-    let terminator = kernel.append_operation(b.build("gpu.terminator", &[], &[], &[])?);
     // The grid's shape is known here: constants in place of gpu.grid_dim and
     // gpu.block_dim give constant strides, and AMD GPUs would otherwise
     // query them through the ROCm device library.
@@ -563,21 +563,7 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
         if run.is_empty() {
             return Ok(());
         }
-        let one = insert(host, op, b.index_constant(1)?);
-        let region = Region::new();
-        region.append_block(Block::new(&[(b.index, b.location); 12]));
-        let launch = OperationBuilder::new("gpu.launch", b.location)
-            .add_operands(&[one, one, one, one, one, one])
-            .add_attributes(&[(
-                Identifier::new(context, "operandSegmentSizes"),
-                DenseI32ArrayAttribute::new(context, &[0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]).into(),
-            )])
-            .add_regions([region])
-            .build()
-            .map_err(|e| e.to_string())?;
-        let launch = host.insert_operation_before(op, launch);
-        let kernel = launch.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no body")?;
-        let terminator = kernel.append_operation(b.build("gpu.terminator", &[], &[], &[])?);
+        let (_, _, terminator) = new_launch(&b, host, op, 1, 1)?;
         for moved in run.drain(..) {
             unsafe { mlir_sys::mlirOperationMoveBefore(moved, terminator.to_raw()) };
         }
@@ -585,7 +571,7 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
     };
     for raw_child in ops {
         let child = unsafe { rewrite::view(raw_child) };
-        if is_parallel(child) {
+        if rewrite::is_parallel_loop(child) {
             flush(&mut run)?;
             unsafe { mlir_sys::mlirOperationMoveBefore(raw_child, raw) };
             parallel_loops.push(raw_child);
@@ -651,7 +637,7 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
     }
     for raw in rewrite::collect(root, "looppar.for") {
         let op = unsafe { rewrite::view(raw) };
-        if is_parallel(op) && !has_parallel_ancestor(op) && !loops.iter().any(|l| l.ptr == raw.ptr) {
+        if rewrite::is_parallel_loop(op) && !rewrite::has_parallel_ancestor(op) && !loops.iter().any(|l| l.ptr == raw.ptr) {
             loops.push(raw);
         }
     }

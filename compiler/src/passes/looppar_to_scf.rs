@@ -25,20 +25,6 @@ external_pass!(
     depends on [scf, arith, memref]
 );
 
-fn is_parallel(op: OperationRef) -> bool {
-    rewrite::name_of(op) == "looppar.for" && op.attribute("threads").is_ok()
-}
-
-fn has_parallel_ancestor(op: OperationRef) -> bool {
-    let mut current = op.parent_operation();
-    while let Some(parent) = current {
-        if is_parallel(parent) {
-            return true;
-        }
-        current = parent.parent_operation();
-    }
-    false
-}
 
 fn lower(root: OperationRef) -> Result<(), String> {
     let loops = rewrite::collect(root, "looppar.for");
@@ -48,7 +34,7 @@ fn lower(root: OperationRef) -> Result<(), String> {
         .map(|raw| {
             // SAFETY: collected from the live IR.
             let op = unsafe { rewrite::view(*raw) };
-            (*raw, is_parallel(op) && !has_parallel_ancestor(op))
+            (*raw, rewrite::is_parallel_loop(op) && !rewrite::has_parallel_ancestor(op))
         })
         .collect();
     for (raw, parallel) in decisions {

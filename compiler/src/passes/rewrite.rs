@@ -126,3 +126,20 @@ pub unsafe fn inline_region(op: MlirOperation) -> Result<(), String> {
     unsafe { erase(op) };
     Ok(())
 }
+
+/// A `looppar.for` with a parallel specification (`threads`).
+pub fn is_parallel_loop(op: OperationRef) -> bool {
+    name_of(op) == "looppar.for" && op.attribute("threads").is_ok()
+}
+
+/// Whether a parallel `looppar.for` encloses `op`.
+pub fn has_parallel_ancestor(op: OperationRef) -> bool {
+    let mut current = op.parent_operation();
+    while let Some(parent) = current {
+        if is_parallel_loop(parent) {
+            return true;
+        }
+        current = parent.parent_operation();
+    }
+    false
+}

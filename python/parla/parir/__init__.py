@@ -146,23 +146,32 @@ def _check_backend(options: CompileOptions) -> None:
         )
 
 
-def _libdevice() -> str | None:
-    """libdevice.10.bc (NVIDIA's math library for device code): PARLA_LIBDEVICE,
-    else the nvidia-cuda-nvcc-cu12 wheel's copy."""
+def _nvcc_wheel_file(*parts: str) -> str | None:
+    """A file of the nvidia-cuda-nvcc-cu12 wheel, if it is installed."""
     import os
 
-    path = os.environ.get("PARLA_LIBDEVICE")
-    if path:
-        return path
     try:
         import nvidia.cuda_nvcc as nvcc  # the PyPI wheel
     except ImportError:
         return None
     for base in getattr(nvcc, "__path__", []):
-        candidate = os.path.join(base, "nvvm", "libdevice", "libdevice.10.bc")
+        candidate = os.path.join(base, *parts)
         if os.path.exists(candidate):
             return candidate
     return None
+
+
+def _ptxas() -> str | None:
+    """NVIDIA's PTX assembler, to check generated PTX without a GPU."""
+    return _nvcc_wheel_file("bin", "ptxas")
+
+
+def _libdevice() -> str | None:
+    """libdevice.10.bc (NVIDIA's math library for device code): PARLA_LIBDEVICE,
+    else the nvidia-cuda-nvcc-cu12 wheel's copy."""
+    import os
+
+    return os.environ.get("PARLA_LIBDEVICE") or _nvcc_wheel_file("nvvm", "libdevice", "libdevice.10.bc")
 
 
 # ---- JIT functions ------------------------------------------------------------
