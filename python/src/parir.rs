@@ -173,6 +173,17 @@ fn array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
 }
 
 /// An argument for specialisation, and the arrays it holds.
+/// A call's arguments, and the arrays among them in order (which the
+/// kernel's memref parameters take).
+fn call_arguments(args: &Bound<'_, PyTuple>) -> PyResult<(Vec<Argument>, Vec<ArrayView>)> {
+    let mut arrays = Vec::new();
+    let arguments = args
+        .iter()
+        .map(|a| argument(&a, &mut arrays, true))
+        .collect::<PyResult<_>>()?;
+    Ok((arguments, arrays))
+}
+
 fn argument(
     value: &Bound<'_, PyAny>,
     arrays: &mut Vec<ArrayView>,
@@ -398,11 +409,7 @@ impl ParsedFunction {
         callees: &Bound<'_, PyDict>,
         debug: bool,
     ) -> PyResult<Option<Vec<(String, String, f64)>>> {
-        let mut arrays = Vec::new();
-        let arguments: Vec<Argument> = args
-            .iter()
-            .map(|a| argument(&a, &mut arrays, true))
-            .collect::<PyResult<_>>()?;
+        let (arguments, arrays) = call_arguments(args)?;
         let specs = label_specs(options)?;
         if !specs.values().any(LabelSpec::is_parallel) {
             return Err(PyValueError::new_err(format!(
@@ -450,11 +457,7 @@ impl ParsedFunction {
         options: &Bound<'_, PyAny>,
         callees: &Bound<'_, PyDict>,
     ) -> PyResult<Vec<(String, String, f64)>> {
-        let mut arrays = Vec::new();
-        let arguments: Vec<Argument> = args
-            .iter()
-            .map(|a| argument(&a, &mut arrays, true))
-            .collect::<PyResult<_>>()?;
+        let (arguments, _) = call_arguments(args)?;
         let specs = label_specs(options)?;
         let callees = callee_map(py, callees)?;
         let function = self.function.clone();
@@ -490,8 +493,7 @@ impl ParsedFunction {
         chip: String,
         libdevice: Option<String>,
     ) -> PyResult<Vec<(String, String)>> {
-        let mut arrays = Vec::new();
-        let arguments: Vec<Argument> = args.iter().map(|a| argument(&a, &mut arrays, true)).collect::<PyResult<_>>()?;
+        let (arguments, _) = call_arguments(args)?;
         let specs = label_specs(options)?;
         let callees = callee_map(py, callees)?;
         let (target, code_stage) = match backend {
@@ -534,10 +536,7 @@ impl StringKernel {
     /// Runs the kernel: its memref parameters take the array arguments in
     /// order (scalars were specialised into the code).
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
-        let mut arrays = Vec::new();
-        for a in args.iter() {
-            argument(&a, &mut arrays, true)?;
-        }
+        let (_, arrays) = call_arguments(args)?;
         run(py, &self.kernel, &arrays)
     }
 }

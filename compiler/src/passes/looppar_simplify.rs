@@ -106,23 +106,15 @@ fn write<'c: 'a, 'a>(
     let context = unsafe { context.to_ref() };
     let mut values: Vec<Value<'c, 'a>> = Vec::with_capacity(expr.as_ref().len());
     for node in expr.as_ref() {
-        let value = match node {
-            Arith::Symbol(symbol) => *leaves.get(symbol)?,
-            Arith::Num(n) => {
-                let op = OperationBuilder::new("arith.constant", location)
-                    .add_attributes(&[(
-                        Identifier::new(context, "value"),
-                        IntegerAttribute::new(ty, *n).into(),
-                    )])
-                    .add_results(&[ty])
-                    .build()
-                    .ok()?;
-                block
-                    .insert_operation_before(before, op)
-                    .result(0)
-                    .ok()?
-                    .into()
+        let op = match node {
+            Arith::Symbol(symbol) => {
+                values.push(*leaves.get(symbol)?);
+                continue;
             }
+            Arith::Num(n) => OperationBuilder::new("arith.constant", location).add_attributes(&[(
+                Identifier::new(context, "value"),
+                IntegerAttribute::new(ty, *n).into(),
+            )]),
             other => {
                 let name = match other {
                     Arith::Add(_) => "arith.addi",
@@ -139,18 +131,11 @@ fn write<'c: 'a, 'a>(
                     .iter()
                     .map(|id| values[usize::from(*id)])
                     .collect();
-                let op = OperationBuilder::new(name, location)
-                    .add_operands(&operands)
-                    .add_results(&[ty])
-                    .build()
-                    .ok()?;
-                block
-                    .insert_operation_before(before, op)
-                    .result(0)
-                    .ok()?
-                    .into()
+                OperationBuilder::new(name, location).add_operands(&operands)
             }
         };
+        let op = op.add_results(&[ty]).build().ok()?;
+        let value = block.insert_operation_before(before, op).result(0).ok()?.into();
         values.push(value);
     }
     values.last().copied()

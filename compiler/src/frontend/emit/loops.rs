@@ -225,17 +225,47 @@ impl<'a> Emitter<'a> {
         self.op(&format!("arith.index_cast {i} : i64 to index"))
     }
 
+    /// A private accumulator for `reduction` into `array`, starting at the
+    /// reduction's identity: a parallel piece of an outermost reduction
+    /// reduces into it before combining with the element.
+    fn private_accumulator(&mut self, array: &str, info: &ArrayInfo, reduction: &Reduction) -> Accumulator {
+        let ty = Ty::Num(info.dtype);
+        let slot = self.stack_slot(ty);
+        let identity = self.constant(reduction.kind.identity(info.dtype), ty);
+        self.line(&format!("memref.store {}, {slot}[] : memref<{}>", identity.ssa, ty.mlir()));
+        Accumulator {
+            slot,
+            ty,
+            array: array.to_string(),
+            info: info.clone(),
+            at: Vec::new(),
+            span: reduction.span,
+        }
+    }
+
+    /// Iteration `k` of an outermost parallel reduction: binds the loop
+    /// variable and reduces the nest into `accumulator`.
+    fn accumulate_iteration(
+        &mut self,
+        accumulator: &Accumulator,
+        k: &str,
+        var: &str,
+        start: &Value,
+        step: i64,
+        nested: &NestedReduction,
+    ) -> Result<()> {
+        let induction = self.induction(k, start, step);
+        let previous = self.bind(var, Binding::LoopIndex { ssa: induction });
+        let result = self.accumulate_nest(accumulator, &nested.loops, &nested.reduction);
+        self.unbind(var, previous);
+        result
+    }
+
     pub(super) fn begin_accumulation(&mut self, reduction: &Reduction) -> Result<Accumulator> {
         let (array, info) = self.array_of(&reduction.base)?;
         let at = self.element_indices(&info, &reduction.indices, reduction.span)?;
         let ty = Ty::Num(info.dtype);
-        let slot = self.fresh();
-        let block = self.alloc_blocks.last_mut().expect("an allocation block");
-        let _ = writeln!(
-            block.slots,
-            "  {slot} = memref.alloca() : memref<{}>",
-            ty.mlir()
-        );
+        let slot = self.stack_slot(ty);
         let current = self.load(&array, &info, &at, reduction.span);
         self.line(&format!(
             "memref.store {current}, {slot}[] : memref<{}>",
@@ -374,27 +404,9 @@ impl<'a> Emitter<'a> {
         let (array, info) = self.array_of(&reduction.base)?;
         let ty = Ty::Num(info.dtype);
         self.counted_loop(trips, Some(&label), true, Some(reduction.kind), |this, k| {
-            let slot = this.fresh();
-            {
-                let block = this.alloc_blocks.last_mut().expect("an allocation block");
-                let _ = writeln!(block.slots, "    {slot} = memref.alloca() : memref<{}>", ty.mlir());
-            }
-            let identity = this.constant(reduction.kind.identity(info.dtype), ty);
-            this.line(&format!("memref.store {}, {slot}[] : memref<{}>", identity.ssa, ty.mlir()));
-            let accumulator = Accumulator {
-                slot: slot.clone(),
-                ty,
-                array: array.clone(),
-                info: info.clone(),
-                at: Vec::new(),
-                span: reduction.span,
-            };
-            let induction = this.induction(k, start, step);
-            let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
-            let result = this.accumulate_nest(&accumulator, &nested.loops, reduction);
-            this.unbind(var, previous);
-            result?;
-            let partial = this.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
+            let accumulator = this.private_accumulator(&array, &info, reduction);
+            this.accumulate_iteration(&accumulator, k, var, start, step, nested)?;
+            let partial = this.op(&format!("memref.load {}[] : memref<{}>", accumulator.slot, ty.mlir()));
             let at = this.element_indices(&info, &reduction.indices, reduction.span)?;
             let old = this.load(&array, &info, &at, reduction.span);
             let old = Value { ssa: old, ty, literal: None };
@@ -443,31 +455,7 @@ impl<'a> Emitter<'a> {
                 let last = this.op(&format!("arith.minsi {end}, {trips} : i64"));
                 let first_index = this.op(&format!("arith.index_cast {first} : i64 to index"));
                 let last_index = this.op(&format!("arith.index_cast {last} : i64 to index"));
-                // The chunk's accumulator starts at the reduction's identity.
-                let slot = this.fresh();
-                {
-                    let block = this.alloc_blocks.last_mut().expect("an allocation block");
-                    let _ = writeln!(
-                        block.slots,
-                        "    {slot} = memref.alloca() : memref<{}>",
-                        ty.mlir()
-                    );
-                }
-                let identity = reduction.kind.identity(info_c.dtype);
-                let identity = this.constant(identity, ty);
-                this.line(&format!(
-                    "memref.store {}, {slot}[] : memref<{}>",
-                    identity.ssa,
-                    ty.mlir()
-                ));
-                let accumulator = Accumulator {
-                    slot: slot.clone(),
-                    ty,
-                    array: array_c.clone(),
-                    info: info_c.clone(),
-                    at: Vec::new(),
-                    span: reduction.span,
-                };
+                let accumulator = this.private_accumulator(&array_c, &info_c, reduction);
                 this.range_loop(
                     &first_index,
                     &last_index,
@@ -475,15 +463,9 @@ impl<'a> Emitter<'a> {
                     None,
                     false,
                     Some(reduction.kind),
-                    |this, k| {
-                        let induction = this.induction(k, start, step);
-                        let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
-                        let result = this.accumulate_nest(&accumulator, &nested.loops, reduction);
-                        this.unbind(var, previous);
-                        result
-                    },
+                    |this, k| this.accumulate_iteration(&accumulator, k, var, start, step, nested),
                 )?;
-                let partial = this.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
+                let partial = this.op(&format!("memref.load {}[] : memref<{}>", accumulator.slot, ty.mlir()));
                 let at = this.element_indices(&info_c, &reduction.indices, reduction.span)?;
                 let kind = reduction.kind.atomic(info_c.dtype);
                 let combined = this.fresh();

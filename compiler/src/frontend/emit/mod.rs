@@ -192,48 +192,37 @@ pub fn emit(
     let mut arrays = Vec::new();
     let mut bindings = HashMap::new();
     for (index, (name, argument)) in function.params.iter().zip(arguments).enumerate() {
-        let binding = match argument {
-            Argument::Int(i) => Binding::Constant(Literal::Int(*i), Ty::WeakInt),
-            Argument::Float(f) => Binding::Constant(Literal::Float(*f), Ty::WeakFloat),
-            Argument::Scalar(dtype, bits) => scalar_binding(*dtype, *bits),
+        // A value that is not a dict: a constant, or an array parameter.
+        let mut leaf = |argument: &Argument, key: Option<&String>| match argument {
+            Argument::Int(i) => Some(Binding::Constant(Literal::Int(*i), Ty::WeakInt)),
+            Argument::Float(f) => Some(Binding::Constant(Literal::Float(*f), Ty::WeakFloat)),
+            Argument::Scalar(dtype, bits) => Some(scalar_binding(*dtype, *bits)),
             Argument::Array(info) => {
                 let ssa = format!("%arg{}", arrays.len());
                 params.push(format!("{ssa}: {}", info.memref()));
-                arrays.push((index, None));
-                Binding::Array {
+                arrays.push((index, key.cloned()));
+                Some(Binding::Array {
                     ssa,
                     info: info.clone(),
-                }
+                })
             }
+            Argument::Dict(_) => None,
+        };
+        let binding = match argument {
             Argument::Dict(entries) => {
                 let mut map = HashMap::new();
                 for (key, value) in entries {
-                    let binding = match value {
-                        Argument::Int(i) => Binding::Constant(Literal::Int(*i), Ty::WeakInt),
-                        Argument::Float(f) => Binding::Constant(Literal::Float(*f), Ty::WeakFloat),
-                        Argument::Scalar(dtype, bits) => scalar_binding(*dtype, *bits),
-                        Argument::Array(info) => {
-                            let ssa = format!("%arg{}", arrays.len());
-                            params.push(format!("{ssa}: {}", info.memref()));
-                            arrays.push((index, Some(key.clone())));
-                            Binding::Array {
-                                ssa,
-                                info: info.clone(),
-                            }
-                        }
-                        Argument::Dict(_) => {
-                            return Err(source.error(
-                                function.span,
-                                format!(
-                                "the dict argument `{name}` holds a dict; dicts cannot be nested"
-                            ),
-                            ))
-                        }
+                    let Some(binding) = leaf(value, Some(key)) else {
+                        return Err(source.error(
+                            function.span,
+                            format!("the dict argument `{name}` holds a dict; dicts cannot be nested"),
+                        ));
                     };
                     map.insert(key.clone(), binding);
                 }
                 Binding::Dict(map)
             }
+            other => leaf(other, None).expect("not a dict"),
         };
         bindings.insert(name.clone(), binding);
     }

@@ -251,34 +251,14 @@ impl<'a> Emitter<'a> {
                 },
             },
         };
-        let mut body = Stmt {
+        let update = Stmt {
             kind: update,
             labels: Vec::new(),
             span: statement.span,
         };
-        for (n, (var, start, stop)) in inner.iter().enumerate().rev() {
-            // The labels after the destination's go to the reduced loops.
-            let label: Vec<String> = statement
-                .labels
-                .get(bounds.len() + n)
-                .cloned()
-                .into_iter()
-                .collect();
-            body = Stmt {
-                kind: StmtKind::For {
-                    var: var.clone(),
-                    start: start.clone(),
-                    stop: stop.clone(),
-                    step: Expr {
-                        kind: ExprKind::Int(1),
-                        span: statement.span,
-                    },
-                    body: vec![body],
-                },
-                labels: label,
-                span: statement.span,
-            };
-        }
+        // The labels after the destination's go to the reduced loops.
+        let reduced_labels = statement.labels.get(bounds.len()..).unwrap_or(&[]);
+        let body = build_nest(&inner, update, reduced_labels, statement.span);
         // Before reducing: `=` starts from the identity, `op=` from the
         // current value.
         let mut statements = Vec::new();

@@ -28,9 +28,9 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// A stack slot for a new local, at the start of the innermost
+    /// A scalar stack slot of `ty`, at the start of the innermost
     /// allocation block (the function, or the enclosing parallel loop).
-    pub(super) fn new_local(&mut self, name: &str, ty: Ty) -> String {
+    pub(super) fn stack_slot(&mut self, ty: Ty) -> String {
         let slot = self.fresh();
         let indent = "  ".repeat(self.indent.min(2));
         let block = self.alloc_blocks.last_mut().expect("an allocation block");
@@ -39,6 +39,13 @@ impl<'a> Emitter<'a> {
             "{indent}{slot} = memref.alloca() : memref<{}>",
             ty.mlir()
         );
+        slot
+    }
+
+    /// A stack slot for a new local named `name`.
+    pub(super) fn new_local(&mut self, name: &str, ty: Ty) -> String {
+        let slot = self.stack_slot(ty);
+        let block = self.alloc_blocks.last_mut().expect("an allocation block");
         block.locals.push(name.to_string());
         self.bind(
             name,
@@ -326,13 +333,7 @@ impl<'a> Emitter<'a> {
         }
         let ty = Self::concrete(value.ty);
         let v = self.convert(value, ty);
-        let slot = self.fresh();
-        let block = self.alloc_blocks.last_mut().expect("an allocation block");
-        let _ = writeln!(
-            block.slots,
-            "  {slot} = memref.alloca() : memref<{}>",
-            ty.mlir()
-        );
+        let slot = self.stack_slot(ty);
         self.line(&format!(
             "memref.store {}, {slot}[] : memref<{}>{}",
             v.ssa,
