@@ -29,7 +29,10 @@ pub enum GpuTarget {
     /// NVIDIA, e.g. `sm_90`; `libdevice` is the path of `libdevice.10.bc`
     /// (NVIDIA's math library), needed by kernels that call math
     /// functions.
-    Cuda { chip: String, libdevice: Option<String> },
+    Cuda {
+        chip: String,
+        libdevice: Option<String>,
+    },
     /// AMD, e.g. `gfx90a`.
     Rocm { chip: String },
 }
@@ -69,7 +72,8 @@ pub struct GpuProgram {
 /// differently depending on what was compiled before. A context costs a few
 /// milliseconds, next to tens for a compilation.
 fn fresh_context() -> Result<Context, KernelError> {
-    parla_dialects::create_context().map_err(|e| KernelError::InvalidIr(format!("cannot load our dialects: {e}")))
+    parla_dialects::create_context()
+        .map_err(|e| KernelError::InvalidIr(format!("cannot load our dialects: {e}")))
 }
 
 /// Compiles `function` for `arguments` and `spec` into kernels for `target`.
@@ -80,32 +84,53 @@ pub fn compile(
     spec: &HashMap<String, LabelSpec>,
     target: &GpuTarget,
 ) -> Result<GpuProgram, KernelError> {
-    let emitted = frontend::emit(function, callees, arguments, spec, frontend::Target::Gpu, false)?;
+    let emitted = frontend::emit(
+        function,
+        callees,
+        arguments,
+        spec,
+        frontend::Target::Gpu,
+        false,
+    )?;
     let context = &fresh_context()?;
     {
         let buffer = format!("<ir of {}>", function.name);
         let mut module = source::parse_module(context, &emitted.text, &buffer)
             .map_err(|m| KernelError::InvalidIr(format!("{}\n{}", render(&m), emitted.text)))?;
         let mut stages = vec![("looppar".to_string(), emitted.text.clone())];
-        run_pipeline(context, &mut module, LOOPPAR_TO_GPU).map_err(|e| crate::kernel::in_user_code(KernelError::Jit(e), function))?;
+        run_pipeline(context, &mut module, LOOPPAR_TO_GPU)
+            .map_err(|e| crate::kernel::in_user_code(KernelError::Jit(e), function))?;
         stages.push(("gpu".to_string(), module.as_operation().to_string()));
         let device_code = device_code(context, &mut module, target)?;
-        Ok(GpuProgram { stages, device_code, host: module.as_operation().to_string() })
+        Ok(GpuProgram {
+            stages,
+            device_code,
+            host: module.as_operation().to_string(),
+        })
     }
 }
 
 /// Compiles `gpu`-level IR text to device code for `target`.
 pub fn compile_ir(text: &str, target: &GpuTarget) -> Result<Vec<String>, KernelError> {
     let context = &fresh_context()?;
-    let mut module = source::parse_module(context, text, "<gpu ir>").map_err(|m| KernelError::InvalidIr(render(&m)))?;
+    let mut module = source::parse_module(context, text, "<gpu ir>")
+        .map_err(|m| KernelError::InvalidIr(render(&m)))?;
     device_code(context, &mut module, target)
 }
 
 fn render(messages: &[crate::diagnostics::Message]) -> String {
-    messages.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("\n")
+    messages
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-fn device_code(context: &Context, module: &mut Module, target: &GpuTarget) -> Result<Vec<String>, KernelError> {
+fn device_code(
+    context: &Context,
+    module: &mut Module,
+    target: &GpuTarget,
+) -> Result<Vec<String>, KernelError> {
     run_pipeline(context, module, &target.pipeline()).map_err(|error| {
         let mentions = |needle: &str| match &error {
             JitError::Lowering(messages) => messages.iter().any(|m| m.to_string().contains(needle)),
@@ -129,10 +154,16 @@ fn device_code(context: &Context, module: &mut Module, target: &GpuTarget) -> Re
     for raw in crate::passes::rewrite::collect(module.as_operation(), "gpu.binary") {
         // SAFETY: collected from the live module.
         let binary = unsafe { crate::passes::rewrite::view(raw) };
-        let Ok(objects) = binary.attribute("objects") else { continue };
-        let Ok(objects) = ArrayAttribute::try_from(objects) else { continue };
+        let Ok(objects) = binary.attribute("objects") else {
+            continue;
+        };
+        let Ok(objects) = ArrayAttribute::try_from(objects) else {
+            continue;
+        };
         for i in 0..objects.len() {
-            let Ok(object) = objects.element(i) else { continue };
+            let Ok(object) = objects.element(i) else {
+                continue;
+            };
             // SAFETY: reads a live attribute of the kind checked first.
             unsafe {
                 if !mlir_sys::mlirAttributeIsAGPUObjectAttr(object.to_raw()) {

@@ -90,7 +90,14 @@ pub fn compile(
     options: CompileOptions,
 ) -> Result<Kernel, KernelError> {
     let started = Instant::now();
-    let emitted = frontend::emit(function, callees, arguments, spec, frontend::Target::Cpu, options.bounds_checks)?;
+    let emitted = frontend::emit(
+        function,
+        callees,
+        arguments,
+        spec,
+        frontend::Target::Cpu,
+        options.bounds_checks,
+    )?;
     CONTEXT.with(|context| {
         let buffer = format!("<ir of {}>", function.name);
         let module = source::parse_module(context, &emitted.text, &buffer).map_err(|messages| {

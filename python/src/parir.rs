@@ -7,8 +7,8 @@ use parla_compiler::{
         syntax::{Node, Value},
         Argument, ArrayInfo, CompileError, DType, LabelSpec, Source,
     },
-    jit::{MemrefArgument, PackedArguments},
     gpu::GpuTarget,
+    jit::{MemrefArgument, PackedArguments},
     kernel::{self, CompileOptions, Kernel, KernelError},
 };
 use pyo3::{
@@ -499,11 +499,17 @@ impl ParsedFunction {
         let (target, code_stage) = match backend {
             "cuda" => (GpuTarget::Cuda { chip, libdevice }, "ptx"),
             "rocm" => (GpuTarget::Rocm { chip }, "amdgcn"),
-            other => return Err(PyValueError::new_err(format!("no GPU backend named {other:?}"))),
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "no GPU backend named {other:?}"
+                )))
+            }
         };
         let function = self.function.clone();
         let program = py
-            .detach(|| parla_compiler::gpu::compile(&function, &callees, &arguments, &specs, &target))
+            .detach(|| {
+                parla_compiler::gpu::compile(&function, &callees, &arguments, &specs, &target)
+            })
             .map_err(|e| kernel_error(py, e))?;
         let mut stages = program.stages;
         stages.push(("host".to_string(), program.host));

@@ -135,7 +135,11 @@ fn write<'c: 'a, 'a>(
             }
         };
         let op = op.add_results(&[ty]).build().ok()?;
-        let value = block.insert_operation_before(before, op).result(0).ok()?.into();
+        let value = block
+            .insert_operation_before(before, op)
+            .result(0)
+            .ok()?
+            .into();
         values.push(value);
     }
     values.last().copied()

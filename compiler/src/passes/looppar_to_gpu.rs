@@ -29,9 +29,12 @@ use super::{looppar_detect_reductions, rewrite};
 use melior::{
     ir::{
         attribute::{DenseI32ArrayAttribute, FloatAttribute, IntegerAttribute, StringAttribute},
-        operation::{OperationBuilder, OperationLike, OperationMutLike, OperationRef, OperationRefMut},
+        operation::{
+            OperationBuilder, OperationLike, OperationMutLike, OperationRef, OperationRefMut,
+        },
         r#type::IntegerType,
-        Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, Type, TypeLike, Value, ValueLike,
+        Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, Type, TypeLike,
+        Value, ValueLike,
     },
     pass::ExternalPass,
     Context,
@@ -49,11 +52,15 @@ external_pass!(
 const MAX_BLOCK: u64 = 1024;
 
 fn threads(op: OperationRef) -> Option<u64> {
-    IntegerAttribute::try_from(op.attribute("threads").ok()?).ok().map(|i| i.value() as u64)
+    IntegerAttribute::try_from(op.attribute("threads").ok()?)
+        .ok()
+        .map(|i| i.value() as u64)
 }
 
 fn tpb(op: OperationRef) -> Option<u64> {
-    IntegerAttribute::try_from(op.attribute("tpb").ok()?).ok().map(|i| i.value() as u64)
+    IntegerAttribute::try_from(op.attribute("tpb").ok()?)
+        .ok()
+        .map(|i| i.value() as u64)
 }
 
 /// Threads per block for a loop: its `tpb`, else its thread count rounded
@@ -65,7 +72,6 @@ fn block_size(op: OperationRef) -> u64 {
     })
 }
 
-
 struct Builder<'c> {
     context: &'c Context,
     location: Location<'c>,
@@ -74,11 +80,24 @@ struct Builder<'c> {
 
 impl<'c> Builder<'c> {
     fn new(context: &'c Context, location: Location<'c>) -> Self {
-        Self { context, location, index: Type::index(context) }
+        Self {
+            context,
+            location,
+            index: Type::index(context),
+        }
     }
 
-    fn build(&self, name: &str, operands: &[Value<'c, '_>], results: &[Type<'c>], attributes: &[(&str, Attribute<'c>)]) -> Result<melior::ir::Operation<'c>, String> {
-        let attributes: Vec<_> = attributes.iter().map(|(n, a)| (Identifier::new(self.context, n), *a)).collect();
+    fn build(
+        &self,
+        name: &str,
+        operands: &[Value<'c, '_>],
+        results: &[Type<'c>],
+        attributes: &[(&str, Attribute<'c>)],
+    ) -> Result<melior::ir::Operation<'c>, String> {
+        let attributes: Vec<_> = attributes
+            .iter()
+            .map(|(n, a)| (Identifier::new(self.context, n), *a))
+            .collect();
         OperationBuilder::new(name, self.location)
             .add_operands(operands)
             .add_results(results)
@@ -88,13 +107,26 @@ impl<'c> Builder<'c> {
     }
 
     fn index_constant(&self, value: i64) -> Result<melior::ir::Operation<'c>, String> {
-        self.build("arith.constant", &[], &[self.index], &[("value", IntegerAttribute::new(self.index, value).into())])
+        self.build(
+            "arith.constant",
+            &[],
+            &[self.index],
+            &[("value", IntegerAttribute::new(self.index, value).into())],
+        )
     }
 }
 
 /// Inserts `op` before `before` in `block` and returns its first result.
-fn insert<'c, 'a>(block: melior::ir::BlockRef<'c, 'a>, before: OperationRef<'c, 'a>, op: melior::ir::Operation<'c>) -> Value<'c, 'a> {
-    block.insert_operation_before(before, op).result(0).expect("one result").into()
+fn insert<'c, 'a>(
+    block: melior::ir::BlockRef<'c, 'a>,
+    before: OperationRef<'c, 'a>,
+    op: melior::ir::Operation<'c>,
+) -> Value<'c, 'a> {
+    block
+        .insert_operation_before(before, op)
+        .result(0)
+        .expect("one result")
+        .into()
 }
 
 /// The identity of a reduction, as a constant of `ty`.
@@ -112,7 +144,14 @@ fn identity<'c>(context: &'c Context, kind: &str, combine: &str, ty: Type<'c>) -
     let unsigned = combine.ends_with("ui");
     let width = IntegerType::try_from(ty).map(|t| t.width()).unwrap_or(64);
     let (min, max) = if unsigned {
-        (0i64, if width >= 64 { -1 } else { ((1u64 << width) - 1) as i64 })
+        (
+            0i64,
+            if width >= 64 {
+                -1
+            } else {
+                ((1u64 << width) - 1) as i64
+            },
+        )
     } else if width >= 64 {
         (i64::MIN, i64::MAX)
     } else {
@@ -148,10 +187,15 @@ fn all_reduce_op(combine: &str) -> &'static str {
 ///
 /// # Safety
 /// `raw` must be a live `looppar.for`.
-unsafe fn strided_loop<'c>(raw: MlirOperation, start: Value<'c, '_>, stride: Value<'c, '_>) -> Result<MlirOperation, String> {
+unsafe fn strided_loop<'c>(
+    raw: MlirOperation,
+    start: Value<'c, '_>,
+    stride: Value<'c, '_>,
+) -> Result<MlirOperation, String> {
     let op = unsafe { rewrite::view(raw) };
     let upper = op.operand(1).map_err(|e| e.to_string())?;
-    let new = unsafe { rewrite::replace_with_regions(raw, "scf.for", &[start, upper, stride], &[])? };
+    let new =
+        unsafe { rewrite::replace_with_regions(raw, "scf.for", &[start, upper, stride], &[])? };
     unsafe { rewrite::replace_terminator(new, 0, "scf.yield", &[])? };
     Ok(new)
 }
@@ -168,9 +212,21 @@ fn start_and_stride<'c, 'a>(
 ) -> Result<(Value<'c, 'a>, Value<'c, 'a>), String> {
     let lower = loop_op.operand(0).map_err(|e| e.to_string())?;
     let step = loop_op.operand(2).map_err(|e| e.to_string())?;
-    let offset = insert(block, before, b.build("arith.muli", &[id, step], &[b.index], &[])?);
-    let start = insert(block, before, b.build("arith.addi", &[lower, offset], &[b.index], &[])?);
-    let stride = insert(block, before, b.build("arith.muli", &[count, step], &[b.index], &[])?);
+    let offset = insert(
+        block,
+        before,
+        b.build("arith.muli", &[id, step], &[b.index], &[])?,
+    );
+    let start = insert(
+        block,
+        before,
+        b.build("arith.addi", &[lower, offset], &[b.index], &[])?,
+    );
+    let stride = insert(
+        block,
+        before,
+        b.build("arith.muli", &[count, step], &[b.index], &[])?,
+    );
     Ok((start, stride))
 }
 
@@ -178,7 +234,11 @@ fn start_and_stride<'c, 'a>(
 ///
 /// # Safety
 /// `store` must be a live op in a block; `is_first` must dominate it.
-unsafe fn single_writer<'c>(b: &Builder<'c>, store: MlirOperation, is_first: Value<'c, '_>) -> Result<(), String> {
+unsafe fn single_writer<'c>(
+    b: &Builder<'c>,
+    store: MlirOperation,
+    is_first: Value<'c, '_>,
+) -> Result<(), String> {
     let store_op = unsafe { rewrite::view(store) };
     let block = store_op.block().ok_or("a store outside a block")?;
     let then = Region::new();
@@ -191,7 +251,11 @@ unsafe fn single_writer<'c>(b: &Builder<'c>, store: MlirOperation, is_first: Val
         .build()
         .map_err(|e| e.to_string())?;
     let guard = block.insert_operation_before(store_op, guard);
-    let then_block = guard.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no then block")?;
+    let then_block = guard
+        .region(0)
+        .map_err(|e| e.to_string())?
+        .first_block()
+        .ok_or("no then block")?;
     let terminator = then_block.terminator().ok_or("no yield")?;
     unsafe { mlir_sys::mlirOperationMoveBefore(store, terminator.to_raw()) };
     Ok(())
@@ -201,9 +265,15 @@ unsafe fn single_writer<'c>(b: &Builder<'c>, store: MlirOperation, is_first: Val
 #[derive(Clone, Copy)]
 enum Workers<'c, 'a> {
     /// The threads of a block (an inner parallel loop).
-    Block { thread: Value<'c, 'a>, block_dim: Value<'c, 'a> },
+    Block {
+        thread: Value<'c, 'a>,
+        block_dim: Value<'c, 'a>,
+    },
     /// Every thread of the grid (the outermost parallel loop).
-    Grid { id: Value<'c, 'a>, count: Value<'c, 'a> },
+    Grid {
+        id: Value<'c, 'a>,
+        count: Value<'c, 'a>,
+    },
 }
 
 /// `memref.atomic_rmw`'s kind (`arith::AtomicRMWKind`) for a combining op
@@ -261,7 +331,16 @@ unsafe fn block_reduction<'c>(
     let combine = rewrite::name_of(pattern.combine);
     let location_operands: Vec<Value> = pattern.load.operands().collect();
     let contribution = pattern.contribution;
-    let init = insert(block, op, b.build("arith.constant", &[], &[ty], &[("value", identity(b.context, pattern.kind, &combine, ty))])?);
+    let init = insert(
+        block,
+        op,
+        b.build(
+            "arith.constant",
+            &[],
+            &[ty],
+            &[("value", identity(b.context, pattern.kind, &combine, ty))],
+        )?,
+    );
     let (worker, count) = match workers {
         Workers::Block { thread, block_dim } => (thread, block_dim),
         Workers::Grid { id, count } => (id, count),
@@ -285,24 +364,42 @@ unsafe fn block_reduction<'c>(
             op.region(0).map_err(|e| e.to_string())?.to_raw(),
         );
     }
-    let body = partial_loop.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no body")?;
+    let body = partial_loop
+        .region(0)
+        .map_err(|e| e.to_string())?
+        .first_block()
+        .ok_or("no body")?;
     let accumulator: Value = unsafe {
-        Value::from_raw(mlir_sys::mlirBlockAddArgument(body.to_raw(), ty.to_raw(), b.location.to_raw()))
+        Value::from_raw(mlir_sys::mlirBlockAddArgument(
+            body.to_raw(),
+            ty.to_raw(),
+            b.location.to_raw(),
+        ))
     };
     let terminator = body.terminator().ok_or("no terminator")?;
-    let next = insert(body, terminator, b.build(&combine, &[accumulator, contribution], &[ty], &[])?);
+    let next = insert(
+        body,
+        terminator,
+        b.build(&combine, &[accumulator, contribution], &[ty], &[])?,
+    );
     body.insert_operation_before(terminator, b.build("scf.yield", &[next], &[], &[])?);
     unsafe { rewrite::erase(terminator.to_raw()) };
     let partial: Value = partial_loop.result(0).map_err(|e| e.to_string())?.into();
     // Across the block.
-    let reduce_op = Attribute::parse(b.context, &format!("#gpu<all_reduce_op {}>", all_reduce_op(&combine)))
-        .ok_or("cannot build the all_reduce operation")?;
+    let reduce_op = Attribute::parse(
+        b.context,
+        &format!("#gpu<all_reduce_op {}>", all_reduce_op(&combine)),
+    )
+    .ok_or("cannot build the all_reduce operation")?;
     let all_reduce = OperationBuilder::new("gpu.all_reduce", b.location)
         .add_operands(&[partial])
         .add_results(&[ty])
         .add_attributes(&[
             (Identifier::new(b.context, "op"), reduce_op),
-            (Identifier::new(b.context, "uniform"), Attribute::unit(b.context)),
+            (
+                Identifier::new(b.context, "uniform"),
+                Attribute::unit(b.context),
+            ),
         ])
         .add_regions([Region::new()])
         .build()
@@ -319,11 +416,16 @@ unsafe fn block_reduction<'c>(
         return Ok(true);
     }
     // Applied once to the location.
-    let old = insert(block, op, b.build("memref.load", &location_operands, &[ty], &[])?);
+    let old = insert(
+        block,
+        op,
+        b.build("memref.load", &location_operands, &[ty], &[])?,
+    );
     let new = insert(block, op, b.build(&combine, &[old, total], &[ty], &[])?);
     let mut store_operands = vec![new];
     store_operands.extend_from_slice(&location_operands);
-    let store = block.insert_operation_before(op, b.build("memref.store", &store_operands, &[], &[])?);
+    let store =
+        block.insert_operation_before(op, b.build("memref.store", &store_operands, &[], &[])?);
     let global = !defined_in(location_operands[0], kernel);
     unsafe {
         rewrite::erase(raw);
@@ -352,18 +454,25 @@ fn defined_in(value: Value, op: OperationRef) -> bool {
 /// `raw` must be a live outermost parallel `looppar.for`.
 unsafe fn split_as_planned(raw: MlirOperation) -> Vec<MlirOperation> {
     let op = unsafe { rewrite::view(raw) };
-    let planned = op.attribute("kernels").ok().and_then(|a| StringAttribute::try_from(a).ok());
+    let planned = op
+        .attribute("kernels")
+        .ok()
+        .and_then(|a| StringAttribute::try_from(a).ok());
     if planned.map(|a| a.value() == "split") != Some(true) {
         return vec![raw];
     }
-    let Some(body) = op.region(0).ok().and_then(|r| r.first_block()) else { return vec![raw] };
+    let Some(body) = op.region(0).ok().and_then(|r| r.first_block()) else {
+        return vec![raw];
+    };
     let terminator = body.terminator().map(|t| t.to_raw().ptr);
     let mut inner_count = 0;
     let mut current = body.first_operation();
     while let Some(child) = current {
         if rewrite::is_parallel_loop(child) {
             inner_count += 1;
-        } else if Some(child.to_raw().ptr) != terminator && !super::looppar_simplify::pure_scalar(child) {
+        } else if Some(child.to_raw().ptr) != terminator
+            && !super::looppar_simplify::pure_scalar(child)
+        {
             return vec![raw];
         }
         current = child.next_in_block();
@@ -371,14 +480,18 @@ unsafe fn split_as_planned(raw: MlirOperation) -> Vec<MlirOperation> {
     if inner_count < 2 {
         return vec![raw];
     }
-    let Some(host) = op.block() else { return vec![raw] };
+    let Some(host) = op.block() else {
+        return vec![raw];
+    };
     let mut copies = Vec::new();
     for keep in 0..inner_count {
         // SAFETY: clones a live op and inserts the clone before it.
         let copy = unsafe { mlir_sys::mlirOperationClone(raw) };
         unsafe { mlir_sys::mlirBlockInsertOwnedOperationBefore(host.to_raw(), raw, copy) };
         let copy_ref = unsafe { rewrite::view(copy) };
-        let Some(copy_body) = copy_ref.region(0).ok().and_then(|r| r.first_block()) else { continue };
+        let Some(copy_body) = copy_ref.region(0).ok().and_then(|r| r.first_block()) else {
+            continue;
+        };
         let mut index = 0;
         let mut current = copy_body.first_operation();
         let mut dropped = Vec::new();
@@ -409,7 +522,14 @@ fn new_launch<'c, 'a>(
     before: OperationRef<'c, 'a>,
     blocks: u64,
     threads: u64,
-) -> Result<(OperationRef<'c, 'a>, melior::ir::BlockRef<'c, 'a>, OperationRef<'c, 'a>), String> {
+) -> Result<
+    (
+        OperationRef<'c, 'a>,
+        melior::ir::BlockRef<'c, 'a>,
+        OperationRef<'c, 'a>,
+    ),
+    String,
+> {
     let grid = insert(host, before, b.index_constant(blocks as i64)?);
     let block = insert(host, before, b.index_constant(threads as i64)?);
     let one = insert(host, before, b.index_constant(1)?);
@@ -426,7 +546,11 @@ fn new_launch<'c, 'a>(
         .build()
         .map_err(|e| e.to_string())?;
     let launch = host.insert_operation_before(before, launch);
-    let kernel = launch.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no launch body")?;
+    let kernel = launch
+        .region(0)
+        .map_err(|e| e.to_string())?
+        .first_block()
+        .ok_or("no launch body")?;
     let terminator = kernel.append_operation(b.build("gpu.terminator", &[], &[], &[])?);
     Ok((launch, kernel, terminator))
 }
@@ -441,7 +565,11 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     let context_ref = op.context();
     let context = unsafe { context_ref.to_ref() };
     let b = Builder::new(context, op.location());
-    let body = op.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no loop body")?;
+    let body = op
+        .region(0)
+        .map_err(|e| e.to_string())?
+        .first_block()
+        .ok_or("no loop body")?;
     let mut inner = Vec::new();
     let mut current = body.first_operation();
     while let Some(child) = current {
@@ -453,23 +581,39 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     // A reduction over the whole grid combines its blocks' results
     // atomically; one without an atomic form (a product) runs in one block.
     let single_block = op.has_attribute("reduction")
-        && looppar_detect_reductions::find(op).is_some_and(|p| atomic_kind(&rewrite::name_of(p.combine)).is_none());
+        && looppar_detect_reductions::find(op)
+            .is_some_and(|p| atomic_kind(&rewrite::name_of(p.combine)).is_none());
     let (blocks, block_threads) = if inner.is_empty() {
         let per_block = block_size(op);
-        let blocks = if single_block { 1 } else { threads(op).unwrap_or(1).max(1).div_ceil(per_block) };
+        let blocks = if single_block {
+            1
+        } else {
+            threads(op).unwrap_or(1).max(1).div_ceil(per_block)
+        };
         (blocks, per_block)
     } else {
-        let widest = inner.iter().map(|r| block_size(unsafe { rewrite::view(*r) })).max().unwrap_or(32);
+        let widest = inner
+            .iter()
+            .map(|r| block_size(unsafe { rewrite::view(*r) }))
+            .max()
+            .unwrap_or(32);
         (threads(op).unwrap_or(1).max(1), widest)
     };
     let host = op.block().ok_or("a loop outside a block")?;
-    let (launch, kernel, terminator) = new_launch(&b, host, op, blocks.min(i32::MAX as u64), block_threads)?;
-    let argument = |i: usize| -> Result<Value, String> { Ok(kernel.argument(i).map_err(|e| e.to_string())?.into()) };
+    let (launch, kernel, terminator) =
+        new_launch(&b, host, op, blocks.min(i32::MAX as u64), block_threads)?;
+    let argument = |i: usize| -> Result<Value, String> {
+        Ok(kernel.argument(i).map_err(|e| e.to_string())?.into())
+    };
     let (block_id, thread) = (argument(0)?, argument(3)?);
     // The grid's shape is known here: constants in place of gpu.grid_dim and
     // gpu.block_dim give constant strides, and AMD GPUs would otherwise
     // query them through the ROCm device library.
-    let grid_dim = insert(kernel, terminator, b.index_constant(blocks.min(i32::MAX as u64) as i64)?);
+    let grid_dim = insert(
+        kernel,
+        terminator,
+        b.index_constant(blocks.min(i32::MAX as u64) as i64)?,
+    );
     let block_dim = insert(kernel, terminator, b.index_constant(block_threads as i64)?);
     // Move the loop into the kernel, then map it.
     unsafe { mlir_sys::mlirOperationMoveBefore(raw, terminator.to_raw()) };
@@ -483,14 +627,29 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
             &[thread, zero],
             &[IntegerType::new(context, 1).into()],
             // predicate 0: eq
-            &[("predicate", IntegerAttribute::new(IntegerType::new(context, 64).into(), 0).into())],
+            &[(
+                "predicate",
+                IntegerAttribute::new(IntegerType::new(context, 64).into(), 0).into(),
+            )],
         )?,
     );
     let inner_is_empty = inner.is_empty();
     let mapped = if inner_is_empty {
-        let global = insert(kernel, loop_ref, b.build("arith.muli", &[block_id, block_dim], &[b.index], &[])?);
-        let id = insert(kernel, loop_ref, b.build("arith.addi", &[global, thread], &[b.index], &[])?);
-        let count = insert(kernel, loop_ref, b.build("arith.muli", &[grid_dim, block_dim], &[b.index], &[])?);
+        let global = insert(
+            kernel,
+            loop_ref,
+            b.build("arith.muli", &[block_id, block_dim], &[b.index], &[])?,
+        );
+        let id = insert(
+            kernel,
+            loop_ref,
+            b.build("arith.addi", &[global, thread], &[b.index], &[])?,
+        );
+        let count = insert(
+            kernel,
+            loop_ref,
+            b.build("arith.muli", &[grid_dim, block_dim], &[b.index], &[])?,
+        );
         if loop_ref.has_attribute("reduction")
             && unsafe { block_reduction(&b, raw, Workers::Grid { id, count }, is_first, launch)? }
         {
@@ -504,9 +663,17 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     };
     // Inner parallel loops: over the threads of the block.
     for child in inner {
-            let child_op = unsafe { rewrite::view(child) };
+        let child_op = unsafe { rewrite::view(child) };
         if child_op.has_attribute("reduction")
-            && unsafe { block_reduction(&b, child, Workers::Block { thread, block_dim }, is_first, launch)? }
+            && unsafe {
+                block_reduction(
+                    &b,
+                    child,
+                    Workers::Block { thread, block_dim },
+                    is_first,
+                    launch,
+                )?
+            }
         {
             continue;
         }
@@ -516,11 +683,17 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     }
     // Global stores of the block-level code: one thread does them.
     let mapped_ref = unsafe { rewrite::view(mapped) };
-    let outer_body = mapped_ref.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no body")?;
+    let outer_body = mapped_ref
+        .region(0)
+        .map_err(|e| e.to_string())?
+        .first_block()
+        .ok_or("no body")?;
     let mut stores = Vec::new();
     let mut current = outer_body.first_operation();
     while let Some(child) = current {
-        if rewrite::name_of(child) == "memref.store" && !defined_in(child.operand(1).map_err(|e| e.to_string())?, launch) {
+        if rewrite::name_of(child) == "memref.store"
+            && !defined_in(child.operand(1).map_err(|e| e.to_string())?, launch)
+        {
             stores.push(child.to_raw());
         }
         current = child.next_in_block();
@@ -547,7 +720,11 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
     let context = unsafe { context_ref.to_ref() };
     let b = Builder::new(context, op.location());
     let host = op.block().ok_or("no block")?;
-    let body = op.region(0).map_err(|e| e.to_string())?.first_block().ok_or("no body")?;
+    let body = op
+        .region(0)
+        .map_err(|e| e.to_string())?
+        .first_block()
+        .ok_or("no body")?;
     let body_terminator = body.terminator().map(|t| t.to_raw().ptr);
     let mut ops = Vec::new();
     let mut current = body.first_operation();
@@ -593,8 +770,12 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
 /// `launch` must be a live `gpu.launch`.
 unsafe fn hoist_allocas(launch: MlirOperation) {
     let launch_ref = unsafe { rewrite::view(launch) };
-    let Some(entry) = launch_ref.region(0).ok().and_then(|r| r.first_block()) else { return };
-    let Some(first) = entry.first_operation() else { return };
+    let Some(entry) = launch_ref.region(0).ok().and_then(|r| r.first_block()) else {
+        return;
+    };
+    let Some(first) = entry.first_operation() else {
+        return;
+    };
     for raw in rewrite::collect(launch_ref, "memref.alloca") {
         let alloca = unsafe { rewrite::view(raw) };
         let in_entry = alloca.block().map(|b| b.to_raw().ptr) == Some(entry.to_raw().ptr);
@@ -606,7 +787,9 @@ unsafe fn hoist_allocas(launch: MlirOperation) {
 
 /// Values a kernel uses that the host computes in memory it owns (a
 /// stack slot): a kernel cannot reach host memory.
-fn host_memory_in_kernels<'c, 'a>(root: OperationRef<'c, 'a>) -> Option<(OperationRef<'c, 'a>, String)> {
+fn host_memory_in_kernels<'c, 'a>(
+    root: OperationRef<'c, 'a>,
+) -> Option<(OperationRef<'c, 'a>, String)> {
     let mut problem = None;
     for raw in rewrite::collect(root, "gpu.launch") {
         let launch = unsafe { rewrite::view(raw) };
@@ -637,7 +820,10 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
     }
     for raw in rewrite::collect(root, "looppar.for") {
         let op = unsafe { rewrite::view(raw) };
-        if rewrite::is_parallel_loop(op) && !rewrite::has_parallel_ancestor(op) && !loops.iter().any(|l| l.ptr == raw.ptr) {
+        if rewrite::is_parallel_loop(op)
+            && !rewrite::has_parallel_ancestor(op)
+            && !loops.iter().any(|l| l.ptr == raw.ptr)
+        {
             loops.push(raw);
         }
     }

@@ -25,7 +25,6 @@ external_pass!(
     depends on [scf, arith, memref]
 );
 
-
 fn lower(root: OperationRef) -> Result<(), String> {
     let loops = rewrite::collect(root, "looppar.for");
     // Decide before changing anything: ancestry is still intact.
@@ -34,7 +33,10 @@ fn lower(root: OperationRef) -> Result<(), String> {
         .map(|raw| {
             // SAFETY: collected from the live IR.
             let op = unsafe { rewrite::view(*raw) };
-            (*raw, rewrite::is_parallel_loop(op) && !rewrite::has_parallel_ancestor(op))
+            (
+                *raw,
+                rewrite::is_parallel_loop(op) && !rewrite::has_parallel_ancestor(op),
+            )
         })
         .collect();
     for (raw, parallel) in decisions {

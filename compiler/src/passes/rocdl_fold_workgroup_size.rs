@@ -25,7 +25,11 @@ external_pass!(
     depends on [llvm]
 );
 
-const DIMENSIONS: [&str; 3] = ["rocdl.workgroup.dim.x", "rocdl.workgroup.dim.y", "rocdl.workgroup.dim.z"];
+const DIMENSIONS: [&str; 3] = [
+    "rocdl.workgroup.dim.x",
+    "rocdl.workgroup.dim.y",
+    "rocdl.workgroup.dim.z",
+];
 
 /// The `gpu.known_block_size` of the function around `op`, if any.
 fn known_block_size(op: OperationRef) -> Option<[i32; 3]> {
@@ -36,7 +40,11 @@ fn known_block_size(op: OperationRef) -> Option<[i32; 3]> {
             if sizes.len() != 3 {
                 return None;
             }
-            return Some([sizes.element(0).ok()?, sizes.element(1).ok()?, sizes.element(2).ok()?]);
+            return Some([
+                sizes.element(0).ok()?,
+                sizes.element(1).ok()?,
+                sizes.element(2).ok()?,
+            ]);
         }
         current = parent.parent_operation();
     }
@@ -48,7 +56,9 @@ fn run(root: OperationRef, _pass: ExternalPass) {
         for raw in rewrite::collect(root, name) {
             // SAFETY: collected from the live IR; each op is visited once.
             let op = unsafe { rewrite::view(raw) };
-            let Some(sizes) = known_block_size(op) else { continue };
+            let Some(sizes) = known_block_size(op) else {
+                continue;
+            };
             let Ok(result) = op.result(0) else { continue };
             // The reference borrows from the ContextRef: keep it alive.
             let context_ref = op.context();

@@ -83,7 +83,14 @@ impl<'a> Emitter<'a> {
         if let (Some(reduction), true) = (&reduction, parallel && self.parallel_depth == 0) {
             if self.target == Target::Gpu {
                 let label = labelled.expect("labelled").0;
-                return self.marked_parallel_reduction(label, var, &start_value, step, &trips, reduction);
+                return self.marked_parallel_reduction(
+                    label,
+                    var,
+                    &start_value,
+                    step,
+                    &trips,
+                    reduction,
+                );
             }
             return self.parallel_reduction(
                 labelled.expect("labelled").0,
@@ -228,11 +235,20 @@ impl<'a> Emitter<'a> {
     /// A private accumulator for `reduction` into `array`, starting at the
     /// reduction's identity: a parallel piece of an outermost reduction
     /// reduces into it before combining with the element.
-    fn private_accumulator(&mut self, array: &str, info: &ArrayInfo, reduction: &Reduction) -> Accumulator {
+    fn private_accumulator(
+        &mut self,
+        array: &str,
+        info: &ArrayInfo,
+        reduction: &Reduction,
+    ) -> Accumulator {
         let ty = Ty::Num(info.dtype);
         let slot = self.stack_slot(ty);
         let identity = self.constant(reduction.kind.identity(info.dtype), ty);
-        self.line(&format!("memref.store {}, {slot}[] : memref<{}>", identity.ssa, ty.mlir()));
+        self.line(&format!(
+            "memref.store {}, {slot}[] : memref<{}>",
+            identity.ssa,
+            ty.mlir()
+        ));
         Accumulator {
             slot,
             ty,
@@ -403,19 +419,42 @@ impl<'a> Emitter<'a> {
         let reduction = &nested.reduction;
         let (array, info) = self.array_of(&reduction.base)?;
         let ty = Ty::Num(info.dtype);
-        self.counted_loop(trips, Some(&label), true, Some(reduction.kind), |this, k| {
-            let accumulator = this.private_accumulator(&array, &info, reduction);
-            this.accumulate_iteration(&accumulator, k, var, start, step, nested)?;
-            let partial = this.op(&format!("memref.load {}[] : memref<{}>", accumulator.slot, ty.mlir()));
-            let at = this.element_indices(&info, &reduction.indices, reduction.span)?;
-            let old = this.load(&array, &info, &at, reduction.span);
-            let old = Value { ssa: old, ty, literal: None };
-            let partial = Value { ssa: partial, ty, literal: None };
-            let new = this.combine(reduction.kind, old, partial, reduction.span)?;
-            let store = format!("memref.store {}, {array}[{}] : {}", new.ssa, at.join(", "), info.memref());
-            this.guarded(&store, &info, &at, reduction.span);
-            Ok(())
-        })
+        self.counted_loop(
+            trips,
+            Some(&label),
+            true,
+            Some(reduction.kind),
+            |this, k| {
+                let accumulator = this.private_accumulator(&array, &info, reduction);
+                this.accumulate_iteration(&accumulator, k, var, start, step, nested)?;
+                let partial = this.op(&format!(
+                    "memref.load {}[] : memref<{}>",
+                    accumulator.slot,
+                    ty.mlir()
+                ));
+                let at = this.element_indices(&info, &reduction.indices, reduction.span)?;
+                let old = this.load(&array, &info, &at, reduction.span);
+                let old = Value {
+                    ssa: old,
+                    ty,
+                    literal: None,
+                };
+                let partial = Value {
+                    ssa: partial,
+                    ty,
+                    literal: None,
+                };
+                let new = this.combine(reduction.kind, old, partial, reduction.span)?;
+                let store = format!(
+                    "memref.store {}, {array}[{}] : {}",
+                    new.ssa,
+                    at.join(", "),
+                    info.memref()
+                );
+                this.guarded(&store, &info, &at, reduction.span);
+                Ok(())
+            },
+        )
     }
 
     /// The outermost parallel loop is a reduction: split the iterations
@@ -465,7 +504,11 @@ impl<'a> Emitter<'a> {
                     Some(reduction.kind),
                     |this, k| this.accumulate_iteration(&accumulator, k, var, start, step, nested),
                 )?;
-                let partial = this.op(&format!("memref.load {}[] : memref<{}>", accumulator.slot, ty.mlir()));
+                let partial = this.op(&format!(
+                    "memref.load {}[] : memref<{}>",
+                    accumulator.slot,
+                    ty.mlir()
+                ));
                 let at = this.element_indices(&info_c, &reduction.indices, reduction.span)?;
                 let kind = reduction.kind.atomic(info_c.dtype);
                 let combined = this.fresh();

@@ -215,7 +215,9 @@ pub fn emit(
                     let Some(binding) = leaf(value, Some(key)) else {
                         return Err(source.error(
                             function.span,
-                            format!("the dict argument `{name}` holds a dict; dicts cannot be nested"),
+                            format!(
+                                "the dict argument `{name}` holds a dict; dicts cannot be nested"
+                            ),
                         ));
                     };
                     map.insert(key.clone(), binding);
