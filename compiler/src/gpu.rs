@@ -19,7 +19,8 @@ use melior::{
 use std::collections::HashMap;
 
 /// Our passes, from the front end's IR to `gpu.launch` kernels and `scf`.
-pub const LOOPPAR_TO_GPU: &str = "builtin.module(parla-verify,looppar-apply-parallel-spec,\
+pub const LOOPPAR_TO_GPU: &str =
+    "builtin.module(parla-verify,looppar-expand-slices,looppar-apply-parallel-spec,\
 canonicalize,cse,looppar-detect-reductions,looppar-check-races,looppar-simplify,cse,\
 looppar-plan-kernels,looppar-to-gpu,looppar-to-scf,canonicalize,cse)";
 

@@ -11,7 +11,7 @@ use std::{collections::HashMap, time::Instant};
 use thiserror::Error;
 
 /// Our passes, from the front end's IR to `scf`.
-pub const LOOPPAR_LOWERING: &str = "builtin.module(parla-verify,looppar-apply-parallel-spec,\
+pub const LOOPPAR_LOWERING: &str = "builtin.module(parla-verify,looppar-expand-slices,looppar-apply-parallel-spec,\
 canonicalize,cse,looppar-detect-reductions,looppar-check-races,looppar-simplify,cse,looppar-to-scf,canonicalize,cse)";
 
 /// The IR stages `print_compiled` can show, in pipeline order.

@@ -73,6 +73,58 @@ def test_readme_slices(n):
     np.testing.assert_allclose(z[0], x.sum())
 
 
+@parir.jit
+def shift_window(x, y, N):
+    parir.label('N')
+    y[2:N + 2] = x[0:N] * 2.0 + y[2:N + 2]
+
+
+@parir.jit
+def column_extremes(x, low, high, N, M):
+    parir.label('M')
+    parir.label('N')
+    low[:] = parir.min(x[:, :], axis=0)
+    parir.label('M')
+    parir.label('N')
+    high[:] = parir.max(x[:, :], axis=0)
+
+
+@parir.jit
+def add_row_products(x, y, N, M):
+    parir.label('N')
+    parir.label('M')
+    y[:] *= parir.prod(x[:, :], axis=1)
+
+
+@pytest.mark.parametrize("n", [1, 5, 31, 33])
+def test_slices_with_ranges_start_each_slice_at_its_own_lower_bound(n):
+    rng = np.random.default_rng(n)
+    x, y = rng.random(n), rng.random(n + 4)
+    expected = y.copy()
+    expected[2:n + 2] = x * 2.0 + y[2:n + 2]
+    shift_window(x, y, n, opts=parir.par({'N': parir.threads(n)}))
+    np.testing.assert_allclose(y, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int16, np.uint8, np.int64])
+def test_slice_min_max_over_an_axis_for_every_kind_of_number(dtype):
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 200, (33, 7)).astype(dtype)
+    low, high = np.zeros(7, dtype), np.zeros(7, dtype)
+    for spec in ({'M': parir.threads(7)}, {'M': parir.threads(7), 'N': parir.threads(33).reduce()}):
+        column_extremes(x, low, high, 33, 7, opts=parir.par(spec))
+        np.testing.assert_array_equal(low, x.min(axis=0))
+        np.testing.assert_array_equal(high, x.max(axis=0))
+
+
+def test_slice_reduction_updates_continue_from_the_destination():
+    rng = np.random.default_rng(4)
+    x, y = rng.random((9, 5)) + 0.5, rng.random(9)
+    expected = y * x.prod(axis=1)
+    add_row_products(x, y, 9, 5, opts=parir.par({'N': parir.threads(9)}))
+    np.testing.assert_allclose(y, expected)
+
+
 @pytest.mark.parametrize("n", [1, 7, 1000, 100_003])
 def test_readme_gpu_block_reduction(n):
     x = np.random.default_rng(n).random(n)

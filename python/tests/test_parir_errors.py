@@ -319,3 +319,77 @@ def test_what_is_not_a_race_still_compiles():
     out = np.zeros(2)
     local_sum(v, out, v.size, opts=parir.par({'N': parir.threads(v.size), 'M': parir.threads(v.size)}))
     np.testing.assert_allclose(out, [1.0 + 2.0 * v.sum(), v.max()])
+
+
+def test_slice_shape_mismatches_are_compile_errors_at_the_statement():
+    def mismatch(x, y, N):
+        parir.label('N')
+        y[:] = x[:] + 1.0
+
+    compile_error(mismatch, "y[:] = x[:] + 1.0", "shape mismatch: this slice has 4 element(s)",
+                  lambda f: f(np.zeros(4), np.zeros(5), 5, opts=parir.par({'N': parir.threads(5)})))
+
+    def reduced_mismatch(x, y, N):
+        parir.label('N')
+        y[:] = parir.sum(x[:, :], axis=1)
+
+    compile_error(reduced_mismatch, "y[:] = parir.sum", "shape mismatch",
+                  lambda f: f(np.zeros((3, 4)), np.zeros(4), 4, opts=parir.par({'N': parir.threads(4)})))
+
+
+def test_slice_bounds_known_at_compile_time_are_checked():
+    def too_far(x, y, N):
+        parir.label('N')
+        y[0:N] = x[0:N]
+
+    compile_error(too_far, "y[0:N] = x[0:N]", "the slice 0:6 is out of bounds for dimension 0, of size 5",
+                  lambda f: f(np.zeros(5), np.zeros(5), 6, opts=parir.par({'N': parir.threads(6)})))
+
+
+def test_slice_statement_labels_must_fit_its_loops():
+    def extra_label(x, y, N):
+        parir.label('N')
+        parir.label('M')
+        y[:] = x[:]
+
+    compile_error(extra_label, "y[:] = x[:]", "this slice statement makes 1 loop(s) but has 2 label(s)",
+                  lambda f: f(np.zeros(5), np.zeros(5), 5, opts=parir.par({'N': parir.threads(5)})))
+
+
+def test_slice_statement_outside_parallel_loops_is_rejected():
+    def unlabelled(x, y, N):
+        parir.label('N')
+        for i in range(N):
+            x[i] = 1.0
+        y[:] = x[:]
+
+    compile_error(unlabelled, "y[:] = x[:]", "would run outside every parallel loop",
+                  lambda f: f(np.zeros(5), np.zeros(5), 5, opts=parir.par({'N': parir.threads(5)})))
+
+
+def test_slice_reductions_need_matching_element_types():
+    def widening(x, y, N):
+        parir.label('N')
+        y[:] = parir.sum(x[:, :], axis=1)
+
+    compile_error(widening, "y[:] = parir.sum", "the element types of a slice reduction must match",
+                  lambda f: f(np.zeros((4, 3), np.float32), np.zeros(4), 4, opts=parir.par({'N': parir.threads(4)})))
+
+
+def test_run_time_slice_bounds_are_checked_with_debug(capsys):
+    @parir.jit
+    def window(x, y, lo, hi):
+        parir.label('N')
+        for i in range(1):
+            parir.label('M')
+            y[lo[0]:hi[0]] = x[lo[0]:hi[0]]
+
+    x, y = np.arange(6.0), np.zeros(6)
+    opts = parir.par({'N': parir.threads(1)})
+    with pytest.raises(IndexError) as caught:
+        window(x, y, np.array([2]), np.array([9]), opts=opts, debug=True)
+    assert "y[lo[0]:hi[0]] = x[lo[0]:hi[0]]" in str(caught.value)
+    assert not y.any(), "a failing check skips the statement"
+    window(x, y, np.array([2]), np.array([5]), opts=opts, debug=True)
+    np.testing.assert_array_equal(y, [0, 0, 2, 3, 4, 0])
+    capsys.readouterr()

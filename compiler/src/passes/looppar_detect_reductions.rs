@@ -50,7 +50,8 @@ pub(crate) struct Pattern<'c, 'a> {
     pub kind: &'static str,
 }
 
-fn uses(value: Value) -> usize {
+/// How many uses `value` has.
+pub(crate) fn uses(value: Value) -> usize {
     let mut count = 0;
     // SAFETY: walks the use list of a live value.
     unsafe {

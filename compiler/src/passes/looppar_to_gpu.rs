@@ -25,19 +25,19 @@
 //!
 //! Loops that remain (sequential ones) are lowered by `looppar-to-scf`.
 
+use super::build::{identity, insert, Builder};
 use super::{looppar_detect_reductions, rewrite};
 use melior::{
     ir::{
-        attribute::{DenseI32ArrayAttribute, FloatAttribute, IntegerAttribute, StringAttribute},
+        attribute::{DenseI32ArrayAttribute, IntegerAttribute, StringAttribute},
         operation::{
             OperationBuilder, OperationLike, OperationMutLike, OperationRef, OperationRefMut,
         },
         r#type::IntegerType,
-        Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, Type, TypeLike,
-        Value, ValueLike,
+        Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, TypeLike, Value,
+        ValueLike,
     },
     pass::ExternalPass,
-    Context,
 };
 use mlir_sys::MlirOperation;
 
@@ -70,100 +70,6 @@ fn block_size(op: OperationRef) -> u64 {
         let t = threads(op).unwrap_or(1).max(1);
         (t.div_ceil(32) * 32).min(MAX_BLOCK)
     })
-}
-
-struct Builder<'c> {
-    context: &'c Context,
-    location: Location<'c>,
-    index: Type<'c>,
-}
-
-impl<'c> Builder<'c> {
-    fn new(context: &'c Context, location: Location<'c>) -> Self {
-        Self {
-            context,
-            location,
-            index: Type::index(context),
-        }
-    }
-
-    fn build(
-        &self,
-        name: &str,
-        operands: &[Value<'c, '_>],
-        results: &[Type<'c>],
-        attributes: &[(&str, Attribute<'c>)],
-    ) -> Result<melior::ir::Operation<'c>, String> {
-        let attributes: Vec<_> = attributes
-            .iter()
-            .map(|(n, a)| (Identifier::new(self.context, n), *a))
-            .collect();
-        OperationBuilder::new(name, self.location)
-            .add_operands(operands)
-            .add_results(results)
-            .add_attributes(&attributes)
-            .build()
-            .map_err(|e| format!("cannot build {name}: {e}"))
-    }
-
-    fn index_constant(&self, value: i64) -> Result<melior::ir::Operation<'c>, String> {
-        self.build(
-            "arith.constant",
-            &[],
-            &[self.index],
-            &[("value", IntegerAttribute::new(self.index, value).into())],
-        )
-    }
-}
-
-/// Inserts `op` before `before` in `block` and returns its first result.
-fn insert<'c, 'a>(
-    block: melior::ir::BlockRef<'c, 'a>,
-    before: OperationRef<'c, 'a>,
-    op: melior::ir::Operation<'c>,
-) -> Value<'c, 'a> {
-    block
-        .insert_operation_before(before, op)
-        .result(0)
-        .expect("one result")
-        .into()
-}
-
-/// The identity of a reduction, as a constant of `ty`.
-fn identity<'c>(context: &'c Context, kind: &str, combine: &str, ty: Type<'c>) -> Attribute<'c> {
-    let float = !ty.is_integer() && !ty.is_index();
-    if float {
-        let value = match kind {
-            "add" => 0.0,
-            "mul" => 1.0,
-            "min" => f64::INFINITY,
-            _ => f64::NEG_INFINITY,
-        };
-        return FloatAttribute::new(context, ty, value).into();
-    }
-    let unsigned = combine.ends_with("ui");
-    let width = IntegerType::try_from(ty).map(|t| t.width()).unwrap_or(64);
-    let (min, max) = if unsigned {
-        (
-            0i64,
-            if width >= 64 {
-                -1
-            } else {
-                ((1u64 << width) - 1) as i64
-            },
-        )
-    } else if width >= 64 {
-        (i64::MIN, i64::MAX)
-    } else {
-        (-(1i64 << (width - 1)), (1i64 << (width - 1)) - 1)
-    };
-    let value = match kind {
-        "add" => 0,
-        "mul" => 1,
-        "min" => max,
-        _ => min,
-    };
-    IntegerAttribute::new(ty, value).into()
 }
 
 /// `gpu.all_reduce`'s operation for a combining op.

@@ -36,9 +36,11 @@ macro_rules! external_pass {
     };
 }
 
+pub(crate) mod build;
 mod looppar_apply_parallel_spec;
 mod looppar_check_races;
 mod looppar_detect_reductions;
+mod looppar_expand_slices;
 mod looppar_plan_kernels;
 pub(crate) mod looppar_simplify;
 mod looppar_to_gpu;
@@ -67,6 +69,7 @@ pub const PASSES: &[PassInfo] = &[
     looppar_apply_parallel_spec::INFO,
     looppar_check_races::INFO,
     looppar_detect_reductions::INFO,
+    looppar_expand_slices::INFO,
     looppar_plan_kernels::INFO,
     looppar_simplify::INFO,
     looppar_to_gpu::INFO,

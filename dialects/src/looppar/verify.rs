@@ -255,6 +255,28 @@ fn check_reduce(op: OperationRef) -> Check {
             "requires result type {expected_text}, got {result}"
         ));
     }
+    // One label per reduced dimension at most: `axis` reduces one.
+    let reduced = if opt_int(op, "axis")?.is_some() {
+        1
+    } else {
+        rank
+    };
+    check_labels(op, reduced, "reduced")
+}
+
+/// An optional `labels` array: at most `count` non-empty labels.
+fn check_labels(op: OperationRef, count: usize, what: &str) -> Check {
+    if let Some(labels) = opt_string_array(op, "labels")? {
+        if labels.len() > count {
+            return Err(format!(
+                "has {} label(s) for {count} {what} dimension(s)",
+                labels.len()
+            ));
+        }
+        if labels.iter().any(String::is_empty) {
+            return Err("requires non-empty labels".into());
+        }
+    }
     Ok(())
 }
 
@@ -273,15 +295,21 @@ fn check_assign(op: OperationRef) -> Check {
             "requires a value of rank {dest_rank} (or a scalar), got rank {value_rank}"
         ));
     }
-    if let Some(labels) = opt_string_array(op, "labels")? {
-        if labels.len() > dest_rank {
-            return Err(format!(
-                "has {} label(s) for {dest_rank} ranging dimension(s)",
-                labels.len()
-            ));
-        }
-        if labels.iter().any(String::is_empty) {
-            return Err("requires non-empty labels".into());
+    check_labels(op, dest_rank, "ranging")?;
+    if flag(op, "accumulate")? {
+        // `dest op= reduction`: only sums and products continue from the
+        // destination's value (min/max have no update operator).
+        let value = op.operand(1).map_err(|e| e.to_string())?;
+        let kind = melior::ir::operation::OperationResult::try_from(value)
+            .ok()
+            .map(|r| r.owner())
+            .filter(|o| op_name(*o) == "looppar.reduce")
+            .and_then(|o| opt_string(o, "kind").ok().flatten());
+        if !matches!(kind.as_deref(), Some("sum" | "prod")) {
+            return Err(
+                "has 'accumulate', which requires a value from a 'sum' or 'prod' 'looppar.reduce'"
+                    .into(),
+            );
         }
     }
     Ok(())

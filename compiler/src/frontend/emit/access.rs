@@ -24,6 +24,12 @@ impl<'a> Emitter<'a> {
                 Some(previous) => self.op(&format!("arith.andi {previous}, {inside} : i1")),
             });
         }
+        let code = self.check_site(span);
+        ok.map(|ok| (ok, code))
+    }
+
+    /// Registers a check at `span`; returns its code.
+    pub(super) fn check_site(&mut self, span: Span) -> usize {
         let source = self.source();
         self.checks.push(CheckSite {
             file: source.file.clone(),
@@ -35,8 +41,7 @@ impl<'a> Emitter<'a> {
                 .cloned()
                 .unwrap_or_default(),
         });
-        let code = self.checks.len();
-        ok.map(|ok| (ok, code))
+        self.checks.len()
     }
 
     pub(super) fn report_failed_check(&mut self, code: usize) {

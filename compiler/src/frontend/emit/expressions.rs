@@ -16,24 +16,13 @@ impl<'a> Emitter<'a> {
                 self.read_binding(&binding, &format!("{dict}[\"{key}\"]"), expr.span)
             }
             ExprKind::Subscript { base, indices } => {
+                if let Some(element) = self.slice_element(expr)? {
+                    return Ok(element);
+                }
                 let (array, info) = self.array_of(base)?;
                 let at = self.element_indices(&info, indices, expr.span)?;
                 let ssa = self.load(&array, &info, &at, expr.span);
-                let mut value = Value {
-                    ssa,
-                    ty: Ty::Num(info.dtype),
-                    literal: None,
-                };
-                if info.dtype == DType::Bool {
-                    let zero = self.op("arith.constant 0 : i8");
-                    let ssa = self.op(&format!("arith.cmpi ne, {}, {zero} : i8", value.ssa));
-                    value = Value {
-                        ssa,
-                        ty: Ty::Bool,
-                        literal: None,
-                    };
-                }
-                Ok(value)
+                Ok(self.loaded_value(ssa, info.dtype))
             }
             ExprKind::Binary { op, lhs, rhs } => {
                 let (l, r) = (self.expr(lhs)?, self.expr(rhs)?);
@@ -146,6 +135,34 @@ impl<'a> Emitter<'a> {
                     "calls of JIT functions ({function}) are statements here; they return no value"
                 ),
             )),
+        }
+    }
+
+    /// A loaded element as a value: bools are stored as bytes.
+    pub(super) fn loaded_value(&mut self, ssa: String, dtype: DType) -> Value {
+        if dtype == DType::Bool {
+            let zero = self.op("arith.constant 0 : i8");
+            let ssa = self.op(&format!("arith.cmpi ne, {ssa}, {zero} : i8"));
+            return Value {
+                ssa,
+                ty: Ty::Bool,
+                literal: None,
+            };
+        }
+        Value {
+            ssa,
+            ty: Ty::Num(dtype),
+            literal: None,
+        }
+    }
+
+    /// A value converted for storing into an array of `dtype`.
+    pub(super) fn stored_value(&mut self, value: Value, dtype: DType) -> Value {
+        if dtype == DType::Bool {
+            let b = self.to_bool(value);
+            self.convert(b, Ty::Num(DType::U8))
+        } else {
+            self.convert(value, Ty::Num(dtype))
         }
     }
 

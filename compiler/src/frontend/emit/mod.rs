@@ -117,6 +117,8 @@ struct Emitter<'a> {
     /// The statement being emitted: ops get its location, so that passes
     /// report problems at the user's source.
     span: Span,
+    /// Inside the `looppar.map` of a slice statement.
+    map: Option<MapContext>,
 }
 
 /// Where a bounds check is, to report it.
@@ -184,6 +186,7 @@ pub fn emit(
         debug,
         checks: Vec::new(),
         span: function.span,
+        map: None,
     };
     let mut params = Vec::new();
     if debug {

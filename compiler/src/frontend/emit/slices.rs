@@ -1,12 +1,55 @@
-//! Slice statements (`y[:] = x[:] * 2`, `y[:] = parir.sum(x[:, :], axis=1)`):
-//! one loop per slice dimension of the destination.
+//! Slice statements (`y[:] = x[:] * 2`, `y[:] = parir.sum(x[:, :], axis=1)`)
+//! as `looppar` views: each slice is a `looppar.slice`, an elementwise
+//! value a `looppar.map` that reads them with `looppar.element`, a slice
+//! reduction a `looppar.reduce`, and the statement a `looppar.assign`.
+//! The pass `looppar-expand-slices` turns them into loops.
+//!
+//! Shapes are specialised, so extents that are known here are compared
+//! here (a mismatch is a compile error at the statement); with
+//! `debug=True` the bounds of every slice and the extents that depend on
+//! run-time values are checked before the statement runs.
 
 use super::*;
 
+/// A slice of an array, emitted as `looppar.slice`.
+#[derive(Debug, Clone)]
+pub(super) struct View {
+    ssa: String,
+    /// `!looppar.view<T, r : i64>`.
+    ty: String,
+    info: ArrayInfo,
+    /// Per ranging dimension: the number of elements, when known here.
+    extents: Vec<Option<i64>>,
+    /// Per ranging dimension, with `debug`: the number of elements (index).
+    extent_values: Vec<String>,
+}
+
+impl View {
+    fn rank(&self) -> usize {
+        self.extents.len()
+    }
+}
+
+/// Inside a `looppar.map` body: its index arguments, and the views of the
+/// value's slices by source position.
+pub(super) struct MapContext {
+    indices: Vec<String>,
+    views: HashMap<(u32, u32), View>,
+}
+
+fn view_type(dtype: DType, rank: usize) -> String {
+    format!("!looppar.view<{}, {rank} : i64>", dtype.storage())
+}
+
+fn labels_attribute(labels: &[String]) -> Option<String> {
+    (!labels.is_empty()).then(|| {
+        let quoted: Vec<String> = labels.iter().map(|l| format!("\"{l}\"")).collect();
+        format!("labels = [{}]", quoted.join(", "))
+    })
+}
+
 impl<'a> Emitter<'a> {
-    /// `dest[slices] = value` / `op=`: one loop per slice dimension of the
-    /// destination, left to right, labelled in order by the statement's
-    /// labels; slices in the value follow the same loops in order.
+    /// `dest[slices] = value` / `op=`: see the module comment.
     pub(super) fn slice_statement(
         &mut self,
         statement: &Stmt,
@@ -14,307 +57,433 @@ impl<'a> Emitter<'a> {
         op: Option<BinaryOp>,
         value: &Expr,
     ) -> Result<()> {
-        let ExprKind::Subscript { base, indices } = &target.kind else {
-            return Err(self.error(target.span, "slices are only allowed on arrays"));
-        };
-        let (_, info) = self.array_of(base)?;
-        if indices.len() != info.shape.len() {
+        let parallel = statement
+            .labels
+            .iter()
+            .any(|l| self.spec.get(l).is_some_and(|s| s.is_parallel()));
+        if self.parallel_depth == 0 && !self.on_device && !parallel {
             return Err(self.error(
-                target.span,
+                statement.span,
+                "this slice statement would run outside every parallel loop, which JIT functions reject; \
+                 label it (parir.label('N') before it) and parallelise the label, or wrap the function body in `with parir.gpu:`",
+            ));
+        }
+        for label in &statement.labels {
+            self.used_labels.insert(label.clone());
+        }
+        let mut checks = Vec::new();
+        let dest = self.view(target, &mut checks)?;
+        let reductions = reduction_calls(value);
+        let (assigned, accumulate, loops) = match reductions.as_slice() {
+            [] => {
+                let value = self.elementwise(&dest, op, value, &mut checks)?;
+                (value, false, dest.rank())
+            }
+            [(name, argument, axis)] => {
+                if !matches!(value.kind, ExprKind::Builtin { .. }) {
+                    return Err(self.error(
+                        value.span,
+                        "a slice reduction must be the whole value: y[:] = parir.sum(x[:, :], axis=1)",
+                    ));
+                }
+                let reduced =
+                    self.slice_reduction(statement, &dest, name, argument, *axis, &mut checks)?;
+                let expected = match name.as_str() {
+                    "sum" => Some(BinaryOp::Add),
+                    "prod" => Some(BinaryOp::Mul),
+                    _ => None,
+                };
+                if op.is_some() && op != expected {
+                    return Err(self.error(
+                        statement.span,
+                        format!("combine parir.{name} with `=`, or with the matching update (+= for sum, *= for prod)"),
+                    ));
+                }
+                (reduced.0, op.is_some(), dest.rank() + reduced.1)
+            }
+            _ => {
+                return Err(self.error(
+                    value.span,
+                    "a slice statement holds at most one slice reduction (parir.sum/prod/min/max)",
+                ))
+            }
+        };
+        if statement.labels.len() > loops {
+            return Err(self.error(
+                statement.span,
                 format!(
-                    "list every dimension of the array in a slice statement ({} here)",
-                    info.shape.len()
+                    "this slice statement makes {loops} loop(s) but has {} label(s)",
+                    statement.labels.len()
                 ),
             ));
         }
-        // The destination's slice dimensions: (dimension, lower, upper).
-        let mut loops = Vec::new();
-        for (d, index) in indices.iter().enumerate() {
-            if let Index::Slice(lower, upper, _) = index {
-                loops.push((d, lower.clone(), upper.clone()));
-            }
+        let mut attributes = Vec::new();
+        let dest_labels: Vec<String> = statement.labels.iter().take(dest.rank()).cloned().collect();
+        attributes.extend(labels_attribute(&dest_labels));
+        if accumulate {
+            attributes.push("accumulate".to_string());
         }
-        let reductions = reduction_calls(value);
-        if reductions.len() > 1 {
-            return Err(self.error(
-                value.span,
-                "a slice statement holds at most one slice reduction (parir.sum/prod/min/max)",
-            ));
-        }
-        let mut variables = Vec::new();
-        let mut bounds = Vec::new();
-        for (n, (d, lower, upper)) in loops.iter().enumerate() {
-            let var = format!("__slice{n}_{}", target.span.line);
-            let start = lower.clone().unwrap_or(Expr {
-                kind: ExprKind::Int(0),
-                span: target.span,
-            });
-            let stop = upper.clone().unwrap_or(Expr {
-                kind: ExprKind::Int(info.shape[*d]),
-                span: target.span,
-            });
-            variables.push(var.clone());
-            bounds.push((var, start, stop));
-        }
-        // Rewrite: destination and value slices become indexed by the loop
-        // variables, in order.
-        let new_target = index_slices(target, &variables, &mut 0, self.source(), &info)?;
-        match reductions.first() {
-            None => {
-                let mut counter = 0;
-                let new_value = substitute_slices(value, &variables, &mut counter, self, true)?;
-                if counter != 0 && counter != variables.len() {
-                    return Err(self.error(
-                        value.span,
-                        format!(
-                            "the value has {counter} slice dimension(s) but the destination has {}",
-                            variables.len()
-                        ),
-                    ));
-                }
-                let body = match op {
-                    Some(op) => StmtKind::AugAssign {
-                        target: new_target,
-                        op,
-                        value: new_value,
-                    },
-                    None => StmtKind::Assign {
-                        target: new_target,
-                        value: new_value,
-                    },
-                };
-                let inner = Stmt {
-                    kind: body,
-                    labels: Vec::new(),
-                    span: statement.span,
-                };
-                let nest = build_nest(&bounds, inner, &statement.labels, statement.span);
-                self.statement_in_place(&nest)
-            }
-            Some((name, argument, axis)) => self.slice_reduction(
-                statement, &bounds, new_target, op, value, name, argument, *axis, &variables,
-            ),
-        }
+        let attributes = if attributes.is_empty() {
+            String::new()
+        } else {
+            format!(" {{{}}}", attributes.join(", "))
+        };
+        let location = self.location(statement.span);
+        let assign = format!(
+            "\"looppar.assign\"({}, {}){attributes} : ({}, {}) -> (){location}",
+            dest.ssa, assigned.0, dest.ty, assigned.1
+        );
+        self.checked(&checks, statement.span, &assign);
+        Ok(())
     }
 
-    /// Emits a statement that was built by the compiler (no placement
-    /// check: the user's statement passed it).
-    pub(super) fn statement_in_place(&mut self, statement: &Stmt) -> Result<()> {
-        match &statement.kind {
-            StmtKind::For {
-                var,
-                start,
-                stop,
-                step,
-                body,
-            } => self.for_loop(statement, var, start, stop, step, body),
-            _ => self.statement(statement),
-        }
-    }
-
-    /// `dest[:] = parir.sum(x[:, :], axis=1)`: the destination's slices
-    /// map to the kept dimensions; the reduced dimensions become inner
-    /// reduction loops (all of them without `axis`).
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn slice_reduction(
+    /// The value of an elementwise slice statement: a scalar (broadcast)
+    /// or a `looppar.map` over the destination's index space. Returns the
+    /// SSA value and its type.
+    fn elementwise(
         &mut self,
-        statement: &Stmt,
-        bounds: &[(String, Expr, Expr)],
-        target: Expr,
+        dest: &View,
         op: Option<BinaryOp>,
         value: &Expr,
+        checks: &mut Vec<String>,
+    ) -> Result<(String, String)> {
+        let mut views = HashMap::new();
+        for slice in sliced_subscripts(value) {
+            let view = self.view(slice, checks)?;
+            self.same_extents(
+                dest,
+                &view,
+                &(0..view.rank()).collect::<Vec<_>>(),
+                slice.span,
+                checks,
+            )?;
+            views.insert((slice.span.line, slice.span.column), view);
+        }
+        let storage = dest.info.dtype.storage().to_string();
+        if views.is_empty() && op.is_none() {
+            let v = self.expr(value)?;
+            let v = self.stored_value(v, dest.info.dtype);
+            return Ok((v.ssa, storage));
+        }
+        let indices: Vec<String> = (0..dest.rank()).map(|_| self.fresh()).collect();
+        let result = self.fresh();
+        self.line(&format!("{result} = \"looppar.map\"() ({{"));
+        let arguments: Vec<String> = indices.iter().map(|i| format!("{i}: index")).collect();
+        self.line(&format!("^bb0({}):", arguments.join(", ")));
+        self.indent += 1;
+        let outer = self.map.replace(MapContext { indices, views });
+        let element = (|| {
+            let v = match op {
+                Some(op) => {
+                    let current = self.element(dest)?;
+                    let update = self.expr(value)?;
+                    self.binary(op, current, update, value.span)?
+                }
+                None => self.expr(value)?,
+            };
+            Ok(self.stored_value(v, dest.info.dtype))
+        })();
+        self.map = outer;
+        let element = element?;
+        self.line(&format!(
+            "\"looppar.yield\"({}) : ({storage}) -> ()",
+            element.ssa
+        ));
+        self.indent -= 1;
+        let location = self.location(value.span);
+        self.line(&format!("}}) : () -> {}{location}", dest.ty));
+        Ok((result, dest.ty.clone()))
+    }
+
+    /// `parir.sum/prod/min/max(x[...], axis=k)` as `looppar.reduce`.
+    /// Returns the SSA value and its type, and the number of reduced
+    /// dimensions.
+    fn slice_reduction(
+        &mut self,
+        statement: &Stmt,
+        dest: &View,
         name: &str,
         argument: &Expr,
         axis: Option<i64>,
-        variables: &[String],
-    ) -> Result<()> {
-        let ExprKind::Subscript { base, indices } = &argument.kind else {
+        checks: &mut Vec<String>,
+    ) -> Result<((String, String), usize)> {
+        if !has_slices(argument) {
             return Err(self.error(
                 argument.span,
                 format!("parir.{name} takes a slice of an array, e.g. x[:, :]"),
             ));
-        };
-        let (_, info) = self.array_of(base)?;
-        let slice_dims: Vec<usize> = indices
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| matches!(i, Index::Slice(..)))
-            .map(|(d, _)| d)
-            .collect();
-        let reduced: Vec<usize> = match axis {
-            Some(a) if a < 0 || a as usize >= slice_dims.len() => {
+        }
+        let source = self.view(argument, checks)?;
+        let reduced = match axis {
+            Some(a) if a < 0 || a as usize >= source.rank() => {
                 return Err(self.error(
                     argument.span,
                     format!(
                         "axis {a} is out of range for {} slice dimension(s)",
-                        slice_dims.len()
+                        source.rank()
                     ),
                 ))
             }
-            Some(a) => vec![slice_dims[a as usize]],
-            None => slice_dims.clone(),
+            Some(a) => vec![a as usize],
+            None => (0..source.rank()).collect(),
         };
-        let kept: Vec<usize> = slice_dims
-            .iter()
-            .copied()
+        let kept: Vec<usize> = (0..source.rank())
             .filter(|d| !reduced.contains(d))
             .collect();
-        if kept.len() != variables.len() {
+        if kept.len() != dest.rank() {
             return Err(self.error(
-                value.span,
+                argument.span,
                 format!(
                     "the reduction leaves {} slice dimension(s) but the destination has {}",
                     kept.len(),
-                    variables.len()
+                    dest.rank()
                 ),
             ));
         }
-        let kind = match name {
-            "sum" => ReductionKind::Add,
-            "prod" => ReductionKind::Mul,
-            "min" => ReductionKind::Min,
-            _ => ReductionKind::Max,
-        };
-        // Index the argument: kept dimensions by the outer loop variables,
-        // reduced ones by inner loop variables.
-        let mut inner = Vec::new();
-        let mut new_indices = Vec::new();
-        let mut outer = variables.iter();
-        for (d, index) in indices.iter().enumerate() {
-            match index {
-                Index::At(e) => new_indices.push(Index::At(e.clone())),
-                Index::Slice(lower, upper, span) => {
-                    let var = if reduced.contains(&d) {
-                        let v = format!("__reduce{d}_{}", statement.span.line);
-                        let start = lower.clone().unwrap_or(Expr {
-                            kind: ExprKind::Int(0),
-                            span: *span,
-                        });
-                        let stop = upper.clone().unwrap_or(Expr {
-                            kind: ExprKind::Int(info.shape[d]),
-                            span: *span,
-                        });
-                        inner.push((v.clone(), start, stop));
-                        v
-                    } else {
-                        let v = outer
-                            .next()
-                            .expect("as many kept dimensions as loops")
-                            .clone();
-                        // A kept dimension with its own bounds is offset.
-                        if let Some(lower) = lower {
-                            new_indices.push(Index::At(add(var_expr(&v, *span), lower.clone())));
-                            continue;
-                        }
-                        v
-                    };
-                    new_indices.push(Index::At(var_expr(&var, *span)));
-                }
-            }
-        }
-        let element = Expr {
-            kind: ExprKind::Subscript {
-                base: base.clone(),
-                indices: new_indices,
-            },
-            span: argument.span,
-        };
-        // The statement's value with the reduction replaced by the element:
-        // only `dest = red(...)` and `dest op= red(...)` are accepted.
-        if !matches!(value.kind, ExprKind::Builtin { .. }) {
+        self.same_extents(dest, &source, &kept, argument.span, checks)?;
+        if source.info.dtype != dest.info.dtype {
             return Err(self.error(
-                value.span,
-                "a slice reduction must be the whole value: y[:] = parir.sum(x[:, :], axis=1)",
+                argument.span,
+                format!(
+                    "parir.{name} over {} elements into a {} array: the element types of a slice reduction must match",
+                    source.info.dtype.name(),
+                    dest.info.dtype.name()
+                ),
             ));
         }
-        // Inner loops: reduce into the destination element.
-        let reduce_op = match kind {
-            ReductionKind::Add => Some(BinaryOp::Add),
-            ReductionKind::Mul => Some(BinaryOp::Mul),
+        let result_type = if kept.is_empty() {
+            source.info.dtype.storage().to_string()
+        } else {
+            view_type(source.info.dtype, kept.len())
+        };
+        let mut attributes = vec![format!("kind = \"{name}\"")];
+        if let Some(a) = axis {
+            attributes.push(format!("axis = {a} : i64"));
+        }
+        let reduce_labels: Vec<String> =
+            statement.labels.iter().skip(dest.rank()).cloned().collect();
+        attributes.extend(labels_attribute(&reduce_labels));
+        if source.info.dtype.is_unsigned() {
+            attributes.push("unsigned".to_string());
+        }
+        let result = self.op(&format!(
+            "\"looppar.reduce\"({}) {{{}}} : ({}) -> {result_type}",
+            source.ssa,
+            attributes.join(", "),
+            source.ty
+        ));
+        Ok(((result, result_type), reduced.len()))
+    }
+
+    /// Emits `x[...]` (with at least one slice) as `looppar.slice`; with
+    /// `debug`, adds the i1 "in bounds" of each index and range to `checks`.
+    fn view(&mut self, expr: &Expr, checks: &mut Vec<String>) -> Result<View> {
+        let ExprKind::Subscript { base, indices } = &expr.kind else {
+            return Err(self.error(expr.span, "slices are only allowed on arrays"));
+        };
+        let (array, info) = self.array_of(base)?;
+        if indices.len() != info.shape.len() {
+            return Err(self.error(
+                expr.span,
+                format!(
+                    "list every dimension of the array in a slice ({} here, {} given)",
+                    info.shape.len(),
+                    indices.len()
+                ),
+            ));
+        }
+        let mut kinds = Vec::new();
+        let mut operands = Vec::new();
+        let mut extents = Vec::new();
+        let mut extent_values = Vec::new();
+        for (d, index) in indices.iter().enumerate() {
+            let size = info.shape[d];
+            match index {
+                Index::At(e) => {
+                    let position = self.index_operand(e)?;
+                    kinds.push(0);
+                    if self.debug {
+                        let bound = self.op(&format!("arith.constant {size} : index"));
+                        checks
+                            .push(self.op(&format!("arith.cmpi ult, {position}, {bound} : index")));
+                    }
+                    operands.push(position);
+                }
+                Index::Slice(None, None, _) => {
+                    kinds.push(1);
+                    extents.push(Some(size));
+                    if self.debug {
+                        extent_values.push(self.op(&format!("arith.constant {size} : index")));
+                    }
+                }
+                Index::Slice(lower, upper, span) => {
+                    let bound = |e: &Option<Expr>, default: i64| {
+                        e.clone().unwrap_or(Expr {
+                            kind: ExprKind::Int(default),
+                            span: *span,
+                        })
+                    };
+                    let (lower, upper) = (bound(lower, 0), bound(upper, size));
+                    let (lo, lo_literal) = self.index_with_literal(&lower)?;
+                    let (hi, hi_literal) = self.index_with_literal(&upper)?;
+                    let outside = |v: Option<i64>| v.is_some_and(|v| v < 0 || v > size);
+                    let reversed = matches!((lo_literal, hi_literal), (Some(a), Some(b)) if a > b);
+                    if outside(lo_literal) || outside(hi_literal) || reversed {
+                        return Err(self.error(
+                            *span,
+                            format!(
+                                "the slice {}:{} is out of bounds for dimension {d}, of size {size}",
+                                lo_literal.map_or("?".to_string(), |v| v.to_string()),
+                                hi_literal.map_or("?".to_string(), |v| v.to_string())
+                            ),
+                        ));
+                    }
+                    kinds.push(2);
+                    extents.push(lo_literal.zip(hi_literal).map(|(a, b)| b - a));
+                    if self.debug {
+                        let limit = self.op(&format!("arith.constant {size} : index"));
+                        checks.push(self.op(&format!("arith.cmpi ule, {lo}, {hi} : index")));
+                        checks.push(self.op(&format!("arith.cmpi ule, {hi}, {limit} : index")));
+                        extent_values.push(self.op(&format!("arith.subi {hi}, {lo} : index")));
+                    }
+                    operands.push(lo);
+                    operands.push(hi);
+                }
+            }
+        }
+        let ty = view_type(info.dtype, extents.len());
+        let mut all = vec![array];
+        all.extend(operands);
+        let types: Vec<String> = std::iter::once(info.memref())
+            .chain((1..all.len()).map(|_| "index".to_string()))
+            .collect();
+        let kinds: Vec<String> = kinds.iter().map(i64::to_string).collect();
+        let ssa = self.op(&format!(
+            "\"looppar.slice\"({}) {{kinds = array<i64: {}>}} : ({}) -> {ty}",
+            all.join(", "),
+            kinds.join(", "),
+            types.join(", ")
+        ));
+        Ok(View {
+            ssa,
+            ty,
+            info,
+            extents,
+            extent_values,
+        })
+    }
+
+    /// An index operand and, for a literal or a specialised scalar, its value.
+    fn index_with_literal(&mut self, expr: &Expr) -> Result<(String, Option<i64>)> {
+        let value = self.expr(expr)?;
+        if value.ty.is_float() || value.ty == Ty::Bool {
+            return Err(self.error(
+                expr.span,
+                format!("slice bounds are integers, got {}", value.ty.name()),
+            ));
+        }
+        let literal = match value.literal {
+            Some(Literal::Int(i)) => Some(i),
             _ => None,
         };
-        let update = match reduce_op {
-            Some(bop) => StmtKind::AugAssign {
-                target: target.clone(),
-                op: bop,
-                value: element,
-            },
-            None => StmtKind::Assign {
-                target: target.clone(),
-                value: Expr {
-                    kind: ExprKind::Builtin {
-                        name: name.to_string(),
-                        args: vec![target.clone(), element],
-                        axis: None,
-                    },
-                    span: value.span,
-                },
-            },
-        };
-        let update = Stmt {
-            kind: update,
-            labels: Vec::new(),
-            span: statement.span,
-        };
-        // The labels after the destination's go to the reduced loops.
-        let reduced_labels = statement.labels.get(bounds.len()..).unwrap_or(&[]);
-        let body = build_nest(&inner, update, reduced_labels, statement.span);
-        // Before reducing: `=` starts from the identity, `op=` from the
-        // current value.
-        let mut statements = Vec::new();
-        if op.is_none() {
-            let identity = match kind.identity(info.dtype) {
-                Literal::Int(i) => ExprKind::Int(i),
-                Literal::Float(f) => ExprKind::Float(f),
-            };
-            statements.push(Stmt {
-                kind: StmtKind::Assign {
-                    target: target.clone(),
-                    value: Expr {
-                        kind: identity,
-                        span: value.span,
-                    },
-                },
-                labels: Vec::new(),
-                span: statement.span,
-            });
-        } else if op != reduce_op {
-            return Err(self.error(statement.span, format!("combine parir.{name} with `=`, or with the matching update (+= for sum, *= for prod)")));
+        Ok((self.convert(value, Ty::Index).ssa, literal))
+    }
+
+    fn index_operand(&mut self, expr: &Expr) -> Result<String> {
+        self.index_with_literal(expr).map(|(ssa, _)| ssa)
+    }
+
+    /// Checks that dimensions `dims` of `view` have the extents of the
+    /// destination's dimensions, in order: here when both are known, at
+    /// run time (with `debug`) otherwise.
+    fn same_extents(
+        &mut self,
+        dest: &View,
+        view: &View,
+        dims: &[usize],
+        span: Span,
+        checks: &mut Vec<String>,
+    ) -> Result<()> {
+        if dims.len() != dest.rank() {
+            return Err(self.error(
+                span,
+                format!(
+                    "this slice has {} dimension(s) but the destination has {}",
+                    dims.len(),
+                    dest.rank()
+                ),
+            ));
         }
-        statements.push(body);
-        let labels: Vec<String> = statement
-            .labels
-            .iter()
-            .take(bounds.len())
-            .cloned()
-            .collect();
-        if bounds.is_empty() {
-            // A full reduction into one element: the reduction loops carry
-            // the statement's labels.
-            let mut labelled = statements;
-            if let Some(last) = labelled.last_mut() {
-                if last.labels.is_empty() {
-                    last.labels = statement.labels.first().cloned().into_iter().collect();
+        for (k, d) in dims.iter().enumerate() {
+            match (dest.extents[k], view.extents[*d]) {
+                (Some(a), Some(b)) if a != b => {
+                    return Err(self.error(
+                        span,
+                        format!(
+                            "shape mismatch: this slice has {b} element(s) along its dimension {d} where the destination has {a}"
+                        ),
+                    ))
                 }
-            }
-            if self.parallel_depth == 0 && !self.on_device {
-                // The identity store needs a home: run it on the device.
-                let init = labelled.remove(0);
-                if let StmtKind::Assign { .. } = init.kind {
-                    self.on_device = true;
-                    let r = self.statement(&init);
-                    self.on_device = false;
-                    r?;
+                (Some(_), Some(_)) => {}
+                _ if self.debug => {
+                    let (a, b) = (&dest.extent_values[k], &view.extent_values[*d]);
+                    checks.push(self.op(&format!("arith.cmpi eq, {a}, {b} : index")));
                 }
-                return self.statement_in_place(&labelled[0]);
+                _ => {}
             }
-            for s in &labelled {
-                self.statement_in_place(s)?;
-            }
-            return Ok(());
         }
-        let nest = build_nest_many(bounds, statements, &labels, statement.span);
-        self.statement_in_place(&nest)
+        Ok(())
+    }
+
+    /// Inside a map body: the element of `view` at the map's indices.
+    fn element(&mut self, view: &View) -> Result<Value> {
+        let indices = self
+            .map
+            .as_ref()
+            .map(|m| m.indices.clone())
+            .unwrap_or_default();
+        let storage = view.info.dtype.storage();
+        let ssa = self.op(&format!(
+            "\"looppar.element\"({}, {}) : ({}, {}) -> {storage}",
+            view.ssa,
+            indices.join(", "),
+            view.ty,
+            vec!["index"; indices.len()].join(", ")
+        ));
+        Ok(self.loaded_value(ssa, view.info.dtype))
+    }
+
+    /// `x[i, :]` read inside a map body (its view was emitted before the
+    /// map).
+    pub(super) fn slice_element(&mut self, expr: &Expr) -> Result<Option<Value>> {
+        let key = (expr.span.line, expr.span.column);
+        let Some(view) = self.map.as_ref().and_then(|m| m.views.get(&key)).cloned() else {
+            return Ok(None);
+        };
+        self.element(&view).map(Some)
+    }
+
+    /// Emits `text` (an op) guarded by `checks` (with `debug`): when one
+    /// fails, the statement is skipped and reported.
+    fn checked(&mut self, checks: &[String], span: Span, text: &str) {
+        let Some((first, rest)) = checks.split_first() else {
+            self.line(text);
+            return;
+        };
+        let mut ok = first.clone();
+        for check in rest {
+            ok = self.op(&format!("arith.andi {ok}, {check} : i1"));
+        }
+        let code = self.check_site(span);
+        self.line(&format!("scf.if {ok} {{"));
+        self.indent += 1;
+        self.line(text);
+        self.indent -= 1;
+        self.line("} else {");
+        self.indent += 1;
+        self.report_failed_check(code);
+        self.indent -= 1;
+        self.line("}");
     }
 }
 
@@ -322,9 +491,43 @@ pub(super) fn has_slices(expr: &Expr) -> bool {
     matches!(&expr.kind, ExprKind::Subscript { indices, .. } if indices.iter().any(|i| matches!(i, Index::Slice(..))))
 }
 
+/// The subscripts with slices in an elementwise value, in source order.
+fn sliced_subscripts(expr: &Expr) -> Vec<&Expr> {
+    fn walk<'e>(expr: &'e Expr, found: &mut Vec<&'e Expr>) {
+        match &expr.kind {
+            _ if has_slices(expr) => found.push(expr),
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+                walk(lhs, found);
+                walk(rhs, found);
+            }
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                walk(a, found);
+                walk(b, found);
+            }
+            ExprKind::Unary { operand, .. } => walk(operand, found),
+            ExprKind::IfElse {
+                condition,
+                then,
+                otherwise,
+            } => {
+                walk(condition, found);
+                walk(then, found);
+                walk(otherwise, found);
+            }
+            ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => {
+                args.iter().for_each(|a| walk(a, found))
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(expr, &mut found);
+    found
+}
+
 pub(super) fn reduction_calls(expr: &Expr) -> Vec<(String, Expr, Option<i64>)> {
     let mut found = Vec::new();
-    pub(super) fn walk(expr: &Expr, found: &mut Vec<(String, Expr, Option<i64>)>) {
+    fn walk(expr: &Expr, found: &mut Vec<(String, Expr, Option<i64>)>) {
         match &expr.kind {
             ExprKind::Builtin { name, args, axis }
                 if matches!(name.as_str(), "sum" | "prod" | "min" | "max") && args.len() == 1 =>
@@ -342,187 +545,4 @@ pub(super) fn reduction_calls(expr: &Expr) -> Vec<(String, Expr, Option<i64>)> {
     }
     walk(expr, &mut found);
     found
-}
-
-pub(super) fn var_expr(name: &str, span: Span) -> Expr {
-    Expr {
-        kind: ExprKind::Var(name.to_string()),
-        span,
-    }
-}
-
-pub(super) fn add(a: Expr, b: Expr) -> Expr {
-    let span = a.span;
-    Expr {
-        kind: ExprKind::Binary {
-            op: BinaryOp::Add,
-            lhs: Box::new(a),
-            rhs: Box::new(b),
-        },
-        span,
-    }
-}
-
-/// The destination with its slices replaced by the loop variables (offset
-/// by the slice's lower bound).
-pub(super) fn index_slices(
-    target: &Expr,
-    variables: &[String],
-    next: &mut usize,
-    source: &Source,
-    _info: &ArrayInfo,
-) -> Result<Expr> {
-    let ExprKind::Subscript { base, indices } = &target.kind else {
-        return Err(source.error(target.span, "slices are only allowed on arrays"));
-    };
-    let mut new = Vec::new();
-    for index in indices {
-        match index {
-            Index::At(e) => new.push(Index::At(e.clone())),
-            Index::Slice(lower, _, span) => {
-                let v = var_expr(&variables[*next], *span);
-                *next += 1;
-                new.push(Index::At(match lower {
-                    Some(l) => add(v, l.clone()),
-                    None => v,
-                }));
-            }
-        }
-    }
-    Ok(Expr {
-        kind: ExprKind::Subscript {
-            base: base.clone(),
-            indices: new,
-        },
-        span: target.span,
-    })
-}
-
-/// The value with each sliced subscript indexed by the loop variables, in
-/// order. Counts the slice dimensions of the first sliced operand and
-/// checks the others match.
-pub(super) fn substitute_slices(
-    expr: &Expr,
-    variables: &[String],
-    counter: &mut usize,
-    emitter: &Emitter,
-    top: bool,
-) -> Result<Expr> {
-    let _ = top;
-    let kind = match &expr.kind {
-        ExprKind::Subscript { base, indices }
-            if indices.iter().any(|i| matches!(i, Index::Slice(..))) =>
-        {
-            let slices = indices
-                .iter()
-                .filter(|i| matches!(i, Index::Slice(..)))
-                .count();
-            if slices != variables.len() {
-                return Err(emitter.error(
-                    expr.span,
-                    format!(
-                        "this slice has {slices} dimension(s) but the destination has {}",
-                        variables.len()
-                    ),
-                ));
-            }
-            *counter = slices;
-            let mut n = 0;
-            let mut new = Vec::new();
-            for index in indices {
-                match index {
-                    Index::At(e) => new.push(Index::At(e.clone())),
-                    Index::Slice(lower, _, span) => {
-                        let v = var_expr(&variables[n], *span);
-                        n += 1;
-                        new.push(Index::At(match lower {
-                            Some(l) => add(v, l.clone()),
-                            None => v,
-                        }));
-                    }
-                }
-            }
-            ExprKind::Subscript {
-                base: base.clone(),
-                indices: new,
-            }
-        }
-        ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
-            op: *op,
-            lhs: Box::new(substitute_slices(lhs, variables, counter, emitter, false)?),
-            rhs: Box::new(substitute_slices(rhs, variables, counter, emitter, false)?),
-        },
-        ExprKind::Unary { op, operand } => ExprKind::Unary {
-            op: *op,
-            operand: Box::new(substitute_slices(
-                operand, variables, counter, emitter, false,
-            )?),
-        },
-        ExprKind::Builtin { name, args, axis } => ExprKind::Builtin {
-            name: name.clone(),
-            args: args
-                .iter()
-                .map(|a| substitute_slices(a, variables, counter, emitter, false))
-                .collect::<Result<_>>()?,
-            axis: *axis,
-        },
-        ExprKind::IfElse {
-            condition,
-            then,
-            otherwise,
-        } => ExprKind::IfElse {
-            condition: Box::new(substitute_slices(
-                condition, variables, counter, emitter, false,
-            )?),
-            then: Box::new(substitute_slices(then, variables, counter, emitter, false)?),
-            otherwise: Box::new(substitute_slices(
-                otherwise, variables, counter, emitter, false,
-            )?),
-        },
-        ExprKind::Compare { op, lhs, rhs } => ExprKind::Compare {
-            op: *op,
-            lhs: Box::new(substitute_slices(lhs, variables, counter, emitter, false)?),
-            rhs: Box::new(substitute_slices(rhs, variables, counter, emitter, false)?),
-        },
-        other => other.clone(),
-    };
-    Ok(Expr {
-        kind,
-        span: expr.span,
-    })
-}
-
-pub(super) fn build_nest(
-    bounds: &[(String, Expr, Expr)],
-    inner: Stmt,
-    labels: &[String],
-    span: Span,
-) -> Stmt {
-    build_nest_many(bounds, vec![inner], labels, span)
-}
-
-pub(super) fn build_nest_many(
-    bounds: &[(String, Expr, Expr)],
-    inner: Vec<Stmt>,
-    labels: &[String],
-    span: Span,
-) -> Stmt {
-    let mut body = inner;
-    for (n, (var, start, stop)) in bounds.iter().enumerate().rev() {
-        body = vec![Stmt {
-            kind: StmtKind::For {
-                var: var.clone(),
-                start: start.clone(),
-                stop: stop.clone(),
-                step: Expr {
-                    kind: ExprKind::Int(1),
-                    span,
-                },
-                body,
-            },
-            labels: labels.get(n).cloned().into_iter().collect(),
-            span,
-        }];
-    }
-    body.pop().expect("a statement")
 }

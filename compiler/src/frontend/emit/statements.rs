@@ -103,12 +103,7 @@ impl<'a> Emitter<'a> {
     ) -> Result<()> {
         let (array, info) = self.array_of(base)?;
         let at = self.element_indices(&info, indices, span)?;
-        let v = if info.dtype == DType::Bool {
-            let b = self.to_bool(value);
-            self.convert(b, Ty::Num(DType::U8))
-        } else {
-            self.convert(value, Ty::Num(info.dtype))
-        };
+        let v = self.stored_value(value, info.dtype);
         let store = format!(
             "memref.store {}, {array}[{}] : {}",
             v.ssa,
