@@ -67,3 +67,36 @@ def test_slice_expressions(data, n, dtype):
     z = np.zeros(n, dtype=dtype)
     elementwise(x, y, z, n, opts=parir.par({'N': parir.threads(n)}))
     np.testing.assert_allclose(z, x * y + np.sqrt(np.abs(x)), rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@parir.jit
+def slice_reductions(x, sums, smallest, total, N, M):
+    parir.label('N')
+    parir.label('M')
+    sums[:] = parir.sum(x[:, :], axis=1)
+    parir.label('M')
+    parir.label('N')
+    smallest[:] = parir.min(x[:, :], axis=0)
+    parir.label('N')
+    total[0] = parir.max(x[:, :])
+
+
+int_dtypes = st.sampled_from([np.int8, np.uint8, np.int16, np.int32, np.uint32, np.int64])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), sizes, sizes, int_dtypes, st.booleans())
+def test_slice_reductions_against_numpy_and_seq(data, n, m, dtype, reduce_rows):
+    info = np.iinfo(dtype)
+    # Small values: the row sums stay in range of the element type.
+    x = data.draw(hnp.arrays(dtype, (n, m), elements=st.integers(max(info.min, -1), min(info.max, 1))))
+    outputs = lambda: (np.zeros(n, dtype), np.zeros(m, dtype), np.zeros(1, dtype))
+    compiled, interpreted = outputs(), outputs()
+    spec = {'N': parir.threads(n).reduce() if reduce_rows else parir.threads(n), 'M': parir.threads(m)}
+    slice_reductions(x, *compiled, n, m, opts=parir.par(spec))
+    np.testing.assert_array_equal(compiled[0], x.sum(axis=1, dtype=dtype))
+    np.testing.assert_array_equal(compiled[1], x.min(axis=0))
+    np.testing.assert_array_equal(compiled[2][0], x.max())
+    slice_reductions(x, *interpreted, n, m, seq=True)
+    for a, b in zip(compiled, interpreted):
+        np.testing.assert_array_equal(a, b)
