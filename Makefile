@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: demo test setup build test-rust test-lit test-python bench clean
+.PHONY: demo test setup build test-rust test-lit test-python bench pack-gpu clean
 
 # Runs an example: parla-opt verifies and round-trips a program that uses
 # all three dialects, then runs it through a pipeline of our pass and
@@ -48,6 +48,11 @@ bench: $(SETUP_STAMP)
 	$(VENV)/bin/python benchmarks/gpu_codegen.py
 	cargo bench -p parla-runtime --bench scheduler
 	cargo bench -p parla-compiler --bench verify
+
+# What a GPU machine without Rust or LLVM needs to run the tests and the
+# benchmarks (target/gpu-pack.tar.gz, under 60 MiB).
+pack-gpu: $(SETUP_STAMP)
+	bash scripts/pack-gpu.sh
 
 clean:
 	cargo clean
