@@ -7,7 +7,6 @@ with DeviceUnavailableError when no GPU option can be honoured.
 
 from __future__ import annotations
 
-import ctypes.util
 import functools
 from typing import Iterable
 
@@ -87,9 +86,12 @@ class Environment:
 
 @functools.lru_cache(maxsize=1)
 def _why_no_gpu() -> str:
-    if ctypes.util.find_library("cuda") is None:
-        return "no GPU is available: the CUDA driver (libcuda.so) was not found on this machine"
-    return "this runtime schedules tasks on the CPU only (GPU devices are not set up)"
+    from . import cuda
+
+    reason = cuda.unavailable_reason()
+    if reason is not None:
+        return f"no GPU is available: {reason}"
+    return "this runtime schedules tasks on the CPU only (GPU tasks are not set up yet)"
 
 
 def _resolve_placement(placement) -> list[int]:

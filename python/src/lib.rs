@@ -5,6 +5,7 @@
 //! Architecture invariant: only this crate knows about pyo3 and the GIL.
 
 mod body;
+mod cuda;
 mod current;
 mod ir;
 mod parir;
@@ -42,6 +43,10 @@ fn _parla(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.py().get_type::<tasks::DependencyError>(),
     )?;
     m.add("DeadlockError", m.py().get_type::<runtime::DeadlockError>())?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_devices, m)?)?;
+    m.add_class::<cuda::PtxModule>()?;
+    m.add_class::<cuda::DeviceArray>()?;
+    m.add("CudaError", m.py().get_type::<cuda::CudaError>())?;
     m.add_class::<parir::ParsedFunction>()?;
     m.add_class::<parir::StringKernel>()?;
     Ok(())

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod config;
+pub mod cuda;
 pub mod device;
 pub mod parallel;
 mod scheduler;

@@ -1,0 +1,33 @@
+"""NVIDIA GPUs through the CUDA driver, which is loaded on first use: on a
+machine without CUDA, `devices()` is empty and `unavailable_reason()` says
+why.
+
+Low-level access for checking the GPU path by hand: `PtxModule(ptx, device)`
+loads PTX text (the driver compiles it for the device) and launches its
+kernels; `DeviceArray(numpy_array, device)` is device memory holding a
+copy. A failing driver call raises `CudaError`, whose `name` is the CUDA
+error (e.g. `CUDA_ERROR_INVALID_PTX`)."""
+
+from __future__ import annotations
+
+from . import _parla
+
+CudaError = _parla.CudaError
+PtxModule = _parla.PtxModule
+DeviceArray = _parla.DeviceArray
+
+
+def devices() -> list[dict]:
+    """One dict per GPU: `ordinal`, `name`, `arch` (e.g. 'sm_90'), `memory`
+    in bytes."""
+    found, _ = _parla.cuda_devices()
+    return found
+
+
+def unavailable_reason() -> str | None:
+    """Why there is no GPU, or None when there is one."""
+    _, reason = _parla.cuda_devices()
+    return reason
+
+
+__all__ = ["CudaError", "DeviceArray", "PtxModule", "devices", "unavailable_reason"]

@@ -1,0 +1,201 @@
+//! `parla.cuda`'s native side: the GPUs the runtime found, PTX modules
+//! loaded by the driver, device memory and kernel launches. Driver errors
+//! become `parla.cuda.CudaError` with the CUDA error's name.
+
+use parla_runtime::cuda::{self, DeviceBuffer, GpuError, GpuKernel, GpuModule, LaunchShape};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+use std::ffi::c_void;
+
+pyo3::create_exception!(
+    parla,
+    CudaError,
+    PyRuntimeError,
+    "A CUDA driver call failed; `name` is the CUDA error, e.g. CUDA_ERROR_OUT_OF_MEMORY."
+);
+
+fn to_py(error: GpuError) -> PyErr {
+    match &error {
+        GpuError::Cuda { name, .. } => {
+            let err = CudaError::new_err(error.to_string());
+            Python::attach(|py| {
+                let _ = err.value(py).setattr("name", name.clone());
+            });
+            err
+        }
+        GpuError::Unavailable(_) => PyRuntimeError::new_err(error.to_string()),
+        GpuError::NoSuchDevice { .. } => PyValueError::new_err(error.to_string()),
+    }
+}
+
+fn device(ordinal: usize) -> PyResult<&'static cuda::GpuDevice> {
+    cuda::cuda().and_then(|c| c.device(ordinal)).map_err(to_py)
+}
+
+/// `(devices, reason)`: one dict per GPU (`ordinal`, `name`, `arch`,
+/// `memory`), and why there are none when the list is empty.
+#[pyfunction]
+pub fn cuda_devices(py: Python<'_>) -> PyResult<(Vec<Py<PyDict>>, Option<String>)> {
+    match cuda::cuda() {
+        Ok(found) => {
+            let mut list = Vec::new();
+            for d in found.devices() {
+                let entry = PyDict::new(py);
+                entry.set_item("ordinal", d.ordinal)?;
+                entry.set_item("name", &d.name)?;
+                entry.set_item("arch", d.arch())?;
+                entry.set_item("memory", d.memory)?;
+                list.push(entry.unbind());
+            }
+            Ok((list, None))
+        }
+        Err(GpuError::Unavailable(reason)) => Ok((Vec::new(), Some(reason))),
+        Err(other) => Err(to_py(other)),
+    }
+}
+
+/// PTX loaded onto one GPU.
+#[pyclass(module = "parla._parla", frozen)]
+pub struct PtxModule {
+    module: GpuModule,
+    ordinal: usize,
+}
+
+#[pymethods]
+impl PtxModule {
+    #[new]
+    #[pyo3(signature = (ptx, device=0))]
+    fn new(py: Python<'_>, ptx: &str, device: usize) -> PyResult<Self> {
+        let target = self::device(device)?;
+        let module = py.detach(|| target.load_ptx(ptx)).map_err(to_py)?;
+        Ok(Self {
+            module,
+            ordinal: device,
+        })
+    }
+
+    /// Launches kernel `name` with `grid` and `block` (1 to 3 sizes each)
+    /// and `args`, each an object with the buffer protocol holding one
+    /// parameter's bytes (a NumPy scalar: `np.float32(2)`, `np.uint64(ptr)`);
+    /// waits for it to finish.
+    #[pyo3(signature = (name, grid, block, args, shared_bytes=0))]
+    fn launch(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        grid: Vec<u32>,
+        block: Vec<u32>,
+        args: &Bound<'_, PyTuple>,
+        shared_bytes: u32,
+    ) -> PyResult<()> {
+        let dims = |v: &[u32], what: &str| -> PyResult<(u32, u32, u32)> {
+            if v.is_empty() || v.len() > 3 || v.contains(&0) {
+                return Err(PyValueError::new_err(format!(
+                    "{what} takes 1 to 3 positive sizes, got {v:?}"
+                )));
+            }
+            Ok((v[0], *v.get(1).unwrap_or(&1), *v.get(2).unwrap_or(&1)))
+        };
+        let shape = LaunchShape {
+            grid: dims(&grid, "grid")?,
+            block: dims(&block, "block")?,
+            shared_bytes,
+        };
+        // Each parameter's bytes, kept alive (and 8-byte aligned) for the launch.
+        let mut values: Vec<Vec<u64>> = Vec::new();
+        for (n, arg) in args.iter().enumerate() {
+            let bytes = arg
+                .call_method0("tobytes")
+                .map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "argument {n} must be a NumPy scalar (e.g. np.float32(2.0), np.uint64(pointer)), got {}",
+                        arg.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                    ))
+                })?
+                .cast_into::<PyBytes>()?;
+            let bytes = bytes.as_bytes();
+            let mut words = vec![0u64; bytes.len().div_ceil(8).max(1)];
+            // SAFETY: `words` holds at least `bytes.len()` bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    bytes.as_ptr(),
+                    words.as_mut_ptr() as *mut u8,
+                    bytes.len(),
+                )
+            };
+            values.push(words);
+        }
+        let kernel: GpuKernel = self.module.kernel(name).map_err(to_py)?;
+        let target = device(self.ordinal)?;
+        py.detach(|| {
+            let mut pointers: Vec<*mut c_void> = values
+                .iter_mut()
+                .map(|w| w.as_mut_ptr() as *mut c_void)
+                .collect();
+            let stream = target.stream();
+            // SAFETY: the caller states the kernel's parameters; device
+            // addresses are theirs to keep alive, and we wait below.
+            unsafe { kernel.launch(&stream, shape, &mut pointers)? };
+            stream
+                .synchronize()
+                .map_err(|e| GpuError::from_driver("cuStreamSynchronize", e))
+        })
+        .map_err(to_py)
+    }
+
+    /// Whether the module has a kernel `name`.
+    fn has_kernel(&self, name: &str) -> bool {
+        self.module.kernel(name).is_ok()
+    }
+}
+
+/// Device memory holding a copy of a host buffer.
+#[pyclass(module = "parla._parla")]
+pub struct DeviceArray {
+    buffer: DeviceBuffer,
+    ordinal: usize,
+}
+
+#[pymethods]
+impl DeviceArray {
+    /// Copies the bytes of `data` (a NumPy array)
+    /// to GPU `device`.
+    #[new]
+    #[pyo3(signature = (data, device=0))]
+    fn new(data: &Bound<'_, PyAny>, device: usize) -> PyResult<Self> {
+        let target = self::device(device)?;
+        let bytes = data
+            .call_method0("tobytes")
+            .map_err(|_| PyTypeError::new_err("DeviceArray takes a NumPy array"))?
+            .cast_into::<PyBytes>()?;
+        let host = bytes.as_bytes();
+        let buffer = target.alloc(host.len()).map_err(to_py)?;
+        // SAFETY: the buffer holds host.len() bytes.
+        unsafe { target.copy_to_device(buffer.pointer(), host) }.map_err(to_py)?;
+        Ok(Self {
+            buffer,
+            ordinal: device,
+        })
+    }
+
+    /// The device address, for kernel arguments.
+    #[getter]
+    fn pointer(&self) -> u64 {
+        self.buffer.pointer()
+    }
+
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.buffer.bytes()
+    }
+
+    /// The contents, as bytes.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let target = device(self.ordinal)?;
+        let mut host = vec![0u8; self.buffer.bytes()];
+        // SAFETY: the buffer holds that many bytes.
+        unsafe { target.copy_to_host(&mut host, self.buffer.pointer()) }.map_err(to_py)?;
+        Ok(PyBytes::new(py, &host))
+    }
+}

@@ -1,0 +1,438 @@
+//! NVIDIA GPUs through the CUDA driver, which cudarc loads when it is first
+//! used: the project builds and runs on machines without CUDA, where
+//! [`cuda`] says why there is no GPU instead of failing.
+//!
+//! Each device uses its primary context (the one CuPy and Torch use, so
+//! their device pointers are valid here), a pool of streams handed out in
+//! turn, and modules loaded from PTX text by the driver, which compiles
+//! them for the device. Every driver failure becomes a [`GpuError`] with
+//! the CUDA error's name; nothing here panics on a driver error.
+
+use cudarc::driver::{
+    result, sys, CudaContext, CudaEvent, CudaFunction, CudaModule, CudaStream, DriverError,
+};
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use thiserror::Error;
+
+/// Streams per device: tasks and kernels take them in turn.
+pub const STREAMS_PER_DEVICE: usize = 8;
+
+/// Why a GPU operation could not be done.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum GpuError {
+    /// No CUDA driver or no GPU on this machine.
+    #[error("no GPU is available: {0}")]
+    Unavailable(String),
+    /// A driver call failed.
+    #[error("{call} failed with {name}: {description}")]
+    Cuda {
+        call: &'static str,
+        /// The CUDA error's name, e.g. `CUDA_ERROR_OUT_OF_MEMORY`.
+        name: String,
+        description: String,
+    },
+    #[error("GPU {ordinal} does not exist: this machine has {count}")]
+    NoSuchDevice { ordinal: usize, count: usize },
+}
+
+impl GpuError {
+    /// The error of driver call `call`.
+    pub fn from_driver(call: &'static str, error: DriverError) -> Self {
+        let text = |r: Result<&std::ffi::CStr, DriverError>| {
+            r.map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| format!("CUresult {}", error.0 as i32))
+        };
+        GpuError::Cuda {
+            call,
+            name: text(error.error_name()),
+            description: text(error.error_string()),
+        }
+    }
+}
+
+/// One GPU: its context and stream pool.
+pub struct GpuDevice {
+    pub ordinal: usize,
+    pub name: String,
+    /// (major, minor), e.g. (9, 0) for sm_90.
+    pub compute_capability: (i32, i32),
+    /// Memory in bytes.
+    pub memory: u64,
+    context: Arc<CudaContext>,
+    streams: Vec<Arc<CudaStream>>,
+    next_stream: AtomicUsize,
+}
+
+impl std::fmt::Debug for GpuDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuDevice")
+            .field("ordinal", &self.ordinal)
+            .field("name", &self.name)
+            .field("compute_capability", &self.compute_capability)
+            .field("memory", &self.memory)
+            .finish()
+    }
+}
+
+/// The GPUs of this machine.
+#[derive(Debug)]
+pub struct Cuda {
+    devices: Vec<GpuDevice>,
+}
+
+static CUDA: OnceLock<Result<Cuda, GpuError>> = OnceLock::new();
+
+/// The GPUs, found on first use; the reason when there are none.
+pub fn cuda() -> Result<&'static Cuda, GpuError> {
+    CUDA.get_or_init(discover).as_ref().map_err(Clone::clone)
+}
+
+fn discover() -> Result<Cuda, GpuError> {
+    // SAFETY: only tries to load the driver library.
+    if !unsafe { sys::is_culib_present() } {
+        return Err(GpuError::Unavailable(
+            "the CUDA driver (libcuda.so) was not found on this machine".into(),
+        ));
+    }
+    let count = CudaContext::device_count().map_err(|e| match e.0 {
+        sys::CUresult::CUDA_ERROR_NO_DEVICE => {
+            GpuError::Unavailable("the CUDA driver reports no GPU".into())
+        }
+        _ => GpuError::from_driver("cuInit/cuDeviceGetCount", e),
+    })?;
+    if count <= 0 {
+        return Err(GpuError::Unavailable(
+            "the CUDA driver reports no GPU".into(),
+        ));
+    }
+    let mut devices = Vec::new();
+    for ordinal in 0..count as usize {
+        let context = CudaContext::new(ordinal)
+            .map_err(|e| GpuError::from_driver("cuDevicePrimaryCtxRetain", e))?;
+        let name = context
+            .name()
+            .map_err(|e| GpuError::from_driver("cuDeviceGetName", e))?;
+        let compute_capability = context
+            .compute_capability()
+            .map_err(|e| GpuError::from_driver("cuDeviceGetAttribute", e))?;
+        let memory = context
+            .total_mem()
+            .map_err(|e| GpuError::from_driver("cuDeviceTotalMem", e))? as u64;
+        let streams = (0..STREAMS_PER_DEVICE)
+            .map(|_| context.new_stream())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| GpuError::from_driver("cuStreamCreate", e))?;
+        devices.push(GpuDevice {
+            ordinal,
+            name,
+            compute_capability,
+            memory,
+            context,
+            streams,
+            next_stream: AtomicUsize::new(0),
+        });
+    }
+    Ok(Cuda { devices })
+}
+
+impl Cuda {
+    pub fn devices(&self) -> &[GpuDevice] {
+        &self.devices
+    }
+
+    pub fn device(&self, ordinal: usize) -> Result<&GpuDevice, GpuError> {
+        self.devices.get(ordinal).ok_or(GpuError::NoSuchDevice {
+            ordinal,
+            count: self.devices.len(),
+        })
+    }
+}
+
+/// The number of GPUs (0 where there is no driver or no GPU).
+pub fn device_count() -> usize {
+    cuda().map(|c| c.devices.len()).unwrap_or(0)
+}
+
+/// Code loaded onto one device.
+#[derive(Clone)]
+pub struct GpuModule {
+    module: Arc<CudaModule>,
+}
+
+/// A kernel of a loaded module.
+#[derive(Clone)]
+pub struct GpuKernel {
+    function: CudaFunction,
+}
+
+/// Device memory, freed when dropped.
+pub struct DeviceBuffer {
+    pointer: sys::CUdeviceptr,
+    bytes: usize,
+    context: Arc<CudaContext>,
+}
+
+impl DeviceBuffer {
+    /// The device address, for kernel arguments.
+    pub fn pointer(&self) -> u64 {
+        self.pointer
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+impl Drop for DeviceBuffer {
+    fn drop(&mut self) {
+        if self.bytes > 0 && self.context.bind_to_thread().is_ok() {
+            // SAFETY: allocated by cuMemAlloc in this context; freed once.
+            let _ = unsafe { result::free_sync(self.pointer) };
+        }
+    }
+}
+
+impl GpuDevice {
+    /// The next stream of the pool.
+    pub fn stream(&self) -> Arc<CudaStream> {
+        let n = self.next_stream.fetch_add(1, Ordering::Relaxed);
+        self.streams[n % self.streams.len()].clone()
+    }
+
+    /// `sm_XY`, the PTX target of this device.
+    pub fn arch(&self) -> String {
+        format!(
+            "sm_{}{}",
+            self.compute_capability.0, self.compute_capability.1
+        )
+    }
+
+    /// Loads PTX text: the driver compiles it for this device.
+    pub fn load_ptx(&self, ptx: &str) -> Result<GpuModule, GpuError> {
+        let module = self
+            .context
+            .load_module(cudarc::nvrtc::Ptx::from_src(ptx))
+            .map_err(|e| GpuError::from_driver("cuModuleLoadData", e))?;
+        Ok(GpuModule { module })
+    }
+
+    /// `bytes` of device memory.
+    pub fn alloc(&self, bytes: usize) -> Result<DeviceBuffer, GpuError> {
+        self.context
+            .bind_to_thread()
+            .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))?;
+        let pointer = if bytes == 0 {
+            0
+        } else {
+            // SAFETY: a plain allocation in the bound context.
+            unsafe { result::malloc_sync(bytes) }
+                .map_err(|e| GpuError::from_driver("cuMemAlloc", e))?
+        };
+        Ok(DeviceBuffer {
+            pointer,
+            bytes,
+            context: self.context.clone(),
+        })
+    }
+
+    /// Copies `host` to device address `device`, waiting for the copy.
+    ///
+    /// # Safety
+    /// `device` must hold `host.len()` bytes.
+    pub unsafe fn copy_to_device(&self, device: u64, host: &[u8]) -> Result<(), GpuError> {
+        self.context
+            .bind_to_thread()
+            .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))?;
+        unsafe { result::memcpy_htod_sync(device, host) }
+            .map_err(|e| GpuError::from_driver("cuMemcpyHtoD", e))
+    }
+
+    /// Copies from device address `device` into `host`, waiting for the copy.
+    ///
+    /// # Safety
+    /// `device` must hold `host.len()` bytes.
+    pub unsafe fn copy_to_host(&self, host: &mut [u8], device: u64) -> Result<(), GpuError> {
+        self.context
+            .bind_to_thread()
+            .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))?;
+        unsafe { result::memcpy_dtoh_sync(host, device) }
+            .map_err(|e| GpuError::from_driver("cuMemcpyDtoH", e))
+    }
+
+    /// Waits for all work on this device.
+    pub fn synchronize(&self) -> Result<(), GpuError> {
+        self.context
+            .synchronize()
+            .map_err(|e| GpuError::from_driver("cuCtxSynchronize", e))
+    }
+
+    /// An event recorded on `stream` now.
+    pub fn record_event(&self, stream: &CudaStream) -> Result<CudaEvent, GpuError> {
+        stream
+            .record_event(None)
+            .map_err(|e| GpuError::from_driver("cuEventRecord", e))
+    }
+}
+
+impl GpuModule {
+    pub fn kernel(&self, name: &str) -> Result<GpuKernel, GpuError> {
+        let function = self
+            .module
+            .load_function(name)
+            .map_err(|e| GpuError::from_driver("cuModuleGetFunction", e))?;
+        Ok(GpuKernel { function })
+    }
+}
+
+/// A launch's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaunchShape {
+    pub grid: (u32, u32, u32),
+    pub block: (u32, u32, u32),
+    pub shared_bytes: u32,
+}
+
+impl GpuKernel {
+    /// Launches on `stream` with `arguments` (one pointer to each parameter's
+    /// value, in order).
+    ///
+    /// # Safety
+    /// The arguments must match the kernel's parameters and every device
+    /// address they hold must stay valid until the kernel finishes.
+    pub unsafe fn launch(
+        &self,
+        stream: &CudaStream,
+        shape: LaunchShape,
+        arguments: &mut [*mut c_void],
+    ) -> Result<(), GpuError> {
+        stream
+            .context()
+            .bind_to_thread()
+            .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))?;
+        // SAFETY: the caller's contract.
+        unsafe {
+            result::launch_kernel(
+                self.function.cu_function(),
+                shape.grid,
+                shape.block,
+                shape.shared_bytes,
+                stream.cu_stream(),
+                arguments,
+            )
+        }
+        .map_err(|e| GpuError::from_driver("cuLaunchKernel", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `y[i] = a * x[i] + y[i]`, written out in PTX.
+    const AXPY: &str = r#"
+.version 7.0
+.target sm_70
+.address_size 64
+.visible .entry axpy(.param .f32 a, .param .u64 x, .param .u64 y, .param .u32 n) {
+  .reg .pred %p;
+  .reg .f32 %f<4>;
+  .reg .b32 %r<5>;
+  .reg .b64 %rd<6>;
+  ld.param.f32 %f1, [a];
+  ld.param.u64 %rd1, [x];
+  ld.param.u64 %rd2, [y];
+  ld.param.u32 %r1, [n];
+  mov.u32 %r2, %ctaid.x;
+  mov.u32 %r3, %ntid.x;
+  mov.u32 %r4, %tid.x;
+  mad.lo.s32 %r2, %r2, %r3, %r4;
+  setp.ge.u32 %p, %r2, %r1;
+  @%p bra DONE;
+  cvta.to.global.u64 %rd1, %rd1;
+  cvta.to.global.u64 %rd2, %rd2;
+  mul.wide.u32 %rd3, %r2, 4;
+  add.s64 %rd4, %rd1, %rd3;
+  add.s64 %rd5, %rd2, %rd3;
+  ld.global.f32 %f2, [%rd4];
+  ld.global.f32 %f3, [%rd5];
+  fma.rn.f32 %f3, %f1, %f2, %f3;
+  st.global.f32 [%rd5], %f3;
+DONE:
+  ret;
+}
+"#;
+
+    #[test]
+    fn without_a_gpu_the_reason_is_given_and_nothing_panics() {
+        match cuda() {
+            Ok(cuda) => assert!(!cuda.devices().is_empty()),
+            Err(GpuError::Unavailable(reason)) => {
+                assert!(reason.contains("CUDA driver"), "{reason}");
+                assert_eq!(device_count(), 0);
+                eprintln!("skipped the GPU part: {reason}");
+            }
+            Err(other) => panic!("unexpected: {other}"),
+        }
+    }
+
+    #[test]
+    fn a_ptx_kernel_runs_on_each_gpu() {
+        let cuda = match cuda() {
+            Ok(cuda) => cuda,
+            Err(reason) => {
+                eprintln!("skipped: {reason}");
+                return;
+            }
+        };
+        let n = 1000usize;
+        let x: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        let y: Vec<f32> = vec![1.0; n];
+        for device in cuda.devices() {
+            let module = device.load_ptx(AXPY).expect("the driver compiles the PTX");
+            let kernel = module.kernel("axpy").expect("the kernel is there");
+            let dx = device.alloc(n * 4).unwrap();
+            let dy = device.alloc(n * 4).unwrap();
+            let bytes = |v: &[f32]| v.iter().flat_map(|f| f.to_ne_bytes()).collect::<Vec<u8>>();
+            unsafe {
+                device.copy_to_device(dx.pointer(), &bytes(&x)).unwrap();
+                device.copy_to_device(dy.pointer(), &bytes(&y)).unwrap();
+            }
+            let (mut a, mut px, mut py, mut count) = (2.0f32, dx.pointer(), dy.pointer(), n as u32);
+            let mut arguments = [
+                &mut a as *mut f32 as *mut c_void,
+                &mut px as *mut u64 as *mut c_void,
+                &mut py as *mut u64 as *mut c_void,
+                &mut count as *mut u32 as *mut c_void,
+            ];
+            let stream = device.stream();
+            let shape = LaunchShape {
+                grid: (n.div_ceil(256) as u32, 1, 1),
+                block: (256, 1, 1),
+                shared_bytes: 0,
+            };
+            unsafe { kernel.launch(&stream, shape, &mut arguments).unwrap() };
+            stream.synchronize().unwrap();
+            let mut out = vec![0u8; n * 4];
+            unsafe { device.copy_to_host(&mut out, dy.pointer()).unwrap() };
+            for (i, chunk) in out.chunks(4).enumerate() {
+                let v = f32::from_ne_bytes(chunk.try_into().unwrap());
+                assert_eq!(v, 2.0 * i as f32 + 1.0);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_ptx_is_an_error_with_the_cuda_name() {
+        let Ok(cuda) = cuda() else { return };
+        let error = cuda.devices()[0]
+            .load_ptx("not ptx")
+            .err()
+            .expect("rejected");
+        assert!(
+            matches!(&error, GpuError::Cuda { name, .. } if name.starts_with("CUDA_ERROR")),
+            "{error}"
+        );
+    }
+}
