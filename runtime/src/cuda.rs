@@ -330,39 +330,9 @@ impl GpuKernel {
 mod tests {
     use super::*;
 
-    /// `y[i] = a * x[i] + y[i]`, written out in PTX.
-    const AXPY: &str = r#"
-.version 7.0
-.target sm_70
-.address_size 64
-.visible .entry axpy(.param .f32 a, .param .u64 x, .param .u64 y, .param .u32 n) {
-  .reg .pred %p;
-  .reg .f32 %f<4>;
-  .reg .b32 %r<5>;
-  .reg .b64 %rd<6>;
-  ld.param.f32 %f1, [a];
-  ld.param.u64 %rd1, [x];
-  ld.param.u64 %rd2, [y];
-  ld.param.u32 %r1, [n];
-  mov.u32 %r2, %ctaid.x;
-  mov.u32 %r3, %ntid.x;
-  mov.u32 %r4, %tid.x;
-  mad.lo.s32 %r2, %r2, %r3, %r4;
-  setp.ge.u32 %p, %r2, %r1;
-  @%p bra DONE;
-  cvta.to.global.u64 %rd1, %rd1;
-  cvta.to.global.u64 %rd2, %rd2;
-  mul.wide.u32 %rd3, %r2, 4;
-  add.s64 %rd4, %rd1, %rd3;
-  add.s64 %rd5, %rd2, %rd3;
-  ld.global.f32 %f2, [%rd4];
-  ld.global.f32 %f3, [%rd5];
-  fma.rn.f32 %f3, %f1, %f2, %f3;
-  st.global.f32 [%rd5], %f3;
-DONE:
-  ret;
-}
-"#;
+    /// `y[i] = a * x[i] + y[i]`, written out in PTX (shared with the Python
+    /// tests of `parla.cuda`).
+    const AXPY: &str = include_str!("../../examples/cuda/axpy.ptx");
 
     #[test]
     fn without_a_gpu_the_reason_is_given_and_nothing_panics() {
