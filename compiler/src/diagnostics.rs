@@ -65,6 +65,15 @@ impl fmt::Display for Message {
     }
 }
 
+/// Messages one per line (with their notes), as mlir-opt prints them.
+pub fn render(messages: &[Message]) -> String {
+    messages
+        .iter()
+        .map(Message::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Resolves a location to a file position: file-line-col directly, names
 /// and call sites through their child/callee, fused locations through the
 /// first part that has a position.

@@ -96,8 +96,13 @@ pub fn compile(
     let context = &fresh_context()?;
     {
         let buffer = format!("<ir of {}>", function.name);
-        let mut module = source::parse_module(context, &emitted.text, &buffer)
-            .map_err(|m| KernelError::InvalidIr(format!("{}\n{}", render(&m), emitted.text)))?;
+        let mut module = source::parse_module(context, &emitted.text, &buffer).map_err(|m| {
+            KernelError::InvalidIr(format!(
+                "{}\n{}",
+                crate::diagnostics::render(&m),
+                emitted.text
+            ))
+        })?;
         let mut stages = vec![("looppar".to_string(), emitted.text.clone())];
         run_pipeline(context, &mut module, LOOPPAR_TO_GPU)
             .map_err(|e| crate::kernel::in_user_code(KernelError::Jit(e), function))?;
@@ -115,16 +120,8 @@ pub fn compile(
 pub fn compile_ir(text: &str, target: &GpuTarget) -> Result<Vec<String>, KernelError> {
     let context = &fresh_context()?;
     let mut module = source::parse_module(context, text, "<gpu ir>")
-        .map_err(|m| KernelError::InvalidIr(render(&m)))?;
+        .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
     device_code(context, &mut module, target)
-}
-
-fn render(messages: &[crate::diagnostics::Message]) -> String {
-    messages
-        .iter()
-        .map(|m| m.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn device_code(

@@ -101,7 +101,11 @@ pub fn compile(
     CONTEXT.with(|context| {
         let buffer = format!("<ir of {}>", function.name);
         let module = source::parse_module(context, &emitted.text, &buffer).map_err(|messages| {
-            KernelError::InvalidIr(format!("{}\n{}", render(&messages), emitted.text))
+            KernelError::InvalidIr(format!(
+                "{}\n{}",
+                crate::diagnostics::render(&messages),
+                emitted.text
+            ))
         })?;
         let mut kernel = finish(
             context,
@@ -130,7 +134,7 @@ pub fn compile_ir(
     let started = Instant::now();
     CONTEXT.with(|context| {
         let module = source::parse_module(context, text, "<compile_string>")
-            .map_err(|m| KernelError::InvalidIr(render(&m)))?;
+            .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
         finish(context, module, entry, arrays, started, options, None)
     })
 }
@@ -156,14 +160,6 @@ pub(crate) fn in_user_code(error: KernelError, function: &Function) -> KernelErr
         )),
         None => error,
     }
-}
-
-fn render(messages: &[crate::diagnostics::Message]) -> String {
-    messages
-        .iter()
-        .map(|m| m.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn finish(
