@@ -16,12 +16,6 @@ external_pass!(
     run
 );
 
-fn label(op: melior::ir::operation::OperationRef) -> Option<String> {
-    let attribute = op.attribute("label").ok()?;
-    let text = attribute.to_string();
-    Some(text.trim_matches('"').to_string())
-}
-
 fn run(root: melior::ir::operation::OperationRef, pass: ExternalPass) {
     let specs = rewrite::collect(root, "looppar.parallelize");
     let loops = rewrite::collect(root, "looppar.for");
@@ -29,7 +23,7 @@ fn run(root: melior::ir::operation::OperationRef, pass: ExternalPass) {
     for raw in &loops {
         // SAFETY: collected from the live IR just above.
         let op = unsafe { rewrite::view(*raw) };
-        if let Some(l) = label(op) {
+        if let Some(l) = rewrite::string_attribute(op, "label") {
             by_label.entry(l).or_default().push(*raw);
         }
     }
@@ -37,7 +31,9 @@ fn run(root: melior::ir::operation::OperationRef, pass: ExternalPass) {
     for spec in specs {
         // SAFETY: as above; specs are only erased after being read.
         let spec_op = unsafe { rewrite::view(spec) };
-        let Some(name) = label(spec_op) else { continue };
+        let Some(name) = rewrite::string_attribute(spec_op, "label") else {
+            continue;
+        };
         let Some(targets) = by_label.get(&name) else {
             let message = std::ffi::CString::new(format!(
                 "'looppar.parallelize' op specifies label '{name}', which labels no loop"

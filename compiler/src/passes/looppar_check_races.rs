@@ -120,11 +120,7 @@ fn location_text(op: OperationRef) -> String {
 }
 
 fn loop_name(loop_op: OperationRef) -> String {
-    let label = loop_op
-        .attribute("label")
-        .map(|l| l.to_string())
-        .unwrap_or_default();
-    let label = label.trim_matches('"');
+    let label = rewrite::string_attribute(loop_op, "label").unwrap_or_default();
     let place = location_text(loop_op);
     if label.is_empty() {
         format!("the parallel loop at {place}")

@@ -89,13 +89,6 @@ impl Slice<'_, '_> {
     }
 }
 
-fn string_attribute(op: OperationRef, name: &str) -> Option<String> {
-    let attribute = op.attribute(name).ok()?;
-    StringAttribute::try_from(attribute)
-        .ok()
-        .map(|s| s.value().to_string())
-}
-
 fn labels(op: OperationRef) -> Vec<String> {
     let Some(array) = op
         .attribute("labels")
@@ -115,13 +108,13 @@ fn owner<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
     OperationResult::try_from(value).ok().map(|r| r.owner())
 }
 
-struct Expander<'c> {
+struct Expander<'c, 's> {
     b: Builder<'c>,
     /// Labels whose specification is `threads` (parallel).
-    parallel_labels: HashSet<String>,
+    parallel_labels: &'s HashSet<String>,
 }
 
-impl<'c: 'a, 'a> Expander<'c> {
+impl<'c: 'a, 'a> Expander<'c, '_> {
     fn fail<T>(&self, message: impl Into<String>) -> Result<T, Failure<'c>> {
         Err((Some(self.b.location), message.into()))
     }
@@ -180,12 +173,8 @@ impl<'c: 'a, 'a> Expander<'c> {
     }
 
     fn index(&self, cursor: Cursor, value: i64) -> Result<Value<'c, 'a>, Failure<'c>> {
-        let op = self
-            .b
-            .index_constant(value)
-            .map_err(|e| (Some(self.b.location), e))?;
-        let op = self.insert(cursor, op)?;
-        self.result(op)
+        let index = self.b.index;
+        self.constant(cursor, IntegerAttribute::new(index, value).into(), index)
     }
 
     fn slice(&self, view: Value<'c, 'a>) -> Result<Slice<'c, 'a>, Failure<'c>> {
@@ -321,12 +310,7 @@ impl<'c: 'a, 'a> Expander<'c> {
         let location = self.b.location;
         let zero = self.index(cursor, 0)?;
         let one = self.index(cursor, 1)?;
-        let block = Block::new(&[(self.b.index, location)]);
-        let terminator = parla_dialects::looppar::ops::r#yield(&[], location)
-            .map_err(|e| (Some(location), e.to_string()))?;
-        block.append_operation(terminator);
-        let region = Region::new();
-        region.append_block(block);
+        let region = self.body_region(&[self.b.index])?;
         let mut op =
             parla_dialects::looppar::ops::r#for(context, zero, upper, one, label, region, location)
                 .map_err(|e| (Some(location), e.to_string()))?;
@@ -334,30 +318,54 @@ impl<'c: 'a, 'a> Expander<'c> {
             op.set_attribute("reduction", StringAttribute::new(context, kind).into());
         }
         let op = self.insert(cursor, op)?;
+        let (body, block) = self.body_cursor(op)?;
+        let index: Value = block
+            .argument(0)
+            .map_err(|e| (Some(location), e.to_string()))?
+            .into();
+        Ok((body, index))
+    }
+
+    /// A region of one block with `arguments`, ending in `looppar.yield`.
+    fn body_region(&self, arguments: &[Type<'c>]) -> Result<Region<'c>, Failure<'c>> {
+        let location = self.b.location;
+        let arguments: Vec<_> = arguments.iter().map(|t| (*t, location)).collect();
+        let block = Block::new(&arguments);
+        let terminator = parla_dialects::looppar::ops::r#yield(&[], location)
+            .map_err(|e| (Some(location), e.to_string()))?;
+        block.append_operation(terminator);
+        let region = Region::new();
+        region.append_block(block);
+        Ok(region)
+    }
+
+    /// Where ops go in the body of `op` (before its terminator), and the body.
+    fn body_cursor(
+        &self,
+        op: OperationRef<'c, 'a>,
+    ) -> Result<(Cursor, melior::ir::BlockRef<'c, 'a>), Failure<'c>> {
+        let location = self.b.location;
         let body = op
             .region(0)
             .ok()
             .and_then(|r| r.first_block())
-            .ok_or((Some(location), "a loop without a body".to_string()))?;
-        let index: Value = body
-            .argument(0)
-            .map_err(|e| (Some(location), e.to_string()))?
-            .into();
+            .ok_or((Some(location), "an op without a body".to_string()))?;
         let terminator = body
             .terminator()
-            .ok_or((Some(location), "a loop body without terminator".to_string()))?;
+            .ok_or((Some(location), "a body without terminator".to_string()))?;
         Ok((
             Cursor {
                 before: terminator.to_raw(),
             },
-            index,
+            body,
         ))
     }
 
     fn is_parallel(&self, op: OperationRef) -> bool {
         rewrite::name_of(op) == "looppar.for"
             && (op.attribute("threads").is_ok()
-                || string_attribute(op, "label").is_some_and(|l| self.parallel_labels.contains(&l)))
+                || rewrite::string_attribute(op, "label")
+                    .is_some_and(|l| self.parallel_labels.contains(&l)))
     }
 
     /// The innermost op around `cursor` that satisfies `test`.
@@ -587,7 +595,7 @@ impl<'c: 'a, 'a> Expander<'c> {
         let element = source.element;
         let float = !element.is_integer() && !element.is_index();
         let unsigned = reduce.attribute("unsigned").is_ok();
-        let kind = match string_attribute(reduce, "kind").as_deref() {
+        let kind = match rewrite::string_attribute(reduce, "kind").as_deref() {
             Some("sum") => "add",
             Some("prod") => "mul",
             Some("min") => "min",
@@ -717,25 +725,11 @@ impl<'c: 'a, 'a> Expander<'c> {
         memref: Value<'c, 'a>,
         at: &[Value<'c, 'a>],
     ) -> Result<(), Failure<'c>> {
-        let location = self.b.location;
-        let block = Block::new(&[]);
-        let terminator = parla_dialects::looppar::ops::r#yield(&[], location)
-            .map_err(|e| (Some(location), e.to_string()))?;
-        block.append_operation(terminator);
-        let region = Region::new();
-        region.append_block(block);
-        let op = parla_dialects::looppar::ops::on_device(region, location)
-            .map_err(|e| (Some(location), e.to_string()))?;
+        let region = self.body_region(&[])?;
+        let op = parla_dialects::looppar::ops::on_device(region, self.b.location)
+            .map_err(|e| (Some(self.b.location), e.to_string()))?;
         let op = self.insert(cursor, op)?;
-        let terminator = op
-            .region(0)
-            .ok()
-            .and_then(|r| r.first_block())
-            .and_then(|b| b.terminator())
-            .ok_or((Some(location), "an empty on_device body".to_string()))?;
-        let inside = Cursor {
-            before: terminator.to_raw(),
-        };
+        let (inside, _) = self.body_cursor(op)?;
         let init = self.constant(
             inside,
             identity(self.b.context, kind, combine, element),
@@ -754,7 +748,7 @@ fn expand_all<'c>(root: OperationRef<'c, '_>) -> Result<(), Failure<'c>> {
         // SAFETY: collected from the live IR.
         let op = unsafe { rewrite::view(raw) };
         if op.attribute("threads").is_ok() {
-            parallel_labels.extend(string_attribute(op, "label"));
+            parallel_labels.extend(rewrite::string_attribute(op, "label"));
         }
     }
     for raw in rewrite::collect(root, "looppar.assign") {
@@ -762,7 +756,7 @@ fn expand_all<'c>(root: OperationRef<'c, '_>) -> Result<(), Failure<'c>> {
         let location = unsafe { rewrite::view(raw) }.location();
         let expander = Expander {
             b: Builder::new(context, location),
-            parallel_labels: parallel_labels.clone(),
+            parallel_labels: &parallel_labels,
         };
         expander.expand(raw)?;
     }

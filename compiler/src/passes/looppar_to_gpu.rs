@@ -29,7 +29,7 @@ use super::build::{identity, insert, Builder};
 use super::{looppar_detect_reductions, rewrite};
 use melior::{
     ir::{
-        attribute::{DenseI32ArrayAttribute, IntegerAttribute, StringAttribute},
+        attribute::{DenseI32ArrayAttribute, IntegerAttribute},
         operation::{
             OperationBuilder, OperationLike, OperationMutLike, OperationRef, OperationRefMut,
         },
@@ -360,11 +360,7 @@ fn defined_in(value: Value, op: OperationRef) -> bool {
 /// `raw` must be a live outermost parallel `looppar.for`.
 unsafe fn split_as_planned(raw: MlirOperation) -> Vec<MlirOperation> {
     let op = unsafe { rewrite::view(raw) };
-    let planned = op
-        .attribute("kernels")
-        .ok()
-        .and_then(|a| StringAttribute::try_from(a).ok());
-    if planned.map(|a| a.value() == "split") != Some(true) {
+    if rewrite::string_attribute(op, "kernels").as_deref() != Some("split") {
         return vec![raw];
     }
     let Some(body) = op.region(0).ok().and_then(|r| r.first_block()) else {

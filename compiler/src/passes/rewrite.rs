@@ -31,6 +31,14 @@ pub fn name_of(op: OperationRef) -> String {
     op.name().as_string_ref().as_str().unwrap_or("").to_string()
 }
 
+/// The value of string attribute `name` of `op`, if it has one.
+pub fn string_attribute(op: OperationRef, name: &str) -> Option<String> {
+    let attribute = op.attribute(name).ok()?;
+    melior::ir::attribute::StringAttribute::try_from(attribute)
+        .ok()
+        .map(|s| s.value().to_string())
+}
+
 /// Removes `op` from its block and destroys it.
 ///
 /// # Safety
