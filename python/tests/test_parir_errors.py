@@ -393,3 +393,12 @@ def test_run_time_slice_bounds_are_checked_with_debug(capsys):
     window(x, y, np.array([2]), np.array([5]), opts=opts, debug=True)
     np.testing.assert_array_equal(y, [0, 0, 2, 3, 4, 0])
     capsys.readouterr()
+
+
+def test_a_float_point_index_in_a_slice_is_named_as_an_index():
+    def float_row(x, y, N):
+        parir.label('N')
+        y[:] = x[1.5, :]
+
+    compile_error(float_row, "y[:] = x[1.5, :]", "array indices are integers, got float",
+                  lambda f: f(np.zeros((2, 3)), np.zeros(3), 3, opts=parir.par({'N': parir.threads(3)})))

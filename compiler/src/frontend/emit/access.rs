@@ -3,29 +3,48 @@
 use super::*;
 
 impl<'a> Emitter<'a> {
-    /// With `debug`, the i1 "every index is in bounds" of an access, and
-    /// the code that reports it.
-    pub(super) fn check_bounds(
-        &mut self,
-        info: &ArrayInfo,
-        at: &[String],
-        span: Span,
-    ) -> Option<(String, usize)> {
+    /// With `debug`, the i1 "in bounds" of each index of an access (none
+    /// without `debug`).
+    pub(super) fn bounds_checks(&mut self, info: &ArrayInfo, at: &[String]) -> Vec<String> {
         if !self.debug {
-            return None;
+            return Vec::new();
         }
-        let mut ok: Option<String> = None;
+        let mut checks = Vec::new();
         for (index, size) in at.iter().zip(&info.shape) {
             let bound = self.op(&format!("arith.constant {size} : index"));
             // Unsigned: a negative index is out of bounds too.
-            let inside = self.op(&format!("arith.cmpi ult, {index}, {bound} : index"));
-            ok = Some(match ok {
-                None => inside,
-                Some(previous) => self.op(&format!("arith.andi {previous}, {inside} : i1")),
-            });
+            checks.push(self.op(&format!("arith.cmpi ult, {index}, {bound} : index")));
         }
-        let code = self.check_site(span);
-        ok.map(|ok| (ok, code))
+        checks
+    }
+
+    /// The i1 "every check holds" and the code that reports a failure at
+    /// `span`; `None` when there is nothing to check.
+    pub(super) fn all_checks(&mut self, checks: &[String], span: Span) -> Option<(String, usize)> {
+        let (first, rest) = checks.split_first()?;
+        let mut ok = first.clone();
+        for check in rest {
+            ok = self.op(&format!("arith.andi {ok}, {check} : i1"));
+        }
+        Some((ok, self.check_site(span)))
+    }
+
+    /// Emits `text` (an op without results) guarded by `checks`: when one
+    /// fails, the op is skipped and the failure reported at `span`.
+    pub(super) fn checked(&mut self, checks: &[String], span: Span, text: &str) {
+        let Some((ok, code)) = self.all_checks(checks, span) else {
+            self.line(text);
+            return;
+        };
+        self.line(&format!("scf.if {ok} {{"));
+        self.indent += 1;
+        self.line(text);
+        self.indent -= 1;
+        self.line("} else {");
+        self.indent += 1;
+        self.report_failed_check(code);
+        self.indent -= 1;
+        self.line("}");
     }
 
     /// Registers a check at `span`; returns its code.
@@ -61,7 +80,8 @@ impl<'a> Emitter<'a> {
         span: Span,
     ) -> String {
         let load = format!("memref.load {array}[{}] : {}", at.join(", "), info.memref());
-        match self.check_bounds(info, at, span) {
+        let checks = self.bounds_checks(info, at);
+        match self.all_checks(&checks, span) {
             None => self.op(&load),
             Some((ok, code)) => {
                 let element = info.dtype.storage();
@@ -93,20 +113,7 @@ impl<'a> Emitter<'a> {
     /// A store (or other access with no result) guarded with `debug`.
     pub(super) fn guarded(&mut self, text: &str, info: &ArrayInfo, at: &[String], span: Span) {
         let text = format!("{text}{}", self.location(span));
-        let text = text.as_str();
-        match self.check_bounds(info, at, span) {
-            None => self.line(text),
-            Some((ok, code)) => {
-                self.line(&format!("scf.if {ok} {{"));
-                self.indent += 1;
-                self.line(text);
-                self.indent -= 1;
-                self.line("} else {");
-                self.indent += 1;
-                self.report_failed_check(code);
-                self.indent -= 1;
-                self.line("}");
-            }
-        }
+        let checks = self.bounds_checks(info, at);
+        self.checked(&checks, span, &text);
     }
 }

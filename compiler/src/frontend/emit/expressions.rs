@@ -253,13 +253,7 @@ impl<'a> Emitter<'a> {
         let mut at = Vec::with_capacity(indices.len());
         for index in indices {
             match index {
-                Index::At(expr) => {
-                    let value = self.expr(expr)?;
-                    if value.ty.is_float() || value.ty == Ty::Bool {
-                        return Err(self.error(expr.span, format!("array indices are integers, got {}", value.ty.name())));
-                    }
-                    at.push(self.convert(value, Ty::Index).ssa);
-                }
+                Index::At(expr) => at.push(self.integer_index(expr, "array indices")?.0),
                 Index::Slice(_, _, span) => {
                     return Err(self.error(
                         *span,
@@ -270,6 +264,27 @@ impl<'a> Emitter<'a> {
             }
         }
         Ok(at)
+    }
+
+    /// An index operand (`what` names it in the error for a float or bool)
+    /// and, for a literal or a specialised scalar, its value.
+    pub(super) fn integer_index(
+        &mut self,
+        expr: &Expr,
+        what: &str,
+    ) -> Result<(String, Option<i64>)> {
+        let value = self.expr(expr)?;
+        if value.ty.is_float() || value.ty == Ty::Bool {
+            return Err(self.error(
+                expr.span,
+                format!("{what} are integers, got {}", value.ty.name()),
+            ));
+        }
+        let literal = match value.literal {
+            Some(Literal::Int(i)) => Some(i),
+            _ => None,
+        };
+        Ok((self.convert(value, Ty::Index).ssa, literal))
     }
 
     pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Result<Value> {

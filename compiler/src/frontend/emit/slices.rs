@@ -300,7 +300,7 @@ impl<'a> Emitter<'a> {
             let size = info.shape[d];
             match index {
                 Index::At(e) => {
-                    let position = self.index_operand(e)?;
+                    let (position, _) = self.integer_index(e, "array indices")?;
                     kinds.push(0);
                     if self.debug {
                         let bound = self.op(&format!("arith.constant {size} : index"));
@@ -324,8 +324,8 @@ impl<'a> Emitter<'a> {
                         })
                     };
                     let (lower, upper) = (bound(lower, 0), bound(upper, size));
-                    let (lo, lo_literal) = self.index_with_literal(&lower)?;
-                    let (hi, hi_literal) = self.index_with_literal(&upper)?;
+                    let (lo, lo_literal) = self.integer_index(&lower, "slice bounds")?;
+                    let (hi, hi_literal) = self.integer_index(&upper, "slice bounds")?;
                     let outside = |v: Option<i64>| v.is_some_and(|v| v < 0 || v > size);
                     let reversed = matches!((lo_literal, hi_literal), (Some(a), Some(b)) if a > b);
                     if outside(lo_literal) || outside(hi_literal) || reversed {
@@ -371,26 +371,6 @@ impl<'a> Emitter<'a> {
             extents,
             extent_values,
         })
-    }
-
-    /// An index operand and, for a literal or a specialised scalar, its value.
-    fn index_with_literal(&mut self, expr: &Expr) -> Result<(String, Option<i64>)> {
-        let value = self.expr(expr)?;
-        if value.ty.is_float() || value.ty == Ty::Bool {
-            return Err(self.error(
-                expr.span,
-                format!("slice bounds are integers, got {}", value.ty.name()),
-            ));
-        }
-        let literal = match value.literal {
-            Some(Literal::Int(i)) => Some(i),
-            _ => None,
-        };
-        Ok((self.convert(value, Ty::Index).ssa, literal))
-    }
-
-    fn index_operand(&mut self, expr: &Expr) -> Result<String> {
-        self.index_with_literal(expr).map(|(ssa, _)| ssa)
     }
 
     /// Checks that dimensions `dims` of `view` have the extents of the
@@ -461,29 +441,6 @@ impl<'a> Emitter<'a> {
             return Ok(None);
         };
         self.element(&view).map(Some)
-    }
-
-    /// Emits `text` (an op) guarded by `checks` (with `debug`): when one
-    /// fails, the statement is skipped and reported.
-    fn checked(&mut self, checks: &[String], span: Span, text: &str) {
-        let Some((first, rest)) = checks.split_first() else {
-            self.line(text);
-            return;
-        };
-        let mut ok = first.clone();
-        for check in rest {
-            ok = self.op(&format!("arith.andi {ok}, {check} : i1"));
-        }
-        let code = self.check_site(span);
-        self.line(&format!("scf.if {ok} {{"));
-        self.indent += 1;
-        self.line(text);
-        self.indent -= 1;
-        self.line("} else {");
-        self.indent += 1;
-        self.report_failed_check(code);
-        self.indent -= 1;
-        self.line("}");
     }
 }
 

@@ -58,7 +58,7 @@ impl<'a> Emitter<'a> {
     }
 
     pub(super) fn store_local(&mut self, name: &str, value: Value, span: Span) -> Result<()> {
-        match self.lookup(name).cloned() {
+        let (slot, ty) = match self.lookup(name).cloned() {
             Some(Binding::Local { slot, ty }) => {
                 if value.ty.is_float() && !ty.is_float() && value.ty != Ty::Bool {
                     return Err(self.error(
@@ -66,32 +66,27 @@ impl<'a> Emitter<'a> {
                         format!("`{name}` holds {} values; assigning a {} would lose its fraction (convert with int())", ty.name(), value.ty.name()),
                     ));
                 }
-                let v = self.convert(value, ty);
-                self.line(&format!(
-                    "memref.store {}, {slot}[] : memref<{}>{}",
-                    v.ssa,
-                    ty.mlir(),
-                    self.location(self.span)
-                ));
-                Ok(())
+                (slot, ty)
             }
             None | Some(Binding::Private { .. }) => {
                 let ty = Self::concrete(value.ty);
-                let v = self.convert(value, ty);
-                let slot = self.new_local(name, ty);
-                self.line(&format!(
-                    "memref.store {}, {slot}[] : memref<{}>{}",
-                    v.ssa,
-                    ty.mlir(),
-                    self.location(self.span)
-                ));
-                Ok(())
+                (self.new_local(name, ty), ty)
             }
-            Some(_) => Err(self.error(
-                span,
-                format!("`{name}` is a parameter or loop variable and cannot be assigned"),
-            )),
-        }
+            Some(_) => {
+                return Err(self.error(
+                    span,
+                    format!("`{name}` is a parameter or loop variable and cannot be assigned"),
+                ))
+            }
+        };
+        let v = self.convert(value, ty);
+        self.line(&format!(
+            "memref.store {}, {slot}[] : memref<{}>{}",
+            v.ssa,
+            ty.mlir(),
+            self.location(self.span)
+        ));
+        Ok(())
     }
 
     pub(super) fn store_element(
