@@ -4,7 +4,7 @@
 
 use crate::{
     frontend::{self, Argument, Function, LabelSpec},
-    jit::{run_pipeline, JitError},
+    jit::{run_pipeline, Engine, JitError, PackedFunction},
     kernel::KernelError,
     source,
 };
@@ -23,6 +23,16 @@ pub const LOOPPAR_TO_GPU: &str =
     "builtin.module(parla-verify,looppar-expand-slices,looppar-apply-parallel-spec,\
 canonicalize,cse,looppar-detect-reductions,looppar-check-races,looppar-simplify,cse,\
 looppar-plan-kernels,looppar-to-gpu,looppar-to-scf,canonicalize,cse)";
+
+/// From the outlined host module (device code embedded in `gpu.binary`
+/// ops) to the LLVM dialect: `gpu.launch_func` becomes calls of the launch
+/// entry points (`mgpu*`) that `parla_runtime::cuda::launch` implements.
+pub const HOST_LOWERING: &str = "builtin.module(gpu-to-llvm,convert-scf-to-cf,expand-strided-metadata,\
+finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,\
+reconcile-unrealized-casts)";
+
+/// The optimisation level of host code: loops that launch kernels.
+const HOST_OPT_LEVEL: usize = 2;
 
 /// Which device code to produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +75,26 @@ pub struct GpuProgram {
     pub device_code: Vec<String>,
     /// The host function after outlining: `gpu.launch_func` calls.
     pub host: String,
+    /// The host function's name.
+    pub entry: String,
+    /// For each memref parameter of the host function, in order: the
+    /// argument it comes from (index, and dict key).
+    pub arrays: Vec<(usize, Option<String>)>,
 }
+
+/// A specialisation ready to run: its host code JIT-compiled, launching its
+/// kernels through the runtime.
+pub struct GpuExecutable {
+    pub program: GpuProgram,
+    /// Kept alive for `entry` (and the device code it embeds).
+    _engine: Engine,
+    /// The host function; its memref parameters take device addresses.
+    pub entry: PackedFunction,
+}
+
+// SAFETY: the engine is immutable once built; the entry is a plain function.
+unsafe impl Send for GpuExecutable {}
+unsafe impl Sync for GpuExecutable {}
 
 /// A fresh context for each compilation: the upstream GPU conversions
 /// choose their patterns from the dialects loaded in the context, so a
@@ -85,6 +114,78 @@ pub fn compile(
     spec: &HashMap<String, LabelSpec>,
     target: &GpuTarget,
 ) -> Result<GpuProgram, KernelError> {
+    let context = &fresh_context()?;
+    let (program, _) = compile_in(context, function, callees, arguments, spec, target)?;
+    Ok(program)
+}
+
+/// [`compile`], then the host code lowered and JIT-compiled, with its
+/// launches bound to `launch_symbols` (the runtime's `mgpu*` entry points).
+pub fn compile_executable(
+    function: &Function,
+    callees: &HashMap<String, Function>,
+    arguments: &[Argument],
+    spec: &HashMap<String, LabelSpec>,
+    target: &GpuTarget,
+    launch_symbols: &[(&str, *mut std::ffi::c_void)],
+) -> Result<GpuExecutable, KernelError> {
+    let context = &fresh_context()?;
+    let (program, mut module) = compile_in(context, function, callees, arguments, spec, target)?;
+    executable(context, &mut module, program, launch_symbols)
+}
+
+/// An executable from IR text at the `gpu` stage (kernels as `gpu.launch`)
+/// or the `host` stage (after outlining, device code embedded), e.g. edited
+/// output of `print_compiled`. Its function `entry` takes the arrays.
+pub fn executable_from_ir(
+    text: &str,
+    entry: &str,
+    target: &GpuTarget,
+    launch_symbols: &[(&str, *mut std::ffi::c_void)],
+) -> Result<GpuExecutable, KernelError> {
+    let context = &fresh_context()?;
+    let mut module = source::parse_module(context, text, "<compile_string>")
+        .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
+    let outlined = !crate::passes::rewrite::collect(module.as_operation(), "gpu.binary").is_empty();
+    let device_code = if outlined {
+        embedded_code(&module)
+    } else {
+        device_code(context, &mut module, target)?
+    };
+    let program = GpuProgram {
+        stages: vec![("gpu".to_string(), text.to_string())],
+        device_code,
+        host: module.as_operation().to_string(),
+        entry: entry.to_string(),
+        arrays: Vec::new(),
+    };
+    executable(context, &mut module, program, launch_symbols)
+}
+
+fn executable(
+    context: &Context,
+    module: &mut Module,
+    program: GpuProgram,
+    launch_symbols: &[(&str, *mut std::ffi::c_void)],
+) -> Result<GpuExecutable, KernelError> {
+    run_pipeline(context, module, HOST_LOWERING)?;
+    let engine = Engine::with_symbols(context, module, HOST_OPT_LEVEL, launch_symbols)?;
+    let entry = engine.packed(&program.entry)?;
+    Ok(GpuExecutable {
+        program,
+        _engine: engine,
+        entry,
+    })
+}
+
+fn compile_in<'c>(
+    context: &'c Context,
+    function: &Function,
+    callees: &HashMap<String, Function>,
+    arguments: &[Argument],
+    spec: &HashMap<String, LabelSpec>,
+    target: &GpuTarget,
+) -> Result<(GpuProgram, Module<'c>), KernelError> {
     let emitted = frontend::emit(
         function,
         callees,
@@ -93,27 +194,27 @@ pub fn compile(
         frontend::Target::Gpu,
         false,
     )?;
-    let context = &fresh_context()?;
-    {
-        let buffer = format!("<ir of {}>", function.name);
-        let mut module = source::parse_module(context, &emitted.text, &buffer).map_err(|m| {
-            KernelError::InvalidIr(format!(
-                "{}\n{}",
-                crate::diagnostics::render(&m),
-                emitted.text
-            ))
-        })?;
-        let mut stages = vec![("looppar".to_string(), emitted.text.clone())];
-        run_pipeline(context, &mut module, LOOPPAR_TO_GPU)
-            .map_err(|e| crate::kernel::in_user_code(KernelError::Jit(e), function))?;
-        stages.push(("gpu".to_string(), module.as_operation().to_string()));
-        let device_code = device_code(context, &mut module, target)?;
-        Ok(GpuProgram {
-            stages,
-            device_code,
-            host: module.as_operation().to_string(),
-        })
-    }
+    let buffer = format!("<ir of {}>", function.name);
+    let mut module = source::parse_module(context, &emitted.text, &buffer).map_err(|m| {
+        KernelError::InvalidIr(format!(
+            "{}\n{}",
+            crate::diagnostics::render(&m),
+            emitted.text
+        ))
+    })?;
+    let mut stages = vec![("looppar".to_string(), emitted.text.clone())];
+    run_pipeline(context, &mut module, LOOPPAR_TO_GPU)
+        .map_err(|e| crate::kernel::in_user_code(KernelError::Jit(e), function))?;
+    stages.push(("gpu".to_string(), module.as_operation().to_string()));
+    let device_code = device_code(context, &mut module, target)?;
+    let program = GpuProgram {
+        stages,
+        device_code,
+        host: module.as_operation().to_string(),
+        entry: emitted.entry,
+        arrays: emitted.arrays,
+    };
+    Ok((program, module))
 }
 
 /// Compiles `gpu`-level IR text to device code for `target`.
@@ -148,6 +249,11 @@ fn device_code(
             _ => KernelError::Jit(error),
         }
     })?;
+    Ok(embedded_code(module))
+}
+
+/// The device code embedded in the module's `gpu.binary` ops.
+fn embedded_code(module: &Module) -> Vec<String> {
     let mut code = Vec::new();
     for raw in crate::passes::rewrite::collect(module.as_operation(), "gpu.binary") {
         // SAFETY: collected from the live module.
@@ -177,5 +283,5 @@ fn device_code(
             }
         }
     }
-    Ok(code)
+    code
 }

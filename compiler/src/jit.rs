@@ -89,6 +89,18 @@ impl Engine {
     /// JIT-compiles a module already lowered to the LLVM dialect, at
     /// `opt_level` (0-3), binding the OpenMP ABI to the runtime's pool.
     pub fn new(context: &Context, module: &Module, opt_level: usize) -> Result<Engine, JitError> {
+        Self::with_symbols(context, module, opt_level, &[])
+    }
+
+    /// [`Engine::new`], also binding `symbols` (name, address): e.g. the
+    /// runtime's GPU launch entry points for compiled host code. Global
+    /// constructors run after every symbol is bound.
+    pub fn with_symbols(
+        context: &Context,
+        module: &Module,
+        opt_level: usize,
+        symbols: &[(&str, *mut c_void)],
+    ) -> Result<Engine, JitError> {
         melior::utility::register_all_llvm_translations(context);
         let capture = Capture::new(context);
         // SAFETY: the module is valid and lowered; no shared libraries.
@@ -106,7 +118,8 @@ impl Engine {
             return Err(JitError::Engine(capture.take()));
         }
         let engine = Engine { raw };
-        for (name, address) in parla_runtime::parallel::openmp_symbols() {
+        let openmp = parla_runtime::parallel::openmp_symbols();
+        for &(name, address) in openmp.iter().chain(symbols) {
             let name = StringRef::new(name);
             // SAFETY: the engine is alive; the addresses are functions with
             // the ABI's signatures.
@@ -114,6 +127,8 @@ impl Engine {
                 mlir_sys::mlirExecutionEngineRegisterSymbol(engine.raw, name.to_raw(), address)
             };
         }
+        // SAFETY: every symbol the module's constructors call is bound.
+        unsafe { mlir_sys::mlirExecutionEngineInitialize(engine.raw) };
         Ok(engine)
     }
 

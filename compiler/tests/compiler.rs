@@ -132,3 +132,90 @@ fn detected_reductions_run_in_parallel_and_are_right() {
     assert_eq!(sum[0], 5.0 + x.iter().sum::<f32>());
     assert_eq!(big[0], 100.0);
 }
+
+/// A host loop that launches a kernel four times: each launch doubles
+/// `a[i]` for i < n (one block per element).
+const HOST_LOOP_OF_LAUNCHES: &str = r#"
+func.func @twice_four_times(%a: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %n = memref.dim %a, %c0 : memref<?xf32>
+  scf.for %k = %c0 to %c4 step %c1 {
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+      %v = memref.load %a[%bx] : memref<?xf32>
+      %w = arith.addf %v, %v : f32
+      memref.store %w, %a[%bx] : memref<?xf32>
+      gpu.terminator
+    }
+  }
+  return
+}
+"#;
+
+#[test]
+fn gpu_host_code_launches_through_the_runtime() {
+    use parla_compiler::gpu::{executable_from_ir, GpuTarget};
+    use parla_runtime::cuda::{self, launch};
+
+    let target = GpuTarget::Cuda {
+        chip: "sm_80".into(),
+        libdevice: None,
+    };
+    let executable = executable_from_ir(
+        HOST_LOOP_OF_LAUNCHES,
+        "twice_four_times",
+        &target,
+        &launch::symbols(),
+    )
+    .expect("the host code compiles");
+    assert_eq!(executable.program.device_code.len(), 1);
+    assert!(executable.program.device_code[0].contains(".entry"));
+
+    // With no device chosen, the compiled host code runs and its launches
+    // fail with an error instead of crashing.
+    let mut data = vec![1.0f32; 8];
+    let ((), error) = launch::without_scope(|| {
+        let mut packed = PackedArguments::default();
+        packed.push_memref(&memref(&mut data, &[8]));
+        unsafe { packed.call(executable.entry) };
+    });
+    let error = error.expect("launching needs a device");
+    assert!(error.to_string().contains("no GPU chosen"), "{error}");
+    assert_eq!(data, vec![1.0; 8], "nothing ran");
+
+    let Ok(gpus) = cuda::cuda() else {
+        eprintln!("skipped the GPU run: {}", cuda::cuda().unwrap_err());
+        return;
+    };
+    let device = &gpus.devices()[0];
+    let n = 1000usize;
+    let buffer = device.alloc(n * 4).unwrap();
+    let host: Vec<u8> = (0..n).flat_map(|i| (i as f32).to_ne_bytes()).collect();
+    unsafe { device.copy_to_device(buffer.pointer(), &host).unwrap() };
+    let scope = launch::LaunchScope {
+        device,
+        stream: std::ptr::null_mut(),
+    };
+    let ((), report) = scope.run(|| {
+        let mut packed = PackedArguments::default();
+        packed.push_memref(&MemrefArgument {
+            data: buffer.pointer() as *mut std::ffi::c_void,
+            offset: 0,
+            sizes: vec![n as i64],
+            strides: vec![1],
+        });
+        unsafe { packed.call(executable.entry) };
+    });
+    assert_eq!(report.expect("launched").launches, 4);
+    device.synchronize_stream(std::ptr::null_mut()).unwrap();
+    let mut out = vec![0u8; n * 4];
+    unsafe { device.copy_to_host(&mut out, buffer.pointer()).unwrap() };
+    for (i, chunk) in out.chunks(4).enumerate() {
+        assert_eq!(
+            f32::from_ne_bytes(chunk.try_into().unwrap()),
+            16.0 * i as f32
+        );
+    }
+}

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use thiserror::Error;
 
+pub mod launch;
+
 /// Streams per device: tasks and kernels take them in turn.
 pub const STREAMS_PER_DEVICE: usize = 8;
 
@@ -35,6 +37,9 @@ pub enum GpuError {
     },
     #[error("GPU {ordinal} does not exist: this machine has {count}")]
     NoSuchDevice { ordinal: usize, count: usize },
+    /// A launch that cannot be made as asked.
+    #[error("{0}")]
+    Launch(String),
 }
 
 impl GpuError {
@@ -150,6 +155,32 @@ impl Cuda {
     }
 }
 
+/// The GPU that owns device address `pointer`, or None for memory the
+/// driver does not know (host memory).
+pub fn device_of_pointer(pointer: u64) -> Result<Option<usize>, GpuError> {
+    let cuda = cuda()?;
+    let mut ordinal: i32 = -1;
+    // SAFETY: writes one int; any address may be asked about.
+    let result = unsafe {
+        sys::cuPointerGetAttribute(
+            (&mut ordinal as *mut i32).cast(),
+            sys::CUpointer_attribute::CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL,
+            pointer,
+        )
+    };
+    match result {
+        sys::CUresult::CUDA_SUCCESS if ordinal >= 0 => {
+            cuda.device(ordinal as usize)?;
+            Ok(Some(ordinal as usize))
+        }
+        sys::CUresult::CUDA_SUCCESS | sys::CUresult::CUDA_ERROR_INVALID_VALUE => Ok(None),
+        other => Err(GpuError::from_driver(
+            "cuPointerGetAttribute",
+            DriverError(other),
+        )),
+    }
+}
+
 /// The number of GPUs (0 where there is no driver or no GPU).
 pub fn device_count() -> usize {
     cuda().map(|c| c.devices.len()).unwrap_or(0)
@@ -195,6 +226,78 @@ impl Drop for DeviceBuffer {
 }
 
 impl GpuDevice {
+    /// Makes this device's context current on the calling thread.
+    pub fn bind(&self) -> Result<(), GpuError> {
+        self.context
+            .bind_to_thread()
+            .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))
+    }
+
+    /// Waits for the work queued on `stream` (null: the legacy default
+    /// stream) of this device.
+    pub fn synchronize_stream(&self, stream: sys::CUstream) -> Result<(), GpuError> {
+        self.bind()?;
+        // SAFETY: a stream of this context, or null.
+        unsafe { sys::cuStreamSynchronize(stream) }
+            .result()
+            .map_err(|e| GpuError::from_driver("cuStreamSynchronize", e))
+    }
+
+    /// Queues a copy of `bytes` bytes from host memory to device memory on
+    /// `stream`.
+    ///
+    /// # Safety
+    /// Both ranges must stay valid (and the host one unchanged) until the
+    /// stream has done the copy.
+    pub unsafe fn copy_to_device_async(
+        &self,
+        device: u64,
+        host: *const c_void,
+        bytes: usize,
+        stream: sys::CUstream,
+    ) -> Result<(), GpuError> {
+        self.bind()?;
+        unsafe { sys::cuMemcpyHtoDAsync_v2(device, host, bytes, stream) }
+            .result()
+            .map_err(|e| GpuError::from_driver("cuMemcpyHtoDAsync", e))
+    }
+
+    /// Queues a copy of `bytes` bytes from device memory to host memory on
+    /// `stream`.
+    ///
+    /// # Safety
+    /// Both ranges must stay valid until the stream has done the copy.
+    pub unsafe fn copy_to_host_async(
+        &self,
+        host: *mut c_void,
+        device: u64,
+        bytes: usize,
+        stream: sys::CUstream,
+    ) -> Result<(), GpuError> {
+        self.bind()?;
+        unsafe { sys::cuMemcpyDtoHAsync_v2(host, device, bytes, stream) }
+            .result()
+            .map_err(|e| GpuError::from_driver("cuMemcpyDtoHAsync", e))
+    }
+
+    /// Queues a device-to-device copy on `stream`.
+    ///
+    /// # Safety
+    /// Both ranges must hold `bytes` bytes until the stream has done the
+    /// copy.
+    pub unsafe fn copy_on_device_async(
+        &self,
+        to: u64,
+        from: u64,
+        bytes: usize,
+        stream: sys::CUstream,
+    ) -> Result<(), GpuError> {
+        self.bind()?;
+        unsafe { sys::cuMemcpyDtoDAsync_v2(to, from, bytes, stream) }
+            .result()
+            .map_err(|e| GpuError::from_driver("cuMemcpyDtoDAsync", e))
+    }
+
     /// The next stream of the pool.
     pub fn stream(&self) -> Arc<CudaStream> {
         let n = self.next_stream.fetch_add(1, Ordering::Relaxed);
@@ -324,6 +427,33 @@ impl GpuKernel {
         }
         .map_err(|e| GpuError::from_driver("cuLaunchKernel", e))
     }
+
+    /// Launches on a raw stream of `device` (null: the legacy default
+    /// stream), e.g. one owned by CuPy or Torch.
+    ///
+    /// # Safety
+    /// As [`GpuKernel::launch`]; `stream` must belong to `device`'s context.
+    pub unsafe fn launch_on(
+        &self,
+        device: &GpuDevice,
+        stream: sys::CUstream,
+        shape: LaunchShape,
+        arguments: &mut [*mut c_void],
+    ) -> Result<(), GpuError> {
+        device.bind()?;
+        // SAFETY: the caller's contract.
+        unsafe {
+            result::launch_kernel(
+                self.function.cu_function(),
+                shape.grid,
+                shape.block,
+                shape.shared_bytes,
+                stream,
+                arguments,
+            )
+        }
+        .map_err(|e| GpuError::from_driver("cuLaunchKernel", e))
+    }
 }
 
 #[cfg(test)]
@@ -332,7 +462,7 @@ mod tests {
 
     /// `y[i] = a * x[i] + y[i]`, written out in PTX (shared with the Python
     /// tests of `parla.cuda`).
-    const AXPY: &str = include_str!("../../examples/cuda/axpy.ptx");
+    const AXPY: &str = include_str!("../../../examples/cuda/axpy.ptx");
 
     #[test]
     fn without_a_gpu_the_reason_is_given_and_nothing_panics() {

@@ -1,0 +1,350 @@
+//! The launch entry points of compiled host code.
+//!
+//! The compiler lowers a JIT function's host side (sequential loops and
+//! `gpu.launch_func`) to native code that calls the `mgpu*` functions MLIR's
+//! GPU-to-LLVM translation emits. They are implemented here, on this
+//! runtime's devices and streams, and bound by name when the host code is
+//! JIT-compiled ([`symbols`]).
+//!
+//! The device and stream of a launch are not in the compiled code: the
+//! caller chooses them for the duration of a call with [`LaunchScope::run`]
+//! (the task's GPU and stream inside a Parla GPU task, the arrays' GPU
+//! otherwise). So one compiled function serves every GPU, and its modules
+//! are loaded onto a device the first time it launches there.
+//!
+//! A C entry point cannot return an error, and unwinding out of one aborts:
+//! the first failure of a scope is kept, later launches of that scope are
+//! skipped, and [`LaunchScope::run`] returns it.
+
+use super::{GpuDevice, GpuError, GpuKernel, GpuModule, LaunchShape};
+use cudarc::driver::sys;
+use std::cell::RefCell;
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::sync::Mutex;
+
+/// Where the launches of the current call go.
+#[derive(Clone, Copy)]
+pub struct LaunchScope {
+    pub device: &'static GpuDevice,
+    /// A stream of `device`'s context (null: the legacy default stream).
+    pub stream: sys::CUstream,
+}
+
+struct ThreadState {
+    scope: Option<LaunchScope>,
+    error: Option<GpuError>,
+    launches: usize,
+}
+
+thread_local! {
+    static STATE: RefCell<ThreadState> = const {
+        RefCell::new(ThreadState { scope: None, error: None, launches: 0 })
+    };
+}
+
+/// What a scope did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchReport {
+    /// Kernels launched (queued on the stream).
+    pub launches: usize,
+}
+
+impl LaunchScope {
+    /// Runs `f` (which calls compiled host code) with its launches going to
+    /// this scope's device and stream. Returns `f`'s result and the first
+    /// launch failure, if any. Scopes nest: the outer one is restored.
+    pub fn run<R>(self, f: impl FnOnce() -> R) -> (R, Result<LaunchReport, GpuError>) {
+        let saved = STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            let saved = (s.scope.replace(self), s.error.take(), s.launches);
+            s.launches = 0;
+            saved
+        });
+        let result = f();
+        let outcome = STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            let outcome = match s.error.take() {
+                Some(error) => Err(error),
+                None => Ok(LaunchReport {
+                    launches: s.launches,
+                }),
+            };
+            (s.scope, s.error, s.launches) = saved;
+            outcome
+        });
+        (result, outcome)
+    }
+}
+
+/// Runs `f` with no scope: launches fail with a clear error (for tests of
+/// compiled host code on machines without a GPU).
+pub fn without_scope<R>(f: impl FnOnce() -> R) -> (R, Option<GpuError>) {
+    let saved = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        (s.scope.take(), s.error.take(), s.launches)
+    });
+    let result = f();
+    let error = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let error = s.error.take();
+        (s.scope, s.error, s.launches) = saved;
+        error
+    });
+    (result, error)
+}
+
+fn fail(error: GpuError) {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.error.is_none() {
+            s.error = Some(error);
+        }
+    });
+}
+
+/// A module of device code as the compiled host code knows it: the image
+/// (PTX text, NUL-terminated, owned by the compiled code) and what has been
+/// loaded from it, per device.
+struct LazyModule {
+    image: *const c_char,
+    loaded: Mutex<Vec<(usize, GpuModule)>>,
+    kernels: Mutex<Vec<Box<LazyKernel>>>,
+}
+
+/// A kernel of a [`LazyModule`], resolved per device on first launch.
+struct LazyKernel {
+    module: *const LazyModule,
+    name: CString,
+    resolved: Mutex<Vec<(usize, GpuKernel)>>,
+}
+
+impl LazyModule {
+    fn module_on(&self, device: &GpuDevice) -> Result<GpuModule, GpuError> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, module)) = loaded.iter().find(|(d, _)| *d == device.ordinal) {
+            return Ok(module.clone());
+        }
+        // SAFETY: the image is the NUL-terminated PTX constant of the
+        // compiled code, which outlives this module (it is unloaded by the
+        // code's destructors).
+        let text = unsafe { CStr::from_ptr(self.image) }.to_string_lossy();
+        let module = device.load_ptx(&text)?;
+        loaded.push((device.ordinal, module.clone()));
+        Ok(module)
+    }
+}
+
+impl LazyKernel {
+    fn kernel_on(&self, device: &GpuDevice) -> Result<GpuKernel, GpuError> {
+        let mut resolved = self.resolved.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, kernel)) = resolved.iter().find(|(d, _)| *d == device.ordinal) {
+            return Ok(kernel.clone());
+        }
+        // SAFETY: kernels are owned by their module, which is alive while
+        // the compiled code that launches them is.
+        let module = unsafe { &*self.module }.module_on(device)?;
+        let kernel = module.kernel(&self.name.to_string_lossy())?;
+        resolved.push((device.ordinal, kernel.clone()));
+        Ok(kernel)
+    }
+}
+
+/// `mgpuModuleLoadJIT(ptx, optLevel)`: called by the compiled code's
+/// constructor. Loads nothing yet: the device is known only at launch.
+unsafe extern "C" fn module_load_jit(image: *const c_char, _opt_level: i32) -> *mut c_void {
+    Box::into_raw(Box::new(LazyModule {
+        image,
+        loaded: Mutex::new(Vec::new()),
+        kernels: Mutex::new(Vec::new()),
+    }))
+    .cast()
+}
+
+/// `mgpuModuleLoad(image)`: a binary image; the driver's loader takes PTX
+/// and cubin alike.
+unsafe extern "C" fn module_load(image: *const c_char) -> *mut c_void {
+    unsafe { module_load_jit(image, 0) }
+}
+
+/// `mgpuModuleUnload(module)`: called by the compiled code's destructor.
+unsafe extern "C" fn module_unload(module: *mut c_void) {
+    if !module.is_null() {
+        // SAFETY: made by `module_load_jit`, unloaded once.
+        drop(unsafe { Box::from_raw(module.cast::<LazyModule>()) });
+    }
+}
+
+/// `mgpuModuleGetFunction(module, name)`: a handle that stays valid as long
+/// as the module (one per name).
+unsafe extern "C" fn module_get_function(module: *mut c_void, name: *const c_char) -> *mut c_void {
+    // SAFETY: a module from `module_load_jit`; the name is a C string
+    // constant of the compiled code.
+    let (lazy, name) = unsafe { (&*module.cast::<LazyModule>(), CStr::from_ptr(name)) };
+    let mut kernels = lazy.kernels.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = kernels.iter().find(|k| k.name.as_c_str() == name) {
+        return (&**found as *const LazyKernel).cast_mut().cast();
+    }
+    let kernel = Box::new(LazyKernel {
+        module: lazy,
+        name: name.to_owned(),
+        resolved: Mutex::new(Vec::new()),
+    });
+    let handle = (&*kernel as *const LazyKernel).cast_mut().cast();
+    kernels.push(kernel);
+    handle
+}
+
+/// `mgpuStreamCreate()`: the scope's stream (not a new one).
+unsafe extern "C" fn stream_create() -> *mut c_void {
+    STATE.with(|s| {
+        s.borrow()
+            .scope
+            .map(|scope| scope.stream.cast())
+            .unwrap_or(std::ptr::null_mut())
+    })
+}
+
+/// `mgpuStreamSynchronize(stream)`: nothing. Launches of one call go to
+/// one stream in order, and host code never reads device memory, so the
+/// caller waits once, when it needs results on the host (or not at all,
+/// for arrays that stay on the GPU).
+unsafe extern "C" fn stream_synchronize(_stream: *mut c_void) {}
+
+/// `mgpuStreamDestroy(stream)`: the stream belongs to the scope.
+unsafe extern "C" fn stream_destroy(_stream: *mut c_void) {}
+
+/// `mgpuLaunchKernel(function, grid xyz, block xyz, shared bytes, stream,
+/// parameters, extra, parameter count)`.
+#[allow(clippy::too_many_arguments)] // the ABI
+unsafe extern "C" fn launch_kernel(
+    function: *mut c_void,
+    grid_x: isize,
+    grid_y: isize,
+    grid_z: isize,
+    block_x: isize,
+    block_y: isize,
+    block_z: isize,
+    shared_bytes: i32,
+    _stream: *mut c_void,
+    parameters: *mut *mut c_void,
+    _extra: *mut *mut c_void,
+    parameter_count: usize,
+) {
+    let scope = STATE.with(|s| {
+        let s = s.borrow();
+        if s.error.is_some() {
+            None // an earlier launch of this call failed: skip the rest
+        } else {
+            Some(s.scope)
+        }
+    });
+    let Some(scope) = scope else { return };
+    let Some(scope) = scope else {
+        fail(GpuError::Unavailable(
+            "compiled GPU code was called with no GPU chosen for its launches".into(),
+        ));
+        return;
+    };
+    let dimension = |value: isize, what: &str| -> Result<u32, GpuError> {
+        u32::try_from(value).ok().filter(|v| *v > 0).ok_or_else(|| {
+            GpuError::Launch(format!(
+                "a kernel launch asked for {value} {what}: the extents of parallel loops must be from 1 to 2^32-1"
+            ))
+        })
+    };
+    let launched = (|| -> Result<(), GpuError> {
+        let shape = LaunchShape {
+            grid: (
+                dimension(grid_x, "blocks")?,
+                dimension(grid_y, "blocks")?,
+                dimension(grid_z, "blocks")?,
+            ),
+            block: (
+                dimension(block_x, "threads per block")?,
+                dimension(block_y, "threads per block")?,
+                dimension(block_z, "threads per block")?,
+            ),
+            shared_bytes: shared_bytes.max(0) as u32,
+        };
+        // SAFETY: a handle from `module_get_function`.
+        let lazy = unsafe { &*function.cast::<LazyKernel>() };
+        let kernel = lazy.kernel_on(scope.device)?;
+        let arguments = if parameter_count == 0 {
+            &mut [][..]
+        } else {
+            // SAFETY: the compiled code passes an array of this many
+            // pointers to the parameters' values.
+            unsafe { std::slice::from_raw_parts_mut(parameters, parameter_count) }
+        };
+        // SAFETY: the compiled code's arguments match its kernel, and the
+        // caller keeps the arrays alive until the stream is done.
+        unsafe { kernel.launch_on(scope.device, scope.stream, shape, arguments) }
+    })();
+    match launched {
+        Ok(()) => STATE.with(|s| s.borrow_mut().launches += 1),
+        Err(error) => fail(error),
+    }
+}
+
+/// The entry points by the names compiled host code calls them.
+pub fn symbols() -> Vec<(&'static str, *mut c_void)> {
+    vec![
+        ("mgpuModuleLoadJIT", module_load_jit as *mut c_void),
+        ("mgpuModuleLoad", module_load as *mut c_void),
+        ("mgpuModuleUnload", module_unload as *mut c_void),
+        ("mgpuModuleGetFunction", module_get_function as *mut c_void),
+        ("mgpuStreamCreate", stream_create as *mut c_void),
+        ("mgpuStreamSynchronize", stream_synchronize as *mut c_void),
+        ("mgpuStreamDestroy", stream_destroy as *mut c_void),
+        ("mgpuLaunchKernel", launch_kernel as *mut c_void),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_hand_out_one_handle_per_kernel_name() {
+        let ptx = CString::new(".version 8.0\n.target sm_80\n.address_size 64\n").unwrap();
+        unsafe {
+            let module = module_load_jit(ptx.as_ptr(), 3);
+            let a = CString::new("a").unwrap();
+            let b = CString::new("b").unwrap();
+            let first = module_get_function(module, a.as_ptr());
+            assert_eq!(first, module_get_function(module, a.as_ptr()));
+            assert_ne!(first, module_get_function(module, b.as_ptr()));
+            module_unload(module);
+        }
+    }
+
+    #[test]
+    fn a_launch_with_no_scope_is_an_error_not_a_crash() {
+        let ptx = CString::new("").unwrap();
+        let ((), error) = without_scope(|| unsafe {
+            let module = module_load_jit(ptx.as_ptr(), 3);
+            let name = CString::new("k").unwrap();
+            let function = module_get_function(module, name.as_ptr());
+            assert!(stream_create().is_null());
+            for _ in 0..2 {
+                launch_kernel(
+                    function,
+                    1,
+                    1,
+                    1,
+                    32,
+                    1,
+                    1,
+                    0,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    0,
+                );
+            }
+            module_unload(module);
+        });
+        let error = error.expect("the launch failed");
+        assert!(error.to_string().contains("no GPU chosen"), "{error}");
+    }
+}
