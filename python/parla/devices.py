@@ -1,8 +1,9 @@
 """Devices tasks are placed on: `cpu`, `gpu`, `gpu(i)`.
 
 The runtime's device table lists the host CPU (device 0, all of its cores
-as one device). GPU placement is accepted in placement lists and fails
-with DeviceUnavailableError when no GPU option can be honoured.
+as one device), then each GPU the CUDA driver reports (device i + 1 is
+`gpu(i)`). A placement that names only GPUs fails with
+DeviceUnavailableError on a machine without one.
 """
 
 from __future__ import annotations
@@ -65,8 +66,13 @@ class Architecture:
 cpu = Architecture("cpu")
 gpu = Architecture("gpu")
 
-#: The devices of the runtime, by their number in its device table.
-DEVICES: tuple[Device, ...] = (cpu(0),)
+@functools.lru_cache(maxsize=1)
+def device_table() -> tuple[Device, ...]:
+    """The devices of the runtime, by their number in its device table."""
+    from . import _parla
+
+    kinds = {"cpu": cpu, "gpu": gpu}
+    return tuple(kinds[kind](ordinal) for kind, ordinal in _parla.device_table())
 
 
 class Environment:
@@ -91,7 +97,7 @@ def _why_no_gpu() -> str:
     reason = cuda.unavailable_reason()
     if reason is not None:
         return f"no GPU is available: {reason}"
-    return "this runtime schedules tasks on the CPU only (GPU tasks are not set up yet)"
+    return "the runtime's device table has no GPU"
 
 
 def _resolve_placement(placement) -> list[int]:
@@ -103,16 +109,30 @@ def _resolve_placement(placement) -> list[int]:
     items = list(placement) if isinstance(placement, (list, tuple, set, frozenset)) else [placement]
     if not items:
         raise ValueError("placement lists at least one device, e.g. placement=[cpu, gpu]")
+    table = device_table()
+    gpus = [number for number, device in enumerate(table) if device.architecture is gpu]
     ids: list[int] = []
+
+    def allow(number: int) -> None:
+        if number not in ids:
+            ids.append(number)
+
     wanted_gpu = False
     for item in items:
         if item is cpu or (isinstance(item, Device) and item.architecture is cpu):
             if isinstance(item, Device) and item.index != 0:
                 raise ValueError(f"{item!r} does not exist: the CPU is one device, cpu(0)")
-            if 0 not in ids:
-                ids.append(0)
-        elif item is gpu or (isinstance(item, Device) and item.architecture is gpu):
+            allow(0)
+        elif item is gpu:
             wanted_gpu = True
+            for number in gpus:
+                allow(number)
+        elif isinstance(item, Device) and item.architecture is gpu:
+            wanted_gpu = True
+            if item.index < len(gpus):
+                allow(gpus[item.index])
+            elif gpus:
+                raise ValueError(f"{item!r} does not exist: this machine has {len(gpus)} GPU(s)")
         else:
             raise TypeError(
                 f"placement takes cpu, gpu, gpu(i) or a list of them, got {item!r} ({type(item).__name__})"
@@ -123,4 +143,4 @@ def _resolve_placement(placement) -> list[int]:
     return ids
 
 
-__all__ = ["Architecture", "Device", "DeviceUnavailableError", "Environment", "cpu", "gpu"]
+__all__ = ["Architecture", "Device", "DeviceUnavailableError", "Environment", "cpu", "device_table", "gpu"]

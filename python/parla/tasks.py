@@ -26,7 +26,7 @@ class AtomicTaskSpace(TaskSpace):
 def get_current_devices() -> list[_devices.Device]:
     """The devices the current task runs on (the CPU outside tasks)."""
     index = _current_device()
-    return [_devices.DEVICES[index if index is not None else 0]]
+    return [_devices.device_table()[index if index is not None else 0]]
 
 
 def get_current_context() -> _devices.Environment:

@@ -1,7 +1,7 @@
 //! A Python function or coroutine as the body of a runtime task.
 
 use crate::{
-    current,
+    current, gpu_call,
     runtime::{self},
     tasks::{Task, WaitFor},
 };
@@ -10,11 +10,15 @@ use pyo3::{
     exceptions::{PyStopIteration, PyTypeError},
     intern,
     prelude::*,
+    sync::PyOnceLock,
 };
 use std::sync::{Arc, Mutex};
 
 pub struct PythonBody {
     pub task: Py<Task>,
+    /// On a GPU: the stream the task's work goes to, chosen at its first
+    /// step and kept across awaits.
+    pub gpu_stream: Option<Arc<parla_runtime::cuda::CudaStream>>,
     /// The function, until it is first called.
     pub function: Option<Py<PyAny>>,
     /// For an `async def` body: the coroutine, once started.
@@ -35,12 +39,53 @@ impl Body for PythonBody {
     fn run(&mut self, context: &RunContext) -> Step {
         Python::attach(|py| {
             let task = self.task.clone_ref(py);
-            current::with_current(task, context.device.0, || self.step(py))
+            let device = context.device.0;
+            match runtime::gpu_ordinal(device) {
+                None => current::with_current(task, device, || self.step(py)),
+                Some(ordinal) => self.gpu_step(py, task, device, ordinal),
+            }
         })
     }
 }
 
 impl PythonBody {
+    /// A step of a task on GPU `ordinal`: its JIT kernels launch on the
+    /// task's stream, CuPy's (and Torch's) current device and stream are
+    /// the task's, and when the body finishes the task waits for its
+    /// stream, so dependent tasks see its results.
+    fn gpu_step(&mut self, py: Python<'_>, task: Py<Task>, device: u16, ordinal: usize) -> Step {
+        let stream = match &self.gpu_stream {
+            Some(stream) => stream.clone(),
+            None => match parla_runtime::cuda::cuda().and_then(|c| c.device(ordinal)) {
+                Ok(gpu) => gpu.stream(),
+                Err(error) => return self.fail(py, crate::cuda::to_py(error)),
+            },
+        };
+        self.gpu_stream = Some(stream.clone());
+        let address = parla_runtime::cuda::stream_address(&stream);
+        static ACTIVATE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let activated = ACTIVATE
+            .import(py, "parla._gpu_context", "activate")
+            .and_then(|activate| activate.call1((ordinal, address)));
+        let environment = match activated {
+            Ok(environment) => environment,
+            Err(error) => return self.fail(py, error),
+        };
+        let step = gpu_call::with_task_gpu(ordinal, address, || {
+            current::with_current(task, device, || self.step(py))
+        });
+        let restored = environment.call_method0(intern!(py, "close"));
+        if !matches!(step, Step::Done | Step::Failed) {
+            return step;
+        }
+        let waited = py.detach(|| parla_runtime::cuda::synchronize(&stream));
+        match (step, waited, restored) {
+            (Step::Done, Err(error), _) => self.fail(py, crate::cuda::to_py(error)),
+            (Step::Done, Ok(()), Err(error)) => self.fail(py, error),
+            (step, _, _) => step,
+        }
+    }
+
     fn step(&mut self, py: Python<'_>) -> Step {
         if !self.is_async {
             let Some(function) = self.function.take() else {

@@ -15,7 +15,7 @@ pyo3::create_exception!(
     "A CUDA driver call failed; `name` is the CUDA error, e.g. CUDA_ERROR_OUT_OF_MEMORY."
 );
 
-fn to_py(error: GpuError) -> PyErr {
+pub(crate) fn to_py(error: GpuError) -> PyErr {
     match &error {
         GpuError::Cuda { name, .. } => {
             let err = CudaError::new_err(error.to_string());
@@ -25,7 +25,9 @@ fn to_py(error: GpuError) -> PyErr {
             err
         }
         GpuError::Unavailable(_) => PyRuntimeError::new_err(error.to_string()),
-        GpuError::NoSuchDevice { .. } => PyValueError::new_err(error.to_string()),
+        GpuError::NoSuchDevice { .. } | GpuError::Launch(_) | GpuError::SourceCompile(_) => {
+            PyValueError::new_err(error.to_string())
+        }
     }
 }
 
@@ -53,6 +55,16 @@ pub fn cuda_devices(py: Python<'_>) -> PyResult<(Vec<Py<PyDict>>, Option<String>
         Err(GpuError::Unavailable(reason)) => Ok((Vec::new(), Some(reason))),
         Err(other) => Err(to_py(other)),
     }
+}
+
+/// A launch's grid or block from 1 to 3 sizes.
+pub(crate) fn dims(v: &[u32], what: &str) -> PyResult<(u32, u32, u32)> {
+    if v.is_empty() || v.len() > 3 || v.contains(&0) {
+        return Err(PyValueError::new_err(format!(
+            "{what} takes 1 to 3 positive sizes, got {v:?}"
+        )));
+    }
+    Ok((v[0], *v.get(1).unwrap_or(&1), *v.get(2).unwrap_or(&1)))
 }
 
 /// PTX loaded onto one GPU.
@@ -89,14 +101,6 @@ impl PtxModule {
         args: &Bound<'_, PyTuple>,
         shared_bytes: u32,
     ) -> PyResult<()> {
-        let dims = |v: &[u32], what: &str| -> PyResult<(u32, u32, u32)> {
-            if v.is_empty() || v.len() > 3 || v.contains(&0) {
-                return Err(PyValueError::new_err(format!(
-                    "{what} takes 1 to 3 positive sizes, got {v:?}"
-                )));
-            }
-            Ok((v[0], *v.get(1).unwrap_or(&1), *v.get(2).unwrap_or(&1)))
-        };
         let shape = LaunchShape {
             grid: dims(&grid, "grid")?,
             block: dims(&block, "block")?,
@@ -150,11 +154,15 @@ impl PtxModule {
     }
 }
 
-/// Device memory holding a copy of a host buffer.
+/// Device memory holding a copy of a host array; a GPU array to other
+/// libraries through `__cuda_array_interface__`.
 #[pyclass(module = "parla._parla")]
 pub struct DeviceArray {
     buffer: DeviceBuffer,
     ordinal: usize,
+    shape: Vec<usize>,
+    /// NumPy's dtype string, e.g. `<f4`.
+    typestr: String,
 }
 
 #[pymethods]
@@ -165,6 +173,11 @@ impl DeviceArray {
     #[pyo3(signature = (data, device=0))]
     fn new(data: &Bound<'_, PyAny>, device: usize) -> PyResult<Self> {
         let target = self::device(device)?;
+        let shape: Vec<usize> = data
+            .getattr("shape")
+            .and_then(|s| s.extract())
+            .map_err(|_| PyTypeError::new_err("DeviceArray takes a NumPy array"))?;
+        let typestr: String = data.getattr("dtype")?.getattr("str")?.extract()?;
         let bytes = data
             .call_method0("tobytes")
             .map_err(|_| PyTypeError::new_err("DeviceArray takes a NumPy array"))?
@@ -176,7 +189,35 @@ impl DeviceArray {
         Ok(Self {
             buffer,
             ordinal: device,
+            shape,
+            typestr,
         })
+    }
+
+    /// The array as CuPy, Torch and Numba (and Parir calls) take it: a
+    /// C-contiguous array at `pointer`, ready (copied synchronously).
+    #[getter]
+    fn __cuda_array_interface__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let interface = PyDict::new(py);
+        interface.set_item("shape", PyTuple::new(py, &self.shape)?)?;
+        interface.set_item("typestr", &self.typestr)?;
+        interface.set_item("data", (self.buffer.pointer(), false))?;
+        interface.set_item("strides", py.None())?;
+        interface.set_item("version", 3)?;
+        interface.set_item("stream", py.None())?;
+        Ok(interface)
+    }
+
+    /// A NumPy copy of the contents (waits for the GPU's work on it).
+    fn numpy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let target = device(self.ordinal)?;
+        py.detach(|| target.synchronize()).map_err(to_py)?;
+        let bytes = self.to_bytes(py)?;
+        let numpy = py.import("numpy")?;
+        numpy
+            .call_method1("frombuffer", (bytes, self.typestr.as_str()))?
+            .call_method1("reshape", (PyTuple::new(py, &self.shape)?,))?
+            .call_method0("copy")
     }
 
     /// The device address, for kernel arguments.

@@ -4,9 +4,12 @@
 //!
 //! Architecture invariant: only this crate knows about pyo3 and the GIL.
 
+mod arrays;
 mod body;
 mod cuda;
 mod current;
+mod gpu_call;
+mod gpu_string;
 mod ir;
 mod parir;
 mod runtime;
@@ -38,6 +41,7 @@ fn _parla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(current::get_current_task, m)?)?;
     m.add_function(wrap_pyfunction!(current::current_device, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::active_runtime, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::device_table, m)?)?;
     m.add(
         "DependencyError",
         m.py().get_type::<tasks::DependencyError>(),
@@ -49,5 +53,8 @@ fn _parla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CudaError", m.py().get_type::<cuda::CudaError>())?;
     m.add_class::<parir::ParsedFunction>()?;
     m.add_class::<parir::StringKernel>()?;
+    m.add_class::<gpu_string::GpuIrKernel>()?;
+    m.add_class::<gpu_string::RawKernel>()?;
+    m.add_function(wrap_pyfunction!(gpu_string::gpu_synchronize, m)?)?;
     Ok(())
 }

@@ -1,25 +1,27 @@
 //! The native side of `parla.parir`: parsed JIT functions, their
 //! specialisation cache, and calls of compiled kernels.
 
+use crate::{
+    arrays::{call_arguments, ArrayView, Location},
+    gpu_call,
+};
 use parla_compiler::{
     frontend::{
         self,
         syntax::{Node, Value},
-        Argument, ArrayInfo, CompileError, DType, LabelSpec, Source,
+        Argument, CompileError, LabelSpec, Source,
     },
-    gpu::GpuTarget,
+    gpu::{GpuExecutable, GpuTarget},
     jit::{MemrefArgument, PackedArguments},
     kernel::{self, CompileOptions, Kernel, KernelError},
 };
 use pyo3::{
     exceptions::{PyRuntimeError, PyTypeError, PyValueError},
-    ffi,
     prelude::*,
     types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple},
 };
 use std::{
     collections::HashMap,
-    ffi::c_void,
     sync::{Arc, Mutex},
 };
 
@@ -42,7 +44,7 @@ pub fn compile_error(py: Python<'_>, error: &CompileError) -> PyErr {
     }
 }
 
-fn kernel_error(py: Python<'_>, error: KernelError) -> PyErr {
+pub(crate) fn kernel_error(py: Python<'_>, error: KernelError) -> PyErr {
     match error {
         KernelError::Compile(e) => compile_error(py, &e),
         KernelError::InvalidIr(text) => {
@@ -102,158 +104,6 @@ fn syntax_value(value: &Bound<'_, PyAny>) -> PyResult<Value> {
     }
 }
 
-/// A raw view of an array argument, taken through the buffer protocol.
-struct ArrayView {
-    info: ArrayInfo,
-    data: *mut c_void,
-}
-
-fn array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
-    let mut buffer: ffi::Py_buffer = unsafe { std::mem::zeroed() };
-    let flags = ffi::PyBUF_RECORDS_RO;
-    // SAFETY: `buffer` is released below on every path.
-    if unsafe { ffi::PyObject_GetBuffer(object.as_ptr(), &mut buffer, flags) } != 0 {
-        unsafe { ffi::PyErr_Clear() };
-        return Ok(None);
-    }
-    let result = (|| {
-        let format = if buffer.format.is_null() {
-            "B".to_string()
-        } else {
-            unsafe { std::ffi::CStr::from_ptr(buffer.format) }
-                .to_string_lossy()
-                .into_owned()
-        };
-        let code = format.trim_start_matches(['<', '=', '@', '!']);
-        let dtype = match code {
-            "b" => DType::I8,
-            "h" => DType::I16,
-            "i" => DType::I32,
-            "l" | "q" => DType::I64,
-            "B" => DType::U8,
-            "H" => DType::U16,
-            "I" => DType::U32,
-            "L" | "Q" => DType::U64,
-            "f" => DType::F32,
-            "d" => DType::F64,
-            "?" => DType::Bool,
-            other => {
-                return Err(PyTypeError::new_err(format!(
-                    "arrays of element format '{other}' are not supported (int8 to int64, uint8 to uint64, float32, float64, bool)"
-                )))
-            }
-        };
-        let ndim = buffer.ndim as usize;
-        let item = buffer.itemsize as i64;
-        let shape: Vec<i64> = (0..ndim)
-            .map(|d| unsafe { *buffer.shape.add(d) } as i64)
-            .collect();
-        let strides: Vec<i64> = (0..ndim)
-            .map(|d| {
-                let bytes = unsafe { *buffer.strides.add(d) } as i64;
-                if bytes % item != 0 {
-                    return Err(PyValueError::new_err(
-                        "array strides must be whole elements",
-                    ));
-                }
-                Ok(bytes / item)
-            })
-            .collect::<PyResult<_>>()?;
-        Ok(Some(ArrayView {
-            info: ArrayInfo {
-                dtype,
-                shape,
-                strides,
-            },
-            data: buffer.buf,
-        }))
-    })();
-    unsafe { ffi::PyBuffer_Release(&mut buffer) };
-    result
-}
-
-/// An argument for specialisation, and the arrays it holds.
-/// A call's arguments, and the arrays among them in order (which the
-/// kernel's memref parameters take).
-fn call_arguments(args: &Bound<'_, PyTuple>) -> PyResult<(Vec<Argument>, Vec<ArrayView>)> {
-    let mut arrays = Vec::new();
-    let arguments = args
-        .iter()
-        .map(|a| argument(&a, &mut arrays, true))
-        .collect::<PyResult<_>>()?;
-    Ok((arguments, arrays))
-}
-
-fn argument(
-    value: &Bound<'_, PyAny>,
-    arrays: &mut Vec<ArrayView>,
-    top: bool,
-) -> PyResult<Argument> {
-    if value.is_instance_of::<PyBool>() {
-        return Ok(Argument::Int(value.extract::<bool>()? as i64));
-    }
-    if value.is_instance_of::<PyInt>() {
-        return value
-            .extract::<i64>()
-            .map(Argument::Int)
-            .map_err(|_| PyValueError::new_err("integer arguments must fit in 64 bits"));
-    }
-    if value.is_instance_of::<PyFloat>() {
-        return Ok(Argument::Float(value.extract()?));
-    }
-    if let Ok(dict) = value.cast::<PyDict>() {
-        if !top {
-            return Err(PyTypeError::new_err("dict arguments cannot hold dicts"));
-        }
-        let mut entries = Vec::new();
-        for (key, item) in dict.iter() {
-            let key: String = key
-                .extract()
-                .map_err(|_| PyTypeError::new_err("dict arguments need string keys"))?;
-            if item.is_instance_of::<PyDict>() {
-                return Err(PyTypeError::new_err(format!(
-                    "the dict entry \"{key}\" is a dict: dict arguments cannot hold dicts"
-                )));
-            }
-            entries.push((key, argument(&item, arrays, false)?));
-        }
-        return Ok(Argument::Dict(entries));
-    }
-    let view = match array_view(value)? {
-        Some(view) => view,
-        None => {
-            // Objects without the buffer protocol (e.g. Torch CPU tensors):
-            // through NumPy, which shares their memory.
-            let numpy = value.py().import("numpy")?;
-            let array =
-                numpy.call_method1("asarray", (value,)).map_err(|_| {
-                    PyTypeError::new_err(format!(
-                    "unsupported argument of type {}: pass ints, floats, arrays or dicts of them",
-                    value.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-                ))
-                })?;
-            array_view(&array)?
-                .ok_or_else(|| PyTypeError::new_err("the argument is not an array"))?
-        }
-    };
-    if view.info.shape.is_empty() {
-        // A 0-d array: a typed, specialised scalar.
-        let bytes = view.info.dtype.bytes();
-        let mut bits = 0u64;
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                view.data as *const u8,
-                &mut bits as *mut u64 as *mut u8,
-                bytes,
-            )
-        };
-        return Ok(Argument::Scalar(view.info.dtype, bits));
-    }
-    let info = view.info.clone();
-    arrays.push(view);
-    Ok(Argument::Array(info))
-}
-
 /// The parallel specification from `parir.par({...})` options.
 fn label_specs(options: &Bound<'_, PyAny>) -> PyResult<HashMap<String, LabelSpec>> {
     let mut specs = HashMap::new();
@@ -293,6 +143,61 @@ fn key_of(arguments: &[Argument], specs: &HashMap<String, LabelSpec>, stages: bo
 pub struct ParsedFunction {
     function: Arc<frontend::Function>,
     cache: Mutex<HashMap<String, Arc<Kernel>>>,
+    gpu_cache: Mutex<HashMap<String, Arc<GpuExecutable>>>,
+}
+
+/// Which code a call runs.
+enum Backend {
+    Cpu,
+    Cuda,
+}
+
+/// The backend of a call: `opts.backend`, with 'auto' following the data
+/// (and the current task's device).
+fn backend_of(options: &Bound<'_, PyAny>, arrays: &[ArrayView]) -> PyResult<Backend> {
+    let name: String = if options.is_none() {
+        "auto".into()
+    } else {
+        options.getattr("backend")?.extract()?
+    };
+    match name.as_str() {
+        "cpu" => {
+            if let Some(index) = arrays
+                .iter()
+                .position(|a| matches!(a.location, Location::Cuda { .. }))
+            {
+                return Err(PyValueError::new_err(format!(
+                    "array argument {index} is on a GPU, but backend='cpu' runs on the host; use backend='cuda' or 'auto'"
+                )));
+            }
+            Ok(Backend::Cpu)
+        }
+        "cuda" => Ok(Backend::Cuda),
+        "rocm" => Err(PyRuntimeError::new_err(
+            "backend='rocm': this build compiles kernels for AMD GPUs (parir.print_compiled shows the AMDGCN) \
+             but has no HIP runtime to launch them",
+        )),
+        _ if gpu_call::auto_picks_gpu(arrays) => Ok(Backend::Cuda),
+        _ => Ok(Backend::Cpu),
+    }
+}
+
+/// The NVIDIA target of a call on `device`: `opts.arch` when given, else
+/// the device's own.
+fn cuda_target(
+    options: &Bound<'_, PyAny>,
+    device: &parla_runtime::cuda::GpuDevice,
+    libdevice: Option<String>,
+) -> PyResult<GpuTarget> {
+    let arch: Option<String> = if options.is_none() {
+        None
+    } else {
+        options.getattr("arch")?.extract()?
+    };
+    Ok(GpuTarget::Cuda {
+        chip: arch.unwrap_or_else(|| device.arch()),
+        libdevice,
+    })
 }
 
 fn callee_map(
@@ -308,7 +213,16 @@ fn callee_map(
     Ok(map)
 }
 
+/// Runs a CPU kernel.
 fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView]) -> PyResult<()> {
+    if let Some(index) = arrays
+        .iter()
+        .position(|a| matches!(a.location, Location::Cuda { .. }))
+    {
+        return Err(PyValueError::new_err(format!(
+            "array argument {index} is on a GPU, but this code runs on the host"
+        )));
+    }
     let mut packed = PackedArguments::with_capacity(arrays.len() * 7 + 5);
     let mut error = [0i64; 1];
     if kernel.checks.is_some() {
@@ -344,6 +258,92 @@ fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView]) -> PyResult<()> {
     Ok(())
 }
 
+impl ParsedFunction {
+    fn call_on_cpu(
+        &self,
+        py: Python<'_>,
+        arguments: &[Argument],
+        arrays: &[ArrayView],
+        specs: &HashMap<String, LabelSpec>,
+        callees: &Bound<'_, PyDict>,
+        debug: bool,
+    ) -> PyResult<Option<Vec<(String, String, f64)>>> {
+        let key = key_of(arguments, specs, debug);
+        let cached = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let kernel = match cached {
+            Some(kernel) => kernel,
+            None => {
+                let callees = callee_map(py, callees)?;
+                let function = self.function.clone();
+                let options = CompileOptions {
+                    opt_level: 3,
+                    keep_stages: debug,
+                    bounds_checks: debug,
+                };
+                let kernel = py
+                    .detach(|| kernel::compile(&function, &callees, arguments, specs, options))
+                    .map_err(|e| kernel_error(py, e))?;
+                let kernel = Arc::new(kernel);
+                self.cache
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, kernel.clone());
+                kernel
+            }
+        };
+        run(py, &kernel, arrays)?;
+        Ok(debug.then(|| kernel.stages.clone()))
+    }
+
+    /// The executable of this specialisation for `target`, compiled once.
+    fn gpu_executable(
+        &self,
+        py: Python<'_>,
+        arguments: &[Argument],
+        specs: &HashMap<String, LabelSpec>,
+        callees: &Bound<'_, PyDict>,
+        target: &GpuTarget,
+    ) -> PyResult<Arc<GpuExecutable>> {
+        let key = format!("{}|{target:?}", key_of(arguments, specs, false));
+        let cached = self
+            .gpu_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(executable) = cached {
+            return Ok(executable);
+        }
+        let callees = callee_map(py, callees)?;
+        let function = self.function.clone();
+        let symbols = parla_runtime::cuda::launch::symbols();
+        // Addresses of functions, the same in every thread.
+        let symbols: Vec<(&str, usize)> = symbols.iter().map(|&(n, a)| (n, a as usize)).collect();
+        let executable = py
+            .detach(|| {
+                let symbols: Vec<_> = symbols
+                    .iter()
+                    .map(|&(n, a)| (n, a as *mut std::ffi::c_void))
+                    .collect();
+                parla_compiler::gpu::compile_executable(
+                    &function, &callees, arguments, specs, target, &symbols,
+                )
+            })
+            .map_err(|e| kernel_error(py, e))?;
+        let executable = Arc::new(executable);
+        self.gpu_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, executable.clone());
+        Ok(executable)
+    }
+}
+
 #[pymethods]
 impl ParsedFunction {
     /// Parses a function's syntax tree (see `parla/parir/_syntax.py`).
@@ -364,6 +364,7 @@ impl ParsedFunction {
         Ok(Self {
             function: Arc::new(function),
             cache: Mutex::new(HashMap::new()),
+            gpu_cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -399,8 +400,8 @@ impl ParsedFunction {
         names
     }
 
-    /// Compiles (once per specialisation) and runs the function.
-    #[pyo3(signature = (args, options, callees, debug = false))]
+    /// Compiles (once per specialisation and target) and runs the function.
+    #[pyo3(signature = (args, options, callees, debug = false, libdevice = None))]
     fn call(
         &self,
         py: Python<'_>,
@@ -408,6 +409,7 @@ impl ParsedFunction {
         options: &Bound<'_, PyAny>,
         callees: &Bound<'_, PyDict>,
         debug: bool,
+        libdevice: Option<String>,
     ) -> PyResult<Option<Vec<(String, String, f64)>>> {
         let (arguments, arrays) = call_arguments(args)?;
         let specs = label_specs(options)?;
@@ -417,36 +419,26 @@ impl ParsedFunction {
                 self.function.name
             )));
         }
-        let key = key_of(&arguments, &specs, debug);
-        let cached = self
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        let kernel = match cached {
-            Some(kernel) => kernel,
-            None => {
-                let callees = callee_map(py, callees)?;
-                let function = self.function.clone();
-                let options = CompileOptions {
-                    opt_level: 3,
-                    keep_stages: debug,
-                    bounds_checks: debug,
-                };
-                let kernel = py
-                    .detach(|| kernel::compile(&function, &callees, &arguments, &specs, options))
-                    .map_err(|e| kernel_error(py, e))?;
-                let kernel = Arc::new(kernel);
-                self.cache
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, kernel.clone());
-                kernel
+        match backend_of(options, &arrays)? {
+            Backend::Cpu => self.call_on_cpu(py, &arguments, &arrays, &specs, callees, debug),
+            Backend::Cuda => {
+                let placement = gpu_call::placement(&arrays)?;
+                let target = cuda_target(options, placement.device, libdevice)?;
+                let executable = self.gpu_executable(py, &arguments, &specs, callees, &target)?;
+                gpu_call::run(py, &executable, &arrays, &placement)?;
+                Ok(debug.then(|| {
+                    let program = &executable.program;
+                    let mut stages: Vec<_> = program
+                        .stages
+                        .iter()
+                        .map(|(n, t)| (n.clone(), t.clone(), 0.0))
+                        .collect();
+                    stages.push(("host".into(), program.host.clone(), 0.0));
+                    stages.push(("ptx".into(), program.device_code.join("\n"), 0.0));
+                    stages
+                }))
             }
-        };
-        run(py, &kernel, &arrays)?;
-        Ok(debug.then(|| kernel.stages.clone()))
+        }
     }
 
     /// The IR of each stage for these arguments (compiling if needed).
@@ -476,6 +468,11 @@ impl ParsedFunction {
     #[getter]
     fn cache_size(&self) -> usize {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).len()
+            + self
+                .gpu_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len()
     }
 
     /// The GPU stages for these arguments: `looppar`, `gpu` (kernels as
@@ -520,6 +517,10 @@ impl ParsedFunction {
     /// Forgets every compiled specialisation.
     fn clear(&self) {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.gpu_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::tasks::Task;
 use parla_runtime::{
-    device::{host_memory, DeviceInfo},
+    device::{host_memory, DeviceInfo, DeviceKind, VCU_UNITS},
     ExecutionScope, RuntimeConfig, StuckTask, TaskHandle, WaitStatus,
 };
 use pyo3::{create_exception, exceptions::PyRuntimeError, prelude::*};
@@ -92,6 +92,39 @@ fn deadlock_message(stuck: &[StuckTask]) -> String {
 }
 
 /// The runtime of one `with Parla()` block (private: see `parla.Parla`).
+/// The runtime's device table: the host CPU (device 0), then each GPU the
+/// CUDA driver reports, whole (one VCU) with its memory.
+fn device_infos() -> Vec<DeviceInfo> {
+    let mut devices = vec![DeviceInfo::cpu(host_memory())];
+    if let Ok(gpus) = parla_runtime::cuda::cuda() {
+        devices.extend(gpus.devices().iter().map(|gpu| DeviceInfo {
+            kind: DeviceKind::Gpu,
+            ordinal: gpu.ordinal as u32,
+            vcus: VCU_UNITS,
+            memory: gpu.memory,
+        }));
+    }
+    devices
+}
+
+/// `(kind, ordinal)` of each device of the table, by device number:
+/// `("cpu", 0)`, then `("gpu", i)`.
+#[pyfunction]
+pub fn device_table() -> Vec<(&'static str, u32)> {
+    device_infos()
+        .iter()
+        .map(|d| match d.kind {
+            DeviceKind::Cpu => ("cpu", d.ordinal),
+            DeviceKind::Gpu => ("gpu", d.ordinal),
+        })
+        .collect()
+}
+
+/// The GPU ordinal of device number `device`, None for the CPU.
+pub fn gpu_ordinal(device: u16) -> Option<usize> {
+    (device > 0).then(|| device as usize - 1)
+}
+
 #[pyclass(module = "parla._parla", frozen)]
 pub struct Runtime {
     state: Arc<RuntimeState>,
@@ -111,7 +144,7 @@ impl Runtime {
         }
         let runtime = parla_runtime::Runtime::new(RuntimeConfig {
             workers,
-            devices: vec![DeviceInfo::cpu(host_memory())],
+            devices: device_infos(),
             trace,
             scope: Some(Arc::new(GilScope)),
         })

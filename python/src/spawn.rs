@@ -231,6 +231,7 @@ impl Spawner {
             .filter_map(|dep| dep.get().handle_in(&runtime))
             .collect();
         let body = PythonBody {
+            gpu_stream: None,
             task: task.clone_ref(py),
             function: Some(function),
             coroutine: None,

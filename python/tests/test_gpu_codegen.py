@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import parla.parir as parir
+from parla import cuda
 
 
 @parir.jit
@@ -174,10 +175,17 @@ def test_wrong_arch_is_rejected():
         parir.CompileOptions({}, backend="rocm", arch="sm_90")
 
 
-def test_running_on_a_gpu_backend_says_what_is_missing():
+@pytest.mark.skipif(bool(cuda.devices()), reason="this machine has a GPU")
+def test_without_a_gpu_a_cuda_call_says_why():
     args = [2.0, np.zeros(10, np.float32), np.zeros(10, np.float32), 10]
-    with pytest.raises(RuntimeError, match="print_compiled"):
+    with pytest.raises(RuntimeError, match="no GPU is available: the CUDA driver"):
         axpy(*args, opts=parir.CompileOptions({'N': parir.threads(10)}, backend="cuda"))
+
+
+def test_rocm_calls_say_what_is_missing():
+    args = [2.0, np.zeros(10, np.float32), np.zeros(10, np.float32), 10]
+    with pytest.raises(RuntimeError, match="no HIP runtime"):
+        axpy(*args, opts=parir.CompileOptions({'N': parir.threads(10)}, backend="rocm"))
 
 
 @parir.jit

@@ -21,6 +21,7 @@ on the task runtime's worker pool.
 from __future__ import annotations
 
 import builtins
+import functools as _functools
 import math as _math
 import sys as _sys
 import time as _time
@@ -115,7 +116,9 @@ class CompileOptions:
             expected = "sm_" if backend == "cuda" else "gfx" if backend == "rocm" else None
             if expected is None or not isinstance(arch, str) or not arch.startswith(expected):
                 raise ValueError(f"arch {arch!r} does not name a {backend} architecture (e.g. sm_90, gfx90a)")
-        self.arch = arch or _DEFAULT_ARCH.get(backend)
+        #: The GPU architecture asked for; None: the device's own (and, with
+        #: no GPU, `sm_80` / `gfx90a` for print_compiled).
+        self.arch = arch
         parallelize = dict(parallelize or {})
         for label, spec in parallelize.items():
             if not isinstance(label, str):
@@ -137,13 +140,18 @@ def par(spec: dict) -> CompileOptions:
 parallelize = par
 
 
-def _check_backend(options: CompileOptions) -> None:
-    if options.backend in ("cuda", "rocm"):
-        raise RuntimeError(
-            f"running kernels with backend={options.backend!r} needs the GPU runtime, which this build does not have "
-            f"yet; parir.print_compiled(..., opts) with this backend shows the generated "
-            f"{'PTX' if options.backend == 'cuda' else 'AMDGCN'}"
-        )
+def _arch_for_printing(options: CompileOptions, backend: str) -> str:
+    """The architecture print_compiled compiles for: the one asked for, else
+    GPU 0's, else the default of the backend."""
+    if options.arch:
+        return options.arch
+    if backend == "cuda":
+        from parla import cuda
+
+        found = cuda.devices()
+        if found:
+            return found[0]["arch"]
+    return _DEFAULT_ARCH[backend]
 
 
 def _nvcc_wheel_file(*parts: str) -> str | None:
@@ -166,6 +174,7 @@ def _ptxas() -> str | None:
     return _nvcc_wheel_file("bin", "ptxas")
 
 
+@_functools.lru_cache(maxsize=1)
 def _libdevice() -> str | None:
     """libdevice.10.bc (NVIDIA's math library for device code): PARLA_LIBDEVICE,
     else the nvidia-cuda-nvcc-cu12 wheel's copy."""
@@ -216,11 +225,10 @@ class JitFunction:
             opts = CompileOptions()
         elif not isinstance(opts, CompileOptions):
             raise TypeError(f"opts must be made by parir.par({{...}}), got {opts!r}")
-        _check_backend(opts)
         if len(args) != self._arity:
             raise TypeError(f"{self.__name__}() takes {self._arity} argument(s), got {len(args)}")
         started = _time.perf_counter()
-        stages = self._native.call(args, opts, self._resolve_callees(), debug)
+        stages = self._native.call(args, opts, self._resolve_callees(), debug, _libdevice())
         if debug:
             for name, text, seconds in stages:
                 print(f"=== {self.__name__}: after {name} ({seconds * 1e3:.1f} ms) ===")
@@ -259,23 +267,70 @@ def print_compiled(fun, args, opts: CompileOptions | None = None, stage: str | N
     if backend == "cpu":
         found = jitted._native.stages(tuple(args), opts, jitted._resolve_callees())
         return dict((name, text) for name, text, _ in found)[stage]
-    found = jitted._native.gpu_stages(tuple(args), opts, jitted._resolve_callees(), backend, opts.arch, _libdevice())
+    arch = _arch_for_printing(opts, backend)
+    found = jitted._native.gpu_stages(tuple(args), opts, jitted._resolve_callees(), backend, arch, _libdevice())
     return dict(found)[stage]
 
 
+def _code_kind(code: str) -> str:
+    """'ptx', 'cuda' (CUDA C++), 'gpu-ir' (IR with kernels) or 'ir'."""
+    if "__global__" in code:
+        return "cuda"
+    stripped = [line.strip() for line in code.splitlines()]
+    if any(line.startswith(".version") for line in stripped) and not any("func.func" in line for line in stripped):
+        return "ptx"
+    if any(word in code for word in ("gpu.launch", "gpu.binary", "gpu.module")):
+        return "gpu-ir"
+    return "ir"
+
+
 def compile_string(name: str, code: str, opts: CompileOptions | None = None):
-    """A callable for IR text (e.g. edited output of `print_compiled`). It
-    takes the arguments of the original function; the arrays are passed to
-    the function's memref parameters in order."""
-    if opts is not None:
-        _check_backend(opts)
-    kernel = _parla.StringKernel(name, code)
+    """A callable for code text: edited output of `print_compiled`, or a
+    hand-written kernel.
+
+    - IR text (any stage): called with the original function's arguments;
+      the arrays go to the function `name`'s memref parameters in order.
+      IR with kernels (`print_compiled` stages 'gpu' and 'host') runs on an
+      NVIDIA GPU, other IR on the CPU.
+    - PTX, or CUDA C++ (compiled by NVRTC, which must be installed; write
+      `extern "C" __global__` so the kernel keeps its name): the kernel
+      `name`, called as `f(*args, grid=(...), block=(...))`. Arrays are
+      passed as device addresses (GPU arrays in place, host arrays copied in
+      and back), ints as int64, floats as double, NumPy scalars as their
+      type.
+    """
+    opts = opts or CompileOptions()
+    kind = _code_kind(code)
+    if opts.backend == "rocm":
+        raise RuntimeError("backend='rocm': this build has no HIP runtime to launch kernels on AMD GPUs")
+    if kind in ("ptx", "cuda"):
+        if opts.backend == "cpu":
+            raise ValueError(f"{'PTX' if kind == 'ptx' else 'CUDA C++'} runs on NVIDIA GPUs, not with backend='cpu'")
+        raw = _parla.RawKernel(name, code, kind == "cuda", _arch_for_printing(opts, "cuda"))
+
+        def launch(*args, grid, block, shared_bytes: int = 0):
+            return raw(args, _dims(grid), _dims(block), shared_bytes)
+
+        launch.__name__ = name
+        launch.ptx = raw.ptx
+        return launch
+    if kind == "gpu-ir" or opts.backend == "cuda":
+        if opts.backend == "cpu":
+            raise ValueError("this IR has GPU kernels: it cannot run with backend='cpu'")
+        kernel = _parla.GpuIrKernel(name, code, _arch_for_printing(opts, "cuda"), _libdevice())
+    else:
+        kernel = _parla.StringKernel(name, code)
 
     def call(*args):
         return kernel(args)
 
     call.__name__ = name
     return call
+
+
+def _dims(value) -> list[int]:
+    """A grid or block: an int or a tuple of 1 to 3 ints."""
+    return [value] if isinstance(value, (int, _np.integer)) else list(value)
 
 
 def clear_cache() -> None:
@@ -285,8 +340,10 @@ def clear_cache() -> None:
 
 
 def sync() -> None:
-    """Waits for launched kernels: CPU kernels finish before their call
-    returns."""
+    """Waits for every kernel launched on every GPU. (Calls on GPU arrays
+    return once their kernels are queued, like CuPy and Torch operations;
+    CPU kernels and calls with host arrays finish before they return.)"""
+    _parla.gpu_synchronize()
 
 
 # ---- what JIT functions may call (also usable with seq=True) -----------------

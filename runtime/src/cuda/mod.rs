@@ -8,15 +8,33 @@
 //! them for the device. Every driver failure becomes a [`GpuError`] with
 //! the CUDA error's name; nothing here panics on a driver error.
 
-use cudarc::driver::{
-    result, sys, CudaContext, CudaEvent, CudaFunction, CudaModule, CudaStream, DriverError,
-};
+use cudarc::driver::{result, sys, CudaContext, CudaEvent, CudaFunction, CudaModule, DriverError};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use thiserror::Error;
 
 pub mod launch;
+pub mod nvrtc;
+
+pub use cudarc::driver::CudaStream;
+
+/// The address of `stream`'s driver handle, for code that passes streams
+/// around as integers (CuPy, Torch, CUDA array interface).
+pub fn stream_address(stream: &CudaStream) -> usize {
+    stream.cu_stream() as usize
+}
+
+/// Waits for the work queued on `stream`.
+pub fn synchronize(stream: &CudaStream) -> Result<(), GpuError> {
+    stream
+        .synchronize()
+        .map_err(|e| GpuError::from_driver("cuStreamSynchronize", e))
+}
+
+/// The driver's stream handle (null: the legacy default stream), for
+/// streams owned by others (CuPy, Torch).
+pub type RawStream = sys::CUstream;
 
 /// Streams per device: tasks and kernels take them in turn.
 pub const STREAMS_PER_DEVICE: usize = 8;
@@ -40,6 +58,9 @@ pub enum GpuError {
     /// A launch that cannot be made as asked.
     #[error("{0}")]
     Launch(String),
+    /// CUDA C++ that NVRTC rejects, with its log.
+    #[error("the CUDA C++ does not compile:\n{0}")]
+    SourceCompile(String),
 }
 
 impl GpuError {

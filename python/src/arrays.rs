@@ -1,0 +1,428 @@
+//! The arguments of a JIT function call: Python ints, floats, dicts, and
+//! arrays, found through the buffer protocol (NumPy, and anything NumPy can
+//! view, such as Torch CPU tensors), `__cuda_array_interface__` (CuPy
+//! arrays, Torch CUDA tensors, Numba device arrays) or DLPack
+//! (`__dlpack__`). What the code specialises on ([`Argument`]) is separated
+//! from where each array's memory is ([`ArrayView`]).
+
+use parla_compiler::frontend::{Argument, ArrayInfo, DType};
+use pyo3::{
+    exceptions::{PyTypeError, PyValueError},
+    ffi,
+    prelude::*,
+    types::{PyBool, PyCapsule, PyDict, PyFloat, PyInt, PyTuple},
+};
+use std::ffi::c_void;
+
+/// Where an array's elements are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Host,
+    /// GPU memory; `stream` is the stream the producer says its pending
+    /// work is on (`__cuda_array_interface__` v3: 1 is the legacy default
+    /// stream, 2 the per-thread one, others a `CUstream`).
+    Cuda {
+        stream: Option<usize>,
+    },
+}
+
+/// A raw view of an array argument.
+pub struct ArrayView {
+    pub info: ArrayInfo,
+    /// The address of element 0 (host or device).
+    pub data: *mut c_void,
+    pub readonly: bool,
+    pub location: Location,
+    /// Keeps a DLPack export alive for the call.
+    _export: Option<DlpackExport>,
+}
+
+fn dtype_of_format(code: &str) -> PyResult<DType> {
+    Ok(match code {
+        "b" => DType::I8,
+        "h" => DType::I16,
+        "i" => DType::I32,
+        "l" | "q" => DType::I64,
+        "B" => DType::U8,
+        "H" => DType::U16,
+        "I" => DType::U32,
+        "L" | "Q" => DType::U64,
+        "f" => DType::F32,
+        "d" => DType::F64,
+        "?" => DType::Bool,
+        other => return Err(unsupported_element(&format!("format '{other}'"))),
+    })
+}
+
+/// The dtype of a `kind` ('i', 'u', 'f', 'b') and size in bytes.
+fn dtype_of_kind(kind: char, bytes: usize) -> Option<DType> {
+    Some(match (kind, bytes) {
+        ('i', 1) => DType::I8,
+        ('i', 2) => DType::I16,
+        ('i', 4) => DType::I32,
+        ('i', 8) => DType::I64,
+        ('u', 1) => DType::U8,
+        ('u', 2) => DType::U16,
+        ('u', 4) => DType::U32,
+        ('u', 8) => DType::U64,
+        ('f', 4) => DType::F32,
+        ('f', 8) => DType::F64,
+        ('b', 1) => DType::Bool,
+        _ => return None,
+    })
+}
+
+fn unsupported_element(what: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "arrays of element {what} are not supported (int8 to int64, uint8 to uint64, float32, float64, bool)"
+    ))
+}
+
+/// Strides in bytes to strides in elements.
+fn element_strides(bytes: &[i64], item: i64) -> PyResult<Vec<i64>> {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b % item != 0 {
+                Err(PyValueError::new_err(
+                    "array strides must be whole elements",
+                ))
+            } else {
+                Ok(b / item)
+            }
+        })
+        .collect()
+}
+
+/// Strides in elements of a C-contiguous array of `shape`.
+fn contiguous_strides(shape: &[i64]) -> Vec<i64> {
+    let mut strides = vec![1i64; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1] * shape[d + 1].max(1);
+    }
+    strides
+}
+
+/// Through the buffer protocol; None for objects without it.
+fn buffer_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
+    let mut buffer: ffi::Py_buffer = unsafe { std::mem::zeroed() };
+    let flags = ffi::PyBUF_RECORDS_RO;
+    // SAFETY: `buffer` is released below on every path.
+    if unsafe { ffi::PyObject_GetBuffer(object.as_ptr(), &mut buffer, flags) } != 0 {
+        unsafe { ffi::PyErr_Clear() };
+        return Ok(None);
+    }
+    let result = (|| {
+        let format = if buffer.format.is_null() {
+            "B".to_string()
+        } else {
+            unsafe { std::ffi::CStr::from_ptr(buffer.format) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        let dtype = dtype_of_format(format.trim_start_matches(['<', '=', '@', '!']))?;
+        let ndim = buffer.ndim as usize;
+        let shape: Vec<i64> = (0..ndim)
+            .map(|d| unsafe { *buffer.shape.add(d) } as i64)
+            .collect();
+        let strides: Vec<i64> = (0..ndim)
+            .map(|d| unsafe { *buffer.strides.add(d) } as i64)
+            .collect();
+        Ok(Some(ArrayView {
+            info: ArrayInfo {
+                dtype,
+                strides: element_strides(&strides, buffer.itemsize as i64)?,
+                shape,
+            },
+            data: buffer.buf,
+            readonly: buffer.readonly != 0,
+            location: Location::Host,
+            _export: None,
+        }))
+    })();
+    unsafe { ffi::PyBuffer_Release(&mut buffer) };
+    result
+}
+
+/// Through `__cuda_array_interface__` (versions 2 and 3); None for objects
+/// without it.
+fn cuda_array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
+    let Ok(interface) = object.getattr("__cuda_array_interface__") else {
+        return Ok(None);
+    };
+    let bad = |what: &str| {
+        PyValueError::new_err(format!("__cuda_array_interface__ of this argument: {what}"))
+    };
+    let interface = interface.cast::<PyDict>().map_err(|_| bad("not a dict"))?;
+    let field = |name: &str| -> PyResult<Bound<'_, PyAny>> {
+        interface
+            .get_item(name)?
+            .ok_or_else(|| bad(&format!("no '{name}'")))
+    };
+    if interface
+        .get_item("mask")?
+        .is_some_and(|mask| !mask.is_none())
+    {
+        return Err(bad("masked arrays are not supported"));
+    }
+    let shape: Vec<i64> = field("shape")?.extract()?;
+    let typestr: String = field("typestr")?.extract()?;
+    let (order, rest) = typestr.split_at(typestr.len().min(1));
+    if order == ">" {
+        return Err(bad("big-endian elements are not supported"));
+    }
+    let mut chars = rest.chars();
+    let kind = chars.next().unwrap_or('?');
+    let bytes: usize = chars.as_str().parse().unwrap_or(0);
+    let dtype = dtype_of_kind(kind, bytes)
+        .ok_or_else(|| unsupported_element(&format!("type '{typestr}'")))?;
+    let (pointer, readonly): (usize, bool) = field("data")?.extract()?;
+    let strides = match interface.get_item("strides")? {
+        Some(strides) if !strides.is_none() => {
+            element_strides(&strides.extract::<Vec<i64>>()?, bytes as i64)?
+        }
+        _ => contiguous_strides(&shape),
+    };
+    let stream = match interface.get_item("stream")? {
+        Some(stream) if !stream.is_none() => Some(stream.extract::<usize>()?),
+        _ => None,
+    };
+    Ok(Some(ArrayView {
+        info: ArrayInfo {
+            dtype,
+            shape,
+            strides,
+        },
+        data: pointer as *mut c_void,
+        readonly,
+        location: Location::Cuda { stream },
+        _export: None,
+    }))
+}
+
+/// DLPack's `DLTensor`, `DLManagedTensor` (the unversioned ABI, which
+/// `__dlpack__()` returns when no `max_version` is asked for).
+#[repr(C)]
+struct DlTensor {
+    data: *mut c_void,
+    device_type: i32,
+    device_id: i32,
+    ndim: i32,
+    dtype_code: u8,
+    dtype_bits: u8,
+    dtype_lanes: u16,
+    shape: *const i64,
+    strides: *const i64,
+    byte_offset: u64,
+}
+
+#[repr(C)]
+struct DlManagedTensor {
+    tensor: DlTensor,
+    manager_context: *mut c_void,
+    deleter: Option<unsafe extern "C" fn(*mut DlManagedTensor)>,
+}
+
+const DL_CPU: i32 = 1;
+const DL_CUDA: i32 = 2;
+const DL_CUDA_HOST: i32 = 3;
+const DL_CUDA_MANAGED: i32 = 13;
+
+/// A consumed DLPack export: the producer's deleter runs when it drops.
+struct DlpackExport {
+    managed: *mut DlManagedTensor,
+}
+
+impl Drop for DlpackExport {
+    fn drop(&mut self) {
+        // SAFETY: consumed from its capsule (renamed), deleted once.
+        unsafe {
+            if let Some(deleter) = (*self.managed).deleter {
+                deleter(self.managed);
+            }
+        }
+    }
+}
+
+/// Through DLPack (`__dlpack__`, `__dlpack_device__`); None for objects
+/// without it.
+fn dlpack_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
+    if !object.hasattr("__dlpack__")? || !object.hasattr("__dlpack_device__")? {
+        return Ok(None);
+    }
+    let (device_type, _): (i32, i32) = object.call_method0("__dlpack_device__")?.extract()?;
+    if !matches!(
+        device_type,
+        DL_CPU | DL_CUDA | DL_CUDA_HOST | DL_CUDA_MANAGED
+    ) {
+        return Err(PyTypeError::new_err(format!(
+            "DLPack arrays on device type {device_type} are not supported (CPU and CUDA are)"
+        )));
+    }
+    // Stream 1 (the legacy default stream): the producer makes its pending
+    // work visible there, where kernels outside tasks are launched.
+    let capsule = if device_type == DL_CUDA {
+        let keywords = PyDict::new(object.py());
+        keywords.set_item("stream", 1)?;
+        object.call_method("__dlpack__", (), Some(&keywords))?
+    } else {
+        object.call_method0("__dlpack__")?
+    };
+    let capsule = capsule
+        .cast::<PyCapsule>()
+        .map_err(|_| PyTypeError::new_err("__dlpack__() did not return a capsule"))?;
+    let name = c"dltensor";
+    // SAFETY: a live capsule; a wrong name returns null with an error set.
+    let managed = unsafe { ffi::PyCapsule_GetPointer(capsule.as_ptr(), name.as_ptr()) }
+        .cast::<DlManagedTensor>();
+    if managed.is_null() {
+        return Err(PyErr::take(object.py())
+            .unwrap_or_else(|| PyValueError::new_err("the DLPack capsule was already used")));
+    }
+    // The consumer renames the capsule so its destructor leaves the tensor
+    // to us, and calls the deleter when done.
+    // SAFETY: renaming a live capsule.
+    unsafe { ffi::PyCapsule_SetName(capsule.as_ptr(), c"used_dltensor".as_ptr()) };
+    let export = DlpackExport { managed };
+    // SAFETY: a DLManagedTensor from its producer, alive until deleted.
+    let tensor = unsafe { &(*managed).tensor };
+    if tensor.dtype_lanes != 1 {
+        return Err(unsupported_element("vectors (DLPack lanes > 1)"));
+    }
+    let kind = match tensor.dtype_code {
+        0 => 'i',
+        1 => 'u',
+        2 => 'f',
+        6 => 'b',
+        _ => '?',
+    };
+    let bytes = tensor.dtype_bits as usize / 8;
+    let dtype = dtype_of_kind(kind, bytes).ok_or_else(|| {
+        unsupported_element(&format!(
+            "DLPack type code {} with {} bits",
+            tensor.dtype_code, tensor.dtype_bits
+        ))
+    })?;
+    let ndim = tensor.ndim.max(0) as usize;
+    // SAFETY: the producer's shape and strides arrays hold ndim values.
+    let shape: Vec<i64> = (0..ndim).map(|d| unsafe { *tensor.shape.add(d) }).collect();
+    let strides = if tensor.strides.is_null() {
+        contiguous_strides(&shape)
+    } else {
+        (0..ndim)
+            .map(|d| unsafe { *tensor.strides.add(d) })
+            .collect()
+    };
+    let data = (tensor.data as usize + tensor.byte_offset as usize) as *mut c_void;
+    Ok(Some(ArrayView {
+        info: ArrayInfo {
+            dtype,
+            shape,
+            strides,
+        },
+        data,
+        readonly: false,
+        location: if device_type == DL_CUDA {
+            Location::Cuda { stream: Some(1) }
+        } else {
+            Location::Host
+        },
+        _export: Some(export),
+    }))
+}
+
+/// An array argument, however it is offered.
+pub fn array_view(value: &Bound<'_, PyAny>) -> PyResult<ArrayView> {
+    if let Some(view) = cuda_array_view(value)? {
+        return Ok(view);
+    }
+    if let Some(view) = buffer_view(value)? {
+        return Ok(view);
+    }
+    if let Some(view) = dlpack_view(value)? {
+        return Ok(view);
+    }
+    // Objects without any of these that NumPy can still view (e.g. through
+    // `__array_interface__` or `__array__`): through NumPy, which shares
+    // their memory where it can.
+    let numpy = value.py().import("numpy")?;
+    let array = numpy.call_method1("asarray", (value,)).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "unsupported argument of type {}: pass ints, floats, arrays or dicts of them",
+            value
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    buffer_view(&array)?.ok_or_else(|| PyTypeError::new_err("the argument is not an array"))
+}
+
+/// A call's arguments, and the arrays among them in order (which the
+/// kernel's memref parameters take).
+pub fn call_arguments(args: &Bound<'_, PyTuple>) -> PyResult<(Vec<Argument>, Vec<ArrayView>)> {
+    let mut arrays = Vec::new();
+    let arguments = args
+        .iter()
+        .map(|a| argument(&a, &mut arrays, true))
+        .collect::<PyResult<_>>()?;
+    Ok((arguments, arrays))
+}
+
+fn argument(
+    value: &Bound<'_, PyAny>,
+    arrays: &mut Vec<ArrayView>,
+    top: bool,
+) -> PyResult<Argument> {
+    if value.is_instance_of::<PyBool>() {
+        return Ok(Argument::Int(value.extract::<bool>()? as i64));
+    }
+    if value.is_instance_of::<PyInt>() {
+        return value
+            .extract::<i64>()
+            .map(Argument::Int)
+            .map_err(|_| PyValueError::new_err("integer arguments must fit in 64 bits"));
+    }
+    if value.is_instance_of::<PyFloat>() {
+        return Ok(Argument::Float(value.extract()?));
+    }
+    if let Ok(dict) = value.cast::<PyDict>() {
+        if !top {
+            return Err(PyTypeError::new_err("dict arguments cannot hold dicts"));
+        }
+        let mut entries = Vec::new();
+        for (key, item) in dict.iter() {
+            let key: String = key
+                .extract()
+                .map_err(|_| PyTypeError::new_err("dict arguments need string keys"))?;
+            if item.is_instance_of::<PyDict>() {
+                return Err(PyTypeError::new_err(format!(
+                    "the dict entry \"{key}\" is a dict: dict arguments cannot hold dicts"
+                )));
+            }
+            entries.push((key, argument(&item, arrays, false)?));
+        }
+        return Ok(Argument::Dict(entries));
+    }
+    let view = array_view(value)?;
+    if view.info.shape.is_empty() {
+        // A 0-d array: a typed, specialised scalar.
+        let bytes = view.info.dtype.bytes();
+        let mut bits = 0u64;
+        let target = (&mut bits as *mut u64).cast::<u8>();
+        match view.location {
+            // SAFETY: a 0-d host array holds one element.
+            Location::Host => unsafe {
+                std::ptr::copy_nonoverlapping(view.data as *const u8, target, bytes)
+            },
+            Location::Cuda { .. } => {
+                crate::gpu_call::read_device_scalar(view.data as u64, target, bytes)?
+            }
+        }
+        return Ok(Argument::Scalar(view.info.dtype, bits));
+    }
+    let info = view.info.clone();
+    arrays.push(view);
+    Ok(Argument::Array(info))
+}

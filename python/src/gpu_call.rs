@@ -1,0 +1,286 @@
+//! Calling a specialisation compiled for an NVIDIA GPU.
+//!
+//! Arrays already on a GPU (`__cuda_array_interface__`, DLPack) are used in
+//! place. Host arrays are copied to device memory for the call and back
+//! after it, as Parir does. The call runs on the current GPU task's device
+//! and stream, or else on the GPU that holds the arrays, on the stream
+//! their producer named (by default the legacy default stream, which CuPy
+//! and Torch use by default): calls on GPU arrays return without waiting
+//! for the kernels, like CuPy and Torch operations; calls with host arrays
+//! wait, since their results are copied back.
+
+use crate::arrays::{ArrayView, Location};
+use crate::cuda::to_py;
+use parla_compiler::gpu::GpuExecutable;
+use parla_compiler::jit::{MemrefArgument, PackedArguments};
+use parla_runtime::cuda::{
+    self, launch::LaunchScope, DeviceBuffer, GpuDevice, GpuError, RawStream,
+};
+use pyo3::{exceptions::PyValueError, prelude::*};
+use std::cell::Cell;
+use std::ffi::c_void;
+
+thread_local! {
+    /// The GPU (ordinal) and stream of the GPU task running on this thread.
+    static TASK_GPU: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+}
+
+/// Runs `f` as the body of a GPU task on `ordinal`, whose kernels go to
+/// `stream`.
+pub fn with_task_gpu<R>(ordinal: usize, stream: usize, f: impl FnOnce() -> R) -> R {
+    let saved = TASK_GPU.with(|t| t.replace(Some((ordinal, stream))));
+    let result = f();
+    TASK_GPU.with(|t| t.set(saved));
+    result
+}
+
+/// The GPU and stream of the GPU task running on this thread.
+pub fn task_gpu() -> Option<(usize, usize)> {
+    TASK_GPU.with(Cell::get)
+}
+
+/// Whether `backend='auto'` runs on a GPU: inside a GPU task, or when an
+/// array argument is on a GPU (compute follows data).
+pub fn auto_picks_gpu(arrays: &[ArrayView]) -> bool {
+    task_gpu().is_some()
+        || arrays
+            .iter()
+            .any(|a| matches!(a.location, Location::Cuda { .. }))
+}
+
+/// Reads `bytes` bytes at device address `pointer` (a 0-d GPU array).
+pub fn read_device_scalar(pointer: u64, target: *mut u8, bytes: usize) -> PyResult<()> {
+    let ordinal = cuda::device_of_pointer(pointer)
+        .map_err(to_py)?
+        .ok_or_else(|| PyValueError::new_err("a 0-d GPU array's address is not GPU memory"))?;
+    let device = cuda::cuda()
+        .and_then(|c| c.device(ordinal))
+        .map_err(to_py)?;
+    let mut value = [0u8; 8];
+    // SAFETY: a 0-d array holds one element of `bytes` (<= 8) bytes.
+    unsafe { device.copy_to_host(&mut value[..bytes], pointer) }.map_err(to_py)?;
+    // SAFETY: the caller's target holds `bytes` bytes.
+    unsafe { std::ptr::copy_nonoverlapping(value.as_ptr(), target, bytes) };
+    Ok(())
+}
+
+/// Where a call runs.
+pub struct Placement {
+    pub device: &'static GpuDevice,
+    /// A `CUstream` as an address (0: the legacy default stream).
+    pub stream: usize,
+}
+
+/// The device and stream of a call with `arrays`.
+pub fn placement(arrays: &[ArrayView]) -> PyResult<Placement> {
+    let gpus = cuda::cuda().map_err(to_py)?;
+    let mut found: Option<(usize, usize)> = None; // (array index, ordinal)
+    for (index, array) in arrays.iter().enumerate() {
+        if !matches!(array.location, Location::Cuda { .. }) {
+            continue;
+        }
+        let ordinal = cuda::device_of_pointer(array.data as u64)
+            .map_err(to_py)?
+            .ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "array argument {index} says it is on a GPU, but the CUDA driver does not know its address"
+                ))
+            })?;
+        match found {
+            Some((first, other)) if other != ordinal => {
+                return Err(PyValueError::new_err(format!(
+                    "array arguments {first} and {index} are on different GPUs ({other} and {ordinal}): one call runs on one GPU"
+                )))
+            }
+            _ => found = Some((index, ordinal)),
+        }
+    }
+    if let Some((ordinal, stream)) = task_gpu() {
+        if let Some((index, other)) = found.filter(|(_, o)| *o != ordinal) {
+            return Err(PyValueError::new_err(format!(
+                "array argument {index} is on GPU {other}, but this task runs on GPU {ordinal}; copy it there first"
+            )));
+        }
+        let device = gpus.device(ordinal).map_err(to_py)?;
+        return Ok(Placement { device, stream });
+    }
+    let ordinal = found.map_or(0, |(_, o)| o);
+    let stream = arrays
+        .iter()
+        .find_map(|a| match a.location {
+            Location::Cuda { stream } => stream,
+            Location::Host => None,
+        })
+        // 1 and 2 are the handles of the legacy and per-thread default
+        // streams (CU_STREAM_LEGACY, CU_STREAM_PER_THREAD) as they are.
+        .unwrap_or(0);
+    let device = gpus.device(ordinal).map_err(to_py)?;
+    Ok(Placement { device, stream })
+}
+
+/// A host array's copy on the device, for one call.
+struct Staged {
+    buffer: DeviceBuffer,
+    host: *mut c_void,
+    copy_back: bool,
+}
+
+/// The bytes an array's elements span, as (lowest element offset, count of
+/// elements from there to the highest).
+fn span(array: &ArrayView) -> (i64, i64) {
+    let (mut low, mut high) = (0i64, 0i64);
+    for (&extent, &stride) in array.info.shape.iter().zip(&array.info.strides) {
+        if extent == 0 {
+            return (0, 0);
+        }
+        let reach = (extent - 1) * stride;
+        if reach < 0 {
+            low += reach;
+        } else {
+            high += reach;
+        }
+    }
+    (low, high - low + 1)
+}
+
+/// The device addresses of a call's arrays: GPU arrays as they are, host
+/// arrays copied to device memory (queued on the call's stream).
+pub struct Staging {
+    device: &'static GpuDevice,
+    stream: usize,
+    staged: Vec<Staged>,
+    /// The device address of element 0 of each array, in order.
+    pub pointers: Vec<*mut c_void>,
+}
+
+impl Staging {
+    pub fn new(placement: &Placement, arrays: &[ArrayView]) -> PyResult<Self> {
+        let device = placement.device;
+        let stream = placement.stream as RawStream;
+        let mut staging = Staging {
+            device,
+            stream: placement.stream,
+            staged: Vec::new(),
+            pointers: Vec::with_capacity(arrays.len()),
+        };
+        for array in arrays {
+            let pointer = match array.location {
+                Location::Cuda { .. } => array.data,
+                Location::Host => {
+                    let item = array.info.dtype.bytes() as i64;
+                    let (low, count) = span(array);
+                    let bytes = (count * item) as usize;
+                    let buffer = device.alloc(bytes).map_err(to_py)?;
+                    let host = (array.data as i64 + low * item) as *mut c_void;
+                    // SAFETY: the host range is the array's (the caller
+                    // holds it); the buffer holds `bytes`; `finish` waits
+                    // for the stream before the buffer is freed.
+                    let queued = unsafe {
+                        device.copy_to_device_async(buffer.pointer(), host, bytes, stream)
+                    };
+                    let pointer = (buffer.pointer() as i64 - low * item) as *mut c_void;
+                    staging.staged.push(Staged {
+                        buffer,
+                        host,
+                        copy_back: !array.readonly,
+                    });
+                    queued.map_err(to_py)?;
+                    pointer
+                }
+            };
+            staging.pointers.push(pointer);
+        }
+        Ok(staging)
+    }
+
+    /// After the launches (`launched`): copies host arrays back and waits
+    /// for them. GPU arrays alone are not waited for.
+    pub fn finish(mut self, py: Python<'_>, launched: Result<(), GpuError>) -> PyResult<()> {
+        let stream = self.stream as RawStream;
+        let device = self.device;
+        let finished = launched.and_then(|()| {
+            for copy in self.staged.iter().filter(|s| s.copy_back) {
+                // SAFETY: the host range is the array's, alive and writable.
+                unsafe {
+                    device.copy_to_host_async(
+                        copy.host,
+                        copy.buffer.pointer(),
+                        copy.buffer.bytes(),
+                        stream,
+                    )
+                }?;
+            }
+            Ok(())
+        });
+        self.wait(py)?;
+        finished.map_err(to_py)
+    }
+
+    /// Waits for the stream when it uses staged copies (host arrays are
+    /// read, and the copies freed, only after).
+    fn wait(&mut self, py: Python<'_>) -> PyResult<()> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        let (ordinal, stream) = (self.device.ordinal, self.stream);
+        let waited = py.detach(move || {
+            cuda::cuda()?
+                .device(ordinal)?
+                .synchronize_stream(stream as RawStream)
+        });
+        self.staged.clear();
+        waited.map_err(to_py)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.staged.is_empty() {
+            // An early error: do not free memory a queued copy may still use.
+            let _ = self.device.synchronize_stream(self.stream as RawStream);
+        }
+    }
+}
+
+/// Runs `executable` with `arrays` at `placement`.
+pub fn run(
+    py: Python<'_>,
+    executable: &GpuExecutable,
+    arrays: &[ArrayView],
+    placement: &Placement,
+) -> PyResult<()> {
+    let staging = Staging::new(placement, arrays)?;
+    let mut packed = PackedArguments::with_capacity(arrays.len() * 7);
+    for (array, &data) in arrays.iter().zip(&staging.pointers) {
+        packed.push_memref(&MemrefArgument {
+            data,
+            offset: 0,
+            sizes: array.info.shape.clone(),
+            strides: array.info.strides.clone(),
+        });
+    }
+    let entry = executable.entry;
+    let (ordinal, stream) = (placement.device.ordinal, placement.stream);
+    let launched = py.detach(move || {
+        let device = cuda::cuda()?.device(ordinal)?;
+        let scope = LaunchScope {
+            device,
+            stream: stream as RawStream,
+        };
+        // SAFETY: the arguments are the memrefs the host function takes, in
+        // order; the arrays stay alive (the caller holds them, and staged
+        // copies live until the stream is done with them).
+        let ((), report) = scope.run(|| unsafe { packed.call(entry) });
+        report.map(|_| ())
+    });
+    staging.finish(py, launched)
+}
+
+/// Waits for every kernel launched on every GPU (`parir.sync()`).
+pub fn synchronize_all(py: Python<'_>) -> PyResult<()> {
+    let Ok(gpus) = cuda::cuda() else {
+        return Ok(()); // no GPU: nothing was launched
+    };
+    py.detach(|| gpus.devices().iter().try_for_each(GpuDevice::synchronize))
+        .map_err(|e: GpuError| to_py(e))
+}

@@ -1,0 +1,226 @@
+//! `parir.compile_string` for NVIDIA GPUs: IR text (the `gpu` or `host`
+//! stage of `print_compiled`, edited) called like the JIT function, and PTX
+//! or CUDA C++ (through NVRTC) called like a CUDA kernel, with a grid and a
+//! block.
+
+use crate::{
+    arrays::{array_view, call_arguments, ArrayView, Location},
+    cuda::{dims, to_py},
+    gpu_call::{self, Staging},
+};
+use parla_compiler::gpu::{executable_from_ir, GpuExecutable, GpuTarget};
+use parla_runtime::cuda::{self, launch, GpuModule, LaunchShape, RawStream};
+use pyo3::{
+    exceptions::PyTypeError,
+    prelude::*,
+    types::{PyBool, PyFloat, PyInt, PyTuple},
+};
+use std::{ffi::c_void, sync::Mutex};
+
+/// IR text compiled for an NVIDIA GPU.
+#[pyclass(module = "parla.parir", frozen)]
+pub struct GpuIrKernel {
+    executable: GpuExecutable,
+}
+
+#[pymethods]
+impl GpuIrKernel {
+    #[new]
+    #[pyo3(signature = (name, code, arch, libdevice = None))]
+    fn new(
+        py: Python<'_>,
+        name: String,
+        code: String,
+        arch: String,
+        libdevice: Option<String>,
+    ) -> PyResult<Self> {
+        let target = GpuTarget::Cuda {
+            chip: arch,
+            libdevice,
+        };
+        let symbols: Vec<(&str, usize)> = launch::symbols()
+            .into_iter()
+            .map(|(n, a)| (n, a as usize))
+            .collect();
+        let executable = py
+            .detach(|| {
+                let symbols: Vec<_> = symbols
+                    .iter()
+                    .map(|&(n, a)| (n, a as *mut c_void))
+                    .collect();
+                executable_from_ir(&code, &name, &target, &symbols)
+            })
+            .map_err(|e| crate::parir::kernel_error(py, e))?;
+        Ok(Self { executable })
+    }
+
+    /// The device code (PTX), one module per entry.
+    #[getter]
+    fn device_code(&self) -> Vec<String> {
+        self.executable.program.device_code.clone()
+    }
+
+    /// Runs the host function: its memref parameters take the array
+    /// arguments in order.
+    fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let (_, arrays) = call_arguments(args)?;
+        let placement = gpu_call::placement(&arrays)?;
+        gpu_call::run(py, &self.executable, &arrays, &placement)
+    }
+}
+
+/// A kernel of PTX text (or CUDA C++ compiled to PTX), loaded onto each
+/// GPU the first time it runs there.
+#[pyclass(module = "parla.parir", frozen)]
+pub struct RawKernel {
+    name: String,
+    ptx: String,
+    loaded: Mutex<Vec<(usize, GpuModule)>>,
+}
+
+/// One kernel parameter's bytes, or an array (passed as its device
+/// address).
+enum Parameter {
+    Value(u64),
+    Array(usize),
+}
+
+#[pymethods]
+impl RawKernel {
+    /// `code` is PTX, or CUDA C++ when `cuda_cpp` (compiled by NVRTC for
+    /// `arch`).
+    #[new]
+    #[pyo3(signature = (name, code, cuda_cpp, arch))]
+    fn new(
+        py: Python<'_>,
+        name: String,
+        code: String,
+        cuda_cpp: bool,
+        arch: String,
+    ) -> PyResult<Self> {
+        let ptx = if cuda_cpp {
+            py.detach(|| cuda::nvrtc::compile_cuda_cpp(&code, &arch))
+                .map_err(to_py)?
+        } else {
+            code
+        };
+        Ok(Self {
+            name,
+            ptx,
+            loaded: Mutex::new(Vec::new()),
+        })
+    }
+
+    #[getter]
+    fn ptx(&self) -> &str {
+        &self.ptx
+    }
+
+    /// Launches the kernel with `grid` and `block` (1 to 3 sizes each).
+    /// Arrays (GPU arrays in place, host arrays copied in and back) are
+    /// passed as their device address; Python ints as 64-bit integers,
+    /// floats as doubles, NumPy scalars as their type.
+    #[pyo3(signature = (args, grid, block, shared_bytes = 0))]
+    fn __call__(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        grid: Vec<u32>,
+        block: Vec<u32>,
+        shared_bytes: u32,
+    ) -> PyResult<()> {
+        let shape = LaunchShape {
+            grid: dims(&grid, "grid")?,
+            block: dims(&block, "block")?,
+            shared_bytes,
+        };
+        let mut arrays: Vec<ArrayView> = Vec::new();
+        let mut parameters = Vec::new();
+        for (n, arg) in args.iter().enumerate() {
+            parameters.push(parameter(&arg, n, &mut arrays)?);
+        }
+        let placement = gpu_call::placement(&arrays)?;
+        let module = self.module_on(py, placement.device)?;
+        let kernel = module.kernel(&self.name).map_err(to_py)?;
+        let staging = Staging::new(&placement, &arrays)?;
+        let mut values: Vec<u64> = parameters
+            .iter()
+            .map(|p| match p {
+                Parameter::Value(bits) => *bits,
+                Parameter::Array(index) => staging.pointers[*index] as u64,
+            })
+            .collect();
+        let launched = {
+            let mut pointers: Vec<*mut c_void> = values
+                .iter_mut()
+                .map(|v| v as *mut u64 as *mut c_void)
+                .collect();
+            // SAFETY: the caller states the kernel's parameters; arrays stay
+            // alive until the staging waits (host arrays) or the caller's
+            // objects go (GPU arrays).
+            unsafe {
+                kernel.launch_on(
+                    placement.device,
+                    placement.stream as RawStream,
+                    shape,
+                    &mut pointers,
+                )
+            }
+        };
+        staging.finish(py, launched)
+    }
+}
+
+impl RawKernel {
+    fn module_on(&self, py: Python<'_>, device: &cuda::GpuDevice) -> PyResult<GpuModule> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, module)) = loaded.iter().find(|(d, _)| *d == device.ordinal) {
+            return Ok(module.clone());
+        }
+        let module = py.detach(|| device.load_ptx(&self.ptx)).map_err(to_py)?;
+        loaded.push((device.ordinal, module.clone()));
+        Ok(module)
+    }
+}
+
+fn parameter(arg: &Bound<'_, PyAny>, n: usize, arrays: &mut Vec<ArrayView>) -> PyResult<Parameter> {
+    if arg.is_instance_of::<PyBool>() {
+        return Ok(Parameter::Value(arg.extract::<bool>()? as u64));
+    }
+    if arg.is_instance_of::<PyInt>() {
+        return Ok(Parameter::Value(arg.extract::<i64>()? as u64));
+    }
+    if arg.is_instance_of::<PyFloat>() {
+        return Ok(Parameter::Value(arg.extract::<f64>()?.to_bits()));
+    }
+    let view = array_view(arg).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "kernel argument {n} must be an int, a float, a NumPy scalar or an array"
+        ))
+    })?;
+    if !view.info.shape.is_empty() {
+        arrays.push(view);
+        return Ok(Parameter::Array(arrays.len() - 1));
+    }
+    let Location::Host = view.location else {
+        return Err(PyTypeError::new_err(format!(
+            "kernel argument {n} is a 0-d GPU array: pass the value as a NumPy scalar"
+        )));
+    };
+    let mut bits = 0u64;
+    // SAFETY: a 0-d host array holds one element of at most 8 bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            view.data as *const u8,
+            (&mut bits as *mut u64).cast::<u8>(),
+            view.info.dtype.bytes(),
+        )
+    };
+    Ok(Parameter::Value(bits))
+}
+
+/// Waits for every kernel launched on every GPU (`parir.sync()`).
+#[pyfunction]
+pub fn gpu_synchronize(py: Python<'_>) -> PyResult<()> {
+    gpu_call::synchronize_all(py)
+}

@@ -1,0 +1,338 @@
+"""Running JIT functions, compiled strings and Parla tasks on NVIDIA GPUs.
+
+The first part runs everywhere: how arguments are recognised as GPU arrays
+(CUDA array interface, DLPack), which backend a call picks, and what a
+call says when there is no GPU. The second part needs a GPU (skipped with
+the reason otherwise): results on GPU arrays in place and on host arrays
+copied in and back, against NumPy."""
+
+import ctypes.util
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import parla.cuda as cuda
+import parla.parir as parir
+from parla import Parla, TaskSpace, spawn
+from parla.devices import DeviceUnavailableError, cpu, gpu
+from parla.tasks import get_current_context, specialize
+
+GPUS = cuda.devices()
+needs_gpu = pytest.mark.skipif(not GPUS, reason=f"{cuda.unavailable_reason()}")
+no_gpu_here = pytest.mark.skipif(bool(GPUS), reason="this machine has a GPU")
+
+AXPY_PTX = (Path(__file__).parents[2] / "examples" / "cuda" / "axpy.ptx").read_text()
+
+
+@parir.jit
+def axpy(a, x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[i] += a * x[i]
+
+
+@parir.jit
+def sum_rows(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            y[i] += x[i, j]
+
+
+@parir.jit
+def total(x, out, N):
+    with parir.gpu:
+        out[0] = 0.0
+    parir.label('N')
+    for i in range(N):
+        out[0] += x[i]
+
+
+@parir.jit
+def add_k_times(x, K, N):
+    for k in range(K):
+        parir.label('N')
+        for i in range(N):
+            x[i] += 1.0
+
+
+def spec(**labels):
+    return parir.par({label: parir.threads(n) for label, n in labels.items()})
+
+
+def cuda_spec(**labels):
+    return parir.CompileOptions({label: parir.threads(n) for label, n in labels.items()}, backend="cuda")
+
+
+class CudaArrayInterface:
+    """An object that says it is a GPU array (any address: nothing reads it
+    unless a GPU call runs)."""
+
+    def __init__(self, shape, typestr="<f4", pointer=0x7F0000000000):
+        self.__cuda_array_interface__ = {
+            "shape": shape, "typestr": typestr, "data": (pointer, False), "strides": None, "version": 3,
+        }
+
+
+class DlpackOnly:
+    """A host array offered only through DLPack."""
+
+    def __init__(self, array):
+        self._array = array
+
+    def __dlpack__(self, stream=None):
+        return self._array.__dlpack__()
+
+    def __dlpack_device__(self):
+        return self._array.__dlpack_device__()
+
+
+# ---- everywhere -------------------------------------------------------------
+
+def test_gpu_arrays_do_not_run_on_the_cpu():
+    x = CudaArrayInterface((8,))
+    with pytest.raises(ValueError, match="array argument 0 is on a GPU, but backend='cpu'"):
+        axpy(2.0, x, np.zeros(8, np.float32), 8, opts=parir.CompileOptions({'N': parir.threads(8)}, backend="cpu"))
+
+
+@no_gpu_here
+def test_auto_follows_gpu_arrays_and_says_why_there_is_no_gpu():
+    with pytest.raises(RuntimeError, match="no GPU is available"):
+        axpy(2.0, CudaArrayInterface((8,)), CudaArrayInterface((8,)), 8, opts=spec(N=8))
+    # Host arrays stay on the CPU with backend='auto'.
+    y = np.zeros(8, np.float32)
+    axpy(2.0, np.ones(8, np.float32), y, 8, opts=spec(N=8))
+    np.testing.assert_array_equal(y, 2.0)
+
+
+def test_unsupported_gpu_element_types_are_named():
+    with pytest.raises(TypeError, match="type '<c8' are not supported"):
+        axpy(2.0, CudaArrayInterface((8,), "<c8"), np.zeros(8, np.float32), 8, opts=spec(N=8))
+
+
+def test_dlpack_arrays_are_used_in_place():
+    x = np.arange(16, dtype=np.float64)
+    y = np.ones(16)
+    axpy(3.0, DlpackOnly(x), DlpackOnly(y), 16, opts=spec(N=16))
+    np.testing.assert_array_equal(y, 3.0 * x + 1.0)
+
+
+def gpu_ir(stage):
+    args = (2.0, np.zeros(1000, np.float32), np.zeros(1000, np.float32), 1000)
+    opts = parir.CompileOptions({'N': parir.threads(1000)}, backend="cuda", arch="sm_80")
+    return args, parir.print_compiled(axpy, args, opts, stage=stage)
+
+
+@pytest.mark.parametrize("stage", ["gpu", "host"])
+def test_gpu_ir_compiles_to_host_code_and_ptx_without_a_gpu(stage):
+    args, text = gpu_ir(stage)
+    function = parir.compile_string("axpy", text)
+    assert callable(function)
+    if not GPUS:
+        with pytest.raises(RuntimeError, match="no GPU is available"):
+            function(*args)
+
+
+def test_malformed_gpu_ir_is_a_clear_error():
+    _, text = gpu_ir("gpu")
+    with pytest.raises(ValueError, match="does not parse"):
+        parir.compile_string("axpy", text.replace("gpu.terminator", "gpu.terminatr"))
+
+
+def test_ptx_strings_become_kernels_launched_with_a_grid():
+    launch = parir.compile_string("axpy", AXPY_PTX)
+    assert launch.ptx == AXPY_PTX
+    with pytest.raises(ValueError, match="PTX runs on NVIDIA GPUs"):
+        parir.compile_string("axpy", AXPY_PTX, parir.CompileOptions(backend="cpu"))
+    if not GPUS:
+        with pytest.raises(RuntimeError, match="no GPU is available"):
+            launch(np.float32(2), np.zeros(4, np.float32), np.zeros(4, np.float32), np.uint32(4), grid=1, block=32)
+
+
+@pytest.mark.skipif(ctypes.util.find_library("nvrtc") is not None, reason="NVRTC is installed here")
+def test_cuda_cpp_without_nvrtc_says_so():
+    with pytest.raises(RuntimeError, match="NVRTC"):
+        parir.compile_string("k", 'extern "C" __global__ void k(float *x) { x[threadIdx.x] = 1.0f; }')
+
+
+def test_sync_without_launches_returns():
+    parir.sync()
+
+
+def test_gpu_placement_and_the_device_table():
+    table = __import__("parla.devices", fromlist=["device_table"]).device_table()
+    assert table[0] == cpu(0)
+    assert [d for d in table if d.kind == "gpu"] == [gpu(i) for i in range(len(GPUS))]
+    if not GPUS:
+        with pytest.raises(DeviceUnavailableError, match="needs a GPU"):
+            with Parla():
+                @spawn(placement=gpu)
+                def never():
+                    pass
+
+
+# ---- on a GPU ---------------------------------------------------------------
+
+def gpu_array(host):
+    """A GPU copy of `host`: CuPy's, else Torch's, else parla.cuda's."""
+    try:
+        import cupy
+        return cupy.asarray(host)
+    except ImportError:
+        pass
+    try:
+        import torch
+        if torch.cuda.is_available():
+            return torch.from_numpy(np.ascontiguousarray(host)).cuda()
+    except ImportError:
+        pass
+    return cuda.DeviceArray(np.ascontiguousarray(host))
+
+
+def to_host(array):
+    parir.sync()
+    if hasattr(array, "get"):  # CuPy
+        return array.get()
+    if hasattr(array, "cpu"):  # Torch
+        return array.cpu().numpy()
+    return array.numpy()
+
+
+@needs_gpu
+@pytest.mark.parametrize("backend", ["auto", "cuda"])
+def test_gpu_arrays_are_used_in_place(backend):
+    n = 100_000
+    x = np.random.default_rng(1).standard_normal(n).astype(np.float32)
+    dx, dy = gpu_array(x), gpu_array(np.ones(n, np.float32))
+    axpy(2.0, dx, dy, n, opts=parir.CompileOptions({'N': parir.threads(n)}, backend=backend))
+    np.testing.assert_allclose(to_host(dy), 2.0 * x + 1.0, rtol=1e-6)
+
+
+@needs_gpu
+@pytest.mark.parametrize("n, m", [(1, 1), (37, 1000), (1024, 2048), (3, 5000)])
+def test_row_sums_on_host_arrays_are_copied_in_and_back(n, m):
+    x = np.random.default_rng(2).random((n, m), dtype=np.float32)
+    y = np.zeros(n, np.float32)
+    sum_rows(x, y, n, m, opts=cuda_spec(N=n, M=m))
+    np.testing.assert_allclose(y, x.sum(axis=1), rtol=1e-4)
+
+
+@needs_gpu
+def test_strided_host_arrays_are_copied_with_their_layout():
+    x = np.random.default_rng(3).random((64, 200), dtype=np.float32)[:, ::2]
+    y = np.zeros(128, np.float32)[::2]
+    sum_rows(x, y, 64, 100, opts=cuda_spec(N=64, M=100))
+    np.testing.assert_allclose(y, x.sum(axis=1), rtol=1e-4)
+
+
+@needs_gpu
+@pytest.mark.parametrize("n", [1, 1000, 1 << 20])
+def test_full_reductions_across_blocks(n):
+    x = np.random.default_rng(4).random(n).astype(np.float32)
+    out = np.full(1, 99.0, np.float32)
+    total(x, out, n, opts=cuda_spec(N=n))
+    np.testing.assert_allclose(out[0], x.astype(np.float64).sum(), rtol=1e-4)
+
+
+@needs_gpu
+def test_sequential_outer_loops_launch_a_kernel_per_iteration():
+    x = gpu_array(np.zeros(5000, np.float32))
+    add_k_times(x, 7, 5000, opts=cuda_spec(N=5000))
+    np.testing.assert_array_equal(to_host(x), 7.0)
+
+
+@needs_gpu
+def test_edited_gpu_ir_runs():
+    args, text = gpu_ir("gpu")
+    edited = text.replace("arith.mulf", "arith.addf", 1)  # a * x[i] becomes a + x[i]
+    x = np.arange(1000, dtype=np.float32)
+    y = np.zeros(1000, np.float32)
+    parir.compile_string("axpy", edited)(2.0, x, y, 1000)
+    np.testing.assert_array_equal(y, 2.0 + x)
+
+
+@needs_gpu
+def test_ptx_kernels_run_and_missing_kernels_name_the_cuda_error():
+    x, y = np.arange(1000, dtype=np.float32), np.ones(1000, np.float32)
+    launch = parir.compile_string("axpy", AXPY_PTX)
+    launch(np.float32(2), x, y, np.uint32(1000), grid=(1000 + 255) // 256, block=256)
+    np.testing.assert_array_equal(y, 2 * x + 1)
+    with pytest.raises(cuda.CudaError) as error:
+        parir.compile_string("no_such_kernel", AXPY_PTX)(np.float32(2), x, y, np.uint32(1000), grid=1, block=32)
+    assert error.value.name == "CUDA_ERROR_NOT_FOUND"
+    launch(np.float32(1), x, y, np.uint32(1000), grid=4, block=256)  # still usable
+    np.testing.assert_array_equal(y, 3 * x + 1)
+
+
+@needs_gpu
+@pytest.mark.skipif(ctypes.util.find_library("nvrtc") is None, reason="NVRTC is not installed")
+def test_cuda_cpp_compiles_with_nvrtc():
+    scale = parir.compile_string(
+        "scale", 'extern "C" __global__ void scale(float *x, float a, long n) {'
+                 ' long i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) x[i] *= a; }')
+    x = np.arange(300, dtype=np.float32)
+    scale(x, np.float32(3), 300, grid=3, block=128)
+    np.testing.assert_array_equal(x, 3 * np.arange(300, dtype=np.float32))
+
+
+@needs_gpu
+def test_gpu_tasks_get_a_gpu_and_their_kernels_finish_before_dependents():
+    n = 1 << 16
+    seen = {}
+    x = gpu_array(np.zeros(n, np.float32))
+    ones = gpu_array(np.ones(n, np.float32))
+    with Parla():
+        T = TaskSpace("T")
+
+        @spawn(T[0], placement=gpu)
+        def fill():
+            seen["context"] = repr(get_current_context())
+            axpy(1.0, ones, x, n, opts=spec(N=n))  # auto: the task's GPU and stream
+
+        @spawn(T[1], [T[0]], placement=[cpu, gpu])
+        def check():
+            seen["values"] = to_host(x)
+
+    assert seen["context"] == "GPUEnvironment(GPU:0)"
+    np.testing.assert_array_equal(seen["values"], 1.0)
+
+
+@needs_gpu
+def test_variants_and_gpu_indices():
+    @specialize
+    def where():
+        return "cpu"
+
+    @where.variant(gpu)
+    def where_gpu():
+        return "gpu"
+
+    found = []
+    lock = threading.Lock()
+    with Parla():
+        for i, place in enumerate([cpu, gpu, gpu(0)]):
+            @spawn(placement=place)
+            def task(place=place):
+                with lock:
+                    found.append((repr(place), where()))
+    assert sorted(found) == sorted([("cpu", "cpu"), ("gpu", "gpu"), ("GPU:0", "gpu")])
+    with pytest.raises(ValueError, match="does not exist"):
+        with Parla():
+            @spawn(placement=gpu(len(GPUS)))
+            def never():
+                pass
+
+
+@needs_gpu
+def test_cupy_follows_the_task_device_and_stream():
+    cupy = pytest.importorskip("cupy")
+    streams = []
+    with Parla():
+        for i in range(2):
+            @spawn(placement=gpu)
+            def task():
+                streams.append(cupy.cuda.get_current_stream().ptr)
+    assert all(s != 0 for s in streams)
