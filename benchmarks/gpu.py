@@ -1,0 +1,191 @@
+"""GPU bandwidth of JIT kernels beside Torch and CuPy on the same arrays,
+with a device-to-device copy as the ceiling, and the cost of a first call
+(compile to PTX, load, launch).
+
+    python benchmarks/gpu.py
+
+Prints GB/s (bytes a kernel must move / time), the fraction of the copy
+bandwidth, and our time over each peer's. Needs an NVIDIA GPU, and Torch or
+CuPy for the arrays and the peers (both when present)."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import parla.cuda as cuda
+import parla.parir as parir
+
+if not cuda.devices():
+    print(f"gpu benchmark skipped: {cuda.unavailable_reason()}")
+    sys.exit(0)
+
+try:
+    import torch
+
+    if not torch.cuda.is_available():
+        torch = None
+except ImportError:
+    torch = None
+try:
+    import cupy
+except ImportError:
+    cupy = None
+if torch is None and cupy is None:
+    print("gpu benchmark skipped: it needs Torch or CuPy (for the arrays and the peers)")
+    sys.exit(0)
+
+
+@parir.jit
+def sum_rows(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            y[i] += x[i, j]
+
+
+@parir.jit
+def axpy(a, x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[i] += a * x[i]
+
+
+@parir.jit
+def softmax_rows(x, out, N, M):
+    parir.label('N')
+    for i in range(N):
+        m = x[i, 0]
+        parir.label('M')
+        for j in range(M):
+            m = max(m, x[i, j])
+        s = parir.float32(0.0)
+        parir.label('M')
+        for j in range(M):
+            s += parir.exp(x[i, j] - m)
+        parir.label('M')
+        for j in range(M):
+            out[i, j] = parir.exp(x[i, j] - m) / s
+
+
+@parir.jit
+def total(x, out, N):
+    with parir.gpu:
+        out[0] = 0.0
+    parir.label('N')
+    for i in range(N):
+        out[0] += x[i]
+
+
+def synchronize():
+    parir.sync()
+    if torch is not None:
+        torch.cuda.synchronize()
+    if cupy is not None:
+        cupy.cuda.get_current_stream().synchronize()
+
+
+def seconds(run, repeats=20) -> float:
+    """The median time of `run` (after a warm-up), waiting for the GPU."""
+    run()
+    synchronize()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def arrays(host_arrays):
+    """The same data for each library, on the GPU: (ours, Torch's, CuPy's).
+    We run on Torch tensors in place, and CuPy's arrays share their memory;
+    without Torch, on CuPy arrays."""
+    if torch is not None:
+        ours = [torch.from_numpy(a).cuda() for a in host_arrays]
+        return ours, ours, [cupy.asarray(a) for a in ours] if cupy is not None else None
+    ours = [cupy.asarray(a) for a in host_arrays]
+    return ours, [None] * len(ours), ours
+
+
+def main() -> None:
+    device = cuda.devices()[0]
+    print(f"device: {device['name']} ({device['arch']}, {device['memory'] / 2**30:.0f} GiB)")
+    rng = np.random.default_rng(0)
+
+    # The ceiling: a device-to-device copy of 1 GiB (read + write).
+    n = 1 << 28
+    src, dst = (torch.empty(n, device="cuda"), torch.empty(n, device="cuda")) if torch is not None else (
+        cupy.empty(n, np.float32), cupy.empty(n, np.float32))
+    copy = seconds(lambda: dst.copy_(src) if torch is not None else cupy.copyto(dst, src))
+    ceiling = 2 * n * 4 / copy / 1e9
+    print(f"device-to-device copy: {ceiling:.0f} GB/s (the ceiling)\n")
+    del src, dst
+
+    rows, cols = 16384, 16384
+    x2 = rng.random((rows, cols), dtype=np.float32)
+    xs = rng.random(1 << 28, dtype=np.float32)
+    cases = []
+
+    (x, y), (tx, ty), c = arrays([x2, np.zeros(rows, np.float32)])
+    row_opts = parir.par({'N': parir.threads(rows), 'M': parir.threads(1024).reduce()})
+    cases.append(("row sums 16384x16384 f32", rows * cols * 4 + rows * 4,
+                  lambda: sum_rows(x, y, rows, cols, opts=row_opts),
+                  (lambda: torch.sum(tx, dim=1, out=ty)) if torch is not None else None,
+                  (lambda: cupy.sum(c[0], axis=1, out=c[1])) if c is not None else None))
+
+    (a, b), (ta, tb), c2 = arrays([xs, np.ones_like(xs)])
+    n1 = xs.size
+    cases.append(("axpy 2^28 f32", 3 * n1 * 4,
+                  lambda: axpy(np.float32(2.0), a, b, n1, opts=parir.par({'N': parir.threads(n1)})),
+                  (lambda: tb.add_(ta, alpha=2.0)) if torch is not None else None,
+                  (lambda: cupy.add(c2[1], 2.0 * c2[0], out=c2[1])) if c2 is not None else None))
+
+    srows, scols = 65536, 4096
+    x3 = rng.random((srows, scols), dtype=np.float32)
+    (sx, so), (tsx, tso), c3 = arrays([x3, np.zeros_like(x3)])
+    soft_opts = parir.par({'N': parir.threads(srows), 'M': parir.threads(1024)})
+    cases.append(("softmax rows 65536x4096 f32", 2 * x3.nbytes,
+                  lambda: softmax_rows(sx, so, srows, scols, opts=soft_opts),
+                  (lambda: torch.softmax(tsx, dim=1)) if torch is not None else None,
+                  None))
+
+    (r, out), (tr, tout), c4 = arrays([xs, np.zeros(1, np.float32)])
+    cases.append(("sum of 2^28 f32", n1 * 4,
+                  lambda: total(r, out, n1, opts=parir.par({'N': parir.threads(n1).reduce()})),
+                  (lambda: tout.copy_(tr.sum())) if torch is not None else None,
+                  (lambda: c4[1].__setitem__(Ellipsis, c4[0].sum())) if c4 is not None else None))
+
+    print(f"{'kernel':30} {'ours GB/s':>10} {'of copy':>8} {'torch GB/s':>11} {'ours/torch':>11} "
+          f"{'cupy GB/s':>10} {'ours/cupy':>10}")
+    for name, bytes_moved, ours, with_torch, with_cupy in cases:
+        ours_s = seconds(ours)
+        row = f"{name:30} {bytes_moved / ours_s / 1e9:10.0f} {bytes_moved / ours_s / 1e9 / ceiling:8.0%}"
+        for peer in (with_torch, with_cupy):
+            if peer is None:
+                row += f" {'-':>11} {'-':>10}"
+                continue
+            peer_s = seconds(peer)
+            row += f" {bytes_moved / peer_s / 1e9:11.0f} {peer_s / ours_s:10.2f}x"
+        print(row)
+
+    # First call: compile (PTX and host code), load, launch, wait.
+    parir.clear_cache()
+    n = 1 << 20
+    fx, fy = arrays([np.ones(n, np.float32), np.zeros(n, np.float32)])[0]
+    synchronize()
+    start = time.perf_counter()
+    axpy(np.float32(3.0), fx, fy, n, opts=parir.par({'N': parir.threads(n)}))
+    synchronize()
+    first = time.perf_counter() - start
+    later = seconds(lambda: axpy(np.float32(3.0), fx, fy, n, opts=parir.par({'N': parir.threads(n)})))
+    print(f"\nfirst call of axpy (compile, load, launch): {first * 1e3:.0f} ms; later calls {later * 1e6:.0f} us")
+
+
+if __name__ == "__main__":
+    main()
