@@ -1,6 +1,6 @@
 """GPU code generation time, without a GPU: Python source to PTX (sm_90)
 and to AMDGCN (gfx90a) for the four GPU benchmark kernels (row sums, axpy,
-softmax rows, 1-D sum), and NVIDIA's assembler on the PTX (the step the
+softmax rows, 1-D sum), the host code's JIT compilation, and NVIDIA's assembler on the PTX (the step the
 driver repeats when it loads a module). Compilation is most of a first
 call's cost; the original Parir spends a second or more in nvcc there.
 
@@ -98,12 +98,18 @@ def main():
           f"{platform.system()}, Python {platform.python_version()}, best of {args.repeat}")
     if tool is None:
         print("# ptxas not installed (pip install nvidia-cuda-nvcc-cu12): assembly columns left empty")
-    print(f"{'kernel':<14}{'to PTX ms':>11}{'to AMDGCN ms':>14}{'ptxas ms':>10}{'registers':>11}{'spills':>8}")
+    print(f"{'kernel':<14}{'to PTX ms':>11}{'host JIT ms':>13}{'to AMDGCN ms':>14}{'ptxas ms':>10}"
+          f"{'registers':>11}{'spills':>8}")
     with tempfile.TemporaryDirectory() as scratch:
         for name, function, arguments, spec in cases():
             cuda = parir.CompileOptions(spec, backend="cuda", arch="sm_90")
             rocm = parir.CompileOptions(spec, backend="rocm", arch="gfx90a")
             ptx_ms, ptx = best_ms(lambda: parir.print_compiled(function, arguments, cuda), args.repeat)
+            # The host function, PTX embedded, lowered and JIT-compiled: the
+            # rest of what a first call compiles.
+            host = parir.print_compiled(function, arguments, cuda, stage="host")
+            entry = re.search(r"func\.func @(\w+)", host).group(1)
+            host_ms, _ = best_ms(lambda: parir.compile_string(entry, host), args.repeat)
             try:
                 amd_ms, _ = best_ms(lambda: parir.print_compiled(function, arguments, rocm), args.repeat)
                 amd = f"{amd_ms:14.1f}"
@@ -119,7 +125,7 @@ def main():
                 assembled = f"{ms:.1f}"
                 registers = ",".join(re.findall(r"Used (\d+) registers", done.stderr))
                 spills = str(sum(int(n) for n in re.findall(r"(\d+) bytes spill stores", done.stderr)))
-            print(f"{name:<14}{ptx_ms:11.1f}{amd}{assembled:>10}{registers:>11}{spills:>8}")
+            print(f"{name:<14}{ptx_ms:11.1f}{host_ms:13.1f}{amd}{assembled:>10}{registers:>11}{spills:>8}")
 
 
 if __name__ == "__main__":
