@@ -53,8 +53,9 @@ impl GpuTarget {
         match self {
             GpuTarget::Cuda { chip, libdevice } => {
                 let link = libdevice.as_ref().map(|l| format!(" l={l}")).unwrap_or_default();
+                let ptx = ptx_version(chip);
                 format!(
-                    "builtin.module(gpu-kernel-outlining,nvvm-attach-target{{chip={chip} features=+ptx80 O=3{link}}},\
+                    "builtin.module(gpu-kernel-outlining,nvvm-attach-target{{chip={chip} features=+ptx{ptx} O=3{link}}},\
 gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm),gpu-module-to-binary{{format=isa}})"
                 )
             }
@@ -64,6 +65,62 @@ gpu.module(convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size),gpu
             ),
         }
     }
+}
+
+/// The NVIDIA chips this compiler targets, with the PTX ISA version each
+/// needs at least (8.0 is what CUDA 12.0 drivers and later load). Checked
+/// before LLVM sees a chip: LLVM stops the process on one it cannot target.
+const CUDA_CHIPS: [(&str, u32); 20] = [
+    ("sm_60", 80),
+    ("sm_61", 80),
+    ("sm_62", 80),
+    ("sm_70", 80),
+    ("sm_72", 80),
+    ("sm_75", 80),
+    ("sm_80", 80),
+    ("sm_86", 80),
+    ("sm_87", 80),
+    ("sm_89", 80),
+    ("sm_90", 80),
+    ("sm_90a", 80),
+    ("sm_100", 86),
+    ("sm_100a", 86),
+    ("sm_101", 86),
+    ("sm_101a", 86),
+    ("sm_120", 87),
+    ("sm_120a", 87),
+    ("sm_103", 88),
+    ("sm_121", 88),
+];
+
+/// The AMD chips this compiler targets.
+const ROCM_CHIPS: [&str; 4] = ["gfx908", "gfx90a", "gfx942", "gfx950"];
+
+impl GpuTarget {
+    /// Whether the compiler can target this chip; the error names the ones
+    /// it can.
+    pub fn check(&self) -> Result<(), KernelError> {
+        let (chip, known): (&str, Vec<&str>) = match self {
+            GpuTarget::Cuda { chip, .. } => (chip, CUDA_CHIPS.iter().map(|(c, _)| *c).collect()),
+            GpuTarget::Rocm { chip } => (chip, ROCM_CHIPS.to_vec()),
+        };
+        if known.contains(&chip) {
+            Ok(())
+        } else {
+            Err(KernelError::UnsupportedTarget(format!(
+                "cannot compile for {chip}: the architectures supported are {}",
+                known.join(", ")
+            )))
+        }
+    }
+}
+
+/// The PTX ISA version to emit for `chip` (checked to be known).
+fn ptx_version(chip: &str) -> u32 {
+    CUDA_CHIPS
+        .iter()
+        .find(|(c, _)| *c == chip)
+        .map_or(80, |(_, version)| *version)
 }
 
 /// A specialisation compiled for a GPU: the IR stages and the device code.
@@ -230,6 +287,7 @@ fn device_code(
     module: &mut Module,
     target: &GpuTarget,
 ) -> Result<Vec<String>, KernelError> {
+    target.check()?;
     run_pipeline(context, module, &target.pipeline()).map_err(|error| {
         let mentions = |needle: &str| match &error {
             JitError::Lowering(messages) => messages.iter().any(|m| m.to_string().contains(needle)),

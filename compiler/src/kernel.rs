@@ -30,6 +30,9 @@ pub enum KernelError {
     /// Device code that needs a vendor library this machine lacks.
     #[error("{0}")]
     MissingLibrary(String),
+    /// A GPU architecture the compiler cannot target.
+    #[error("{0}")]
+    UnsupportedTarget(String),
 }
 
 /// A compiled specialisation.

@@ -56,8 +56,11 @@ impl PythonBody {
     fn gpu_step(&mut self, py: Python<'_>, task: Py<Task>, device: u16, ordinal: usize) -> Step {
         let stream = match &self.gpu_stream {
             Some(stream) => stream.clone(),
-            None => match parla_runtime::cuda::cuda().and_then(|c| c.device(ordinal)) {
-                Ok(gpu) => gpu.stream(),
+            None => match parla_runtime::cuda::cuda()
+                .and_then(|c| c.device(ordinal))
+                .and_then(|gpu| gpu.stream_after_default())
+            {
+                Ok(stream) => stream,
                 Err(error) => return self.fail(py, crate::cuda::to_py(error)),
             },
         };

@@ -52,6 +52,7 @@ pub(crate) fn kernel_error(py: Python<'_>, error: KernelError) -> PyErr {
         }
         KernelError::Jit(e) => PyValueError::new_err(format!("code generation failed: {e}")),
         KernelError::MissingLibrary(text) => PyRuntimeError::new_err(text),
+        KernelError::UnsupportedTarget(text) => PyValueError::new_err(text),
     }
 }
 

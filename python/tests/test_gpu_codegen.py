@@ -276,3 +276,18 @@ def test_slice_reductions_become_block_and_grid_reductions(tmp_path):
         report = assemble(parir.print_compiled(fun, [x, y, 512, 300], opts), "sm_90", tmp_path)
         spills = re.findall(r"(\d+) bytes spill stores", report)
         assert spills and set(spills) == {"0"}, report
+
+
+@pytest.mark.parametrize("backend, arch", [("cuda", "sm_999"), ("rocm", "gfx1100")])
+def test_architectures_the_compiler_cannot_target_are_named(backend, arch):
+    args = [2.0, np.zeros(10, np.float32), np.zeros(10, np.float32), 10]
+    opts = parir.CompileOptions({'N': parir.threads(10)}, backend=backend, arch=arch)
+    with pytest.raises(ValueError, match=f"cannot compile for {arch}: the architectures supported are"):
+        parir.print_compiled(axpy, args, opts)
+
+
+def test_newer_nvidia_architectures_get_the_ptx_version_they_need():
+    args = [2.0, np.zeros(10, np.float32), np.zeros(10, np.float32), 10]
+    for arch, version in [("sm_90", "8.0"), ("sm_100", "8.6"), ("sm_120", "8.7")]:
+        ptx = parir.print_compiled(axpy, args, parir.CompileOptions({'N': parir.threads(10)}, backend="cuda", arch=arch))
+        assert f".version {version}" in ptx and f".target {arch}" in ptx

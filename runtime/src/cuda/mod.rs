@@ -319,6 +319,19 @@ impl GpuDevice {
             .map_err(|e| GpuError::from_driver("cuMemcpyDtoDAsync", e))
     }
 
+    /// The next stream of the pool, ordered after the work queued so far on
+    /// the legacy default stream (where CuPy and Torch put their work by
+    /// default), so a task's kernels see arrays prepared before it.
+    /// (Pool streams are non-blocking: without this they would not wait.)
+    pub fn stream_after_default(&self) -> Result<Arc<CudaStream>, GpuError> {
+        let stream = self.stream();
+        self.bind()?;
+        stream
+            .join(&self.context.default_stream())
+            .map_err(|e| GpuError::from_driver("cuStreamWaitEvent", e))?;
+        Ok(stream)
+    }
+
     /// The next stream of the pool.
     pub fn stream(&self) -> Arc<CudaStream> {
         let n = self.next_stream.fetch_add(1, Ordering::Relaxed);
