@@ -209,7 +209,8 @@ fn gpu_host_code_launches_through_the_runtime() {
         unsafe { packed.call(executable.entry) };
     });
     assert_eq!(report.expect("launched").launches, 4);
-    device.synchronize_stream(std::ptr::null_mut()).unwrap();
+    // SAFETY: null is the legacy default stream.
+    unsafe { device.synchronize_stream(std::ptr::null_mut()).unwrap() };
     let mut out = vec![0u8; n * 4];
     unsafe { device.copy_to_host(&mut out, buffer.pointer()).unwrap() };
     for (i, chunk) in out.chunks(4).enumerate() {

@@ -223,7 +223,9 @@ impl Staging {
             return Ok(());
         }
         let (ordinal, stream) = (self.device.ordinal, self.stream);
-        let waited = py.detach(move || {
+        // SAFETY: the call's stream: the task's, a producer's (theirs to
+        // keep alive while their arrays are in use), or the default one.
+        let waited = py.detach(move || unsafe {
             cuda::cuda()?
                 .device(ordinal)?
                 .synchronize_stream(stream as RawStream)
@@ -237,7 +239,8 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.staged.is_empty() {
             // An early error: do not free memory a queued copy may still use.
-            let _ = self.device.synchronize_stream(self.stream as RawStream);
+            // SAFETY: the call's stream, as in `wait`.
+            let _ = unsafe { self.device.synchronize_stream(self.stream as RawStream) };
         }
     }
 }

@@ -108,6 +108,9 @@ fn fail(error: GpuError) {
 struct LazyModule {
     image: *const c_char,
     loaded: Mutex<Vec<(usize, GpuModule)>>,
+    // Boxed: handles given out point into the boxes, which must not move
+    // when the list grows.
+    #[allow(clippy::vec_box)]
     kernels: Mutex<Vec<Box<LazyKernel>>>,
 }
 

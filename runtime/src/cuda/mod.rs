@@ -78,6 +78,11 @@ impl GpuError {
     }
 }
 
+/// The result of driver call `call` as a [`GpuError`].
+fn checked(call: &'static str, result: sys::CUresult) -> Result<(), GpuError> {
+    result.result().map_err(|e| GpuError::from_driver(call, e))
+}
+
 /// One GPU: its context and stream pool.
 pub struct GpuDevice {
     pub ordinal: usize,
@@ -256,12 +261,16 @@ impl GpuDevice {
 
     /// Waits for the work queued on `stream` (null: the legacy default
     /// stream) of this device.
-    pub fn synchronize_stream(&self, stream: sys::CUstream) -> Result<(), GpuError> {
+    ///
+    /// # Safety
+    /// `stream` must be null, a special handle (`CU_STREAM_LEGACY`,
+    /// `CU_STREAM_PER_THREAD`) or a live stream of this device's context.
+    pub unsafe fn synchronize_stream(&self, stream: sys::CUstream) -> Result<(), GpuError> {
         self.bind()?;
         // SAFETY: a stream of this context, or null.
-        unsafe { sys::cuStreamSynchronize(stream) }
-            .result()
-            .map_err(|e| GpuError::from_driver("cuStreamSynchronize", e))
+        checked("cuStreamSynchronize", unsafe {
+            sys::cuStreamSynchronize(stream)
+        })
     }
 
     /// Queues a copy of `bytes` bytes from host memory to device memory on
@@ -278,9 +287,9 @@ impl GpuDevice {
         stream: sys::CUstream,
     ) -> Result<(), GpuError> {
         self.bind()?;
-        unsafe { sys::cuMemcpyHtoDAsync_v2(device, host, bytes, stream) }
-            .result()
-            .map_err(|e| GpuError::from_driver("cuMemcpyHtoDAsync", e))
+        checked("cuMemcpyHtoDAsync", unsafe {
+            sys::cuMemcpyHtoDAsync_v2(device, host, bytes, stream)
+        })
     }
 
     /// Queues a copy of `bytes` bytes from device memory to host memory on
@@ -296,27 +305,9 @@ impl GpuDevice {
         stream: sys::CUstream,
     ) -> Result<(), GpuError> {
         self.bind()?;
-        unsafe { sys::cuMemcpyDtoHAsync_v2(host, device, bytes, stream) }
-            .result()
-            .map_err(|e| GpuError::from_driver("cuMemcpyDtoHAsync", e))
-    }
-
-    /// Queues a device-to-device copy on `stream`.
-    ///
-    /// # Safety
-    /// Both ranges must hold `bytes` bytes until the stream has done the
-    /// copy.
-    pub unsafe fn copy_on_device_async(
-        &self,
-        to: u64,
-        from: u64,
-        bytes: usize,
-        stream: sys::CUstream,
-    ) -> Result<(), GpuError> {
-        self.bind()?;
-        unsafe { sys::cuMemcpyDtoDAsync_v2(to, from, bytes, stream) }
-            .result()
-            .map_err(|e| GpuError::from_driver("cuMemcpyDtoDAsync", e))
+        checked("cuMemcpyDtoHAsync", unsafe {
+            sys::cuMemcpyDtoHAsync_v2(host, device, bytes, stream)
+        })
     }
 
     /// The next stream of the pool, ordered after the work queued so far on
