@@ -14,8 +14,10 @@
 
 Functions are parsed when decorated; each call with new argument kinds,
 dtypes, shapes or scalar values compiles a specialisation (through the
-project's MLIR dialects, to native code) and caches it. Parallel loops run
-on the task runtime's worker pool.
+project's MLIR dialects, to native code) and caches it. On the CPU, parallel
+loops run on the task runtime's worker pool; on an NVIDIA GPU (arrays that
+live there, a call inside a GPU task, or backend='cuda'), they become
+kernels launched by the runtime.
 """
 
 from __future__ import annotations
