@@ -37,21 +37,18 @@ pub struct ArrayView {
     _export: Option<DlpackExport>,
 }
 
-fn dtype_of_format(code: &str) -> PyResult<DType> {
-    Ok(match code {
-        "b" => DType::I8,
-        "h" => DType::I16,
-        "i" => DType::I32,
-        "l" | "q" => DType::I64,
-        "B" => DType::U8,
-        "H" => DType::U16,
-        "I" => DType::U32,
-        "L" | "Q" => DType::U64,
-        "f" => DType::F32,
-        "d" => DType::F64,
-        "?" => DType::Bool,
-        other => return Err(unsupported_element(&format!("format '{other}'"))),
-    })
+/// The dtype of a buffer-protocol format code with elements of `bytes`
+/// bytes (`l` is 8 bytes here, 4 on some platforms).
+fn dtype_of_format(code: &str, bytes: usize) -> PyResult<DType> {
+    let kind = match code {
+        "b" | "h" | "i" | "l" | "q" => Some('i'),
+        "B" | "H" | "I" | "L" | "Q" => Some('u'),
+        "f" | "d" => Some('f'),
+        "?" => Some('b'),
+        _ => None,
+    };
+    kind.and_then(|kind| dtype_of_kind(kind, bytes))
+        .ok_or_else(|| unsupported_element(&format!("format '{code}'")))
 }
 
 /// The dtype of a `kind` ('i', 'u', 'f', 'b') and size in bytes.
@@ -120,7 +117,8 @@ fn buffer_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
                 .to_string_lossy()
                 .into_owned()
         };
-        let dtype = dtype_of_format(format.trim_start_matches(['<', '=', '@', '!']))?;
+        let code = format.trim_start_matches(['<', '=', '@', '!']);
+        let dtype = dtype_of_format(code, buffer.itemsize as usize)?;
         let ndim = buffer.ndim as usize;
         let shape: Vec<i64> = (0..ndim)
             .map(|d| unsafe { *buffer.shape.add(d) } as i64)
@@ -333,10 +331,12 @@ fn dlpack_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
 
 /// An array argument, however it is offered.
 pub fn array_view(value: &Bound<'_, PyAny>) -> PyResult<ArrayView> {
-    if let Some(view) = cuda_array_view(value)? {
+    // The buffer protocol first: host arrays are the common case on the
+    // CPU's call path, and GPU arrays (CuPy, Torch) do not offer it.
+    if let Some(view) = buffer_view(value)? {
         return Ok(view);
     }
-    if let Some(view) = buffer_view(value)? {
+    if let Some(view) = cuda_array_view(value)? {
         return Ok(view);
     }
     if let Some(view) = dlpack_view(value)? {

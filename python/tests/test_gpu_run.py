@@ -16,7 +16,7 @@ import pytest
 import parla.cuda as cuda
 import parla.parir as parir
 from parla import Parla, TaskSpace, spawn
-from parla.devices import DeviceUnavailableError, cpu, gpu
+from parla.devices import DeviceUnavailableError, cpu, device_table, gpu
 from parla.tasks import get_current_context, specialize
 
 GPUS = cuda.devices()
@@ -163,7 +163,7 @@ def test_sync_without_launches_returns():
 
 
 def test_gpu_placement_and_the_device_table():
-    table = __import__("parla.devices", fromlist=["device_table"]).device_table()
+    table = device_table()
     assert table[0] == cpu(0)
     assert [d for d in table if d.kind == "gpu"] == [gpu(i) for i in range(len(GPUS))]
     if not GPUS:
