@@ -132,11 +132,20 @@ pub struct GpuProgram {
     pub device_code: Vec<String>,
     /// The host function after outlining: `gpu.launch_func` calls.
     pub host: String,
-    /// The host function's name.
+    /// The host function's name; its memref parameters take the array
+    /// arguments in order.
     pub entry: String,
-    /// For each memref parameter of the host function, in order: the
-    /// argument it comes from (index, and dict key).
-    pub arrays: Vec<(usize, Option<String>)>,
+}
+
+impl GpuProgram {
+    /// Every stage, in order: the passes' (`looppar`, `gpu`), then `host`,
+    /// then the device code as `code_stage` (`ptx`, `amdgcn`).
+    pub fn all_stages(&self, code_stage: &str) -> Vec<(String, String)> {
+        let mut stages = self.stages.clone();
+        stages.push(("host".to_string(), self.host.clone()));
+        stages.push((code_stage.to_string(), self.device_code.join("\n")));
+        stages
+    }
 }
 
 /// A specialisation ready to run: its host code JIT-compiled, launching its
@@ -176,19 +185,18 @@ pub fn compile(
     Ok(program)
 }
 
-/// [`compile`], then the host code lowered and JIT-compiled, with its
-/// launches bound to `launch_symbols` (the runtime's `mgpu*` entry points).
+/// [`compile`], then the host code lowered and JIT-compiled, its launches
+/// bound to the runtime's entry points.
 pub fn compile_executable(
     function: &Function,
     callees: &HashMap<String, Function>,
     arguments: &[Argument],
     spec: &HashMap<String, LabelSpec>,
     target: &GpuTarget,
-    launch_symbols: &[(&str, *mut std::ffi::c_void)],
 ) -> Result<GpuExecutable, KernelError> {
     let context = &fresh_context()?;
     let (program, mut module) = compile_in(context, function, callees, arguments, spec, target)?;
-    executable(context, &mut module, program, launch_symbols)
+    executable(context, &mut module, program)
 }
 
 /// An executable from IR text at the `gpu` stage (kernels as `gpu.launch`)
@@ -198,7 +206,6 @@ pub fn executable_from_ir(
     text: &str,
     entry: &str,
     target: &GpuTarget,
-    launch_symbols: &[(&str, *mut std::ffi::c_void)],
 ) -> Result<GpuExecutable, KernelError> {
     let context = &fresh_context()?;
     let mut module = source::parse_module(context, text, "<compile_string>")
@@ -214,19 +221,21 @@ pub fn executable_from_ir(
         device_code,
         host: module.as_operation().to_string(),
         entry: entry.to_string(),
-        arrays: Vec::new(),
     };
-    executable(context, &mut module, program, launch_symbols)
+    executable(context, &mut module, program)
 }
 
+/// The host code lowered and JIT-compiled. Its launches call the runtime's
+/// entry points (`parla_runtime::cuda::launch`), bound here as the OpenMP
+/// ones are for CPU code: the compiler binds them and never calls them.
 fn executable(
     context: &Context,
     module: &mut Module,
     program: GpuProgram,
-    launch_symbols: &[(&str, *mut std::ffi::c_void)],
 ) -> Result<GpuExecutable, KernelError> {
     run_pipeline(context, module, HOST_LOWERING)?;
-    let engine = Engine::with_symbols(context, module, HOST_OPT_LEVEL, launch_symbols)?;
+    let launches = parla_runtime::cuda::launch::symbols();
+    let engine = Engine::with_symbols(context, module, HOST_OPT_LEVEL, &launches)?;
     let entry = engine.packed(&program.entry)?;
     Ok(GpuExecutable {
         program,
@@ -269,7 +278,6 @@ fn compile_in<'c>(
         device_code,
         host: module.as_operation().to_string(),
         entry: emitted.entry,
-        arrays: emitted.arrays,
     };
     Ok((program, module))
 }

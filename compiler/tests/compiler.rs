@@ -163,13 +163,8 @@ fn gpu_host_code_launches_through_the_runtime() {
         chip: "sm_80".into(),
         libdevice: None,
     };
-    let executable = executable_from_ir(
-        HOST_LOOP_OF_LAUNCHES,
-        "twice_four_times",
-        &target,
-        &launch::symbols(),
-    )
-    .expect("the host code compiles");
+    let executable = executable_from_ir(HOST_LOOP_OF_LAUNCHES, "twice_four_times", &target)
+        .expect("the host code compiles");
     assert_eq!(executable.program.device_code.len(), 1);
     assert!(executable.program.device_code[0].contains(".entry"));
 

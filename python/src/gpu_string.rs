@@ -9,13 +9,13 @@ use crate::{
     gpu_call::{self, Staging},
 };
 use parla_compiler::gpu::{executable_from_ir, GpuExecutable, GpuTarget};
-use parla_runtime::cuda::{self, launch, GpuModule, LaunchShape, RawStream};
+use parla_runtime::cuda::{self, GpuModule, LaunchShape, PerDevice, RawStream};
 use pyo3::{
     exceptions::PyTypeError,
     prelude::*,
     types::{PyBool, PyFloat, PyInt, PyTuple},
 };
-use std::{ffi::c_void, sync::Mutex};
+use std::ffi::c_void;
 
 /// IR text compiled for an NVIDIA GPU.
 #[pyclass(module = "parla.parir", frozen)]
@@ -38,18 +38,8 @@ impl GpuIrKernel {
             chip: arch,
             libdevice,
         };
-        let symbols: Vec<(&str, usize)> = launch::symbols()
-            .into_iter()
-            .map(|(n, a)| (n, a as usize))
-            .collect();
         let executable = py
-            .detach(|| {
-                let symbols: Vec<_> = symbols
-                    .iter()
-                    .map(|&(n, a)| (n, a as *mut c_void))
-                    .collect();
-                executable_from_ir(&code, &name, &target, &symbols)
-            })
+            .detach(|| executable_from_ir(&code, &name, &target))
             .map_err(|e| crate::parir::kernel_error(py, e))?;
         Ok(Self { executable })
     }
@@ -75,7 +65,7 @@ impl GpuIrKernel {
 pub struct RawKernel {
     name: String,
     ptx: String,
-    loaded: Mutex<Vec<(usize, GpuModule)>>,
+    loaded: PerDevice<GpuModule>,
 }
 
 /// One kernel parameter's bytes, or an array (passed as its device
@@ -107,7 +97,7 @@ impl RawKernel {
         Ok(Self {
             name,
             ptx,
-            loaded: Mutex::new(Vec::new()),
+            loaded: PerDevice::default(),
         })
     }
 
@@ -173,13 +163,11 @@ impl RawKernel {
 
 impl RawKernel {
     fn module_on(&self, py: Python<'_>, device: &cuda::GpuDevice) -> PyResult<GpuModule> {
-        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, module)) = loaded.iter().find(|(d, _)| *d == device.ordinal) {
-            return Ok(module.clone());
-        }
-        let module = py.detach(|| device.load_ptx(&self.ptx)).map_err(to_py)?;
-        loaded.push((device.ordinal, module.clone()));
-        Ok(module)
+        py.detach(|| {
+            self.loaded
+                .get_or_try_insert(device, || device.load_ptx(&self.ptx))
+        })
+        .map_err(to_py)
     }
 }
 

@@ -322,17 +322,10 @@ impl ParsedFunction {
         }
         let callees = callee_map(py, callees)?;
         let function = self.function.clone();
-        let symbols = parla_runtime::cuda::launch::symbols();
-        // Addresses of functions, the same in every thread.
-        let symbols: Vec<(&str, usize)> = symbols.iter().map(|&(n, a)| (n, a as usize)).collect();
         let executable = py
             .detach(|| {
-                let symbols: Vec<_> = symbols
-                    .iter()
-                    .map(|&(n, a)| (n, a as *mut std::ffi::c_void))
-                    .collect();
                 parla_compiler::gpu::compile_executable(
-                    &function, &callees, arguments, specs, target, &symbols,
+                    &function, &callees, arguments, specs, target,
                 )
             })
             .map_err(|e| kernel_error(py, e))?;
@@ -428,15 +421,9 @@ impl ParsedFunction {
                 let executable = self.gpu_executable(py, &arguments, &specs, callees, &target)?;
                 gpu_call::run(py, &executable, &arrays, &placement)?;
                 Ok(debug.then(|| {
-                    let program = &executable.program;
-                    let mut stages: Vec<_> = program
-                        .stages
-                        .iter()
-                        .map(|(n, t)| (n.clone(), t.clone(), 0.0))
-                        .collect();
-                    stages.push(("host".into(), program.host.clone(), 0.0));
-                    stages.push(("ptx".into(), program.device_code.join("\n"), 0.0));
-                    stages
+                    // No per-stage times for GPU compilations.
+                    let stages = executable.program.all_stages("ptx");
+                    stages.into_iter().map(|(n, t)| (n, t, 0.0)).collect()
                 }))
             }
         }
@@ -509,10 +496,7 @@ impl ParsedFunction {
                 parla_compiler::gpu::compile(&function, &callees, &arguments, &specs, &target)
             })
             .map_err(|e| kernel_error(py, e))?;
-        let mut stages = program.stages;
-        stages.push(("host".to_string(), program.host));
-        stages.push((code_stage.to_string(), program.device_code.join("\n")));
-        Ok(stages)
+        Ok(program.all_stages(code_stage))
     }
 
     /// Forgets every compiled specialisation.

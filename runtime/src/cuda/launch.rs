@@ -16,7 +16,7 @@
 //! the first failure of a scope is kept, later launches of that scope are
 //! skipped, and [`LaunchScope::run`] returns it.
 
-use super::{GpuDevice, GpuError, GpuKernel, GpuModule, LaunchShape};
+use super::{GpuDevice, GpuError, GpuKernel, GpuModule, LaunchShape, PerDevice};
 use cudarc::driver::sys;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -54,43 +54,30 @@ impl LaunchScope {
     /// this scope's device and stream. Returns `f`'s result and the first
     /// launch failure, if any. Scopes nest: the outer one is restored.
     pub fn run<R>(self, f: impl FnOnce() -> R) -> (R, Result<LaunchReport, GpuError>) {
-        let saved = STATE.with(|s| {
-            let mut s = s.borrow_mut();
-            let saved = (s.scope.replace(self), s.error.take(), s.launches);
-            s.launches = 0;
-            saved
-        });
-        let result = f();
-        let outcome = STATE.with(|s| {
-            let mut s = s.borrow_mut();
-            let outcome = match s.error.take() {
-                Some(error) => Err(error),
-                None => Ok(LaunchReport {
-                    launches: s.launches,
-                }),
-            };
-            (s.scope, s.error, s.launches) = saved;
-            outcome
-        });
-        (result, outcome)
+        let (result, error, launches) = scoped(Some(self), f);
+        (result, error.map_or(Ok(LaunchReport { launches }), Err))
     }
 }
 
 /// Runs `f` with no scope: launches fail with a clear error (for tests of
 /// compiled host code on machines without a GPU).
 pub fn without_scope<R>(f: impl FnOnce() -> R) -> (R, Option<GpuError>) {
-    let saved = STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        (s.scope.take(), s.error.take(), s.launches)
-    });
-    let result = f();
-    let error = STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        let error = s.error.take();
-        (s.scope, s.error, s.launches) = saved;
-        error
-    });
+    let (result, error, _) = scoped(None, f);
     (result, error)
+}
+
+/// Runs `f` under `scope`, then restores the thread's state: `f`'s result,
+/// the first launch failure and the number of launches.
+fn scoped<R>(scope: Option<LaunchScope>, f: impl FnOnce() -> R) -> (R, Option<GpuError>, usize) {
+    let fresh = ThreadState {
+        scope,
+        error: None,
+        launches: 0,
+    };
+    let saved = STATE.with(|s| s.replace(fresh));
+    let result = f();
+    let ours = STATE.with(|s| s.replace(saved));
+    (result, ours.error, ours.launches)
 }
 
 fn fail(error: GpuError) {
@@ -107,7 +94,7 @@ fn fail(error: GpuError) {
 /// loaded from it, per device.
 struct LazyModule {
     image: *const c_char,
-    loaded: Mutex<Vec<(usize, GpuModule)>>,
+    loaded: PerDevice<GpuModule>,
     // Boxed: handles given out point into the boxes, which must not move
     // when the list grows.
     #[allow(clippy::vec_box)]
@@ -118,37 +105,29 @@ struct LazyModule {
 struct LazyKernel {
     module: *const LazyModule,
     name: CString,
-    resolved: Mutex<Vec<(usize, GpuKernel)>>,
+    resolved: PerDevice<GpuKernel>,
 }
 
 impl LazyModule {
     fn module_on(&self, device: &GpuDevice) -> Result<GpuModule, GpuError> {
-        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, module)) = loaded.iter().find(|(d, _)| *d == device.ordinal) {
-            return Ok(module.clone());
-        }
-        // SAFETY: the image is the NUL-terminated PTX constant of the
-        // compiled code, which outlives this module (it is unloaded by the
-        // code's destructors).
-        let text = unsafe { CStr::from_ptr(self.image) }.to_string_lossy();
-        let module = device.load_ptx(&text)?;
-        loaded.push((device.ordinal, module.clone()));
-        Ok(module)
+        self.loaded.get_or_try_insert(device, || {
+            // SAFETY: the image is the NUL-terminated PTX constant of the
+            // compiled code, which outlives this module (it is unloaded by
+            // the code's destructors).
+            let text = unsafe { CStr::from_ptr(self.image) }.to_string_lossy();
+            device.load_ptx(&text)
+        })
     }
 }
 
 impl LazyKernel {
     fn kernel_on(&self, device: &GpuDevice) -> Result<GpuKernel, GpuError> {
-        let mut resolved = self.resolved.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, kernel)) = resolved.iter().find(|(d, _)| *d == device.ordinal) {
-            return Ok(kernel.clone());
-        }
-        // SAFETY: kernels are owned by their module, which is alive while
-        // the compiled code that launches them is.
-        let module = unsafe { &*self.module }.module_on(device)?;
-        let kernel = module.kernel(&self.name.to_string_lossy())?;
-        resolved.push((device.ordinal, kernel.clone()));
-        Ok(kernel)
+        self.resolved.get_or_try_insert(device, || {
+            // SAFETY: kernels are owned by their module, which is alive
+            // while the compiled code that launches them is.
+            let module = unsafe { &*self.module }.module_on(device)?;
+            module.kernel(&self.name.to_string_lossy())
+        })
     }
 }
 
@@ -157,7 +136,7 @@ impl LazyKernel {
 unsafe extern "C" fn module_load_jit(image: *const c_char, _opt_level: i32) -> *mut c_void {
     Box::into_raw(Box::new(LazyModule {
         image,
-        loaded: Mutex::new(Vec::new()),
+        loaded: PerDevice::default(),
         kernels: Mutex::new(Vec::new()),
     }))
     .cast()
@@ -190,7 +169,7 @@ unsafe extern "C" fn module_get_function(module: *mut c_void, name: *const c_cha
     let kernel = Box::new(LazyKernel {
         module: lazy,
         name: name.to_owned(),
-        resolved: Mutex::new(Vec::new()),
+        resolved: PerDevice::default(),
     });
     let handle = (&*kernel as *const LazyKernel).cast_mut().cast();
     kernels.push(kernel);

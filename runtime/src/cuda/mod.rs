@@ -414,6 +414,37 @@ impl GpuModule {
     }
 }
 
+/// One value per device, made on first use there (code loaded onto each
+/// GPU it runs on, and the kernels found in it).
+pub struct PerDevice<T> {
+    entries: std::sync::Mutex<Vec<(usize, T)>>,
+}
+
+impl<T> Default for PerDevice<T> {
+    fn default() -> Self {
+        Self {
+            entries: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<T: Clone> PerDevice<T> {
+    /// The value for `device`, made by `make` the first time.
+    pub fn get_or_try_insert(
+        &self,
+        device: &GpuDevice,
+        make: impl FnOnce() -> Result<T, GpuError>,
+    ) -> Result<T, GpuError> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, value)) = entries.iter().find(|(d, _)| *d == device.ordinal) {
+            return Ok(value.clone());
+        }
+        let value = make()?;
+        entries.push((device.ordinal, value.clone()));
+        Ok(value)
+    }
+}
+
 /// A launch's shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LaunchShape {
