@@ -18,6 +18,7 @@ use parla_compiler::{
 use pyo3::{
     exceptions::{PyRuntimeError, PyTypeError, PyValueError},
     prelude::*,
+    sync::PyOnceLock,
     types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple},
 };
 use std::{
@@ -181,6 +182,15 @@ fn backend_of(options: &Bound<'_, PyAny>, arrays: &[ArrayView]) -> PyResult<Back
         _ if gpu_call::auto_picks_gpu(arrays) => Ok(Backend::Cuda),
         _ => Ok(Backend::Cpu),
     }
+}
+
+/// Where libdevice is (`parla.parir._libdevice()`, cached there): asked
+/// only by GPU calls, so CPU calls do not pay for it.
+fn libdevice(py: Python<'_>) -> PyResult<Option<String>> {
+    static FIND: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    FIND.import(py, "parla.parir", "_libdevice")?
+        .call0()?
+        .extract()
 }
 
 /// The NVIDIA target of a call on `device`: `opts.arch` when given, else
@@ -395,7 +405,7 @@ impl ParsedFunction {
     }
 
     /// Compiles (once per specialisation and target) and runs the function.
-    #[pyo3(signature = (args, options, callees, debug = false, libdevice = None))]
+    #[pyo3(signature = (args, options, callees, debug = false))]
     fn call(
         &self,
         py: Python<'_>,
@@ -403,7 +413,6 @@ impl ParsedFunction {
         options: &Bound<'_, PyAny>,
         callees: &Bound<'_, PyDict>,
         debug: bool,
-        libdevice: Option<String>,
     ) -> PyResult<Option<Vec<(String, String, f64)>>> {
         let (arguments, arrays) = call_arguments(args)?;
         let specs = label_specs(options)?;
@@ -417,7 +426,7 @@ impl ParsedFunction {
             Backend::Cpu => self.call_on_cpu(py, &arguments, &arrays, &specs, callees, debug),
             Backend::Cuda => {
                 let placement = gpu_call::placement(&arrays)?;
-                let target = cuda_target(options, placement.device, libdevice)?;
+                let target = cuda_target(options, placement.device, libdevice(py)?)?;
                 let executable = self.gpu_executable(py, &arguments, &specs, callees, &target)?;
                 gpu_call::run(py, &executable, &arrays, &placement)?;
                 Ok(debug.then(|| {

@@ -230,7 +230,7 @@ class JitFunction:
         if len(args) != self._arity:
             raise TypeError(f"{self.__name__}() takes {self._arity} argument(s), got {len(args)}")
         started = _time.perf_counter()
-        stages = self._native.call(args, opts, self._resolve_callees(), debug, _libdevice())
+        stages = self._native.call(args, opts, self._resolve_callees(), debug)
         if debug:
             for name, text, seconds in stages:
                 print(f"=== {self.__name__}: after {name} ({seconds * 1e3:.1f} ms) ===")
