@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 # LLVM/MLIR 22 (melior 0.27 links it statically), FileCheck-22 for lit,
-# libclang for bindgen (mlir-sys, tblgen).
+# libclang for bindgen (mlir-sys, tblgen), ld.lld to link AMD GPU code
+# objects, and the HIP runtime the `rocm` feature links (libamdhip64; with
+# no AMD GPU it reports none).
 PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools libpolly-22-dev
-  libzstd-dev libclang-22-dev libomp-22-dev
+  libzstd-dev libclang-22-dev libomp-22-dev lld-22 libamdhip64-dev
   python3-venv pkg-config
 )
 

@@ -1,6 +1,7 @@
 //! Compiling for GPUs: the `gpu`-level IR of a specialisation, and device
 //! code (PTX for NVIDIA, AMDGCN assembly for AMD) from MLIR's `nvvm` and
-//! `rocdl` targets. No GPU or vendor toolkit is needed to compile.
+//! `rocdl` targets. No GPU or vendor toolkit is needed to compile; code
+//! objects to load on AMD GPUs are linked by `ld.lld` (LLVM's, or ROCm's).
 
 use crate::{
     frontend::{self, Argument, Function, LabelSpec},
@@ -48,23 +49,111 @@ pub enum GpuTarget {
     Rocm { chip: String },
 }
 
+/// What the device code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeUse {
+    /// Reading: PTX, AMDGCN assembly.
+    Print,
+    /// Loading onto a device: PTX (the CUDA driver compiles it), AMDGPU code
+    /// objects (HIP loads only linked ELF images).
+    Load,
+}
+
 impl GpuTarget {
-    fn pipeline(&self) -> String {
-        match self {
+    fn pipeline(&self, code_use: CodeUse) -> Result<String, KernelError> {
+        Ok(match self {
             GpuTarget::Cuda { chip, libdevice } => {
-                let link = libdevice.as_ref().map(|l| format!(" l={l}")).unwrap_or_default();
+                let link = libdevice
+                    .as_ref()
+                    .map(|l| format!(" l={l}"))
+                    .unwrap_or_default();
                 let ptx = ptx_version(chip);
                 format!(
                     "builtin.module(gpu-kernel-outlining,nvvm-attach-target{{chip={chip} features=+ptx{ptx} O=3{link}}},\
 gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm),gpu-module-to-binary{{format=isa}})"
                 )
             }
-            GpuTarget::Rocm { chip } => format!(
-                "builtin.module(gpu-kernel-outlining,rocdl-attach-target{{chip={chip} O=3}},\
-gpu.module(convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size),gpu-module-to-binary{{format=isa}})"
-            ),
-        }
+            GpuTarget::Rocm { chip } => {
+                let to_binary = match code_use {
+                    CodeUse::Print => "format=isa".to_string(),
+                    CodeUse::Load => format!("format=bin toolkit={}", rocm_toolkit()?),
+                };
+                format!(
+                    "builtin.module(gpu-kernel-outlining,rocdl-attach-target{{chip={chip} O=3}},\
+gpu.module(convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size),gpu-module-to-binary{{{to_binary}}})"
+                )
+            }
+        })
     }
+}
+
+/// The "toolkit" directory MLIR's ROCDL target links code objects with: it
+/// runs `<toolkit>/llvm/bin/ld.lld` and finds the device libraries in
+/// `<toolkit>/amdgcn/bitcode`. A ROCm install (`$ROCM_PATH`, `/opt/rocm`)
+/// has both; without one, a directory in the user's cache links to LLVM's
+/// own `ld.lld` (and to the device libraries, when a ROCm install has them).
+fn rocm_toolkit() -> Result<String, KernelError> {
+    static TOOLKIT: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    TOOLKIT
+        .get_or_init(find_rocm_toolkit)
+        .clone()
+        .map_err(KernelError::MissingLibrary)
+}
+
+fn find_rocm_toolkit() -> Result<String, String> {
+    use std::path::{Path, PathBuf};
+    let rocm = std::env::var("ROCM_PATH").unwrap_or_else(|_| "/opt/rocm".to_string());
+    let rocm = Path::new(&rocm);
+    if rocm.join("llvm/bin/ld.lld").is_file() {
+        return Ok(rocm.display().to_string());
+    }
+    // LLVM's linker: the one of the LLVM this compiler is built on, else
+    // any on PATH.
+    let llvm_prefix = option_env!("MLIR_SYS_220_PREFIX").unwrap_or("/usr/lib/llvm-22");
+    let on_path = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("ld.lld"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let lld = std::iter::once(Path::new(llvm_prefix).join("bin/ld.lld"))
+        .chain(on_path)
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            "loading kernels on AMD GPUs needs LLVM's linker ld.lld (Debian: lld-22; or a ROCm install in \
+             $ROCM_PATH); none was found"
+                .to_string()
+        })?;
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    let toolkit = cache.join("parla").join("rocm-toolkit");
+    let link = |target: &Path, at: &Path| -> std::io::Result<()> {
+        if let Some(parent) = at.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        // Replaced each time: the linker found may have moved.
+        let fresh = at.with_extension(format!("new{}", std::process::id()));
+        let _ = std::fs::remove_file(&fresh);
+        std::os::unix::fs::symlink(target, &fresh)?;
+        std::fs::rename(&fresh, at)
+    };
+    let made = link(&lld, &toolkit.join("llvm/bin/ld.lld")).and_then(|()| {
+        let device_libraries = rocm.join("amdgcn");
+        if device_libraries.is_dir() {
+            link(&device_libraries, &toolkit.join("amdgcn"))?;
+        }
+        Ok(())
+    });
+    made.map_err(|e| {
+        format!(
+            "cannot prepare {} for linking AMD GPU code: {e}",
+            toolkit.display()
+        )
+    })?;
+    Ok(toolkit.display().to_string())
 }
 
 /// The NVIDIA chips this compiler targets, with the PTX ISA version each
@@ -128,7 +217,8 @@ fn ptx_version(chip: &str) -> u32 {
 pub struct GpuProgram {
     /// (stage, IR text): `looppar`, `gpu` (kernels as `gpu.launch`).
     pub stages: Vec<(String, String)>,
-    /// The device code of each kernel module: PTX or AMDGCN assembly.
+    /// The device code of each kernel module: PTX or AMDGCN assembly (for
+    /// AMD executables, a line that describes the code object loaded).
     pub device_code: Vec<String>,
     /// The host function after outlining: `gpu.launch_func` calls.
     pub host: String,
@@ -181,7 +271,15 @@ pub fn compile(
     target: &GpuTarget,
 ) -> Result<GpuProgram, KernelError> {
     let context = &fresh_context()?;
-    let (program, _) = compile_in(context, function, callees, arguments, spec, target)?;
+    let (program, _) = compile_in(
+        context,
+        function,
+        callees,
+        arguments,
+        spec,
+        target,
+        CodeUse::Print,
+    )?;
     Ok(program)
 }
 
@@ -195,7 +293,15 @@ pub fn compile_executable(
     target: &GpuTarget,
 ) -> Result<GpuExecutable, KernelError> {
     let context = &fresh_context()?;
-    let (program, mut module) = compile_in(context, function, callees, arguments, spec, target)?;
+    let (program, mut module) = compile_in(
+        context,
+        function,
+        callees,
+        arguments,
+        spec,
+        target,
+        CodeUse::Load,
+    )?;
     executable(context, &mut module, program)
 }
 
@@ -214,7 +320,7 @@ pub fn executable_from_ir(
     let device_code = if outlined {
         embedded_code(&module)
     } else {
-        device_code(context, &mut module, target)?
+        device_code(context, &mut module, target, CodeUse::Load)?
     };
     let program = GpuProgram {
         stages: vec![("gpu".to_string(), text.to_string())],
@@ -251,6 +357,7 @@ fn compile_in<'c>(
     arguments: &[Argument],
     spec: &HashMap<String, LabelSpec>,
     target: &GpuTarget,
+    code_use: CodeUse,
 ) -> Result<(GpuProgram, Module<'c>), KernelError> {
     let emitted = frontend::emit(
         function,
@@ -272,7 +379,7 @@ fn compile_in<'c>(
     run_pipeline(context, &mut module, LOOPPAR_TO_GPU)
         .map_err(|e| crate::kernel::in_user_code(KernelError::Jit(e), function))?;
     stages.push(("gpu".to_string(), module.as_operation().to_string()));
-    let device_code = device_code(context, &mut module, target)?;
+    let device_code = device_code(context, &mut module, target, code_use)?;
     let program = GpuProgram {
         stages,
         device_code,
@@ -287,16 +394,27 @@ pub fn compile_ir(text: &str, target: &GpuTarget) -> Result<Vec<String>, KernelE
     let context = &fresh_context()?;
     let mut module = source::parse_module(context, text, "<gpu ir>")
         .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
-    device_code(context, &mut module, target)
+    device_code(context, &mut module, target, CodeUse::Print)
+}
+
+/// `gpu`-level IR text compiled to what is loaded onto a device: PTX text
+/// for NVIDIA, linked code objects (ELF) for AMD.
+pub fn loadable_code(text: &str, target: &GpuTarget) -> Result<Vec<Vec<u8>>, KernelError> {
+    let context = &fresh_context()?;
+    let mut module = source::parse_module(context, text, "<gpu ir>")
+        .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
+    device_code(context, &mut module, target, CodeUse::Load)?;
+    Ok(embedded_objects(&module))
 }
 
 fn device_code(
     context: &Context,
     module: &mut Module,
     target: &GpuTarget,
+    code_use: CodeUse,
 ) -> Result<Vec<String>, KernelError> {
     target.check()?;
-    run_pipeline(context, module, &target.pipeline()).map_err(|error| {
+    run_pipeline(context, module, &target.pipeline(code_use)?).map_err(|error| {
         let mentions = |needle: &str| match &error {
             JitError::Lowering(messages) => messages.iter().any(|m| m.to_string().contains(needle)),
             _ => false,
@@ -318,8 +436,23 @@ fn device_code(
     Ok(embedded_code(module))
 }
 
-/// The device code embedded in the module's `gpu.binary` ops.
+/// The device code embedded in the module's `gpu.binary` ops: text (PTX,
+/// assembly) as it is, a line that describes each binary (code objects).
 fn embedded_code(module: &Module) -> Vec<String> {
+    embedded_objects(module)
+        .into_iter()
+        .map(|bytes| match bytes.as_slice() {
+            [0x7f, b'E', b'L', b'F', ..] => format!(
+                "; an ELF code object of {} bytes (print_compiled shows the assembly)",
+                bytes.len()
+            ),
+            _ => String::from_utf8_lossy(&bytes).into_owned(),
+        })
+        .collect()
+}
+
+/// The bytes of each object of the module's `gpu.binary` ops.
+fn embedded_objects(module: &Module) -> Vec<Vec<u8>> {
     let mut code = Vec::new();
     for raw in crate::passes::rewrite::collect(module.as_operation(), "gpu.binary") {
         // SAFETY: collected from the live module.
@@ -345,7 +478,7 @@ fn embedded_code(module: &Module) -> Vec<String> {
                 } else {
                     std::slice::from_raw_parts(text.data as *const u8, text.length)
                 };
-                code.push(String::from_utf8_lossy(bytes).into_owned());
+                code.push(bytes.to_vec());
             }
         }
     }

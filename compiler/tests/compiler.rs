@@ -154,6 +154,44 @@ func.func @twice_four_times(%a: memref<?xf32>) {
 }
 "#;
 
+/// AMD kernels are linked into code objects HIP can load: ELF shared
+/// objects for the AMDGPU machine, with the kernel's descriptor.
+#[test]
+fn amd_kernels_link_into_loadable_code_objects() {
+    use parla_compiler::gpu::{executable_from_ir, loadable_code, GpuTarget};
+
+    let target = GpuTarget::Rocm {
+        chip: "gfx90a".into(),
+    };
+    let objects = loadable_code(
+        &format!("module attributes {{gpu.container_module}} {{ {HOST_LOOP_OF_LAUNCHES} }}"),
+        &target,
+    )
+    .expect("links");
+    assert_eq!(objects.len(), 1);
+    let elf = &objects[0];
+    assert_eq!(&elf[..4], b"\x7fELF");
+    const ET_DYN: u16 = 3;
+    const EM_AMDGPU: u16 = 224;
+    assert_eq!(u16::from_le_bytes([elf[16], elf[17]]), ET_DYN);
+    assert_eq!(u16::from_le_bytes([elf[18], elf[19]]), EM_AMDGPU);
+    let descriptor = b"twice_four_times_kernel.kd";
+    assert!(
+        elf.windows(descriptor.len()).any(|w| w == descriptor),
+        "the kernel descriptor symbol is in the object"
+    );
+
+    // The executable embeds it; its host code is JIT-compiled for the
+    // runtime's launch entry points as for NVIDIA.
+    let executable = executable_from_ir(HOST_LOOP_OF_LAUNCHES, "twice_four_times", &target)
+        .expect("the host code compiles");
+    assert!(
+        executable.program.device_code[0].contains("ELF code object"),
+        "{:?}",
+        executable.program.device_code
+    );
+}
+
 #[test]
 fn gpu_host_code_launches_through_the_runtime() {
     use parla_compiler::gpu::{executable_from_ir, GpuTarget};
