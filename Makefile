@@ -31,6 +31,10 @@ build:
 
 test-rust:
 	cargo test --workspace --exclude parla-python
+	# The `rocm` feature (HIP, linked; off by default): the runtime's HIP
+	# tests, and the crates that use it compile.
+	cargo test -p parla-runtime --features rocm --lib
+	cargo check -p parla-python -p parla-compiler --tests --features parla-python/rocm,parla-compiler/rocm
 
 test-lit: build
 	$(VENV)/bin/lit -sv lit-tests

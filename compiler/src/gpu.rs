@@ -27,7 +27,7 @@ looppar-plan-kernels,looppar-to-gpu,looppar-to-scf,canonicalize,cse)";
 
 /// From the outlined host module (device code embedded in `gpu.binary`
 /// ops) to the LLVM dialect: `gpu.launch_func` becomes calls of the launch
-/// entry points (`mgpu*`) that `parla_runtime::cuda::launch` implements.
+/// entry points (`mgpu*`) that `parla_runtime::launch` implements.
 pub const HOST_LOWERING: &str = "builtin.module(gpu-to-llvm,convert-scf-to-cf,expand-strided-metadata,\
 finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,\
 reconcile-unrealized-casts)";
@@ -332,7 +332,7 @@ pub fn executable_from_ir(
 }
 
 /// The host code lowered and JIT-compiled. Its launches call the runtime's
-/// entry points (`parla_runtime::cuda::launch`), bound here as the OpenMP
+/// entry points (`parla_runtime::launch`), bound here as the OpenMP
 /// ones are for CPU code: the compiler binds them and never calls them.
 fn executable(
     context: &Context,
@@ -340,7 +340,7 @@ fn executable(
     program: GpuProgram,
 ) -> Result<GpuExecutable, KernelError> {
     run_pipeline(context, module, HOST_LOWERING)?;
-    let launches = parla_runtime::cuda::launch::symbols();
+    let launches = parla_runtime::launch::symbols();
     let engine = Engine::with_symbols(context, module, HOST_OPT_LEVEL, &launches)?;
     let entry = engine.packed(&program.entry)?;
     Ok(GpuExecutable {

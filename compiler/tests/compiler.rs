@@ -190,12 +190,55 @@ fn amd_kernels_link_into_loadable_code_objects() {
         "{:?}",
         executable.program.device_code
     );
+    #[cfg(feature = "rocm")]
+    run_on_an_amd_gpu(&executable);
+}
+
+/// Runs the host loop of four launches on AMD GPU 0, when there is one.
+#[cfg(feature = "rocm")]
+fn run_on_an_amd_gpu(executable: &parla_compiler::gpu::GpuExecutable) {
+    use parla_runtime::gpu::{self, Vendor};
+
+    let device = match gpu::device(Vendor::Amd, 0) {
+        Ok(device) => device,
+        Err(reason) => {
+            eprintln!("skipped the AMD GPU run: {reason}");
+            return;
+        }
+    };
+    let n = 1000usize;
+    let buffer = device.alloc(n * 4).unwrap();
+    let host: Vec<f32> = (0..n).map(|i| i as f32).collect();
+    let mut out = vec![0f32; n];
+    let ((), report) = device.launch_scope(0).run(|| unsafe {
+        device
+            .copy_to_device_async(buffer.pointer(), host.as_ptr().cast(), n * 4, 0)
+            .unwrap();
+        let mut packed = PackedArguments::default();
+        packed.push_memref(&MemrefArgument {
+            data: buffer.pointer() as *mut std::ffi::c_void,
+            offset: 0,
+            sizes: vec![n as i64],
+            strides: vec![1],
+        });
+        packed.call(executable.entry);
+    });
+    assert_eq!(report.expect("launched").launches, 4);
+    unsafe {
+        device
+            .copy_to_host_async(out.as_mut_ptr().cast(), buffer.pointer(), n * 4, 0)
+            .unwrap();
+        device.synchronize_stream(0).unwrap();
+    }
+    for (i, value) in out.iter().enumerate() {
+        assert_eq!(*value, 16.0 * i as f32);
+    }
 }
 
 #[test]
 fn gpu_host_code_launches_through_the_runtime() {
     use parla_compiler::gpu::{executable_from_ir, GpuTarget};
-    use parla_runtime::cuda::{self, launch};
+    use parla_runtime::{cuda, launch};
 
     let target = GpuTarget::Cuda {
         chip: "sm_80".into(),
@@ -227,7 +270,7 @@ fn gpu_host_code_launches_through_the_runtime() {
     let buffer = device.alloc(n * 4).unwrap();
     let host: Vec<u8> = (0..n).flat_map(|i| (i as f32).to_ne_bytes()).collect();
     unsafe { device.copy_to_device(buffer.pointer(), &host).unwrap() };
-    let scope = launch::LaunchScope {
+    let scope = launch::LaunchScope::Cuda {
         device,
         stream: std::ptr::null_mut(),
     };

@@ -55,7 +55,11 @@ class Runtime:
 class CudaError(RuntimeError):
     name: str
 
+class HipError(RuntimeError):
+    name: str
+
 def cuda_devices() -> tuple[list[dict[str, Any]], str | None]: ...
+def amd_devices() -> tuple[list[dict[str, Any]], str | None]: ...
 
 class PtxModule:
     def __init__(self, ptx: str, device: int = 0) -> None: ...
@@ -74,7 +78,7 @@ class DeviceArray:
 
 class GpuIrKernel:
     device_code: list[str]
-    def __init__(self, name: str, code: str, arch: str, libdevice: str | None = None) -> None: ...
+    def __init__(self, name: str, code: str, backend: str, arch: str, libdevice: str | None = None) -> None: ...
     def __call__(self, args: tuple[Any, ...]) -> None: ...
 
 class RawKernel:

@@ -3,6 +3,7 @@
 //! become `parla.cuda.CudaError` with the CUDA error's name.
 
 use parla_runtime::cuda::{self, DeviceBuffer, GpuError, GpuKernel, GpuModule, LaunchShape};
+use parla_runtime::gpu::{self, Vendor};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
@@ -15,10 +16,21 @@ pyo3::create_exception!(
     "A CUDA driver call failed; `name` is the CUDA error, e.g. CUDA_ERROR_OUT_OF_MEMORY."
 );
 
+pyo3::create_exception!(
+    parla,
+    HipError,
+    PyRuntimeError,
+    "A HIP runtime call failed (AMD GPUs); `name` is the HIP error, e.g. hipErrorOutOfMemory."
+);
+
 pub(crate) fn to_py(error: GpuError) -> PyErr {
     match &error {
-        GpuError::Cuda { name, .. } => {
-            let err = CudaError::new_err(error.to_string());
+        GpuError::Cuda { name, .. } | GpuError::Hip { name, .. } => {
+            let err = if matches!(error, GpuError::Cuda { .. }) {
+                CudaError::new_err(error.to_string())
+            } else {
+                HipError::new_err(error.to_string())
+            };
             Python::attach(|py| {
                 let _ = err.value(py).setattr("name", name.clone());
             });
@@ -35,19 +47,30 @@ fn device(ordinal: usize) -> PyResult<&'static cuda::GpuDevice> {
     cuda::cuda().and_then(|c| c.device(ordinal)).map_err(to_py)
 }
 
-/// `(devices, reason)`: one dict per GPU (`ordinal`, `name`, `arch`,
-/// `memory`), and why there are none when the list is empty.
+/// `(devices, reason)`: one dict per NVIDIA GPU (`ordinal`, `name`,
+/// `arch`, `memory`), and why there are none when the list is empty.
 #[pyfunction]
 pub fn cuda_devices(py: Python<'_>) -> PyResult<(Vec<Py<PyDict>>, Option<String>)> {
-    match cuda::cuda() {
+    devices_of(py, Vendor::Nvidia)
+}
+
+/// As [`cuda_devices`], for AMD GPUs (found through HIP in builds with the
+/// `rocm` feature; otherwise the reason says how to get them).
+#[pyfunction]
+pub fn amd_devices(py: Python<'_>) -> PyResult<(Vec<Py<PyDict>>, Option<String>)> {
+    devices_of(py, Vendor::Amd)
+}
+
+fn devices_of(py: Python<'_>, vendor: Vendor) -> PyResult<(Vec<Py<PyDict>>, Option<String>)> {
+    match gpu::devices(vendor) {
         Ok(found) => {
             let mut list = Vec::new();
-            for d in found.devices() {
+            for d in found {
                 let entry = PyDict::new(py);
-                entry.set_item("ordinal", d.ordinal)?;
-                entry.set_item("name", &d.name)?;
+                entry.set_item("ordinal", d.ordinal())?;
+                entry.set_item("name", d.name())?;
                 entry.set_item("arch", d.arch())?;
-                entry.set_item("memory", d.memory)?;
+                entry.set_item("memory", d.memory())?;
                 list.push(entry.unbind());
             }
             Ok((list, None))

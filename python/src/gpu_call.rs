@@ -1,4 +1,5 @@
-//! Calling a specialisation compiled for an NVIDIA GPU.
+//! Calling a specialisation compiled for a GPU (NVIDIA through CUDA, AMD
+//! through HIP when the build has the `rocm` feature).
 //!
 //! Arrays already on a GPU (`__cuda_array_interface__`, DLPack) are used in
 //! place. Host arrays are copied to device memory for the call and back
@@ -13,9 +14,8 @@ use crate::arrays::{ArrayView, Location};
 use crate::cuda::to_py;
 use parla_compiler::gpu::GpuExecutable;
 use parla_compiler::jit::{MemrefArgument, PackedArguments};
-use parla_runtime::cuda::{
-    self, launch::LaunchScope, DeviceBuffer, GpuDevice, GpuError, RawStream,
-};
+use parla_runtime::cuda::GpuError;
+use parla_runtime::gpu::{self, DeviceMemory, Gpu, Vendor};
 use pyo3::{exceptions::PyValueError, prelude::*};
 use std::cell::Cell;
 use std::ffi::c_void;
@@ -50,15 +50,26 @@ pub fn auto_picks_gpu(arrays: &[ArrayView]) -> bool {
 
 /// Reads `bytes` bytes at device address `pointer` (a 0-d GPU array).
 pub fn read_device_scalar(pointer: u64, target: *mut u8, bytes: usize) -> PyResult<()> {
-    let ordinal = cuda::device_of_pointer(pointer)
-        .map_err(to_py)?
+    let found = [Vendor::Nvidia, Vendor::Amd]
+        .into_iter()
+        .find_map(|vendor| {
+            gpu::device_of_pointer(vendor, pointer)
+                .ok()
+                .flatten()
+                .map(|ordinal| (vendor, ordinal))
+        });
+    let (vendor, ordinal) = found
         .ok_or_else(|| PyValueError::new_err("a 0-d GPU array's address is not GPU memory"))?;
-    let device = cuda::cuda()
-        .and_then(|c| c.device(ordinal))
-        .map_err(to_py)?;
+    let device = gpu::device(vendor, ordinal).map_err(to_py)?;
     let mut value = [0u8; 8];
-    // SAFETY: a 0-d array holds one element of `bytes` (<= 8) bytes.
-    unsafe { device.copy_to_host(&mut value[..bytes], pointer) }.map_err(to_py)?;
+    // SAFETY: a 0-d array holds one element of `bytes` (<= 8) bytes; the
+    // default stream is waited for.
+    unsafe {
+        device
+            .copy_to_host_async(value.as_mut_ptr().cast(), pointer, bytes, 0)
+            .and_then(|()| device.synchronize_stream(0))
+    }
+    .map_err(to_py)?;
     // SAFETY: the caller's target holds `bytes` bytes.
     unsafe { std::ptr::copy_nonoverlapping(value.as_ptr(), target, bytes) };
     Ok(())
@@ -66,24 +77,28 @@ pub fn read_device_scalar(pointer: u64, target: *mut u8, bytes: usize) -> PyResu
 
 /// Where a call runs.
 pub struct Placement {
-    pub device: &'static GpuDevice,
-    /// A `CUstream` as an address (0: the legacy default stream).
+    pub device: Gpu,
+    /// A stream as an address (0: the default stream).
     pub stream: usize,
 }
 
-/// The device and stream of a call with `arrays`.
-pub fn placement(arrays: &[ArrayView]) -> PyResult<Placement> {
-    let gpus = cuda::cuda().map_err(to_py)?;
+/// The device and stream of a call with `arrays` on a GPU of `vendor`.
+pub fn placement(arrays: &[ArrayView], vendor: Vendor) -> PyResult<Placement> {
+    gpu::devices(vendor).map_err(to_py)?;
+    let runtime = match vendor {
+        Vendor::Nvidia => "CUDA driver",
+        Vendor::Amd => "HIP runtime",
+    };
     let mut found: Option<(usize, usize)> = None; // (array index, ordinal)
     for (index, array) in arrays.iter().enumerate() {
         if !matches!(array.location, Location::Cuda { .. }) {
             continue;
         }
-        let ordinal = cuda::device_of_pointer(array.data as u64)
+        let ordinal = gpu::device_of_pointer(vendor, array.data as u64)
             .map_err(to_py)?
             .ok_or_else(|| {
                 PyValueError::new_err(format!(
-                    "array argument {index} says it is on a GPU, but the CUDA driver does not know its address"
+                    "array argument {index} says it is on a GPU, but the {runtime} does not know its address"
                 ))
             })?;
         match found {
@@ -96,12 +111,18 @@ pub fn placement(arrays: &[ArrayView]) -> PyResult<Placement> {
         }
     }
     if let Some((ordinal, stream)) = task_gpu() {
+        if vendor == Vendor::Amd {
+            return Err(PyValueError::new_err(
+                "backend='rocm' inside a GPU task: Parla's GPU tasks run on NVIDIA GPUs; \
+                 call AMD kernels outside GPU tasks",
+            ));
+        }
         if let Some((index, other)) = found.filter(|(_, o)| *o != ordinal) {
             return Err(PyValueError::new_err(format!(
                 "array argument {index} is on GPU {other}, but this task runs on GPU {ordinal}; copy it there first"
             )));
         }
-        let device = gpus.device(ordinal).map_err(to_py)?;
+        let device = gpu::device(vendor, ordinal).map_err(to_py)?;
         return Ok(Placement { device, stream });
     }
     let ordinal = found.map_or(0, |(_, o)| o);
@@ -114,13 +135,13 @@ pub fn placement(arrays: &[ArrayView]) -> PyResult<Placement> {
         // 1 and 2 are the handles of the legacy and per-thread default
         // streams (CU_STREAM_LEGACY, CU_STREAM_PER_THREAD) as they are.
         .unwrap_or(0);
-    let device = gpus.device(ordinal).map_err(to_py)?;
+    let device = gpu::device(vendor, ordinal).map_err(to_py)?;
     Ok(Placement { device, stream })
 }
 
 /// A host array's copy on the device, for one call.
 struct Staged {
-    buffer: DeviceBuffer,
+    buffer: DeviceMemory,
     host: *mut c_void,
     copy_back: bool,
 }
@@ -146,7 +167,7 @@ fn span(array: &ArrayView) -> (i64, i64) {
 /// The device addresses of a call's arrays: GPU arrays as they are, host
 /// arrays copied to device memory (queued on the call's stream).
 pub struct Staging {
-    device: &'static GpuDevice,
+    device: Gpu,
     stream: usize,
     staged: Vec<Staged>,
     /// The device address of element 0 of each array, in order.
@@ -156,7 +177,7 @@ pub struct Staging {
 impl Staging {
     pub fn new(placement: &Placement, arrays: &[ArrayView]) -> PyResult<Self> {
         let device = placement.device;
-        let stream = placement.stream as RawStream;
+        let stream = placement.stream;
         let mut staging = Staging {
             device,
             stream: placement.stream,
@@ -196,7 +217,7 @@ impl Staging {
     /// After the launches (`launched`): copies host arrays back and waits
     /// for them. GPU arrays alone are not waited for.
     pub fn finish(mut self, py: Python<'_>, launched: Result<(), GpuError>) -> PyResult<()> {
-        let stream = self.stream as RawStream;
+        let stream = self.stream;
         let device = self.device;
         let finished = launched.and_then(|()| {
             for copy in self.staged.iter().filter(|s| s.copy_back) {
@@ -222,14 +243,10 @@ impl Staging {
         if self.staged.is_empty() {
             return Ok(());
         }
-        let (ordinal, stream) = (self.device.ordinal, self.stream);
+        let (device, stream) = (self.device, self.stream);
         // SAFETY: the call's stream: the task's, a producer's (theirs to
         // keep alive while their arrays are in use), or the default one.
-        let waited = py.detach(move || unsafe {
-            cuda::cuda()?
-                .device(ordinal)?
-                .synchronize_stream(stream as RawStream)
-        });
+        let waited = py.detach(move || unsafe { device.synchronize_stream(stream) });
         self.staged.clear();
         waited.map_err(to_py)
     }
@@ -240,7 +257,7 @@ impl Drop for Staging {
         if !self.staged.is_empty() {
             // An early error: do not free memory a queued copy may still use.
             // SAFETY: the call's stream, as in `wait`.
-            let _ = unsafe { self.device.synchronize_stream(self.stream as RawStream) };
+            let _ = unsafe { self.device.synchronize_stream(self.stream) };
         }
     }
 }
@@ -263,13 +280,9 @@ pub fn run(
         });
     }
     let entry = executable.entry;
-    let (ordinal, stream) = (placement.device.ordinal, placement.stream);
+    let (device, stream) = (placement.device, placement.stream);
     let launched = py.detach(move || {
-        let device = cuda::cuda()?.device(ordinal)?;
-        let scope = LaunchScope {
-            device,
-            stream: stream as RawStream,
-        };
+        let scope = device.launch_scope(stream);
         // SAFETY: the arguments are the memrefs the host function takes, in
         // order; the arrays stay alive (the caller holds them, and staged
         // copies live until the stream is done with them).
@@ -281,9 +294,11 @@ pub fn run(
 
 /// Waits for every kernel launched on every GPU (`parir.sync()`).
 pub fn synchronize_all(py: Python<'_>) -> PyResult<()> {
-    let Ok(gpus) = cuda::cuda() else {
-        return Ok(()); // no GPU: nothing was launched
-    };
-    py.detach(|| gpus.devices().iter().try_for_each(GpuDevice::synchronize))
+    // No GPUs of a vendor: nothing was launched there.
+    let gpus: Vec<Gpu> = [Vendor::Nvidia, Vendor::Amd]
+        .into_iter()
+        .flat_map(|vendor| gpu::devices(vendor).unwrap_or_default())
+        .collect();
+    py.detach(|| gpus.into_iter().try_for_each(Gpu::synchronize))
         .map_err(|e: GpuError| to_py(e))
 }

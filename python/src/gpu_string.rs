@@ -1,7 +1,7 @@
-//! `parir.compile_string` for NVIDIA GPUs: IR text (the `gpu` or `host`
-//! stage of `print_compiled`, edited) called like the JIT function, and PTX
-//! or CUDA C++ (through NVRTC) called like a CUDA kernel, with a grid and a
-//! block.
+//! `parir.compile_string` for GPUs: IR text (the `gpu` or `host` stage of
+//! `print_compiled`, edited) called like the JIT function on NVIDIA or AMD
+//! GPUs, and PTX or CUDA C++ (through NVRTC) called like a CUDA kernel,
+//! with a grid and a block.
 
 use crate::{
     arrays::{array_view, call_arguments, ArrayView, Location},
@@ -10,6 +10,7 @@ use crate::{
 };
 use parla_compiler::gpu::{executable_from_ir, GpuExecutable, GpuTarget};
 use parla_runtime::cuda::{self, GpuModule, LaunchShape, PerDevice, RawStream};
+use parla_runtime::gpu::Vendor;
 use pyo3::{
     exceptions::PyTypeError,
     prelude::*,
@@ -17,34 +18,49 @@ use pyo3::{
 };
 use std::ffi::c_void;
 
-/// IR text compiled for an NVIDIA GPU.
+/// IR text compiled for a GPU.
 #[pyclass(module = "parla.parir", frozen)]
 pub struct GpuIrKernel {
     executable: GpuExecutable,
+    vendor: Vendor,
 }
 
 #[pymethods]
 impl GpuIrKernel {
+    /// `backend` is 'cuda' or 'rocm'; `arch` the chip to compile for.
     #[new]
-    #[pyo3(signature = (name, code, arch, libdevice = None))]
+    #[pyo3(signature = (name, code, backend, arch, libdevice = None))]
     fn new(
         py: Python<'_>,
         name: String,
         code: String,
+        backend: &str,
         arch: String,
         libdevice: Option<String>,
     ) -> PyResult<Self> {
-        let target = GpuTarget::Cuda {
-            chip: arch,
-            libdevice,
+        let (target, vendor) = match backend {
+            "cuda" => (
+                GpuTarget::Cuda {
+                    chip: arch,
+                    libdevice,
+                },
+                Vendor::Nvidia,
+            ),
+            "rocm" => (GpuTarget::Rocm { chip: arch }, Vendor::Amd),
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "no GPU backend named {other:?}"
+                )))
+            }
         };
         let executable = py
             .detach(|| executable_from_ir(&code, &name, &target))
             .map_err(|e| crate::parir::kernel_error(py, e))?;
-        Ok(Self { executable })
+        Ok(Self { executable, vendor })
     }
 
-    /// The device code (PTX), one module per entry.
+    /// The device code (PTX, or a line per AMD code object), one module
+    /// per entry.
     #[getter]
     fn device_code(&self) -> Vec<String> {
         self.executable.program.device_code.clone()
@@ -54,7 +70,7 @@ impl GpuIrKernel {
     /// arguments in order.
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
         let (_, arrays) = call_arguments(args)?;
-        let placement = gpu_call::placement(&arrays)?;
+        let placement = gpu_call::placement(&arrays, self.vendor)?;
         gpu_call::run(py, &self.executable, &arrays, &placement)
     }
 }
@@ -129,8 +145,9 @@ impl RawKernel {
         for (n, arg) in args.iter().enumerate() {
             parameters.push(parameter(&arg, n, &mut arrays)?);
         }
-        let placement = gpu_call::placement(&arrays)?;
-        let module = self.module_on(py, placement.device)?;
+        let placement = gpu_call::placement(&arrays, Vendor::Nvidia)?;
+        let device = placement.device.as_cuda().expect("placed on an NVIDIA GPU");
+        let module = self.module_on(py, device)?;
         let kernel = module.kernel(&self.name).map_err(to_py)?;
         let staging = Staging::new(&placement, &arrays)?;
         let mut values: Vec<u64> = parameters
@@ -148,14 +165,7 @@ impl RawKernel {
             // SAFETY: the caller states the kernel's parameters; arrays stay
             // alive until the staging waits (host arrays) or the caller's
             // objects go (GPU arrays).
-            unsafe {
-                kernel.launch_on(
-                    placement.device,
-                    placement.stream as RawStream,
-                    shape,
-                    &mut pointers,
-                )
-            }
+            unsafe { kernel.launch_on(device, placement.stream as RawStream, shape, &mut pointers) }
         };
         staging.finish(py, launched)
     }
@@ -165,7 +175,7 @@ impl RawKernel {
     fn module_on(&self, py: Python<'_>, device: &cuda::GpuDevice) -> PyResult<GpuModule> {
         py.detach(|| {
             self.loaded
-                .get_or_try_insert(device, || device.load_ptx(&self.ptx))
+                .get_or_try_insert(device.ordinal, || device.load_ptx(&self.ptx))
         })
         .map_err(to_py)
     }

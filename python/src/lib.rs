@@ -48,9 +48,11 @@ fn _parla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("DeadlockError", m.py().get_type::<runtime::DeadlockError>())?;
     m.add_function(wrap_pyfunction!(cuda::cuda_devices, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::amd_devices, m)?)?;
     m.add_class::<cuda::PtxModule>()?;
     m.add_class::<cuda::DeviceArray>()?;
     m.add("CudaError", m.py().get_type::<cuda::CudaError>())?;
+    m.add("HipError", m.py().get_type::<cuda::HipError>())?;
     m.add_class::<parir::ParsedFunction>()?;
     m.add_class::<parir::StringKernel>()?;
     m.add_class::<gpu_string::GpuIrKernel>()?;

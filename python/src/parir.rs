@@ -15,6 +15,7 @@ use parla_compiler::{
     jit::{MemrefArgument, PackedArguments},
     kernel::{self, CompileOptions, Kernel, KernelError},
 };
+use parla_runtime::gpu::{Gpu, Vendor};
 use pyo3::{
     exceptions::{PyRuntimeError, PyTypeError, PyValueError},
     prelude::*,
@@ -151,7 +152,7 @@ pub struct ParsedFunction {
 /// Which code a call runs.
 enum Backend {
     Cpu,
-    Cuda,
+    Gpu(Vendor),
 }
 
 /// The backend of a call: `opts.backend`, with 'auto' following the data
@@ -174,12 +175,9 @@ fn backend_of(options: &Bound<'_, PyAny>, arrays: &[ArrayView]) -> PyResult<Back
             }
             Ok(Backend::Cpu)
         }
-        "cuda" => Ok(Backend::Cuda),
-        "rocm" => Err(PyRuntimeError::new_err(
-            "backend='rocm': this build compiles kernels for AMD GPUs (parir.print_compiled shows the AMDGCN) \
-             but has no HIP runtime to launch them",
-        )),
-        _ if gpu_call::auto_picks_gpu(arrays) => Ok(Backend::Cuda),
+        "cuda" => Ok(Backend::Gpu(Vendor::Nvidia)),
+        "rocm" => Ok(Backend::Gpu(Vendor::Amd)),
+        _ if gpu_call::auto_picks_gpu(arrays) => Ok(Backend::Gpu(Vendor::Nvidia)),
         _ => Ok(Backend::Cpu),
     }
 }
@@ -193,21 +191,21 @@ fn libdevice(py: Python<'_>) -> PyResult<Option<String>> {
         .extract()
 }
 
-/// The NVIDIA target of a call on `device`: `opts.arch` when given, else
-/// the device's own.
-fn cuda_target(
-    options: &Bound<'_, PyAny>,
-    device: &parla_runtime::cuda::GpuDevice,
-    libdevice: Option<String>,
-) -> PyResult<GpuTarget> {
+/// The target of a call on `device`: `opts.arch` when given, else the
+/// device's own.
+fn gpu_target(py: Python<'_>, options: &Bound<'_, PyAny>, device: Gpu) -> PyResult<GpuTarget> {
     let arch: Option<String> = if options.is_none() {
         None
     } else {
         options.getattr("arch")?.extract()?
     };
-    Ok(GpuTarget::Cuda {
-        chip: arch.unwrap_or_else(|| device.arch()),
-        libdevice,
+    let chip = arch.unwrap_or_else(|| device.arch());
+    Ok(match device.vendor() {
+        Vendor::Nvidia => GpuTarget::Cuda {
+            chip,
+            libdevice: libdevice(py)?,
+        },
+        Vendor::Amd => GpuTarget::Rocm { chip },
     })
 }
 
@@ -424,14 +422,18 @@ impl ParsedFunction {
         }
         match backend_of(options, &arrays)? {
             Backend::Cpu => self.call_on_cpu(py, &arguments, &arrays, &specs, callees, debug),
-            Backend::Cuda => {
-                let placement = gpu_call::placement(&arrays)?;
-                let target = cuda_target(options, placement.device, libdevice(py)?)?;
+            Backend::Gpu(vendor) => {
+                let placement = gpu_call::placement(&arrays, vendor)?;
+                let target = gpu_target(py, options, placement.device)?;
                 let executable = self.gpu_executable(py, &arguments, &specs, callees, &target)?;
                 gpu_call::run(py, &executable, &arrays, &placement)?;
                 Ok(debug.then(|| {
                     // No per-stage times for GPU compilations.
-                    let stages = executable.program.all_stages("ptx");
+                    let code = match vendor {
+                        Vendor::Nvidia => "ptx",
+                        Vendor::Amd => "amdgcn",
+                    };
+                    let stages = executable.program.all_stages(code);
                     stages.into_iter().map(|(n, t)| (n, t, 0.0)).collect()
                 }))
             }

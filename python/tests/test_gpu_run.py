@@ -336,3 +336,47 @@ def test_cupy_follows_the_task_device_and_stream():
             def task():
                 streams.append(cupy.cuda.get_current_stream().ptr)
     assert all(s != 0 for s in streams)
+
+
+# AMD GPUs: through HIP in builds with the `rocm` feature. Compiling (and
+# linking code objects with ld.lld) needs no GPU; running needs one.
+from parla import _parla  # noqa: E402
+
+AMD_GPUS, AMD_REASON = _parla.amd_devices()
+needs_amd_gpu = pytest.mark.skipif(not AMD_GPUS, reason=f"no AMD GPU: {AMD_REASON}")
+
+
+def amd(spec):
+    return parir.CompileOptions(spec, backend="rocm")
+
+
+@pytest.mark.parametrize("stage", ["gpu", "host"])
+def test_amd_gpu_ir_links_without_a_gpu_and_calls_say_why(stage):
+    args = (2.0, np.zeros(1000, np.float32), np.zeros(1000, np.float32), 1000)
+    opts = parir.CompileOptions({'N': parir.threads(1000)}, backend="rocm", arch="gfx942")
+    text = parir.print_compiled(axpy, args, opts, stage=stage)
+    function = parir.compile_string("axpy", text, opts)
+    assert callable(function)
+    with pytest.raises(ValueError, match="PTX runs on NVIDIA GPUs, not with backend='rocm'"):
+        parir.compile_string("axpy", AXPY_PTX, opts)
+    if not AMD_GPUS:
+        with pytest.raises(RuntimeError, match="no GPU is available: .*(HIP|AMD)"):
+            function(*args)
+
+
+@needs_amd_gpu
+def test_amd_jit_calls_match_numpy():
+    x = np.arange(4096, dtype=np.float32)
+    y = np.ones(4096, np.float32)
+    axpy(2.0, x, y, 4096, opts=amd({'N': parir.threads(4096)}))
+    np.testing.assert_array_equal(y, 2 * x + 1)
+
+    rows = np.random.default_rng(1).random((300, 2000), dtype=np.float32)
+    sums = np.zeros(300, np.float32)
+    sum_rows(rows, sums, 300, 2000, opts=amd({'N': parir.threads(300), 'M': parir.threads(2000).reduce()}))
+    np.testing.assert_allclose(sums, rows.sum(axis=1), rtol=1e-4)
+
+    z = np.zeros(5000, np.float32)
+    add_k_times(z, 7, 5000, opts=amd({'N': parir.threads(5000)}))
+    np.testing.assert_array_equal(z, 7.0)
+    parir.sync()

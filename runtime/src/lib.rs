@@ -23,6 +23,10 @@
 pub mod config;
 pub mod cuda;
 pub mod device;
+pub mod gpu;
+#[cfg(feature = "rocm")]
+pub mod hip;
+pub mod launch;
 pub mod parallel;
 mod scheduler;
 mod task;

@@ -17,7 +17,10 @@ dtypes, shapes or scalar values compiles a specialisation (through the
 project's MLIR dialects, to native code) and caches it. On the CPU, parallel
 loops run on the task runtime's worker pool; on an NVIDIA GPU (arrays that
 live there, a call inside a GPU task, or backend='cuda'), they become
-kernels launched by the runtime.
+kernels launched by the runtime. backend='rocm' runs them on an AMD GPU
+through HIP, in builds of parla with the `rocm` feature. Failing GPU calls
+raise `parla.cuda.CudaError` or `HipError`, whose `name` is the runtime's
+error name.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ import weakref as _weakref
 import numpy as _np
 
 from parla import _parla
+
+HipError = _parla.HipError
 from parla.parir._syntax import function_syntax as _function_syntax
 
 
@@ -147,12 +152,9 @@ def _arch_for_printing(options: CompileOptions, backend: str) -> str:
     GPU 0's, else the default of the backend."""
     if options.arch:
         return options.arch
-    if backend == "cuda":
-        from parla import cuda
-
-        found = cuda.devices()
-        if found:
-            return found[0]["arch"]
+    found, _ = _parla.cuda_devices() if backend == "cuda" else _parla.amd_devices()
+    if found:
+        return found[0]["arch"]
     return _DEFAULT_ARCH[backend]
 
 
@@ -292,8 +294,9 @@ def compile_string(name: str, code: str, opts: CompileOptions | None = None):
 
     - IR text (any stage): called with the original function's arguments;
       the arrays go to the function `name`'s memref parameters in order.
-      IR with kernels (`print_compiled` stages 'gpu' and 'host') runs on an
-      NVIDIA GPU, other IR on the CPU.
+      IR with kernels (`print_compiled` stages 'gpu' and 'host') runs on a
+      GPU (an AMD one with `backend='rocm'`, in builds with the `rocm`
+      feature; else NVIDIA), other IR on the CPU.
     - PTX, or CUDA C++ (compiled by NVRTC, which must be installed; write
       `extern "C" __global__` so the kernel keeps its name): the kernel
       `name`, called as `f(*args, grid=(...), block=(...))`. Arrays are
@@ -303,11 +306,11 @@ def compile_string(name: str, code: str, opts: CompileOptions | None = None):
     """
     opts = opts or CompileOptions()
     kind = _code_kind(code)
-    if opts.backend == "rocm":
-        raise RuntimeError("backend='rocm': this build has no HIP runtime to launch kernels on AMD GPUs")
     if kind in ("ptx", "cuda"):
-        if opts.backend == "cpu":
-            raise ValueError(f"{'PTX' if kind == 'ptx' else 'CUDA C++'} runs on NVIDIA GPUs, not with backend='cpu'")
+        if opts.backend in ("cpu", "rocm"):
+            raise ValueError(
+                f"{'PTX' if kind == 'ptx' else 'CUDA C++'} runs on NVIDIA GPUs, not with backend={opts.backend!r}"
+            )
         raw = _parla.RawKernel(name, code, kind == "cuda", _arch_for_printing(opts, "cuda"))
 
         def launch(*args, grid, block, shared_bytes: int = 0):
@@ -316,10 +319,12 @@ def compile_string(name: str, code: str, opts: CompileOptions | None = None):
         launch.__name__ = name
         launch.ptx = raw.ptx
         return launch
-    if kind == "gpu-ir" or opts.backend == "cuda":
+    if kind == "gpu-ir" or opts.backend in ("cuda", "rocm"):
         if opts.backend == "cpu":
             raise ValueError("this IR has GPU kernels: it cannot run with backend='cpu'")
-        kernel = _parla.GpuIrKernel(name, code, _arch_for_printing(opts, "cuda"), _libdevice())
+        backend = "rocm" if opts.backend == "rocm" else "cuda"
+        libdevice = _libdevice() if backend == "cuda" else None
+        kernel = _parla.GpuIrKernel(name, code, backend, _arch_for_printing(opts, backend), libdevice)
     else:
         kernel = _parla.StringKernel(name, code)
 
@@ -401,7 +406,7 @@ uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
 float32, float64 = _np.float32, _np.float64
 
 __all__ = [
-    "CompileError", "CompileOptions", "JitFunction", "abs", "atan2", "clear_cache", "compile_string", "cos", "exp",
+    "CompileError", "CompileOptions", "HipError", "JitFunction", "abs", "atan2", "clear_cache", "compile_string", "cos", "exp",
     "float32", "float64", "gpu", "inf", "int16", "int32", "int64", "int8", "jit", "label", "log", "max", "min",
     "par", "parallelize", "print_compiled", "prod", "seq", "sin", "sqrt", "sum", "sync", "tanh", "threads",
     "uint16", "uint32", "uint64", "uint8",

@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use thiserror::Error;
 
-pub mod launch;
 pub mod nvrtc;
 
 pub use cudarc::driver::CudaStream;
@@ -50,6 +49,14 @@ pub enum GpuError {
     Cuda {
         call: &'static str,
         /// The CUDA error's name, e.g. `CUDA_ERROR_OUT_OF_MEMORY`.
+        name: String,
+        description: String,
+    },
+    /// A HIP call failed (AMD GPUs, `rocm` feature).
+    #[error("{call} failed with {name}: {description}")]
+    Hip {
+        call: &'static str,
+        /// The HIP error's name, e.g. `hipErrorOutOfMemory`.
         name: String,
         description: String,
     },
@@ -432,15 +439,15 @@ impl<T: Clone> PerDevice<T> {
     /// The value for `device`, made by `make` the first time.
     pub fn get_or_try_insert(
         &self,
-        device: &GpuDevice,
+        ordinal: usize,
         make: impl FnOnce() -> Result<T, GpuError>,
     ) -> Result<T, GpuError> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, value)) = entries.iter().find(|(d, _)| *d == device.ordinal) {
+        if let Some((_, value)) = entries.iter().find(|(d, _)| *d == ordinal) {
             return Ok(value.clone());
         }
         let value = make()?;
-        entries.push((device.ordinal, value.clone()));
+        entries.push((ordinal, value.clone()));
         Ok(value)
     }
 }

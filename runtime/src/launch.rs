@@ -1,4 +1,4 @@
-//! The launch entry points of compiled host code.
+//! The launch entry points of compiled host code, for every GPU vendor.
 //!
 //! The compiler lowers a JIT function's host side (sequential loops and
 //! `gpu.launch_func`) to native code that calls the `mgpu*` functions MLIR's
@@ -10,24 +10,35 @@
 //! caller chooses them for the duration of a call with [`LaunchScope::run`]
 //! (the task's GPU and stream inside a Parla GPU task, the arrays' GPU
 //! otherwise). So one compiled function serves every GPU, and its modules
-//! are loaded onto a device the first time it launches there.
+//! are loaded onto a device the first time it launches there: PTX by the
+//! CUDA driver, AMD code objects by HIP (`rocm` feature).
 //!
 //! A C entry point cannot return an error, and unwinding out of one aborts:
 //! the first failure of a scope is kept, later launches of that scope are
 //! skipped, and [`LaunchScope::run`] returns it.
 
-use super::{GpuDevice, GpuError, GpuKernel, GpuModule, LaunchShape, PerDevice};
-use cudarc::driver::sys;
+use crate::cuda::{self, GpuDevice, GpuError, GpuKernel, GpuModule, LaunchShape, PerDevice};
+#[cfg(feature = "rocm")]
+use crate::hip::{self, HipDevice, HipKernel, HipModule};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::Mutex;
 
 /// Where the launches of the current call go.
 #[derive(Clone, Copy)]
-pub struct LaunchScope {
-    pub device: &'static GpuDevice,
-    /// A stream of `device`'s context (null: the legacy default stream).
-    pub stream: sys::CUstream,
+pub enum LaunchScope {
+    /// An NVIDIA GPU and a stream of its context (null: the legacy default
+    /// stream).
+    Cuda {
+        device: &'static GpuDevice,
+        stream: cuda::RawStream,
+    },
+    /// An AMD GPU and one of its streams (null: its null stream).
+    #[cfg(feature = "rocm")]
+    Hip {
+        device: &'static HipDevice,
+        stream: hip::RawStream,
+    },
 }
 
 struct ThreadState {
@@ -56,6 +67,14 @@ impl LaunchScope {
     pub fn run<R>(self, f: impl FnOnce() -> R) -> (R, Result<LaunchReport, GpuError>) {
         let (result, error, launches) = scoped(Some(self), f);
         (result, error.map_or(Ok(LaunchReport { launches }), Err))
+    }
+
+    fn stream(self) -> *mut c_void {
+        match self {
+            LaunchScope::Cuda { stream, .. } => stream.cast(),
+            #[cfg(feature = "rocm")]
+            LaunchScope::Hip { stream, .. } => stream.cast(),
+        }
     }
 }
 
@@ -90,11 +109,15 @@ fn fail(error: GpuError) {
 }
 
 /// A module of device code as the compiled host code knows it: the image
-/// (PTX text, NUL-terminated, owned by the compiled code) and what has been
-/// loaded from it, per device.
+/// (owned by the compiled code: PTX text, NUL-terminated, or a binary of
+/// known size) and what has been loaded from it, per device.
 struct LazyModule {
     image: *const c_char,
+    /// The image's size in bytes; `None` for NUL-terminated text.
+    size: Option<usize>,
     loaded: PerDevice<GpuModule>,
+    #[cfg(feature = "rocm")]
+    loaded_hip: PerDevice<HipModule>,
     // Boxed: handles given out point into the boxes, which must not move
     // when the list grows.
     #[allow(clippy::vec_box)]
@@ -106,46 +129,110 @@ struct LazyKernel {
     module: *const LazyModule,
     name: CString,
     resolved: PerDevice<GpuKernel>,
+    #[cfg(feature = "rocm")]
+    resolved_hip: PerDevice<HipKernel>,
 }
 
 impl LazyModule {
+    /// The image's bytes.
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the image is a constant of the compiled code, which
+        // outlives this module (it is unloaded by the code's destructors):
+        // NUL-terminated, or of the size the code passed.
+        unsafe {
+            match self.size {
+                Some(size) => std::slice::from_raw_parts(self.image.cast::<u8>(), size),
+                None => CStr::from_ptr(self.image).to_bytes(),
+            }
+        }
+    }
+
     fn module_on(&self, device: &GpuDevice) -> Result<GpuModule, GpuError> {
-        self.loaded.get_or_try_insert(device, || {
-            // SAFETY: the image is the NUL-terminated PTX constant of the
-            // compiled code, which outlives this module (it is unloaded by
-            // the code's destructors).
-            let text = unsafe { CStr::from_ptr(self.image) }.to_string_lossy();
-            device.load_ptx(&text)
+        self.loaded.get_or_try_insert(device.ordinal, || {
+            let text = self.bytes();
+            let text = text.strip_suffix(&[0]).unwrap_or(text);
+            device.load_ptx(&String::from_utf8_lossy(text))
         })
+    }
+
+    #[cfg(feature = "rocm")]
+    fn hip_module_on(&self, device: &HipDevice) -> Result<HipModule, GpuError> {
+        self.loaded_hip
+            .get_or_try_insert(device.ordinal, || device.load_code_object(self.bytes()))
     }
 }
 
 impl LazyKernel {
+    fn module(&self) -> &LazyModule {
+        // SAFETY: kernels are owned by their module, which is alive while
+        // the compiled code that launches them is.
+        unsafe { &*self.module }
+    }
+
     fn kernel_on(&self, device: &GpuDevice) -> Result<GpuKernel, GpuError> {
-        self.resolved.get_or_try_insert(device, || {
-            // SAFETY: kernels are owned by their module, which is alive
-            // while the compiled code that launches them is.
-            let module = unsafe { &*self.module }.module_on(device)?;
-            module.kernel(&self.name.to_string_lossy())
+        self.resolved.get_or_try_insert(device.ordinal, || {
+            self.module()
+                .module_on(device)?
+                .kernel(&self.name.to_string_lossy())
         })
+    }
+
+    #[cfg(feature = "rocm")]
+    fn hip_kernel_on(&self, device: &HipDevice) -> Result<HipKernel, GpuError> {
+        self.resolved_hip.get_or_try_insert(device.ordinal, || {
+            self.module()
+                .hip_module_on(device)?
+                .kernel(&self.name.to_string_lossy())
+        })
+    }
+
+    /// Launches this kernel under `scope`.
+    ///
+    /// # Safety
+    /// As [`GpuKernel::launch_on`].
+    unsafe fn launch(
+        &self,
+        scope: LaunchScope,
+        shape: LaunchShape,
+        arguments: &mut [*mut c_void],
+    ) -> Result<(), GpuError> {
+        // SAFETY: the caller's contract.
+        unsafe {
+            match scope {
+                LaunchScope::Cuda { device, stream } => self
+                    .kernel_on(device)?
+                    .launch_on(device, stream, shape, arguments),
+                #[cfg(feature = "rocm")]
+                LaunchScope::Hip { device, stream } => self
+                    .hip_kernel_on(device)?
+                    .launch_on(device, stream, shape, arguments),
+            }
+        }
     }
 }
 
-/// `mgpuModuleLoadJIT(ptx, optLevel)`: called by the compiled code's
-/// constructor. Loads nothing yet: the device is known only at launch.
-unsafe extern "C" fn module_load_jit(image: *const c_char, _opt_level: i32) -> *mut c_void {
+fn lazy_module(image: *const c_char, size: Option<usize>) -> *mut c_void {
     Box::into_raw(Box::new(LazyModule {
         image,
+        size,
         loaded: PerDevice::default(),
+        #[cfg(feature = "rocm")]
+        loaded_hip: PerDevice::default(),
         kernels: Mutex::new(Vec::new()),
     }))
     .cast()
 }
 
-/// `mgpuModuleLoad(image)`: a binary image; the driver's loader takes PTX
-/// and cubin alike.
-unsafe extern "C" fn module_load(image: *const c_char) -> *mut c_void {
-    unsafe { module_load_jit(image, 0) }
+/// `mgpuModuleLoadJIT(ptx, optLevel)`: called by the compiled code's
+/// constructor for PTX. Loads nothing yet: the device is known only at
+/// launch.
+unsafe extern "C" fn module_load_jit(image: *const c_char, _opt_level: i32) -> *mut c_void {
+    lazy_module(image, None)
+}
+
+/// `mgpuModuleLoad(image, size)`: a binary image (AMD code objects).
+unsafe extern "C" fn module_load(image: *const c_char, size: usize) -> *mut c_void {
+    lazy_module(image, Some(size))
 }
 
 /// `mgpuModuleUnload(module)`: called by the compiled code's destructor.
@@ -170,6 +257,8 @@ unsafe extern "C" fn module_get_function(module: *mut c_void, name: *const c_cha
         module: lazy,
         name: name.to_owned(),
         resolved: PerDevice::default(),
+        #[cfg(feature = "rocm")]
+        resolved_hip: PerDevice::default(),
     });
     let handle = (&*kernel as *const LazyKernel).cast_mut().cast();
     kernels.push(kernel);
@@ -181,7 +270,7 @@ unsafe extern "C" fn stream_create() -> *mut c_void {
     STATE.with(|s| {
         s.borrow()
             .scope
-            .map(|scope| scope.stream.cast())
+            .map(LaunchScope::stream)
             .unwrap_or(std::ptr::null_mut())
     })
 }
@@ -250,7 +339,6 @@ unsafe extern "C" fn launch_kernel(
         };
         // SAFETY: a handle from `module_get_function`.
         let lazy = unsafe { &*function.cast::<LazyKernel>() };
-        let kernel = lazy.kernel_on(scope.device)?;
         let arguments = if parameter_count == 0 {
             &mut [][..]
         } else {
@@ -260,7 +348,7 @@ unsafe extern "C" fn launch_kernel(
         };
         // SAFETY: the compiled code's arguments match its kernel, and the
         // caller keeps the arrays alive until the stream is done.
-        unsafe { kernel.launch_on(scope.device, scope.stream, shape, arguments) }
+        unsafe { lazy.launch(scope, shape, arguments) }
     })();
     match launched {
         Ok(()) => STATE.with(|s| s.borrow_mut().launches += 1),

@@ -1,0 +1,264 @@
+//! A GPU of either vendor, for the code that stages arrays and runs compiled
+//! functions the same way on both: NVIDIA GPUs through the CUDA driver
+//! ([`crate::cuda`]), AMD GPUs through HIP ([`crate::hip`], `rocm`
+//! feature). Streams are passed as addresses, as CuPy, Torch and the CUDA
+//! array interface pass them (0: the device's default stream).
+//!
+//! Without the `rocm` feature, asking for an AMD GPU is an error that says
+//! how to get one, so callers need no feature switches of their own.
+
+use crate::cuda::{self, DeviceBuffer, GpuDevice, GpuError};
+#[cfg(feature = "rocm")]
+use crate::hip::{self, HipBuffer, HipDevice};
+use crate::launch::LaunchScope;
+use std::ffi::c_void;
+
+/// Who made a GPU: which runtime drives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Vendor {
+    /// CUDA.
+    Nvidia,
+    /// HIP.
+    Amd,
+}
+
+/// One GPU.
+#[derive(Debug, Clone, Copy)]
+pub enum Gpu {
+    Cuda(&'static GpuDevice),
+    #[cfg(feature = "rocm")]
+    Hip(&'static HipDevice),
+}
+
+/// Device memory of either vendor, freed on drop.
+pub enum DeviceMemory {
+    Cuda(DeviceBuffer),
+    #[cfg(feature = "rocm")]
+    Hip(HipBuffer),
+}
+
+impl DeviceMemory {
+    pub fn pointer(&self) -> u64 {
+        match self {
+            DeviceMemory::Cuda(buffer) => buffer.pointer(),
+            #[cfg(feature = "rocm")]
+            DeviceMemory::Hip(buffer) => buffer.pointer(),
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        match self {
+            DeviceMemory::Cuda(buffer) => buffer.bytes(),
+            #[cfg(feature = "rocm")]
+            DeviceMemory::Hip(buffer) => buffer.bytes(),
+        }
+    }
+}
+
+#[cfg(not(feature = "rocm"))]
+fn no_hip() -> GpuError {
+    GpuError::Unavailable(
+        "this build of parla has no HIP runtime for AMD GPUs (build it with the `rocm` feature, \
+         e.g. maturin build --features rocm, on a machine with ROCm)"
+            .into(),
+    )
+}
+
+/// The GPUs of `vendor`, or why there are none.
+pub fn devices(vendor: Vendor) -> Result<Vec<Gpu>, GpuError> {
+    match vendor {
+        Vendor::Nvidia => Ok(cuda::cuda()?.devices().iter().map(Gpu::Cuda).collect()),
+        #[cfg(feature = "rocm")]
+        Vendor::Amd => Ok(hip::hip()?.devices().iter().map(Gpu::Hip).collect()),
+        #[cfg(not(feature = "rocm"))]
+        Vendor::Amd => Err(no_hip()),
+    }
+}
+
+/// GPU `ordinal` of `vendor`.
+pub fn device(vendor: Vendor, ordinal: usize) -> Result<Gpu, GpuError> {
+    match vendor {
+        Vendor::Nvidia => Ok(Gpu::Cuda(cuda::cuda()?.device(ordinal)?)),
+        #[cfg(feature = "rocm")]
+        Vendor::Amd => Ok(Gpu::Hip(hip::hip()?.device(ordinal)?)),
+        #[cfg(not(feature = "rocm"))]
+        Vendor::Amd => Err(no_hip()),
+    }
+}
+
+/// The GPU of `vendor` that holds device address `pointer`, or `None` when
+/// its runtime does not know the address.
+pub fn device_of_pointer(vendor: Vendor, pointer: u64) -> Result<Option<usize>, GpuError> {
+    match vendor {
+        Vendor::Nvidia => cuda::device_of_pointer(pointer),
+        #[cfg(feature = "rocm")]
+        Vendor::Amd => hip::device_of_pointer(pointer),
+        #[cfg(not(feature = "rocm"))]
+        Vendor::Amd => Err(no_hip()),
+    }
+}
+
+impl Gpu {
+    pub fn vendor(self) -> Vendor {
+        match self {
+            Gpu::Cuda(_) => Vendor::Nvidia,
+            #[cfg(feature = "rocm")]
+            Gpu::Hip(_) => Vendor::Amd,
+        }
+    }
+
+    pub fn ordinal(self) -> usize {
+        match self {
+            Gpu::Cuda(device) => device.ordinal,
+            #[cfg(feature = "rocm")]
+            Gpu::Hip(device) => device.ordinal,
+        }
+    }
+
+    pub fn name(self) -> String {
+        match self {
+            Gpu::Cuda(device) => device.name.clone(),
+            #[cfg(feature = "rocm")]
+            Gpu::Hip(device) => device.name.clone(),
+        }
+    }
+
+    /// Memory in bytes.
+    pub fn memory(self) -> u64 {
+        match self {
+            Gpu::Cuda(device) => device.memory,
+            #[cfg(feature = "rocm")]
+            Gpu::Hip(device) => device.memory,
+        }
+    }
+
+    /// The NVIDIA device, for what only CUDA does (PTX, CUDA C++).
+    pub fn as_cuda(self) -> Option<&'static GpuDevice> {
+        match self {
+            Gpu::Cuda(device) => Some(device),
+            #[cfg(feature = "rocm")]
+            Gpu::Hip(_) => None,
+        }
+    }
+
+    /// The architecture the compiler targets: `sm_90`, `gfx90a`.
+    pub fn arch(self) -> String {
+        match self {
+            Gpu::Cuda(device) => device.arch(),
+            #[cfg(feature = "rocm")]
+            Gpu::Hip(device) => device.arch.clone(),
+        }
+    }
+
+    pub fn alloc(self, bytes: usize) -> Result<DeviceMemory, GpuError> {
+        match self {
+            Gpu::Cuda(device) => device.alloc(bytes).map(DeviceMemory::Cuda),
+            #[cfg(feature = "rocm")]
+            Gpu::Hip(device) => device.alloc(bytes).map(DeviceMemory::Hip),
+        }
+    }
+
+    /// Queues a copy of `bytes` bytes from `host` to `device` on `stream`.
+    ///
+    /// # Safety
+    /// Both ranges must stay valid (and the host one unchanged) until the
+    /// stream has done the copy; `stream` is the device's (or 0).
+    pub unsafe fn copy_to_device_async(
+        self,
+        device: u64,
+        host: *const c_void,
+        bytes: usize,
+        stream: usize,
+    ) -> Result<(), GpuError> {
+        // SAFETY: the caller's contract.
+        unsafe {
+            match self {
+                Gpu::Cuda(gpu) => gpu.copy_to_device_async(device, host, bytes, stream as _),
+                #[cfg(feature = "rocm")]
+                Gpu::Hip(gpu) => gpu.copy_to_device_async(device, host, bytes, stream as _),
+            }
+        }
+    }
+
+    /// Queues a copy of `bytes` bytes from `device` to `host` on `stream`.
+    ///
+    /// # Safety
+    /// Both ranges must stay valid until the stream has done the copy;
+    /// `stream` is the device's (or 0).
+    pub unsafe fn copy_to_host_async(
+        self,
+        host: *mut c_void,
+        device: u64,
+        bytes: usize,
+        stream: usize,
+    ) -> Result<(), GpuError> {
+        // SAFETY: the caller's contract.
+        unsafe {
+            match self {
+                Gpu::Cuda(gpu) => gpu.copy_to_host_async(host, device, bytes, stream as _),
+                #[cfg(feature = "rocm")]
+                Gpu::Hip(gpu) => gpu.copy_to_host_async(host, device, bytes, stream as _),
+            }
+        }
+    }
+
+    /// Waits for the work queued on `stream`.
+    ///
+    /// # Safety
+    /// `stream` must be 0, a special handle of the vendor's runtime, or a
+    /// live stream of this device.
+    pub unsafe fn synchronize_stream(self, stream: usize) -> Result<(), GpuError> {
+        // SAFETY: the caller's contract.
+        unsafe {
+            match self {
+                Gpu::Cuda(gpu) => gpu.synchronize_stream(stream as _),
+                #[cfg(feature = "rocm")]
+                Gpu::Hip(gpu) => gpu.synchronize_stream(stream as _),
+            }
+        }
+    }
+
+    /// Waits for everything queued on this device.
+    pub fn synchronize(self) -> Result<(), GpuError> {
+        match self {
+            Gpu::Cuda(gpu) => gpu.synchronize(),
+            #[cfg(feature = "rocm")]
+            Gpu::Hip(gpu) => gpu.synchronize(),
+        }
+    }
+
+    /// The scope that sends compiled code's launches to `stream` of this
+    /// device.
+    pub fn launch_scope(self, stream: usize) -> LaunchScope {
+        match self {
+            Gpu::Cuda(device) => LaunchScope::Cuda {
+                device,
+                stream: stream as _,
+            },
+            #[cfg(feature = "rocm")]
+            Gpu::Hip(device) => LaunchScope::Hip {
+                device,
+                stream: stream as _,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amd_gpus_without_a_hip_runtime_say_why() {
+        match devices(Vendor::Amd) {
+            Ok(found) => assert!(found.iter().all(|g| g.arch().starts_with("gfx"))),
+            Err(GpuError::Unavailable(reason)) => {
+                assert!(reason.contains("HIP") && reason.contains("AMD"), "{reason}")
+            }
+            Err(other) => panic!("unexpected: {other}"),
+        }
+        if let Err(error) = device(Vendor::Amd, 0) {
+            assert!(matches!(error, GpuError::Unavailable(_)), "{error}");
+        }
+    }
+}
