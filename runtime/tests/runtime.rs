@@ -39,10 +39,10 @@ fn dependencies_run_first() {
     };
     let a = runtime.spawn(TaskBuilder::new(record(1))).unwrap();
     let b = runtime
-        .spawn(TaskBuilder::new(record(2)).after(&[a.clone()]))
+        .spawn(TaskBuilder::new(record(2)).after(std::slice::from_ref(&a)))
         .unwrap();
     let c = runtime
-        .spawn(TaskBuilder::new(record(3)).after(&[a.clone()]))
+        .spawn(TaskBuilder::new(record(3)).after(std::slice::from_ref(&a)))
         .unwrap();
     runtime
         .spawn(TaskBuilder::new(record(4)).after(&[b, c]))
@@ -63,7 +63,8 @@ fn tasks_can_depend_on_tasks_spawned_later() {
     let o = order.clone();
     runtime
         .spawn(
-            TaskBuilder::new(move || o.lock().unwrap().push("dependent")).after(&[later.clone()]),
+            TaskBuilder::new(move || o.lock().unwrap().push("dependent"))
+                .after(std::slice::from_ref(&later)),
         )
         .unwrap();
     std::thread::sleep(Duration::from_millis(20));
@@ -99,7 +100,7 @@ fn failures_cancel_dependents_transitively() {
             TaskBuilder::new(move || {
                 r.fetch_add(1, Ordering::SeqCst);
             })
-            .after(&[bad.clone()]),
+            .after(std::slice::from_ref(&bad)),
         )
         .unwrap();
     let r = ran.clone();
@@ -108,7 +109,7 @@ fn failures_cancel_dependents_transitively() {
             TaskBuilder::new(move || {
                 r.fetch_add(1, Ordering::SeqCst);
             })
-            .after(&[child.clone()]),
+            .after(std::slice::from_ref(&child)),
         )
         .unwrap();
     let r = ran.clone();
@@ -151,7 +152,7 @@ fn a_missing_dependency_is_reported_not_hung() {
     let waiting = runtime
         .spawn(
             TaskBuilder::new(|| {})
-                .after(&[never.clone()])
+                .after(std::slice::from_ref(&never))
                 .name("waiting"),
         )
         .unwrap();
@@ -173,10 +174,10 @@ fn a_cycle_is_reported() {
     let a = runtime.declare();
     let b = runtime.declare();
     runtime
-        .spawn_declared(&a, TaskBuilder::new(|| {}).after(&[b.clone()]))
+        .spawn_declared(&a, TaskBuilder::new(|| {}).after(std::slice::from_ref(&b)))
         .unwrap();
     runtime
-        .spawn_declared(&b, TaskBuilder::new(|| {}).after(&[a.clone()]))
+        .spawn_declared(&b, TaskBuilder::new(|| {}).after(std::slice::from_ref(&a)))
         .unwrap();
     match runtime.wait(Some(Duration::from_secs(10))) {
         WaitStatus::Stuck(stuck) => {
@@ -372,7 +373,7 @@ fn cancel_stops_scheduling() {
                 TaskBuilder::new(move || {
                     r.fetch_add(1, Ordering::SeqCst);
                 })
-                .after(&[blocker.clone()]),
+                .after(std::slice::from_ref(&blocker)),
             )
             .unwrap();
     }

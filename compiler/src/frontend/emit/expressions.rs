@@ -33,7 +33,7 @@ impl<'a> Emitter<'a> {
                 match op {
                     UnaryOp::Plus => Ok(value),
                     UnaryOp::Not => {
-                        let b = self.to_bool(value);
+                        let b = self.convert_to_bool(value);
                         let t = self.op("arith.constant true");
                         let ssa = self.op(&format!("arith.xori {}, {t} : i1", b.ssa));
                         Ok(Value {
@@ -87,7 +87,7 @@ impl<'a> Emitter<'a> {
                 // Both sides are evaluated (JIT code has no side effects in
                 // conditions).
                 let (x, y) = (self.expr(a)?, self.expr(b)?);
-                let (x, y) = (self.to_bool(x), self.to_bool(y));
+                let (x, y) = (self.convert_to_bool(x), self.convert_to_bool(y));
                 let op = if matches!(expr.kind, ExprKind::And(..)) {
                     "andi"
                 } else {
@@ -106,7 +106,7 @@ impl<'a> Emitter<'a> {
                 otherwise,
             } => {
                 let c = self.expr(condition)?;
-                let c = self.to_bool(c);
+                let c = self.convert_to_bool(c);
                 let (t, e) = (self.expr(then)?, self.expr(otherwise)?);
                 let ty = Self::concrete(promote(t.ty, e.ty));
                 let ty = if t.ty == Ty::Bool && e.ty == Ty::Bool {
@@ -159,7 +159,7 @@ impl<'a> Emitter<'a> {
     /// A value converted for storing into an array of `dtype`.
     pub(super) fn stored_value(&mut self, value: Value, dtype: DType) -> Value {
         if dtype == DType::Bool {
-            let b = self.to_bool(value);
+            let b = self.convert_to_bool(value);
             self.convert(b, Ty::Num(DType::U8))
         } else {
             self.convert(value, Ty::Num(dtype))

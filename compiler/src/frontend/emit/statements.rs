@@ -179,7 +179,7 @@ impl<'a> Emitter<'a> {
                 otherwise,
             } => {
                 let c = self.expr(condition)?;
-                let c = self.to_bool(c);
+                let c = self.convert_to_bool(c);
                 self.line(&format!("scf.if {} {{", c.ssa));
                 self.indent += 1;
                 self.statements(then)?;
@@ -249,7 +249,7 @@ impl<'a> Emitter<'a> {
         self.line("\"looppar.while\"() ({");
         self.indent += 1;
         let c = self.expr(condition)?;
-        let c = self.to_bool(c);
+        let c = self.convert_to_bool(c);
         self.line(&format!("\"looppar.condition\"({}) : (i1) -> ()", c.ssa));
         self.indent -= 1;
         self.line("}, {");

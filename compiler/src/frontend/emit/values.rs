@@ -199,7 +199,7 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    pub(super) fn to_bool(&mut self, value: Value) -> Value {
+    pub(super) fn convert_to_bool(&mut self, value: Value) -> Value {
         self.convert(value, Ty::Bool)
     }
 
