@@ -18,10 +18,11 @@ use std::ffi::c_void;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
     Host,
-    /// GPU memory; `stream` is the stream the producer says its pending
-    /// work is on (`__cuda_array_interface__` v3: 1 is the legacy default
-    /// stream, 2 the per-thread one, others a `CUstream`).
-    Cuda {
+    /// GPU memory (CUDA, or HIP on AMD GPUs); `stream` is the stream the
+    /// producer says its pending work is on (`__cuda_array_interface__` v3:
+    /// 1 is CUDA's legacy default stream, 2 the per-thread one, others a
+    /// stream handle; 0 for HIP's default stream).
+    Gpu {
         stream: Option<usize>,
     },
 }
@@ -193,7 +194,7 @@ fn cuda_array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
         },
         data: pointer as *mut c_void,
         readonly,
-        location: Location::Cuda { stream },
+        location: Location::Gpu { stream },
         _export: None,
     }))
 }
@@ -225,6 +226,8 @@ const DL_CPU: i32 = 1;
 const DL_CUDA: i32 = 2;
 const DL_CUDA_HOST: i32 = 3;
 const DL_CUDA_MANAGED: i32 = 13;
+const DL_ROCM: i32 = 10;
+const DL_ROCM_HOST: i32 = 11;
 
 /// A consumed DLPack export: the producer's deleter runs when it drops.
 struct DlpackExport {
@@ -251,20 +254,27 @@ fn dlpack_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
     let (device_type, _): (i32, i32) = object.call_method0("__dlpack_device__")?.extract()?;
     if !matches!(
         device_type,
-        DL_CPU | DL_CUDA | DL_CUDA_HOST | DL_CUDA_MANAGED
+        DL_CPU | DL_CUDA | DL_CUDA_HOST | DL_CUDA_MANAGED | DL_ROCM | DL_ROCM_HOST
     ) {
         return Err(PyTypeError::new_err(format!(
-            "DLPack arrays on device type {device_type} are not supported (CPU and CUDA are)"
+            "DLPack arrays on device type {device_type} are not supported (CPU, CUDA and ROCm are)"
         )));
     }
-    // Stream 1 (the legacy default stream): the producer makes its pending
-    // work visible there, where kernels outside tasks are launched.
-    let capsule = if device_type == DL_CUDA {
-        let keywords = PyDict::new(object.py());
-        keywords.set_item("stream", 1)?;
-        object.call_method("__dlpack__", (), Some(&keywords))?
-    } else {
-        object.call_method0("__dlpack__")?
+    // The default stream (CUDA's legacy one is 1, HIP's is 0): the producer
+    // makes its pending work visible there, where kernels outside tasks are
+    // launched.
+    let default_stream = match device_type {
+        DL_CUDA => Some(1),
+        DL_ROCM => Some(0),
+        _ => None,
+    };
+    let capsule = match default_stream {
+        Some(stream) => {
+            let keywords = PyDict::new(object.py());
+            keywords.set_item("stream", stream)?;
+            object.call_method("__dlpack__", (), Some(&keywords))?
+        }
+        None => object.call_method0("__dlpack__")?,
     };
     let capsule = capsule
         .cast::<PyCapsule>()
@@ -320,10 +330,11 @@ fn dlpack_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
         },
         data,
         readonly: false,
-        location: if device_type == DL_CUDA {
-            Location::Cuda { stream: Some(1) }
-        } else {
-            Location::Host
+        location: match default_stream {
+            Some(stream) => Location::Gpu {
+                stream: Some(stream),
+            },
+            None => Location::Host,
         },
         _export: Some(export),
     }))
@@ -416,7 +427,7 @@ fn argument(
             Location::Host => unsafe {
                 std::ptr::copy_nonoverlapping(view.data as *const u8, target, bytes)
             },
-            Location::Cuda { .. } => {
+            Location::Gpu { .. } => {
                 crate::gpu_call::read_device_scalar(view.data as u64, target, bytes)?
             }
         }

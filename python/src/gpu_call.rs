@@ -39,13 +39,24 @@ pub fn task_gpu() -> Option<(usize, usize)> {
     TASK_GPU.with(Cell::get)
 }
 
+/// The GPUs `backend='auto'` uses: NVIDIA's when there are any (and inside
+/// GPU tasks, which run on them), else AMD's when HIP finds some.
+pub fn auto_vendor() -> Vendor {
+    let has = |vendor| gpu::devices(vendor).is_ok_and(|found| !found.is_empty());
+    if task_gpu().is_none() && !has(Vendor::Nvidia) && has(Vendor::Amd) {
+        Vendor::Amd
+    } else {
+        Vendor::Nvidia
+    }
+}
+
 /// Whether `backend='auto'` runs on a GPU: inside a GPU task, or when an
 /// array argument is on a GPU (compute follows data).
 pub fn auto_picks_gpu(arrays: &[ArrayView]) -> bool {
     task_gpu().is_some()
         || arrays
             .iter()
-            .any(|a| matches!(a.location, Location::Cuda { .. }))
+            .any(|a| matches!(a.location, Location::Gpu { .. }))
 }
 
 /// Reads `bytes` bytes at device address `pointer` (a 0-d GPU array).
@@ -91,7 +102,7 @@ pub fn placement(arrays: &[ArrayView], vendor: Vendor) -> PyResult<Placement> {
     };
     let mut found: Option<(usize, usize)> = None; // (array index, ordinal)
     for (index, array) in arrays.iter().enumerate() {
-        if !matches!(array.location, Location::Cuda { .. }) {
+        if !matches!(array.location, Location::Gpu { .. }) {
             continue;
         }
         let ordinal = gpu::device_of_pointer(vendor, array.data as u64)
@@ -129,12 +140,18 @@ pub fn placement(arrays: &[ArrayView], vendor: Vendor) -> PyResult<Placement> {
     let stream = arrays
         .iter()
         .find_map(|a| match a.location {
-            Location::Cuda { stream } => stream,
+            Location::Gpu { stream } => stream,
             Location::Host => None,
         })
         // 1 and 2 are the handles of the legacy and per-thread default
         // streams (CU_STREAM_LEGACY, CU_STREAM_PER_THREAD) as they are.
         .unwrap_or(0);
+    // HIP has no legacy-stream handle: its null stream plays that part.
+    let stream = if vendor == Vendor::Amd && stream == 1 {
+        0
+    } else {
+        stream
+    };
     let device = gpu::device(vendor, ordinal).map_err(to_py)?;
     Ok(Placement { device, stream })
 }
@@ -186,7 +203,7 @@ impl Staging {
         };
         for array in arrays {
             let pointer = match array.location {
-                Location::Cuda { .. } => array.data,
+                Location::Gpu { .. } => array.data,
                 Location::Host => {
                     let item = array.info.dtype.bytes() as i64;
                     let (low, count) = span(array);

@@ -167,7 +167,7 @@ fn backend_of(options: &Bound<'_, PyAny>, arrays: &[ArrayView]) -> PyResult<Back
         "cpu" => {
             if let Some(index) = arrays
                 .iter()
-                .position(|a| matches!(a.location, Location::Cuda { .. }))
+                .position(|a| matches!(a.location, Location::Gpu { .. }))
             {
                 return Err(PyValueError::new_err(format!(
                     "array argument {index} is on a GPU, but backend='cpu' runs on the host; use backend='cuda' or 'auto'"
@@ -177,7 +177,7 @@ fn backend_of(options: &Bound<'_, PyAny>, arrays: &[ArrayView]) -> PyResult<Back
         }
         "cuda" => Ok(Backend::Gpu(Vendor::Nvidia)),
         "rocm" => Ok(Backend::Gpu(Vendor::Amd)),
-        _ if gpu_call::auto_picks_gpu(arrays) => Ok(Backend::Gpu(Vendor::Nvidia)),
+        _ if gpu_call::auto_picks_gpu(arrays) => Ok(Backend::Gpu(gpu_call::auto_vendor())),
         _ => Ok(Backend::Cpu),
     }
 }
@@ -226,7 +226,7 @@ fn callee_map(
 fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView]) -> PyResult<()> {
     if let Some(index) = arrays
         .iter()
-        .position(|a| matches!(a.location, Location::Cuda { .. }))
+        .position(|a| matches!(a.location, Location::Gpu { .. }))
     {
         return Err(PyValueError::new_err(format!(
             "array argument {index} is on a GPU, but this code runs on the host"

@@ -120,6 +120,29 @@ def test_dlpack_arrays_are_used_in_place():
     np.testing.assert_array_equal(y, 3.0 * x + 1.0)
 
 
+class OnAnAmdGpu(DlpackOnly):
+    """DLPack says ROCm (device type 10): the array is on an AMD GPU, and
+    the producer is asked for its work on HIP's default stream (0)."""
+
+    def __init__(self, array):
+        super().__init__(array)
+        self.streams = []
+
+    def __dlpack__(self, stream=None):
+        self.streams.append(stream)
+        return self._array.__dlpack__()
+
+    def __dlpack_device__(self):
+        return (10, 0)
+
+
+def test_dlpack_arrays_on_amd_gpus_are_gpu_arrays():
+    x = OnAnAmdGpu(np.zeros(8, np.float32))
+    with pytest.raises(ValueError, match="array argument 1 is on a GPU, but backend='cpu'"):
+        axpy(2.0, np.zeros(8, np.float32), x, 8, opts=parir.CompileOptions({'N': parir.threads(8)}, backend="cpu"))
+    assert x.streams == [0]
+
+
 def gpu_ir(stage):
     args = (2.0, np.zeros(1000, np.float32), np.zeros(1000, np.float32), 1000)
     opts = parir.CompileOptions({'N': parir.threads(1000)}, backend="cuda", arch="sm_80")
