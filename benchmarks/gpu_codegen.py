@@ -1,7 +1,8 @@
 """GPU code generation time, without a GPU: Python source to PTX (sm_90)
 and to AMDGCN (gfx90a) for the four GPU benchmark kernels (row sums, axpy,
-softmax rows, 1-D sum), the host code's JIT compilation, and NVIDIA's assembler on the PTX (the step the
-driver repeats when it loads a module). Compilation is most of a first
+softmax rows, 1-D sum), the host code's JIT compilation, an AMD executable (kernels linked into a code
+object by ld.lld, host code JIT-compiled), and NVIDIA's assembler on the PTX (the step the driver repeats
+when it loads a module). Compilation is most of a first
 call's cost; the original Parir spends a second or more in nvcc there.
 
 Also prints the kernels' register and spill counts from ptxas.
@@ -98,8 +99,8 @@ def main():
           f"{platform.system()}, Python {platform.python_version()}, best of {args.repeat}")
     if tool is None:
         print("# ptxas not installed (pip install nvidia-cuda-nvcc-cu12): assembly columns left empty")
-    print(f"{'kernel':<14}{'to PTX ms':>11}{'host JIT ms':>13}{'to AMDGCN ms':>14}{'ptxas ms':>10}"
-          f"{'registers':>11}{'spills':>8}")
+    print(f"{'kernel':<14}{'to PTX ms':>11}{'host JIT ms':>13}{'to AMDGCN ms':>14}{'AMD exec ms':>13}"
+          f"{'ptxas ms':>10}{'registers':>11}{'spills':>8}")
     with tempfile.TemporaryDirectory() as scratch:
         for name, function, arguments, spec in cases():
             cuda = parir.CompileOptions(spec, backend="cuda", arch="sm_90")
@@ -113,8 +114,13 @@ def main():
             try:
                 amd_ms, _ = best_ms(lambda: parir.print_compiled(function, arguments, rocm), args.repeat)
                 amd = f"{amd_ms:14.1f}"
+                # What a first call on an AMD GPU compiles: kernels linked
+                # into a code object (ld.lld), host code JIT-compiled.
+                gpu_stage = parir.print_compiled(function, arguments, rocm, stage="gpu")
+                exec_ms, _ = best_ms(lambda: parir.compile_string(entry, gpu_stage, rocm), args.repeat)
+                amd += f"{exec_ms:13.1f}"
             except RuntimeError:  # math functions need the ROCm device libraries
-                amd = f"{'(needs ROCm)':>14}"
+                amd = f"{'(needs ROCm)':>14}{'':>13}"
             assembled, registers, spills = "", "", ""
             if tool is not None:
                 source = pathlib.Path(scratch) / "kernel.ptx"
