@@ -318,6 +318,16 @@ pub fn executable_from_ir(
         .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
     let outlined = !crate::passes::rewrite::collect(module.as_operation(), "gpu.binary").is_empty();
     let device_code = if outlined {
+        let loadable = embedded_objects(&module)
+            .iter()
+            .all(|object| object.starts_with(b"\x7fELF"));
+        if matches!(target, GpuTarget::Rocm { .. }) && !loadable {
+            return Err(KernelError::UnsupportedTarget(
+                "this IR embeds AMDGCN assembly (print_compiled's 'host' stage), which AMD GPUs cannot load: \
+                 pass the 'gpu' stage, which is compiled and linked into a code object"
+                    .into(),
+            ));
+        }
         embedded_code(&module)
     } else {
         device_code(context, &mut module, target, CodeUse::Load)?

@@ -373,12 +373,19 @@ def amd(spec):
     return parir.CompileOptions(spec, backend="rocm")
 
 
-@pytest.mark.parametrize("stage", ["gpu", "host"])
-def test_amd_gpu_ir_links_without_a_gpu_and_calls_say_why(stage):
+def test_amd_gpu_ir_links_without_a_gpu_and_calls_say_why():
     args = (2.0, np.zeros(1000, np.float32), np.zeros(1000, np.float32), 1000)
     opts = parir.CompileOptions({'N': parir.threads(1000)}, backend="rocm", arch="gfx942")
-    text = parir.print_compiled(axpy, args, opts, stage=stage)
-    function = parir.compile_string("axpy", text, opts)
+    # The 'host' stage holds assembly, for reading: not loadable.
+    with pytest.raises(ValueError, match="AMD GPUs cannot load: pass the 'gpu' stage"):
+        parir.compile_string("axpy", parir.print_compiled(axpy, args, opts, stage="host"), opts)
+    text = parir.print_compiled(axpy, args, opts, stage="gpu")
+    try:
+        function = parir.compile_string("axpy", text, opts)
+    except RuntimeError as error:
+        if "ld.lld" not in str(error):
+            raise
+        pytest.skip(str(error))  # a machine without LLVM's linker (setup installs it)
     assert callable(function)
     with pytest.raises(ValueError, match="PTX runs on NVIDIA GPUs, not with backend='rocm'"):
         parir.compile_string("axpy", AXPY_PTX, opts)
