@@ -156,6 +156,16 @@ fn find_rocm_toolkit() -> Result<String, String> {
     Ok(toolkit.display().to_string())
 }
 
+impl GpuTarget {
+    /// The name of the device code's stage: `ptx`, `amdgcn`.
+    pub fn code_stage(&self) -> &'static str {
+        match self {
+            GpuTarget::Cuda { .. } => "ptx",
+            GpuTarget::Rocm { .. } => "amdgcn",
+        }
+    }
+}
+
 /// The NVIDIA chips this compiler targets, with the PTX ISA version each
 /// needs at least (8.0 is what CUDA 12.0 drivers and later load). Checked
 /// before LLVM sees a chip: LLVM stops the process on one it cannot target.
@@ -318,9 +328,8 @@ pub fn executable_from_ir(
         .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
     let outlined = !crate::passes::rewrite::collect(module.as_operation(), "gpu.binary").is_empty();
     let device_code = if outlined {
-        let loadable = embedded_objects(&module)
-            .iter()
-            .all(|object| object.starts_with(b"\x7fELF"));
+        let objects = embedded_objects(&module);
+        let loadable = objects.iter().all(|object| object.starts_with(b"\x7fELF"));
         if matches!(target, GpuTarget::Rocm { .. }) && !loadable {
             return Err(KernelError::UnsupportedTarget(
                 "this IR embeds AMDGCN assembly (print_compiled's 'host' stage), which AMD GPUs cannot load: \
@@ -328,7 +337,7 @@ pub fn executable_from_ir(
                     .into(),
             ));
         }
-        embedded_code(&module)
+        describe_code(objects)
     } else {
         device_code(context, &mut module, target, CodeUse::Load)?
     };
@@ -449,7 +458,13 @@ fn device_code(
 /// The device code embedded in the module's `gpu.binary` ops: text (PTX,
 /// assembly) as it is, a line that describes each binary (code objects).
 fn embedded_code(module: &Module) -> Vec<String> {
-    embedded_objects(module)
+    describe_code(embedded_objects(module))
+}
+
+/// Device code objects as text: PTX and assembly as they are, a line that
+/// describes each binary.
+fn describe_code(objects: Vec<Vec<u8>>) -> Vec<String> {
+    objects
         .into_iter()
         .map(|bytes| match bytes.as_slice() {
             [0x7f, b'E', b'L', b'F', ..] => format!(

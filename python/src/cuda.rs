@@ -24,18 +24,16 @@ pyo3::create_exception!(
 );
 
 pub(crate) fn to_py(error: GpuError) -> PyErr {
+    // The runtime's error name, e.g. CUDA_ERROR_OUT_OF_MEMORY, as `.name`.
+    let named = |err: PyErr, name: &str| {
+        Python::attach(|py| {
+            let _ = err.value(py).setattr("name", name);
+        });
+        err
+    };
     match &error {
-        GpuError::Cuda { name, .. } | GpuError::Hip { name, .. } => {
-            let err = if matches!(error, GpuError::Cuda { .. }) {
-                CudaError::new_err(error.to_string())
-            } else {
-                HipError::new_err(error.to_string())
-            };
-            Python::attach(|py| {
-                let _ = err.value(py).setattr("name", name.clone());
-            });
-            err
-        }
+        GpuError::Cuda { name, .. } => named(CudaError::new_err(error.to_string()), name),
+        GpuError::Hip { name, .. } => named(HipError::new_err(error.to_string()), name),
         GpuError::Unavailable(_) => PyRuntimeError::new_err(error.to_string()),
         GpuError::NoSuchDevice { .. } | GpuError::Launch(_) | GpuError::SourceCompile(_) => {
             PyValueError::new_err(error.to_string())

@@ -42,7 +42,7 @@ pub fn task_gpu() -> Option<(usize, usize)> {
 /// The GPUs `backend='auto'` uses: NVIDIA's when there are any (and inside
 /// GPU tasks, which run on them), else AMD's when HIP finds some.
 pub fn auto_vendor() -> Vendor {
-    let has = |vendor| gpu::devices(vendor).is_ok_and(|found| !found.is_empty());
+    let has = |vendor| gpu::available(vendor).is_ok();
     if task_gpu().is_none() && !has(Vendor::Nvidia) && has(Vendor::Amd) {
         Vendor::Amd
     } else {
@@ -61,14 +61,12 @@ pub fn auto_picks_gpu(arrays: &[ArrayView]) -> bool {
 
 /// Reads `bytes` bytes at device address `pointer` (a 0-d GPU array).
 pub fn read_device_scalar(pointer: u64, target: *mut u8, bytes: usize) -> PyResult<()> {
-    let found = [Vendor::Nvidia, Vendor::Amd]
-        .into_iter()
-        .find_map(|vendor| {
-            gpu::device_of_pointer(vendor, pointer)
-                .ok()
-                .flatten()
-                .map(|ordinal| (vendor, ordinal))
-        });
+    let found = gpu::VENDORS.into_iter().find_map(|vendor| {
+        gpu::device_of_pointer(vendor, pointer)
+            .ok()
+            .flatten()
+            .map(|ordinal| (vendor, ordinal))
+    });
     let (vendor, ordinal) = found
         .ok_or_else(|| PyValueError::new_err("a 0-d GPU array's address is not GPU memory"))?;
     let device = gpu::device(vendor, ordinal).map_err(to_py)?;
@@ -95,7 +93,7 @@ pub struct Placement {
 
 /// The device and stream of a call with `arrays` on a GPU of `vendor`.
 pub fn placement(arrays: &[ArrayView], vendor: Vendor) -> PyResult<Placement> {
-    gpu::devices(vendor).map_err(to_py)?;
+    gpu::available(vendor).map_err(to_py)?;
     let runtime = match vendor {
         Vendor::Nvidia => "CUDA driver",
         Vendor::Amd => "HIP runtime",
@@ -312,7 +310,7 @@ pub fn run(
 /// Waits for every kernel launched on every GPU (`parir.sync()`).
 pub fn synchronize_all(py: Python<'_>) -> PyResult<()> {
     // No GPUs of a vendor: nothing was launched there.
-    let gpus: Vec<Gpu> = [Vendor::Nvidia, Vendor::Amd]
+    let gpus: Vec<Gpu> = gpu::VENDORS
         .into_iter()
         .flat_map(|vendor| gpu::devices(vendor).unwrap_or_default())
         .collect();

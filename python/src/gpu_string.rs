@@ -38,20 +38,10 @@ impl GpuIrKernel {
         arch: String,
         libdevice: Option<String>,
     ) -> PyResult<Self> {
-        let (target, vendor) = match backend {
-            "cuda" => (
-                GpuTarget::Cuda {
-                    chip: arch,
-                    libdevice,
-                },
-                Vendor::Nvidia,
-            ),
-            "rocm" => (GpuTarget::Rocm { chip: arch }, Vendor::Amd),
-            other => {
-                return Err(PyTypeError::new_err(format!(
-                    "no GPU backend named {other:?}"
-                )))
-            }
+        let target = crate::parir::gpu_target_named(backend, arch, libdevice)?;
+        let vendor = match target {
+            GpuTarget::Cuda { .. } => Vendor::Nvidia,
+            GpuTarget::Rocm { .. } => Vendor::Amd,
         };
         let executable = py
             .detach(|| executable_from_ir(&code, &name, &target))

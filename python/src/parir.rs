@@ -209,6 +209,21 @@ fn gpu_target(py: Python<'_>, options: &Bound<'_, PyAny>, device: Gpu) -> PyResu
     })
 }
 
+/// The target of GPU backend `name` ('cuda', 'rocm') for `chip`.
+pub(crate) fn gpu_target_named(
+    name: &str,
+    chip: String,
+    libdevice: Option<String>,
+) -> PyResult<GpuTarget> {
+    match name {
+        "cuda" => Ok(GpuTarget::Cuda { chip, libdevice }),
+        "rocm" => Ok(GpuTarget::Rocm { chip }),
+        other => Err(PyValueError::new_err(format!(
+            "no GPU backend named {other:?}"
+        ))),
+    }
+}
+
 fn callee_map(
     py: Python<'_>,
     callees: &Bound<'_, PyDict>,
@@ -429,11 +444,7 @@ impl ParsedFunction {
                 gpu_call::run(py, &executable, &arrays, &placement)?;
                 Ok(debug.then(|| {
                     // No per-stage times for GPU compilations.
-                    let code = match vendor {
-                        Vendor::Nvidia => "ptx",
-                        Vendor::Amd => "amdgcn",
-                    };
-                    let stages = executable.program.all_stages(code);
+                    let stages = executable.program.all_stages(target.code_stage());
                     stages.into_iter().map(|(n, t)| (n, t, 0.0)).collect()
                 }))
             }
@@ -492,22 +503,14 @@ impl ParsedFunction {
         let (arguments, _) = call_arguments(args)?;
         let specs = label_specs(options)?;
         let callees = callee_map(py, callees)?;
-        let (target, code_stage) = match backend {
-            "cuda" => (GpuTarget::Cuda { chip, libdevice }, "ptx"),
-            "rocm" => (GpuTarget::Rocm { chip }, "amdgcn"),
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "no GPU backend named {other:?}"
-                )))
-            }
-        };
+        let target = gpu_target_named(backend, chip, libdevice)?;
         let function = self.function.clone();
         let program = py
             .detach(|| {
                 parla_compiler::gpu::compile(&function, &callees, &arguments, &specs, &target)
             })
             .map_err(|e| kernel_error(py, e))?;
-        Ok(program.all_stages(code_stage))
+        Ok(program.all_stages(target.code_stage()))
     }
 
     /// Forgets every compiled specialisation.

@@ -64,6 +64,21 @@ fn no_hip() -> GpuError {
     )
 }
 
+/// Both vendors, NVIDIA first.
+pub const VENDORS: [Vendor; 2] = [Vendor::Nvidia, Vendor::Amd];
+
+/// Whether this machine has GPUs of `vendor` (each runtime's discovery
+/// fails when it finds none), or why not; builds no list.
+pub fn available(vendor: Vendor) -> Result<(), GpuError> {
+    match vendor {
+        Vendor::Nvidia => cuda::cuda().map(drop),
+        #[cfg(feature = "rocm")]
+        Vendor::Amd => hip::hip().map(drop),
+        #[cfg(not(feature = "rocm"))]
+        Vendor::Amd => Err(no_hip()),
+    }
+}
+
 /// The GPUs of `vendor`, or why there are none.
 pub fn devices(vendor: Vendor) -> Result<Vec<Gpu>, GpuError> {
     match vendor {
@@ -260,5 +275,6 @@ mod tests {
         if let Err(error) = device(Vendor::Amd, 0) {
             assert!(matches!(error, GpuError::Unavailable(_)), "{error}");
         }
+        assert_eq!(available(Vendor::Amd).is_ok(), devices(Vendor::Amd).is_ok());
     }
 }
