@@ -17,7 +17,8 @@
 //! the first failure of a scope is kept, later launches of that scope are
 //! skipped, and [`LaunchScope::run`] returns it.
 
-use crate::cuda::{self, GpuDevice, GpuError, GpuKernel, GpuModule, LaunchShape, PerDevice};
+use crate::cuda::{self, GpuDevice, GpuKernel, GpuModule};
+use crate::gpu::{GpuError, LaunchShape, PerDevice};
 #[cfg(feature = "rocm")]
 use crate::hip::{self, HipDevice, HipKernel, HipModule};
 use std::cell::RefCell;

@@ -12,7 +12,6 @@ use cudarc::driver::{result, sys, CudaContext, CudaEvent, CudaFunction, CudaModu
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use thiserror::Error;
 
 pub mod nvrtc;
 
@@ -35,40 +34,7 @@ pub fn synchronize(stream: &CudaStream) -> Result<(), GpuError> {
 /// streams owned by others (CuPy, Torch).
 pub type RawStream = sys::CUstream;
 
-/// Streams per device: tasks and kernels take them in turn.
-pub const STREAMS_PER_DEVICE: usize = 8;
-
-/// Why a GPU operation could not be done.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum GpuError {
-    /// No CUDA driver or no GPU on this machine.
-    #[error("no GPU is available: {0}")]
-    Unavailable(String),
-    /// A driver call failed.
-    #[error("{call} failed with {name}: {description}")]
-    Cuda {
-        call: &'static str,
-        /// The CUDA error's name, e.g. `CUDA_ERROR_OUT_OF_MEMORY`.
-        name: String,
-        description: String,
-    },
-    /// A HIP call failed (AMD GPUs, `rocm` feature).
-    #[error("{call} failed with {name}: {description}")]
-    Hip {
-        call: &'static str,
-        /// The HIP error's name, e.g. `hipErrorOutOfMemory`.
-        name: String,
-        description: String,
-    },
-    #[error("GPU {ordinal} does not exist: this machine has {count}")]
-    NoSuchDevice { ordinal: usize, count: usize },
-    /// A launch that cannot be made as asked.
-    #[error("{0}")]
-    Launch(String),
-    /// CUDA C++ that NVRTC rejects, with its log.
-    #[error("the CUDA C++ does not compile:\n{0}")]
-    SourceCompile(String),
-}
+pub use crate::gpu::{GpuError, LaunchShape, PerDevice, STREAMS_PER_DEVICE};
 
 impl GpuError {
     /// The error of driver call `call`.
@@ -419,45 +385,6 @@ impl GpuModule {
             .map_err(|e| GpuError::from_driver("cuModuleGetFunction", e))?;
         Ok(GpuKernel { function })
     }
-}
-
-/// One value per device, made on first use there (code loaded onto each
-/// GPU it runs on, and the kernels found in it).
-pub struct PerDevice<T> {
-    entries: std::sync::Mutex<Vec<(usize, T)>>,
-}
-
-impl<T> Default for PerDevice<T> {
-    fn default() -> Self {
-        Self {
-            entries: std::sync::Mutex::new(Vec::new()),
-        }
-    }
-}
-
-impl<T: Clone> PerDevice<T> {
-    /// The value for `device`, made by `make` the first time.
-    pub fn get_or_try_insert(
-        &self,
-        ordinal: usize,
-        make: impl FnOnce() -> Result<T, GpuError>,
-    ) -> Result<T, GpuError> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, value)) = entries.iter().find(|(d, _)| *d == ordinal) {
-            return Ok(value.clone());
-        }
-        let value = make()?;
-        entries.push((ordinal, value.clone()));
-        Ok(value)
-    }
-}
-
-/// A launch's shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LaunchShape {
-    pub grid: (u32, u32, u32),
-    pub block: (u32, u32, u32),
-    pub shared_bytes: u32,
 }
 
 impl GpuKernel {

@@ -8,7 +8,7 @@
 //! becomes a [`GpuError`] with the HIP error's name. On a machine with the
 //! runtime but no AMD GPU, [`hip`] says so.
 
-use crate::cuda::{GpuError, LaunchShape, STREAMS_PER_DEVICE};
+use crate::gpu::{GpuError, LaunchShape, STREAMS_PER_DEVICE};
 use hip_sys::hiprt as sys;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};
