@@ -6,7 +6,8 @@ Low-level access for checking the GPU path by hand: `PtxModule(ptx, device)`
 loads PTX text (the driver compiles it for the device) and launches its
 kernels; `DeviceArray(numpy_array, device)` is device memory holding a
 copy. A failing driver call raises `CudaError`, whose `name` is the CUDA
-error (e.g. `CUDA_ERROR_INVALID_PTX`)."""
+error (e.g. `CUDA_ERROR_INVALID_PTX`). `nvrtc()` names the NVRTC library
+that `parir.compile_string` uses for CUDA C++, or None."""
 
 from __future__ import annotations
 
@@ -30,4 +31,17 @@ def unavailable_reason() -> str | None:
     return reason
 
 
-__all__ = ["CudaError", "DeviceArray", "PtxModule", "devices", "unavailable_reason"]
+def nvrtc() -> tuple[str, tuple[int, int]] | None:
+    """`(path, (major, minor))` of NVRTC, which compiles CUDA C++ for
+    `parir.compile_string`, or None when it is not installed. It is looked
+    for in `$PARLA_NVRTC` alone when that is set; else by the dynamic
+    loader, in the CUDA toolkit (`$CUDA_HOME`, `$CUDA_PATH`,
+    /usr/local/cuda) and in pip's `nvidia-cuda-nvrtc` packages. It needs
+    no GPU."""
+    try:
+        return _parla.nvrtc_library()
+    except RuntimeError:
+        return None
+
+
+__all__ = ["CudaError", "DeviceArray", "PtxModule", "devices", "nvrtc", "unavailable_reason"]

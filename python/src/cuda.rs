@@ -34,7 +34,9 @@ pub(crate) fn to_py(error: GpuError) -> PyErr {
     match &error {
         GpuError::Cuda { name, .. } => named(CudaError::new_err(error.to_string()), name),
         GpuError::Hip { name, .. } => named(HipError::new_err(error.to_string()), name),
-        GpuError::Unavailable(_) => PyRuntimeError::new_err(error.to_string()),
+        GpuError::Unavailable(_) | GpuError::NoCompiler(_) => {
+            PyRuntimeError::new_err(error.to_string())
+        }
         GpuError::NoSuchDevice { .. } | GpuError::Launch(_) | GpuError::SourceCompile(_) => {
             PyValueError::new_err(error.to_string())
         }

@@ -17,6 +17,7 @@ use pyo3::{
     types::{PyBool, PyFloat, PyInt, PyTuple},
 };
 use std::ffi::c_void;
+use std::path::PathBuf;
 
 /// IR text compiled for a GPU.
 #[pyclass(module = "parla.parir", frozen)]
@@ -65,6 +66,23 @@ impl GpuIrKernel {
     }
 }
 
+/// The directories of `sys.path`, where pip puts NVIDIA's NVRTC package.
+fn python_paths(py: Python<'_>) -> PyResult<Vec<PathBuf>> {
+    let paths: Vec<Bound<'_, PyAny>> = py.import("sys")?.getattr("path")?.extract()?;
+    Ok(paths
+        .iter()
+        .filter_map(|p| p.extract::<PathBuf>().ok())
+        .collect())
+}
+
+/// `(path, (major, minor))` of the NVRTC library that CUDA C++ compiles
+/// with; RuntimeError saying why when there is none.
+#[pyfunction]
+pub fn nvrtc_library(py: Python<'_>) -> PyResult<(String, (i32, i32))> {
+    let python_paths = python_paths(py)?;
+    cuda::nvrtc::library(&python_paths).map_err(to_py)
+}
+
 /// A kernel of PTX text (or CUDA C++ compiled to PTX), loaded onto each
 /// GPU the first time it runs there.
 #[pyclass(module = "parla.parir", frozen)]
@@ -95,7 +113,8 @@ impl RawKernel {
         arch: String,
     ) -> PyResult<Self> {
         let ptx = if cuda_cpp {
-            py.detach(|| cuda::nvrtc::compile_cuda_cpp(&code, &arch))
+            let python_paths = python_paths(py)?;
+            py.detach(|| cuda::nvrtc::compile_cuda_cpp(&code, &arch, &python_paths))
                 .map_err(to_py)?
         } else {
             code

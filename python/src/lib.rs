@@ -58,5 +58,6 @@ fn _parla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<gpu_string::GpuIrKernel>()?;
     m.add_class::<gpu_string::RawKernel>()?;
     m.add_function(wrap_pyfunction!(gpu_string::gpu_synchronize, m)?)?;
+    m.add_function(wrap_pyfunction!(gpu_string::nvrtc_library, m)?)?;
     Ok(())
 }

@@ -5,6 +5,7 @@ wheel) where it is installed."""
 import os
 import re
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -294,3 +295,45 @@ def test_newer_nvidia_architectures_get_the_ptx_version_they_need():
     for arch, version in [("sm_90", "8.0"), ("sm_100", "8.6"), ("sm_120", "8.7")]:
         ptx = parir.print_compiled(axpy, args, parir.CompileOptions({'N': parir.threads(10)}, backend="cuda", arch=arch))
         assert f".version {version}" in ptx and f".target {arch}" in ptx
+
+
+# ---- CUDA C++ through NVRTC (no GPU needed) ----------------------------------
+
+NVRTC = cuda.nvrtc()
+needs_nvrtc = pytest.mark.skipif(NVRTC is None, reason="NVRTC is not installed (pip install nvidia-cuda-nvrtc-cu12)")
+
+SCALE_CPP = ('extern "C" __global__ void scale(float *x, float a, long n) {'
+             ' long i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) x[i] *= a; }')
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+def test_cuda_cpp_compiles_to_ptx_that_assembles(arch, tmp_path):
+    kernel = parir.compile_string("scale", SCALE_CPP, parir.CompileOptions(backend="cuda", arch=arch))
+    assert f".target {arch}" in kernel.ptx
+    assert ".visible .entry scale(" in kernel.ptx
+    assemble(kernel.ptx, arch, tmp_path)
+
+
+@needs_nvrtc
+def test_cuda_cpp_that_does_not_compile_shows_nvrtcs_log():
+    source = 'extern "C" __global__ void k(float *x) { x[0] = y; }'
+    with pytest.raises(ValueError, match=r'(?s)does not compile.*kernel\.cu\(1\): error: identifier "y" is undefined'):
+        parir.compile_string("k", source, parir.CompileOptions(backend="cuda", arch="sm_90"))
+
+
+def test_without_nvrtc_cuda_cpp_says_where_it_was_looked_for(tmp_path):
+    # PARLA_NVRTC, when set, is the only place looked at: a fresh process
+    # pointed at a missing file has no NVRTC, whatever this machine has.
+    script = (
+        "import parla.cuda as cuda, parla.parir as parir\n"
+        "assert cuda.nvrtc() is None\n"
+        "try:\n"
+        f"    parir.compile_string('scale', {SCALE_CPP!r}, parir.CompileOptions(backend='cuda', arch='sm_90'))\n"
+        "except RuntimeError as error:\n"
+        "    print(error)\n"
+    )
+    env = dict(os.environ, PARLA_NVRTC=str(tmp_path / "libnvrtc.so.99"))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "CUDA C++ needs NVRTC" in done.stdout and "PARLA_NVRTC" in done.stdout, done.stdout

@@ -47,6 +47,9 @@ pub enum GpuError {
     /// A launch that cannot be made as asked.
     #[error("{0}")]
     Launch(String),
+    /// No compiler for CUDA C++ (NVRTC) on this machine.
+    #[error("{0}")]
+    NoCompiler(String),
     /// CUDA C++ that NVRTC rejects, with its log.
     #[error("the CUDA C++ does not compile:\n{0}")]
     SourceCompile(String),
