@@ -7,7 +7,7 @@
 #
 #   scripts/pack-gpu.sh [OUT.tar.gz]      (default target/gpu-pack.tar.gz)
 #
-# On the GPU machine: tar xzf gpu-pack.tar.gz -C pack && pack/run.sh
+# On the GPU machine: mkdir pack && tar xzf gpu-pack.tar.gz -C pack && pack/run.sh [LOG_DIR]
 # The pack must stay under 60 MiB; the script fails if it does not.
 set -euo pipefail
 
@@ -39,7 +39,7 @@ touch "$ROOT/python/src/lib.rs"
 for version in 3.11 3.12 3.13; do
     "$VENV/bin/pip" download -q --only-binary=:all: --no-deps --python-version "$version" \
         --platform manylinux2014_x86_64 --platform any -d "$STAGE/wheels" \
-        "pytest>=8" pluggy iniconfig packaging hypothesis sortedcontainers attrs
+        "pytest>=8" pluggy iniconfig packaging pygments hypothesis sortedcontainers attrs
 done
 
 LIBDEVICE="$("$VENV/bin/python" -c 'import parla.parir as p; print(p._libdevice() or "")')"
@@ -54,28 +54,7 @@ cp -r "$ROOT/examples" "$STAGE/examples"
 cp -r "$ROOT/benchmarks" "$STAGE/benchmarks"
 find "$STAGE" -name __pycache__ -prune -exec rm -rf {} +
 
-cat > "$STAGE/run.sh" <<'EOF'
-#!/usr/bin/env bash
-# Installs the packed wheel into a virtual environment that sees the
-# machine's numpy/CuPy/Torch, then runs the test suite and the benchmarks.
-set -uo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-PYTHON="${PYTHON:-python3}"
-"$PYTHON" -m venv --system-site-packages "$HERE/.venv"
-"$HERE/.venv/bin/pip" install -q --no-index --find-links "$HERE/wheels" parla pytest hypothesis
-if [ -f "$HERE/libdevice.10.bc" ]; then
-    export PARLA_LIBDEVICE="$HERE/libdevice.10.bc"
-fi
-nvidia-smi -L || true
-"$HERE/.venv/bin/python" -m pytest -q -rs "$HERE/python/tests"
-status=$?
-for bench in "$HERE"/benchmarks/*.py; do
-    echo "== $(basename "$bench")"
-    "$HERE/.venv/bin/python" "$bench" || status=1
-done
-exit $status
-EOF
-chmod +x "$STAGE/run.sh"
+cp "$ROOT/scripts/gpu-pack/run.sh" "$ROOT/scripts/gpu-pack/machine.py" "$STAGE/"
 
 touch "$ROOT/python/src/lib.rs"
 

@@ -158,15 +158,21 @@ def _arch_for_printing(options: CompileOptions, backend: str) -> str:
     return _DEFAULT_ARCH[backend]
 
 
-def _nvcc_wheel_file(*parts: str) -> str | None:
-    """A file of the nvidia-cuda-nvcc-cu12 wheel, if it is installed."""
+def _cuda_file(*parts: str) -> str | None:
+    """A file of NVIDIA's compiler tools: from the nvidia-cuda-nvcc-cu12
+    wheel if it is installed, else from the CUDA toolkit ($CUDA_HOME,
+    $CUDA_PATH, /usr/local/cuda)."""
     import os
 
     try:
         import nvidia.cuda_nvcc as nvcc  # the PyPI wheel
+
+        bases = list(getattr(nvcc, "__path__", []))
     except ImportError:
-        return None
-    for base in getattr(nvcc, "__path__", []):
+        bases = []
+    bases += [os.environ[v] for v in ("CUDA_HOME", "CUDA_PATH") if os.environ.get(v)]
+    bases.append("/usr/local/cuda")
+    for base in bases:
         candidate = os.path.join(base, *parts)
         if os.path.exists(candidate):
             return candidate
@@ -175,16 +181,16 @@ def _nvcc_wheel_file(*parts: str) -> str | None:
 
 def _ptxas() -> str | None:
     """NVIDIA's PTX assembler, to check generated PTX without a GPU."""
-    return _nvcc_wheel_file("bin", "ptxas")
+    return _cuda_file("bin", "ptxas")
 
 
 @_functools.lru_cache(maxsize=1)
 def _libdevice() -> str | None:
     """libdevice.10.bc (NVIDIA's math library for device code): PARLA_LIBDEVICE,
-    else the nvidia-cuda-nvcc-cu12 wheel's copy."""
+    else the nvidia-cuda-nvcc-cu12 wheel's or the CUDA toolkit's copy."""
     import os
 
-    return os.environ.get("PARLA_LIBDEVICE") or _nvcc_wheel_file("nvvm", "libdevice", "libdevice.10.bc")
+    return os.environ.get("PARLA_LIBDEVICE") or _cuda_file("nvvm", "libdevice", "libdevice.10.bc")
 
 
 # ---- JIT functions ------------------------------------------------------------
