@@ -8,6 +8,8 @@
 //! becomes a [`GpuError`] with the HIP error's name. On a machine with the
 //! runtime but no AMD GPU, [`hip`] says so.
 
+mod ffi;
+
 use crate::gpu::{GpuError, LaunchShape, STREAMS_PER_DEVICE};
 use hip_sys::hiprt as sys;
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -19,10 +21,10 @@ pub type RawStream = sys::hipStream_t;
 
 impl GpuError {
     /// The error of HIP call `call`.
-    pub fn from_hip(call: &'static str, error: sys::hipError_t) -> Self {
+    pub fn from_hip(call: &'static str, error: ffi::Status) -> Self {
         let text = |p: *const c_char| {
             if p.is_null() {
-                format!("hipError_t {}", error as i32)
+                format!("hipError_t {error}")
             } else {
                 // SAFETY: HIP returns static NUL-terminated strings.
                 unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
@@ -31,8 +33,8 @@ impl GpuError {
         // SAFETY: plain queries of static tables.
         let (name, description) = unsafe {
             (
-                text(sys::hipGetErrorName(error)),
-                text(sys::hipGetErrorString(error)),
+                text(ffi::hipGetErrorName(error)),
+                text(ffi::hipGetErrorString(error)),
             )
         };
         GpuError::Hip {
@@ -44,8 +46,8 @@ impl GpuError {
 }
 
 /// The result of HIP call `call` as a [`GpuError`].
-fn checked(call: &'static str, result: sys::hipError_t) -> Result<(), GpuError> {
-    if result == sys::hipError_t::hipSuccess {
+fn checked(call: &'static str, result: ffi::Status) -> Result<(), GpuError> {
+    if result == ffi::SUCCESS {
         Ok(())
     } else {
         Err(GpuError::from_hip(call, result))
@@ -95,8 +97,8 @@ pub fn hip() -> Result<&'static Hip, GpuError> {
 
 fn discover() -> Result<Hip, GpuError> {
     // SAFETY: initialises the runtime; failure is returned, not raised.
-    let init = unsafe { sys::hipInit(0) };
-    if init != sys::hipError_t::hipSuccess {
+    let init = unsafe { ffi::hipInit(0) };
+    if init != ffi::SUCCESS {
         return Err(GpuError::Unavailable(format!(
             "the HIP runtime found no AMD GPU ({})",
             GpuError::from_hip("hipInit", init)
@@ -105,7 +107,7 @@ fn discover() -> Result<Hip, GpuError> {
     let mut count = 0;
     // SAFETY: writes the count.
     checked("hipGetDeviceCount", unsafe {
-        sys::hipGetDeviceCount(&mut count)
+        ffi::hipGetDeviceCount(&mut count)
     })
     .map_err(|e| GpuError::Unavailable(format!("the HIP runtime found no AMD GPU ({e})")))?;
     if count <= 0 {
@@ -124,16 +126,16 @@ fn open_device(ordinal: usize) -> Result<HipDevice, GpuError> {
     let mut handle: sys::hipDevice_t = 0;
     // SAFETY: plain queries into owned buffers.
     unsafe {
-        checked("hipDeviceGet", sys::hipDeviceGet(&mut handle, id))?;
+        checked("hipDeviceGet", ffi::hipDeviceGet(&mut handle, id))?;
         let mut name = [0 as c_char; 256];
         checked(
             "hipDeviceGetName",
-            sys::hipDeviceGetName(name.as_mut_ptr(), name.len() as i32, handle),
+            ffi::hipDeviceGetName(name.as_mut_ptr(), name.len() as i32, handle),
         )?;
         let mut memory = 0usize;
         checked(
             "hipDeviceTotalMem",
-            sys::hipDeviceTotalMem(&mut memory, handle),
+            ffi::hipDeviceTotalMem(&mut memory, handle),
         )?;
         // Newer runtimes' property structs are larger than the one these
         // bindings know: give HIP room to write, read only the known fields.
@@ -141,7 +143,7 @@ fn open_device(ordinal: usize) -> Result<HipDevice, GpuError> {
         let properties = room.as_mut_ptr().cast::<sys::hipDeviceProp_t>();
         checked(
             "hipGetDeviceProperties",
-            sys::hipGetDeviceProperties(properties, id),
+            ffi::hipGetDeviceProperties(properties, id),
         )?;
         let arch = CStr::from_ptr((*properties).gcnArchName.as_ptr())
             .to_string_lossy()
@@ -149,11 +151,11 @@ fn open_device(ordinal: usize) -> Result<HipDevice, GpuError> {
             .next()
             .unwrap_or_default()
             .to_string();
-        checked("hipSetDevice", sys::hipSetDevice(id))?;
+        checked("hipSetDevice", ffi::hipSetDevice(id))?;
         let mut streams = Vec::with_capacity(STREAMS_PER_DEVICE);
         for _ in 0..STREAMS_PER_DEVICE {
             let mut stream: RawStream = std::ptr::null_mut();
-            checked("hipStreamCreate", sys::hipStreamCreate(&mut stream))?;
+            checked("hipStreamCreate", ffi::hipStreamCreate(&mut stream))?;
             streams.push(stream);
         }
         Ok(HipDevice {
@@ -189,8 +191,8 @@ pub fn device_of_pointer(pointer: u64) -> Result<Option<usize>, GpuError> {
     // changed between HIP versions) is not read, only the device pointer
     // and device, which keep their places.
     let known =
-        unsafe { sys::hipPointerGetAttributes(attributes.as_mut_ptr(), pointer as *const c_void) };
-    if known != sys::hipError_t::hipSuccess {
+        unsafe { ffi::hipPointerGetAttributes(attributes.as_mut_ptr(), pointer as *const c_void) };
+    if known != ffi::SUCCESS {
         return Ok(None);
     }
     let attributes = attributes.as_ptr();
@@ -226,8 +228,8 @@ impl Drop for HipBuffer {
         if self.pointer != 0 {
             // SAFETY: allocated by `HipDevice::alloc` on this device.
             unsafe {
-                sys::hipSetDevice(self.ordinal as i32);
-                sys::hipFree(self.pointer as *mut c_void);
+                ffi::hipSetDevice(self.ordinal as i32);
+                ffi::hipFree(self.pointer as *mut c_void);
             }
         }
     }
@@ -249,7 +251,7 @@ unsafe impl Sync for ModuleHandle {}
 impl Drop for ModuleHandle {
     fn drop(&mut self) {
         // SAFETY: loaded once by `load_code_object`, unloaded once.
-        unsafe { sys::hipModuleUnload(self.0) };
+        unsafe { ffi::hipModuleUnload(self.0) };
     }
 }
 
@@ -274,7 +276,7 @@ unsafe impl Sync for HipEvent {}
 impl Drop for HipEvent {
     fn drop(&mut self) {
         // SAFETY: created once by `record_event`.
-        unsafe { sys::hipEventDestroy(self.0) };
+        unsafe { ffi::hipEventDestroy(self.0) };
     }
 }
 
@@ -283,7 +285,7 @@ impl HipEvent {
     pub fn synchronize(&self) -> Result<(), GpuError> {
         // SAFETY: a live event.
         checked("hipEventSynchronize", unsafe {
-            sys::hipEventSynchronize(self.0)
+            ffi::hipEventSynchronize(self.0)
         })
     }
 }
@@ -293,7 +295,7 @@ impl HipDevice {
     pub fn bind(&self) -> Result<(), GpuError> {
         // SAFETY: a valid ordinal.
         checked("hipSetDevice", unsafe {
-            sys::hipSetDevice(self.ordinal as i32)
+            ffi::hipSetDevice(self.ordinal as i32)
         })
     }
 
@@ -307,7 +309,7 @@ impl HipDevice {
         let mut pointer: *mut c_void = std::ptr::null_mut();
         if bytes > 0 {
             // SAFETY: writes the allocation's address.
-            checked("hipMalloc", unsafe { sys::hipMalloc(&mut pointer, bytes) })?;
+            checked("hipMalloc", unsafe { ffi::hipMalloc(&mut pointer, bytes) })?;
         }
         Ok(HipBuffer {
             pointer: pointer as u64,
@@ -330,7 +332,7 @@ impl HipDevice {
         self.bind()?;
         // SAFETY: the caller's contract.
         checked("hipMemcpyHtoDAsync", unsafe {
-            sys::hipMemcpyHtoDAsync(device as *mut c_void, host.cast_mut(), bytes, stream)
+            ffi::hipMemcpyHtoDAsync(device as *mut c_void, host.cast_mut(), bytes, stream)
         })
     }
 
@@ -348,7 +350,7 @@ impl HipDevice {
         self.bind()?;
         // SAFETY: the caller's contract.
         checked("hipMemcpyDtoHAsync", unsafe {
-            sys::hipMemcpyDtoHAsync(host, device as *mut c_void, bytes, stream)
+            ffi::hipMemcpyDtoHAsync(host, device as *mut c_void, bytes, stream)
         })
     }
 
@@ -360,7 +362,7 @@ impl HipDevice {
         self.bind()?;
         // SAFETY: the caller's contract.
         checked("hipStreamSynchronize", unsafe {
-            sys::hipStreamSynchronize(stream)
+            ffi::hipStreamSynchronize(stream)
         })
     }
 
@@ -369,7 +371,7 @@ impl HipDevice {
         self.bind()?;
         // SAFETY: no arguments.
         checked("hipDeviceSynchronize", unsafe {
-            sys::hipDeviceSynchronize()
+            ffi::hipDeviceSynchronize()
         })
     }
 
@@ -382,9 +384,9 @@ impl HipDevice {
         let mut event: sys::hipEvent_t = std::ptr::null_mut();
         // SAFETY: creates an event, then records it on the caller's stream.
         unsafe {
-            checked("hipEventCreate", sys::hipEventCreate(&mut event))?;
+            checked("hipEventCreate", ffi::hipEventCreate(&mut event))?;
             let event = HipEvent(event);
-            checked("hipEventRecord", sys::hipEventRecord(event.0, stream))?;
+            checked("hipEventRecord", ffi::hipEventRecord(event.0, stream))?;
             Ok(event)
         }
     }
@@ -397,7 +399,7 @@ impl HipDevice {
         self.bind()?;
         // SAFETY: the caller's stream and a live event.
         checked("hipStreamWaitEvent", unsafe {
-            sys::hipStreamWaitEvent(stream, event.0, 0)
+            ffi::hipStreamWaitEvent(stream, event.0, 0)
         })
     }
 
@@ -412,7 +414,7 @@ impl HipDevice {
         let mut module: sys::hipModule_t = std::ptr::null_mut();
         // SAFETY: HIP reads the ELF image, whose size its header gives.
         checked("hipModuleLoadData", unsafe {
-            sys::hipModuleLoadData(&mut module, image.as_ptr().cast())
+            ffi::hipModuleLoadData(&mut module, image.as_ptr().cast())
         })?;
         Ok(HipModule {
             module: Arc::new(ModuleHandle(module)),
@@ -428,7 +430,7 @@ impl HipModule {
         let mut function: sys::hipFunction_t = std::ptr::null_mut();
         // SAFETY: a live module and a C string.
         checked("hipModuleGetFunction", unsafe {
-            sys::hipModuleGetFunction(&mut function, self.module.0, name.as_ptr())
+            ffi::hipModuleGetFunction(&mut function, self.module.0, name.as_ptr())
         })?;
         Ok(HipKernel {
             function,
@@ -455,7 +457,7 @@ impl HipKernel {
         device.bind()?;
         // SAFETY: the caller's contract.
         checked("hipModuleLaunchKernel", unsafe {
-            sys::hipModuleLaunchKernel(
+            ffi::hipModuleLaunchKernel(
                 self.function,
                 shape.grid.0,
                 shape.grid.1,
