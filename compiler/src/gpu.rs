@@ -4,7 +4,7 @@
 //! objects to load on AMD GPUs are linked by `ld.lld` (LLVM's, or ROCm's).
 
 use crate::{
-    frontend::{self, Argument, Function, LabelSpec},
+    frontend::{self, Argument, CheckSite, Function, LabelSpec},
     jit::{run_pipeline, Engine, JitError, PackedFunction},
     kernel::KernelError,
     source,
@@ -17,7 +17,7 @@ use melior::{
     },
     Context,
 };
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Instant};
 
 /// Our passes, from the front end's IR to `gpu.launch` kernels and `scf`.
 pub const LOOPPAR_TO_GPU: &str =
@@ -223,27 +223,43 @@ fn ptx_version(chip: &str) -> u32 {
 }
 
 /// A specialisation compiled for a GPU: the IR stages and the device code.
+/// Times are seconds from the start of the compilation to when a stage
+/// was ready.
 #[derive(Debug, Clone)]
 pub struct GpuProgram {
-    /// (stage, IR text): `looppar`, `gpu` (kernels as `gpu.launch`).
-    pub stages: Vec<(String, String)>,
+    /// (stage, IR text, time): `looppar`, `gpu` (kernels as `gpu.launch`).
+    pub stages: Vec<(String, String, f64)>,
     /// The device code of each kernel module: PTX or AMDGCN assembly (for
     /// AMD executables, a line that describes the code object loaded).
     pub device_code: Vec<String>,
+    pub device_code_seconds: f64,
     /// The host function after outlining: `gpu.launch_func` calls.
     pub host: String,
+    /// When the host code was ready: outlined, or for executables
+    /// JIT-compiled.
+    pub host_seconds: f64,
     /// The host function's name; its memref parameters take the array
-    /// arguments in order.
+    /// arguments in order (after the error word, with bounds checks).
     pub entry: String,
+    /// With bounds checks: where each check is. The host function's first
+    /// parameter is then a one-element i64 buffer in device memory, into
+    /// which a failing access stores 1 + its check's index (and is
+    /// skipped).
+    pub checks: Option<Vec<CheckSite>>,
 }
 
 impl GpuProgram {
-    /// Every stage, in order: the passes' (`looppar`, `gpu`), then `host`,
-    /// then the device code as `code_stage` (`ptx`, `amdgcn`).
-    pub fn all_stages(&self, code_stage: &str) -> Vec<(String, String)> {
+    /// Every stage with its text and time, in the order they are made:
+    /// the passes' (`looppar`, `gpu`), the device code as `code_stage`
+    /// (`ptx`, `amdgcn`), then `host`.
+    pub fn all_stages(&self, code_stage: &str) -> Vec<(String, String, f64)> {
         let mut stages = self.stages.clone();
-        stages.push(("host".to_string(), self.host.clone()));
-        stages.push((code_stage.to_string(), self.device_code.join("\n")));
+        stages.push((
+            code_stage.to_string(),
+            self.device_code.join("\n"),
+            self.device_code_seconds,
+        ));
+        stages.push(("host".to_string(), self.host.clone(), self.host_seconds));
         stages
     }
 }
@@ -272,13 +288,15 @@ fn fresh_context() -> Result<Context, KernelError> {
         .map_err(|e| KernelError::InvalidIr(format!("cannot load our dialects: {e}")))
 }
 
-/// Compiles `function` for `arguments` and `spec` into kernels for `target`.
+/// Compiles `function` for `arguments` and `spec` into kernels for `target`
+/// (with `bounds_checks`, as [`compile_executable`] does).
 pub fn compile(
     function: &Function,
     callees: &HashMap<String, Function>,
     arguments: &[Argument],
     spec: &HashMap<String, LabelSpec>,
     target: &GpuTarget,
+    bounds_checks: bool,
 ) -> Result<GpuProgram, KernelError> {
     let context = &fresh_context()?;
     let (program, _) = compile_in(
@@ -289,19 +307,23 @@ pub fn compile(
         spec,
         target,
         CodeUse::Print,
+        bounds_checks,
     )?;
     Ok(program)
 }
 
 /// [`compile`], then the host code lowered and JIT-compiled, its launches
-/// bound to the runtime's entry points.
+/// bound to the runtime's entry points. With `bounds_checks`, every array
+/// access in the kernels is checked (see [`GpuProgram::checks`]).
 pub fn compile_executable(
     function: &Function,
     callees: &HashMap<String, Function>,
     arguments: &[Argument],
     spec: &HashMap<String, LabelSpec>,
     target: &GpuTarget,
+    bounds_checks: bool,
 ) -> Result<GpuExecutable, KernelError> {
+    let started = Instant::now();
     let context = &fresh_context()?;
     let (program, mut module) = compile_in(
         context,
@@ -311,8 +333,9 @@ pub fn compile_executable(
         spec,
         target,
         CodeUse::Load,
+        bounds_checks,
     )?;
-    executable(context, &mut module, program)
+    executable(context, &mut module, program, started)
 }
 
 /// An executable from IR text at the `gpu` stage (kernels as `gpu.launch`)
@@ -323,6 +346,7 @@ pub fn executable_from_ir(
     entry: &str,
     target: &GpuTarget,
 ) -> Result<GpuExecutable, KernelError> {
+    let started = Instant::now();
     let context = &fresh_context()?;
     let mut module = source::parse_module(context, text, "<compile_string>")
         .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
@@ -341,13 +365,17 @@ pub fn executable_from_ir(
     } else {
         device_code(context, &mut module, target, CodeUse::Load)?
     };
+    let device_code_seconds = started.elapsed().as_secs_f64();
     let program = GpuProgram {
-        stages: vec![("gpu".to_string(), text.to_string())],
+        stages: vec![("gpu".to_string(), text.to_string(), 0.0)],
         device_code,
+        device_code_seconds,
         host: module.as_operation().to_string(),
+        host_seconds: device_code_seconds,
         entry: entry.to_string(),
+        checks: None,
     };
-    executable(context, &mut module, program)
+    executable(context, &mut module, program, started)
 }
 
 /// The host code lowered and JIT-compiled. Its launches call the runtime's
@@ -356,12 +384,14 @@ pub fn executable_from_ir(
 fn executable(
     context: &Context,
     module: &mut Module,
-    program: GpuProgram,
+    mut program: GpuProgram,
+    started: Instant,
 ) -> Result<GpuExecutable, KernelError> {
     run_pipeline(context, module, HOST_LOWERING)?;
     let launches = parla_runtime::launch::symbols();
     let engine = Engine::with_symbols(context, module, HOST_OPT_LEVEL, &launches)?;
     let entry = engine.packed(&program.entry)?;
+    program.host_seconds = started.elapsed().as_secs_f64();
     Ok(GpuExecutable {
         program,
         _engine: engine,
@@ -369,6 +399,7 @@ fn executable(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn compile_in<'c>(
     context: &'c Context,
     function: &Function,
@@ -377,14 +408,17 @@ fn compile_in<'c>(
     spec: &HashMap<String, LabelSpec>,
     target: &GpuTarget,
     code_use: CodeUse,
+    bounds_checks: bool,
 ) -> Result<(GpuProgram, Module<'c>), KernelError> {
+    let started = Instant::now();
+    let elapsed = || started.elapsed().as_secs_f64();
     let emitted = frontend::emit(
         function,
         callees,
         arguments,
         spec,
         frontend::Target::Gpu,
-        false,
+        bounds_checks,
     )?;
     let buffer = format!("<ir of {}>", function.name);
     let mut module = source::parse_module(context, &emitted.text, &buffer).map_err(|m| {
@@ -394,16 +428,24 @@ fn compile_in<'c>(
             emitted.text
         ))
     })?;
-    let mut stages = vec![("looppar".to_string(), emitted.text.clone())];
+    let mut stages = vec![("looppar".to_string(), emitted.text.clone(), elapsed())];
     run_pipeline(context, &mut module, LOOPPAR_TO_GPU)
         .map_err(|e| crate::kernel::in_user_code(KernelError::Jit(e), function))?;
-    stages.push(("gpu".to_string(), module.as_operation().to_string()));
+    stages.push((
+        "gpu".to_string(),
+        module.as_operation().to_string(),
+        elapsed(),
+    ));
     let device_code = device_code(context, &mut module, target, code_use)?;
+    let device_code_seconds = elapsed();
     let program = GpuProgram {
         stages,
         device_code,
+        device_code_seconds,
         host: module.as_operation().to_string(),
+        host_seconds: device_code_seconds,
         entry: emitted.entry,
+        checks: emitted.checks,
     };
     Ok((program, module))
 }

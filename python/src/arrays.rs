@@ -38,6 +38,25 @@ pub struct ArrayView {
     _export: Option<DlpackExport>,
 }
 
+impl ArrayView {
+    /// A one-element i64 host array at `word`: where a kernel compiled with
+    /// bounds checks reports the first failing access. The caller keeps
+    /// `word` alive and in place for the call.
+    pub fn error_word(word: *mut i64) -> Self {
+        ArrayView {
+            info: ArrayInfo {
+                dtype: DType::I64,
+                shape: vec![1],
+                strides: vec![1],
+            },
+            data: word.cast(),
+            readonly: false,
+            location: Location::Host,
+            _export: None,
+        }
+    }
+}
+
 /// The dtype of a buffer-protocol format code with elements of `bytes`
 /// bytes (`l` is 8 bytes here, 4 on some platforms).
 fn dtype_of_format(code: &str, bytes: usize) -> PyResult<DType> {

@@ -190,14 +190,17 @@ pub struct Staging {
 }
 
 impl Staging {
-    pub fn new(placement: &Placement, arrays: &[ArrayView]) -> PyResult<Self> {
+    pub fn new<'a>(
+        placement: &Placement,
+        arrays: impl IntoIterator<Item = &'a ArrayView>,
+    ) -> PyResult<Self> {
         let device = placement.device;
         let stream = placement.stream;
         let mut staging = Staging {
             device,
             stream: placement.stream,
             staged: Vec::new(),
-            pointers: Vec::with_capacity(arrays.len()),
+            pointers: Vec::new(),
         };
         for array in arrays {
             let pointer = match array.location {
@@ -277,16 +280,26 @@ impl Drop for Staging {
     }
 }
 
-/// Runs `executable` with `arrays` at `placement`.
+/// Runs `executable` with `arrays` at `placement`. With bounds checks, the
+/// call waits for its kernels and a failing access is an IndexError.
 pub fn run(
     py: Python<'_>,
     executable: &GpuExecutable,
     arrays: &[ArrayView],
     placement: &Placement,
 ) -> PyResult<()> {
-    let staging = Staging::new(placement, arrays)?;
-    let mut packed = PackedArguments::with_capacity(arrays.len() * 7);
-    for (array, &data) in arrays.iter().zip(&staging.pointers) {
+    // The kernels' error word, staged like a host array: copied in (zero),
+    // and back after the call, which then waits for the stream.
+    let mut error = Box::new(0i64);
+    let word = executable
+        .program
+        .checks
+        .as_ref()
+        .map(|_| ArrayView::error_word(&mut *error));
+    let all = || word.iter().chain(arrays);
+    let staging = Staging::new(placement, all())?;
+    let mut packed = PackedArguments::with_capacity((arrays.len() + 1) * 7);
+    for (array, &data) in all().zip(&staging.pointers) {
         packed.push_memref(&MemrefArgument {
             data,
             offset: 0,
@@ -304,7 +317,8 @@ pub fn run(
         let ((), report) = scope.run(|| unsafe { packed.call(entry) });
         report.map(|_| ())
     });
-    staging.finish(py, launched)
+    staging.finish(py, launched)?;
+    crate::parir::failed_check(executable.program.checks.as_deref(), *error)
 }
 
 /// Waits for every kernel launched on every GPU (`parir.sync()`).

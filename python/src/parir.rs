@@ -9,7 +9,7 @@ use parla_compiler::{
     frontend::{
         self,
         syntax::{Node, Value},
-        Argument, CompileError, LabelSpec, Source,
+        Argument, CheckSite, CompileError, LabelSpec, Source,
     },
     gpu::{GpuExecutable, GpuTarget},
     jit::{MemrefArgument, PackedArguments},
@@ -269,17 +269,28 @@ fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView]) -> PyResult<()> {
     // The arrays stay alive: the caller holds their Python objects.
     let pointer = &mut packed as *mut PackedArguments as usize;
     py.detach(move || unsafe { (*(pointer as *mut PackedArguments)).call(entry) });
-    if let (Some(checks), code @ 1..) = (&kernel.checks, error[0]) {
-        let site = &checks[code as usize - 1];
-        return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+    failed_check(kernel.checks.as_deref(), error[0])
+}
+
+/// The IndexError for error word `code` of a call with bounds `checks`
+/// (0: every access was in bounds).
+pub(crate) fn failed_check(checks: Option<&[CheckSite]>, code: i64) -> PyResult<()> {
+    let Some(checks) = checks.filter(|_| code != 0) else {
+        return Ok(());
+    };
+    let site = usize::try_from(code)
+        .ok()
+        .and_then(|c| checks.get(c.checked_sub(1)?));
+    Err(pyo3::exceptions::PyIndexError::new_err(match site {
+        Some(site) => format!(
             "{}:{}:{}: index out of bounds (checked because debug=True)\n    {}",
             site.file,
             site.line,
             site.column,
             site.source_line.trim()
-        )));
-    }
-    Ok(())
+        ),
+        None => format!("index out of bounds (checked because debug=True; unknown check {code})"),
+    }))
 }
 
 impl ParsedFunction {
@@ -332,8 +343,9 @@ impl ParsedFunction {
         specs: &HashMap<String, LabelSpec>,
         callees: &Bound<'_, PyDict>,
         target: &GpuTarget,
+        bounds_checks: bool,
     ) -> PyResult<Arc<GpuExecutable>> {
-        let key = format!("{}|{target:?}", key_of(arguments, specs, false));
+        let key = format!("{}|{target:?}", key_of(arguments, specs, bounds_checks));
         let cached = self
             .gpu_cache
             .lock()
@@ -348,7 +360,12 @@ impl ParsedFunction {
         let executable = py
             .detach(|| {
                 parla_compiler::gpu::compile_executable(
-                    &function, &callees, arguments, specs, target,
+                    &function,
+                    &callees,
+                    arguments,
+                    specs,
+                    target,
+                    bounds_checks,
                 )
             })
             .map_err(|e| kernel_error(py, e))?;
@@ -440,24 +457,23 @@ impl ParsedFunction {
             Backend::Gpu(vendor) => {
                 let placement = gpu_call::placement(&arrays, vendor)?;
                 let target = gpu_target(py, options, placement.device)?;
-                let executable = self.gpu_executable(py, &arguments, &specs, callees, &target)?;
+                let executable =
+                    self.gpu_executable(py, &arguments, &specs, callees, &target, debug)?;
                 gpu_call::run(py, &executable, &arrays, &placement)?;
-                Ok(debug.then(|| {
-                    // No per-stage times for GPU compilations.
-                    let stages = executable.program.all_stages(target.code_stage());
-                    stages.into_iter().map(|(n, t)| (n, t, 0.0)).collect()
-                }))
+                Ok(debug.then(|| executable.program.all_stages(target.code_stage())))
             }
         }
     }
 
     /// The IR of each stage for these arguments (compiling if needed).
+    #[pyo3(signature = (args, options, callees, bounds_checks = false))]
     fn stages(
         &self,
         py: Python<'_>,
         args: &Bound<'_, PyTuple>,
         options: &Bound<'_, PyAny>,
         callees: &Bound<'_, PyDict>,
+        bounds_checks: bool,
     ) -> PyResult<Vec<(String, String, f64)>> {
         let (arguments, _) = call_arguments(args)?;
         let specs = label_specs(options)?;
@@ -466,7 +482,7 @@ impl ParsedFunction {
         let options = CompileOptions {
             opt_level: 3,
             keep_stages: true,
-            bounds_checks: false,
+            bounds_checks,
         };
         let kernel = py
             .detach(|| kernel::compile(&function, &callees, &arguments, &specs, options))
@@ -489,7 +505,7 @@ impl ParsedFunction {
     /// `gpu.launch`), `host` (after outlining), and the device code (`ptx`
     /// or `amdgcn`).
     #[allow(clippy::too_many_arguments)] // the Python signature
-    #[pyo3(signature = (args, options, callees, backend, chip, libdevice = None))]
+    #[pyo3(signature = (args, options, callees, backend, chip, libdevice = None, bounds_checks = false))]
     fn gpu_stages(
         &self,
         py: Python<'_>,
@@ -499,7 +515,8 @@ impl ParsedFunction {
         backend: &str,
         chip: String,
         libdevice: Option<String>,
-    ) -> PyResult<Vec<(String, String)>> {
+        bounds_checks: bool,
+    ) -> PyResult<Vec<(String, String, f64)>> {
         let (arguments, _) = call_arguments(args)?;
         let specs = label_specs(options)?;
         let callees = callee_map(py, callees)?;
@@ -507,7 +524,14 @@ impl ParsedFunction {
         let function = self.function.clone();
         let program = py
             .detach(|| {
-                parla_compiler::gpu::compile(&function, &callees, &arguments, &specs, &target)
+                parla_compiler::gpu::compile(
+                    &function,
+                    &callees,
+                    &arguments,
+                    &specs,
+                    &target,
+                    bounds_checks,
+                )
             })
             .map_err(|e| kernel_error(py, e))?;
         Ok(program.all_stages(target.code_stage()))

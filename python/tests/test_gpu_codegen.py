@@ -337,3 +337,34 @@ def test_without_nvrtc_cuda_cpp_says_where_it_was_looked_for(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "CUDA C++ needs NVRTC" in done.stdout and "PARLA_NVRTC" in done.stdout, done.stdout
+
+
+# ---- debug=True: bounds checks in kernels -------------------------------------
+
+@parir.jit
+def shifted(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[i] = x[i + 1]
+
+
+def test_debug_kernels_check_every_access_and_still_assemble(tmp_path):
+    args = [np.zeros(10, np.float32), np.zeros(10, np.float32), 10]
+    opts = parir.CompileOptions({'N': parir.threads(10)}, backend="cuda", arch="sm_90")
+    gpu = parir.print_compiled(shifted, args, opts, stage="gpu", debug=True)
+    # The error word comes first; each access is guarded, a failing one
+    # stores its check's number there instead.
+    assert re.search(r"func\.func @shifted\(%arg0: memref<1xi64>", gpu), gpu
+    assert gpu.count("{parla.error_report}") == 2
+    assert "arith.cmpi ult" in gpu
+    assert "parla.error_report" not in parir.print_compiled(shifted, args, opts, stage="gpu")
+    report = assemble(parir.print_compiled(shifted, args, opts, debug=True), "sm_90", tmp_path)
+    assert "0 bytes spill stores, 0 bytes spill loads" in report, report
+
+
+def test_debug_kernels_keep_their_block_reductions(tmp_path):
+    gpu = parir.print_compiled(sum_rows, rows_args(), rows_spec("cuda", "sm_90"), stage="gpu", debug=True)
+    assert "gpu.all_reduce" in gpu and "{parla.error_report}" in gpu
+    ptx = parir.print_compiled(sum_rows, rows_args(), rows_spec("cuda", "sm_90"), debug=True)
+    assert "shfl.sync.bfly" in ptx
+    assemble(ptx, "sm_90", tmp_path)

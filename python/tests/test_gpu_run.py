@@ -6,6 +6,8 @@ call says when there is no GPU. The second part needs a GPU (skipped with
 the reason otherwise): results on GPU arrays in place and on host arrays
 copied in and back, against NumPy."""
 
+import inspect
+import re
 import threading
 from pathlib import Path
 
@@ -258,6 +260,36 @@ def test_sequential_outer_loops_launch_a_kernel_per_iteration():
     x = gpu_array(np.zeros(5000, np.float32))
     add_k_times(x, 7, 5000, opts=cuda_spec(N=5000))
     np.testing.assert_array_equal(to_host(x), 7.0)
+
+
+@parir.jit
+def shifted(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[i] = x[i + 1]
+
+
+@needs_gpu
+@pytest.mark.parametrize("on_gpu", [False, True])
+def test_debug_checks_bounds_in_kernels_and_times_each_stage(on_gpu, capsys):
+    host_x = np.arange(6, dtype=np.float32)
+    x = gpu_array(host_x) if on_gpu else host_x
+    y = gpu_array(np.zeros(6, np.float32)) if on_gpu else np.zeros(6, np.float32)
+    with pytest.raises(IndexError) as caught:
+        shifted(x, y, 6, opts=cuda_spec(N=6), debug=True)
+    lines, first = inspect.getsourcelines(shifted.__wrapped__)
+    line = first + next(n for n, text in enumerate(lines) if "y[i] = x[i + 1]" in text)
+    assert f"{__file__}:{line}:" in str(caught.value), caught.value
+    assert "y[i] = x[i + 1]" in str(caught.value)
+    # In bounds, debug=True gives the same results and prints each stage
+    # with the time the compilation had taken when it was ready.
+    shifted(x, y, 5, opts=cuda_spec(N=5), debug=True)
+    result = to_host(y) if on_gpu else y
+    np.testing.assert_array_equal(result[:5], host_x[1:])
+    printed = capsys.readouterr().out
+    times = [float(t) for t in re.findall(r"=== shifted: after \w+ \((\d+\.\d) ms\) ===", printed)]
+    assert len(times) == 4 and times == sorted(times) and times[-1] > 0, printed
+    assert "after ptx" in printed and "memref<1xi64>" in printed
 
 
 @needs_gpu

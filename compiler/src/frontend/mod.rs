@@ -15,7 +15,7 @@ pub mod syntax;
 pub mod types;
 
 pub use ast::{convert, Function};
-pub use emit::{emit, Emitted, Target};
+pub use emit::{emit, CheckSite, Emitted, Target};
 pub use error::{CompileError, Source, Span};
 pub use spec::{Argument, ArrayInfo, LabelSpec};
 pub use types::DType;

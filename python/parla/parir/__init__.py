@@ -262,11 +262,13 @@ _STAGES = {
 }
 
 
-def print_compiled(fun, args, opts: CompileOptions | None = None, stage: str | None = None) -> str:
+def print_compiled(fun, args, opts: CompileOptions | None = None, stage: str | None = None,
+                   debug: bool = False) -> str:
     """The code of `fun` compiled for `args` and `opts` at `stage` (default:
     the lowest). CPU: 'looppar' (the front end's output), 'scf', 'llvm'.
     GPUs (`backend='cuda'` or `'rocm'`): 'looppar', 'gpu' (kernels as
-    gpu.launch), 'host' (after outlining), 'ptx' / 'amdgcn'."""
+    gpu.launch), 'host' (after outlining), 'ptx' / 'amdgcn'. With `debug`,
+    the code a call with `debug=True` runs: every array access checked."""
     opts = opts or CompileOptions()
     backend = opts.backend if opts.backend in ("cuda", "rocm") else "cpu"
     stages = _STAGES[backend]
@@ -275,11 +277,11 @@ def print_compiled(fun, args, opts: CompileOptions | None = None, stage: str | N
         raise ValueError(f"stage must be one of {', '.join(stages)} for backend {backend!r}, got {stage!r}")
     jitted = fun if isinstance(fun, JitFunction) else JitFunction(fun)
     if backend == "cpu":
-        found = jitted._native.stages(tuple(args), opts, jitted._resolve_callees())
+        found = jitted._native.stages(tuple(args), opts, jitted._resolve_callees(), debug)
         return dict((name, text) for name, text, _ in found)[stage]
     arch = _arch_for_printing(opts, backend)
-    found = jitted._native.gpu_stages(tuple(args), opts, jitted._resolve_callees(), backend, arch, _libdevice())
-    return dict(found)[stage]
+    found = jitted._native.gpu_stages(tuple(args), opts, jitted._resolve_callees(), backend, arch, _libdevice(), debug)
+    return dict((name, text) for name, text, _ in found)[stage]
 
 
 def _code_kind(code: str) -> str:
