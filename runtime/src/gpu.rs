@@ -55,6 +55,20 @@ pub enum GpuError {
     SourceCompile(String),
 }
 
+/// Whether a CUDA or HIP status (both number them alike) is an error after
+/// which the runtime fails every later call of the process: a kernel's
+/// fault (illegal or misaligned address, illegal instruction, assert,
+/// timeout, launch failure) corrupts the device's context, which CuPy and
+/// Torch share, so it cannot be reset here.
+pub fn loses_the_context(status: i32) -> bool {
+    matches!(status, 700 | 702 | 710 | 714..=719)
+}
+
+/// Said of errors for which [`loses_the_context`] holds.
+pub const CONTEXT_LOST: &str =
+    " (after this error the GPU runtime refuses all further work in this \
+     process: restart it; debug=True checks the array accesses of JIT kernels)";
+
 /// One value per device, made on first use there (code loaded onto each
 /// GPU it runs on, and the kernels found in it).
 pub struct PerDevice<T> {

@@ -43,10 +43,14 @@ impl GpuError {
             r.map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| format!("CUresult {}", error.0 as i32))
         };
+        let mut description = text(error.error_string());
+        if crate::gpu::loses_the_context(error.0 as i32) {
+            description.push_str(crate::gpu::CONTEXT_LOST);
+        }
         GpuError::Cuda {
             call,
             name: text(error.error_name()),
-            description: text(error.error_string()),
+            description,
         }
     }
 }
@@ -510,6 +514,24 @@ mod tests {
                 let v = f32::from_ne_bytes(chunk.try_into().unwrap());
                 assert_eq!(v, 2.0 * i as f32 + 1.0);
             }
+        }
+    }
+
+    #[test]
+    fn only_kernel_faults_are_said_to_end_cuda_in_the_process() {
+        use crate::gpu::loses_the_context;
+        use sys::CUresult::*;
+        assert!(loses_the_context(CUDA_ERROR_ILLEGAL_ADDRESS as i32));
+        assert!(loses_the_context(CUDA_ERROR_LAUNCH_FAILED as i32));
+        assert!(loses_the_context(CUDA_ERROR_MISALIGNED_ADDRESS as i32));
+        // Recoverable: the runtime stays usable after these.
+        for status in [
+            CUDA_ERROR_OUT_OF_MEMORY,
+            CUDA_ERROR_INVALID_VALUE,
+            CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES,
+            CUDA_ERROR_NOT_FOUND,
+        ] {
+            assert!(!loses_the_context(status as i32), "{status:?}");
         }
     }
 
