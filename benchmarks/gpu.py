@@ -5,8 +5,9 @@ with a device-to-device copy as the ceiling, and the cost of a first call
     python benchmarks/gpu.py
 
 Prints GB/s (bytes a kernel must move / time), the fraction of the copy
-bandwidth, and our time over each peer's. Needs an NVIDIA GPU, and Torch or
-CuPy for the arrays and the peers (both when present)."""
+bandwidth, and our time over each peer's. Each kernel's result is first
+checked against NumPy (the script fails if one is wrong). Needs an NVIDIA
+GPU, and Torch or CuPy for the arrays and the peers (both when present)."""
 
 from __future__ import annotations
 
@@ -102,6 +103,21 @@ def seconds(run, repeats=20) -> float:
     return statistics.median(times)
 
 
+def to_numpy(array) -> np.ndarray:
+    synchronize()
+    return array.cpu().numpy() if hasattr(array, "cpu") else array.get()
+
+
+def matches(name, got, want, rtol=1e-3) -> bool:
+    """Whether our result `got` (host) agrees with `want` (NumPy, float64);
+    says so either way, so that no figure below stands for a wrong kernel."""
+    got = np.asarray(got, np.float64)
+    error = float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-30)))
+    ok = error <= rtol
+    print(f"  {name}: {'matches NumPy' if ok else 'WRONG'} (largest relative error {error:.1e})")
+    return ok
+
+
 def arrays(host_arrays):
     """The same data for each library, on the GPU: (ours, Torch's, CuPy's).
     We run on Torch tensors in place, and CuPy's arrays share their memory;
@@ -161,6 +177,24 @@ def main() -> None:
                   (lambda: tout.copy_(tr.sum())) if torch is not None else None,
                   (lambda: c4[1].__setitem__(Ellipsis, c4[0].sum())) if c4 is not None else None))
 
+    # Each kernel once on fresh inputs, against NumPy, before any timing.
+    print("results:")
+    correct = True
+    y[...] = 0
+    sum_rows(x, y, rows, cols, opts=row_opts)
+    correct &= matches("row sums", to_numpy(y), x2.sum(axis=1, dtype=np.float64))
+    b[...] = 1
+    axpy(np.float32(2.0), a, b, n1, opts=parir.par({'N': parir.threads(n1)}))
+    correct &= matches("axpy", to_numpy(b), 2.0 * xs.astype(np.float64) + 1.0, rtol=1e-6)
+    softmax_rows(sx, so, srows, scols, opts=soft_opts)
+    sample = [0, 12345, srows - 1]
+    picked = x3[sample].astype(np.float64)
+    want = np.exp(picked - picked.max(axis=1, keepdims=True))
+    correct &= matches("softmax rows (3 rows)", to_numpy(so)[sample], want / want.sum(axis=1, keepdims=True))
+    total(r, out, n1, opts=parir.par({'N': parir.threads(n1).reduce()}))
+    correct &= matches("sum", to_numpy(out), np.array([xs.sum(dtype=np.float64)]))
+    print()
+
     print(f"{'kernel':30} {'ours GB/s':>10} {'of copy':>8} {'torch GB/s':>11} {'ours/torch':>11} "
           f"{'cupy GB/s':>10} {'ours/cupy':>10}")
     for name, bytes_moved, ours, with_torch, with_cupy in cases:
@@ -185,6 +219,9 @@ def main() -> None:
     first = time.perf_counter() - start
     later = seconds(lambda: axpy(np.float32(3.0), fx, fy, n, opts=parir.par({'N': parir.threads(n)})))
     print(f"\nfirst call of axpy (compile, load, launch): {first * 1e3:.0f} ms; later calls {later * 1e6:.0f} us")
+    if not correct:
+        print("some kernels computed wrong results: their figures mean nothing")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
