@@ -26,6 +26,10 @@ unsafe extern "C" {
     pub fn hipDeviceGet(device: *mut hipDevice_t, ordinal: c_int) -> Status;
     pub fn hipDeviceGetName(name: *mut c_char, length: c_int, device: hipDevice_t) -> Status;
     pub fn hipDeviceTotalMem(bytes: *mut usize, device: hipDevice_t) -> Status;
+    /// The unversioned symbol fills the ROCm 5 layout of the properties
+    /// (`R0000`, which hip-sys's struct has); ROCm 6 headers route C callers
+    /// to `hipGetDevicePropertiesR0600` instead, but every library still
+    /// exports this one.
     pub fn hipGetDeviceProperties(properties: *mut hipDeviceProp_t, ordinal: c_int) -> Status;
     pub fn hipSetDevice(ordinal: c_int) -> Status;
     pub fn hipDeviceSynchronize() -> Status;
