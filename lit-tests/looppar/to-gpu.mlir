@@ -189,6 +189,32 @@ func.func @total(%x: memref<100000xf32>, %y: memref<1xf32>) {
 
 // -----
 
+// A sum of 2^28 values keeps at most 1024 blocks: each thread adds 256
+// values in its grid-stride loop (step 1024 x 1024), so the grid does 1024
+// block combinations and atomic updates instead of 262144.
+// CHECK-LABEL: func.func @large_total
+// CHECK-DAG: %[[STRIDE:.*]] = arith.constant 1048576 : index
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1024, {{.*}} threads({{.*}}) in (%{{.*}} = %c1024,
+// CHECK:   scf.for {{.*}} to %{{.*}} step %[[STRIDE]] iter_args
+// CHECK:   gpu.all_reduce add
+// CHECK:   memref.atomic_rmw addf
+func.func @large_total(%x: memref<268435456xf32>, %y: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 268435456 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<268435456xf32>
+    %old = memref.load %y[%c0] : memref<1xf32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %y[%c0] : memref<1xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", reduction = "add", threads = 268435456 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
 // A product has no atomic form: the reduction runs in one block, whose
 // thread 0 updates the location.
 // CHECK-LABEL: func.func @product

@@ -51,6 +51,13 @@ external_pass!(
 /// A GPU block holds at most this many threads.
 const MAX_BLOCK: u64 = 1024;
 
+/// At most this many blocks share a reduction over the whole grid. Each
+/// block ends with a block-wide combination and one atomic update of the
+/// same address; past a few waves of resident blocks, more blocks only add
+/// those, so larger reductions give each thread more elements of its
+/// grid-stride loop instead.
+const MAX_GRID_REDUCTION_BLOCKS: u64 = 1024;
+
 fn threads(op: OperationRef) -> Option<u64> {
     IntegerAttribute::try_from(op.attribute("threads").ok()?)
         .ok()
@@ -487,10 +494,13 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
             .is_some_and(|p| atomic_kind(&rewrite::name_of(p.combine)).is_none());
     let (blocks, block_threads) = if inner.is_empty() {
         let per_block = block_size(op);
+        let needed = threads(op).unwrap_or(1).max(1).div_ceil(per_block);
         let blocks = if single_block {
             1
+        } else if op.has_attribute("reduction") {
+            needed.min(MAX_GRID_REDUCTION_BLOCKS)
         } else {
-            threads(op).unwrap_or(1).max(1).div_ceil(per_block)
+            needed
         };
         (blocks, per_block)
     } else {
