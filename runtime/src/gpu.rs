@@ -64,10 +64,17 @@ pub fn loses_the_context(status: i32) -> bool {
     matches!(status, 700 | 702 | 710 | 714..=719)
 }
 
-/// Said of errors for which [`loses_the_context`] holds.
-pub const CONTEXT_LOST: &str =
-    " (after this error the GPU runtime refuses all further work in this \
-     process: restart it; debug=True checks the array accesses of JIT kernels)";
+/// The description of a failing CUDA or HIP call with `status`, from the
+/// runtime's own text: errors that lose the context say what that means.
+pub(crate) fn describe_failure(status: i32, runtime_text: String) -> String {
+    if loses_the_context(status) {
+        runtime_text
+            + " (after this error the GPU runtime refuses all further work in this \
+               process: restart it; debug=True checks the array accesses of JIT kernels)"
+    } else {
+        runtime_text
+    }
+}
 
 /// One value per device, made on first use there (code loaded onto each
 /// GPU it runs on, and the kernels found in it).
@@ -357,6 +364,13 @@ impl Gpu {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_errors_that_lose_the_context_say_so() {
+        let lost = describe_failure(700, "an illegal memory access".into());
+        assert!(lost.starts_with("an illegal memory access (after this error"), "{lost}");
+        assert_eq!(describe_failure(2, "out of memory".into()), "out of memory");
+    }
 
     #[test]
     fn amd_gpus_without_a_hip_runtime_say_why() {

@@ -43,14 +43,10 @@ impl GpuError {
             r.map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| format!("CUresult {}", error.0 as i32))
         };
-        let mut description = text(error.error_string());
-        if crate::gpu::loses_the_context(error.0 as i32) {
-            description.push_str(crate::gpu::CONTEXT_LOST);
-        }
         GpuError::Cuda {
             call,
             name: text(error.error_name()),
-            description,
+            description: crate::gpu::describe_failure(error.0 as i32, text(error.error_string())),
         }
     }
 }

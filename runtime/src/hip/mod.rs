@@ -37,15 +37,10 @@ impl GpuError {
                 text(ffi::hipGetErrorString(error)),
             )
         };
-        let description = if crate::gpu::loses_the_context(error) {
-            description + crate::gpu::CONTEXT_LOST
-        } else {
-            description
-        };
         GpuError::Hip {
             call,
             name,
-            description,
+            description: crate::gpu::describe_failure(error, description),
         }
     }
 }
