@@ -290,12 +290,12 @@ pub fn run(
 ) -> PyResult<()> {
     // The kernels' error word, staged like a host array: copied in (zero),
     // and back after the call, which then waits for the stream.
-    let mut error = Box::new(0i64);
+    let mut error = [0i64; 1];
     let word = executable
         .program
         .checks
         .as_ref()
-        .map(|_| ArrayView::error_word(&mut *error));
+        .map(|_| ArrayView::error_word(error.as_mut_ptr()));
     let all = || word.iter().chain(arrays);
     let staging = Staging::new(placement, all())?;
     let mut packed = PackedArguments::with_capacity((arrays.len() + 1) * 7);
@@ -318,7 +318,7 @@ pub fn run(
         report.map(|_| ())
     });
     staging.finish(py, launched)?;
-    crate::parir::failed_check(executable.program.checks.as_deref(), *error)
+    crate::parir::failed_check(executable.program.checks.as_deref(), error[0])
 }
 
 /// Waits for every kernel launched on every GPU (`parir.sync()`).
