@@ -60,6 +60,11 @@ enum CodeUse {
 }
 
 impl GpuTarget {
+    /// From `gpu.launch` kernels to device code. Constants the kernels use
+    /// (bounds, strides, block sizes) are first moved into them
+    /// (`gpu-launch-sink-index-computations`): outlined as kernel
+    /// parameters they would be unknown to LLVM, which then can neither fold
+    /// index arithmetic nor compute the trip counts that unrolling needs.
     fn pipeline(&self, code_use: CodeUse) -> Result<String, KernelError> {
         Ok(match self {
             GpuTarget::Cuda { chip, libdevice } => {
@@ -69,7 +74,7 @@ impl GpuTarget {
                     .unwrap_or_default();
                 let ptx = ptx_version(chip);
                 format!(
-                    "builtin.module(gpu-kernel-outlining,nvvm-attach-target{{chip={chip} features=+ptx{ptx} O=3{link}}},\
+                    "builtin.module(gpu-launch-sink-index-computations,gpu-kernel-outlining,nvvm-attach-target{{chip={chip} features=+ptx{ptx} O=3{link}}},\
 gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm),gpu-module-to-binary{{format=isa}})"
                 )
             }
@@ -79,7 +84,7 @@ gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm),gpu-module-to-binary{{format=i
                     CodeUse::Load => format!("format=bin toolkit={}", rocm_toolkit()?),
                 };
                 format!(
-                    "builtin.module(gpu-kernel-outlining,rocdl-attach-target{{chip={chip} O=3}},\
+                    "builtin.module(gpu-launch-sink-index-computations,gpu-kernel-outlining,rocdl-attach-target{{chip={chip} O=3}},\
 gpu.module(convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size),gpu-module-to-binary{{{to_binary}}})"
                 )
             }

@@ -1,6 +1,6 @@
 // RUN: parla-opt %s --split-input-file --looppar-to-gpu --looppar-to-scf --canonicalize | FileCheck %s
-// RUN: parla-opt %s --split-input-file --pass-pipeline="builtin.module(looppar-to-gpu,looppar-to-scf,canonicalize,gpu-kernel-outlining,nvvm-attach-target{chip=sm_90 features=+ptx80 O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm),gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=PTX
-// RUN: parla-opt %s --split-input-file --pass-pipeline="builtin.module(looppar-to-gpu,looppar-to-scf,canonicalize,gpu-kernel-outlining,rocdl-attach-target{chip=gfx90a O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size),gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=AMD
+// RUN: parla-opt %s --split-input-file --pass-pipeline="builtin.module(looppar-to-gpu,looppar-to-scf,canonicalize,gpu-launch-sink-index-computations,gpu-kernel-outlining,nvvm-attach-target{chip=sm_90 features=+ptx80 O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm),gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=PTX
+// RUN: parla-opt %s --split-input-file --pass-pipeline="builtin.module(looppar-to-gpu,looppar-to-scf,canonicalize,gpu-launch-sink-index-computations,gpu-kernel-outlining,rocdl-attach-target{chip=gfx90a O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size),gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=AMD
 
 // One parallel level of 100000 threads: 1024 threads per block (the
 // default), 98 blocks, and a grid-stride loop with a constant stride.
@@ -39,9 +39,10 @@ func.func @axpy(%a: f32, %x: memref<100000xf32>, %y: memref<100000xf32>) {
 // Row sums: the outer level maps to 64 blocks, the inner reduction to the
 // 256 threads of a block: per-thread partial sums, gpu.all_reduce across
 // the block, and thread 0 alone writes the global result. The accumulator
-// slot moves to the kernel's entry.
+// slot moves to the kernel's entry. Partial sums start at -0.0, which
+// x + -0.0 leaves exactly x.
 // CHECK-LABEL: func.func @sum_rows
-// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant -0.000000e+00 : f32
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[TPB:.*]] = arith.constant 256 : index
 // CHECK-DAG: %[[BLOCKS:.*]] = arith.constant 64 : index
@@ -191,13 +192,19 @@ func.func @total(%x: memref<100000xf32>, %y: memref<1xf32>) {
 
 // A sum of 2^28 values keeps at most 1024 blocks: each thread adds 256
 // values in its grid-stride loop (step 1024 x 1024), so the grid does 1024
-// block combinations and atomic updates instead of 262144.
+// block combinations and atomic updates instead of 262144. The loop asks
+// LLVM to unroll it 4 times, so that each thread has 4 loads in flight:
+// with the bounds and the stride sunk into the kernel, the trip count is
+// known and the unrolled loop has no exit test between its loads.
 // CHECK-LABEL: func.func @large_total
 // CHECK-DAG: %[[STRIDE:.*]] = arith.constant 1048576 : index
 // CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1024, {{.*}} threads({{.*}}) in (%{{.*}} = %c1024,
 // CHECK:   scf.for {{.*}} to %{{.*}} step %[[STRIDE]] iter_args
+// CHECK:   } {loop_annotation = #{{.*}}}
 // CHECK:   gpu.all_reduce add
 // CHECK:   memref.atomic_rmw addf
+// PTX-LABEL: .visible .entry large_total_kernel
+// PTX: \09ld.global.b32 \09%r{{[0-9]+}}, [%rd{{[0-9]+}}+-8388608];\0A\09add.rn.f32 \09{{[^\\]*}}\0A\09ld.global.b32 \09%r{{[0-9]+}}, [%rd{{[0-9]+}}+-4194304];\0A\09add.rn.f32 \09{{[^\\]*}}\0A\09ld.global.b32 \09%r{{[0-9]+}}, [%rd{{[0-9]+}}];\0A\09add.rn.f32 \09{{[^\\]*}}\0A\09ld.global.b32 \09%r{{[0-9]+}}, [%rd{{[0-9]+}}+4194304];\0A\09add.rn.f32 \09{{[^\\]*}}\0A
 func.func @large_total(%x: memref<268435456xf32>, %y: memref<1xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

@@ -247,7 +247,32 @@ def test_strided_host_arrays_are_copied_with_their_layout():
 
 
 @needs_gpu
-@pytest.mark.parametrize("n", [1, 1000, 1 << 20])
+@pytest.mark.parametrize("m", [7, 1003, 4096])
+def test_row_sums_with_fewer_threads_than_columns(m):
+    # Each thread adds several columns: a loop unrolled 4 times, and a
+    # remainder loop for the last ones (128 threads: 0 to 3 left over).
+    x = np.random.default_rng(m).random((19, m), dtype=np.float32)
+    y = np.zeros(19, np.float32)
+    opts = parir.CompileOptions({'N': parir.threads(19), 'M': parir.threads(128).reduce()}, backend="cuda")
+    sum_rows(x, y, 19, m, opts=opts)
+    np.testing.assert_allclose(y, x.astype(np.float64).sum(axis=1), rtol=1e-4)
+
+
+@needs_gpu
+def test_sums_of_negative_zeros_keep_the_sign_on_the_gpu():
+    @parir.jit
+    def add_into(x, y, N):
+        parir.label('N')
+        for i in range(N):
+            y[0] += x[i]
+
+    y = np.full(1, -0.0, np.float32)
+    add_into(np.full(3000, -0.0, np.float32), y, 3000, opts=cuda_spec(N=3000))
+    assert y[0] == 0.0 and np.signbit(y[0])
+
+
+@needs_gpu
+@pytest.mark.parametrize("n", [1, 1000, 1 << 20, (5 << 20) + 3])
 def test_full_reductions_across_blocks(n):
     x = np.random.default_rng(4).random(n).astype(np.float32)
     out = np.full(1, 99.0, np.float32)

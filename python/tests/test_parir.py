@@ -136,6 +136,23 @@ def test_readme_gpu_block_reduction(n):
     np.testing.assert_allclose(y[0], y_seq[0])
 
 
+@pytest.mark.parametrize("n", [0, 5])
+def test_sums_of_negative_zeros_keep_the_sign(n):
+    # IEEE addition's identity is -0.0: a sum that adds only -0.0 (or
+    # nothing) to -0.0 stays -0.0, as the sequential loop leaves it.
+    @parir.jit
+    def add_into(x, y, N):
+        parir.label('N')
+        for i in range(N):
+            y[0] += x[i]
+
+    x = np.full(n, -0.0)
+    for spec in ({'N': parir.threads(64).reduce()}, None):
+        y = np.full(1, -0.0)
+        add_into(x, y, n, **({'opts': parir.par(spec)} if spec else {'seq': True}))
+        assert y[0] == 0.0 and np.signbit(y[0])
+
+
 def test_axpy_matches_numpy_and_seq():
     rng = np.random.default_rng(1)
     x, y = rng.random(1001), rng.random(1001)

@@ -368,7 +368,10 @@ mod tests {
     #[test]
     fn only_errors_that_lose_the_context_say_so() {
         let lost = describe_failure(700, "an illegal memory access".into());
-        assert!(lost.starts_with("an illegal memory access (after this error"), "{lost}");
+        assert!(
+            lost.starts_with("an illegal memory access (after this error"),
+            "{lost}"
+        );
         assert_eq!(describe_failure(2, "out of memory".into()), "out of memory");
     }
 

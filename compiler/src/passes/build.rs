@@ -109,3 +109,19 @@ pub(crate) fn identity<'c>(
     };
     IntegerAttribute::new(ty, value).into()
 }
+
+/// The starting value of a partial result that is combined into another
+/// value before anyone sees it: the identity, except that float sums start
+/// at -0.0, the exact identity of IEEE addition (x + -0.0 is x for every x),
+/// which LLVM removes from `-0.0 + x` where it must keep `0.0 + x`.
+pub(crate) fn partial_identity<'c>(
+    context: &'c Context,
+    kind: &str,
+    combine: &str,
+    ty: Type<'c>,
+) -> Attribute<'c> {
+    if kind == "add" && !ty.is_integer() && !ty.is_index() {
+        return FloatAttribute::new(context, ty, -0.0).into();
+    }
+    identity(context, kind, combine, ty)
+}

@@ -28,7 +28,7 @@
 //! Extents are not compared here: the front end checks them, statically
 //! or (with `debug=True`) at run time.
 
-use super::build::{identity, Builder};
+use super::build::{identity, partial_identity, Builder};
 use super::looppar_detect_reductions::uses;
 use super::rewrite;
 use melior::{
@@ -688,7 +688,11 @@ impl<'c: 'a, 'a> Expander<'c, '_> {
             self.load(body, source.memref, &indices, element)?
         } else {
             let partial = self.slot(body, element)?;
-            let init = identity_value(body)?;
+            let init = self.constant(
+                body,
+                partial_identity(self.b.context, kind, combine, element),
+                element,
+            )?;
             self.store(body, init, partial, &[])?;
             let mut inner = body;
             for (n, d) in reduced.iter().enumerate().skip(1) {

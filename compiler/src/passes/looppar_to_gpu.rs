@@ -25,7 +25,7 @@
 //!
 //! Loops that remain (sequential ones) are lowered by `looppar-to-scf`.
 
-use super::build::{identity, insert, Builder};
+use super::build::{insert, partial_identity, Builder};
 use super::{looppar_detect_reductions, rewrite};
 use melior::{
     ir::{
@@ -45,7 +45,7 @@ external_pass!(
     "looppar-to-gpu",
     "Map parallel loops to GPU kernels (gpu.launch): outer parallel levels to blocks, the innermost to threads",
     run,
-    depends on [gpu, scf, arith, memref]
+    depends on [gpu, scf, arith, memref, llvm]
 );
 
 /// A GPU block holds at most this many threads.
@@ -57,6 +57,16 @@ const MAX_BLOCK: u64 = 1024;
 /// those, so larger reductions give each thread more elements of its
 /// grid-stride loop instead.
 const MAX_GRID_REDUCTION_BLOCKS: u64 = 1024;
+
+/// How many iterations of a thread's reduction loop LLVM unrolls into one.
+/// Each iteration's loads do not depend on the partial result, so unrolled
+/// they are all in flight at once: a GPU's memory needs several megabytes
+/// requested at a time to reach its bandwidth, more than one 4-byte load
+/// per resident thread gives. Unrolling needs the trip count as an
+/// expression, which the constant bounds and strides sunk into the kernel
+/// (`gpu-launch-sink-index-computations`) make possible; a remainder loop
+/// takes the last iterations.
+const REDUCTION_UNROLL: u32 = 4;
 
 fn threads(op: OperationRef) -> Option<u64> {
     IntegerAttribute::try_from(op.attribute("threads").ok()?)
@@ -221,6 +231,18 @@ fn atomic_update<'c>(
     b.build("memref.atomic_rmw", &operands, &[ty], &[("kind", kind)])
 }
 
+/// The attribute that asks LLVM to unroll a loop `count` times: `scf.for`
+/// passes it to the branch that closes the loop (`convert-scf-to-cf`),
+/// whose LLVM form keeps it as loop metadata.
+fn unroll_annotation<'c>(
+    b: &Builder<'c>,
+    count: u32,
+) -> Result<(Identifier<'c>, Attribute<'c>), String> {
+    let text = format!("#llvm.loop_annotation<unroll = <count = {count} : i32>>");
+    let annotation = Attribute::parse(b.context, &text).ok_or("cannot build a loop annotation")?;
+    Ok((Identifier::new(b.context, "loop_annotation"), annotation))
+}
+
 /// An inner parallel loop that is a reduction: per-thread partial results
 /// over a block-stride loop, combined across the block by
 /// `gpu.all_reduce`, then applied to the location (by thread 0 when the
@@ -251,7 +273,10 @@ unsafe fn block_reduction<'c>(
             "arith.constant",
             &[],
             &[ty],
-            &[("value", identity(b.context, pattern.kind, &combine, ty))],
+            &[(
+                "value",
+                partial_identity(b.context, pattern.kind, &combine, ty),
+            )],
         )?,
     );
     let (worker, count) = match workers {
@@ -265,6 +290,7 @@ unsafe fn block_reduction<'c>(
         .add_operands(&[start, upper, stride, init])
         .add_results(&[ty])
         .add_regions([Region::new()])
+        .add_attributes(&[unroll_annotation(b, REDUCTION_UNROLL)?])
         .build()
         .map_err(|e| e.to_string())?;
     let partial_loop = block.insert_operation_before(op, partial_loop);

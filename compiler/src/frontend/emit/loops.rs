@@ -233,7 +233,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// A private accumulator for `reduction` into `array`, starting at the
-    /// reduction's identity: a parallel piece of an outermost reduction
+    /// reduction's (partial) identity: a parallel piece of an outermost reduction
     /// reduces into it before combining with the element.
     fn private_accumulator(
         &mut self,
@@ -243,7 +243,7 @@ impl<'a> Emitter<'a> {
     ) -> Accumulator {
         let ty = Ty::Num(info.dtype);
         let slot = self.stack_slot(ty);
-        let identity = self.constant(reduction.kind.identity(info.dtype), ty);
+        let identity = self.constant(reduction.kind.partial_identity(info.dtype), ty);
         self.line(&format!(
             "memref.store {}, {slot}[] : memref<{}>",
             identity.ssa,

@@ -22,6 +22,18 @@ impl ReductionKind {
         }
     }
 
+    /// The starting value of a partial result that is always combined into
+    /// another value before anyone sees it: the identity, except that float
+    /// sums start at -0.0, the exact identity of IEEE addition (x + -0.0 is
+    /// x for every x, +0.0 and -0.0 included), which LLVM removes from
+    /// `-0.0 + x` where it must keep `0.0 + x`.
+    pub(super) fn partial_identity(self, dtype: DType) -> Literal {
+        match (self, dtype.is_float()) {
+            (ReductionKind::Add, true) => Literal::Float(-0.0),
+            _ => self.identity(dtype),
+        }
+    }
+
     pub(super) fn identity(self, dtype: DType) -> Literal {
         match (self, dtype.is_float()) {
             (ReductionKind::Add, true) => Literal::Float(0.0),
