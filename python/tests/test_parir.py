@@ -136,6 +136,23 @@ def test_readme_gpu_block_reduction(n):
     np.testing.assert_allclose(y[0], y_seq[0])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32])
+@pytest.mark.parametrize("threads", [4, 1000])
+def test_products_over_a_parallel_loop(dtype, threads):
+    # No atomic instruction multiplies: the CPU combines the threads' partial
+    # products in an OpenMP reduction instead.
+    @parir.jit
+    def product(x, y, N):
+        parir.label('N')
+        for i in range(N):
+            y[0] *= x[i]
+
+    x = (np.arange(37) % 2 + 1).astype(dtype)
+    y = np.full(1, 3, dtype)
+    product(x, y, 37, opts=parir.par({'N': parir.threads(threads)}))
+    assert y[0] == 3 * 2 ** 18
+
+
 @pytest.mark.parametrize("n", [0, 5])
 def test_sums_of_negative_zeros_keep_the_sign(n):
     # IEEE addition's identity is -0.0: a sum that adds only -0.0 (or

@@ -81,7 +81,9 @@ impl<'a> Emitter<'a> {
             ));
         }
         if let (Some(reduction), true) = (&reduction, parallel && self.parallel_depth == 0) {
-            if self.target == Target::Gpu {
+            // No atomic instruction multiplies: on a CPU, products take the
+            // marked form too, which becomes an OpenMP reduction.
+            if self.target == Target::Gpu || reduction.reduction.kind == ReductionKind::Mul {
                 let label = labelled.expect("labelled").0;
                 return self.marked_parallel_reduction(
                     label,
@@ -401,12 +403,14 @@ impl<'a> Emitter<'a> {
         Ok(result)
     }
 
-    /// The outermost parallel loop is a reduction, for a GPU: each
+    /// The outermost parallel loop is a reduction, for a GPU (or a product
+    /// on a CPU): each
     /// iteration reduces its part of the nest into a private accumulator
     /// and combines it into the element (`a[at] = a[at] op partial`), and
     /// the loop is marked as a reduction, which the GPU lowering turns into
     /// per-thread partial results, block reductions and one atomic update
-    /// per block.
+    /// per block, and `looppar-to-scf` into `scf.parallel` with
+    /// `scf.reduce`.
     pub(super) fn marked_parallel_reduction(
         &mut self,
         label: String,
