@@ -397,3 +397,54 @@ def test_compile_options():
     y = np.zeros(2)
     sum_rows(np.ones((2, 3)), y, 2, 3, opts=parir.par({'N': parir.threads(2), 'M': parir.seq()}))
     np.testing.assert_array_equal(y, 3)
+
+
+def test_conditional_values_evaluate_only_the_side_chosen():
+    # Python evaluates only the chosen side: x[i + 1] is never read past the
+    # end (debug=True would report it).
+    @parir.jit
+    def next_or_last(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i + 1] if i + 1 < n else -1.0
+            if i + 1 < n and x[i + 1] > 0.5:
+                y[i] += 10.0
+            if i == n - 1 or x[i + 1] < 0.0:
+                y[i] += 100.0
+
+    x = np.random.default_rng(5).random(33)
+    y = np.zeros(33)
+    next_or_last(x, y, 33, opts=parir.par({'N': parir.threads(33)}), debug=True)
+    want = np.zeros(33)
+    next_or_last(x, want, 33, seq=True)
+    np.testing.assert_array_equal(y, want)
+
+
+def test_and_or_give_an_operand_as_python_does():
+    @parir.jit
+    def pick(a, b, out, n):
+        parir.label('N')
+        for i in range(n):
+            out[0, i] = a[i] and b[i]
+            out[1, i] = a[i] or b[i]
+
+    a, b = np.array([3.0, 0.0, 7.5, 0.0]), np.array([4.0, 5.0, 0.0, 0.0])
+    out = np.zeros((2, 4))
+    pick(a, b, out, 4, opts=parir.par({'N': parir.threads(4)}))
+    np.testing.assert_array_equal(out[0], [x and y for x, y in zip(a, b)])
+    np.testing.assert_array_equal(out[1], [x or y for x, y in zip(a, b)])
+
+
+def test_boolean_constants():
+    @parir.jit
+    def flags(x, b, n):
+        parir.label('N')
+        for i in range(n):
+            if True:
+                x[i] = -(x[i] > 0.5) + 1
+            b[i] = False if x[i] > 0.0 else True
+
+    x, b = np.array([0.25, 0.75]), np.ones(2, bool)
+    flags(x, b, 2, opts=parir.par({'N': parir.threads(2)}))
+    np.testing.assert_array_equal(x, [1.0, 0.0])
+    np.testing.assert_array_equal(b, [False, True])

@@ -84,21 +84,16 @@ impl<'a> Emitter<'a> {
                 Ok(self.compare(*op, l, r))
             }
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {
-                // Both sides are evaluated (JIT code has no side effects in
-                // conditions).
-                let (x, y) = (self.expr(a)?, self.expr(b)?);
-                let (x, y) = (self.convert_to_bool(x), self.convert_to_bool(y));
-                let op = if matches!(expr.kind, ExprKind::And(..)) {
-                    "andi"
+                // Python's `a and b` is `b` if `a` is true, else `a`;
+                // `a or b` is `a` if `a` is true, else `b`. `b` is evaluated
+                // only when it is the result.
+                let x = self.expr(a)?;
+                let truth = self.convert_to_bool(x.clone());
+                if matches!(expr.kind, ExprKind::And(..)) {
+                    self.choose(&truth.ssa, Side::Lazy(b), Side::Ready(x))
                 } else {
-                    "ori"
-                };
-                let ssa = self.op(&format!("arith.{op} {}, {} : i1", x.ssa, y.ssa));
-                Ok(Value {
-                    ssa,
-                    ty: Ty::Bool,
-                    literal: None,
-                })
+                    self.choose(&truth.ssa, Side::Ready(x), Side::Lazy(b))
+                }
             }
             ExprKind::IfElse {
                 condition,
@@ -107,26 +102,7 @@ impl<'a> Emitter<'a> {
             } => {
                 let c = self.expr(condition)?;
                 let c = self.convert_to_bool(c);
-                let (t, e) = (self.expr(then)?, self.expr(otherwise)?);
-                let ty = Self::concrete(promote(t.ty, e.ty));
-                let ty = if t.ty == Ty::Bool && e.ty == Ty::Bool {
-                    Ty::Bool
-                } else {
-                    ty
-                };
-                let (t, e) = (self.convert(t, ty), self.convert(e, ty));
-                let ssa = self.op(&format!(
-                    "arith.select {}, {}, {} : {}",
-                    c.ssa,
-                    t.ssa,
-                    e.ssa,
-                    ty.mlir()
-                ));
-                Ok(Value {
-                    ssa,
-                    ty,
-                    literal: None,
-                })
+                self.choose(&c.ssa, Side::Lazy(then), Side::Lazy(otherwise))
             }
             ExprKind::Builtin { name, args, axis } => self.builtin(name, args, *axis, expr.span),
             ExprKind::Call { function, .. } => Err(self.error(

@@ -140,6 +140,7 @@ fn float_bits(value: f64, ty: DType) -> String {
 }
 
 mod access;
+mod choice;
 mod expressions;
 mod loops;
 mod reductions;
@@ -147,6 +148,7 @@ mod slices;
 mod statements;
 mod values;
 
+use choice::Side;
 use reductions::*;
 use slices::*;
 

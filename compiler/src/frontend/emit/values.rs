@@ -73,8 +73,9 @@ impl<'a> Emitter<'a> {
     pub(super) fn constant(&mut self, literal: Literal, ty: Ty) -> Value {
         let mlir = ty.mlir();
         let ssa = match (literal, ty) {
-            (Literal::Int(i), Ty::Bool) => self.op(&format!("arith.constant {} : i1", i != 0)),
-            (Literal::Float(f), Ty::Bool) => self.op(&format!("arith.constant {} : i1", f != 0.0)),
+            // `true`/`false` are typed (i1) already: no `: i1` after them.
+            (Literal::Int(i), Ty::Bool) => self.op(&format!("arith.constant {}", i != 0)),
+            (Literal::Float(f), Ty::Bool) => self.op(&format!("arith.constant {}", f != 0.0)),
             (Literal::Int(i), t) if t.is_float() => self.op(&format!(
                 "arith.constant {} : {mlir}",
                 float_bits(i as f64, t.dtype())
