@@ -357,6 +357,59 @@ fn a_trace_has_a_slice_per_task_and_arrows() {
     assert!(json.contains("\"thread_name\""));
 }
 
+/// A failure at the root of a long chain cancels every task of it; the
+/// cancellations do not nest (a chain this long would overflow a worker's
+/// stack if each cancelled the next).
+#[test]
+fn a_failure_cancels_a_long_chain() {
+    let runtime = runtime(2);
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let root = runtime
+        .spawn(TaskBuilder::new(move || {
+            let _ = gate.recv();
+            panic!("the root fails");
+        }))
+        .unwrap();
+    let mut last = root;
+    for _ in 0..200_000 {
+        last = runtime
+            .spawn(TaskBuilder::new(|| panic!("must not run")).after(std::slice::from_ref(&last)))
+            .unwrap();
+    }
+    release.send(()).unwrap();
+    finished(&runtime);
+    assert_eq!(last.outcome(), Some(Outcome::Cancelled));
+}
+
+/// A task that outlives the shutdown's grace still finishes; the task that
+/// waited for it was dropped at shutdown and neither runs nor breaks the
+/// worker that releases it.
+#[test]
+fn a_task_that_outlives_the_shutdown_releases_nothing() {
+    let runtime = runtime(1);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let slow = runtime
+        .spawn(TaskBuilder::new(|| {
+            std::thread::sleep(Duration::from_millis(300))
+        }))
+        .unwrap();
+    let r = ran.clone();
+    runtime
+        .spawn(
+            TaskBuilder::new(move || {
+                r.fetch_add(1, Ordering::SeqCst);
+            })
+            .after(std::slice::from_ref(&slow)),
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    runtime.cancel();
+    runtime.shutdown(Duration::from_millis(10));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(slow.outcome(), Some(Outcome::Succeeded));
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
 #[test]
 fn cancel_stops_scheduling() {
     let runtime = runtime(1);

@@ -335,9 +335,14 @@ impl Runtime {
         }
         let waiting: Vec<_> = shared.waiting_lock().drain().map(|(_, n)| n).collect();
         for node in waiting {
-            if node.state.load(Ordering::Acquire) == WAITING {
-                // SAFETY: a waiting node is owned by nobody once workers
-                // are stopped.
+            // Claimed like make_ready does: a task that outlived the grace
+            // may still release this node when it finishes.
+            if node
+                .state
+                .compare_exchange(WAITING, FINISHED, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                // SAFETY: claimed above.
                 unsafe { node.work().take() };
             }
         }
@@ -450,8 +455,27 @@ impl Shared {
     }
 
     /// The node's dependencies are all finished: cancel it (a dependency
-    /// failed) or map it to a device and queue it. The caller owns it.
+    /// failed) or map it to a device and queue it.
     pub fn make_ready(&self, node: Arc<TaskNode>) {
+        if let Some(cancelled) = self.ready_or_cancelled(node) {
+            self.finish(&cancelled, Outcome::Cancelled);
+        }
+    }
+
+    /// [`Self::make_ready`], except that a node to cancel is returned for
+    /// the caller to finish. Does nothing if the node is no longer waiting:
+    /// a runtime shutting down drops what waits, while a task that outlived
+    /// the shutdown's grace may still finish and release its dependents.
+    fn ready_or_cancelled(&self, node: Arc<TaskNode>) -> Option<Arc<TaskNode>> {
+        // Claiming the node (WAITING -> READY) makes it ours; the shutdown
+        // claims waiting nodes the same way before dropping them.
+        if node
+            .state
+            .compare_exchange(WAITING, READY, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return None;
+        }
         self.counts.fetch_add(IN_FLIGHT, Ordering::SeqCst);
         // Relaxed: set by the thread that released the guard, which
         // happens-before this one through `pending`.
@@ -459,23 +483,22 @@ impl Shared {
             node.listed_waiting.store(false, Ordering::Relaxed);
             self.waiting_lock().remove(&node.id);
         }
-        node.state.store(READY, Ordering::Release);
-        // SAFETY: the caller owns the node.
+        // SAFETY: claimed above.
         let work = unsafe { node.work() }
             .as_mut()
-            .expect("a ready node has work");
+            .expect("a claimed node has work");
         if !work.resumed && node.poisoned.load(Ordering::Acquire) {
-            self.finish(&node, Outcome::Cancelled);
-            return;
+            return Some(node);
         }
         if work.request.is_zero() {
             work.device = work.placement[0];
             self.enqueue(node);
-            return;
+            return None;
         }
         if let Some(node) = self.resources.reserve_or_block(node) {
             self.enqueue(node);
         }
+        None
     }
 
     pub fn enqueue(&self, node: Arc<TaskNode>) {
@@ -487,6 +510,22 @@ impl Shared {
 
     /// Finishes a node the caller owns (running, or ready and cancelled).
     pub fn finish(&self, node: &Arc<TaskNode>, outcome: Outcome) {
+        // Dependents of a failed task are cancelled, and finish in turn: a
+        // work list rather than recursion, so that a long chain of them
+        // cannot overflow the stack.
+        let mut cancelled = Vec::new();
+        self.finish_one(node, outcome, &mut cancelled);
+        while let Some(next) = cancelled.pop() {
+            self.finish_one(&next, Outcome::Cancelled, &mut cancelled);
+        }
+    }
+
+    fn finish_one(
+        &self,
+        node: &Arc<TaskNode>,
+        outcome: Outcome,
+        cancelled: &mut Vec<Arc<TaskNode>>,
+    ) {
         // SAFETY: the caller owns the node.
         let work = unsafe { node.work() }.take();
         if let Some(work) = &work {
@@ -497,6 +536,11 @@ impl Shared {
             }
         }
         drop(work);
+        // What it waited for is only reported while it waits. Dropped here,
+        // each finished node lets go of its dependencies: otherwise a long
+        // chain would be freed recursively, one node's drop in the next's.
+        let waited_for = std::mem::take(&mut node.diagnostics().waits_for);
+        drop(waited_for);
         node.state.store(FINISHED, Ordering::Release);
         let dependents = {
             let mut links = node.links();
@@ -508,7 +552,7 @@ impl Shared {
                 dependent.poisoned.store(true, Ordering::Release);
             }
             if dependent.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-                self.make_ready(dependent);
+                cancelled.extend(self.ready_or_cancelled(dependent));
             }
         }
         let before = self
