@@ -5,28 +5,68 @@ a function defined inside another function those are its closure cells
 (copied in Rust); for one defined at module level they are module globals,
 so the body gets a snapshot of the globals it names, taken at spawn time:
 `for i in range(4): @spawn(T[i]) ...` at module level sees each `i`.
+
+Names the body reads that did not exist at spawn time (a helper defined
+after the `@spawn`) are looked up in the module when the task runs. A body
+that assigns globals (`global x; x = ...`) works on the module itself, and
+the globals it assigns are shared from then on: bodies spawned later read
+them from the module when they run (a consumer sees what its producer
+stored), as the tutorial says globals behave.
 """
 
+import dis
 import types
 
+_WRITES = {"STORE_GLOBAL", "DELETE_GLOBAL"}
 
-def _names(code: types.CodeType, into: set) -> set:
-    into.update(code.co_names)
+# Per module (by its globals dict's id): the names task bodies assign.
+_shared: dict[int, set[str]] = {}
+
+
+class _Snapshot(dict):
+    """The globals a task body named at spawn time; anything else is the
+    module's, as it is when the task runs."""
+
+    __slots__ = ("module",)
+
+    def __missing__(self, name):
+        return self.module[name]
+
+
+def _code_objects(code: types.CodeType):
+    yield code
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
-            _names(constant, into)
-    return into
+            yield from _code_objects(constant)
+
+
+def _assigned_globals(code: types.CodeType) -> set[str]:
+    return {
+        instruction.argval
+        for inner in _code_objects(code)
+        for instruction in dis.get_instructions(inner)
+        if instruction.opname in _WRITES
+    }
 
 
 def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
     module = function.__globals__
-    snapshot = {
-        "__builtins__": module.get("__builtins__"),
-        "__name__": module.get("__name__"),
-    }
-    for name in _names(function.__code__, set()):
-        if name in module:
-            snapshot[name] = module[name]
+    assigned = _assigned_globals(function.__code__)
+    if assigned:
+        _shared.setdefault(id(module), set()).update(assigned)
+        return function
+    shared = _shared.get(id(module), ())
+    snapshot = _Snapshot(
+        {
+            "__builtins__": module.get("__builtins__"),
+            "__name__": module.get("__name__"),
+        }
+    )
+    snapshot.module = module
+    for inner in _code_objects(function.__code__):
+        for name in inner.co_names:
+            if name in module and name not in shared:
+                snapshot[name] = module[name]
     copy = types.FunctionType(
         function.__code__, snapshot, function.__name__, function.__defaults__, function.__closure__
     )

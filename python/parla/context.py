@@ -29,7 +29,8 @@ def _worker_count(n_workers) -> int:
 
 def _failure(failures):
     """The exception to raise for the failed tasks: the original exception
-    (with a note naming its task) for one, an ExceptionGroup for several.
+    (with a note naming its task) for one, an ExceptionGroup for several
+    (a BaseExceptionGroup if one is not an Exception, e.g. SystemExit).
     Tasks that failed only because what they awaited failed are not
     repeated."""
     roots = [(t, e) for t, e in failures if not isinstance(e, DependencyError)] or failures
@@ -37,7 +38,7 @@ def _failure(failures):
         error.add_note(f"raised in {task!r}")
     if len(roots) == 1:
         return roots[0][1]
-    return ExceptionGroup(f"{len(roots)} Parla tasks failed", [e for _, e in roots])
+    return BaseExceptionGroup(f"{len(roots)} Parla tasks failed", [e for _, e in roots])
 
 
 class _ParlaType(type):

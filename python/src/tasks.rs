@@ -299,6 +299,15 @@ impl TaskSpace {
         format!("TaskSpace({})", self.name)
     }
 
+    /// Its keys are unbounded: without this, `list(T)` and `x in T` would
+    /// create T[0], T[1], ... forever through `__getitem__`.
+    fn __iter__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err(format!(
+            "TaskSpace {} is not iterable (any key names a task): take a slice, {}[0:n]",
+            self.name, self.name
+        )))
+    }
+
     /// `T[i]` (a task), `T[i, j]`, `T["cpu", i]`, or with slices
     /// `T[0:4]`, `T[:n, 2]` (a task list).
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -399,6 +408,24 @@ pub fn collect_tasks(
     spec: &Bound<'_, PyAny>,
     into: &mut Vec<Py<Task>>,
 ) -> PyResult<()> {
+    collect_nested(py, spec, into, 0)
+}
+
+/// How deeply dependency lists may nest: deeper is a list that contains
+/// itself, or a mistake.
+const MAX_DEPENDENCY_NESTING: usize = 64;
+
+fn collect_nested(
+    py: Python<'_>,
+    spec: &Bound<'_, PyAny>,
+    into: &mut Vec<Py<Task>>,
+    depth: usize,
+) -> PyResult<()> {
+    if depth > MAX_DEPENDENCY_NESTING {
+        return Err(PyValueError::new_err(format!(
+            "dependencies nest more than {MAX_DEPENDENCY_NESTING} lists deep (does a list contain itself?)"
+        )));
+    }
     if let Ok(task) = spec.cast::<Task>() {
         into.push(task.clone().unbind());
     } else if let Ok(list) = spec.cast::<TaskList>() {
@@ -407,7 +434,7 @@ pub fn collect_tasks(
         into.extend(space.get().spawned(py));
     } else if spec.is_instance_of::<pyo3::types::PyList>() || spec.is_instance_of::<PyTuple>() {
         for item in spec.try_iter()? {
-            collect_tasks(py, &item?, into)?;
+            collect_nested(py, &item?, into, depth + 1)?;
         }
     } else {
         return Err(PyTypeError::new_err(format!(

@@ -1,6 +1,9 @@
 """The Parla task API: spawning, dependencies, capture, await, resources,
 devices, names."""
 
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -66,6 +69,37 @@ def test_slices_and_multidimensional_indices():
     assert len(T[:4, 1]) == 4
 
 
+def test_a_task_space_is_not_iterable():
+    T = TaskSpace("T")
+    with pytest.raises(TypeError, match="not iterable"):
+        list(T)
+    with pytest.raises(TypeError, match="not iterable"):
+        T[0] in T
+
+
+def test_a_dependency_list_that_contains_itself_is_an_error():
+    deps = []
+    deps.append(deps)
+    with pytest.raises(ValueError, match="contain itself"):
+        with Parla():
+            @spawn(dependencies=deps)
+            def task():
+                pass
+
+
+def test_base_exceptions_of_several_tasks_form_a_base_exception_group():
+    with pytest.raises(BaseExceptionGroup) as caught:
+        with Parla():
+            @spawn()
+            def a():
+                raise SystemExit(3)
+
+            @spawn()
+            def b():
+                raise ValueError("v")
+    assert sorted(type(e).__name__ for e in caught.value.exceptions) == ["SystemExit", "ValueError"]
+
+
 def test_loop_variables_are_captured_by_value():
     results = {}
     with Parla():
@@ -76,6 +110,39 @@ def test_loop_variables_are_captured_by_value():
             def task():
                 results[i] = value
     assert results == {i: i * 10 for i in range(8)}
+
+
+MODULE_LEVEL_TASKS = textwrap.dedent("""
+    from parla import Parla, TaskSpace, spawn
+    seen, result, counter = {}, None, 0
+    with Parla():
+        T = TaskSpace("T")
+        for i in range(4):
+            @spawn(T[i])
+            def by_value():
+                seen[i] = helper(i)  # helper is defined after this spawn
+
+        @spawn(T[4], [T[0:4]])
+        def producer():
+            global result, counter
+            result, counter = "produced", counter + 1
+
+        @spawn(T[5], [T[4]])
+        def consumer():
+            seen["consumer"] = result
+
+        def helper(k):
+            return k * 10
+    print(sorted(seen.items(), key=str), result, counter)
+""")
+
+
+def test_module_level_tasks_capture_globals_they_read_and_share_those_tasks_assign():
+    done = subprocess.run([sys.executable, "-c", MODULE_LEVEL_TASKS], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "[('consumer', 'produced'), (0, 0), (1, 10), (2, 20), (3, 30)] produced 1"
+    )
 
 
 def test_task_return_values_through_await():
