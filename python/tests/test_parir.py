@@ -448,3 +448,74 @@ def test_boolean_constants():
     flags(x, b, 2, opts=parir.par({'N': parir.threads(2)}))
     np.testing.assert_array_equal(x, [1.0, 0.0])
     np.testing.assert_array_equal(b, [False, True])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint16])
+def test_integer_floor_division_matches_numpy_even_by_zero_and_minus_one(dtype):
+    # The CPU traps on x // 0 and on INT_MIN // -1; the kernel gives NumPy's
+    # results instead of killing the process.
+    @parir.jit
+    def divmod_(a, b, q, r, n):
+        parir.label('N')
+        for i in range(n):
+            q[i] = a[i] // b[i]
+            r[i] = a[i] % b[i]
+
+    info = np.iinfo(dtype)
+    values = np.array([info.min, info.min + 1, -7, -1, 0, 1, 7, info.max], dtype=np.int64)
+    values = values[(values >= info.min) & (values <= info.max)].astype(dtype)
+    a, b = (x.ravel().copy() for x in np.meshgrid(values, values))
+    q, r = np.zeros_like(a), np.zeros_like(a)
+    divmod_(a, b, q, r, a.size, opts=parir.par({'N': parir.threads(a.size)}))
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(q, np.floor_divide(a, b))
+        np.testing.assert_array_equal(r, np.remainder(a, b))
+
+
+def test_float_floor_division_and_modulo_follow_python():
+    @parir.jit
+    def divmod_(a, b, q, r, n):
+        parir.label('N')
+        for i in range(n):
+            q[i] = a[i] // b[i]
+            r[i] = a[i] % b[i]
+
+    pairs = [(1.0, 0.1), (7.0, -2.0), (-7.5, 2.0), (0.7, 0.1), (-0.0, 3.0), (0.0, -3.0), (5.0, 2.5), (1e300, 1e-300)]
+    a, b = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    q, r = np.zeros_like(a), np.zeros_like(a)
+    divmod_(a, b, q, r, a.size, opts=parir.par({'N': parir.threads(a.size)}))
+    want_q = [x // y for x, y in pairs]
+    want_r = [x % y for x, y in pairs]
+    assert q.tolist() == want_q and r.tolist() == want_r
+    assert [np.signbit(v) for v in r] == [np.signbit(v) for v in want_r]
+
+
+def test_constant_indices_count_from_the_end_and_are_checked_when_compiling():
+    @parir.jit
+    def ends(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[-1] - x[0]
+
+    @parir.jit
+    def past_the_end(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[4] = 1.0
+
+    x, y = np.arange(4.0), np.zeros(3)
+    ends(x, y, 3, opts=parir.par({'N': parir.threads(3)}))
+    np.testing.assert_array_equal(y, 3.0)
+    with pytest.raises(parir.CompileError, match="index 4 is out of bounds for axis 0 with size 4"):
+        past_the_end(x, 4, opts=parir.par({'N': parir.threads(4)}))
+
+
+def test_integer_division_by_a_literal_zero_is_a_compile_error():
+    @parir.jit
+    def halve(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = x[i] // 0
+
+    with pytest.raises(parir.CompileError, match="division or modulo by zero"):
+        halve(np.ones(2, np.int64), 2, opts=parir.par({'N': parir.threads(2)}))

@@ -227,9 +227,31 @@ impl<'a> Emitter<'a> {
             ));
         }
         let mut at = Vec::with_capacity(indices.len());
-        for index in indices {
+        for (axis, index) in indices.iter().enumerate() {
             match index {
-                Index::At(expr) => at.push(self.integer_index(expr, "array indices")?.0),
+                Index::At(expr) => {
+                    let (ssa, known) = self.integer_index(expr, "array indices")?;
+                    let size = info.shape[axis];
+                    match known {
+                        // A constant index is checked now; a negative one
+                        // counts from the end, as in Python.
+                        Some(k) if size >= 0 => {
+                            let from_start = if k < 0 { k + size } else { k };
+                            if !(0..size).contains(&from_start) {
+                                return Err(self.error(
+                                    expr.span,
+                                    format!("index {k} is out of bounds for axis {axis} with size {size}"),
+                                ));
+                            }
+                            at.push(if from_start == k {
+                                ssa
+                            } else {
+                                self.op(&format!("arith.constant {from_start} : index"))
+                            });
+                        }
+                        _ => at.push(ssa),
+                    }
+                }
                 Index::Slice(_, _, span) => {
                     return Err(self.error(
                         *span,
@@ -303,6 +325,12 @@ impl<'a> Emitter<'a> {
         if matches!(op, BitAnd | BitOr | BitXor | LShift | RShift) && ty.is_float() {
             return Err(self.error(span, "bitwise operators need integer operands"));
         }
+        if matches!(op, FloorDiv | Mod)
+            && !ty.is_float()
+            && matches!(r.literal, Some(Literal::Int(0)))
+        {
+            return Err(self.error(span, "integer division or modulo by zero"));
+        }
         let (a, b) = (self.convert(l, ty), self.convert(r, ty));
         let m = ty.mlir();
         let (x, y) = (&a.ssa, &b.ssa);
@@ -322,25 +350,8 @@ impl<'a> Emitter<'a> {
                 if float { "mulf" } else { "muli" }
             )),
             Div => self.op(&format!("arith.divf {x}, {y} : {m}")),
-            FloorDiv if float => {
-                let q = self.op(&format!("arith.divf {x}, {y} : {m}"));
-                self.op(&format!("math.floor {q} : {m}"))
-            }
-            FloorDiv if unsigned => self.op(&format!("arith.divui {x}, {y} : {m}")),
-            FloorDiv => self.op(&format!("arith.floordivsi {x}, {y} : {m}")),
-            Mod if float => {
-                // Python's sign convention: the result has the divisor's sign.
-                let q = self.op(&format!("arith.divf {x}, {y} : {m}"));
-                let f = self.op(&format!("math.floor {q} : {m}"));
-                let p = self.op(&format!("arith.mulf {f}, {y} : {m}"));
-                self.op(&format!("arith.subf {x}, {p} : {m}"))
-            }
-            Mod if unsigned => self.op(&format!("arith.remui {x}, {y} : {m}")),
-            Mod => {
-                let q = self.op(&format!("arith.floordivsi {x}, {y} : {m}"));
-                let p = self.op(&format!("arith.muli {q}, {y} : {m}"));
-                self.op(&format!("arith.subi {x}, {p} : {m}"))
-            }
+            FloorDiv | Mod if float => self.float_floor_division(op, x, y, m),
+            FloorDiv | Mod => self.integer_floor_division(op, x, y, b.literal, m, unsigned),
             Pow => self.op(&format!("math.powf {x}, {y} : {m}")),
             BitAnd => self.op(&format!("arith.andi {x}, {y} : {m}")),
             BitOr => self.op(&format!("arith.ori {x}, {y} : {m}")),
@@ -354,6 +365,119 @@ impl<'a> Emitter<'a> {
             ty,
             literal: None,
         })
+    }
+
+    /// Python's `x // y` or `x % y` on floats (CPython's float_divmod):
+    /// from the exact remainder `fmod`, so that `1.0 // 0.1` is 9.0 and
+    /// `1.0 % 0.1` is 0.09999999999999995, as in Python, where flooring
+    /// the rounded quotient gives 10.0 and 0.0. By zero: NumPy's inf/nan.
+    fn float_floor_division(&mut self, op: BinaryOp, x: &str, y: &str, m: &str) -> String {
+        let zero = self.op(&format!("arith.constant 0.0 : {m}"));
+        let one = self.op(&format!("arith.constant 1.0 : {m}"));
+        let half = self.op(&format!("arith.constant 0.5 : {m}"));
+        let rem = self.op(&format!("arith.remf {x}, {y} : {m}"));
+        // The remainder takes the divisor's sign.
+        let rem_nonzero = self.op(&format!("arith.cmpf une, {rem}, {zero} : {m}"));
+        let y_negative = self.op(&format!("arith.cmpf olt, {y}, {zero} : {m}"));
+        let rem_negative = self.op(&format!("arith.cmpf olt, {rem}, {zero} : {m}"));
+        let signs_differ = self.op(&format!("arith.xori {y_negative}, {rem_negative} : i1"));
+        let adjust = self.op(&format!("arith.andi {rem_nonzero}, {signs_differ} : i1"));
+        if op == BinaryOp::Mod {
+            let shifted = self.op(&format!("arith.addf {rem}, {y} : {m}"));
+            let adjusted = self.op(&format!("arith.select {adjust}, {shifted}, {rem} : {m}"));
+            let signed_zero = self.op(&format!("math.copysign {zero}, {y} : {m}"));
+            return self.op(&format!(
+                "arith.select {rem_nonzero}, {adjusted}, {signed_zero} : {m}"
+            ));
+        }
+        let exact = self.op(&format!("arith.subf {x}, {rem} : {m}"));
+        let div = self.op(&format!("arith.divf {exact}, {y} : {m}"));
+        let less = self.op(&format!("arith.subf {div}, {one} : {m}"));
+        let div = self.op(&format!("arith.select {adjust}, {less}, {div} : {m}"));
+        let floor = self.op(&format!("math.floor {div} : {m}"));
+        let excess = self.op(&format!("arith.subf {div}, {floor} : {m}"));
+        let round_up = self.op(&format!("arith.cmpf ogt, {excess}, {half} : {m}"));
+        let up = self.op(&format!("arith.addf {floor}, {one} : {m}"));
+        let floor = self.op(&format!("arith.select {round_up}, {up}, {floor} : {m}"));
+        let quotient = self.op(&format!("arith.divf {x}, {y} : {m}"));
+        let signed_zero = self.op(&format!("math.copysign {zero}, {quotient} : {m}"));
+        let div_nonzero = self.op(&format!("arith.cmpf une, {div}, {zero} : {m}"));
+        let result = self.op(&format!(
+            "arith.select {div_nonzero}, {floor}, {signed_zero} : {m}"
+        ));
+        let by_zero = self.op(&format!("arith.cmpf oeq, {y}, {zero} : {m}"));
+        self.op(&format!(
+            "arith.select {by_zero}, {quotient}, {result} : {m}"
+        ))
+    }
+
+    /// `x // y` or `x % y` on integers, floored as in Python. The CPU traps
+    /// (SIGFPE) on a zero divisor and on the most negative value over -1;
+    /// those give NumPy's results instead: 0 by zero, a wrapped quotient
+    /// and 0 remainder over -1. A constant divisor needs no guard.
+    fn integer_floor_division(
+        &mut self,
+        op: BinaryOp,
+        x: &str,
+        y: &str,
+        divisor: Option<Literal>,
+        m: &str,
+        unsigned: bool,
+    ) -> String {
+        let (divide, constant_ok) = if unsigned {
+            (
+                "arith.divui",
+                matches!(divisor, Some(Literal::Int(d)) if d != 0),
+            )
+        } else {
+            (
+                "arith.floordivsi",
+                matches!(divisor, Some(Literal::Int(d)) if d != 0 && d != -1),
+            )
+        };
+        let remainder = |this: &mut Self, q: &str, d: &str| {
+            if unsigned {
+                this.op(&format!("arith.remui {x}, {d} : {m}"))
+            } else {
+                let p = this.op(&format!("arith.muli {q}, {d} : {m}"));
+                this.op(&format!("arith.subi {x}, {p} : {m}"))
+            }
+        };
+        if constant_ok {
+            let q = self.op(&format!("{divide} {x}, {y} : {m}"));
+            return if op == BinaryOp::Mod {
+                remainder(self, &q, y)
+            } else {
+                q
+            };
+        }
+        let zero = self.op(&format!("arith.constant 0 : {m}"));
+        let one = self.op(&format!("arith.constant 1 : {m}"));
+        let by_zero = self.op(&format!("arith.cmpi eq, {y}, {zero} : {m}"));
+        let (unsafe_divisor, by_minus_one) = if unsigned {
+            (by_zero.clone(), None)
+        } else {
+            let minus_one = self.op(&format!("arith.constant -1 : {m}"));
+            let by_minus_one = self.op(&format!("arith.cmpi eq, {y}, {minus_one} : {m}"));
+            let either = self.op(&format!("arith.ori {by_zero}, {by_minus_one} : i1"));
+            (either, Some(by_minus_one))
+        };
+        let d = self.op(&format!("arith.select {unsafe_divisor}, {one}, {y} : {m}"));
+        let q = self.op(&format!("{divide} {x}, {d} : {m}"));
+        if op == BinaryOp::Mod {
+            // x % 1 is 0: right for both guarded divisors.
+            return remainder(self, &q, &d);
+        }
+        let q = match by_minus_one {
+            Some(by_minus_one) => {
+                let negated = self.op(&format!("arith.subi {zero}, {x} : {m}"));
+                self.op(&format!(
+                    "arith.select {by_minus_one}, {negated}, {q} : {m}"
+                ))
+            }
+            None => q,
+        };
+        self.op(&format!("arith.select {by_zero}, {zero}, {q} : {m}"))
     }
 
     pub(super) fn compare(&mut self, op: CompareOp, l: Value, r: Value) -> Value {
