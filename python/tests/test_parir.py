@@ -450,17 +450,18 @@ def test_boolean_constants():
     np.testing.assert_array_equal(b, [False, True])
 
 
+@parir.jit
+def divmod_(a, b, q, r, n):
+    parir.label('N')
+    for i in range(n):
+        q[i] = a[i] // b[i]
+        r[i] = a[i] % b[i]
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint16])
 def test_integer_floor_division_matches_numpy_even_by_zero_and_minus_one(dtype):
     # The CPU traps on x // 0 and on INT_MIN // -1; the kernel gives NumPy's
     # results instead of killing the process.
-    @parir.jit
-    def divmod_(a, b, q, r, n):
-        parir.label('N')
-        for i in range(n):
-            q[i] = a[i] // b[i]
-            r[i] = a[i] % b[i]
-
     info = np.iinfo(dtype)
     values = np.array([info.min, info.min + 1, -7, -1, 0, 1, 7, info.max], dtype=np.int64)
     values = values[(values >= info.min) & (values <= info.max)].astype(dtype)
@@ -473,13 +474,6 @@ def test_integer_floor_division_matches_numpy_even_by_zero_and_minus_one(dtype):
 
 
 def test_float_floor_division_and_modulo_follow_python():
-    @parir.jit
-    def divmod_(a, b, q, r, n):
-        parir.label('N')
-        for i in range(n):
-            q[i] = a[i] // b[i]
-            r[i] = a[i] % b[i]
-
     pairs = [(1.0, 0.1), (7.0, -2.0), (-7.5, 2.0), (0.7, 0.1), (-0.0, 3.0), (0.0, -3.0), (5.0, 2.5), (1e300, 1e-300)]
     a, b = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
     q, r = np.zeros_like(a), np.zeros_like(a)
