@@ -15,6 +15,7 @@ stored), as the tutorial says globals behave.
 """
 
 import dis
+import functools
 import types
 
 _WRITES = {"STORE_GLOBAL", "DELETE_GLOBAL"}
@@ -40,18 +41,25 @@ def _code_objects(code: types.CodeType):
             yield from _code_objects(constant)
 
 
-def _assigned_globals(code: types.CodeType) -> set[str]:
-    return {
+@functools.lru_cache(maxsize=4096)
+def _globals_of(code: types.CodeType) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The globals a body assigns, and the names it uses: once per code
+    object (a loop spawns the same body many times; decoding its bytecode
+    on every spawn doubled the cost of spawning)."""
+    codes = list(_code_objects(code))
+    assigned = frozenset(
         instruction.argval
-        for inner in _code_objects(code)
+        for inner in codes
         for instruction in dis.get_instructions(inner)
         if instruction.opname in _WRITES
-    }
+    )
+    names = tuple(dict.fromkeys(name for inner in codes for name in inner.co_names))
+    return assigned, names
 
 
 def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
     module = function.__globals__
-    assigned = _assigned_globals(function.__code__)
+    assigned, names = _globals_of(function.__code__)
     if assigned:
         _shared.setdefault(id(module), set()).update(assigned)
         return function
@@ -63,10 +71,9 @@ def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
         }
     )
     snapshot.module = module
-    for inner in _code_objects(function.__code__):
-        for name in inner.co_names:
-            if name in module and name not in shared:
-                snapshot[name] = module[name]
+    for name in names:
+        if name in module and name not in shared:
+            snapshot[name] = module[name]
     copy = types.FunctionType(
         function.__code__, snapshot, function.__name__, function.__defaults__, function.__closure__
     )
