@@ -81,9 +81,7 @@ impl<'a> Emitter<'a> {
             ));
         }
         if let (Some(reduction), true) = (&reduction, parallel && self.parallel_depth == 0) {
-            // No atomic instruction multiplies: on a CPU, products take the
-            // marked form too, which becomes an OpenMP reduction.
-            if self.target == Target::Gpu || reduction.reduction.kind == ReductionKind::Mul {
+            if self.target == Target::Gpu {
                 let label = labelled.expect("labelled").0;
                 return self.marked_parallel_reduction(
                     label,
@@ -403,8 +401,8 @@ impl<'a> Emitter<'a> {
         Ok(result)
     }
 
-    /// The outermost parallel loop is a reduction, for a GPU (or a product
-    /// on a CPU): each
+    /// The outermost parallel loop is a reduction, for a GPU (or, on a CPU,
+    /// one that no atomic instruction combines): each
     /// iteration reduces its part of the nest into a private accumulator
     /// and combines it into the element (`a[at] = a[at] op partial`), and
     /// the loop is marked as a reduction, which the GPU lowering turns into
@@ -463,7 +461,9 @@ impl<'a> Emitter<'a> {
 
     /// The outermost parallel loop is a reduction: split the iterations
     /// into chunks, reduce each chunk in a private accumulator, and combine
-    /// the chunks atomically into the element.
+    /// the chunks atomically into the element. Without an atomic for the
+    /// combination (products), the marked form, which `looppar-to-scf`
+    /// makes an OpenMP reduction.
     pub(super) fn parallel_reduction(
         &mut self,
         label: String,
@@ -475,6 +475,9 @@ impl<'a> Emitter<'a> {
     ) -> Result<()> {
         let reduction = &nested.reduction;
         let (array, info) = self.array_of(&reduction.base)?;
+        let Some(kind) = reduction.kind.atomic(info.dtype) else {
+            return self.marked_parallel_reduction(label, var, start, step, trips, nested);
+        };
         let ty = Ty::Num(info.dtype);
         let chunks = self.op(&format!("arith.constant {REDUCTION_CHUNKS} : i64"));
         let bias = self.op(&format!("arith.constant {} : i64", REDUCTION_CHUNKS - 1));
@@ -514,7 +517,6 @@ impl<'a> Emitter<'a> {
                     ty.mlir()
                 ));
                 let at = this.element_indices(&info_c, &reduction.indices, reduction.span)?;
-                let kind = reduction.kind.atomic(info_c.dtype);
                 let combined = this.fresh();
                 let update = format!(
                 "{combined} = memref.atomic_rmw {kind} {partial}, {array_c}[{}] : ({}, {}) -> {}",

@@ -62,19 +62,20 @@ impl ReductionKind {
         }
     }
 
-    pub(super) fn atomic(self, dtype: DType) -> &'static str {
-        match (self, dtype.is_float(), dtype.is_unsigned()) {
+    /// `memref.atomic_rmw`'s kind for combining into an element of
+    /// `dtype`; None for products, which no atomic instruction computes.
+    pub(super) fn atomic(self, dtype: DType) -> Option<&'static str> {
+        Some(match (self, dtype.is_float(), dtype.is_unsigned()) {
             (ReductionKind::Add, true, _) => "addf",
             (ReductionKind::Add, false, _) => "addi",
-            (ReductionKind::Mul, true, _) => "mulf",
-            (ReductionKind::Mul, false, _) => "muli",
+            (ReductionKind::Mul, _, _) => return None,
             (ReductionKind::Min, true, _) => "minimumf",
             (ReductionKind::Max, true, _) => "maximumf",
             (ReductionKind::Min, false, true) => "minu",
             (ReductionKind::Max, false, true) => "maxu",
             (ReductionKind::Min, false, false) => "mins",
             (ReductionKind::Max, false, false) => "maxs",
-        }
+        })
     }
 }
 
