@@ -96,13 +96,9 @@ impl<'a> Emitter<'a> {
         };
         self.out.insert_str(then_end, &then_yield);
         let result = self.fresh();
-        let mut header = String::new();
-        for _ in 0..self.indent {
-            header.push_str("  ");
-        }
-        let _ = writeln!(
-            header,
-            "{result} = scf.if {condition} -> ({}) {{",
+        let header = format!(
+            "{}{result} = scf.if {condition} -> ({}) {{\n",
+            "  ".repeat(self.indent),
             ty.mlir()
         );
         self.out.insert_str(header_at, &header);
