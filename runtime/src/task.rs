@@ -2,7 +2,7 @@
 
 use crate::device::{DeviceId, Resources};
 use std::{
-    cell::UnsafeCell,
+    cell::{RefCell, UnsafeCell},
     fmt,
     sync::{
         atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering},
@@ -135,6 +135,63 @@ pub(crate) struct TaskNode {
 // operations that synchronise.
 unsafe impl Sync for TaskNode {}
 unsafe impl Send for TaskNode {}
+
+/// Nodes hold other nodes (what they wait for, their dependents), so
+/// dropping the last handle of a long chain would drop the next node inside
+/// this one's drop, and so on, past the end of the stack. Each thread
+/// instead collects the nodes released while it drops one and drops them
+/// one after another.
+impl Drop for TaskNode {
+    fn drop(&mut self) {
+        thread_local! {
+            static RELEASED: RefCell<Option<Vec<Arc<TaskNode>>>> = const { RefCell::new(None) };
+        }
+        let waits_for = std::mem::take(&mut self.diagnostics_mut().waits_for);
+        let dependents = std::mem::take(&mut self.links_mut().dependents);
+        if waits_for.is_empty() && dependents.is_empty() {
+            return;
+        }
+        let mut released: Vec<Arc<TaskNode>> = waits_for.into_iter().map(|h| h.0).collect();
+        released.extend(dependents);
+        // Some(list): an outer drop on this thread is draining; hand them
+        // over. (Without the thread-local, at thread exit, they are dropped
+        // here, recursively.)
+        let outermost = RELEASED
+            .try_with(|cell| {
+                let mut cell = cell.borrow_mut();
+                match cell.as_mut() {
+                    Some(list) => {
+                        list.append(&mut released);
+                        false
+                    }
+                    None => {
+                        *cell = Some(std::mem::take(&mut released));
+                        true
+                    }
+                }
+            })
+            .unwrap_or(false);
+        if !outermost {
+            return;
+        }
+        while let Some(node) = RELEASED.with(|cell| cell.borrow_mut().as_mut().and_then(Vec::pop)) {
+            drop(node);
+        }
+        RELEASED.with(|cell| *cell.borrow_mut() = None);
+    }
+}
+
+impl TaskNode {
+    fn diagnostics_mut(&mut self) -> &mut Diagnostics {
+        self.diagnostics
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn links_mut(&mut self) -> &mut Links {
+        self.links.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 impl TaskNode {
     pub fn new(id: u64, runtime: usize, name: Option<Box<str>>) -> Self {

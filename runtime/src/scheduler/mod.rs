@@ -536,11 +536,6 @@ impl Shared {
             }
         }
         drop(work);
-        // What it waited for is only reported while it waits. Dropped here,
-        // each finished node lets go of its dependencies: otherwise a long
-        // chain would be freed recursively, one node's drop in the next's.
-        let waited_for = std::mem::take(&mut node.diagnostics().waits_for);
-        drop(waited_for);
         node.state.store(FINISHED, Ordering::Release);
         let dependents = {
             let mut links = node.links();
