@@ -7,6 +7,7 @@ use crate::{
     frontend::{self, Argument, CheckSite, Function, LabelSpec},
     jit::{run_pipeline, Engine, JitError, PackedFunction},
     kernel::KernelError,
+    signature::{array_parameters, ArrayParameter},
     source,
 };
 use melior::{
@@ -277,6 +278,9 @@ pub struct GpuExecutable {
     _engine: Engine,
     /// The host function; its memref parameters take device addresses.
     pub entry: PackedFunction,
+    /// For code text (`compile_string`): the host function's parameters,
+    /// which each call's arrays are checked against.
+    pub parameters: Option<Vec<ArrayParameter>>,
 }
 
 // SAFETY: the engine is immutable once built; the entry is a plain function.
@@ -355,6 +359,7 @@ pub fn executable_from_ir(
     let context = &fresh_context()?;
     let mut module = source::parse_module(context, text, "<compile_string>")
         .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
+    let parameters = array_parameters(&module, entry)?;
     let outlined = !crate::passes::rewrite::collect(module.as_operation(), "gpu.binary").is_empty();
     let device_code = if outlined {
         let objects = embedded_objects(&module);
@@ -380,7 +385,9 @@ pub fn executable_from_ir(
         entry: entry.to_string(),
         checks: None,
     };
-    executable(context, &mut module, program, started)
+    let mut executable = executable(context, &mut module, program, started)?;
+    executable.parameters = Some(parameters);
+    Ok(executable)
 }
 
 /// The host code lowered and JIT-compiled. Its launches call the runtime's
@@ -401,6 +408,7 @@ fn executable(
         program,
         _engine: engine,
         entry,
+        parameters: None,
     })
 }
 

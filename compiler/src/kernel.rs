@@ -4,6 +4,7 @@
 use crate::{
     frontend::{self, Argument, CompileError, Function, LabelSpec},
     jit::{self, Engine, JitError, PackedFunction},
+    signature::{array_parameters, ArrayParameter},
     source,
 };
 use melior::{ir::Module, Context};
@@ -33,6 +34,9 @@ pub enum KernelError {
     /// A GPU architecture the compiler cannot target.
     #[error("{0}")]
     UnsupportedTarget(String),
+    /// Code text whose entry function is missing or cannot take arrays.
+    #[error("{0}")]
+    BadEntry(String),
 }
 
 /// A compiled specialisation.
@@ -48,6 +52,10 @@ pub struct Kernel {
     /// With bounds checks (`debug`): where each check is. The entry then
     /// takes an error word (`memref<1xi64>`) before the arrays.
     pub checks: Option<Vec<frontend::emit::CheckSite>>,
+    /// For code text (`compile_string`): the entry's parameters, which
+    /// each call's arrays are checked against. JIT specialisations were
+    /// compiled for their arguments and need no check.
+    pub parameters: Option<Vec<ArrayParameter>>,
 }
 
 // SAFETY: the engine is immutable once built; the entry is a plain function.
@@ -138,7 +146,10 @@ pub fn compile_ir(
     CONTEXT.with(|context| {
         let module = source::parse_module(context, text, "<compile_string>")
             .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
-        finish(context, module, entry, arrays, started, options, None)
+        let parameters = array_parameters(&module, entry)?;
+        let mut kernel = finish(context, module, entry, arrays, started, options, None)?;
+        kernel.parameters = Some(parameters);
+        Ok(kernel)
     })
 }
 
@@ -207,5 +218,6 @@ fn finish(
         arrays,
         stages,
         checks: None,
+        parameters: None,
     })
 }

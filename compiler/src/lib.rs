@@ -13,6 +13,7 @@ pub mod jit;
 pub mod kernel;
 pub mod passes;
 pub mod pipeline;
+pub mod signature;
 pub mod source;
 
 pub use pipeline::{

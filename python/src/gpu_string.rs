@@ -22,6 +22,7 @@ use std::path::PathBuf;
 /// IR text compiled for a GPU.
 #[pyclass(module = "parla.parir", frozen)]
 pub struct GpuIrKernel {
+    name: String,
     executable: GpuExecutable,
     vendor: Vendor,
 }
@@ -47,7 +48,11 @@ impl GpuIrKernel {
         let executable = py
             .detach(|| executable_from_ir(&code, &name, &target))
             .map_err(|e| crate::parir::kernel_error(py, e))?;
-        Ok(Self { executable, vendor })
+        Ok(Self {
+            name,
+            executable,
+            vendor,
+        })
     }
 
     /// The device code (PTX, or a line per AMD code object), one module
@@ -61,6 +66,7 @@ impl GpuIrKernel {
     /// arguments in order.
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
         let (_, arrays) = call_arguments(args)?;
+        crate::parir::check_parameters(&self.name, self.executable.parameters.as_deref(), &arrays)?;
         let placement = gpu_call::placement(&arrays, self.vendor)?;
         gpu_call::run(py, &self.executable, &arrays, &placement)
     }

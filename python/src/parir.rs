@@ -14,6 +14,7 @@ use parla_compiler::{
     gpu::{GpuExecutable, GpuTarget},
     jit::{MemrefArgument, PackedArguments},
     kernel::{self, CompileOptions, Kernel, KernelError},
+    signature::{self, ArrayParameter},
 };
 use parla_runtime::gpu::{Gpu, Vendor};
 use pyo3::{
@@ -54,7 +55,9 @@ pub(crate) fn kernel_error(py: Python<'_>, error: KernelError) -> PyErr {
         }
         KernelError::Jit(e) => PyValueError::new_err(format!("code generation failed: {e}")),
         KernelError::MissingLibrary(text) => PyRuntimeError::new_err(text),
-        KernelError::UnsupportedTarget(text) => PyValueError::new_err(text),
+        KernelError::UnsupportedTarget(text) | KernelError::BadEntry(text) => {
+            PyValueError::new_err(text)
+        }
     }
 }
 
@@ -550,6 +553,7 @@ impl ParsedFunction {
 /// A kernel compiled from IR text by `compile_string`.
 #[pyclass(module = "parla.parir", frozen)]
 pub struct StringKernel {
+    name: String,
     kernel: Kernel,
 }
 
@@ -560,13 +564,29 @@ impl StringKernel {
         let kernel = py
             .detach(|| kernel::compile_ir(&code, &name, Vec::new(), CompileOptions::default()))
             .map_err(|e| kernel_error(py, e))?;
-        Ok(Self { kernel })
+        Ok(Self { name, kernel })
     }
 
     /// Runs the kernel: its memref parameters take the array arguments in
     /// order (scalars were specialised into the code).
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
         let (_, arrays) = call_arguments(args)?;
+        check_parameters(&self.name, self.kernel.parameters.as_deref(), &arrays)?;
         run(py, &self.kernel, &arrays)
     }
+}
+
+/// A ValueError when `arrays` do not fit code text's entry `name` (its
+/// `parameters`): code compiled for other arrays would access memory
+/// outside these.
+pub(crate) fn check_parameters(
+    name: &str,
+    parameters: Option<&[ArrayParameter]>,
+    arrays: &[ArrayView],
+) -> PyResult<()> {
+    let Some(parameters) = parameters else {
+        return Ok(());
+    };
+    signature::check_call(name, parameters, arrays.iter().map(|a| &a.info))
+        .map_err(PyValueError::new_err)
 }

@@ -365,6 +365,39 @@ def test_print_compiled_stages_and_compile_string():
         parir.compile_string("sum_rows", "func.func @broken(")
 
 
+def test_compile_string_checks_arrays_against_the_entry_signature():
+    # The code was specialised on these arrays: others would be read and
+    # written out of bounds, so calls are checked against the parameters.
+    x = np.arange(12.0).reshape(3, 4)
+    y = np.zeros(3)
+    opts = parir.par({'N': parir.threads(3)})
+    fn = parir.compile_string("sum_rows", parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts, stage="looppar"))
+    with pytest.raises(ValueError, match=r"array argument 0 .* \(memref<3x4xf64>\): a float64 array of shape \(2, 2\) has size 2 in dimension 0, not 3"):
+        fn(np.ones((2, 2)), y, 3, 4)
+    with pytest.raises(ValueError, match="a float32 array of shape \\(3, 4\\) has f32 elements, not f64"):
+        fn(x.astype(np.float32), y, 3, 4)
+    with pytest.raises(ValueError, match="has 1 dimension\\(s\\), not 2"):
+        fn(y, y, 3, 4)
+    with pytest.raises(ValueError, match=r"@sum_rows takes 2 array\(s\) \(its memref parameters\), but the call passes 1"):
+        fn(x, 3.0, 3, 4)
+    wide = np.zeros((3, 8))[:, :4]
+    with pytest.raises(ValueError, match="has stride 8 \\(elements\\) in dimension 0, not 4"):
+        fn(wide, y, 3, 4)
+    fn(x, y, 3, 4)
+    np.testing.assert_array_equal(y, x.sum(axis=1))
+    # The llvm stage takes memref descriptors: their ranks are checked.
+    lowered = parir.compile_string("sum_rows", parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts, stage="llvm"))
+    y[:] = 0
+    lowered(x, y, 3, 4)
+    np.testing.assert_array_equal(y, x.sum(axis=1))
+    with pytest.raises(ValueError, match="has 1 dimension\\(s\\), not 2"):
+        lowered(y, y, 3, 4)
+    with pytest.raises(ValueError, match="the code has no function @sum_cols"):
+        parir.compile_string("sum_cols", parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts, stage="scf"))
+    with pytest.raises(ValueError, match="parameter 0 of @scaled has type i64: compile_string runs functions whose parameters are all memrefs"):
+        parir.compile_string("scaled", "func.func @scaled(%n: i64) { return }")
+
+
 def test_debug_prints_every_stage_with_times(capsys):
     x = np.ones((2, 2))
     y = np.zeros(2)

@@ -1,0 +1,230 @@
+//! The array parameters of an entry function in IR text (`compile_string`):
+//! what each array passed to it must be. JIT functions are specialised on
+//! their arguments and need no such check; code text was specialised on
+//! someone else's, so a call with another shape, dtype, layout or number of
+//! arrays would read and write outside them.
+
+use crate::{frontend::ArrayInfo, kernel::KernelError};
+use melior::ir::{
+    attribute::StringAttribute, block::BlockLike, operation::OperationLike, r#type::MemRefType,
+    Module, OperationRef, RegionLike, ShapedTypeLike, Type, ValueLike,
+};
+
+/// The memref type of one parameter of the entry function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrayParameter {
+    /// The type as written, for messages.
+    pub text: String,
+    /// The element type (`f32`, `i8`, ...): the storage type of a dtype.
+    /// None at the `llvm` stage, whose pointers have no element type.
+    pub element: Option<String>,
+    /// Each dimension's size; None where dynamic (`?`) or unknown.
+    pub shape: Vec<Option<i64>>,
+    /// Each dimension's stride in elements; None where dynamic. A memref
+    /// without a layout has the row-major strides of its shape.
+    pub strides: Vec<Option<i64>>,
+    /// The static offset in elements, None where dynamic. Arrays are passed
+    /// from their first element, so only 0 and a dynamic offset fit.
+    pub offset: Option<i64>,
+}
+
+/// The array parameters of function `entry` in `module`, in order. Arrays
+/// are the only arguments code text takes (scalars were specialised into
+/// it): a `func.func` takes memrefs, an `llvm.func` (the `llvm` stage)
+/// their descriptors, each a run of two pointers, an offset, and a size and
+/// a stride per dimension.
+pub fn array_parameters(module: &Module, entry: &str) -> Result<Vec<ArrayParameter>, KernelError> {
+    let (function, lowered) = entry_function(module, entry)?;
+    let block = function
+        .region(0)
+        .ok()
+        .and_then(|r| r.first_block())
+        .ok_or_else(|| KernelError::BadEntry(format!("@{entry} has no body")))?;
+    let types: Vec<Type> = (0..block.argument_count())
+        .filter_map(|i| block.argument(i).ok().map(|a| a.r#type()))
+        .collect();
+    if lowered {
+        return descriptors(entry, &types);
+    }
+    types
+        .iter()
+        .enumerate()
+        .map(|(index, input)| {
+            let memref = MemRefType::try_from(*input).map_err(|_| {
+                KernelError::BadEntry(format!(
+                    "parameter {index} of @{entry} has type {input}: compile_string runs functions \
+                     whose parameters are all memrefs (the arrays, in order; scalars are constants \
+                     in the code)"
+                ))
+            })?;
+            Ok(parameter(&memref))
+        })
+        .collect()
+}
+
+/// The arrays of an `llvm.func` that takes memref descriptors: their ranks
+/// are known, not their element types or sizes.
+fn descriptors(entry: &str, types: &[Type]) -> Result<Vec<ArrayParameter>, KernelError> {
+    let texts: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+    let mut parameters = Vec::new();
+    let mut at = 0;
+    while at < texts.len() {
+        let integers = texts[at..]
+            .iter()
+            .skip(2)
+            .take_while(|t| *t == "i64")
+            .count();
+        let pointers = texts[at..].iter().take(2).all(|t| t == "!llvm.ptr");
+        if !pointers || texts.len() - at < 3 || integers % 2 == 0 {
+            return Err(KernelError::BadEntry(format!(
+                "the parameters of @{entry} from {at} on ({}) are not a memref descriptor (two \
+                 !llvm.ptr, an i64 offset, and an i64 size and stride per dimension): \
+                 compile_string runs functions whose parameters are all arrays",
+                texts[at..].join(", ")
+            )));
+        }
+        let rank = integers / 2;
+        parameters.push(ArrayParameter {
+            text: format!("a memref descriptor of rank {rank}"),
+            element: None,
+            shape: vec![None; rank],
+            strides: vec![None; rank],
+            offset: None,
+        });
+        at += 2 + integers;
+    }
+    Ok(parameters)
+}
+
+/// The function `entry`, and whether it is an `llvm.func`.
+fn entry_function<'c, 'a>(
+    module: &'a Module<'c>,
+    entry: &str,
+) -> Result<(OperationRef<'c, 'a>, bool), KernelError> {
+    let mut operation = module.body().first_operation();
+    while let Some(op) = operation {
+        let named = op
+            .attribute("sym_name")
+            .ok()
+            .and_then(|a| StringAttribute::try_from(a).ok())
+            .is_some_and(|name| name.value() == entry);
+        match op.name().as_string_ref().as_str() {
+            Ok("func.func") if named => return Ok((op, false)),
+            Ok("llvm.func") if named => return Ok((op, true)),
+            _ => {}
+        }
+        operation = op.next_in_block();
+    }
+    Err(KernelError::BadEntry(format!(
+        "the code has no function @{entry} (the name given to compile_string)"
+    )))
+}
+
+fn parameter(memref: &MemRefType) -> ArrayParameter {
+    let known = |value: i64| (!MemRefType::is_dynamic_stride_or_offset(value)).then_some(value);
+    let shape = (0..memref.rank())
+        .map(|d| match memref.dim_size(d) {
+            Ok(melior::ir::r#type::DimSize::Static(size)) => i64::try_from(size).ok(),
+            _ => None,
+        })
+        .collect();
+    let (strides, offset) = memref.strides_and_offset();
+    ArrayParameter {
+        text: memref.to_string(),
+        element: Some(memref.element().to_string()),
+        shape,
+        strides: strides.into_iter().map(known).collect(),
+        offset: known(offset),
+    }
+}
+
+impl ArrayParameter {
+    /// Why an array of `info` cannot be passed here, or None if it can.
+    /// Unit dimensions' strides are not compared: no index reads them.
+    pub fn mismatch(&self, info: &ArrayInfo) -> Option<String> {
+        let array = || {
+            format!(
+                "a {} array of shape {}",
+                info.dtype.name(),
+                shape_text(&info.shape)
+            )
+        };
+        if let Some(element) = self.element.as_ref().filter(|e| *e != info.dtype.storage()) {
+            return Some(format!(
+                "{} has {} elements, not {element}",
+                array(),
+                info.dtype.storage(),
+            ));
+        }
+        if info.shape.len() != self.shape.len() {
+            return Some(format!(
+                "{} has {} dimension(s), not {}",
+                array(),
+                info.shape.len(),
+                self.shape.len()
+            ));
+        }
+        for (d, (size, expected)) in info.shape.iter().zip(&self.shape).enumerate() {
+            if let Some(expected) = expected.filter(|e| e != size) {
+                return Some(format!(
+                    "{} has size {size} in dimension {d}, not {expected}",
+                    array()
+                ));
+            }
+        }
+        for (d, (stride, expected)) in info.strides.iter().zip(&self.strides).enumerate() {
+            if let Some(expected) = expected.filter(|e| info.shape[d] > 1 && e != stride) {
+                return Some(format!(
+                    "{} has stride {stride} (elements) in dimension {d}, not {expected}",
+                    array()
+                ));
+            }
+        }
+        if self.offset.is_some_and(|o| o != 0) {
+            return Some(format!(
+                "the parameter's static offset is not 0, and arrays are passed from their first element ({})",
+                array()
+            ));
+        }
+        None
+    }
+}
+
+fn shape_text(shape: &[i64]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Checks a call's arrays against the entry's parameters: a ValueError's
+/// message when they do not fit.
+pub fn check_call<'a>(
+    entry: &str,
+    parameters: &[ArrayParameter],
+    arrays: impl ExactSizeIterator<Item = &'a ArrayInfo>,
+) -> Result<(), String> {
+    if arrays.len() != parameters.len() {
+        return Err(format!(
+            "@{entry} takes {} array(s) (its memref parameters), but the call passes {}",
+            parameters.len(),
+            arrays.len()
+        ));
+    }
+    for (index, (info, parameter)) in arrays.zip(parameters).enumerate() {
+        if let Some(why) = parameter.mismatch(info) {
+            return Err(format!(
+                "array argument {index} does not fit @{entry}'s parameter {index} ({}): {why}",
+                parameter.text
+            ));
+        }
+    }
+    Ok(())
+}
