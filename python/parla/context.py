@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
 
 from parla import _parla
 from parla.tasks import DependencyError
@@ -41,17 +43,32 @@ def _failure(failures):
     return BaseExceptionGroup(f"{len(roots)} Parla tasks failed", [e for _, e in roots])
 
 
+def _wait_for_running_tasks() -> None:
+    """At interpreter exit: waits for tasks still running after their block
+    ended (an exception left it and the grace passed), as Python waits for
+    non-daemon threads. A worker that resumed a task in a finalizing
+    interpreter would be ended mid-task, and the process aborted."""
+    if _parla.join_detached_workers(0.0):
+        print("parla: waiting for tasks still running after their `with Parla()` block ended", file=sys.stderr)
+        _parla.join_detached_workers()
+
+
+atexit.register(_wait_for_running_tasks)
+
+
 class _ParlaType(type):
     """Lets `with Parla:` (the class itself) work like `with Parla():`."""
 
     def __enter__(cls):
         instance = cls()
-        cls._implicit = instance
-        return instance.__enter__()
+        entered = instance.__enter__()
+        # Only once entered: a nested block's failed entry leaves the
+        # running one in place.
+        cls._entered.append(instance)
+        return entered
 
     def __exit__(cls, *exc):
-        instance, cls._implicit = cls._implicit, None
-        return instance.__exit__(*exc)
+        return cls._entered.pop().__exit__(*exc)
 
 
 class Parla(metaclass=_ParlaType):
@@ -61,7 +78,7 @@ class Parla(metaclass=_ParlaType):
     machine's cores). `trace`: a path to write a Chrome trace-event file to
     (default: PARLA_TRACE)."""
 
-    _implicit = None
+    _entered: list = []
 
     def __init__(self, n_workers: int | None = None, trace: str | os.PathLike | None = None):
         self.n_workers = _worker_count(n_workers)

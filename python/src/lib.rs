@@ -41,6 +41,7 @@ fn _parla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(current::get_current_task, m)?)?;
     m.add_function(wrap_pyfunction!(current::current_device, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::active_runtime, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::join_detached_workers, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::device_table, m)?)?;
     m.add(
         "DependencyError",

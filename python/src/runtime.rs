@@ -8,7 +8,7 @@ use parla_runtime::{
 use pyo3::{create_exception, exceptions::PyRuntimeError, prelude::*};
 use std::{
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 create_exception!(
@@ -52,6 +52,25 @@ pub fn active() -> Option<Arc<RuntimeState>> {
 #[pyfunction]
 pub fn active_runtime() -> bool {
     active().is_some()
+}
+
+/// Waits up to `timeout` seconds (None: until they finish) for workers
+/// still running a task after their block ended (an exception left it, and
+/// the grace passed); returns how many still run. Ctrl-C stops the wait.
+#[pyfunction]
+#[pyo3(signature = (timeout = None))]
+pub fn join_detached_workers(py: Python<'_>, timeout: Option<f64>) -> PyResult<usize> {
+    let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+    loop {
+        // In slices, so that signals are handled between them.
+        let slice = Instant::now() + Duration::from_millis(100);
+        let until = deadline.map_or(slice, |d| d.min(slice));
+        let running = py.detach(|| parla_runtime::join_detached_workers(Some(until)));
+        if running == 0 || deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(running);
+        }
+        py.check_signals()?;
+    }
 }
 
 fn describe(task: &TaskHandle) -> String {

@@ -215,6 +215,49 @@ def test_nested_spawns_and_with_parla_class_form():
     assert hits == ["inner"]
 
 
+def test_a_nested_class_form_block_that_fails_to_enter_leaves_the_outer_one_running():
+    hits = []
+    with Parla:
+        with pytest.raises(RuntimeError, match="cannot be nested"):
+            with Parla:
+                pass
+
+        @spawn()
+        def task():
+            hits.append("ran")
+    assert hits == ["ran"]
+    with Parla():  # the runtime was closed
+        pass
+
+
+TASK_OUTLIVES_ITS_BLOCK = """
+import time
+from parla import Parla, spawn
+try:
+    with Parla():
+        @spawn()
+        def slow():
+            time.sleep(0.2)
+            for _ in range(20):
+                time.sleep(0.1)
+            print("task finished", flush=True)
+        time.sleep(0.1)
+        raise ValueError("left the block")
+except ValueError:
+    print("caught", flush=True)
+"""
+
+
+def test_the_interpreter_waits_at_exit_for_a_task_that_outlived_its_block():
+    # The block's exit waits 1 s for running tasks; this one runs 2.2 s.
+    # Python then waits for it as for a non-daemon thread, instead of
+    # finalizing under it (which aborted the process).
+    done = subprocess.run([sys.executable, "-c", TASK_OUTLIVES_ITS_BLOCK], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["caught", "task", "finished"]
+    assert "waiting for tasks still running" in done.stderr
+
+
 def _peak_concurrency(vcus, n=6, workers=4):
     # Captured by value: share state through a mutable object.
     count = {"running": 0, "peak": 0}

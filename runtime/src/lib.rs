@@ -34,7 +34,8 @@ pub mod trace;
 
 pub use config::{worker_count, ConfigError};
 pub use scheduler::{
-    ExecutionScope, Runtime, RuntimeConfig, SpawnError, StuckTask, TaskBuilder, WaitStatus,
+    join_detached_workers, ExecutionScope, Runtime, RuntimeConfig, SpawnError, StuckTask,
+    TaskBuilder, WaitStatus,
 };
 pub use task::{Body, Outcome, RunContext, Step, TaskHandle};
 pub use trace::Trace;

@@ -322,6 +322,8 @@ impl Runtime {
             }
             if thread.is_finished() {
                 let _ = thread.join();
+            } else {
+                detached_lock().push(thread);
             }
         }
         // What never ran: drop the bodies now, on this thread.
@@ -352,6 +354,33 @@ impl Runtime {
         }
         true
     }
+}
+
+/// Workers whose runtime stopped while they still ran a task (past the
+/// grace of `shutdown`), from every runtime of the process.
+static DETACHED: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+
+fn detached_lock() -> std::sync::MutexGuard<'static, Vec<JoinHandle<()>>> {
+    DETACHED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Joins the workers that outlived their runtime's shutdown, waiting at
+/// most until `deadline` (None: until they finish); returns how many still
+/// run. An embedding interpreter calls this before it finalizes: a worker
+/// that resumes a task's code in a finalizing interpreter is ended there
+/// mid-task.
+pub fn join_detached_workers(deadline: Option<Instant>) -> usize {
+    let mut threads = std::mem::take(&mut *detached_lock());
+    loop {
+        threads.retain(|t| !t.is_finished());
+        if threads.is_empty() || deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let running = threads.len();
+    detached_lock().extend(threads);
+    running
 }
 
 impl Drop for Runtime {
