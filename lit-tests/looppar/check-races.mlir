@@ -70,3 +70,101 @@ func.func @fine(%x: memref<16xf32>, %y: memref<1xf32>) {
   }) {label = "T", threads = 1 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// Reversal in place: iteration 7 writes x[7], which iteration 0 reads.
+func.func @reversal(%x: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c7 = arith.constant 7 : index
+  %c8 = arith.constant 8 : index
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %mirror = arith.subi %c7, %i : index
+    %v = memref.load %x[%mirror] : memref<8xf32>
+    // expected-error@+1 {{iteration 7 of the parallel loop 'N' at loc(unknown) writes the element that iteration 0 reads}}
+    memref.store %v, %x[%i] : memref<8xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> () loc(unknown)
+  return
+}
+
+// -----
+
+// x[2 i] = x[i]: iteration 1 writes x[2], which iteration 2 reads.
+func.func @doubling(%x: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<16xf32>
+    %twice = arith.muli %i, %c2 : index
+    // expected-error@+1 {{iteration 1 of the parallel loop 'N' at loc(unknown) writes the element that iteration 2 reads}}
+    memref.store %v, %x[%twice] : memref<16xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> () loc(unknown)
+  return
+}
+
+// -----
+
+// y[i % 3] (as the front end writes it: i - 3 * (i floordiv 3)) is not
+// affine: evaluated, iterations 0 and 3 write the same element.
+func.func @modulo(%x: memref<9xf32>, %y: memref<3xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c9 = arith.constant 9 : index
+  %c3 = arith.constant 3 : i64
+  "looppar.for"(%c0, %c9, %c1) ({
+  ^bb0(%i: index):
+    %n = arith.index_cast %i : index to i64
+    %q = arith.floordivsi %n, %c3 : i64
+    %m = arith.muli %q, %c3 : i64
+    %r = arith.subi %n, %m : i64
+    %at = arith.index_cast %r : i64 to index
+    %v = memref.load %x[%i] : memref<9xf32>
+    // expected-error@+1 {{iteration 0 of the parallel loop 'N' at loc(unknown) writes the element that iteration 3 writes}}
+    memref.store %v, %y[%at] : memref<3xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 9 : i64} : (index, index, index) -> () loc(unknown)
+  return
+}
+
+// -----
+
+// No conflicts that are certain: a scatter through loaded indices (a
+// permutation is fine), a write under a condition (only iteration 0 may
+// run it), a reversal of the first half into the second, and x[i // 2]
+// read beside the write of x[i + 8].
+func.func @uncertain(%x: memref<16xf32>, %idx: memref<8xindex>, %y: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %c15 = arith.constant 15 : index
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %to = memref.load %idx[%i] : memref<8xindex>
+    %v = memref.load %x[%i] : memref<16xf32>
+    memref.store %v, %y[%to] : memref<8xf32>
+    %first = arith.cmpi eq, %i, %c0 : index
+    scf.if %first {
+      memref.store %v, %y[%c0] : memref<8xf32>
+    }
+    %mirror = arith.subi %c15, %i : index
+    memref.store %v, %x[%mirror] : memref<16xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %half = arith.floordivsi %i, %c2 : index
+    %v = memref.load %x[%half] : memref<16xf32>
+    %high = arith.addi %i, %c8 : index
+    memref.store %v, %x[%high] : memref<16xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "M", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

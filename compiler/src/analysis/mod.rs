@@ -1,3 +1,5 @@
 //! Analyses of IR that passes share.
 
 pub mod affine;
+pub mod dependence;
+pub mod index_function;
