@@ -125,6 +125,34 @@ def test_slice_reduction_updates_continue_from_the_destination():
     np.testing.assert_allclose(y, expected)
 
 
+@parir.jit
+def centre(x, N):
+    parir.label('N')
+    x[:] = x[:] - x[0]
+
+
+@parir.jit
+def normalise_rows(y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        y[i, :] = y[i, :] / y[i, 0]
+
+
+def test_slice_statements_read_single_elements_of_their_destination_before_writing_as_numpy_does():
+    x = np.arange(1.0, 1001.0)
+    expected = x - x[0]
+    centre(x, 1000, opts=parir.par({'N': parir.threads(64)}))
+    np.testing.assert_array_equal(x, expected)
+    y = np.random.default_rng(6).random((50, 70)) + 1.0
+    expected = y / y[:, :1]
+    normalise_rows(y, 50, 70, opts=parir.par({'N': parir.threads(50), 'M': parir.threads(32)}))
+    np.testing.assert_allclose(y, expected)
+    z = np.arange(1.0, 11.0)
+    centre(z, 10, seq=True)
+    np.testing.assert_array_equal(z, np.arange(10.0))
+
+
 @pytest.mark.parametrize("n", [1, 7, 1000, 100_003])
 def test_readme_gpu_block_reduction(n):
     x = np.random.default_rng(n).random(n)

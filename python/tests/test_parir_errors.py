@@ -274,6 +274,66 @@ def test_races_are_compile_errors_naming_the_loop_and_the_access():
                   call=lambda j: j(np.zeros(4), np.zeros(1), 4, opts=opts))
 
 
+def test_races_between_iterations_far_apart_or_through_modulo_are_found():
+    opts = parir.par({'N': parir.threads(16)})
+
+    def reverse(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = x[n - 1 - i]
+    compile_error(reverse, "x[i] = x[n - 1 - i]", "writes the element that iteration 0 reads",
+                  call=lambda j: j(np.zeros(1000), 1000, opts=opts))
+
+    def spread(x, n):
+        parir.label('N')
+        for i in range(n // 2):
+            x[2 * i] = x[i] + 1.0
+    compile_error(spread, "x[2 * i] = x[i] + 1.0", "iteration 1 of the parallel loop 'N'",
+                  call=lambda j: j(np.zeros(1000), 1000, opts=opts))
+
+    def centre(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = x[i] - x[0]
+    compile_error(centre, "x[i] = x[i] - x[0]", "iteration 0 of the parallel loop 'N'",
+                  call=lambda j: j(np.ones(1000), 1000, opts=opts))
+
+    def fold(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i % 7] += x[i]
+    compile_error(fold, "y[i % 7] += x[i]", "writes the element that iteration 7",
+                  call=lambda j: j(np.ones(1000), np.zeros(7), 1000, opts=opts))
+
+
+def test_accesses_that_may_not_meet_are_left_alone():
+    opts = parir.par({'N': parir.threads(16)})
+
+    @parir.jit
+    def scatter(x, y, to, n):
+        parir.label('N')
+        for i in range(n):
+            y[to[i]] = x[i]  # a permutation: fine
+            if i == 0:
+                y[0] = y[0]  # only one iteration
+
+    @parir.jit
+    def swap_halves(x, n):
+        parir.label('N')
+        for i in range(n // 2):
+            t = x[i]
+            x[i] = x[n - 1 - i]
+            x[n - 1 - i] = t
+
+    x = np.arange(100.0)
+    to = np.random.default_rng(5).permutation(100)
+    y = np.zeros(100)
+    scatter(x, y, to, 100, opts=opts)
+    np.testing.assert_array_equal(y[to], x)
+    swap_halves(x, 100, opts=opts)
+    np.testing.assert_array_equal(x, np.arange(100.0)[::-1])
+
+
 
 def test_what_is_not_a_race_still_compiles():
     @parir.jit
@@ -344,6 +404,15 @@ def test_slice_bounds_known_at_compile_time_are_checked():
 
     compile_error(too_far, "y[0:N] = x[0:N]", "the slice 0:6 is out of bounds for dimension 0, of size 5",
                   lambda f: f(np.zeros(5), np.zeros(5), 6, opts=parir.par({'N': parir.threads(6)})))
+
+
+def test_a_slice_statement_reading_its_destination_through_another_slice_is_rejected():
+    def shift(x, N):
+        parir.label('N')
+        x[1:] = x[:N - 1]
+
+    compile_error(shift, "x[1:] = x[:N - 1]", "reads `x` through another slice than the one it writes",
+                  lambda f: f(np.zeros(5), 5, opts=parir.par({'N': parir.threads(4)})))
 
 
 def test_slice_statement_labels_must_fit_its_loops():

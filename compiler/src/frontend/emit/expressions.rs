@@ -5,6 +5,9 @@ use super::*;
 
 impl<'a> Emitter<'a> {
     pub(super) fn expr(&mut self, expr: &Expr) -> Result<Value> {
+        if let Some(value) = self.hoisted(expr) {
+            return Ok(value);
+        }
         match &expr.kind {
             ExprKind::Int(i) => Ok(self.literal(Literal::Int(*i), Ty::WeakInt)),
             ExprKind::Float(f) => Ok(self.literal(Literal::Float(*f), Ty::WeakFloat)),

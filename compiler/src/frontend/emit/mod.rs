@@ -143,6 +143,7 @@ mod access;
 mod choice;
 mod expressions;
 mod loops;
+mod overlap;
 mod reductions;
 mod slices;
 mod statements;

@@ -35,6 +35,9 @@ impl View {
 pub(super) struct MapContext {
     indices: Vec<String>,
     views: HashMap<(u32, u32), View>,
+    /// Reads of the destination evaluated before the map, by the address
+    /// of their expression (`overlap::hoisted_reads`).
+    hoisted: HashMap<usize, Value>,
 }
 
 fn view_type(dtype: DType, rank: usize) -> String {
@@ -71,12 +74,13 @@ impl<'a> Emitter<'a> {
         for label in &statement.labels {
             self.used_labels.insert(label.clone());
         }
+        overlap::check_other_slices(self, target, value)?;
         let mut checks = Vec::new();
         let dest = self.view(target, &mut checks)?;
         let reductions = reduction_calls(value);
         let (assigned, accumulate, loops) = match reductions.as_slice() {
             [] => {
-                let value = self.elementwise(&dest, op, value, &mut checks)?;
+                let value = self.elementwise(target, &dest, op, value, &mut checks)?;
                 (value, false, dest.rank())
             }
             [(name, argument, axis)] => {
@@ -142,6 +146,7 @@ impl<'a> Emitter<'a> {
     /// SSA value and its type.
     fn elementwise(
         &mut self,
+        target: &Expr,
         dest: &View,
         op: Option<BinaryOp>,
         value: &Expr,
@@ -165,13 +170,22 @@ impl<'a> Emitter<'a> {
             let v = self.stored_value(v, dest.info.dtype);
             return Ok((v.ssa, storage));
         }
+        let mut hoisted = HashMap::new();
+        for read in overlap::hoisted_reads(target, value) {
+            let v = self.expr(read)?;
+            hoisted.insert(read as *const Expr as usize, v);
+        }
         let indices: Vec<String> = (0..dest.rank()).map(|_| self.fresh()).collect();
         let result = self.fresh();
         self.line(&format!("{result} = \"looppar.map\"() ({{"));
         let arguments: Vec<String> = indices.iter().map(|i| format!("{i}: index")).collect();
         self.line(&format!("^bb0({}):", arguments.join(", ")));
         self.indent += 1;
-        let outer = self.map.replace(MapContext { indices, views });
+        let outer = self.map.replace(MapContext {
+            indices,
+            views,
+            hoisted,
+        });
         let element = (|| {
             let v = match op {
                 Some(op) => {
@@ -435,6 +449,12 @@ impl<'a> Emitter<'a> {
 
     /// `x[i, :]` read inside a map body (its view was emitted before the
     /// map).
+    /// A read of the destination evaluated before the map, if `expr` is one.
+    pub(super) fn hoisted(&self, expr: &Expr) -> Option<Value> {
+        let map = self.map.as_ref()?;
+        map.hoisted.get(&(expr as *const Expr as usize)).cloned()
+    }
+
     pub(super) fn slice_element(&mut self, expr: &Expr) -> Result<Option<Value>> {
         let key = (expr.span.line, expr.span.column);
         let Some(view) = self.map.as_ref().and_then(|m| m.views.get(&key)).cloned() else {
