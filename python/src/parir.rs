@@ -68,10 +68,10 @@ fn syntax_value(value: &Bound<'_, PyAny>) -> PyResult<Value> {
     } else if value.is_instance_of::<PyBool>() {
         Ok(Value::Bool(value.extract()?))
     } else if value.is_instance_of::<PyInt>() {
-        Ok(value
-            .extract::<i64>()
-            .map(Value::Int)
-            .unwrap_or(Value::Float(f64::INFINITY)))
+        match value.extract::<i64>() {
+            Ok(i) => Ok(Value::Int(i)),
+            Err(_) => Ok(Value::BigInt(value.str()?.to_string())),
+        }
     } else if value.is_instance_of::<PyFloat>() {
         Ok(Value::Float(value.extract()?))
     } else if let Ok(s) = value.cast::<PyString>() {

@@ -574,3 +574,51 @@ def test_integer_division_by_a_literal_zero_is_a_compile_error():
 
     with pytest.raises(parir.CompileError, match="division or modulo by zero"):
         halve(np.ones(2, np.int64), 2, opts=parir.par({'N': parir.threads(2)}))
+
+
+@parir.jit
+def against_minus_one(a, gt, biggest, smallest, N):
+    parir.label('N')
+    for i in range(N):
+        gt[i] = a[i] > -1
+        biggest[i] = max(a[i], -1)
+        smallest[i] = min(a[i], -1)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint32, np.uint64])
+def test_unsigned_values_compare_exactly_with_negative_ints(dtype):
+    a = np.array([5, 200], dtype)
+    found = [np.zeros(2, np.int64) for _ in range(3)]
+    expected = [np.zeros(2, np.int64) for _ in range(3)]
+    if dtype == np.uint64:
+        # No type holds both; comparisons are still exact.
+        @parir.jit
+        def compare_only(a, gt, le, N):
+            parir.label('N')
+            for i in range(N):
+                gt[i] = a[i] > -1
+                le[i] = -1 >= a[i]
+        compare_only(a, found[0], found[1], 2, opts=parir.par({'N': parir.threads(2)}))
+        assert found[0].tolist() == [1, 1] and found[1].tolist() == [0, 0]
+        return
+    against_minus_one(a, *found, 2, opts=parir.par({'N': parir.threads(2)}))
+    against_minus_one(a, *expected, 2, seq=True)
+    for f, e in zip(found, expected):
+        np.testing.assert_array_equal(f, e)
+
+
+@parir.jit
+def scaled_and_tested(out, v, N):
+    parir.label('N')
+    for i in range(N):
+        out[i] = v * 1.0
+        if v > 0:
+            out[i] += 1.0
+
+
+def test_a_uint64_scalar_above_int64s_range_keeps_its_value():
+    v = np.uint64(2**63 + 2**11)
+    out, expected = np.zeros(1), np.zeros(1)
+    scaled_and_tested(out, v, 1, opts=parir.par({'N': parir.threads(1)}))
+    scaled_and_tested(expected, v, 1, seq=True)
+    assert out[0] == expected[0] > 0

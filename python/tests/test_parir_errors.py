@@ -415,6 +415,26 @@ def test_a_slice_statement_reading_its_destination_through_another_slice_is_reje
                   lambda f: f(np.zeros(5), 5, opts=parir.par({'N': parir.threads(4)})))
 
 
+def test_ints_that_do_not_fit_are_compile_errors_at_their_statement():
+    opts = parir.par({'N': parir.threads(2)})
+
+    def too_big_for_int8(x, N):
+        parir.label('N')
+        for i in range(N):
+            x[i] = x[i] + 1000
+
+    compile_error(too_big_for_int8, "x[i] = x[i] + 1000", "the int 1000 does not fit int8",
+                  lambda f: f(np.zeros(2, np.int8), 2, opts=opts))
+
+    def beyond_int64(x, N):
+        parir.label('N')
+        for i in range(N):
+            x[i] = 100000000000000000000000
+
+    compile_error(beyond_int64, "x[i] = 100000000000000000000000", "does not fit int64",
+                  lambda f: f(np.zeros(2), 2, opts=opts))
+
+
 def test_slice_statement_labels_must_fit_its_loops():
     def extra_label(x, y, N):
         parir.label('N')

@@ -502,6 +502,16 @@ impl Converter<'_> {
         let kind = match node.kind.as_str() {
             "Constant" => match node.field("value") {
                 Value::Int(i) => ExprKind::Int(*i),
+                Value::BigInt(text) => {
+                    return Err(self.error(
+                        node,
+                        format!(
+                            "the int {text} does not fit int64, the widest integer JIT functions compute with \
+                             (write it as a float, e.g. {:e}, if that is what you mean)",
+                            text.parse::<f64>().unwrap_or(f64::INFINITY)
+                        ),
+                    ))
+                }
                 Value::Float(f) => ExprKind::Float(*f),
                 Value::Bool(b) => ExprKind::Bool(*b),
                 Value::Str(_) => {

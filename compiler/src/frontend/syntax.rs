@@ -8,6 +8,8 @@ pub enum Value {
     List(Vec<Value>),
     Str(String),
     Int(i64),
+    /// An int beyond int64's range, as its decimal text.
+    BigInt(String),
     Float(f64),
     Bool(bool),
     None,

@@ -100,6 +100,22 @@ impl DType {
     pub fn bits(self) -> usize {
         self.bytes() * 8
     }
+
+    /// Whether this integer type holds `value` (float types hold every
+    /// int, rounded).
+    pub fn holds(self, value: i64) -> bool {
+        let value = i128::from(value);
+        match self {
+            DType::F32 | DType::F64 | DType::Bool => true,
+            DType::I64 => true,
+            DType::U64 => value >= 0,
+            unsigned if unsigned.is_unsigned() => (0..1i128 << unsigned.bits()).contains(&value),
+            signed => {
+                let half = 1i128 << (signed.bits() - 1);
+                (-half..half).contains(&value)
+            }
+        }
+    }
 }
 
 /// The type of a value in a JIT function.

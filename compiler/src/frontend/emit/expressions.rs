@@ -159,6 +159,13 @@ impl<'a> Emitter<'a> {
         span: Span,
     ) -> Result<Value> {
         match binding {
+            // A uint64 above int64's range: its bits are not the literal's
+            // value, so it is not folded as one.
+            Binding::Constant(Literal::Int(i), Ty::Num(DType::U64)) if *i < 0 => {
+                let mut value = self.constant(Literal::Int(*i), Ty::Num(DType::U64));
+                value.literal = None;
+                Ok(value)
+            }
             Binding::Constant(literal, ty) => Ok(self.constant(*literal, *ty)),
             Binding::LoopIndex { ssa } => Ok(Value { ssa: ssa.clone(), ty: Ty::Index, literal: None }),
             Binding::Local { slot, ty } => {
@@ -487,8 +494,22 @@ impl<'a> Emitter<'a> {
         let ty = if l.ty == Ty::Bool && r.ty == Ty::Bool {
             Ty::Bool
         } else {
-            Self::concrete(promote(l.ty, r.ty))
+            exact_type(&l, &r)
         };
+        // A uint64 against a negative Python int: NumPy's answer is known.
+        if ty == Ty::Num(DType::U64) {
+            let negative = |v: &Value| matches!((v.literal, v.ty), (Some(Literal::Int(i)), Ty::WeakInt) if i < 0);
+            if negative(&l) || negative(&r) {
+                let unsigned_is_greater = negative(&r);
+                let holds = match op {
+                    CompareOp::Eq => false,
+                    CompareOp::Ne => true,
+                    CompareOp::Gt | CompareOp::Ge => unsigned_is_greater,
+                    CompareOp::Lt | CompareOp::Le => !unsigned_is_greater,
+                };
+                return self.constant(Literal::Int(i64::from(holds)), Ty::Bool);
+            }
+        }
         let (a, b) = (self.convert(l, ty), self.convert(r, ty));
         let ssa = if ty.is_float() {
             let predicate = match op {
@@ -568,7 +589,7 @@ impl<'a> Emitter<'a> {
                 let mut iter = values.into_iter();
                 let mut result = iter.next().expect("two values");
                 for next in iter {
-                    let ty = Self::concrete(promote(result.ty, next.ty));
+                    let ty = exact_type(&result, &next);
                     let (a, b) = (self.convert(result, ty), self.convert(next, ty));
                     let op = match (name, ty.is_float(), ty.dtype().is_unsigned()) {
                         ("min", true, _) => "minimumf",
@@ -640,6 +661,22 @@ impl<'a> Emitter<'a> {
     }
 
     // ----- statements -----
+}
+
+/// The type two values are compared in (or take min/max in): their
+/// promoted type, or int64 where that is an integer type that cannot hold
+/// a Python int on the other side (`a > -1` for uint8 `a`), so that the
+/// answer is NumPy's exact one. uint64 has no wider type: a Python int it
+/// cannot hold is reported by `convert`, or answered by `compare`.
+fn exact_type(l: &Value, r: &Value) -> Ty {
+    let ty = Emitter::concrete(promote(l.ty, r.ty));
+    let outside = |v: &Value| matches!((v.literal, v.ty), (Some(Literal::Int(i)), Ty::WeakInt) if !ty.dtype().holds(i));
+    match ty {
+        Ty::Num(d) if !d.is_float() && d != DType::U64 && (outside(l) || outside(r)) => {
+            Ty::Num(DType::I64)
+        }
+        _ => ty,
+    }
 }
 
 pub(super) fn fold(op: BinaryOp, a: Literal, b: Literal) -> Option<Literal> {

@@ -119,6 +119,10 @@ struct Emitter<'a> {
     span: Span,
     /// Inside the `looppar.map` of a slice statement.
     map: Option<MapContext>,
+    /// A Python int that met an integer type that cannot hold it (NumPy
+    /// raises OverflowError): reported at the statement, once it is
+    /// emitted, by `statement`.
+    overflow: Option<(Span, String)>,
 }
 
 /// Where a bounds check is, to report it.
@@ -190,6 +194,7 @@ pub fn emit(
         checks: Vec::new(),
         span: function.span,
         map: None,
+        overflow: None,
     };
     let mut params = Vec::new();
     if debug {

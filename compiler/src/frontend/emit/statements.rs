@@ -148,7 +148,11 @@ impl<'a> Emitter<'a> {
         let outer = std::mem::replace(&mut self.span, statement.span);
         let result = self.statement_at(statement);
         self.span = outer;
-        result
+        result?;
+        match self.overflow.take() {
+            Some((span, message)) => Err(self.error(span, message)),
+            None => Ok(()),
+        }
     }
 
     fn statement_at(&mut self, statement: &Stmt) -> Result<()> {

@@ -84,6 +84,13 @@ impl<'a> Emitter<'a> {
                 "arith.constant {} : {mlir}",
                 float_bits(f, t.dtype())
             )),
+            // Wrapped to the type's width, so that the text always parses
+            // (a Python int that does not fit is reported by `convert`).
+            (Literal::Int(i), t) if t != Ty::Index => {
+                let bits = 128 - t.dtype().bits() as u32;
+                let wrapped = (i128::from(i) << bits) >> bits;
+                self.op(&format!("arith.constant {wrapped} : {mlir}"))
+            }
             (Literal::Int(i), _) => self.op(&format!("arith.constant {i} : {mlir}")),
             (Literal::Float(f), _) => self.op(&format!("arith.constant {} : {mlir}", f as i64)),
         };
@@ -104,6 +111,17 @@ impl<'a> Emitter<'a> {
             return value;
         }
         if let Some(literal) = value.literal {
+            if let (Literal::Int(i), Ty::WeakInt, Ty::Num(dtype)) = (literal, value.ty, to) {
+                if !dtype.holds(i) && self.overflow.is_none() {
+                    self.overflow = Some((
+                        self.span,
+                        format!(
+                            "the int {i} does not fit {} (the type it meets here); NumPy raises OverflowError",
+                            dtype.name()
+                        ),
+                    ));
+                }
+            }
             return self.constant(literal, to);
         }
         let from = value.ty;
