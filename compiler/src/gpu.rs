@@ -7,7 +7,7 @@ use crate::{
     frontend::{self, Argument, CheckSite, Function, LabelSpec},
     jit::{run_pipeline, Engine, JitError, PackedFunction},
     kernel::KernelError,
-    signature::{array_parameters, ArrayParameter},
+    signature::{array_parameters, written_parameters, ArrayParameter},
     source,
 };
 use melior::{
@@ -252,6 +252,9 @@ pub struct GpuProgram {
     /// which a failing access stores 1 + its check's index (and is
     /// skipped).
     pub checks: Option<Vec<CheckSite>>,
+    /// For each parameter of the host function (the error word included):
+    /// whether it may be written. Arrays it writes must be writable.
+    pub written: Vec<bool>,
 }
 
 impl GpuProgram {
@@ -360,6 +363,7 @@ pub fn executable_from_ir(
     let mut module = source::parse_module(context, text, "<compile_string>")
         .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
     let parameters = array_parameters(&module, entry)?;
+    let written = written_parameters(&module, entry);
     let outlined = !crate::passes::rewrite::collect(module.as_operation(), "gpu.binary").is_empty();
     let device_code = if outlined {
         let objects = embedded_objects(&module);
@@ -384,6 +388,7 @@ pub fn executable_from_ir(
         host_seconds: device_code_seconds,
         entry: entry.to_string(),
         checks: None,
+        written,
     };
     let mut executable = executable(context, &mut module, program, started)?;
     executable.parameters = Some(parameters);
@@ -442,6 +447,7 @@ fn compile_in<'c>(
         ))
     })?;
     let mut stages = vec![("looppar".to_string(), emitted.text.clone(), elapsed())];
+    let written = written_parameters(&module, &emitted.entry);
     run_pipeline(context, &mut module, LOOPPAR_TO_GPU)
         .map_err(|e| crate::kernel::in_user_code(KernelError::Jit(e), function))?;
     stages.push((
@@ -459,6 +465,7 @@ fn compile_in<'c>(
         host_seconds: device_code_seconds,
         entry: emitted.entry,
         checks: emitted.checks,
+        written,
     };
     Ok((program, module))
 }

@@ -4,7 +4,7 @@
 use crate::{
     frontend::{self, Argument, CompileError, Function, LabelSpec},
     jit::{self, Engine, JitError, PackedFunction},
-    signature::{array_parameters, ArrayParameter},
+    signature::{array_parameters, written_parameters, ArrayParameter},
     source,
 };
 use melior::{ir::Module, Context};
@@ -56,6 +56,9 @@ pub struct Kernel {
     /// each call's arrays are checked against. JIT specialisations were
     /// compiled for their arguments and need no check.
     pub parameters: Option<Vec<ArrayParameter>>,
+    /// For each parameter of the entry (the error word included): whether
+    /// the function may write it. Arrays it writes must be writable.
+    pub written: Vec<bool>,
 }
 
 // SAFETY: the engine is immutable once built; the entry is a plain function.
@@ -187,6 +190,7 @@ fn finish(
 ) -> Result<Kernel, KernelError> {
     let mut stages = Vec::new();
     let elapsed = || started.elapsed().as_secs_f64();
+    let written = written_parameters(&module, entry);
     if options.keep_stages {
         stages.push((
             "looppar".to_string(),
@@ -219,5 +223,6 @@ fn finish(
         stages,
         checks: None,
         parameters: None,
+        written,
     })
 }

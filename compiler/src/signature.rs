@@ -6,8 +6,11 @@
 
 use crate::{frontend::ArrayInfo, kernel::KernelError};
 use melior::ir::{
-    attribute::StringAttribute, block::BlockLike, operation::OperationLike, r#type::MemRefType,
-    Module, OperationRef, RegionLike, ShapedTypeLike, Type, ValueLike,
+    attribute::StringAttribute,
+    block::BlockLike,
+    operation::{OperationLike, OperationResult, WalkOrder, WalkResult},
+    r#type::MemRefType,
+    Module, OperationRef, RegionLike, ShapedTypeLike, Type, Value, ValueLike,
 };
 
 /// The memref type of one parameter of the entry function.
@@ -227,4 +230,71 @@ pub fn check_call<'a>(
         }
     }
     Ok(())
+}
+
+/// For each parameter of function `entry`, whether the function may write
+/// it: stores and atomic updates into it, slice statements assigning to
+/// it, and (conservatively) calls and views that pass it on. Read at the
+/// `looppar` stage or later; a function that cannot be found writes
+/// nothing it is known to.
+pub fn written_parameters(module: &Module, entry: &str) -> Vec<bool> {
+    let Ok((function, _)) = entry_function(module, entry) else {
+        return Vec::new();
+    };
+    let Some(block) = function.region(0).ok().and_then(|r| r.first_block()) else {
+        return Vec::new();
+    };
+    let parameters: Vec<Value> = (0..block.argument_count())
+        .filter_map(|i| block.argument(i).ok().map(Value::from))
+        .collect();
+    let mut written = vec![false; parameters.len()];
+    function.walk(WalkOrder::PreOrder, |op| {
+        for target in written_operands(&op) {
+            if let Some(index) =
+                root_of(target).and_then(|root| parameters.iter().position(|p| *p == root))
+            {
+                written[index] = true;
+            }
+        }
+        WalkResult::Advance
+    });
+    written
+}
+
+/// The memref (or view) operands `op` writes through.
+fn written_operands<'c, 'a>(op: &OperationRef<'c, 'a>) -> Vec<Value<'c, 'a>> {
+    let operand = |i| op.operand(i).ok();
+    match op.name().as_string_ref().as_str().unwrap_or("") {
+        "memref.store" | "memref.atomic_rmw" => operand(1).into_iter().collect(),
+        "memref.generic_atomic_rmw" | "looppar.assign" | "memref.copy" => {
+            // memref.copy writes its second operand; the others their first.
+            let index = usize::from(op.name().as_string_ref().as_str() == Ok("memref.copy"));
+            operand(index).into_iter().collect()
+        }
+        "func.call" | "gpu.launch_func" | "llvm.call" => op.operands().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The value a memref or view is derived from: through views, casts and
+/// slices (their first operand) to a block argument or an allocation.
+fn root_of<'c: 'a, 'a>(mut value: Value<'c, 'a>) -> Option<Value<'c, 'a>> {
+    for _ in 0..64 {
+        let Ok(result) = OperationResult::try_from(value) else {
+            return Some(value);
+        };
+        let owner = result.owner();
+        match owner.name().as_string_ref().as_str().unwrap_or("") {
+            "looppar.slice"
+            | "memref.subview"
+            | "memref.cast"
+            | "memref.reinterpret_cast"
+            | "memref.collapse_shape"
+            | "memref.expand_shape"
+            | "memref.transpose"
+            | "memref.view" => value = owner.operand(0).ok()?,
+            _ => return Some(value),
+        }
+    }
+    None
 }

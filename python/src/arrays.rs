@@ -10,7 +10,7 @@ use pyo3::{
     exceptions::{PyTypeError, PyValueError},
     ffi,
     prelude::*,
-    types::{PyBool, PyCapsule, PyDict, PyFloat, PyInt, PyTuple},
+    types::{PyBool, PyCapsule, PyDict, PyFloat, PyInt, PyList, PyTuple},
 };
 use std::ffi::c_void;
 
@@ -33,6 +33,8 @@ pub struct ArrayView {
     /// The address of element 0 (host or device).
     pub data: *mut c_void,
     pub readonly: bool,
+    /// A copy NumPy made of a list or tuple: writes into it are lost.
+    pub temporary: bool,
     pub location: Location,
     /// Keeps a DLPack export alive for the call.
     _export: Option<DlpackExport>,
@@ -51,6 +53,7 @@ impl ArrayView {
             },
             data: word.cast(),
             readonly: false,
+            temporary: false,
             location: Location::Host,
             _export: None,
         }
@@ -154,6 +157,7 @@ fn buffer_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
             },
             data: buffer.buf,
             readonly: buffer.readonly != 0,
+            temporary: false,
             location: Location::Host,
             _export: None,
         }))
@@ -213,6 +217,7 @@ fn cuda_array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
         },
         data: pointer as *mut c_void,
         readonly,
+        temporary: false,
         location: Location::Gpu { stream },
         _export: None,
     }))
@@ -349,6 +354,7 @@ fn dlpack_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
         },
         data,
         readonly: false,
+        temporary: false,
         location: match default_stream {
             Some(stream) => Location::Gpu {
                 stream: Some(stream),
@@ -386,7 +392,33 @@ pub fn array_view(value: &Bound<'_, PyAny>) -> PyResult<ArrayView> {
                 .unwrap_or_default()
         ))
     })?;
-    buffer_view(&array)?.ok_or_else(|| PyTypeError::new_err("the argument is not an array"))
+    let mut view =
+        buffer_view(&array)?.ok_or_else(|| PyTypeError::new_err("the argument is not an array"))?;
+    view.temporary = value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>();
+    Ok(view)
+}
+
+/// A TypeError or ValueError if an array the kernel writes (`written`, per
+/// parameter after `skipped` leading ones) cannot take the writes: a
+/// read-only array, or a list NumPy copied (the writes would be lost).
+pub fn check_writable(arrays: &[ArrayView], written: &[bool], skipped: usize) -> PyResult<()> {
+    for (index, array) in arrays.iter().enumerate() {
+        if !written.get(index + skipped).copied().unwrap_or(false) {
+            continue;
+        }
+        if array.temporary {
+            return Err(PyTypeError::new_err(format!(
+                "array argument {index} is a list or tuple, which the function writes: the writes would go to a \
+                 temporary copy and be lost; pass a NumPy array"
+            )));
+        }
+        if array.readonly {
+            return Err(PyValueError::new_err(format!(
+                "array argument {index} is read-only, but the function writes it"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A call's arguments, and the arrays among them in order (which the

@@ -290,6 +290,11 @@ pub fn run(
 ) -> PyResult<()> {
     // The kernels' error word, staged like a host array: copied in (zero),
     // and back after the call, which then waits for the stream.
+    crate::arrays::check_writable(
+        arrays,
+        &executable.program.written,
+        usize::from(executable.program.checks.is_some()),
+    )?;
     let mut error = [0i64; 1];
     let word = executable
         .program

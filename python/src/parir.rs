@@ -250,6 +250,11 @@ fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView]) -> PyResult<()> {
             "array argument {index} is on a GPU, but this code runs on the host"
         )));
     }
+    crate::arrays::check_writable(
+        arrays,
+        &kernel.written,
+        usize::from(kernel.checks.is_some()),
+    )?;
     let mut packed = PackedArguments::with_capacity(arrays.len() * 7 + 5);
     let mut error = [0i64; 1];
     if kernel.checks.is_some() {

@@ -622,3 +622,25 @@ def test_a_uint64_scalar_above_int64s_range_keeps_its_value():
     scaled_and_tested(out, v, 1, opts=parir.par({'N': parir.threads(1)}))
     scaled_and_tested(expected, v, 1, seq=True)
     assert out[0] == expected[0] > 0
+
+
+@parir.jit
+def add_one(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[i] = x[i] + 1.0
+
+
+def test_arrays_a_function_writes_must_take_the_writes():
+    opts = parir.par({'N': parir.threads(4)})
+    frozen = np.arange(4.0)
+    frozen.setflags(write=False)
+    y = np.zeros(4)
+    add_one(frozen, y, 4, opts=opts)  # read-only inputs and lists are fine
+    add_one([1.0, 2.0, 3.0, 4.0], y, 4, opts=opts)
+    np.testing.assert_array_equal(y, [2.0, 3.0, 4.0, 5.0])
+    with pytest.raises(ValueError, match="array argument 1 is read-only, but the function writes it"):
+        add_one(y, frozen, 4, opts=opts)
+    np.testing.assert_array_equal(frozen, np.arange(4.0))
+    with pytest.raises(TypeError, match="array argument 1 is a list or tuple, which the function writes"):
+        add_one(y, [0.0] * 4, 4, opts=opts)
