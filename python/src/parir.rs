@@ -106,7 +106,12 @@ fn syntax_value(value: &Bound<'_, PyAny>) -> PyResult<Value> {
             fields,
         })))
     } else {
-        Ok(Value::None) // bytes, complex, Ellipsis: rejected later as constants
+        // `_Other(kind)`: bytes, complex, Ellipsis, rejected later by name.
+        let kind = value
+            .getattr("kind")
+            .and_then(|k| k.extract::<String>())
+            .unwrap_or_else(|_| "this".to_string());
+        Ok(Value::Other(kind))
     }
 }
 

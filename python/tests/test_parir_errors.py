@@ -37,6 +37,24 @@ def compile_error(function, text, message, call=None):
     return error
 
 
+def test_errors_about_nodes_without_a_position_point_at_the_enclosing_code():
+    def varargs(x, *rest):
+        x[0] = 1.0
+    compile_error(varargs, "def varargs(x, *rest):", "*args and **kwargs are not supported")
+
+    def defaults(x, n=3):
+        x[0] = 1.0
+    compile_error(defaults, "def defaults(x, n=3):", "positional parameters without defaults")
+
+    def matmul(x, n):
+        x[0] = x[0] @ x[1]
+    compile_error(matmul, "x[0] = x[0] @ x[1]", "the operator MatMult is not supported")
+
+    def imaginary(x, n):
+        x[0] = 2j
+    compile_error(imaginary, "x[0] = 2j", "complex constants are not supported")
+
+
 def test_try_except():
     def f(x):
         try:

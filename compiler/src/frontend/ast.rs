@@ -164,6 +164,10 @@ struct Converter<'s> {
     source: &'s Source,
     /// The names by which the module `parla.parir` is known (`parir`).
     module_names: Vec<String>,
+    /// The innermost statement or expression being converted: where an
+    /// error about a node without a position (an operator, the parameter
+    /// list) is reported.
+    position: std::cell::Cell<Span>,
 }
 
 fn span_of(node: &Node) -> Span {
@@ -183,7 +187,19 @@ pub const CASTS: [&str; 10] = [
 
 impl Converter<'_> {
     fn error(&self, node: &Node, message: impl Into<String>) -> CompileError {
-        self.source.error(span_of(node), message)
+        let span = if node.line == 0 {
+            self.position.get()
+        } else {
+            span_of(node)
+        };
+        self.source.error(span, message)
+    }
+
+    /// Notes `node` as the innermost one with a position.
+    fn enter(&self, node: &Node) {
+        if node.line != 0 {
+            self.position.set(span_of(node));
+        }
     }
 
     fn is_module(&self, node: &Node) -> bool {
@@ -250,6 +266,7 @@ impl Converter<'_> {
     }
 
     fn statement(&self, node: &Node) -> Result<Stmt, CompileError> {
+        self.enter(node);
         let span = span_of(node);
         let kind = match node.kind.as_str() {
             "For" => self.for_loop(node)?,
@@ -495,6 +512,7 @@ impl Converter<'_> {
     }
 
     fn expr(&self, node: &Node) -> Result<Expr, CompileError> {
+        self.enter(node);
         let span = span_of(node);
         let boxed = |n: &Node, field: &str| -> Result<Box<Expr>, CompileError> {
             Ok(Box::new(self.expr(self.child(n, field)?)?))
@@ -516,6 +534,12 @@ impl Converter<'_> {
                 Value::Bool(b) => ExprKind::Bool(*b),
                 Value::Str(_) => {
                     return Err(self.error(node, "strings are not supported in JIT functions"))
+                }
+                Value::Other(kind) => {
+                    return Err(self.error(
+                        node,
+                        format!("{kind} constants are not supported in JIT functions"),
+                    ))
                 }
                 Value::None => {
                     return Err(self.error(node, "None is not supported in JIT functions"))
@@ -841,6 +865,7 @@ pub fn convert(
     let converter = Converter {
         source,
         module_names: module_names.to_vec(),
+        position: std::cell::Cell::new(span_of(tree)),
     };
     if tree.kind != "FunctionDef" {
         let message = if tree.kind == "AsyncFunctionDef" {

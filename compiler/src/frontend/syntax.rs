@@ -13,6 +13,9 @@ pub enum Value {
     Float(f64),
     Bool(bool),
     None,
+    /// A constant of another Python type (complex, bytes, Ellipsis), by
+    /// its type's name.
+    Other(String),
 }
 
 /// An `ast.AST` node: its class name, position (1-based line, 1-based

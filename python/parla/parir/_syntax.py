@@ -32,7 +32,16 @@ def _convert(value, line_offset: int, column_offset: int):
         return [_convert(v, line_offset, column_offset) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    return None
+    return _Other(type(value).__name__)  # complex, bytes, Ellipsis: named in the error
+
+
+class _Other:
+    """A constant of a type JIT functions do not support."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str):
+        self.kind = kind
 
 
 def function_syntax(function: types.FunctionType, module) -> tuple:
