@@ -644,3 +644,21 @@ def test_arrays_a_function_writes_must_take_the_writes():
     np.testing.assert_array_equal(frozen, np.arange(4.0))
     with pytest.raises(TypeError, match="array argument 1 is a list or tuple, which the function writes"):
         add_one(y, [0.0] * 4, 4, opts=opts)
+
+
+@parir.jit
+def count_iterations(c, a, b, s):
+    parir.label('ONE')
+    for k in range(1):
+        for i in range(a, b, s):
+            c[0] += 1
+
+
+@pytest.mark.parametrize("a, b, s", [
+    (0, 2**63 - 1, 2**62), (-2**63, 2**63 - 1, 2**62), (2**63 - 1, -2**63, -2**62),
+    (0, 10, 2**63 - 1), (-5, 2**63 - 1, 2**63 - 1), (5, 0, 2), (0, 5, -1), (10, -3, -4),
+])
+def test_ranges_with_extreme_bounds_and_steps_run_pythons_number_of_iterations(a, b, s):
+    c = np.zeros(1, np.int64)
+    count_iterations(c, a, b, s, opts=parir.par({'ONE': parir.threads(1)}))
+    assert c[0] == len(range(a, b, s))

@@ -37,17 +37,28 @@ impl<'a> Emitter<'a> {
 
     /// The number of iterations of `range(start, stop, step)` (i64, >= 0).
     pub(super) fn trip_count(&mut self, start: &Value, stop: &Value, step: i64) -> String {
-        // ceil((stop - start) / step), clamped at zero.
-        let span = self.op(&format!("arith.subi {}, {} : i64", stop.ssa, start.ssa));
-        let s = self.op(&format!("arith.constant {step} : i64"));
-        let adjust = self.op(&format!(
+        // Python's len(range(start, stop, step)): 0 unless the range runs
+        // towards stop, else (|stop - start| - 1) / |step| + 1. The
+        // distance and the division are unsigned, so that no bounds or
+        // step overflow (range(-2**63, 2**63 - 1, 2**62) has 4 trips).
+        let (low, high, runs) = if step > 0 {
+            (&start.ssa, &stop.ssa, "slt")
+        } else {
+            (&stop.ssa, &start.ssa, "slt")
+        };
+        let nonempty = self.op(&format!("arith.cmpi {runs}, {low}, {high} : i64"));
+        let distance = self.op(&format!("arith.subi {high}, {low} : i64"));
+        let one = self.op("arith.constant 1 : i64");
+        let last = self.op(&format!("arith.subi {distance}, {one} : i64"));
+        // |step| as an unsigned i64 (2**63 for step = -2**63).
+        let magnitude = self.op(&format!(
             "arith.constant {} : i64",
-            if step > 0 { step - 1 } else { step + 1 }
+            step.unsigned_abs() as i64
         ));
-        let biased = self.op(&format!("arith.addi {span}, {adjust} : i64"));
-        let trips = self.op(&format!("arith.divsi {biased}, {s} : i64"));
+        let whole_steps = self.op(&format!("arith.divui {last}, {magnitude} : i64"));
+        let trips = self.op(&format!("arith.addi {whole_steps}, {one} : i64"));
         let zero = self.op("arith.constant 0 : i64");
-        self.op(&format!("arith.maxsi {trips}, {zero} : i64"))
+        self.op(&format!("arith.select {nonempty}, {trips}, {zero} : i64"))
     }
 
     pub(super) fn for_loop(
