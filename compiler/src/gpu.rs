@@ -252,8 +252,8 @@ pub struct GpuProgram {
     /// which a failing access stores 1 + its check's index (and is
     /// skipped).
     pub checks: Option<Vec<CheckSite>>,
-    /// For each parameter of the host function (the error word included):
-    /// whether it may be written. Arrays it writes must be writable.
+    /// For each array parameter of the host function (the error word
+    /// included): whether it may be written. Arrays it writes must be writable.
     pub written: Vec<bool>,
 }
 

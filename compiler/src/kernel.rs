@@ -56,8 +56,8 @@ pub struct Kernel {
     /// each call's arrays are checked against. JIT specialisations were
     /// compiled for their arguments and need no check.
     pub parameters: Option<Vec<ArrayParameter>>,
-    /// For each parameter of the entry (the error word included): whether
-    /// the function may write it. Arrays it writes must be writable.
+    /// For each array parameter of the entry (the error word included):
+    /// whether the function may write it. Arrays it writes must be writable.
     pub written: Vec<bool>,
 }
 

@@ -232,13 +232,14 @@ pub fn check_call<'a>(
     Ok(())
 }
 
-/// For each parameter of function `entry`, whether the function may write
-/// it: stores and atomic updates into it, slice statements assigning to
-/// it, and (conservatively) calls and views that pass it on. Read at the
-/// `looppar` stage or later; a function that cannot be found writes
-/// nothing it is known to.
+/// For each array parameter of function `entry`, whether the function may
+/// write it: stores and atomic updates into it, slice statements assigning
+/// to it, and (conservatively) calls and views that pass it on. At the
+/// `llvm` stage stores go through pointers taken apart from the memref
+/// descriptors, which this does not follow: every array counts as
+/// written. A function that cannot be found writes nothing it is known to.
 pub fn written_parameters(module: &Module, entry: &str) -> Vec<bool> {
-    let Ok((function, _)) = entry_function(module, entry) else {
+    let Ok((function, lowered)) = entry_function(module, entry) else {
         return Vec::new();
     };
     let Some(block) = function.region(0).ok().and_then(|r| r.first_block()) else {
@@ -247,6 +248,10 @@ pub fn written_parameters(module: &Module, entry: &str) -> Vec<bool> {
     let parameters: Vec<Value> = (0..block.argument_count())
         .filter_map(|i| block.argument(i).ok().map(Value::from))
         .collect();
+    if lowered {
+        let types: Vec<Type> = parameters.iter().map(|p| p.r#type()).collect();
+        return descriptors(entry, &types).map_or(Vec::new(), |arrays| vec![true; arrays.len()]);
+    }
     let mut written = vec![false; parameters.len()];
     function.walk(WalkOrder::PreOrder, |op| {
         for target in written_operands(&op) {

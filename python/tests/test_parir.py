@@ -420,6 +420,13 @@ def test_compile_string_checks_arrays_against_the_entry_signature():
     np.testing.assert_array_equal(y, x.sum(axis=1))
     with pytest.raises(ValueError, match="has 1 dimension\\(s\\), not 2"):
         lowered(y, y, 3, 4)
+    # Which array an llvm-stage store writes is not followed: every array
+    # counts as written, so a read-only one is refused.
+    frozen = np.zeros(3)
+    frozen.setflags(write=False)
+    with pytest.raises(ValueError, match="array argument 1 is read-only, but the function writes it"):
+        lowered(x, frozen, 3, 4)
+    np.testing.assert_array_equal(frozen, 0.0)
     with pytest.raises(ValueError, match="the code has no function @sum_cols"):
         parir.compile_string("sum_cols", parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts, stage="scf"))
     with pytest.raises(ValueError, match="parameter 0 of @scaled has type i64: compile_string runs functions whose parameters are all memrefs"):
