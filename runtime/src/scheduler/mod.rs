@@ -372,7 +372,9 @@ fn detached_lock() -> std::sync::MutexGuard<'static, Vec<JoinHandle<()>>> {
 pub fn join_detached_workers(deadline: Option<Instant>) -> usize {
     let mut threads = std::mem::take(&mut *detached_lock());
     loop {
-        threads.retain(|t| !t.is_finished());
+        for finished in threads.extract_if(.., |t| t.is_finished()) {
+            let _ = finished.join();
+        }
         if threads.is_empty() || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }

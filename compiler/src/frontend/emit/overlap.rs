@@ -10,7 +10,7 @@
 //! A read through another slice (`x[1:] = x[:-1]`) would see elements the
 //! loop already wrote: a compile error (`check_other_slices`).
 
-use super::slices::has_slices;
+use super::slices::{has_slices, operands};
 use super::*;
 
 /// The array a subscript's base names (`x`, or `d["key"]`).
@@ -54,22 +54,6 @@ fn indices_text(indices: &[Index]) -> Option<String> {
         })
         .collect::<Option<Vec<_>>>()?;
     Some(parts.join(", "))
-}
-
-/// The operands of a value (not the indices inside subscripts).
-fn operands(expr: &Expr) -> Vec<&Expr> {
-    match &expr.kind {
-        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => vec![lhs, rhs],
-        ExprKind::And(a, b) | ExprKind::Or(a, b) => vec![a, b],
-        ExprKind::Unary { operand, .. } => vec![operand],
-        ExprKind::IfElse {
-            condition,
-            then,
-            otherwise,
-        } => vec![condition, then, otherwise],
-        ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => args.iter().collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Every node of a value, subscripts' indices included.

@@ -471,35 +471,32 @@ pub(super) fn has_slices(expr: &Expr) -> bool {
 /// The subscripts with slices in an elementwise value, in source order.
 fn sliced_subscripts(expr: &Expr) -> Vec<&Expr> {
     fn walk<'e>(expr: &'e Expr, found: &mut Vec<&'e Expr>) {
-        match &expr.kind {
-            _ if has_slices(expr) => found.push(expr),
-            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
-                walk(lhs, found);
-                walk(rhs, found);
-            }
-            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
-                walk(a, found);
-                walk(b, found);
-            }
-            ExprKind::Unary { operand, .. } => walk(operand, found),
-            ExprKind::IfElse {
-                condition,
-                then,
-                otherwise,
-            } => {
-                walk(condition, found);
-                walk(then, found);
-                walk(otherwise, found);
-            }
-            ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => {
-                args.iter().for_each(|a| walk(a, found))
-            }
-            _ => {}
+        if has_slices(expr) {
+            found.push(expr);
+        } else {
+            operands(expr).into_iter().for_each(|o| walk(o, found));
         }
     }
     let mut found = Vec::new();
     walk(expr, &mut found);
     found
+}
+
+/// The operands of a value (not the indices inside subscripts), in source
+/// order.
+pub(super) fn operands(expr: &Expr) -> Vec<&Expr> {
+    match &expr.kind {
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => vec![lhs, rhs],
+        ExprKind::And(a, b) | ExprKind::Or(a, b) => vec![a, b],
+        ExprKind::Unary { operand, .. } => vec![operand],
+        ExprKind::IfElse {
+            condition,
+            then,
+            otherwise,
+        } => vec![condition, then, otherwise],
+        ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => args.iter().collect(),
+        _ => Vec::new(),
+    }
 }
 
 pub(super) fn reduction_calls(expr: &Expr) -> Vec<(String, Expr, Option<i64>)> {
