@@ -16,6 +16,7 @@ use thiserror::Error;
 /// with parallel loops becoming OpenMP regions.
 pub const CPU_LOWERING: &str = "builtin.module(\
 convert-scf-to-openmp,\
+openmp-float-minmax,\
 func.func(lower-affine),\
 expand-strided-metadata,\
 finalize-memref-to-llvm,\

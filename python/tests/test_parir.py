@@ -117,6 +117,41 @@ def test_slice_min_max_over_an_axis_for_every_kind_of_number(dtype):
         np.testing.assert_array_equal(high, x.max(axis=0))
 
 
+@parir.jit
+def extremes_every_way(x, out, N):
+    parir.label('N')
+    out[0] = parir.max(x[:])
+    parir.label('N')
+    out[1] = parir.min(x[:])
+    parir.label('R')
+    for i in range(N):
+        out[2] = max(out[2], x[i])
+    parir.label('R')
+    for i in range(N):
+        out[3] = min(out[3], x[i])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", ["nan first", "nan middle", "nan last", "all -inf", "all +inf"])
+def test_float_min_max_propagate_nan_and_reach_infinities_in_every_form(dtype, case):
+    # As numpy's max/min: a NaN anywhere gives NaN, whichever thread meets
+    # it and whatever follows; infinities are values like any other.
+    n = 1000
+    x = np.linspace(-5, 5, n).astype(dtype)
+    position = {"nan first": 0, "nan middle": n // 2, "nan last": n - 1}.get(case)
+    if position is not None:
+        x[position] = np.nan
+    elif case == "all -inf":
+        x[:] = -np.inf
+    else:
+        x[:] = np.inf
+    for threads in (1, 4, 64):
+        out = np.array([0, 0, -np.inf, np.inf], dtype=dtype)
+        extremes_every_way(x, out, n, opts=parir.par({'N': parir.threads(threads), 'R': parir.threads(threads).reduce()}))
+        expected = np.array([x.max(), x.min(), x.max(), x.min()], dtype=dtype)
+        np.testing.assert_array_equal(out, expected, err_msg=f"{threads} threads")
+
+
 def test_slice_reduction_updates_continue_from_the_destination():
     rng = np.random.default_rng(4)
     x, y = rng.random((9, 5)) + 0.5, rng.random(9)

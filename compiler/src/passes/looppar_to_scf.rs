@@ -8,7 +8,7 @@
 //!   `scf.while`; `looppar.on_device` is inlined (on the CPU, "one thread
 //!   of the device" is the calling thread).
 
-use super::{looppar_detect_reductions, rewrite};
+use super::{looppar_detect_reductions, openmp_float_minmax, rewrite};
 use melior::{
     ir::{
         attribute::DenseI32ArrayAttribute,
@@ -154,7 +154,9 @@ unsafe fn parallel_reduction(
         combiner.argument(1).map_err(|e| e.to_string())?.into(),
     );
     // Min and max combine as compare-and-select, the form the OpenMP
-    // lowering recognises; + and * as themselves.
+    // lowering recognises; + and * as themselves. Float compares carry a
+    // mark for `openmp-float-minmax`, which restores NaN propagation and
+    // infinite identities after that lowering.
     let compare = match combine_name.as_str() {
         "arith.maximumf" | "arith.maxnumf" => Some(("arith.cmpf", 2)), // ogt
         "arith.minimumf" | "arith.minnumf" => Some(("arith.cmpf", 4)), // olt
@@ -167,15 +169,21 @@ unsafe fn parallel_reduction(
     let combined: Value = match compare {
         Some((name, predicate)) => {
             let i64_type = melior::ir::r#type::IntegerType::new(context, 64).into();
+            let mut attributes = vec![(
+                Identifier::new(context, "predicate"),
+                melior::ir::attribute::IntegerAttribute::new(i64_type, predicate).into(),
+            )];
+            if name == "arith.cmpf" {
+                attributes.push((
+                    Identifier::new(context, openmp_float_minmax::MARK),
+                    melior::ir::attribute::Attribute::unit(context),
+                ));
+            }
             let condition: Value = combiner
                 .append_operation(
                     OperationBuilder::new(name, location)
                         .add_operands(&[a, b])
-                        .add_attributes(&[(
-                            Identifier::new(context, "predicate"),
-                            melior::ir::attribute::IntegerAttribute::new(i64_type, predicate)
-                                .into(),
-                        )])
+                        .add_attributes(&attributes)
                         .add_results(&[melior::ir::r#type::IntegerType::new(context, 1).into()])
                         .build()
                         .map_err(|e| e.to_string())?,

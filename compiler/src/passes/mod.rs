@@ -45,6 +45,7 @@ mod looppar_plan_kernels;
 pub(crate) mod looppar_simplify;
 mod looppar_to_gpu;
 mod looppar_to_scf;
+mod openmp_float_minmax;
 mod parla_verify;
 pub mod rewrite;
 mod rocdl_fold_workgroup_size;
@@ -74,6 +75,7 @@ pub const PASSES: &[PassInfo] = &[
     looppar_simplify::INFO,
     looppar_to_gpu::INFO,
     looppar_to_scf::INFO,
+    openmp_float_minmax::INFO,
     parla_verify::INFO,
     rocdl_fold_workgroup_size::INFO,
 ];
