@@ -73,7 +73,43 @@ pub fn join_detached_workers(py: Python<'_>, timeout: Option<f64>) -> PyResult<u
     }
 }
 
-fn describe(task: &TaskHandle) -> String {
+/// How the deadlock message names tasks: `Task(T_1)`, or, where distinct
+/// tasks print the same (task spaces of one name, keys `1` and `"1"`),
+/// `Task(T_1)#2`, numbered in order of first mention.
+struct Names {
+    /// Printed name -> task ids with that name, in order of first mention.
+    ids: std::collections::HashMap<String, Vec<u64>>,
+}
+
+impl Names {
+    fn new<'a>(tasks: impl Iterator<Item = &'a TaskHandle>) -> Self {
+        let mut ids: std::collections::HashMap<String, Vec<u64>> = Default::default();
+        for task in tasks {
+            let same = ids.entry(plain_name(task)).or_default();
+            if !same.contains(&task.id()) {
+                same.push(task.id());
+            }
+        }
+        Names { ids }
+    }
+
+    fn describe(&self, task: &TaskHandle) -> String {
+        let name = plain_name(task);
+        match self.ids.get(&name) {
+            Some(same) if same.len() > 1 => {
+                let number = same.iter().position(|&id| id == task.id()).unwrap_or(0) + 1;
+                format!("{name}#{number}")
+            }
+            _ => name,
+        }
+    }
+
+    fn has_collisions(&self) -> bool {
+        self.ids.values().any(|same| same.len() > 1)
+    }
+}
+
+fn plain_name(task: &TaskHandle) -> String {
     match task.name() {
         Some(name) => format!("Task({name})"),
         None => format!("task #{}", task.id()),
@@ -86,6 +122,11 @@ fn deadlock_message(stuck: &[StuckTask]) -> String {
         "{} task(s) can never run; the runtime stopped instead of waiting forever:",
         stuck.len()
     )];
+    let names = Names::new(
+        stuck
+            .iter()
+            .flat_map(|entry| std::iter::once(&entry.task).chain(entry.waits_for.iter())),
+    );
     let stuck_ids: std::collections::HashSet<u64> = stuck.iter().map(|s| s.task.id()).collect();
     for entry in stuck {
         let reasons: Vec<String> = entry
@@ -93,19 +134,26 @@ fn deadlock_message(stuck: &[StuckTask]) -> String {
             .iter()
             .map(|dep| {
                 if !dep.is_spawned() {
-                    format!("{}, which was never spawned", describe(dep))
+                    format!("{}, which was never spawned", names.describe(dep))
                 } else if stuck_ids.contains(&dep.id()) {
-                    format!("{}, which is itself waiting (a cycle)", describe(dep))
+                    format!("{}, which is itself waiting (a cycle)", names.describe(dep))
                 } else {
-                    describe(dep)
+                    names.describe(dep)
                 }
             })
             .collect();
         lines.push(format!(
             "  {} waits for {}",
-            describe(&entry.task),
+            names.describe(&entry.task),
             reasons.join("; ")
         ));
+    }
+    if names.has_collisions() {
+        lines.push(
+            "  (#1, #2: different tasks with the same name, from task spaces of one name \
+             or from keys that print alike, such as 1 and \"1\")"
+                .to_string(),
+        );
     }
     lines.join("\n")
 }

@@ -89,6 +89,19 @@ def test_a_dependency_never_spawned_is_reported_not_hung():
     assert time.monotonic() - start < 10
 
 
+def test_distinct_tasks_that_print_alike_are_told_apart_in_a_deadlock():
+    with pytest.raises(DeadlockError) as caught:
+        with Parla():
+            T = TaskSpace("T")
+
+            @spawn(T[1], [T["1"]])
+            def waits():
+                pass
+    message = str(caught.value)
+    assert "Task(T_1)#1 waits for Task(T_1)#2, which was never spawned" in message
+    assert "different tasks with the same name" in message
+
+
 def test_a_cycle_is_reported():
     with pytest.raises(DeadlockError) as caught:
         with Parla():
