@@ -29,6 +29,8 @@ pub struct Spawner {
     dependencies: Vec<Py<Task>>,
     placement: Vec<DeviceId>,
     request: Resources,
+    /// `memory` as the caller wrote it, for messages.
+    memory_repr: String,
 }
 
 fn type_name(value: &Bound<'_, PyAny>) -> String {
@@ -52,7 +54,46 @@ fn number(name: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
             type_name(value)
         )));
     }
-    value.extract::<f64>()
+    match value.extract::<f64>() {
+        // An int beyond float's range: as far out of every range as inf.
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyOverflowError>(value.py()) => {
+            let negative = value.lt(0i32)?;
+            Ok(if negative {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            })
+        }
+        other => other,
+    }
+}
+
+/// `repr(value)`, shortened to a line's worth.
+fn short_repr(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    let text = value.repr()?.to_string();
+    Ok(match text.char_indices().nth(40) {
+        Some((end, _)) => format!("{}... ({} characters)", &text[..end], text.chars().count()),
+        None => text,
+    })
+}
+
+/// Bytes as a person reads them: `512 bytes`, `1.5 GiB`.
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = "bytes";
+    for name in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = name;
+    }
+    if unit == "bytes" {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {unit}")
+    }
 }
 
 /// `spawn(taskid=None, dependencies=[], placement=None, vcus=None,
@@ -92,22 +133,30 @@ pub fn spawn(
         None => 0,
         Some(value) => {
             let fraction = number("vcus", value)?;
-            vcus_to_units(fraction).map_err(|_| {
-                PyValueError::new_err(format!(
-                    "vcus must be between 0 and 1 (the fraction of a device the task uses), got {fraction}"
-                ))
-            })?
+            match vcus_to_units(fraction) {
+                Ok(units) => units,
+                Err(_) => {
+                    return Err(PyValueError::new_err(format!(
+                    "vcus must be between 0 and 1 (the fraction of a device the task uses), got {}",
+                    short_repr(value)?
+                )))
+                }
+            }
         }
     };
+    let mut memory_repr = String::from("0");
     let memory = match memory.filter(|m| !m.is_none()) {
         None => 0,
         Some(value) => {
             let bytes = number("memory", value)?;
             if !(bytes.is_finite() && bytes >= 0.0) {
                 return Err(PyValueError::new_err(format!(
-                    "memory must be a non-negative number of bytes, got {bytes}"
+                    "memory must be a non-negative number of bytes, got {}",
+                    short_repr(value)?
                 )));
             }
+            memory_repr = short_repr(value)?;
+            // Saturates: more than 16 EiB fits no device either.
             bytes.round() as u64
         }
     };
@@ -125,6 +174,7 @@ pub fn spawn(
         dependencies: deps,
         placement,
         request: Resources { vcus, memory },
+        memory_repr,
     })
 }
 
@@ -194,6 +244,52 @@ fn is_coroutine_function(py: Python<'_>, function: &Bound<'_, PyAny>) -> bool {
         .unwrap_or(false)
 }
 
+impl Spawner {
+    /// Why the request fits no device of the placement: what each has.
+    fn no_device_fits(&self, runtime: &parla_runtime::Runtime, error: &SpawnError) -> String {
+        let devices = runtime.devices();
+        let placement: Vec<DeviceId> = if self.placement.is_empty() {
+            vec![DeviceId(0)] // the runtime's default: the CPU
+        } else {
+            self.placement.clone()
+        };
+        let placed: Vec<_> = placement
+            .iter()
+            .filter_map(|id| devices.get(id.0 as usize))
+            .collect();
+        if placed
+            .iter()
+            .any(|device| device.memory >= self.request.memory)
+        {
+            return error.to_string(); // not the memory: say what the runtime says
+        }
+        let capacities: Vec<String> = placed
+            .iter()
+            .map(|device| {
+                let kind = match device.kind {
+                    parla_runtime::device::DeviceKind::Cpu => "CPU",
+                    parla_runtime::device::DeviceKind::Gpu => "GPU",
+                };
+                format!(
+                    "{kind}:{} has {}",
+                    device.ordinal,
+                    human_bytes(device.memory)
+                )
+            })
+            .collect();
+        let asked = if self.request.memory == u64::MAX {
+            "more than 16 EiB".to_string()
+        } else {
+            human_bytes(self.request.memory)
+        };
+        format!(
+            "memory={} bytes ({asked}) is more than any device of the placement has: {}",
+            self.memory_repr,
+            capacities.join(", ")
+        )
+    }
+}
+
 #[pymethods]
 impl Spawner {
     /// Spawns `body` and returns its task.
@@ -252,10 +348,9 @@ impl Spawner {
                 "{} was already spawned: each task id is spawned once",
                 task.get().__repr__()
             ))),
-            Err(SpawnError::NoDeviceFits { vcus, memory }) => Err(PyValueError::new_err(format!(
-                "no device in the placement has {memory} bytes of memory (and {} vcus) to reserve",
-                vcus as f64 / 1e6
-            ))),
+            Err(error @ SpawnError::NoDeviceFits { .. }) => Err(PyValueError::new_err(
+                self.no_device_fits(&runtime.runtime, &error),
+            )),
             Err(other) => Err(PyRuntimeError::new_err(other.to_string())),
         }
     }

@@ -148,6 +148,7 @@ def test_spawning_a_task_twice_is_an_error():
     [
         ({"vcus": -1}, ValueError, "vcus must be between 0 and 1"),
         ({"vcus": 2}, ValueError, "vcus must be between 0 and 1"),
+        ({"vcus": 10**400}, ValueError, "vcus must be between 0 and 1 .*, got 1000.*\\(401 characters\\)"),
         ({"vcus": "half"}, TypeError, "vcus must be a number, got 'half'"),
         ({"vcus": True}, TypeError, "vcus must be a number"),
         ({"memory": "1GB"}, TypeError, "memory must be a number, got '1GB'"),
@@ -163,6 +164,20 @@ def test_bad_spawn_arguments(kwargs, error, message):
     with Parla():
         with pytest.raises(error, match=message):
             spawn(**kwargs)
+
+
+def test_memory_no_device_has_says_what_the_devices_have():
+    with Parla():
+        with pytest.raises(ValueError, match=r"memory=1e\+30 bytes \(more than 16 EiB\) is more than any device "
+                           r"of the placement has: CPU:0 has [0-9.]+ GiB"):
+            @spawn(memory=1e30)
+            def huge():
+                pass
+
+        with pytest.raises(ValueError, match=r"memory=\d+ bytes \(\d+\.\d EiB\) is more than"):
+            @spawn(memory=2**63)
+            def large():
+                pass
 
 
 def test_gpu_placement_without_a_gpu_names_what_is_missing():
