@@ -171,6 +171,46 @@ def dask_slow(workers):
     return time.perf_counter() - start
 
 
+# --- many workers (oversubscribed: tasks that wait on GPUs or I/O) ---------
+
+MANY_WORKERS = 1000
+IDLE_SECONDS = 1.0
+
+
+def cpu_seconds():
+    times = os.times()
+    return times.user + times.system
+
+
+def parla_many_workers():
+    """Seconds to start and stop a runtime of MANY_WORKERS workers, and the
+    CPU it burns while idle (in cores)."""
+    start = time.perf_counter()
+    with Parla(n_workers=MANY_WORKERS):
+        pass
+    startup = time.perf_counter() - start
+    with Parla(n_workers=MANY_WORKERS):
+        time.sleep(0.2)  # let every worker reach its idle state
+        before = cpu_seconds()
+        time.sleep(IDLE_SECONDS)
+        idle = (cpu_seconds() - before) / IDLE_SECONDS
+    return startup, idle
+
+
+def pool_many_workers():
+    start = time.perf_counter()
+    with ThreadPoolExecutor(MANY_WORKERS) as pool:
+        wait([pool.submit(noop) for _ in range(MANY_WORKERS)])  # starts every thread
+    startup = time.perf_counter() - start
+    with ThreadPoolExecutor(MANY_WORKERS) as pool:
+        wait([pool.submit(noop) for _ in range(MANY_WORKERS)])
+        time.sleep(0.2)
+        before = cpu_seconds()
+        time.sleep(IDLE_SECONDS)
+        idle = (cpu_seconds() - before) / IDLE_SECONDS
+    return startup, idle
+
+
 def best(function, workers, repeat):
     return min(function(workers) for _ in range(repeat))
 
@@ -207,6 +247,11 @@ def main():
     for name, per_task, per_hop, per_fan, efficiency in rows:
         ratio = "" if name == ours[0] else f"  (x{per_task / ours[1]:.1f}, x{per_hop / ours[2]:.1f}, x{per_fan / ours[3]:.1f} ours)"
         print(f"{name:<20} {per_task:>20.2f} {per_hop:>14.2f} {per_fan:>19.2f} {efficiency:>19.3f}{ratio}")
+
+    print(f"\n{MANY_WORKERS} workers: {'start + stop, s':>16} {'idle CPU, cores':>16}")
+    for name, many in (("parla (this)", parla_many_workers), ("ThreadPoolExecutor", pool_many_workers)):
+        startup, idle = many()
+        print(f"{name:<20} {startup:>16.3f} {idle:>16.3f}")
 
 
 if __name__ == "__main__":

@@ -66,9 +66,11 @@ impl Sleep {
         }
     }
 
-    /// Parks worker `index` unless `has_work` finds something after it has
-    /// announced itself. The timeout is a safety net, not the mechanism.
-    pub fn sleep(&self, index: usize, has_work: impl Fn() -> bool) {
+    /// Parks worker `index` (for at most `timeout`) unless `has_work`
+    /// finds something after it has announced itself. Returns whether a
+    /// waker took it off the idle list (it may have been woken). The
+    /// timeout is a safety net, not the mechanism.
+    pub fn sleep(&self, index: usize, timeout: Duration, has_work: impl Fn() -> bool) -> bool {
         {
             let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
             idle.push(index);
@@ -76,13 +78,17 @@ impl Sleep {
         }
         fence(Ordering::SeqCst);
         if !has_work() {
-            std::thread::park_timeout(Duration::from_millis(50));
+            std::thread::park_timeout(timeout);
         }
         // Whether woken, timed out or never parked: leave the idle list.
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(position) = idle.iter().position(|&i| i == index) {
-            idle.swap_remove(position);
-            self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        match idle.iter().rposition(|&i| i == index) {
+            Some(position) => {
+                idle.swap_remove(position);
+                self.sleepers.fetch_sub(1, Ordering::SeqCst);
+                false
+            }
+            None => true,
         }
     }
 }

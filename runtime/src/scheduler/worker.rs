@@ -9,7 +9,7 @@ use std::{
     cell::RefCell,
     panic::{catch_unwind, AssertUnwindSafe},
     sync::{atomic::Ordering, Arc},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 /// At most this many tasks run in one scope entry, so that a worker
@@ -17,6 +17,13 @@ use std::{
 const BATCH: usize = 256;
 /// Rounds of looking for work before parking.
 const SPIN_ROUNDS: u32 = 64;
+/// How many other workers' deques a spinning worker watches in every
+/// round, and how often it looks at all of them.
+const NEARBY: usize = 32;
+const FULL_CHECK_EVERY: u32 = 16;
+/// The safety-net timeout of a worker's first park, and the longest.
+const FIRST_PARK: Duration = Duration::from_millis(50);
+const LONGEST_PARK: Duration = Duration::from_secs(1);
 
 struct Local {
     runtime: usize,
@@ -133,13 +140,42 @@ fn find_task(shared: &Shared, index: usize) -> Option<Arc<TaskNode>> {
     })
 }
 
+/// Whether any queue holds a task: the full check, before parking.
 fn has_work(shared: &Shared) -> bool {
     !shared.injector.is_empty() || shared.stealers.iter().any(|s| !s.is_empty())
 }
 
+/// The cheap check while spinning: the global queue and the next
+/// [`NEARBY`] workers' deques (all of them in a runtime of that size). A
+/// scan of every deque in every round would make idle workers cost the
+/// square of their number (thousands of workers on a few cores spent
+/// seconds starting); the full check runs every [`FULL_CHECK_EVERY`]
+/// rounds and before parking.
+fn work_nearby(shared: &Shared, index: usize) -> bool {
+    let others = shared.stealers.len();
+    !shared.injector.is_empty()
+        || (1..others.min(NEARBY + 1))
+            .any(|offset| !shared.stealers[(index + offset) % others].is_empty())
+}
+
+/// Whether the runtime is shutting down or cancelled: workers must leave
+/// their idle loop to notice.
+fn stopping(shared: &Shared) -> bool {
+    shared.shutdown.load(Ordering::SeqCst) || shared.cancelled.load(Ordering::SeqCst)
+}
+
+/// Waits for work: spins briefly, then parks until woken. A park that
+/// times out (the safety net) parks again, each time twice as long, with
+/// no spinning: an idle runtime costs next to nothing, whatever its number
+/// of workers.
 fn idle(shared: &Shared, index: usize) {
     for round in 0..SPIN_ROUNDS {
-        if has_work(shared) || shared.shutdown.load(Ordering::Relaxed) {
+        let found = if round % FULL_CHECK_EVERY == FULL_CHECK_EVERY - 1 {
+            has_work(shared)
+        } else {
+            work_nearby(shared, index)
+        };
+        if found || stopping(shared) {
             return;
         }
         if round < SPIN_ROUNDS / 2 {
@@ -148,9 +184,16 @@ fn idle(shared: &Shared, index: usize) {
             std::thread::yield_now();
         }
     }
-    shared.sleep.sleep(index, || {
-        has_work(shared) || shared.shutdown.load(Ordering::SeqCst)
-    });
+    let mut timeout = FIRST_PARK;
+    loop {
+        let woken = shared
+            .sleep
+            .sleep(index, timeout, || has_work(shared) || stopping(shared));
+        if woken || has_work(shared) || stopping(shared) {
+            return;
+        }
+        timeout = (timeout * 2).min(LONGEST_PARK);
+    }
 }
 
 /// Runs one task the worker owns, then finishes or suspends it.
