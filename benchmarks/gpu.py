@@ -19,6 +19,7 @@ import numpy as np
 
 import parla.cuda as cuda
 import parla.parir as parir
+from gpu_kernels import axpy, softmax_rows, sum_rows, total
 
 if not cuda.devices():
     print(f"gpu benchmark skipped: {cuda.unavailable_reason()}")
@@ -38,48 +39,6 @@ except ImportError:
 if torch is None and cupy is None:
     print("gpu benchmark skipped: it needs Torch or CuPy (for the arrays and the peers)")
     sys.exit(0)
-
-
-@parir.jit
-def sum_rows(x, y, N, M):
-    parir.label('N')
-    for i in range(N):
-        parir.label('M')
-        for j in range(M):
-            y[i] += x[i, j]
-
-
-@parir.jit
-def axpy(a, x, y, N):
-    parir.label('N')
-    for i in range(N):
-        y[i] += a * x[i]
-
-
-@parir.jit
-def softmax_rows(x, out, N, M):
-    parir.label('N')
-    for i in range(N):
-        m = x[i, 0]
-        parir.label('M')
-        for j in range(M):
-            m = max(m, x[i, j])
-        s = parir.float32(0.0)
-        parir.label('M')
-        for j in range(M):
-            s += parir.exp(x[i, j] - m)
-        parir.label('M')
-        for j in range(M):
-            out[i, j] = parir.exp(x[i, j] - m) / s
-
-
-@parir.jit
-def total(x, out, N):
-    with parir.gpu:
-        out[0] = 0.0
-    parir.label('N')
-    for i in range(N):
-        out[0] += x[i]
 
 
 def synchronize():
