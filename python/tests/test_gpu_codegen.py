@@ -88,6 +88,27 @@ def assemble(ptx: str, arch: str, tmp_path) -> str:
     return "\n".join(reports)
 
 
+@parir.jit
+def histogram_and_spread(bins, counts, x, y, N):
+    parir.label('N')
+    for i in range(N):
+        counts[bins[i]] += 1
+        y[bins[i]] -= x[i]
+
+
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+def test_updates_of_shared_elements_are_atomic_in_kernels(arch, tmp_path):
+    n = 1 << 16
+    args = [np.zeros(n, np.int64), np.zeros(8, np.int64), np.zeros(n, np.float64), np.zeros(8, np.float32), n]
+    ptx = parir.print_compiled(histogram_and_spread, args,
+                               parir.CompileOptions({'N': parir.threads(n)}, backend="cuda", arch=arch))
+    assert "atom.global.add.u64" in ptx and "atom.global.add.f32" in ptx
+    assemble(ptx, arch, tmp_path)
+    amd = parir.print_compiled(histogram_and_spread, args,
+                               parir.CompileOptions({'N': parir.threads(n)}, backend="rocm", arch="gfx90a"))
+    assert "global_atomic_add_x2" in amd
+
+
 @pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
 def test_row_sums_become_a_block_reduction_in_ptx(arch, tmp_path):
     ptx = parir.print_compiled(sum_rows, rows_args(), rows_spec("cuda", arch))

@@ -704,3 +704,74 @@ def test_ranges_with_extreme_bounds_and_steps_run_pythons_number_of_iterations(a
     c = np.zeros(1, np.int64)
     count_iterations(c, a, b, s, opts=parir.par({'ONE': parir.threads(1)}))
     assert c[0] == len(range(a, b, s))
+
+
+@parir.jit
+def histogram(bins, counts, N):
+    parir.label('N')
+    for i in range(N):
+        counts[bins[i]] += 1
+
+
+@parir.jit
+def scattered_updates(bins, x, total, low, high, flags, N):
+    parir.label('N')
+    for i in range(N):
+        total[bins[i]] -= x[i]
+        low[bins[i]] = min(low[bins[i]], x[i])
+        high[i % 3] = max(high[i % 3], x[i])
+        flags[bins[i]] |= 1 << (i % 40)
+
+
+@parir.jit
+def narrow_updates(bins, x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[bins[i]] += x[i]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("threads", [4, 1024])
+def test_updates_of_elements_that_iterations_share_are_atomic(threads, debug):
+    # A histogram, and updates into elements chosen by data or by i % 3:
+    # every iteration's update counts, in any order, as NumPy's ufunc.at.
+    n = 200_000
+    rng = np.random.default_rng(11)
+    bins = rng.integers(0, 5, n)
+    x = rng.random(n)
+    counts = np.zeros(5, np.int64)
+    histogram(bins, counts, n, opts=parir.par({'N': parir.threads(threads)}), debug=debug)
+    np.testing.assert_array_equal(counts, np.bincount(bins, minlength=5))
+
+    total, low, high, flags = np.zeros(5), np.full(5, np.inf), np.zeros(3), np.zeros(5, np.int64)
+    scattered_updates(bins, x, total, low, high, flags, n, opts=parir.par({'N': parir.threads(threads)}), debug=debug)
+    want_total, want_low, want_flags = np.zeros(5), np.full(5, np.inf), np.zeros(5, np.int64)
+    np.subtract.at(want_total, bins, x)
+    np.minimum.at(want_low, bins, x)
+    np.bitwise_or.at(want_flags, bins, np.int64(1) << (np.arange(n) % 40))
+    np.testing.assert_allclose(total, want_total, rtol=1e-9)
+    np.testing.assert_array_equal(low, want_low)
+    np.testing.assert_array_equal(high, [x[r::3].max() for r in range(3)])
+    np.testing.assert_array_equal(flags, want_flags)
+
+    # float32 elements updated with float64 values: each contribution is
+    # rounded to float32 before it is added.
+    y = np.zeros(5, np.float32)
+    narrow_updates(bins, x, y, n, opts=parir.par({'N': parir.threads(threads)}), debug=debug)
+    np.testing.assert_allclose(y, np.bincount(bins, weights=x, minlength=5), rtol=1e-4)
+
+
+def test_updates_that_each_iteration_owns_stay_plain_stores():
+    x = np.zeros(8)
+
+    @parir.jit
+    def own(x, N):
+        parir.label('N')
+        for i in range(N):
+            x[i] += 1.0
+
+    text = parir.print_compiled(own, [x, 8], parir.par({'N': parir.threads(8)}), stage='scf')
+    assert "atomic" not in text and "memref.store" in text
+    text = parir.print_compiled(histogram, [np.zeros(8, np.int64), np.zeros(2, np.int64), 8],
+                                parir.par({'N': parir.threads(8)}), stage='scf')
+    assert "memref.atomic_rmw addi" in text

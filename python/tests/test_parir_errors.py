@@ -316,13 +316,6 @@ def test_races_between_iterations_far_apart_or_through_modulo_are_found():
     compile_error(centre, "x[i] = x[i] - x[0]", "iteration 0 of the parallel loop 'N'",
                   call=lambda j: j(np.ones(1000), 1000, opts=opts))
 
-    def fold(x, y, n):
-        parir.label('N')
-        for i in range(n):
-            y[i % 7] += x[i]
-    compile_error(fold, "y[i % 7] += x[i]", "writes the element that iteration 7",
-                  call=lambda j: j(np.ones(1000), np.zeros(7), 1000, opts=opts))
-
 
 def test_accesses_that_may_not_meet_are_left_alone():
     opts = parir.par({'N': parir.threads(16)})

@@ -139,7 +139,7 @@ fn varying_values(ops: &[OperationRef]) -> HashSet<Symbol> {
 
 /// Whether `op` is an `scf.if` that guards an access with a bounds check
 /// (`debug`): its else branch reports the failure.
-fn is_bounds_check(op: OperationRef) -> bool {
+pub(crate) fn is_bounds_check(op: OperationRef) -> bool {
     let Some(otherwise) = op.region(1).ok().and_then(|r| r.first_block()) else {
         return false;
     };
@@ -213,8 +213,34 @@ fn accesses<'c, 'a>(loop_op: OperationRef<'c, 'a>, iv: Symbol) -> Vec<Access<'c,
     found
 }
 
+/// Whether an access with `indices` inside `loop_op` touches a different
+/// element in every iteration: some index is an affine form with a
+/// non-zero coefficient on the loop variable, over values that are the
+/// same in every iteration.
+pub(crate) fn private_to_iterations(loop_op: OperationRef, indices: &[Value]) -> bool {
+    let Some(iv) = loop_op
+        .region(0)
+        .ok()
+        .and_then(|r| r.first_block())
+        .and_then(|b| b.argument(0).ok())
+        .map(|a| symbol_of(a.into()))
+    else {
+        return false;
+    };
+    let varying = varying_values(&nested_ops(loop_op));
+    indices.iter().any(|index| {
+        affine(*index).is_some_and(|form| {
+            form.coefficient(iv) != 0
+                && form
+                    .coefficients
+                    .keys()
+                    .all(|s| *s == iv || !varying.contains(s))
+        })
+    })
+}
+
 /// Whether `value` is defined inside `loop_op` (a private buffer).
-fn defined_inside(value: Value, loop_op: OperationRef) -> bool {
+pub(crate) fn defined_inside(value: Value, loop_op: OperationRef) -> bool {
     let Ok(result) = melior::ir::operation::OperationResult::try_from(value) else {
         return false;
     };
