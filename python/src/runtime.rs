@@ -116,6 +116,10 @@ fn plain_name(task: &TaskHandle) -> String {
     }
 }
 
+/// How many stuck tasks a deadlock message lists (a long chain behind a
+/// missing task would otherwise print one line per task).
+const SHOWN_STUCK_TASKS: usize = 20;
+
 /// One line per stuck task: what it waits for and why that never comes.
 fn deadlock_message(stuck: &[StuckTask]) -> String {
     let mut lines = vec![format!(
@@ -127,16 +131,37 @@ fn deadlock_message(stuck: &[StuckTask]) -> String {
             .iter()
             .flat_map(|entry| std::iter::once(&entry.task).chain(entry.waits_for.iter())),
     );
-    let stuck_ids: std::collections::HashSet<u64> = stuck.iter().map(|s| s.task.id()).collect();
-    for entry in stuck {
+    let waits: std::collections::HashMap<u64, Vec<u64>> = stuck
+        .iter()
+        .map(|s| (s.task.id(), s.waits_for.iter().map(|d| d.id()).collect()))
+        .collect();
+    // Whether `to` waits, through stuck tasks, for `from`: a cycle.
+    let reaches = |from: u64, to: u64| {
+        let mut seen = std::collections::HashSet::from([from]);
+        let mut next = vec![from];
+        while let Some(id) = next.pop() {
+            for &dep in waits.get(&id).into_iter().flatten() {
+                if dep == to {
+                    return true;
+                }
+                if seen.insert(dep) {
+                    next.push(dep);
+                }
+            }
+        }
+        false
+    };
+    for entry in stuck.iter().take(SHOWN_STUCK_TASKS) {
         let reasons: Vec<String> = entry
             .waits_for
             .iter()
             .map(|dep| {
                 if !dep.is_spawned() {
                     format!("{}, which was never spawned", names.describe(dep))
-                } else if stuck_ids.contains(&dep.id()) {
+                } else if reaches(dep.id(), entry.task.id()) {
                     format!("{}, which is itself waiting (a cycle)", names.describe(dep))
+                } else if waits.contains_key(&dep.id()) {
+                    format!("{}, which can never run either", names.describe(dep))
                 } else {
                     names.describe(dep)
                 }
@@ -146,6 +171,12 @@ fn deadlock_message(stuck: &[StuckTask]) -> String {
             "  {} waits for {}",
             names.describe(&entry.task),
             reasons.join("; ")
+        ));
+    }
+    if stuck.len() > SHOWN_STUCK_TASKS {
+        lines.push(format!(
+            "  ... and {} more",
+            stuck.len() - SHOWN_STUCK_TASKS
         ));
     }
     if names.has_collisions() {

@@ -195,6 +195,16 @@ impl KeyPart {
     }
 }
 
+/// The most tasks one slice of a task space may name (each is a Python
+/// object): more is a mistake, not a task graph.
+const MAX_SLICE_TASKS: usize = 1 << 24;
+
+fn slice_too_large(tasks: i128) -> PyErr {
+    PyValueError::new_err(format!(
+        "this task space slice names {tasks} tasks; slices name at most {MAX_SLICE_TASKS}"
+    ))
+}
+
 /// One dimension of an index: a single part, or a range of integers.
 enum Dimension {
     One(KeyPart),
@@ -220,6 +230,12 @@ fn dimension(item: &Bound<'_, PyAny>) -> PyResult<Dimension> {
             )));
         }
         let start = start.unwrap_or(0);
+        let length = (i128::from(stop) - i128::from(start) + i128::from(step) - 1)
+            .div_euclid(i128::from(step))
+            .max(0);
+        if length > MAX_SLICE_TASKS as i128 {
+            return Err(slice_too_large(length));
+        }
         return Ok(Dimension::Range(
             (start..stop).step_by(step as usize).collect(),
         ));
@@ -332,6 +348,15 @@ impl TaskSpace {
                 })
                 .collect();
             return Ok(self.task(py, key).into_any());
+        }
+        let count = dimensions.iter().try_fold(1usize, |product, d| match d {
+            Dimension::One(_) => Some(product),
+            Dimension::Range(range) => product.checked_mul(range.len()),
+        });
+        match count {
+            Some(count) if count <= MAX_SLICE_TASKS => {}
+            Some(count) => return Err(slice_too_large(count as i128)),
+            None => return Err(slice_too_large(i128::from(u64::MAX))),
         }
         // Cartesian product of the dimensions, last dimension fastest.
         let mut keys: Vec<Vec<KeyPart>> = vec![Vec::new()];

@@ -102,6 +102,26 @@ def test_distinct_tasks_that_print_alike_are_told_apart_in_a_deadlock():
     assert "different tasks with the same name" in message
 
 
+def test_a_chain_behind_a_missing_task_is_not_called_a_cycle_and_long_ones_are_cut():
+    with pytest.raises(DeadlockError) as caught:
+        with Parla():
+            T = TaskSpace("T")
+            for i in range(100):
+                spawn(T[i], [T[i + 1]])(lambda: None)
+    lines = str(caught.value).splitlines()
+    assert "Task(T_0) waits for Task(T_1), which can never run either" in lines[1]
+    assert "cycle" not in str(caught.value)
+    assert lines[-1] == "  ... and 80 more" and len(lines) == 22
+
+
+def test_task_space_slices_of_absurd_size_are_value_errors():
+    T = TaskSpace("T")
+    with pytest.raises(ValueError, match="names 1000000000000 tasks; slices name at most"):
+        T[0:10**12]
+    with pytest.raises(ValueError, match="slices name at most"):
+        T[0:2**62, 0:2**62]
+
+
 def test_a_cycle_is_reported():
     with pytest.raises(DeadlockError) as caught:
         with Parla():
