@@ -213,18 +213,22 @@ fn accesses<'c, 'a>(loop_op: OperationRef<'c, 'a>, iv: Symbol) -> Vec<Access<'c,
     found
 }
 
-/// Whether an access with `indices` inside `loop_op` touches a different
-/// element in every iteration: some index is an affine form with a
-/// non-zero coefficient on the loop variable, over values that are the
-/// same in every iteration.
-pub(crate) fn private_to_iterations(loop_op: OperationRef, indices: &[Value]) -> bool {
-    let Some(iv) = loop_op
+/// The loop variable of `loop_op`, as a symbol.
+fn loop_variable(loop_op: OperationRef) -> Option<Symbol> {
+    loop_op
         .region(0)
         .ok()
         .and_then(|r| r.first_block())
         .and_then(|b| b.argument(0).ok())
         .map(|a| symbol_of(a.into()))
-    else {
+}
+
+/// Whether an access with `indices` inside `loop_op` touches a different
+/// element in every iteration: some index is an affine form with a
+/// non-zero coefficient on the loop variable, over values that are the
+/// same in every iteration.
+pub(crate) fn private_to_iterations(loop_op: OperationRef, indices: &[Value]) -> bool {
+    let Some(iv) = loop_variable(loop_op) else {
         return false;
     };
     let varying = varying_values(&nested_ops(loop_op));
@@ -407,13 +411,7 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
     {
         return problems;
     }
-    let Some(iv) = loop_op
-        .region(0)
-        .ok()
-        .and_then(|r| r.first_block())
-        .and_then(|b| b.argument(0).ok())
-        .map(|a| symbol_of(a.into()))
-    else {
+    let Some(iv) = loop_variable(loop_op) else {
         return problems;
     };
     let all = accesses(loop_op, iv);
