@@ -25,6 +25,9 @@
 //!
 //! Under `debug`, the load and the store are each inside their bounds
 //! check; the atomic update takes the store's place, inside its check.
+//! Data-dependent indices are then loaded twice, each under its own check,
+//! so the store's index is not the load's value and the update is not
+//! matched: under `debug` such updates are not yet atomic.
 //!
 //! An update needs no atomic when every parallel loop around it gives each
 //! iteration its own element (an index affine in the loop variable:
