@@ -78,7 +78,9 @@ fn combine_of(name: &str) -> Option<Combine> {
     Some(match name {
         "arith.addf" => Commutative(Some("addf")),
         "arith.addi" => Commutative(Some("addi")),
-        "arith.mulf" | "arith.muli" => Commutative(None),
+        // Float products have no atomic (and no compare-and-swap form:
+        // see the module doc): they are not updates this pass can make.
+        "arith.muli" => Commutative(None),
         "arith.maximumf" => Commutative(Some("maximumf")),
         "arith.minimumf" => Commutative(Some("minimumf")),
         "arith.maxnumf" => Commutative(Some("maxnumf")),
@@ -243,33 +245,27 @@ fn match_update<'c, 'a>(store: OperationRef<'c, 'a>) -> Option<Update<'c, 'a>> {
     let widened = match (before.as_slice(), after.as_slice()) {
         ([], []) => false,
         ([extend], [truncate]) => {
-            let float = match (
+            let integer = match (
                 rewrite::name_of(*extend).as_str(),
                 rewrite::name_of(*truncate).as_str(),
             ) {
-                ("arith.extf", "arith.truncf") => true,
-                ("arith.extsi" | "arith.extui", "arith.trunci") => false,
+                // Float min/max are exact, sums rounded once more.
+                ("arith.extf", "arith.truncf") => false,
+                ("arith.extsi" | "arith.extui", "arith.trunci") => true,
                 _ => return None,
             };
-            let kind = rewrite::name_of(combine);
-            let exact_or_rounded = if float {
-                kind != "arith.mulf" // min/max exact, sums rounded
-            } else {
-                !matches!(
-                    kind.as_str(),
-                    "arith.maxsi" | "arith.minsi" | "arith.maxui" | "arith.minui"
-                )
-            };
-            if !exact_or_rounded {
+            // Integer min/max in a wider type are not the element's.
+            let integer_extremum = matches!(
+                rewrite::name_of(combine).as_str(),
+                "arith.maxsi" | "arith.minsi" | "arith.maxui" | "arith.minui"
+            );
+            if integer && integer_extremum {
                 return None;
             }
             true
         }
         _ => return None,
     };
-    if rewrite::name_of(combine) == "arith.mulf" {
-        return None;
-    }
     let mut chain: Vec<OperationRef> = before;
     chain.push(combine);
     chain.extend(after);
