@@ -168,3 +168,32 @@ func.func @uncertain(%x: memref<16xf32>, %idx: memref<8xindex>, %y: memref<8xf32
   }) {label = "M", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// Under a condition: the iterations that qualify all write y[0], each its
+// own value. The same store of a constant, or under `i == 3`, is fine.
+func.func @conditional(%x: memref<8xf32>, %y: memref<3xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<8xf32>
+    %positive = arith.cmpf ogt, %v, %zero : f32
+    scf.if %positive {
+      // expected-error@+1 {{holds, and what it writes differs between iterations}}
+      memref.store %v, %y[%c0] : memref<3xf32>
+      memref.store %zero, %y[%c1] : memref<3xf32>
+    }
+    %third = arith.cmpi eq, %i, %c3 : index
+    scf.if %third {
+      memref.store %v, %y[%c2] : memref<3xf32>
+    }
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

@@ -292,6 +292,47 @@ def test_races_are_compile_errors_naming_the_loop_and_the_access():
                   call=lambda j: j(np.zeros(4), np.zeros(1), 4, opts=opts))
 
 
+def test_conditional_writes_of_one_location_that_differ_per_iteration_are_races():
+    opts = parir.par({'N': parir.threads(16)})
+
+    def last_local(x, y, n):
+        with parir.gpu:
+            last = -1
+            parir.label('N')
+            for i in range(n):
+                if x[i] > 0.0:
+                    last = i
+            y[0] = last
+    error = compile_error(last_local, "last = i", "in every iteration where the condition at",
+                          call=lambda j: j(np.ones(64), np.zeros(1, np.int64), 64, opts=opts))
+    assert f"{HERE}:{line_of(last_local, 'if x[i] > 0.0:')}:" in str(error)
+
+    def last_element(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            if x[i] > 0.0:
+                y[0] = x[i]
+    compile_error(last_element, "y[0] = x[i]", "a sequential loop keeps the last one's value",
+                  call=lambda j: j(np.ones(64), np.zeros(1), 64, opts=opts))
+
+    # What the message suggests, and writes that cannot disagree, run.
+    @parir.jit
+    def last_by_max(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            if x[i] > 0.0:
+                y[0] = max(y[0], i)
+            if x[i] > 0.0:
+                y[1] = 1  # the same value from every writer
+            if i == 7:
+                y[2] = i * 10  # one iteration qualifies
+
+    x = np.where(np.arange(5000) % 3 == 0, 1.0, -1.0)
+    y = np.full(3, -1, np.int64)
+    last_by_max(x, y, 5000, opts=parir.par({'N': parir.threads(64)}))
+    np.testing.assert_array_equal(y, [4998, 1, 70])
+
+
 def test_races_between_iterations_far_apart_or_through_modulo_are_found():
     opts = parir.par({'N': parir.threads(16)})
 

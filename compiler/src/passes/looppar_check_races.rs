@@ -15,9 +15,15 @@
 //!   (`analysis::dependence`: shifts, reversals, `x[2 * i]` against
 //!   `x[i]`, `x[i]` against `x[0]`), and by evaluating indices that are
 //!   other functions of the loop variable on the first and last
-//!   iterations.
+//!   iterations;
+//! - a store under a condition to an element every iteration shares, of a
+//!   value that differs between iterations (`if x[i] > 0: last = i`): a
+//!   sequential loop keeps the last qualifying iteration's value, which
+//!   parallel iterations cannot agree on. The same value from every writer
+//!   (`found[0] = 1`) or a condition only one iteration meets (`i == 3`)
+//!   is fine.
 //!
-//! An access is certain only if it runs in every iteration: accesses under
+//! Otherwise, an access is certain only if it runs in every iteration: accesses under
 //! an `scf.if` (other than a bounds check's) or in a while loop are left
 //! alone, and so are indices that depend on values computed in the loop
 //! (a load, as in `y[idx[i]] = x[i]`). Buffers allocated inside the loop
@@ -34,7 +40,7 @@ use crate::analysis::{
 use melior::{
     ir::{
         operation::{OperationLike, OperationRef, WalkOrder, WalkResult},
-        BlockLike, RegionLike, Value,
+        BlockLike, RegionLike, Value, ValueLike,
     },
     pass::ExternalPass,
 };
@@ -419,10 +425,16 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
         // Bounds-check reports (debug=True) all write one error word on
         // purpose: any report will do.
         if !store.is_store
-            || !store.certain
             || defined_inside(store.memref, loop_op)
             || store.op.has_attribute("parla.error_report")
         {
+            continue;
+        }
+        if let Some(message) = conditional_shared_write(store, loop_op, iv) {
+            problems.push((store.op, message));
+            continue;
+        }
+        if !store.certain {
             continue;
         }
         if let Some(form) = &store.forms {
@@ -484,6 +496,189 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
         }
     }
     problems
+}
+
+/// A store under a condition to an element that every iteration shares,
+/// of a value that differs between iterations (`if x[i] > 0: last = i`):
+/// the sequential loop keeps the last qualifying iteration's value, which
+/// parallel iterations cannot agree on. Not reported when the value is
+/// the same in every iteration (`found[0] = 1`: any order gives the same
+/// result) or when a condition lets only one iteration through
+/// (`if i == 3:`).
+fn conditional_shared_write<'c, 'a>(
+    store: &Access<'c, 'a>,
+    loop_op: OperationRef<'c, 'a>,
+    iv: Symbol,
+) -> Option<String> {
+    let shared = store
+        .forms
+        .as_ref()
+        .is_some_and(|forms| forms.iter().all(|f| f.coefficient(iv) == 0));
+    if store.certain || !shared {
+        return None;
+    }
+    let guards = guarding_conditions(store.op, loop_op)?;
+    let varying = varying_values(&nested_ops(loop_op));
+    if guards.iter().any(|guard| {
+        guard
+            .operand(0)
+            .is_ok_and(|condition| admits_one_iteration(condition, iv, &varying, loop_op))
+    }) {
+        return None;
+    }
+    let value = store.op.operand(0).ok()?;
+    if !differs_between_iterations(value, loop_op, iv) {
+        return None;
+    }
+    // The condition's own location: the `scf.if` carries the statement's.
+    let condition = guards.first()?.operand(0).ok()?;
+    let place = melior::ir::operation::OperationResult::try_from(condition)
+        .map(|r| format!(" at {}", location_text(r.owner())))
+        .unwrap_or_default();
+    Some(format!(
+        "{} writes the same memory (an array element, or a variable assigned before the loop) \
+         in every iteration where the condition{} holds, and what it writes differs between iterations: \
+         when more than one iteration qualifies they race, while a sequential loop keeps the last one's value. \
+         Keep the largest or smallest value with y[0] = max(y[0], value) (or min), \
+         or give each iteration its own element",
+        loop_name(loop_op),
+        place
+    ))
+}
+
+/// The `scf.if` ops (other than bounds checks) between `op` and
+/// `loop_op`; None when a while loop or another kind of region comes
+/// between them.
+fn guarding_conditions<'c, 'a>(
+    op: OperationRef<'c, 'a>,
+    loop_op: OperationRef<'c, 'a>,
+) -> Option<Vec<OperationRef<'c, 'a>>> {
+    let mut conditions = Vec::new();
+    let mut current = op.parent_operation();
+    while let Some(parent) = current {
+        if parent == loop_op {
+            return Some(conditions);
+        }
+        match rewrite::name_of(parent).as_str() {
+            "scf.if" if is_bounds_check(parent) => {}
+            "scf.if" => conditions.push(parent),
+            "scf.for" | "looppar.for" => {}
+            _ => return None,
+        }
+        current = parent.parent_operation();
+    }
+    None
+}
+
+/// Whether `condition` holds in at most one iteration of `loop_op`:
+/// `iv_form == invariant`, alone or as one side of an `and`.
+fn admits_one_iteration(
+    condition: Value,
+    iv: Symbol,
+    varying: &HashSet<Symbol>,
+    loop_op: OperationRef,
+) -> bool {
+    let Ok(result) = melior::ir::operation::OperationResult::try_from(condition) else {
+        return false;
+    };
+    let op = result.owner();
+    let operand = |i| op.operand(i).ok();
+    match rewrite::name_of(op).as_str() {
+        "arith.andi" => [0, 1]
+            .into_iter()
+            .any(|i| operand(i).is_some_and(|c| admits_one_iteration(c, iv, varying, loop_op))),
+        "arith.cmpi" => {
+            let equality = op
+                .attribute("predicate")
+                .ok()
+                .and_then(|a| melior::ir::attribute::IntegerAttribute::try_from(a).ok())
+                .is_some_and(|p| p.value() == 0);
+            let (Some(lhs), Some(rhs)) = (operand(0), operand(1)) else {
+                return false;
+            };
+            let pins = |moving: Value, fixed: Value| {
+                affine(moving).is_some_and(|form| {
+                    form.coefficient(iv) != 0
+                        && form
+                            .coefficients
+                            .keys()
+                            .all(|s| *s == iv || !varying.contains(s))
+                }) && !differs_between_iterations(fixed, loop_op, iv)
+            };
+            equality && (pins(lhs, rhs) || pins(rhs, lhs))
+        }
+        _ => false,
+    }
+}
+
+/// Whether `value` may differ from one iteration of `loop_op` to the
+/// next: it depends on the loop variable, on an element read at an index
+/// that does, or on a value carried through a block of the body.
+/// Constants, arguments and inner loops' variables do not.
+fn differs_between_iterations(value: Value, loop_op: OperationRef, iv: Symbol) -> bool {
+    let mut pending = vec![value.to_raw()];
+    let mut seen = HashSet::new();
+    while let Some(raw) = pending.pop() {
+        if !seen.insert(raw.ptr as usize) || seen.len() > 4096 {
+            if seen.len() > 4096 {
+                return true;
+            }
+            continue;
+        }
+        // SAFETY: every value here is an operand of the live loop body.
+        let value = unsafe { Value::from_raw(raw) };
+        if symbol_of(value) == iv {
+            return true;
+        }
+        if let Ok(argument) = melior::ir::block::BlockArgument::try_from(value) {
+            let owner = argument.owner().parent_operation();
+            let inside = owner.is_some_and(|o| o == loop_op || is_nested_in(o, loop_op));
+            let inner_variable = owner.is_some_and(|o| {
+                matches!(rewrite::name_of(o).as_str(), "scf.for" | "looppar.for")
+                    && argument.argument_number() == 0
+            });
+            if inside && !inner_variable {
+                return true;
+            }
+            continue;
+        }
+        let Ok(result) = melior::ir::operation::OperationResult::try_from(value) else {
+            return true;
+        };
+        let op = result.owner();
+        if !is_nested_in(op, loop_op) {
+            continue;
+        }
+        let name = rewrite::name_of(op);
+        if name == "memref.load" {
+            // The element read, not its memory: indices only.
+            pending.extend(op.operands().skip(1).map(|v| v.to_raw()));
+            continue;
+        }
+        pending.extend(op.operands().map(|v| v.to_raw()));
+        // A region op's results come from what its regions yield.
+        if op.region_count() > 0 {
+            op.walk(WalkOrder::PreOrder, |nested| {
+                if rewrite::name_of(nested) == "scf.yield" {
+                    pending.extend(nested.operands().map(|v| v.to_raw()));
+                }
+                WalkResult::Advance
+            });
+        }
+    }
+    false
+}
+
+/// Whether `op` is nested (at any depth) in `ancestor`.
+fn is_nested_in(op: OperationRef, ancestor: OperationRef) -> bool {
+    let mut current = op.parent_operation();
+    while let Some(parent) = current {
+        if parent == ancestor {
+            return true;
+        }
+        current = parent.parent_operation();
+    }
+    false
 }
 
 /// The message for a store in iteration `t` whose element iteration `u`
