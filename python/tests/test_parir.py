@@ -331,6 +331,27 @@ def test_control_flow_and_locals_match_seq():
     np.testing.assert_allclose(y, y_seq)
 
 
+def test_a_local_used_as_loop_variable_keeps_the_last_value_after_the_loop():
+    @parir.jit
+    def last_values(y, n, m):
+        parir.label('N')
+        for i in range(n):
+            j = 7
+            for j in range(3):
+                y[i] += 1.0
+            y[i] += j * 100.0  # 2 after the loop
+            k = -1
+            for k in range(m, 0, -4):
+                y[i] += 0.5
+            y[i] += k * 1000.0  # the last value, or -1 when the loop did not run
+
+    for m in (9, 0):
+        found, expected = np.zeros(3), np.zeros(3)
+        last_values(found, 3, m, opts=parir.par({'N': parir.threads(3)}))
+        last_values(expected, 3, m, seq=True)
+        np.testing.assert_array_equal(found, expected)
+
+
 def test_dict_arguments_zero_d_and_one_element_scalars():
     @parir.jit
     def scaled(d, n, bias):
@@ -544,13 +565,50 @@ def test_boolean_constants():
         parir.label('N')
         for i in range(n):
             if True:
-                x[i] = -(x[i] > 0.5) + 1
+                x[i] = 1 - (x[i] > 0.5)
             b[i] = False if x[i] > 0.0 else True
 
     x, b = np.array([0.25, 0.75]), np.ones(2, bool)
     flags(x, b, 2, opts=parir.par({'N': parir.threads(2)}))
     np.testing.assert_array_equal(x, [1.0, 0.0])
     np.testing.assert_array_equal(b, [False, True])
+
+
+def test_booleans_and_unsigned_values_follow_numpy():
+    @parir.jit
+    def mix(a, b, u, s, o, au, n):
+        parir.label('N')
+        for i in range(n):
+            s[i] = a[i] + b[i]  # or, a bool
+            o[i] = a[i] * b[i] + (a[i] ^ b[i]) * 2 + a[i] + u[i]  # bool meets uint8: uint8
+            au[i] = abs(u[i])  # never negative: unchanged
+
+    a = np.array([True, True, False, False])
+    b = np.array([True, False, True, False])
+    u = np.array([200, 255, 0, 7], np.uint8)
+    found = [np.zeros(4, np.int64), np.zeros(4, np.int64), np.zeros(4, np.uint8)]
+    expected = [np.zeros(4, np.int64), np.zeros(4, np.int64), np.zeros(4, np.uint8)]
+    mix(a, b, u, *found, 4, opts=parir.par({'N': parir.threads(4)}))
+    mix(a, b, u, *expected, 4, seq=True)
+    for f, e in zip(found, expected):
+        np.testing.assert_array_equal(f, e)
+    assert found[0].tolist() == [1, 1, 1, 0]
+    assert found[2].tolist() == [200, 255, 0, 7]
+
+    def negate(a, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = -a[i]
+
+    def subtract(a, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = a[i] - a[i]
+
+    for f, message in ((negate, "NumPy does not negate booleans"),
+                       (subtract, "NumPy does not subtract booleans")):
+        with pytest.raises(parir.CompileError, match=message):
+            parir.jit(f)(a, np.zeros(4), 4, opts=parir.par({'N': parir.threads(4)}))
 
 
 @parir.jit

@@ -273,6 +273,60 @@ def test_out_of_bounds_is_checked_with_debug(capsys):
     capsys.readouterr()
 
 
+def test_reusing_an_enclosing_loops_variable_or_a_parameter_as_loop_variable_is_an_error():
+    opts = parir.par({'N': parir.threads(4)})
+
+    def reused(y, n):
+        parir.label('N')
+        for i in range(n):
+            for i in range(3):
+                y[i] += 1.0
+    compile_error(reused, "for i in range(3):", "already the variable of an enclosing loop",
+                  call=lambda j: j(np.zeros(4), 4, opts=opts))
+
+    def over_parameter(y, n):
+        parir.label('N')
+        for y in range(n):
+            n += 1
+    compile_error(over_parameter, "for y in range(n):", "`y` is a parameter and cannot be a loop variable",
+                  call=lambda j: j(np.zeros(4), 4, opts=opts))
+
+
+def test_locals_that_may_be_unassigned_when_read_are_errors_at_decoration():
+    def one_branch(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            if x[i] > 1.0:
+                w = 1.0
+            y[i] = w
+    compile_error(one_branch, "y[i] = w", "`w` may be read here before it is assigned")
+
+    def loop_may_not_run(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            for j in range(n):
+                t = x[j]
+            y[i] = t
+    compile_error(loop_may_not_run, "y[i] = t", "UnboundLocalError")
+
+    # Both branches, or a loop that certainly runs, assign it.
+    @parir.jit
+    def assigned(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            if x[i] > 1.0:
+                w = 1.0
+            else:
+                w = 2.0
+            for j in range(2):
+                t = x[j] + w
+            y[i] = t
+
+    y = np.zeros(3)
+    assigned(np.array([0.0, 5.0, 1.0]), y, 3, opts=parir.par({'N': parir.threads(3)}))
+    np.testing.assert_array_equal(y, [7.0, 6.0, 7.0])
+
+
 def test_races_are_compile_errors_naming_the_loop_and_the_access():
     opts = parir.par({'N': parir.threads(4)})
 

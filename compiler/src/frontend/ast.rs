@@ -897,11 +897,13 @@ pub fn convert(
         .filter_map(Value::as_node)
         .map(|a| a.str("arg").unwrap_or_default().to_string())
         .collect();
-    Ok(Function {
+    let function = Function {
         name: tree.str("name").unwrap_or_default().to_string(),
         params,
         body: converter.body(tree.list("body"))?,
         source: source.clone(),
         span: span_of(tree),
-    })
+    };
+    super::assignment::check(&function)?;
+    Ok(function)
 }

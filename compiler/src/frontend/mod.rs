@@ -7,6 +7,7 @@
 //! 3. `emit`: at call time, the IR for the call's argument kinds, dtypes,
 //!    shapes, scalar values and parallel specification.
 
+pub mod assignment;
 pub mod ast;
 pub mod emit;
 pub mod error;

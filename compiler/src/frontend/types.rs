@@ -173,6 +173,12 @@ impl Ty {
 /// (weak types) adopting the other side's type.
 pub fn promote(a: Ty, b: Ty) -> Ty {
     use Ty::*;
+    // bool is NumPy's lowest kind: it adopts any dtype it meets.
+    match (a, b) {
+        (Bool, Num(d)) | (Num(d), Bool) => return Num(d),
+        (Bool, WeakFloat) | (WeakFloat, Bool) => return Num(DType::F64),
+        _ => {}
+    }
     let strong = |t: Ty| match t {
         Index => Num(DType::I64),
         Bool => Num(DType::I64),
@@ -256,5 +262,8 @@ mod tests {
         assert_eq!(promote(Ty::Num(U32), Ty::Num(I32)), Ty::Num(I64));
         assert_eq!(promote(Ty::WeakInt, Ty::WeakFloat), Ty::WeakFloat);
         assert_eq!(promote(Ty::Index, Ty::WeakInt), Ty::Num(I64));
+        assert_eq!(promote(Ty::Bool, Ty::Num(U8)), Ty::Num(U8));
+        assert_eq!(promote(Ty::Bool, Ty::WeakInt), Ty::Num(I64));
+        assert_eq!(promote(Ty::Bool, Ty::WeakFloat), Ty::Num(F64));
     }
 }

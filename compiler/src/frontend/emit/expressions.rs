@@ -53,6 +53,12 @@ impl<'a> Emitter<'a> {
                             };
                             return Ok(self.constant(negated, value.ty));
                         }
+                        if value.ty == Ty::Bool {
+                            return Err(self.error(
+                                expr.span,
+                                "NumPy does not negate booleans; use `not` for the opposite",
+                            ));
+                        }
                         if value.ty.is_float() {
                             let ssa =
                                 self.op(&format!("arith.negf {} : {}", value.ssa, value.ty.mlir()));
@@ -313,6 +319,11 @@ impl<'a> Emitter<'a> {
                 return Ok(self.constant(folded, ty));
             }
         }
+        if l.ty == Ty::Bool && r.ty == Ty::Bool {
+            if let Some(result) = self.boolean_arithmetic(op, &l, &r, span)? {
+                return Ok(result);
+            }
+        }
         let mut ty = Self::concrete(promote(l.ty, r.ty));
         if op == Div && !ty.is_float() {
             ty = Ty::Num(DType::F64);
@@ -375,6 +386,37 @@ impl<'a> Emitter<'a> {
             ty,
             literal: None,
         })
+    }
+
+    /// NumPy's arithmetic between two booleans: `+` is or and `*` is and
+    /// (a bool result), `& | ^` stay bool, `-` is a TypeError; None for
+    /// the rest, which compute on integers.
+    fn boolean_arithmetic(
+        &mut self,
+        op: BinaryOp,
+        l: &Value,
+        r: &Value,
+        span: Span,
+    ) -> Result<Option<Value>> {
+        use BinaryOp::*;
+        let instruction = match op {
+            Add | BitOr => "ori",
+            Mul | BitAnd => "andi",
+            BitXor => "xori",
+            Sub => {
+                return Err(self.error(
+                    span,
+                    "NumPy does not subtract booleans; use ^ or != for the difference",
+                ))
+            }
+            _ => return Ok(None),
+        };
+        let ssa = self.op(&format!("arith.{instruction} {}, {} : i1", l.ssa, r.ssa));
+        Ok(Some(Value {
+            ssa,
+            ty: Ty::Bool,
+            literal: None,
+        }))
     }
 
     /// Python's `x // y` or `x % y` on floats (CPython's float_divmod):
@@ -612,6 +654,10 @@ impl<'a> Emitter<'a> {
                 arity(1)?;
                 let ty = Self::concrete(values[0].ty);
                 let v = self.convert(values[0].clone(), ty);
+                if !ty.is_float() && (ty.dtype().is_unsigned() || ty.dtype() == DType::Bool) {
+                    // Never negative: math.absi would read the top bit as a sign.
+                    return Ok(v);
+                }
                 let op = if ty.is_float() {
                     "math.absf"
                 } else {

@@ -70,13 +70,79 @@ impl<'a> Emitter<'a> {
         step: &Expr,
         body: &[Stmt],
     ) -> Result<()> {
+        // A local of the same name takes the last value after the loop, as
+        // in Python; any other name in use is not a variable to loop over.
+        let shadows_local = match self.lookup(var) {
+            Some(Binding::Local { .. }) => true,
+            None | Some(Binding::Private { .. }) => false,
+            Some(Binding::LoopIndex { .. }) => {
+                return Err(self.error(
+                    statement.span,
+                    format!("`{var}` is already the variable of an enclosing loop (or a parameter); give this loop's variable another name"),
+                ))
+            }
+            Some(_) => {
+                return Err(self.error(
+                    statement.span,
+                    format!("`{var}` is a parameter and cannot be a loop variable; give this loop's variable another name"),
+                ))
+            }
+        };
         let step = self.constant_step(step)?;
-        let labelled = self.label_spec(statement);
-        let parallel = labelled.as_ref().is_some_and(|(_, s)| s.is_parallel());
-        let reduce = labelled.as_ref().is_some_and(|(_, s)| s.reduces());
         let start_value = self.index_value(start)?;
         let stop_value = self.index_value(stop)?;
         let trips = self.trip_count(&start_value, &stop_value, step);
+        self.range_for_loop(statement, var, &start_value, step, &trips, body)?;
+        if shadows_local {
+            self.keep_last_value(var, &start_value, step, &trips, statement.span)?;
+        }
+        Ok(())
+    }
+
+    /// After a loop that ran, `var = start + (trips - 1) * step`.
+    fn keep_last_value(
+        &mut self,
+        var: &str,
+        start: &Value,
+        step: i64,
+        trips: &str,
+        span: Span,
+    ) -> Result<()> {
+        let zero = self.op("arith.constant 0 : i64");
+        let ran = self.op(&format!("arith.cmpi sgt, {trips}, {zero} : i64"));
+        self.line(&format!("scf.if {ran} {{"));
+        self.indent += 1;
+        let one = self.op("arith.constant 1 : i64");
+        let last = self.op(&format!("arith.subi {trips}, {one} : i64"));
+        let last = self.op(&format!("arith.index_cast {last} : i64 to index"));
+        let ssa = self.induction(&last, start, step);
+        let stored = self.store_local(
+            var,
+            Value {
+                ssa,
+                ty: Ty::Index,
+                literal: None,
+            },
+            span,
+        );
+        self.indent -= 1;
+        self.line("}");
+        stored
+    }
+
+    /// The loop of `for var in range(start, ..., step)`, `trips` times.
+    fn range_for_loop(
+        &mut self,
+        statement: &Stmt,
+        var: &str,
+        start_value: &Value,
+        step: i64,
+        trips: &str,
+        body: &[Stmt],
+    ) -> Result<()> {
+        let labelled = self.label_spec(statement);
+        let parallel = labelled.as_ref().is_some_and(|(_, s)| s.is_parallel());
+        let reduce = labelled.as_ref().is_some_and(|(_, s)| s.reduces());
 
         // A loop (nest) whose body only updates one element, the same in
         // every iteration: accumulate in a local and store once.
@@ -97,18 +163,18 @@ impl<'a> Emitter<'a> {
                 return self.marked_parallel_reduction(
                     label,
                     var,
-                    &start_value,
+                    start_value,
                     step,
-                    &trips,
+                    trips,
                     reduction,
                 );
             }
             return self.parallel_reduction(
                 labelled.expect("labelled").0,
                 var,
-                &start_value,
+                start_value,
                 step,
-                &trips,
+                trips,
                 reduction,
             );
         }
@@ -120,8 +186,8 @@ impl<'a> Emitter<'a> {
         };
         let label = statement.labels.first().cloned();
         let kind = reduction.as_ref().map(|r| r.reduction.kind);
-        self.counted_loop(&trips, label.as_deref(), parallel, kind, |this, k| {
-            let induction = this.induction(k, &start_value, step);
+        self.counted_loop(trips, label.as_deref(), parallel, kind, |this, k| {
+            let induction = this.induction(k, start_value, step);
             let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
             let result = match (&accumulator, &reduction) {
                 (Some(slot), Some(r)) => this.accumulate_nest(slot, &r.loops, &r.reduction),
