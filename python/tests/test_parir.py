@@ -385,6 +385,10 @@ def test_calls_between_jit_functions():
     a = np.zeros(10, dtype=np.int32)
     caller(a, 10, opts=parir.par({'N': parir.threads(10)}))
     np.testing.assert_array_equal(a, 2 * np.arange(1, 11))
+    # seq=True runs the callee as Python too.
+    b = np.zeros(10, dtype=np.int32)
+    caller(b, 10, seq=True)
+    np.testing.assert_array_equal(b, a)
 
 
 def test_non_contiguous_arrays():

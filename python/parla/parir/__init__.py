@@ -29,6 +29,7 @@ import builtins
 import functools as _functools
 import math as _math
 import sys as _sys
+import threading as _threading
 import time as _time
 import weakref as _weakref
 
@@ -196,6 +197,8 @@ def _libdevice() -> str | None:
 # ---- JIT functions ------------------------------------------------------------
 
 _functions: "_weakref.WeakSet[JitFunction]" = _weakref.WeakSet()
+# How deep this thread is in JIT functions running as Python (seq=True).
+_sequential = _threading.local()
 
 
 class JitFunction:
@@ -229,8 +232,14 @@ class JitFunction:
         return self._callees
 
     def __call__(self, *args, opts: CompileOptions | None = None, seq: bool = False, debug: bool = False):
-        if seq:
-            return self.__wrapped__(*args)
+        if seq or getattr(_sequential, "depth", 0):
+            # The functions it calls run as Python too, as compiled code
+            # inlines them.
+            _sequential.depth = getattr(_sequential, "depth", 0) + 1
+            try:
+                return self.__wrapped__(*args)
+            finally:
+                _sequential.depth -= 1
         if opts is None:
             opts = CompileOptions()
         elif not isinstance(opts, CompileOptions):
