@@ -96,6 +96,18 @@ def add_row_products(x, y, N, M):
     y[:] *= parir.prod(x[:, :], axis=1)
 
 
+def test_negative_slice_bounds_count_from_the_end():
+    @parir.jit
+    def corners(x, y, N):
+        parir.label('N')
+        y[:, :] = x[1:, :-1] - x[:-1, -4:]
+
+    x = np.arange(20.0).reshape(4, 5) ** 2
+    y = np.zeros((3, 4))
+    corners(x, y, 3, opts=parir.par({'N': parir.threads(3)}))
+    np.testing.assert_array_equal(y, x[1:, :-1] - x[:-1, -4:])
+
+
 @pytest.mark.parametrize("n", [1, 5, 31, 33])
 def test_slices_with_ranges_start_each_slice_at_its_own_lower_bound(n):
     rng = np.random.default_rng(n)

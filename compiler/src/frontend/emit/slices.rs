@@ -340,6 +340,9 @@ impl<'a> Emitter<'a> {
                     let (lower, upper) = (bound(lower, 0), bound(upper, size));
                     let (lo, lo_literal) = self.integer_index(&lower, "slice bounds")?;
                     let (hi, hi_literal) = self.integer_index(&upper, "slice bounds")?;
+                    // A negative constant bound counts from the end, as in Python.
+                    let (lo, lo_literal) = self.from_the_end(lo, lo_literal, size);
+                    let (hi, hi_literal) = self.from_the_end(hi, hi_literal, size);
                     let outside = |v: Option<i64>| v.is_some_and(|v| v < 0 || v > size);
                     let reversed = matches!((lo_literal, hi_literal), (Some(a), Some(b)) if a > b);
                     if outside(lo_literal) || outside(hi_literal) || reversed {
@@ -385,6 +388,23 @@ impl<'a> Emitter<'a> {
             extents,
             extent_values,
         })
+    }
+
+    /// `size + bound` for a negative constant bound (an index SSA value
+    /// and its constant, if known); other bounds unchanged.
+    fn from_the_end(
+        &mut self,
+        bound: String,
+        literal: Option<i64>,
+        size: i64,
+    ) -> (String, Option<i64>) {
+        match literal {
+            Some(v) if v < 0 && v.checked_add(size).is_some_and(|c| c >= 0) => {
+                let counted = v + size;
+                (self.op(&format!("arith.constant {counted} : index")), Some(counted))
+            }
+            _ => (bound, literal),
+        }
     }
 
     /// Checks that dimensions `dims` of `view` have the extents of the
