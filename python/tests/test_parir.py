@@ -317,6 +317,45 @@ def test_math_functions_and_casts():
     np.testing.assert_allclose(y, expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.uint16, np.int32, np.uint32, np.uint64])
+def test_floats_stored_into_integers_wrap_as_numpy_does(dtype):
+    @parir.jit
+    def store(a, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = a[i]
+
+    a = np.array([-2.5, -129.0, -300.0, 5.9, 300.0, 2.0**40 + 3, 2.0**63 + 2.0**20])
+    # Beyond what C converts through (int, or int64 for uint32), NumPy's
+    # own answer differs between machines.
+    a = a[:{np.uint32: 6, np.uint64: 7}.get(dtype, 5)]
+    y = np.zeros(len(a), dtype)
+    store(a, y, len(a), opts=parir.par({'N': parir.threads(len(a))}))
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(y, a.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.int64, np.uint64])
+def test_shifts_by_any_count_match_numpy(dtype):
+    @parir.jit
+    def shifts(a, b, left, right, n):
+        parir.label('N')
+        for i in range(n):
+            left[i] = a[i] << b[i]
+            right[i] = a[i] >> b[i]
+
+    info = np.iinfo(dtype)
+    values = np.array([1, 5, info.max, info.min, info.max // 3, 0][:6], dtype)
+    counts = np.arange(-2, 70)
+    a = np.repeat(values, len(counts)).astype(dtype)
+    b = np.tile(counts, len(values)).astype(dtype)
+    n = len(a)
+    left, right = np.zeros(n, dtype), np.zeros(n, dtype)
+    shifts(a, b, left, right, n, opts=parir.par({'N': parir.threads(64)}))
+    np.testing.assert_array_equal(left, np.left_shift(a, b))
+    np.testing.assert_array_equal(right, np.right_shift(a, b))
+
+
 def test_control_flow_and_locals_match_seq():
     @parir.jit
     def control(x, y, n):

@@ -377,15 +377,43 @@ impl<'a> Emitter<'a> {
             BitAnd => self.op(&format!("arith.andi {x}, {y} : {m}")),
             BitOr => self.op(&format!("arith.ori {x}, {y} : {m}")),
             BitXor => self.op(&format!("arith.xori {x}, {y} : {m}")),
-            LShift => self.op(&format!("arith.shli {x}, {y} : {m}")),
-            RShift if unsigned => self.op(&format!("arith.shrui {x}, {y} : {m}")),
-            RShift => self.op(&format!("arith.shrsi {x}, {y} : {m}")),
+            LShift | RShift => self.shift(op, x, y, b.literal, ty),
         };
         Ok(Value {
             ssa,
             ty,
             literal: None,
         })
+    }
+
+    /// `x << y` or `x >> y` as NumPy computes them: a count at or above
+    /// the bit width (or negative) shifts everything out, leaving 0, or -1
+    /// for a negative value shifted right. MLIR's shifts leave that
+    /// undefined, so the count is checked unless it is a constant in range.
+    fn shift(&mut self, op: BinaryOp, x: &str, y: &str, count: Option<Literal>, ty: Ty) -> String {
+        let m = ty.mlir();
+        let width = ty.dtype().bits() as i64;
+        let signed_right = op == BinaryOp::RShift && !ty.dtype().is_unsigned();
+        let instruction = match op {
+            BinaryOp::LShift => "shli",
+            _ if signed_right => "shrsi",
+            _ => "shrui",
+        };
+        let shifted = self.op(&format!("arith.{instruction} {x}, {y} : {m}"));
+        if matches!(count, Some(Literal::Int(c)) if (0..width).contains(&c)) {
+            return shifted;
+        }
+        let limit = self.op(&format!("arith.constant {width} : {m}"));
+        let in_range = self.op(&format!("arith.cmpi ult, {y}, {limit} : {m}"));
+        let emptied = if signed_right {
+            let top = self.op(&format!("arith.constant {} : {m}", width - 1));
+            self.op(&format!("arith.shrsi {x}, {top} : {m}"))
+        } else {
+            self.op(&format!("arith.constant 0 : {m}"))
+        };
+        self.op(&format!(
+            "arith.select {in_range}, {shifted}, {emptied} : {m}"
+        ))
     }
 
     /// NumPy's arithmetic between two booleans: `+` is or and `*` is and

@@ -401,7 +401,10 @@ impl<'a> Emitter<'a> {
         match literal {
             Some(v) if v < 0 && v.checked_add(size).is_some_and(|c| c >= 0) => {
                 let counted = v + size;
-                (self.op(&format!("arith.constant {counted} : index")), Some(counted))
+                (
+                    self.op(&format!("arith.constant {counted} : index")),
+                    Some(counted),
+                )
             }
             _ => (bound, literal),
         }

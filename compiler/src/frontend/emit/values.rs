@@ -188,10 +188,7 @@ impl<'a> Emitter<'a> {
                         self.op(&format!("arith.uitofp {v} : {fm} to {tm}"))
                     }
                     (false, true) => self.op(&format!("arith.sitofp {v} : {fm} to {tm}")),
-                    (true, false) if td.is_unsigned() => {
-                        self.op(&format!("arith.fptoui {v} : {fm} to {tm}"))
-                    }
-                    (true, false) => self.op(&format!("arith.fptosi {v} : {fm} to {tm}")),
+                    (true, false) => self.float_to_integer(v, fd, td),
                     (false, false) if fd.bits() < td.bits() && fd.is_unsigned() => {
                         self.op(&format!("arith.extui {v} : {fm} to {tm}"))
                     }
@@ -206,6 +203,34 @@ impl<'a> Emitter<'a> {
             ssa,
             ty: to,
             literal: None,
+        }
+    }
+
+    /// A float converted to an integer type as NumPy does on the CPU, on
+    /// every target alike: C's conversion to int (types up to 32 bits,
+    /// but uint32) or int64, then wrapping into the narrower type, so
+    /// `-2.5` becomes 254 in uint8 and 4294967294 in uint32; uint64
+    /// converts values from 2**63 up as unsigned.
+    fn float_to_integer(&mut self, v: &str, from: DType, to: DType) -> String {
+        let (fm, tm) = (from.storage(), to.storage());
+        let via = if to.bits() <= 16 || to == DType::I32 {
+            "i32"
+        } else {
+            "i64"
+        };
+        let wide = self.op(&format!("arith.fptosi {v} : {fm} to {via}"));
+        match to {
+            DType::I64 | DType::I32 => wide,
+            DType::U64 => {
+                let unsigned = self.op(&format!("arith.fptoui {v} : {fm} to i64"));
+                let limit = self.op(&format!(
+                    "arith.constant {} : {fm}",
+                    float_bits(9_223_372_036_854_775_808.0, from)
+                ));
+                let high = self.op(&format!("arith.cmpf oge, {v}, {limit} : {fm}"));
+                self.op(&format!("arith.select {high}, {unsigned}, {wide} : i64"))
+            }
+            _ => self.op(&format!("arith.trunci {wide} : {via} to {tm}")),
         }
     }
 
