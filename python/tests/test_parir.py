@@ -96,6 +96,27 @@ def add_row_products(x, y, N, M):
     y[:] *= parir.prod(x[:, :], axis=1)
 
 
+def test_negative_axes_count_from_the_last_and_empty_min_max_are_errors():
+    @parir.jit
+    def row_sums(x, y, N, M):
+        parir.label('N')
+        parir.label('M')
+        y[:] = parir.sum(x[:, :], axis=-1)
+
+    x = np.arange(12.0).reshape(3, 4)
+    y = np.zeros(3)
+    row_sums(x, y, 3, 4, opts=parir.par({'N': parir.threads(3), 'M': parir.threads(4)}))
+    np.testing.assert_array_equal(y, x.sum(axis=-1))
+
+    @parir.jit
+    def smallest(x, y, N):
+        parir.label('N')
+        y[0] = parir.min(x[:])
+
+    with pytest.raises(parir.CompileError, match="parir.min over an empty slice: NumPy raises ValueError"):
+        smallest(np.zeros(0), np.zeros(1), 0, opts=parir.par({'N': parir.threads(1)}))
+
+
 def test_negative_slice_bounds_count_from_the_end():
     @parir.jit
     def corners(x, y, N):

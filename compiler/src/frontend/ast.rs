@@ -769,10 +769,20 @@ impl Converter<'_> {
         let mut axis = None;
         for keyword in node.list("keywords").iter().filter_map(Value::as_node) {
             match (keyword.str("arg"), keyword.node("value")) {
-                (Some("axis"), Some(value)) if value.kind == "Constant" => {
-                    match value.field("value") {
-                        Value::Int(a) => axis = Some(*a),
-                        _ => return Err(self.error(value, "axis must be an integer constant")),
+                (Some("axis"), Some(value)) => {
+                    axis = match self.expr(value)?.kind {
+                        ExprKind::Int(a) => Some(a),
+                        ExprKind::Unary {
+                            op: UnaryOp::Neg,
+                            operand,
+                        } => match operand.kind {
+                            ExprKind::Int(a) => Some(-a),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    if axis.is_none() {
+                        return Err(self.error(value, "axis must be an integer constant"));
                     }
                 }
                 (Some(name), _) => {

@@ -228,6 +228,9 @@ impl<'a> Emitter<'a> {
             ));
         }
         let source = self.view(argument, checks)?;
+        let rank = source.rank() as i64;
+        // A negative axis counts from the last, as in NumPy.
+        let axis = axis.map(|a| if a < 0 && a >= -rank { a + rank } else { a });
         let reduced = match axis {
             Some(a) if a < 0 || a as usize >= source.rank() => {
                 return Err(self.error(
@@ -241,6 +244,13 @@ impl<'a> Emitter<'a> {
             Some(a) => vec![a as usize],
             None => (0..source.rank()).collect(),
         };
+        if matches!(name, "min" | "max") && reduced.iter().any(|d| source.extents[*d] == Some(0)) {
+            let operation = if name == "min" { "minimum" } else { "maximum" };
+            return Err(self.error(
+                argument.span,
+                format!("parir.{name} over an empty slice: NumPy raises ValueError (zero-size array to reduction operation {operation} which has no identity)"),
+            ));
+        }
         let kept: Vec<usize> = (0..source.rank())
             .filter(|d| !reduced.contains(d))
             .collect();
