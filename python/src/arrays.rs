@@ -398,27 +398,101 @@ pub fn array_view(value: &Bound<'_, PyAny>) -> PyResult<ArrayView> {
     Ok(view)
 }
 
-/// A TypeError or ValueError if an array the kernel writes (`written`, per
-/// parameter after `skipped` leading ones) cannot take the writes: a
-/// read-only array, or a list NumPy copied (the writes would be lost).
-pub fn check_writable(arrays: &[ArrayView], written: &[bool], skipped: usize) -> PyResult<()> {
+/// Checks the arrays of a call against what its code does with them
+/// (`written`, per memref parameter after `skipped` leading ones):
+/// arrays it writes must take the writes (not read-only, not a list NumPy
+/// copied), and must not overlap another argument unless both are the
+/// very same array (which the code then treats as one). `name` says how
+/// messages name each array (asked only for a message).
+pub fn check_arrays(
+    arrays: &[ArrayView],
+    written: &[bool],
+    skipped: usize,
+    name: &dyn Fn(usize) -> String,
+) -> PyResult<()> {
+    let writes = |index: usize| written.get(index + skipped).copied().unwrap_or(false);
     for (index, array) in arrays.iter().enumerate() {
-        if !written.get(index + skipped).copied().unwrap_or(false) {
+        if !writes(index) {
             continue;
         }
         if array.temporary {
             return Err(PyTypeError::new_err(format!(
-                "array argument {index} is a list or tuple, which the function writes: the writes would go to a \
-                 temporary copy and be lost; pass a NumPy array"
+                "{} is a list or tuple, which the function writes: the writes would go to a \
+                 temporary copy and be lost; pass a NumPy array",
+                name(index)
             )));
         }
         if array.readonly {
             return Err(PyValueError::new_err(format!(
-                "array argument {index} is read-only, but the function writes it"
+                "{} is read-only, but the function writes it",
+                name(index)
             )));
         }
     }
+    for (i, a) in arrays.iter().enumerate() {
+        for (j, b) in arrays.iter().enumerate().skip(i + 1) {
+            let same = a.data == b.data && a.info == b.info;
+            if (writes(i) || writes(j))
+                && !same
+                && a.location == b.location
+                && may_share_elements(a, b)
+            {
+                let written_one = if writes(j) { name(j) } else { name(i) };
+                return Err(PyValueError::new_err(format!(
+                    "{} and {} are views that share memory, and the function writes {written_one}: \
+                     its loops could read elements they have already written, where NumPy reads first; \
+                     pass a copy of one (x.copy()), or the same array for both",
+                    name(i),
+                    name(j)
+                )));
+            }
+        }
+    }
     Ok(())
+}
+
+/// The bytes `[lo, hi)` an array's elements lie in; None when empty.
+fn byte_range(array: &ArrayView) -> Option<(i128, i128)> {
+    if array.info.shape.contains(&0) {
+        return None;
+    }
+    let bytes = array.info.dtype.bytes() as i128;
+    let start = array.data as usize as i128;
+    let (mut lo, mut hi) = (start, start + bytes);
+    for (&n, &stride) in array.info.shape.iter().zip(&array.info.strides) {
+        let reach = i128::from(n - 1) * i128::from(stride) * bytes;
+        if reach < 0 {
+            lo += reach;
+        } else {
+            hi += reach;
+        }
+    }
+    Some((lo, hi))
+}
+
+/// Whether two arrays may have an element in common: their byte ranges
+/// meet, unless they are one-dimensional with the same stride and
+/// interleave (`a[::2]` and `a[1::2]`).
+fn may_share_elements(a: &ArrayView, b: &ArrayView) -> bool {
+    let (Some((a_lo, a_hi)), Some((b_lo, b_hi))) = (byte_range(a), byte_range(b)) else {
+        return false;
+    };
+    if a_hi <= b_lo || b_hi <= a_lo {
+        return false;
+    }
+    let bytes = a.info.dtype.bytes() as i128;
+    if let ([a_stride], [b_stride]) = (a.info.strides.as_slice(), b.info.strides.as_slice()) {
+        let step = i128::from(*a_stride).abs() * bytes;
+        let same_layout =
+            a_stride.abs() == b_stride.abs() && a.info.dtype.bytes() == b.info.dtype.bytes();
+        if same_layout && step > 0 {
+            let offset = (b.data as usize as i128 - a.data as usize as i128).rem_euclid(step);
+            if offset >= bytes && step - offset >= bytes {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// A call's arguments, and the arrays among them in order (which the
@@ -485,6 +559,12 @@ fn argument(
         return Ok(Argument::Scalar(view.info.dtype, bits));
     }
     let info = view.info.clone();
+    let same = arrays
+        .iter()
+        .position(|a| a.data == view.data && a.location == view.location && a.info == view.info);
     arrays.push(view);
-    Ok(Argument::Array(info))
+    Ok(match same {
+        Some(first) => Argument::Alias(first, info),
+        None => Argument::Array(info),
+    })
 }

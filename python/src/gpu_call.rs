@@ -280,20 +280,23 @@ impl Drop for Staging {
     }
 }
 
-/// Runs `executable` with `arrays` at `placement`. With bounds checks, the
-/// call waits for its kernels and a failing access is an IndexError.
+/// Runs `executable` with `arrays` (named in messages by `name`) at
+/// `placement`. With bounds checks, the call waits for its kernels and a
+/// failing access is an IndexError.
 pub fn run(
     py: Python<'_>,
     executable: &GpuExecutable,
     arrays: &[ArrayView],
     placement: &Placement,
+    name: &dyn Fn(usize) -> String,
 ) -> PyResult<()> {
     // The kernels' error word, staged like a host array: copied in (zero),
     // and back after the call, which then waits for the stream.
-    crate::arrays::check_writable(
+    crate::arrays::check_arrays(
         arrays,
         &executable.program.written,
         usize::from(executable.program.checks.is_some()),
+        name,
     )?;
     let mut error = [0i64; 1];
     let word = executable

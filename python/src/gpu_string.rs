@@ -68,7 +68,13 @@ impl GpuIrKernel {
         let (_, arrays) = call_arguments(args)?;
         crate::parir::check_parameters(&self.name, self.executable.parameters.as_deref(), &arrays)?;
         let placement = gpu_call::placement(&arrays, self.vendor)?;
-        gpu_call::run(py, &self.executable, &arrays, &placement)
+        gpu_call::run(
+            py,
+            &self.executable,
+            &arrays,
+            &placement,
+            &crate::parir::positional_name,
+        )
     }
 }
 

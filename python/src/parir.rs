@@ -165,7 +165,11 @@ enum Backend {
 
 /// The backend of a call: `opts.backend`, with 'auto' following the data
 /// (and the current task's device).
-fn backend_of(options: &Bound<'_, PyAny>, arrays: &[ArrayView]) -> PyResult<Backend> {
+fn backend_of(
+    options: &Bound<'_, PyAny>,
+    arrays: &[ArrayView],
+    array_name: &dyn Fn(usize) -> String,
+) -> PyResult<Backend> {
     let name: String = if options.is_none() {
         "auto".into()
     } else {
@@ -178,7 +182,8 @@ fn backend_of(options: &Bound<'_, PyAny>, arrays: &[ArrayView]) -> PyResult<Back
                 .position(|a| matches!(a.location, Location::Gpu { .. }))
             {
                 return Err(PyValueError::new_err(format!(
-                    "array argument {index} is on a GPU, but backend='cpu' runs on the host; use backend='cuda' or 'auto'"
+                    "{} is on a GPU, but backend='cpu' runs on the host; use backend='cuda' or 'auto'",
+                    array_name(index)
                 )));
             }
             Ok(Backend::Cpu)
@@ -245,20 +250,51 @@ fn callee_map(
     Ok(map)
 }
 
-/// Runs a CPU kernel.
-fn run(py: Python<'_>, kernel: &Kernel, arrays: &[ArrayView]) -> PyResult<()> {
+/// How messages name array `index` of a call: `x` for parameter x,
+/// `d["k"]` for an entry of a dict parameter.
+fn array_name(params: &[String], arguments: &[Argument], index: usize) -> String {
+    let is_array = |a: &Argument| matches!(a, Argument::Array(_) | Argument::Alias(..));
+    let mut names = params.iter().zip(arguments).flat_map(|(param, argument)| {
+        let entries: Vec<String> = match argument {
+            Argument::Dict(entries) => entries
+                .iter()
+                .filter(|(_, v)| is_array(v))
+                .map(|(key, _)| format!("`{param}[\"{key}\"]`"))
+                .collect(),
+            a if is_array(a) => vec![format!("`{param}`")],
+            _ => Vec::new(),
+        };
+        entries
+    });
+    names.nth(index).unwrap_or_else(|| positional_name(index))
+}
+
+/// The name of an array passed by position (code compiled from text).
+pub fn positional_name(index: usize) -> String {
+    format!("array argument {index}")
+}
+
+/// Runs a CPU kernel; `name` says how messages name each array.
+fn run(
+    py: Python<'_>,
+    kernel: &Kernel,
+    arrays: &[ArrayView],
+    name: &dyn Fn(usize) -> String,
+) -> PyResult<()> {
     if let Some(index) = arrays
         .iter()
         .position(|a| matches!(a.location, Location::Gpu { .. }))
     {
         return Err(PyValueError::new_err(format!(
-            "array argument {index} is on a GPU, but this code runs on the host"
+            "{} is on a GPU, but this code runs on the host",
+            name(index)
         )));
     }
-    crate::arrays::check_writable(
+    crate::arrays::check_arrays(
         arrays,
         &kernel.written,
         usize::from(kernel.checks.is_some()),
+        name,
     )?;
     let mut packed = PackedArguments::with_capacity(arrays.len() * 7 + 5);
     let mut error = [0i64; 1];
@@ -344,7 +380,8 @@ impl ParsedFunction {
                 kernel
             }
         };
-        run(py, &kernel, arrays)?;
+        let name = |i| array_name(&self.function.params, arguments, i);
+        run(py, &kernel, arrays, &name)?;
         Ok(debug.then(|| kernel.stages.clone()))
     }
 
@@ -465,14 +502,16 @@ impl ParsedFunction {
                 self.function.name
             )));
         }
-        match backend_of(options, &arrays)? {
+        let name = |i| array_name(&self.function.params, &arguments, i);
+        match backend_of(options, &arrays, &name)? {
             Backend::Cpu => self.call_on_cpu(py, &arguments, &arrays, &specs, callees, debug),
             Backend::Gpu(vendor) => {
                 let placement = gpu_call::placement(&arrays, vendor)?;
                 let target = gpu_target(py, options, placement.device)?;
                 let executable =
                     self.gpu_executable(py, &arguments, &specs, callees, &target, debug)?;
-                gpu_call::run(py, &executable, &arrays, &placement)?;
+                let name = |i| array_name(&self.function.params, &arguments, i);
+                gpu_call::run(py, &executable, &arrays, &placement, &name)?;
                 Ok(debug.then(|| executable.program.all_stages(target.code_stage())))
             }
         }
@@ -582,7 +621,7 @@ impl StringKernel {
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
         let (_, arrays) = call_arguments(args)?;
         check_parameters(&self.name, self.kernel.parameters.as_deref(), &arrays)?;
-        run(py, &self.kernel, &arrays)
+        run(py, &self.kernel, &arrays, &positional_name)
     }
 }
 

@@ -95,7 +95,7 @@ class DlpackOnly:
 
 def test_gpu_arrays_do_not_run_on_the_cpu():
     x = CudaArrayInterface((8,))
-    with pytest.raises(ValueError, match="array argument 0 is on a GPU, but backend='cpu'"):
+    with pytest.raises(ValueError, match="`x` is on a GPU, but backend='cpu'"):
         axpy(2.0, x, np.zeros(8, np.float32), 8, opts=parir.CompileOptions({'N': parir.threads(8)}, backend="cpu"))
 
 
@@ -139,7 +139,7 @@ class OnAnAmdGpu(DlpackOnly):
 
 def test_dlpack_arrays_on_amd_gpus_are_gpu_arrays():
     x = OnAnAmdGpu(np.zeros(8, np.float32))
-    with pytest.raises(ValueError, match="array argument 1 is on a GPU, but backend='cpu'"):
+    with pytest.raises(ValueError, match="`y` is on a GPU, but backend='cpu'"):
         axpy(2.0, np.zeros(8, np.float32), x, 8, opts=parir.CompileOptions({'N': parir.threads(8)}, backend="cpu"))
     assert x.streams == [0]
 

@@ -815,11 +815,41 @@ def test_arrays_a_function_writes_must_take_the_writes():
     add_one(frozen, y, 4, opts=opts)  # read-only inputs and lists are fine
     add_one([1.0, 2.0, 3.0, 4.0], y, 4, opts=opts)
     np.testing.assert_array_equal(y, [2.0, 3.0, 4.0, 5.0])
-    with pytest.raises(ValueError, match="array argument 1 is read-only, but the function writes it"):
+    with pytest.raises(ValueError, match="`y` is read-only, but the function writes it"):
         add_one(y, frozen, 4, opts=opts)
     np.testing.assert_array_equal(frozen, np.arange(4.0))
-    with pytest.raises(TypeError, match="array argument 1 is a list or tuple, which the function writes"):
+    with pytest.raises(TypeError, match="`y` is a list or tuple, which the function writes"):
         add_one(y, [0.0] * 4, 4, opts=opts)
+
+
+def test_one_array_passed_for_two_parameters_is_one_array_and_overlapping_views_are_refused():
+    @parir.jit
+    def subtract_first(x, y, N):
+        parir.label('N')
+        y[:] = x[:] - x[0]
+
+    @parir.jit
+    def axpy(a, x, y, N):
+        parir.label('N')
+        for i in range(N):
+            y[i] = a * x[i] + y[i]
+
+    opts = parir.par({'N': parir.threads(8)})
+    a = np.arange(1.0, 9.0)
+    subtract_first(a, a, 8, opts=opts)  # x[0] read before the loop, as NumPy does
+    np.testing.assert_array_equal(a, np.arange(8.0))
+    axpy(2.0, a, a, 8, opts=opts)
+    np.testing.assert_array_equal(a, 3 * np.arange(8.0))
+
+    b = np.arange(9.0)
+    with pytest.raises(ValueError, match="`x` and `y` are views that share memory, and the function writes `y`"):
+        add_one(b[:-1], b[1:], 8, opts=opts)
+    np.testing.assert_array_equal(b, np.arange(9.0))
+
+    # Interleaved views share no element: fine.
+    c = np.arange(16.0)
+    add_one(c[::2], c[1::2], 8, opts=opts)
+    np.testing.assert_array_equal(c[1::2], np.arange(0.0, 16.0, 2) + 1)
 
 
 @parir.jit

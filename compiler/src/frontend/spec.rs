@@ -18,6 +18,11 @@ pub enum Argument {
     Array(ArrayInfo),
     /// A dict with string keys mapping to non-dict values.
     Dict(Vec<(String, Argument)>),
+    /// The very array (memory, dtype, shape, strides) of an earlier array
+    /// argument, by its position among the call's arrays: the code reads
+    /// and writes both names as one array, so `f(a, a)` means what NumPy
+    /// means. (It is still passed, as its own memref parameter.)
+    Alias(usize, ArrayInfo),
 }
 
 /// What the compiled code knows of an array: dtype, shape, and strides in

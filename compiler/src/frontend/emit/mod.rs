@@ -217,6 +217,14 @@ pub fn emit(
                     info: info.clone(),
                 })
             }
+            Argument::Alias(first, info) => {
+                params.push(format!("%arg{}: {}", arrays.len(), info.memref()));
+                arrays.push((index, key.cloned()));
+                Some(Binding::Array {
+                    ssa: format!("%arg{first}"),
+                    info: info.clone(),
+                })
+            }
             Argument::Dict(_) => None,
         };
         let binding = match argument {

@@ -13,19 +13,32 @@
 use super::slices::{has_slices, operands};
 use super::*;
 
-/// The array a subscript's base names (`x`, or `d["key"]`).
-fn array_key(base: &Expr) -> Option<String> {
+/// The array a subscript's base names (`x`, or `d["key"]`), by the memref
+/// it is bound to: two parameters given the same array (`f(a, a)`) are one.
+fn array_key(emitter: &Emitter, base: &Expr) -> Option<String> {
+    match emitter.array_of(base) {
+        Ok((ssa, _)) => Some(ssa),
+        Err(_) => match &base.kind {
+            ExprKind::Var(name) => Some(name.clone()),
+            ExprKind::DictEntry { dict, key } => Some(format!("{dict}[\"{key}\"]")),
+            _ => None,
+        },
+    }
+}
+
+/// The name of the array a subscript's base names, for messages.
+fn array_name(base: &Expr) -> String {
     match &base.kind {
-        ExprKind::Var(name) => Some(name.clone()),
-        ExprKind::DictEntry { dict, key } => Some(format!("{dict}[\"{key}\"]")),
-        _ => None,
+        ExprKind::Var(name) => name.clone(),
+        ExprKind::DictEntry { dict, key } => format!("{dict}[\"{key}\"]"),
+        _ => String::new(),
     }
 }
 
 /// The array a subscript reads or writes, with its indices.
-fn subscript(expr: &Expr) -> Option<(String, &[Index])> {
+fn subscript<'e>(emitter: &Emitter, expr: &'e Expr) -> Option<(String, &'e [Index])> {
     match &expr.kind {
-        ExprKind::Subscript { base, indices } => Some((array_key(base)?, indices)),
+        ExprKind::Subscript { base, indices } => Some((array_key(emitter, base)?, indices)),
         _ => None,
     }
 }
@@ -80,22 +93,32 @@ fn nodes(expr: &Expr) -> Vec<&Expr> {
 /// Rejects reads of the destination `target` through another slice than
 /// its own.
 pub(super) fn check_other_slices(emitter: &Emitter, target: &Expr, value: &Expr) -> Result<()> {
-    let Some((array, written)) = subscript(target) else {
+    let Some((array, written)) = subscript(emitter, target) else {
         return Ok(());
     };
     let written_text = indices_text(written);
     for node in nodes(value) {
-        let Some((read_array, read)) = subscript(node) else {
+        let Some((read_array, read)) = subscript(emitter, node) else {
             continue;
         };
         if read_array != array || !has_slices(node) {
             continue;
         }
         if written_text.is_none() || indices_text(read) != written_text {
+            let ExprKind::Subscript { base, .. } = &node.kind else {
+                unreachable!("a subscript")
+            };
+            let name = array_name(base);
+            let through = match &target.kind {
+                ExprKind::Subscript { base, .. } if array_name(base) != name => {
+                    format!(" (the array `{}` is, here)", array_name(base))
+                }
+                _ => String::new(),
+            };
             return Err(emitter.error(
                 node.span,
                 format!(
-                    "this slice statement reads `{array}` through another slice than the one it writes; \
+                    "this slice statement reads `{name}`{through} through another slice than the one it writes; \
                      NumPy reads the whole right side before assigning, but the loop it becomes would read \
                      elements it has already written: copy the slice into another array first"
                 ),
@@ -108,14 +131,18 @@ pub(super) fn check_other_slices(emitter: &Emitter, target: &Expr, value: &Expr)
 /// The largest parts of `value` without slices that read the destination
 /// `target` (`x[0]` in `x[:] = x[:] - x[0]`): evaluated once, before the
 /// loop, so that they see the array as it was.
-pub(super) fn hoisted_reads<'e>(target: &Expr, value: &'e Expr) -> Vec<&'e Expr> {
-    let Some((array, _)) = subscript(target) else {
+pub(super) fn hoisted_reads<'e>(
+    emitter: &Emitter,
+    target: &Expr,
+    value: &'e Expr,
+) -> Vec<&'e Expr> {
+    let Some((array, _)) = subscript(emitter, target) else {
         return Vec::new();
     };
     let reads_destination = |expr: &Expr| {
         nodes(expr)
             .iter()
-            .any(|n| subscript(n).is_some_and(|(a, _)| a == array))
+            .any(|n| subscript(emitter, n).is_some_and(|(a, _)| a == array))
     };
     let mut found = Vec::new();
     let mut pending = vec![value];

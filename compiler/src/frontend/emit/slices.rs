@@ -171,7 +171,7 @@ impl<'a> Emitter<'a> {
             return Ok((v.ssa, storage));
         }
         let mut hoisted = HashMap::new();
-        for read in overlap::hoisted_reads(target, value) {
+        for read in overlap::hoisted_reads(self, target, value) {
             let v = self.expr(read)?;
             hoisted.insert(read as *const Expr as usize, v);
         }
