@@ -351,8 +351,8 @@ impl<'a> Emitter<'a> {
                     let (lo, lo_literal) = self.integer_index(&lower, "slice bounds")?;
                     let (hi, hi_literal) = self.integer_index(&upper, "slice bounds")?;
                     // A negative constant bound counts from the end, as in Python.
-                    let (lo, lo_literal) = self.from_the_end(lo, lo_literal, size);
-                    let (hi, hi_literal) = self.from_the_end(hi, hi_literal, size);
+                    let (lo, lo_literal) = self.counted_from_the_end(lo, lo_literal, size);
+                    let (hi, hi_literal) = self.counted_from_the_end(hi, hi_literal, size);
                     let outside = |v: Option<i64>| v.is_some_and(|v| v < 0 || v > size);
                     let reversed = matches!((lo_literal, hi_literal), (Some(a), Some(b)) if a > b);
                     if outside(lo_literal) || outside(hi_literal) || reversed {
@@ -402,7 +402,7 @@ impl<'a> Emitter<'a> {
 
     /// `size + bound` for a negative constant bound (an index SSA value
     /// and its constant, if known); other bounds unchanged.
-    fn from_the_end(
+    fn counted_from_the_end(
         &mut self,
         bound: String,
         literal: Option<i64>,
