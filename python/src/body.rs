@@ -163,7 +163,7 @@ impl PythonBody {
     }
 
     fn fail(&mut self, py: Python<'_>, error: PyErr) -> Step {
-        self.task.get().state().error = Some(error);
+        self.task.get().state().error = Some(error.into_value(py).into_any());
         self.failures
             .lock()
             .unwrap_or_else(|e| e.into_inner())

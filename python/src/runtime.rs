@@ -5,7 +5,7 @@ use parla_runtime::{
     device::{host_memory, DeviceInfo, DeviceKind, VCU_UNITS},
     ExecutionScope, RuntimeConfig, StuckTask, TaskHandle, WaitStatus,
 };
-use pyo3::{create_exception, exceptions::PyRuntimeError, prelude::*};
+use pyo3::{create_exception, exceptions::PyRuntimeError, prelude::*, PyTraverseError, PyVisit};
 use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -263,6 +263,23 @@ impl Runtime {
         self.state.runtime.workers()
     }
 
+    /// The failed tasks it holds: their exceptions' tracebacks often lead
+    /// back to this runtime (a frame's `with Parla()`).
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Ok(failures) = self.state.failures.try_lock() {
+            for task in failures.iter() {
+                visit.call(task)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        if let Ok(mut failures) = self.state.failures.try_lock() {
+            failures.clear();
+        }
+    }
+
     /// The memory of each device in bytes (index = device number).
     #[getter]
     fn device_memory(&self) -> Vec<u64> {
@@ -301,7 +318,7 @@ impl Runtime {
             .iter()
             .filter_map(|task| {
                 let error = task.get().state().error.as_ref()?.clone_ref(py);
-                Some((task.clone_ref(py), error.into_value(py).into_any()))
+                Some((task.clone_ref(py), error))
             })
             .collect()
     }

@@ -29,7 +29,9 @@ pub struct TaskState {
     pub handle: Option<(usize, TaskHandle)>,
     pub spawned: bool,
     pub result: Option<Py<PyAny>>,
-    pub error: Option<PyErr>,
+    /// The exception the body raised (an object, so that the garbage
+    /// collector can see it: tracebacks often lead back to the task).
+    pub error: Option<Py<PyAny>>,
 }
 
 /// A task: `T[i]`. Created by indexing a task space (or by an anonymous
@@ -110,8 +112,8 @@ impl Task {
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         if let Ok(state) = self.state.try_lock() {
-            if let Some(result) = &state.result {
-                visit.call(result)?;
+            for held in state.result.iter().chain(&state.error) {
+                visit.call(held)?;
             }
         }
         Ok(())
@@ -120,6 +122,7 @@ impl Task {
     fn __clear__(&self) {
         if let Ok(mut state) = self.state.try_lock() {
             state.result = None;
+            state.error = None;
         }
     }
 }
@@ -157,7 +160,11 @@ pub fn await_result(py: Python<'_>, wait: &WaitFor, single: bool) -> PyResult<Py
         let task = task.get();
         match task.outcome() {
             Some(Outcome::Failed) => {
-                let cause = task.state().error.as_ref().map(|e| e.clone_ref(py));
+                let cause = task
+                    .state()
+                    .error
+                    .as_ref()
+                    .map(|e| PyErr::from_value(e.bind(py).clone()));
                 let error = DependencyError::new_err(format!("awaited Task({}) failed", task.name));
                 if let Some(cause) = cause {
                     error.set_cause(py, Some(cause));
@@ -313,6 +320,21 @@ impl TaskSpace {
 
     fn __repr__(&self) -> String {
         format!("TaskSpace({})", self.name)
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Ok(tasks) = self.tasks.try_lock() {
+            for task in tasks.values() {
+                visit.call(task)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        if let Ok(mut tasks) = self.tasks.try_lock() {
+            tasks.clear();
+        }
     }
 
     /// Its keys are unbounded: without this, `list(T)` and `x in T` would

@@ -314,3 +314,35 @@ def test_trace_argument(tmp_path):
         def one():
             pass
     assert json.loads(path.read_text())["traceEvents"]
+
+
+class Held:
+    """An object a failing task's frame holds, to watch it being freed."""
+
+
+def test_failed_tasks_exceptions_and_results_that_refer_back_are_collected():
+    import gc
+    import weakref
+
+    freed = []
+    for _ in range(3):
+        try:
+            with Parla(n_workers=2):
+                T = TaskSpace("T")
+
+                @spawn(T[0])
+                def fails():
+                    local = Held()
+                    freed.append(weakref.ref(local))
+                    raise ValueError("deliberate")
+
+                @spawn(T[1])
+                def returns_its_space():
+                    held = Held()
+                    freed.append(weakref.ref(held))
+                    return (T, held)  # a cycle through the task space
+        except ValueError:
+            pass
+        del T, fails, returns_its_space
+    gc.collect()
+    assert [r() for r in freed] == [None] * 6
