@@ -12,7 +12,7 @@ use std::{
 };
 
 create_exception!(
-    _parla,
+    parla,
     DeadlockError,
     PyRuntimeError,
     "Tasks that can never run: they wait for tasks never spawned, or for each other."

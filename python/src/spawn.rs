@@ -4,11 +4,11 @@
 use crate::{
     body::PythonBody,
     runtime::{self, PYTHON_TASK},
-    tasks::{collect_tasks, Task},
+    tasks::{collect_tasks, DependencyError, Task},
 };
 use parla_runtime::{
     device::{vcus_to_units, DeviceId, Resources},
-    SpawnError, TaskBuilder,
+    Outcome, SpawnError, TaskBuilder,
 };
 use pyo3::{
     exceptions::{PyRuntimeError, PyTypeError, PyValueError},
@@ -18,6 +18,24 @@ use pyo3::{
     types::{PyBool, PyFloat, PyInt, PyTuple},
 };
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A dependency on a task spawned in an earlier `with Parla()` block: met
+/// if it succeeded; a DependencyError otherwise (it failed, was
+/// cancelled, or has not finished, as when its block ended by an
+/// exception), as a dependent in its own block would not run either.
+fn earlier_block_dependency(task: &Task, dependency: &Task) -> PyResult<()> {
+    let how = match dependency.outcome() {
+        Some(Outcome::Succeeded) => return Ok(()),
+        Some(Outcome::Failed) => "failed",
+        Some(Outcome::Cancelled) => "was cancelled",
+        None => "has not finished (it is still running, or never will)",
+    };
+    Err(DependencyError::new_err(format!(
+        "{} depends on {}, which was spawned in an earlier `with Parla()` block and {how}",
+        task.__repr__(),
+        dependency.__repr__()
+    )))
+}
 
 /// `co_flags` bit of an `async def` function's code object.
 const CO_COROUTINE: i64 = 0x80;
@@ -315,6 +333,12 @@ impl Spawner {
         };
         let is_async = is_coroutine_function(py, body);
         let function = capture_by_value(py, body)?.unbind();
+        // Before declaring anything: a task that cannot be spawned is not.
+        for dep in &self.dependencies {
+            if dep.get().spawned_in_earlier_block(&runtime) {
+                earlier_block_dependency(task.get(), dep.get())?;
+            }
+        }
         let handle = task.get().handle_in(&runtime).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "{} was already spawned (in an earlier Parla block)",

@@ -15,7 +15,7 @@ use std::{
 };
 
 create_exception!(
-    _parla,
+    parla,
     DependencyError,
     PyRuntimeError,
     "A task awaited or depended on a task that failed."
@@ -67,6 +67,17 @@ impl Task {
                 Some(handle)
             }
         }
+    }
+
+    /// Whether the task was spawned in another runtime than `runtime` (an
+    /// earlier `with Parla()` block).
+    pub fn spawned_in_earlier_block(&self, runtime: &RuntimeState) -> bool {
+        let state = self.state();
+        state.spawned
+            && state
+                .handle
+                .as_ref()
+                .is_some_and(|(id, _)| *id != runtime.id)
     }
 
     /// How the task ended, if it has.
@@ -177,7 +188,16 @@ pub fn await_result(py: Python<'_>, wait: &WaitFor, single: bool) -> PyResult<Py
                     task.name
                 )))
             }
-            _ => {}
+            Some(Outcome::Succeeded) => {}
+            // The wait covers the tasks of this block: one that has not
+            // finished belongs to an earlier block that ended without it.
+            None => {
+                return Err(DependencyError::new_err(format!(
+                    "awaited Task({}) was spawned in an earlier `with Parla()` block and has not finished \
+                     (it is still running, or never will)",
+                    task.name
+                )))
+            }
         }
     }
     match (single, wait.tasks.first()) {

@@ -346,3 +346,32 @@ def test_failed_tasks_exceptions_and_results_that_refer_back_are_collected():
         del T, fails, returns_its_space
     gc.collect()
     assert [r() for r in freed] == [None] * 6
+
+
+def test_dependencies_on_tasks_of_an_earlier_block_hold_unless_those_failed():
+    T = TaskSpace("T")
+    with pytest.raises(ValueError):
+        with Parla(n_workers=2):
+            @spawn(T["fine"])
+            def fine():
+                pass
+
+            @spawn(T["failed"])
+            def failed():
+                raise ValueError("deliberate")
+
+    ran = []
+    with Parla(n_workers=2):
+        @spawn(T["after_fine"], [T["fine"]])
+        def after_fine():
+            ran.append("after_fine")
+
+    assert ran == ["after_fine"]
+    with pytest.raises(DependencyError, match=r"Task\(T_after_failed\) depends on Task\(T_failed\), "
+                                              r"which was spawned in an earlier `with Parla\(\)` block and failed"):
+        with Parla(n_workers=2):
+            @spawn(T["after_failed"], [T["failed"]])
+            def after_failed():
+                ran.append("after_failed")
+    assert ran == ["after_fine"]
+    assert DependencyError.__module__ == DeadlockError.__module__ == "parla"
