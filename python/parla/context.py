@@ -43,6 +43,18 @@ def _failure(failures):
     return BaseExceptionGroup(f"{len(roots)} Parla tasks failed", [e for _, e in roots])
 
 
+def _tell_failures(leaving: BaseException, failures, own: bool) -> None:
+    """Task failures must not vanish behind another exception leaving the
+    block: each gets a note on it, and when that exception is the block's
+    own (a deadlock, often caused by the failure; Ctrl-C) the failures
+    become its context, so that their tracebacks print too."""
+    roots = [(t, e) for t, e in failures if not isinstance(e, DependencyError)] or failures
+    for task, error in roots:
+        leaving.add_note(f"meanwhile {task!r} failed: {type(error).__name__}: {error}")
+    if own and leaving.__context__ is None:
+        leaving.__context__ = _failure(failures)
+
+
 def _wait_for_running_tasks() -> None:
     """At interpreter exit: waits for tasks still running after their block
     ended (an exception left it and the grace passed), as Python waits for
@@ -95,13 +107,15 @@ class Parla(metaclass=_ParlaType):
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         runtime, self._runtime = self._runtime, None
+        leaving = exc
         try:
             if exc_type is None:
                 try:
                     runtime.wait()
-                except BaseException:
+                except BaseException as error:
                     # Ctrl-C, or a graph that can never finish: stop now.
                     runtime.cancel()
+                    leaving = error
                     raise
             else:
                 runtime.cancel()
@@ -110,7 +124,9 @@ class Parla(metaclass=_ParlaType):
             if trace is not None and self.trace is not None:
                 with open(self.trace, "w", encoding="utf-8") as file:
                     file.write(trace)
-        failures = runtime.failures()
+            failures = runtime.failures()
+            if failures and leaving is not None:
+                _tell_failures(leaving, failures, own=leaving is not exc)
         if exc_type is None and failures:
             raise _failure(failures)
         return False

@@ -375,3 +375,31 @@ def test_dependencies_on_tasks_of_an_earlier_block_hold_unless_those_failed():
                 ran.append("after_failed")
     assert ran == ["after_fine"]
     assert DependencyError.__module__ == DeadlockError.__module__ == "parla"
+
+
+def test_a_task_failure_is_not_lost_behind_a_deadlock_or_the_blocks_own_exception():
+    with pytest.raises(DeadlockError) as caught:
+        with Parla(n_workers=2):
+            T = TaskSpace("T")
+
+            @spawn(T["consumer"], [T["produced"]])
+            def consumer():
+                pass
+
+            @spawn(T["producer"])
+            def producer():
+                raise ValueError("crashed before spawning T['produced']")
+    deadlock = caught.value
+    assert isinstance(deadlock.__context__, ValueError)
+    assert "meanwhile Task(T_producer) failed: ValueError: crashed before" in deadlock.__notes__[0]
+
+    with pytest.raises(KeyError) as caught:
+        with Parla(n_workers=2):
+            T = TaskSpace("T")
+
+            @spawn(T[0])
+            def fails():
+                raise ValueError("task failure")
+            time.sleep(0.2)
+            raise KeyError("block")
+    assert caught.value.__notes__ == ["meanwhile Task(T_0) failed: ValueError: task failure"]
