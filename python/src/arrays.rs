@@ -7,10 +7,10 @@
 
 use parla_compiler::frontend::{Argument, ArrayInfo, DType};
 use pyo3::{
-    exceptions::{PyTypeError, PyValueError},
+    exceptions::{PyBufferError, PyTypeError, PyValueError},
     ffi,
     prelude::*,
-    types::{PyBool, PyCapsule, PyDict, PyFloat, PyInt, PyList, PyTuple},
+    types::{PyBool, PyBytes, PyCapsule, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple},
 };
 use std::ffi::c_void;
 
@@ -90,6 +90,14 @@ fn dtype_of_kind(kind: char, bytes: usize) -> Option<DType> {
         ('b', 1) => DType::Bool,
         _ => return None,
     })
+}
+
+/// `value.dtype` as text, for messages.
+fn dtype_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .getattr("dtype")
+        .and_then(|d| d.str().map(|s| s.to_string()))
+        .unwrap_or_else(|_| "unknown".to_string())
 }
 
 fn unsupported_element(what: &str) -> PyErr {
@@ -496,12 +504,27 @@ fn may_share_elements(a: &ArrayView, b: &ArrayView) -> bool {
 }
 
 /// A call's arguments, and the arrays among them in order (which the
-/// kernel's memref parameters take).
-pub fn call_arguments(args: &Bound<'_, PyTuple>) -> PyResult<(Vec<Argument>, Vec<ArrayView>)> {
+/// kernel's memref parameters take). An argument that cannot be passed is
+/// an error naming it: by its parameter in `params`, else by position.
+pub fn call_arguments(
+    args: &Bound<'_, PyTuple>,
+    params: &[String],
+) -> PyResult<(Vec<Argument>, Vec<ArrayView>)> {
     let mut arrays = Vec::new();
     let arguments = args
         .iter()
-        .map(|a| argument(&a, &mut arrays, true))
+        .enumerate()
+        .map(|(index, a)| {
+            argument(&a, &mut arrays, true).map_err(|error| {
+                let py = args.py();
+                let which = params.get(index).map_or_else(
+                    || format!("argument {index}"),
+                    |p| format!("argument `{p}`"),
+                );
+                let message = error.value(py).to_string();
+                PyErr::from_type(error.get_type(py), format!("{which}: {message}"))
+            })
+        })
         .collect::<PyResult<_>>()?;
     Ok((arguments, arrays))
 }
@@ -541,7 +564,20 @@ fn argument(
         }
         return Ok(Argument::Dict(entries));
     }
-    let view = array_view(value)?;
+    if value.is_none() || value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
+        return Err(PyTypeError::new_err(format!(
+            "{} is not an argument JIT functions take: pass ints, floats, arrays or dicts of them",
+            value.get_type().name()?
+        )));
+    }
+    let view = array_view(value).map_err(|error| {
+        // DLPack exporters refuse dtypes it has no code for (datetime64).
+        if error.is_instance_of::<PyBufferError>(value.py()) {
+            unsupported_element(&format!("type {}", dtype_name(value)))
+        } else {
+            error
+        }
+    })?;
     if view.info.shape.is_empty() {
         // A 0-d array: a typed, specialised scalar.
         let bytes = view.info.dtype.bytes();

@@ -65,7 +65,7 @@ impl GpuIrKernel {
     /// Runs the host function: its memref parameters take the array
     /// arguments in order.
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
-        let (_, arrays) = call_arguments(args)?;
+        let (_, arrays) = call_arguments(args, &[])?;
         crate::parir::check_parameters(&self.name, self.executable.parameters.as_deref(), &arrays)?;
         let placement = gpu_call::placement(&arrays, self.vendor)?;
         gpu_call::run(

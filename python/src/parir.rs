@@ -494,7 +494,7 @@ impl ParsedFunction {
         callees: &Bound<'_, PyDict>,
         debug: bool,
     ) -> PyResult<Option<Vec<(String, String, f64)>>> {
-        let (arguments, arrays) = call_arguments(args)?;
+        let (arguments, arrays) = call_arguments(args, &self.function.params)?;
         let specs = label_specs(options)?;
         if !specs.values().any(LabelSpec::is_parallel) {
             return Err(PyValueError::new_err(format!(
@@ -527,7 +527,7 @@ impl ParsedFunction {
         callees: &Bound<'_, PyDict>,
         bounds_checks: bool,
     ) -> PyResult<Vec<(String, String, f64)>> {
-        let (arguments, _) = call_arguments(args)?;
+        let (arguments, _) = call_arguments(args, &self.function.params)?;
         let specs = label_specs(options)?;
         let callees = callee_map(py, callees)?;
         let function = self.function.clone();
@@ -569,7 +569,7 @@ impl ParsedFunction {
         libdevice: Option<String>,
         bounds_checks: bool,
     ) -> PyResult<Vec<(String, String, f64)>> {
-        let (arguments, _) = call_arguments(args)?;
+        let (arguments, _) = call_arguments(args, &self.function.params)?;
         let specs = label_specs(options)?;
         let callees = callee_map(py, callees)?;
         let target = gpu_target_named(backend, chip, libdevice)?;
@@ -619,7 +619,7 @@ impl StringKernel {
     /// Runs the kernel: its memref parameters take the array arguments in
     /// order (scalars were specialised into the code).
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
-        let (_, arrays) = call_arguments(args)?;
+        let (_, arrays) = call_arguments(args, &[])?;
         check_parameters(&self.name, self.kernel.parameters.as_deref(), &arrays)?;
         run(py, &self.kernel, &arrays, &positional_name)
     }

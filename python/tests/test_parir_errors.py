@@ -231,8 +231,12 @@ def test_wrong_arguments_at_the_call():
         simple({1: np.zeros(3)}, 3, opts=opts)
     with pytest.raises(TypeError, match="cannot hold dicts"):
         simple({"a": {"b": 1}}, 3, opts=opts)
-    with pytest.raises(TypeError, match="element format 'O' are not supported"):
+    with pytest.raises(TypeError, match="argument `x`: arrays of element format 'O' are not supported"):
         simple(object(), 3, opts=opts)
+    with pytest.raises(TypeError, match="argument `x`: NoneType is not an argument JIT functions take"):
+        simple(None, 3, opts=opts)
+    with pytest.raises(TypeError, match=r"argument `x`: arrays of element type datetime64\[D\] are not supported"):
+        simple(np.zeros(3, dtype="datetime64[D]"), 3, opts=opts)
     with pytest.raises(TypeError, match="not supported"):
         simple(np.zeros(3, dtype=np.complex128), 3, opts=opts)
     with pytest.raises(TypeError, match="opts must be made by parir.par"):
