@@ -377,6 +377,24 @@ def test_shifts_by_any_count_match_numpy(dtype):
     np.testing.assert_array_equal(right, np.right_shift(a, b))
 
 
+def test_constant_powers_fold_and_conditional_values_keep_python_ints_whole():
+    @parir.jit
+    def scaled(x, y, z, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = parir.int64(x[i]) * 2**40 + 2**-1 * 2
+            z[i] = x[i] if x[i] > 0 else -1  # -1 does not fit uint8: chosen as an int64
+
+    x = np.array([0, 5, 255], np.uint8)
+    found = [np.zeros(3, np.int64), np.zeros(3, np.int64)]
+    expected = [np.zeros(3, np.int64), np.zeros(3, np.int64)]
+    scaled(x, *found, 3, opts=parir.par({'N': parir.threads(3)}))
+    scaled(x, *expected, 3, seq=True)
+    for f, e in zip(found, expected):
+        np.testing.assert_array_equal(f, e)
+    assert found[1].tolist() == [-1, 5, 255]
+
+
 def test_control_flow_and_locals_match_seq():
     @parir.jit
     def control(x, y, n):

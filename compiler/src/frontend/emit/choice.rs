@@ -121,7 +121,9 @@ impl<'a> Emitter<'a> {
         if a.ty == Ty::Bool && b.ty == Ty::Bool {
             Ty::Bool
         } else {
-            Self::concrete(promote(a.ty, b.ty))
+            // Either side is the value as it is (no arithmetic happens):
+            // an int literal the other side's type cannot hold widens it.
+            super::expressions::exact_type(a, b)
         }
     }
 }

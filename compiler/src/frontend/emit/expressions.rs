@@ -737,12 +737,13 @@ impl<'a> Emitter<'a> {
     // ----- statements -----
 }
 
-/// The type two values are compared in (or take min/max in): their
+/// The type two values are compared in (or take min/max in, or are
+/// chosen between by `x if c else y`): their
 /// promoted type, or int64 where that is an integer type that cannot hold
 /// a Python int on the other side (`a > -1` for uint8 `a`), so that the
 /// answer is NumPy's exact one. uint64 has no wider type: a Python int it
 /// cannot hold is reported by `convert`, or answered by `compare`.
-fn exact_type(l: &Value, r: &Value) -> Ty {
+pub(super) fn exact_type(l: &Value, r: &Value) -> Ty {
     let ty = Emitter::concrete(promote(l.ty, r.ty));
     let outside = |v: &Value| matches!((v.literal, v.ty), (Some(Literal::Int(i)), Ty::WeakInt) if !ty.dtype().holds(i));
     match ty {
@@ -770,6 +771,9 @@ pub(super) fn fold(op: BinaryOp, a: Literal, b: Literal) -> Option<Literal> {
             ),
             Mod if y != 0 => Literal::Int(((x % y) + y) % y),
             Div if y != 0 => Literal::Float(x as f64 / y as f64),
+            Pow if y >= 0 => Literal::Int(x.checked_pow(u32::try_from(y).ok()?)?),
+            // Python: an int to a negative power is a float.
+            Pow if x != 0 => Literal::Float((x as f64).powf(y as f64)),
             _ => return None,
         },
         (x, y) => {
@@ -783,6 +787,8 @@ pub(super) fn fold(op: BinaryOp, a: Literal, b: Literal) -> Option<Literal> {
                 Sub => Literal::Float(x - y),
                 Mul => Literal::Float(x * y),
                 Div => Literal::Float(x / y),
+                // A negative base to a fractional power is complex in Python.
+                Pow if x >= 0.0 || y.fract() == 0.0 => Literal::Float(x.powf(y)),
                 _ => return None,
             }
         }
