@@ -562,8 +562,20 @@ def test_slice_statement_outside_parallel_loops_is_rejected():
             x[i] = 1.0
         y[:] = x[:]
 
-    compile_error(unlabelled, "y[:] = x[:]", "would run outside every parallel loop",
-                  lambda f: f(np.zeros(5), np.zeros(5), 5, opts=parir.par({'N': parir.threads(5)})))
+    error = compile_error(unlabelled, "y[:] = x[:]", "would run outside every parallel loop",
+                          lambda f: f(np.zeros(5), np.zeros(5), 5, opts=parir.par({'N': parir.threads(5)})))
+    assert "labels nothing" not in str(error)
+
+
+def test_a_misspelt_label_in_the_specification_is_named():
+    def loop(x, y, N):
+        parir.label('N')
+        for i in range(N):
+            y[i] = x[i]
+
+    compile_error(loop, "y[i] = x[i]", "(the parallel specification names 'n', which labels nothing here; "
+                  "the code's labels are 'N')",
+                  lambda f: f(np.zeros(5), np.zeros(5), 5, opts=parir.par({'n': parir.threads(5)})))
 
 
 def test_slice_reductions_need_matching_element_types():

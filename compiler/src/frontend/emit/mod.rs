@@ -105,6 +105,8 @@ struct Emitter<'a> {
     alloc_blocks: Vec<AllocBlock>,
     spec: &'a HashMap<String, LabelSpec>,
     used_labels: HashSet<String>,
+    /// Every label written in the function and its callees (for messages).
+    written_labels: HashSet<String>,
     /// How many parallel loops enclose the current statement.
     parallel_depth: usize,
     on_device: bool,
@@ -187,6 +189,7 @@ pub fn emit(
         alloc_blocks: Vec::new(),
         spec,
         used_labels: HashSet::new(),
+        written_labels: written_labels(function, callees),
         parallel_depth: 0,
         on_device: false,
         callees,
@@ -331,4 +334,32 @@ fn scalar_binding(dtype: DType, bits: u64) -> Binding {
         Ty::Num(dtype)
     };
     Binding::Constant(literal, ty)
+}
+
+/// The labels written before statements of `function` and of the
+/// functions it may call.
+fn written_labels(function: &Function, callees: &HashMap<String, Function>) -> HashSet<String> {
+    fn walk(statements: &[Stmt], into: &mut HashSet<String>) {
+        for statement in statements {
+            into.extend(statement.labels.iter().cloned());
+            match &statement.kind {
+                StmtKind::For { body, .. }
+                | StmtKind::While { body, .. }
+                | StmtKind::OnDevice(body) => walk(body, into),
+                StmtKind::If {
+                    then, otherwise, ..
+                } => {
+                    walk(then, into);
+                    walk(otherwise, into);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut labels = HashSet::new();
+    walk(&function.body, &mut labels);
+    for callee in callees.values() {
+        walk(&callee.body, &mut labels);
+    }
+    labels
 }

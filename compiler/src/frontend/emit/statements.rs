@@ -121,11 +121,42 @@ impl<'a> Emitter<'a> {
         {
             return Err(self.error(
                 statement.span,
-                "this statement would run outside every parallel loop, which JIT functions reject; \
-                 put it in a parallel loop, or wrap the function body in `with parir.gpu:` to run it sequentially",
+                format!(
+                    "this statement would run outside every parallel loop, which JIT functions reject; \
+                     put it in a parallel loop, or wrap the function body in `with parir.gpu:` to run it sequentially{}",
+                    self.label_mismatch()
+                ),
             ));
         }
         Ok(())
+    }
+
+    /// When the parallel specification names labels the code does not
+    /// have (a typo), a hint saying so; empty otherwise.
+    fn label_mismatch(&self) -> String {
+        let quoted = |labels: Vec<&String>| {
+            let mut labels: Vec<String> = labels.iter().map(|l| format!("'{l}'")).collect();
+            labels.sort();
+            labels.join(", ")
+        };
+        let unknown: Vec<&String> = self
+            .spec
+            .keys()
+            .filter(|l| !self.written_labels.contains(*l))
+            .collect();
+        if unknown.is_empty() {
+            return String::new();
+        }
+        let written: Vec<&String> = self.written_labels.iter().collect();
+        format!(
+            " (the parallel specification names {}, which labels nothing here; the code's labels are {})",
+            quoted(unknown),
+            if written.is_empty() {
+                "none".to_string()
+            } else {
+                quoted(written)
+            }
+        )
     }
 
     pub(super) fn is_slice_statement(&self, statement: &Stmt) -> bool {
