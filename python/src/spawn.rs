@@ -135,11 +135,17 @@ pub fn spawn(
         Some(id) => match id.cast::<Task>() {
             Ok(task) => Some(task.clone().unbind()),
             Err(_) => {
+                // `@spawn` without parentheses hands the function itself.
+                let hint = if id.is_callable() {
+                    "; to spawn an anonymous task, write @spawn() with parentheses"
+                } else {
+                    ""
+                };
                 return Err(PyTypeError::new_err(format!(
-                    "spawn() takes one task id such as T[0] or T[\"name\", 1], got {} ({})",
+                    "spawn() takes one task id such as T[0] or T[\"name\", 1], got {} ({}){hint}",
                     id.repr()?,
                     type_name(id)
-                )))
+                )));
             }
         },
     };

@@ -178,6 +178,7 @@ def test_spawning_a_task_twice_is_an_error():
         ({"placement": cpu(1)}, ValueError, "CPU:1 does not exist"),
         ({"dependencies": [3]}, TypeError, "dependencies are tasks"),
         ({"taskid": "T0"}, TypeError, "spawn\\(\\) takes one task id"),
+        ({"taskid": print}, TypeError, "to spawn an anonymous task, write @spawn\\(\\) with parentheses"),
     ],
 )
 def test_bad_spawn_arguments(kwargs, error, message):
