@@ -8,27 +8,44 @@ so the body gets a snapshot of the globals it names, taken at spawn time:
 
 Names the body reads that did not exist at spawn time (a helper defined
 after the `@spawn`) are looked up in the module when the task runs. A body
-that assigns globals (`global x; x = ...`) works on the module itself, and
-the globals it assigns are shared from then on: bodies spawned later read
-them from the module when they run (a consumer sees what its producer
-stored), as the tutorial says globals behave.
+that assigns globals (`global x; x = ...`, itself or through a module
+function it calls) works on the module itself, and
+the globals it assigns are shared from then on: bodies read them from the
+module when they run (a consumer sees what its producer stored), as the
+tutorial says globals behave; bodies spawned before the one that assigns
+(a consumer spawned before its producer) drop them from their snapshots.
 """
 
 import dis
 import functools
 import types
+import weakref
 
 _WRITES = {"STORE_GLOBAL", "DELETE_GLOBAL"}
 
 # Per module (by its globals dict's id): the names task bodies assign.
 _shared: dict[int, set[str]] = {}
+# Per module: the snapshots of bodies that may still run (weak references,
+# swept when the list doubles).
+_snapshots: dict[int, list] = {}
+_sweep_at: dict[int, int] = {}
+
+
+def _remember(module_id: int, snapshot) -> None:
+    """Registers a snapshot; dead ones are dropped when the list doubles,
+    so registering stays cheap (a spawn pays for it)."""
+    references = _snapshots.setdefault(module_id, [])
+    references.append(weakref.ref(snapshot))
+    if len(references) >= _sweep_at.get(module_id, 64):
+        references[:] = [r for r in references if r() is not None]
+        _sweep_at[module_id] = max(64, 2 * len(references))
 
 
 class _Snapshot(dict):
     """The globals a task body named at spawn time; anything else is the
     module's, as it is when the task runs."""
 
-    __slots__ = ("module",)
+    __slots__ = ("module", "__weakref__")
 
     def __missing__(self, name):
         return self.module[name]
@@ -57,11 +74,40 @@ def _globals_of(code: types.CodeType) -> tuple[frozenset[str], tuple[str, ...]]:
     return assigned, names
 
 
+def _assigned_globals(code: types.CodeType, names, module: dict) -> frozenset[str]:
+    """The globals a body assigns itself or through the module's functions
+    it calls (`def set_x(): global x; ...`), followed transitively."""
+    assigned, _ = _globals_of(code)
+    get = module.get
+    pending = [h for name in names if type(h := get(name)) is types.FunctionType and h.__globals__ is module]
+    seen = {code}
+    while pending:
+        helper = pending.pop()
+        if helper.__code__ in seen:
+            continue
+        seen.add(helper.__code__)
+        helper_assigned, helper_names = _globals_of(helper.__code__)
+        assigned = assigned | helper_assigned
+        pending.extend(
+            h for name in helper_names if type(h := get(name)) is types.FunctionType and h.__globals__ is module
+        )
+    return assigned
+
+
 def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
     module = function.__globals__
-    assigned, names = _globals_of(function.__code__)
+    _, names = _globals_of(function.__code__)
+    assigned = _assigned_globals(function.__code__, names, module)
     if assigned:
-        _shared.setdefault(id(module), set()).update(assigned)
+        shared = _shared.setdefault(id(module), set())
+        newly = assigned - shared
+        if newly:
+            shared.update(newly)
+            for reference in _snapshots.get(id(module), ()):
+                earlier = reference()
+                if earlier is not None:
+                    for name in newly:
+                        earlier.pop(name, None)
         return function
     shared = _shared.get(id(module), ())
     snapshot = _Snapshot(
@@ -74,6 +120,7 @@ def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
     for name in names:
         if name in module and name not in shared:
             snapshot[name] = module[name]
+    _remember(id(module), snapshot)
     copy = types.FunctionType(
         function.__code__, snapshot, function.__name__, function.__defaults__, function.__closure__
     )

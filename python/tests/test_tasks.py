@@ -134,15 +134,34 @@ MODULE_LEVEL_TASKS = textwrap.dedent("""
         def helper(k):
             return k * 10
     print(sorted(seen.items(), key=str), result, counter)
+
+    # A consumer spawned before its producer, which assigns one global
+    # itself and another through a module function.
+    late, through = None, None
+    def set_through(value):
+        global through
+        through = value
+    with Parla():
+        U = TaskSpace("U")
+        @spawn(U["consumer"], [U["producer"]])
+        def early_consumer():
+            print(late, through)
+
+        @spawn(U["producer"])
+        def late_producer():
+            global late
+            late = "late"
+            set_through("through")
 """)
 
 
 def test_module_level_tasks_capture_globals_they_read_and_share_those_tasks_assign():
     done = subprocess.run([sys.executable, "-c", MODULE_LEVEL_TASKS], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == (
-        "[('consumer', 'produced'), (0, 0), (1, 10), (2, 20), (3, 30)] produced 1"
-    )
+    assert done.stdout.strip().splitlines() == [
+        "[('consumer', 'produced'), (0, 0), (1, 10), (2, 20), (3, 30)] produced 1",
+        "late through",
+    ]
 
 
 def test_task_return_values_through_await():
