@@ -251,17 +251,8 @@ pub(crate) fn private_to_iterations(loop_op: OperationRef, indices: &[Value]) ->
 
 /// Whether `value` is defined inside `loop_op` (a private buffer).
 pub(crate) fn defined_inside(value: Value, loop_op: OperationRef) -> bool {
-    let Ok(result) = melior::ir::operation::OperationResult::try_from(value) else {
-        return false;
-    };
-    let mut current = result.owner().parent_operation();
-    while let Some(parent) = current {
-        if parent == loop_op {
-            return true;
-        }
-        current = parent.parent_operation();
-    }
-    false
+    melior::ir::operation::OperationResult::try_from(value)
+        .is_ok_and(|result| is_nested_in(result.owner(), loop_op))
 }
 
 fn iterations(loop_op: OperationRef) -> (Option<i64>, Option<Iterations>) {
