@@ -29,7 +29,7 @@ import builtins
 import functools as _functools
 import math as _math
 import sys as _sys
-import threading as _threading
+import types as _types
 import time as _time
 import weakref as _weakref
 
@@ -197,8 +197,31 @@ def _libdevice() -> str | None:
 # ---- JIT functions ------------------------------------------------------------
 
 _functions: "_weakref.WeakSet[JitFunction]" = _weakref.WeakSet()
-# How deep this thread is in JIT functions running as Python (seq=True).
-_sequential = _threading.local()
+
+
+def _as_python_if_jit(cell):
+    """A closure cell holding a JIT function as one holding its Python
+    form; other cells are kept (shared with their scope)."""
+    try:
+        value = cell.cell_contents
+    except ValueError:  # not yet assigned
+        return cell
+    return _types.CellType(value._as_python()) if isinstance(value, JitFunction) else cell
+
+
+class _SequentialGlobals(dict):
+    """The globals of a JIT function run as Python (seq=True): the
+    module's, with the JIT functions it names run as Python too, as
+    compiled code inlines them. (Looked up on each use: seq is the
+    debugging path; the compiled path pays nothing for it.)"""
+
+    __slots__ = ("module",)
+
+    def __missing__(self, name):
+        value = self.module[name]
+        if isinstance(value, JitFunction):
+            return value._as_python()
+        return value
 
 
 class JitFunction:
@@ -211,6 +234,7 @@ class JitFunction:
         self.__doc__ = function.__doc__
         self._native = _parla.ParsedFunction(*_function_syntax(function, _sys.modules[__name__]))
         self._callees = None
+        self._python = None
         self._arity = function.__code__.co_argcount
         _functions.add(self)
 
@@ -231,15 +255,24 @@ class JitFunction:
             self._callees = callees
         return self._callees
 
+    def _as_python(self):
+        """The function as plain Python, calling the JIT functions it names
+        as plain Python too."""
+        if self._python is None:
+            function = self.__wrapped__
+            overlay = _SequentialGlobals({"__builtins__": function.__globals__.get("__builtins__", builtins)})
+            overlay.module = function.__globals__
+            closure = function.__closure__
+            if closure is not None:
+                closure = tuple(_as_python_if_jit(cell) for cell in closure)
+            python = _types.FunctionType(function.__code__, overlay, function.__name__, function.__defaults__, closure)
+            python.__kwdefaults__ = function.__kwdefaults__
+            self._python = python
+        return self._python
+
     def __call__(self, *args, opts: CompileOptions | None = None, seq: bool = False, debug: bool = False):
-        if seq or getattr(_sequential, "depth", 0):
-            # The functions it calls run as Python too, as compiled code
-            # inlines them.
-            _sequential.depth = getattr(_sequential, "depth", 0) + 1
-            try:
-                return self.__wrapped__(*args)
-            finally:
-                _sequential.depth -= 1
+        if seq:
+            return self._as_python()(*args)
         if opts is None:
             opts = CompileOptions()
         elif not isinstance(opts, CompileOptions):
