@@ -459,28 +459,14 @@ impl ParsedFunction {
 
     /// The names this function calls (to resolve JIT callees).
     fn called_names(&self) -> Vec<String> {
-        fn walk(statements: &[frontend::ast::Stmt], into: &mut Vec<String>) {
-            for s in statements {
-                use frontend::ast::StmtKind::*;
-                match &s.kind {
-                    For { body, .. } | While { body, .. } | OnDevice(body) => walk(body, into),
-                    If {
-                        then, otherwise, ..
-                    } => {
-                        walk(then, into);
-                        walk(otherwise, into);
-                    }
-                    Call(call) => {
-                        if let frontend::ast::ExprKind::Call { function, .. } = &call.kind {
-                            into.push(function.clone());
-                        }
-                    }
-                    _ => {}
+        let mut names = Vec::new();
+        frontend::ast::for_each_statement(&self.function.body, &mut |statement| {
+            if let frontend::ast::StmtKind::Call(call) = &statement.kind {
+                if let frontend::ast::ExprKind::Call { function, .. } = &call.kind {
+                    names.push(function.clone());
                 }
             }
-        }
-        let mut names = Vec::new();
-        walk(&self.function.body, &mut names);
+        });
         names
     }
 

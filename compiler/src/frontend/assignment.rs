@@ -11,7 +11,7 @@
 //! is not a positive constant, only what was assigned before the loop.
 //! (Reading a loop variable after its loop is the emitter's business.)
 
-use super::ast::{Expr, ExprKind, Function, Index, Stmt, StmtKind};
+use super::ast::{for_each_statement, Expr, ExprKind, Function, Index, Stmt, StmtKind};
 use super::error::{CompileError, Span};
 
 use std::collections::HashSet;
@@ -182,27 +182,17 @@ impl Checker<'_> {
 /// Every name a statement list assigns (`name = ...`, `name op= ...`,
 /// loop variables), at any depth.
 fn assigned_names(statements: &[Stmt], names: &mut HashSet<String>) {
-    for statement in statements {
-        match &statement.kind {
-            StmtKind::Assign { target, .. } | StmtKind::AugAssign { target, .. } => {
-                if let ExprKind::Var(name) = &target.kind {
-                    names.insert(name.clone());
-                }
+    for_each_statement(statements, &mut |statement| match &statement.kind {
+        StmtKind::Assign { target, .. } | StmtKind::AugAssign { target, .. } => {
+            if let ExprKind::Var(name) = &target.kind {
+                names.insert(name.clone());
             }
-            StmtKind::For { var, body, .. } => {
-                names.insert(var.clone());
-                assigned_names(body, names);
-            }
-            StmtKind::While { body, .. } | StmtKind::OnDevice(body) => assigned_names(body, names),
-            StmtKind::If {
-                then, otherwise, ..
-            } => {
-                assigned_names(then, names);
-                assigned_names(otherwise, names);
-            }
-            StmtKind::Call(_) | StmtKind::Pass => {}
         }
-    }
+        StmtKind::For { var, .. } => {
+            names.insert(var.clone());
+        }
+        _ => {}
+    });
 }
 
 /// `range(start, stop, step)` with integer constants that has iterations.

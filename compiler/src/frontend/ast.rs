@@ -150,6 +150,29 @@ pub struct Stmt {
     pub span: Span,
 }
 
+/// Calls `visit` on every statement of `statements`, nested ones included
+/// (loop and `if` bodies, `with parir.gpu:` blocks), outer ones first.
+pub fn for_each_statement<'s>(statements: &'s [Stmt], visit: &mut impl FnMut(&'s Stmt)) {
+    for statement in statements {
+        visit(statement);
+        match &statement.kind {
+            StmtKind::For { body, .. }
+            | StmtKind::While { body, .. }
+            | StmtKind::OnDevice(body) => for_each_statement(body, visit),
+            StmtKind::If {
+                then, otherwise, ..
+            } => {
+                for_each_statement(then, visit);
+                for_each_statement(otherwise, visit);
+            }
+            StmtKind::Assign { .. }
+            | StmtKind::AugAssign { .. }
+            | StmtKind::Call(_)
+            | StmtKind::Pass => {}
+        }
+    }
+}
+
 /// A JIT function's AST.
 #[derive(Debug, Clone)]
 pub struct Function {

@@ -284,9 +284,8 @@ fn match_update<'c, 'a>(store: OperationRef<'c, 'a>) -> Option<Update<'c, 'a>> {
 fn shared_between_iterations(store: OperationRef) -> bool {
     let operands: Vec<Value> = store.operands().collect();
     let (memref, indices) = (operands[1], &operands[2..]);
-    let mut current = store.parent_operation();
-    while let Some(op) = current {
-        if rewrite::name_of(op) == "looppar.for" && op.has_attribute("threads") {
+    for op in rewrite::ancestors(store) {
+        if rewrite::is_parallel_loop(op) {
             if looppar_check_races::defined_inside(memref, op) {
                 return false; // each iteration's own buffer
             }
@@ -296,7 +295,6 @@ fn shared_between_iterations(store: OperationRef) -> bool {
                 return true;
             }
         }
-        current = op.parent_operation();
     }
     false
 }

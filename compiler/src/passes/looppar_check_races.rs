@@ -31,7 +31,7 @@
 //! recognised as reductions (`reduction` attribute): they update one
 //! element on purpose.
 
-use super::rewrite;
+use super::{looppar_simplify::defined_outside, rewrite};
 use crate::analysis::{
     affine::{affine, symbol_of, Affine, Symbol},
     dependence::{meeting_iterations, Equation},
@@ -162,8 +162,7 @@ pub(crate) fn is_bounds_check(op: OperationRef) -> bool {
 /// Whether `op` runs in every iteration of `loop_op`: no condition or
 /// while loop between them.
 fn runs_every_iteration(op: OperationRef, loop_op: OperationRef) -> bool {
-    let mut current = op.parent_operation();
-    while let Some(parent) = current {
+    for parent in rewrite::ancestors(op) {
         if parent == loop_op {
             return true;
         }
@@ -172,7 +171,6 @@ fn runs_every_iteration(op: OperationRef, loop_op: OperationRef) -> bool {
             "scf.while" | "scf.index_switch" | "scf.execute_region" => return false,
             _ => {}
         }
-        current = parent.parent_operation();
     }
     true
 }
@@ -252,7 +250,7 @@ pub(crate) fn private_to_iterations(loop_op: OperationRef, indices: &[Value]) ->
 /// Whether `value` is defined inside `loop_op` (a private buffer).
 pub(crate) fn defined_inside(value: Value, loop_op: OperationRef) -> bool {
     melior::ir::operation::OperationResult::try_from(value)
-        .is_ok_and(|result| is_nested_in(result.owner(), loop_op))
+        .is_ok_and(|result| rewrite::is_nested_in(result.owner(), loop_op))
 }
 
 fn iterations(loop_op: OperationRef) -> (Option<i64>, Option<Iterations>) {
@@ -545,8 +543,7 @@ fn guarding_conditions<'c, 'a>(
     loop_op: OperationRef<'c, 'a>,
 ) -> Option<Vec<OperationRef<'c, 'a>>> {
     let mut conditions = Vec::new();
-    let mut current = op.parent_operation();
-    while let Some(parent) = current {
+    for parent in rewrite::ancestors(op) {
         if parent == loop_op {
             return Some(conditions);
         }
@@ -556,7 +553,6 @@ fn guarding_conditions<'c, 'a>(
             "scf.for" | "looppar.for" => {}
             _ => return None,
         }
-        current = parent.parent_operation();
     }
     None
 }
@@ -610,25 +606,26 @@ fn differs_between_iterations(value: Value, loop_op: OperationRef, iv: Symbol) -
     let mut pending = vec![value.to_raw()];
     let mut seen = HashSet::new();
     while let Some(raw) = pending.pop() {
-        if !seen.insert(raw.ptr as usize) || seen.len() > 4096 {
-            if seen.len() > 4096 {
-                return true;
-            }
+        if !seen.insert(raw.ptr as usize) {
             continue;
+        }
+        if seen.len() > 4096 {
+            return true; // too much to follow: it may differ
         }
         // SAFETY: every value here is an operand of the live loop body.
         let value = unsafe { Value::from_raw(raw) };
         if symbol_of(value) == iv {
             return true;
         }
+        if defined_outside(value, loop_op) {
+            continue;
+        }
         if let Ok(argument) = melior::ir::block::BlockArgument::try_from(value) {
-            let owner = argument.owner().parent_operation();
-            let inside = owner.is_some_and(|o| o == loop_op || is_nested_in(o, loop_op));
-            let inner_variable = owner.is_some_and(|o| {
+            let inner_variable = argument.owner().parent_operation().is_some_and(|o| {
                 matches!(rewrite::name_of(o).as_str(), "scf.for" | "looppar.for")
                     && argument.argument_number() == 0
             });
-            if inside && !inner_variable {
+            if !inner_variable {
                 return true;
             }
             continue;
@@ -637,9 +634,6 @@ fn differs_between_iterations(value: Value, loop_op: OperationRef, iv: Symbol) -
             return true;
         };
         let op = result.owner();
-        if !is_nested_in(op, loop_op) {
-            continue;
-        }
         let name = rewrite::name_of(op);
         if name == "memref.load" {
             // The element read, not its memory: indices only.
@@ -656,18 +650,6 @@ fn differs_between_iterations(value: Value, loop_op: OperationRef, iv: Symbol) -
                 WalkResult::Advance
             });
         }
-    }
-    false
-}
-
-/// Whether `op` is nested (at any depth) in `ancestor`.
-fn is_nested_in(op: OperationRef, ancestor: OperationRef) -> bool {
-    let mut current = op.parent_operation();
-    while let Some(parent) = current {
-        if parent == ancestor {
-            return true;
-        }
-        current = parent.parent_operation();
     }
     false
 }

@@ -374,14 +374,7 @@ impl<'c: 'a, 'a> Expander<'c, '_> {
         cursor: Cursor,
         test: impl Fn(OperationRef) -> bool,
     ) -> Option<OperationRef<'c, 'a>> {
-        let mut current = cursor.at().parent_operation();
-        while let Some(op) = current {
-            if test(op) {
-                return Some(op);
-            }
-            current = op.parent_operation();
-        }
-        None
+        rewrite::ancestors(cursor.at()).find(|op| test(*op))
     }
 
     /// A stack slot for one `element`, at the start of the enclosing

@@ -140,14 +140,17 @@ pub fn is_parallel_loop(op: OperationRef) -> bool {
     name_of(op) == "looppar.for" && op.attribute("threads").is_ok()
 }
 
+/// The ops enclosing `op`, innermost first.
+pub fn ancestors<'c, 'a>(op: OperationRef<'c, 'a>) -> impl Iterator<Item = OperationRef<'c, 'a>> {
+    std::iter::successors(op.parent_operation(), |parent| parent.parent_operation())
+}
+
+/// Whether `op` is nested (at any depth) in `ancestor`.
+pub fn is_nested_in(op: OperationRef, ancestor: OperationRef) -> bool {
+    ancestors(op).any(|parent| parent == ancestor)
+}
+
 /// Whether a parallel `looppar.for` encloses `op`.
 pub fn has_parallel_ancestor(op: OperationRef) -> bool {
-    let mut current = op.parent_operation();
-    while let Some(parent) = current {
-        if is_parallel_loop(parent) {
-            return true;
-        }
-        current = parent.parent_operation();
-    }
-    false
+    ancestors(op).any(is_parallel_loop)
 }

@@ -33,22 +33,17 @@ const DIMENSIONS: [&str; 3] = [
 
 /// The `gpu.known_block_size` of the function around `op`, if any.
 fn known_block_size(op: OperationRef) -> Option<[i32; 3]> {
-    let mut current = op.parent_operation();
-    while let Some(parent) = current {
-        if let Ok(attribute) = parent.attribute("gpu.known_block_size") {
-            let sizes = DenseI32ArrayAttribute::try_from(attribute).ok()?;
-            if sizes.len() != 3 {
-                return None;
-            }
-            return Some([
-                sizes.element(0).ok()?,
-                sizes.element(1).ok()?,
-                sizes.element(2).ok()?,
-            ]);
-        }
-        current = parent.parent_operation();
+    let attribute =
+        rewrite::ancestors(op).find_map(|p| p.attribute("gpu.known_block_size").ok())?;
+    let sizes = DenseI32ArrayAttribute::try_from(attribute).ok()?;
+    if sizes.len() != 3 {
+        return None;
     }
-    None
+    Some([
+        sizes.element(0).ok()?,
+        sizes.element(1).ok()?,
+        sizes.element(2).ok()?,
+    ])
 }
 
 fn run(root: OperationRef, _pass: ExternalPass) {

@@ -339,27 +339,11 @@ fn scalar_binding(dtype: DType, bits: u64) -> Binding {
 /// The labels written before statements of `function` and of the
 /// functions it may call.
 fn written_labels(function: &Function, callees: &HashMap<String, Function>) -> HashSet<String> {
-    fn walk(statements: &[Stmt], into: &mut HashSet<String>) {
-        for statement in statements {
-            into.extend(statement.labels.iter().cloned());
-            match &statement.kind {
-                StmtKind::For { body, .. }
-                | StmtKind::While { body, .. }
-                | StmtKind::OnDevice(body) => walk(body, into),
-                StmtKind::If {
-                    then, otherwise, ..
-                } => {
-                    walk(then, into);
-                    walk(otherwise, into);
-                }
-                _ => {}
-            }
-        }
-    }
     let mut labels = HashSet::new();
-    walk(&function.body, &mut labels);
-    for callee in callees.values() {
-        walk(&callee.body, &mut labels);
+    for body in std::iter::once(&function.body).chain(callees.values().map(|c| &c.body)) {
+        crate::frontend::ast::for_each_statement(body, &mut |statement| {
+            labels.extend(statement.labels.iter().cloned())
+        });
     }
     labels
 }
