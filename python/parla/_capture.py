@@ -9,11 +9,11 @@ so the body gets a snapshot of the globals it names, taken at spawn time:
 Names the body reads that did not exist at spawn time (a helper defined
 after the `@spawn`) are looked up in the module when the task runs. A body
 that assigns globals (`global x; x = ...`, itself or through a module
-function it calls) works on the module itself, and
-the globals it assigns are shared from then on: bodies read them from the
-module when they run (a consumer sees what its producer stored), as the
-tutorial says globals behave; bodies spawned before the one that assigns
-(a consumer spawned before its producer) drop them from their snapshots.
+function it calls) works on the module itself, and the globals it assigns
+are shared from then on: bodies read them from the module when they run (a
+consumer sees what its producer stored), as the tutorial says globals
+behave; bodies spawned before the one that assigns (a consumer spawned
+before its producer) drop them from their snapshots.
 """
 
 import dis
@@ -74,13 +74,18 @@ def _globals_of(code: types.CodeType) -> tuple[frozenset[str], tuple[str, ...]]:
     return assigned, names
 
 
+def _module_functions(names, module: dict) -> list[types.FunctionType]:
+    """The functions of `module` among `names`."""
+    get = module.get
+    return [f for name in names if type(f := get(name)) is types.FunctionType and f.__globals__ is module]
+
+
 def _assigned_globals(code: types.CodeType, names, module: dict) -> frozenset[str]:
     """The globals a body assigns itself or through the module's functions
     it calls (`def set_x(): global x; ...`), followed transitively."""
     assigned, _ = _globals_of(code)
-    get = module.get
-    pending = [h for name in names if type(h := get(name)) is types.FunctionType and h.__globals__ is module]
     seen = {code}
+    pending = _module_functions(names, module)
     while pending:
         helper = pending.pop()
         if helper.__code__ in seen:
@@ -88,9 +93,7 @@ def _assigned_globals(code: types.CodeType, names, module: dict) -> frozenset[st
         seen.add(helper.__code__)
         helper_assigned, helper_names = _globals_of(helper.__code__)
         assigned = assigned | helper_assigned
-        pending.extend(
-            h for name in helper_names if type(h := get(name)) is types.FunctionType and h.__globals__ is module
-        )
+        pending.extend(_module_functions(helper_names, module))
     return assigned
 
 

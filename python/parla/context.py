@@ -29,13 +29,19 @@ def _worker_count(n_workers) -> int:
     return n_workers
 
 
+def _root_failures(failures):
+    """The failed tasks, less those that failed only because what they
+    awaited failed (unless that is all of them)."""
+    return [(t, e) for t, e in failures if not isinstance(e, DependencyError)] or failures
+
+
 def _failure(failures):
     """The exception to raise for the failed tasks: the original exception
     (with a note naming its task) for one, an ExceptionGroup for several
     (a BaseExceptionGroup if one is not an Exception, e.g. SystemExit).
     Tasks that failed only because what they awaited failed are not
     repeated."""
-    roots = [(t, e) for t, e in failures if not isinstance(e, DependencyError)] or failures
+    roots = _root_failures(failures)
     for task, error in roots:
         error.add_note(f"raised in {task!r}")
     if len(roots) == 1:
@@ -48,8 +54,7 @@ def _tell_failures(leaving: BaseException, failures, own: bool) -> None:
     block: each gets a note on it, and when that exception is the block's
     own (a deadlock, often caused by the failure; Ctrl-C) the failures
     become its context, so that their tracebacks print too."""
-    roots = [(t, e) for t, e in failures if not isinstance(e, DependencyError)] or failures
-    for task, error in roots:
+    for task, error in _root_failures(failures):
         leaving.add_note(f"meanwhile {task!r} failed: {type(error).__name__}: {error}")
     if own and leaving.__context__ is None:
         leaving.__context__ = _failure(failures)

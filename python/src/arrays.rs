@@ -41,6 +41,12 @@ pub struct ArrayView {
 }
 
 impl ArrayView {
+    /// Whether `other` is this very array: the same memory, dtype, shape
+    /// and strides (which the code then treats as one array).
+    pub fn is_same_array(&self, other: &ArrayView) -> bool {
+        self.data == other.data && self.location == other.location && self.info == other.info
+    }
+
     /// A one-element i64 host array at `word`: where a kernel compiled with
     /// bounds checks reports the first failing access. The caller keeps
     /// `word` alive and in place for the call.
@@ -439,9 +445,8 @@ pub fn check_arrays(
     }
     for (i, a) in arrays.iter().enumerate() {
         for (j, b) in arrays.iter().enumerate().skip(i + 1) {
-            let same = a.data == b.data && a.info == b.info;
             if (writes(i) || writes(j))
-                && !same
+                && !a.is_same_array(b)
                 && a.location == b.location
                 && may_share_elements(a, b)
             {
@@ -595,9 +600,7 @@ fn argument(
         return Ok(Argument::Scalar(view.info.dtype, bits));
     }
     let info = view.info.clone();
-    let same = arrays
-        .iter()
-        .position(|a| a.data == view.data && a.location == view.location && a.info == view.info);
+    let same = arrays.iter().position(|a| a.is_same_array(&view));
     arrays.push(view);
     Ok(match same {
         Some(first) => Argument::Alias(first, info),

@@ -16,22 +16,19 @@ use super::*;
 /// The array a subscript's base names (`x`, or `d["key"]`), by the memref
 /// it is bound to: two parameters given the same array (`f(a, a)`) are one.
 fn array_key(emitter: &Emitter, base: &Expr) -> Option<String> {
-    match emitter.array_of(base) {
-        Ok((ssa, _)) => Some(ssa),
-        Err(_) => match &base.kind {
-            ExprKind::Var(name) => Some(name.clone()),
-            ExprKind::DictEntry { dict, key } => Some(format!("{dict}[\"{key}\"]")),
-            _ => None,
-        },
-    }
+    emitter
+        .array_of(base)
+        .map(|(ssa, _)| ssa)
+        .ok()
+        .or_else(|| array_name(base))
 }
 
-/// The name of the array a subscript's base names, for messages.
-fn array_name(base: &Expr) -> String {
+/// The name of the array a subscript's base names, as written.
+fn array_name(base: &Expr) -> Option<String> {
     match &base.kind {
-        ExprKind::Var(name) => name.clone(),
-        ExprKind::DictEntry { dict, key } => format!("{dict}[\"{key}\"]"),
-        _ => String::new(),
+        ExprKind::Var(name) => Some(name.clone()),
+        ExprKind::DictEntry { dict, key } => Some(format!("{dict}[\"{key}\"]")),
+        _ => None,
     }
 }
 
@@ -108,11 +105,12 @@ pub(super) fn check_other_slices(emitter: &Emitter, target: &Expr, value: &Expr)
             let ExprKind::Subscript { base, .. } = &node.kind else {
                 unreachable!("a subscript")
             };
-            let name = array_name(base);
+            let name = array_name(base).unwrap_or_default();
             let through = match &target.kind {
-                ExprKind::Subscript { base, .. } if array_name(base) != name => {
-                    format!(" (the array `{}` is, here)", array_name(base))
-                }
+                ExprKind::Subscript { base, .. } => array_name(base)
+                    .filter(|written| *written != name)
+                    .map(|written| format!(" (the array `{written}` is, here)"))
+                    .unwrap_or_default(),
                 _ => String::new(),
             };
             return Err(emitter.error(
