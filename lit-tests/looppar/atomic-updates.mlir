@@ -85,3 +85,46 @@ func.func @not_shared(%x: memref<16xf32>, %y: memref<16xf32>, %s: memref<1xf32>)
   }) : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// The load and the store index with two loads of b[i] (as under debug,
+// where each sits in its own bounds check): the same element while
+// nothing writes memory between them; a store to b between them makes
+// them differ, and the update stays as it is.
+// CHECK-LABEL: func.func @index_loaded_twice
+// CHECK: memref.atomic_rmw minimumf
+// CHECK-NOT: atomic_rmw
+// CHECK: return
+func.func @index_loaded_twice(%b: memref<16xi64>, %x: memref<16xf64>, %h: memref<4xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0 : i64
+  "looppar.for"(%c0, %c16, %c1) ({
+  ^bb0(%i: index):
+    %b1 = memref.load %b[%i] : memref<16xi64>
+    %k1 = arith.index_cast %b1 : i64 to index
+    %old = memref.load %h[%k1] : memref<4xf64>
+    %xi = memref.load %x[%i] : memref<16xf64>
+    %m = arith.minimumf %old, %xi : f64
+    %b2 = memref.load %b[%i] : memref<16xi64>
+    %k2 = arith.index_cast %b2 : i64 to index
+    memref.store %m, %h[%k2] : memref<4xf64>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 16 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %c16, %c1) ({
+  ^bb0(%i: index):
+    %b1 = memref.load %b[%i] : memref<16xi64>
+    %k1 = arith.index_cast %b1 : i64 to index
+    %old = memref.load %h[%k1] : memref<4xf64>
+    %xi = memref.load %x[%i] : memref<16xf64>
+    %m = arith.minimumf %old, %xi : f64
+    memref.store %zero, %b[%i] : memref<16xi64>
+    %b2 = memref.load %b[%i] : memref<16xi64>
+    %k2 = arith.index_cast %b2 : i64 to index
+    memref.store %m, %h[%k2] : memref<4xf64>
+    "looppar.yield"() : () -> ()
+  }) {label = "M", threads = 16 : i64} : (index, index, index) -> ()
+  return
+}

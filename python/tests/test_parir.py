@@ -912,8 +912,8 @@ def narrow_updates(bins, x, y, N):
         y[bins[i]] += x[i]
 
 
-@pytest.mark.parametrize("threads", [4, 1024])
-def test_updates_of_elements_that_iterations_share_are_atomic(threads, debug=False):
+@pytest.mark.parametrize("threads,debug", [(4, False), (1024, False), (1024, True)])
+def test_updates_of_elements_that_iterations_share_are_atomic(threads, debug):
     # A histogram, and updates into elements chosen by data or by i % 3:
     # every iteration's update counts, in any order, as NumPy's ufunc.at.
     n = 200_000
@@ -940,6 +940,19 @@ def test_updates_of_elements_that_iterations_share_are_atomic(threads, debug=Fal
     y = np.zeros(5, np.float32)
     narrow_updates(bins, x, y, n, opts=parir.par({'N': parir.threads(threads)}), debug=debug)
     np.testing.assert_allclose(y, np.bincount(bins, weights=x, minlength=5), rtol=1e-4)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_updates_through_indices_read_from_arrays_are_atomic_under_debug(debug):
+    # Under debug each access loads its index inside its own bounds check,
+    # so the update's load and store read bins[i] twice: still one element.
+    n = 64
+    args = [np.zeros(n, np.int64), np.zeros(n), np.zeros(5), np.zeros(5), np.zeros(3),
+            np.zeros(5, np.int64), n]
+    text = parir.print_compiled(scattered_updates, args, parir.par({'N': parir.threads(8)}),
+                                stage='scf', debug=debug)
+    atomics = sorted(line.split()[3] for line in text.splitlines() if "memref.atomic_rmw" in line)
+    assert atomics == ["addf", "maximumf", "minimumf", "ori"]
 
 
 def test_updates_that_each_iteration_owns_stay_plain_stores():

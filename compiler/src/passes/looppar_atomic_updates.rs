@@ -25,9 +25,10 @@
 //!
 //! Under `debug`, the load and the store are each inside their bounds
 //! check; the atomic update takes the store's place, inside its check.
-//! Data-dependent indices are then loaded twice, each under its own check,
-//! so the store's index is not the load's value and the update is not
-//! matched: under `debug` such updates are not yet atomic.
+//! The load's and the store's indices need not be one SSA value: an index
+//! read from an array (`h[b[i]] = min(h[b[i]], x)`) is loaded twice, each
+//! time under its own check, and the two loads are the same element when
+//! nothing between them writes memory (`same_value`).
 //!
 //! An update needs no atomic when every parallel loop around it gives each
 //! iteration its own element (an index affine in the loop variable:
@@ -197,6 +198,84 @@ fn writes_no_memory(op: OperationRef) -> bool {
         || name == "memref.copy")
 }
 
+/// How deep `same_value` follows operands.
+const SAME_VALUE_DEPTH: usize = 6;
+
+/// Whether `a` and `b` certainly hold the same value: one SSA value, the
+/// same pure `arith` op of such values, or loads of the same element with
+/// nothing between them that writes memory. Under `debug` each access
+/// loads its index inside its own bounds check, so `h[b[i]] =
+/// min(h[b[i]], x)` reads `b[i]` twice, once for the load of `h` and once
+/// for the store.
+fn same_value(a: Value, b: Value, depth: usize) -> bool {
+    if a == b {
+        return true;
+    }
+    if depth == 0 {
+        return false;
+    }
+    let (Some(op_a), Some(op_b)) = (defining_op(a), defining_op(b)) else {
+        return false;
+    };
+    if let (Some((load_a, at_a)), Some((load_b, at_b))) = (loaded_by(a), loaded_by(b)) {
+        let operands_a: Vec<Value> = load_a.operands().collect();
+        let operands_b: Vec<Value> = load_b.operands().collect();
+        return at_a.block() == at_b.block()
+            && operands_a.len() == operands_b.len()
+            && operands_a[0] == operands_b[0]
+            && operands_a[1..]
+                .iter()
+                .zip(&operands_b[1..])
+                .all(|(x, y)| same_value(*x, *y, depth - 1))
+            && (nothing_writes_between(at_a, at_b) || nothing_writes_between(at_b, at_a));
+    }
+    let name = rewrite::name_of(op_a);
+    let pure = name.starts_with("arith.") && op_a.region_count() == 0;
+    let results_a: Vec<_> = op_a.results().map(|r| r.r#type()).collect();
+    let results_b: Vec<_> = op_b.results().map(|r| r.r#type()).collect();
+    pure && name == rewrite::name_of(op_b)
+        && OperationResult::try_from(a).map(|r| r.result_number())
+            == OperationResult::try_from(b).map(|r| r.result_number())
+        && results_a == results_b
+        && attributes(op_a) == attributes(op_b)
+        && op_a.operand_count() == op_b.operand_count()
+        && op_a
+            .operands()
+            .zip(op_b.operands())
+            .all(|(x, y)| same_value(x, y, depth - 1))
+}
+
+/// An op's attributes, by name.
+fn attributes<'c>(op: OperationRef<'c, '_>) -> Vec<(String, melior::ir::Attribute<'c>)> {
+    let mut all: Vec<_> = op
+        .attributes()
+        .map(|(name, value)| {
+            (
+                name.as_string_ref().as_str().unwrap_or("").to_string(),
+                value,
+            )
+        })
+        .collect();
+    all.sort_by(|x, y| x.0.cmp(&y.0));
+    all
+}
+
+/// Whether `first` precedes `last` in their block and nothing from
+/// `first` up to `last` writes memory.
+fn nothing_writes_between(first: OperationRef, last: OperationRef) -> bool {
+    let mut current = Some(first);
+    while let Some(op) = current {
+        if op == last {
+            return true;
+        }
+        if !writes_no_memory(op) {
+            return false;
+        }
+        current = op.next_in_block();
+    }
+    false
+}
+
 fn match_update<'c, 'a>(store: OperationRef<'c, 'a>) -> Option<Update<'c, 'a>> {
     let anchor = guard_or_self(store)?;
     let block = anchor.block()?;
@@ -219,8 +298,12 @@ fn match_update<'c, 'a>(store: OperationRef<'c, 'a>) -> Option<Update<'c, 'a>> {
             (stand_in.block().as_ref() == Some(&block)
                 && single_use(source)
                 && load_operands.first() == Some(&memref)
-                && load_operands[1..] == *indices)
-                .then_some((before, stand_in))
+                && load_operands.len() == indices.len() + 1
+                && load_operands[1..]
+                    .iter()
+                    .zip(indices)
+                    .all(|(a, b)| same_value(*a, *b, SAME_VALUE_DEPTH)))
+            .then_some((before, stand_in))
         };
     let (before, load, contribution) = match (old_value(a), how) {
         (Some((before, load)), _) => (before, load, b),
@@ -230,18 +313,10 @@ fn match_update<'c, 'a>(store: OperationRef<'c, 'a>) -> Option<Update<'c, 'a>> {
         }
         (None, Combine::Subtract) => return None,
     };
-    // Nothing between the load and the store may write memory.
-    let mut current = load.next_in_block();
-    while let Some(op) = current {
-        if op == anchor {
-            break;
-        }
-        if !writes_no_memory(op) {
-            return None;
-        }
-        current = op.next_in_block();
+    // The store follows the load, and nothing between them writes memory.
+    if !nothing_writes_between(load.next_in_block()?, anchor) {
+        return None;
     }
-    current?; // the store follows the load
     let widened = match (before.as_slice(), after.as_slice()) {
         ([], []) => false,
         ([extend], [truncate]) => {

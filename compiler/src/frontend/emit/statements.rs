@@ -98,6 +98,13 @@ impl<'a> Emitter<'a> {
     ) -> Result<()> {
         let (array, info) = self.array_of(base)?;
         let at = self.element_indices(&info, indices, span)?;
+        self.store_at(&array, &info, &at, value, span);
+        Ok(())
+    }
+
+    /// Stores `value` (converted to the element type) at `at`, guarded by
+    /// a bounds check under `debug`.
+    fn store_at(&mut self, array: &str, info: &ArrayInfo, at: &[String], value: Value, span: Span) {
         let v = self.stored_value(value, info.dtype);
         let store = format!(
             "memref.store {}, {array}[{}] : {}",
@@ -105,7 +112,27 @@ impl<'a> Emitter<'a> {
             at.join(", "),
             info.memref()
         );
-        self.guarded(&store, &info, &at, span);
+        self.guarded(&store, info, at, span);
+    }
+
+    /// `a[k] op= value`: as in Python, the index is evaluated once, and the
+    /// load and the store use it (so that `h[b[i]] += 1` reads `b[i]` once,
+    /// and `looppar-atomic-updates` sees one element, under `debug` too).
+    fn update_element(
+        &mut self,
+        base: &Expr,
+        indices: &[Index],
+        op: BinaryOp,
+        value: &Expr,
+        span: Span,
+    ) -> Result<()> {
+        let (array, info) = self.array_of(base)?;
+        let at = self.element_indices(&info, indices, span)?;
+        let loaded = self.load(&array, &info, &at, span);
+        let current = self.loaded_value(loaded, info.dtype);
+        let v = self.expr(value)?;
+        let result = self.binary(op, current, v, span)?;
+        self.store_at(&array, &info, &at, result, span);
         Ok(())
     }
 
@@ -240,6 +267,9 @@ impl<'a> Emitter<'a> {
             StmtKind::AugAssign { target, op, value } => {
                 if self.is_slice_statement(statement) {
                     return self.slice_statement(statement, target, Some(*op), value);
+                }
+                if let ExprKind::Subscript { base, indices } = &target.kind {
+                    return self.update_element(base, indices, *op, value, target.span);
                 }
                 let current = self.expr(target)?;
                 let v = self.expr(value)?;
