@@ -441,13 +441,34 @@ impl TaskList {
         self.tasks.len()
     }
 
-    fn __getitem__(&self, py: Python<'_>, index: isize) -> PyResult<Py<Task>> {
+    /// `tasks[i]` (a task) or `tasks[a:b:c]` (a task list), as for lists.
+    fn __getitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        if let Ok(slice) = index.cast::<pyo3::types::PySlice>() {
+            let picked = slice.indices(self.tasks.len() as isize)?;
+            let tasks = (0..picked.slicelength)
+                .map(|k| {
+                    let i = picked.start + k as isize * picked.step;
+                    self.tasks[i as usize].clone_ref(py)
+                })
+                .collect();
+            return Ok(Py::new(py, TaskList { tasks })?.into_any());
+        }
+        let index: isize = index.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "task list indices are integers or slices, not {}",
+                index
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
         let len = self.tasks.len() as isize;
         let i = if index < 0 { index + len } else { index };
         if !(0..len).contains(&i) {
             return Err(PyIndexError::new_err("task list index out of range"));
         }
-        Ok(self.tasks[i as usize].clone_ref(py))
+        Ok(self.tasks[i as usize].clone_ref(py).into_any())
     }
 
     fn __repr__(&self) -> String {

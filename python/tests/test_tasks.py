@@ -67,6 +67,13 @@ def test_slices_and_multidimensional_indices():
     assert repr(T[0:2]) == "TaskList([Task(G_0), Task(G_1)])"
     assert T[2, 1] is T[2, 1]
     assert len(T[:4, 1]) == 4
+    # A task list indexes and slices as a list does.
+    row = T[0:4]
+    assert repr(row[1:3]) == "TaskList([Task(G_1), Task(G_2)])"
+    assert repr(row[::-2]) == "TaskList([Task(G_3), Task(G_1)])"
+    assert row[-1] is T[3] and len(row[5:]) == 0
+    with pytest.raises(TypeError, match="integers or slices, not str"):
+        row["a"]
 
 
 def test_a_task_space_is_not_iterable():
