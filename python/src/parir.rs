@@ -9,7 +9,7 @@ use parla_compiler::{
     frontend::{
         self,
         syntax::{Node, Value},
-        Argument, CheckSite, CompileError, LabelSpec, Source,
+        Argument, CheckKind, CheckSite, CompileError, LabelSpec, Source,
     },
     gpu::{GpuExecutable, GpuTarget},
     jit::{MemrefArgument, PackedArguments},
@@ -321,8 +321,9 @@ fn run(
     failed_check(kernel.checks.as_deref(), error[0])
 }
 
-/// The IndexError for error word `code` of a call with bounds `checks`
-/// (0: every access was in bounds).
+/// The error for error word `code` of a call with `checks` (0: every
+/// check held): an IndexError for bounds, a ValueError for the min/max of
+/// an empty slice, as NumPy raises.
 pub(crate) fn failed_check(checks: Option<&[CheckSite]>, code: i64) -> PyResult<()> {
     let Some(checks) = checks.filter(|_| code != 0) else {
         return Ok(());
@@ -330,16 +331,29 @@ pub(crate) fn failed_check(checks: Option<&[CheckSite]>, code: i64) -> PyResult<
     let site = usize::try_from(code)
         .ok()
         .and_then(|c| checks.get(c.checked_sub(1)?));
-    Err(pyo3::exceptions::PyIndexError::new_err(match site {
-        Some(site) => format!(
-            "{}:{}:{}: index out of bounds (checked because debug=True)\n    {}",
-            site.file,
-            site.line,
-            site.column,
-            site.source_line.trim()
-        ),
-        None => format!("index out of bounds (checked because debug=True; unknown check {code})"),
-    }))
+    let Some(site) = site else {
+        return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+            "index out of bounds (checked because debug=True; unknown check {code})"
+        )));
+    };
+    let what = match &site.kind {
+        CheckKind::Bounds => "index out of bounds".to_string(),
+        CheckKind::EmptyReduction { name } => {
+            let operation = if name == "min" { "minimum" } else { "maximum" };
+            format!("parir.{name} over an empty slice (zero-size array to reduction operation {operation} which has no identity)")
+        }
+    };
+    let message = format!(
+        "{}:{}:{}: {what} (checked because debug=True)\n    {}",
+        site.file,
+        site.line,
+        site.column,
+        site.source_line.trim()
+    );
+    Err(match site.kind {
+        CheckKind::Bounds => pyo3::exceptions::PyIndexError::new_err(message),
+        CheckKind::EmptyReduction { .. } => pyo3::exceptions::PyValueError::new_err(message),
+    })
 }
 
 impl ParsedFunction {

@@ -117,6 +117,24 @@ def test_negative_axes_count_from_the_last_and_empty_min_max_are_errors():
         smallest(np.zeros(0), np.zeros(1), 0, opts=parir.par({'N': parir.threads(1)}))
 
 
+def test_debug_reports_min_or_max_of_a_slice_that_is_empty_at_run_time():
+    # x[0:i] is empty in iteration 0 only: known at run time, checked
+    # under debug=True with NumPy's error.
+    @parir.jit
+    def prefix_max(x, y, K, N):
+        parir.label('N')
+        for i in range(N):
+            y[i] = parir.max(x[0:i + K])
+
+    x, y = np.arange(1.0, 9.0), np.zeros(8)
+    with pytest.raises(ValueError, match=r"test_parir.py:\d+:\d+: parir.max over an empty slice .*debug=True"):
+        prefix_max(x, y, 0, 8, opts=parir.par({'N': parir.threads(8)}), debug=True)
+    with pytest.raises(ValueError, match="zero-size array"):
+        prefix_max(x, y, 0, 8, opts=parir.par({'N': parir.threads(8)}), seq=True)
+    prefix_max(x, y, 1, 8, opts=parir.par({'N': parir.threads(8)}), debug=True)
+    np.testing.assert_array_equal(y, x)
+
+
 def test_negative_slice_bounds_count_from_the_end():
     @parir.jit
     def corners(x, y, N):

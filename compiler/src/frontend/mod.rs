@@ -16,7 +16,7 @@ pub mod syntax;
 pub mod types;
 
 pub use ast::{convert, Function};
-pub use emit::{emit, CheckSite, Emitted, Target};
+pub use emit::{emit, CheckKind, CheckSite, Emitted, Target};
 pub use error::{CompileError, Source, Span};
 pub use spec::{Argument, ArrayInfo, LabelSpec};
 pub use types::DType;

@@ -26,7 +26,7 @@ impl<'a> Emitter<'a> {
         for check in rest {
             ok = self.op(&format!("arith.andi {ok}, {check} : i1"));
         }
-        Some((ok, self.check_site(span)))
+        Some((ok, self.check_site(span, CheckKind::Bounds)))
     }
 
     /// Emits `text` (an op without results) guarded by `checks`: when one
@@ -47,8 +47,8 @@ impl<'a> Emitter<'a> {
         self.line("}");
     }
 
-    /// Registers a check at `span`; returns its code.
-    pub(super) fn check_site(&mut self, span: Span) -> usize {
+    /// Registers a check of `kind` at `span`; returns its code.
+    pub(super) fn check_site(&mut self, span: Span, kind: CheckKind) -> usize {
         let source = self.source();
         self.checks.push(CheckSite {
             file: source.file.clone(),
@@ -59,6 +59,7 @@ impl<'a> Emitter<'a> {
                 .get(span.line.saturating_sub(1) as usize)
                 .cloned()
                 .unwrap_or_default(),
+            kind,
         });
         self.checks.len()
     }

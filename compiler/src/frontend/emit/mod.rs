@@ -127,13 +127,24 @@ struct Emitter<'a> {
     overflow: Option<(Span, String)>,
 }
 
-/// Where a bounds check is, to report it.
+/// Where a check of `debug=True` is, and what it checks, to report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckSite {
     pub file: String,
     pub line: u32,
     pub column: u32,
     pub source_line: String,
+    pub kind: CheckKind,
+}
+
+/// What a failed check means: the error NumPy would raise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckKind {
+    /// An index or a slice out of bounds, or slices of different shapes
+    /// (IndexError).
+    Bounds,
+    /// `parir.min`/`parir.max` (`name`) of an empty slice (ValueError).
+    EmptyReduction { name: String },
 }
 
 type Result<T> = std::result::Result<T, CompileError>;

@@ -251,6 +251,9 @@ impl<'a> Emitter<'a> {
                 format!("parir.{name} over an empty slice: NumPy raises ValueError (zero-size array to reduction operation {operation} which has no identity)"),
             ));
         }
+        if matches!(name, "min" | "max") && self.debug {
+            self.check_nonempty(name, &source, &reduced, argument.span);
+        }
         let kept: Vec<usize> = (0..source.rank())
             .filter(|d| !reduced.contains(d))
             .collect();
@@ -297,6 +300,37 @@ impl<'a> Emitter<'a> {
             source.ty
         ));
         Ok(((result, result_type), reduced.len()))
+    }
+
+    /// With `debug`: reports `parir.min/max` over `reduced` dimensions of
+    /// `source` whose extents are known only at run time when one is 0
+    /// (the identity is no answer: NumPy raises).
+    fn check_nonempty(&mut self, name: &str, source: &View, reduced: &[usize], span: Span) {
+        let unknown: Vec<String> = reduced
+            .iter()
+            .filter(|d| source.extents[**d].is_none())
+            .map(|d| source.extent_values[*d].clone())
+            .collect();
+        if unknown.is_empty() {
+            return;
+        }
+        let zero = self.op("arith.constant 0 : index");
+        let mut empty = self.op(&format!("arith.cmpi eq, {}, {zero} : index", unknown[0]));
+        for extent in &unknown[1..] {
+            let this = self.op(&format!("arith.cmpi eq, {extent}, {zero} : index"));
+            empty = self.op(&format!("arith.ori {empty}, {this} : i1"));
+        }
+        let code = self.check_site(
+            span,
+            CheckKind::EmptyReduction {
+                name: name.to_string(),
+            },
+        );
+        self.line(&format!("scf.if {empty} {{"));
+        self.indent += 1;
+        self.report_failed_check(code);
+        self.indent -= 1;
+        self.line("}");
     }
 
     /// Emits `x[...]` (with at least one slice) as `looppar.slice`; with
