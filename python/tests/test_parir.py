@@ -374,6 +374,80 @@ def test_floats_stored_into_integers_wrap_as_numpy_does(dtype):
         np.testing.assert_array_equal(y, a.astype(dtype))
 
 
+@parir.jit
+def store_scalar(s, y, n):
+    parir.label('N')
+    for i in range(n):
+        y[i] = s
+
+
+@parir.jit
+def store_element(a, y, n):
+    parir.label('N')
+    for i in range(n):
+        y[i] = a[0]
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.int16, np.int32, np.uint32, np.int64, np.uint64])
+def test_floats_known_when_compiling_convert_as_the_code_does(dtype):
+    # A scalar argument is a constant in the code: it converts as an array
+    # element does (NaN, inf and out-of-range values included).
+    P = parir.par({'N': parir.threads(1)})
+    for value in [0.5, -2.5, 300.7, 3e9, 1e10, 1e19, 2.0**63 + 2048, 1e20, np.inf, -np.inf, np.nan]:
+        for s in [value, np.float32(value)]:
+            known, loaded = np.zeros(1, dtype), np.zeros(1, dtype)
+            store_scalar(s, known, 1, opts=P)
+            store_element(np.array([s]), loaded, 1, opts=P)
+            assert known[0] == loaded[0], (dtype, s, known, loaded)
+
+
+@parir.jit
+def scalar_arithmetic(a, b, c, y, n):
+    parir.label('N')
+    for i in range(n):
+        y[i, 0] = a + b
+        y[i, 1] = a * b
+        y[i, 2] = a // b
+        y[i, 3] = a % b
+        y[i, 4] = a * b + c
+
+
+@pytest.mark.parametrize("a,b,c", [
+    (np.int8(-128), np.int8(2), np.int8(1)),
+    (np.uint8(200), np.uint8(2), np.uint8(7)),
+    (np.uint16(40000), np.uint16(3), np.uint16(1)),
+    (np.uint64(2**64 - 3), np.uint64(10), np.uint64(5)),
+    (np.int64(-2**63), np.int64(-1), np.int64(1)),
+    (np.float32(0.6789), np.float32(0.4321), np.float32(0.0194)),
+    (np.uint32(7), np.int8(-3), np.int16(2)),
+])
+def test_typed_scalars_compute_in_their_dtype(a, b, c):
+    # Typed scalars are constants: what is folded when compiling is what
+    # NumPy (and the code, on arrays) computes, wrapping and rounding alike.
+    with np.errstate(all="ignore"):
+        want = np.array([a + b, a * b, a // b, a % b, a * b + c])
+    y = np.zeros((1, 5), want.dtype)
+    scalar_arithmetic(a, b, c, y, 1, opts=parir.par({'N': parir.threads(1)}))
+    np.testing.assert_array_equal(y[0], want)
+
+
+def test_python_ints_fold_exactly_or_say_they_do_not_fit():
+    @parir.jit
+    def floor_division(a, b, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i, 0] = a // b
+            y[i, 1] = a % b
+
+    P = parir.par({'N': parir.threads(1)})
+    y = np.zeros((1, 2), np.int64)
+    for a, b in [(-7, -2**63), (3, 2**63 - 1), (1, 2**63 - 1), (-2**63, 7), (2**63 - 1, -2)]:
+        floor_division(a, b, y, 1, opts=P)
+        np.testing.assert_array_equal(y[0], [a // b, a % b])
+    with pytest.raises(parir.CompileError, match="does not fit 64 bits"):
+        floor_division(-2**63, -1, y, 1, opts=P)
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.int64, np.uint64])
 def test_shifts_by_any_count_match_numpy(dtype):
     @parir.jit

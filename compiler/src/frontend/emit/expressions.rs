@@ -303,21 +303,16 @@ impl<'a> Emitter<'a> {
 
     pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Result<Value> {
         use BinaryOp::*;
-        // Fold literal arithmetic on Python scalars.
-        if let (Some(a), Some(b)) = (l.literal, r.literal) {
-            if let Some(folded) = fold(op, a, b) {
-                let ty = promote(l.ty, r.ty);
-                let ty = if op == Div {
-                    if ty.is_float() {
-                        ty
-                    } else {
-                        Ty::WeakFloat
-                    }
-                } else {
-                    ty
-                };
-                return Ok(self.constant(folded, ty));
+        // Fold arithmetic on values known when compiling.
+        match fold(op, &l, &r) {
+            Folded::Value(literal, ty) => return Ok(self.constant(literal, ty)),
+            Folded::TooBig => {
+                return Err(self.error(
+                    span,
+                    "this arithmetic on Python ints does not fit 64 bits (Python's ints are unbounded; JIT code computes in int64)",
+                ))
             }
+            Folded::No => {}
         }
         if l.ty == Ty::Bool && r.ty == Ty::Bool {
             if let Some(result) = self.boolean_arithmetic(op, &l, &r, span)? {
@@ -752,45 +747,4 @@ pub(super) fn exact_type(l: &Value, r: &Value) -> Ty {
         }
         _ => ty,
     }
-}
-
-pub(super) fn fold(op: BinaryOp, a: Literal, b: Literal) -> Option<Literal> {
-    use BinaryOp::*;
-    Some(match (a, b) {
-        (Literal::Int(x), Literal::Int(y)) => match op {
-            Add => Literal::Int(x.checked_add(y)?),
-            Sub => Literal::Int(x.checked_sub(y)?),
-            Mul => Literal::Int(x.checked_mul(y)?),
-            FloorDiv if y != 0 => Literal::Int(
-                x.div_euclid(y)
-                    - if (x.rem_euclid(y) != 0) && (y < 0) {
-                        1
-                    } else {
-                        0
-                    },
-            ),
-            Mod if y != 0 => Literal::Int(((x % y) + y) % y),
-            Div if y != 0 => Literal::Float(x as f64 / y as f64),
-            Pow if y >= 0 => Literal::Int(x.checked_pow(u32::try_from(y).ok()?)?),
-            // Python: an int to a negative power is a float.
-            Pow if x != 0 => Literal::Float((x as f64).powf(y as f64)),
-            _ => return None,
-        },
-        (x, y) => {
-            let f = |l: Literal| match l {
-                Literal::Int(i) => i as f64,
-                Literal::Float(f) => f,
-            };
-            let (x, y) = (f(x), f(y));
-            match op {
-                Add => Literal::Float(x + y),
-                Sub => Literal::Float(x - y),
-                Mul => Literal::Float(x * y),
-                Div => Literal::Float(x / y),
-                // A negative base to a fractional power is complex in Python.
-                Pow if x >= 0.0 || y.fract() == 0.0 => Literal::Float(x.powf(y)),
-                _ => return None,
-            }
-        }
-    })
 }

@@ -159,6 +159,7 @@ fn float_bits(value: f64, ty: DType) -> String {
 mod access;
 mod choice;
 mod expressions;
+mod folding;
 mod loops;
 mod overlap;
 mod reductions;
@@ -167,6 +168,7 @@ mod statements;
 mod values;
 
 use choice::Side;
+use folding::*;
 use reductions::*;
 use slices::*;
 

@@ -70,7 +70,17 @@ impl<'a> Emitter<'a> {
 
     // ----- values and conversions -----
 
+    /// A constant of type `ty`; its literal is kept as the code holds it
+    /// (integers wrapped to their dtype, float32 rounded, bools 0 or 1).
     pub(super) fn constant(&mut self, literal: Literal, ty: Ty) -> Value {
+        let literal = match (literal, ty) {
+            (Literal::Int(i), Ty::Bool) => Literal::Int((i != 0) as i64),
+            (Literal::Int(i), Ty::Num(d)) if !d.is_float() => {
+                Literal::Int(wrap_to(i128::from(i), d))
+            }
+            (Literal::Float(f), Ty::Num(DType::F32)) => Literal::Float(f as f32 as f64),
+            (literal, _) => literal,
+        };
         let mlir = ty.mlir();
         let ssa = match (literal, ty) {
             // `true`/`false` are typed (i1) already: no `: i1` after them.
@@ -110,6 +120,18 @@ impl<'a> Emitter<'a> {
         if value.ty == to {
             return value;
         }
+        // A float known when compiling converts as `float_to_integer`'s
+        // code does on the CPU (NaN and out-of-range values included), or
+        // to a bool as NumPy's (NaN is true).
+        match (value.literal, to) {
+            (Some(Literal::Float(f)), Ty::Num(d)) if !d.is_float() => {
+                return self.constant(Literal::Int(float_to_integer_value(f, d)), to);
+            }
+            (Some(Literal::Float(f)), Ty::Bool) => {
+                return self.constant(Literal::Int((f != 0.0) as i64), to);
+            }
+            _ => {}
+        }
         if let Some(literal) = value.literal {
             if let (Literal::Int(i), Ty::WeakInt, Ty::Num(dtype)) = (literal, value.ty, to) {
                 if !dtype.holds(i) && self.overflow.is_none() {
@@ -122,6 +144,18 @@ impl<'a> Emitter<'a> {
                     ));
                 }
             }
+            // An integer into a float type rounds once, from its exact value.
+            let literal = match (literal, to.is_float() || to == Ty::WeakFloat) {
+                (Literal::Int(i), true) => {
+                    let exact = exact_integer(i, value.ty);
+                    Literal::Float(if to == Ty::Num(DType::F32) {
+                        exact as f32 as f64
+                    } else {
+                        exact as f64
+                    })
+                }
+                _ => literal,
+            };
             return self.constant(literal, to);
         }
         let from = value.ty;
@@ -210,7 +244,7 @@ impl<'a> Emitter<'a> {
     /// every target alike: C's conversion to int (types up to 32 bits,
     /// but uint32) or int64, then wrapping into the narrower type, so
     /// `-2.5` becomes 254 in uint8 and 4294967294 in uint32; uint64
-    /// converts values from 2**63 up as unsigned.
+    /// converts values from 2**63 up as unsigned, and from 2**64 up to 0.
     fn float_to_integer(&mut self, v: &str, from: DType, to: DType) -> String {
         let (fm, tm) = (from.storage(), to.storage());
         let via = if to.bits() <= 16 || to == DType::I32 {
@@ -228,7 +262,18 @@ impl<'a> Emitter<'a> {
                     float_bits(9_223_372_036_854_775_808.0, from)
                 ));
                 let high = self.op(&format!("arith.cmpf oge, {v}, {limit} : {fm}"));
-                self.op(&format!("arith.select {high}, {unsigned}, {wide} : i64"))
+                let converted = self.op(&format!("arith.select {high}, {unsigned}, {wide} : i64"));
+                // From 2**64 up, C's conversion (as NumPy's) gives 0 on
+                // every CPU; fptoui's own answer there varies.
+                let beyond = self.op(&format!(
+                    "arith.constant {} : {fm}",
+                    float_bits(18_446_744_073_709_551_616.0, from)
+                ));
+                let too_high = self.op(&format!("arith.cmpf oge, {v}, {beyond} : {fm}"));
+                let zero = self.op("arith.constant 0 : i64");
+                self.op(&format!(
+                    "arith.select {too_high}, {zero}, {converted} : i64"
+                ))
             }
             _ => self.op(&format!("arith.trunci {wide} : {via} to {tm}")),
         }
