@@ -250,6 +250,32 @@ def test_readme_gpu_block_reduction(n):
     np.testing.assert_allclose(y[0], y_seq[0])
 
 
+def test_reduce_accepts_every_reduction_found_without_it():
+    # `.reduce()` names what is found anyway: `y[0] -= x[i]`, a local
+    # `s += x[i]` (which the README's own examples write without it).
+    @parir.jit
+    def minus(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[0] -= x[i]
+
+    @parir.jit
+    def local_sum(x, y, n):
+        with parir.gpu:
+            s = 0.0
+            parir.label('N')
+            for i in range(n):
+                s += x[i]
+            y[0] = s
+
+    x = np.arange(1000.0)
+    for f, start, want in [(minus, 100.0, 100.0 - x.sum()), (local_sum, 0.0, x.sum())]:
+        for spec in [parir.threads(64), parir.threads(64).reduce()]:
+            y = np.full(1, start)
+            f(x, y, 1000, opts=parir.par({'N': spec}))
+            assert y[0] == want
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32])
 @pytest.mark.parametrize("threads", [4, 1000])
 def test_products_over_a_parallel_loop(dtype, threads):

@@ -147,7 +147,7 @@ impl<'a> Emitter<'a> {
         // A loop (nest) whose body only updates one element, the same in
         // every iteration: accumulate in a local and store once.
         let reduction = find_reduction(var, body);
-        if reduce && reduction.is_none() {
+        if reduce && reduction.is_none() && !updates_a_local(body) {
             return Err(self.error(
                 statement.span,
                 format!(

@@ -186,6 +186,21 @@ pub(super) fn find_reduction(var: &str, body: &[Stmt]) -> Option<NestedReduction
     }
 }
 
+/// Whether `body` is one update of a local (`s += v`, `s = max(s, v)`):
+/// a reduction `looppar-detect-reductions` finds in the emitted code.
+pub(super) fn updates_a_local(body: &[Stmt]) -> bool {
+    let [statement] = body else { return false };
+    match &statement.kind {
+        StmtKind::AugAssign { target, .. } => matches!(target.kind, ExprKind::Var(_)),
+        StmtKind::Assign { target, value } => {
+            matches!(target.kind, ExprKind::Var(_))
+                && matches!(&value.kind, ExprKind::Builtin { name, args, .. }
+                    if (name == "min" || name == "max") && args.iter().any(|a| same(a, target)))
+        }
+        _ => false,
+    }
+}
+
 /// Recognises a body of one reduction statement over loop variables `vars`.
 pub(super) fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reduction> {
     let [statement] = body else { return None };
@@ -200,6 +215,22 @@ pub(super) fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reducti
             op: BinaryOp::Mul,
             value,
         } => (target, ReductionKind::Mul, value.clone()),
+        // `a -= v` adds `-v`.
+        StmtKind::AugAssign {
+            target,
+            op: BinaryOp::Sub,
+            value,
+        } => (
+            target,
+            ReductionKind::Add,
+            Expr {
+                kind: ExprKind::Unary {
+                    op: UnaryOp::Neg,
+                    operand: Box::new(value.clone()),
+                },
+                span: value.span,
+            },
+        ),
         StmtKind::Assign { target, value } => match &value.kind {
             ExprKind::Builtin {
                 name,
