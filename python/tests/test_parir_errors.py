@@ -191,6 +191,12 @@ def test_type_errors_name_the_place():
                   call=lambda j: j(np.zeros(3), 3, opts=parir.par({'N': parir.threads(3)})))
 
 
+@pytest.mark.parametrize("n", [0, -3, 2**63, 2**70])
+def test_thread_counts_are_positive_and_fit_64_bits(n):
+    with pytest.raises(ValueError, match="positive number below 2\\*\\*63"):
+        parir.threads(n)
+
+
 def test_reduce_on_a_loop_that_is_not_a_reduction():
     def f(x, y, n):
         parir.label('N')

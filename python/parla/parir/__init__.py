@@ -64,8 +64,8 @@ class threads:
     def __init__(self, n: int):
         if isinstance(n, bool) or not isinstance(n, (int, _np.integer)):
             raise TypeError(f"parir.threads(n) takes an int, got {n!r}")
-        if n <= 0:
-            raise ValueError(f"parir.threads(n) takes a positive number, got {n}")
+        if not 0 < n < 2**63:
+            raise ValueError(f"parir.threads(n) takes a positive number below 2**63, got {n}")
         self.threads = int(n)
         self.tpb_ = None
         self.reduce_ = False
