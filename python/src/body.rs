@@ -94,10 +94,14 @@ impl PythonBody {
             let Some(function) = self.function.take() else {
                 return Step::Done;
             };
-            return match function.call0(py) {
-                Ok(value) => self.succeed(value),
-                Err(error) => self.fail(py, error),
-            };
+            match function.call0(py) {
+                Ok(value) if is_coroutine(py, &value) => {
+                    self.is_async = true;
+                    self.coroutine = Some(value);
+                }
+                Ok(value) => return self.succeed(value),
+                Err(error) => return self.fail(py, error),
+            }
         }
         if self.coroutine.is_none() {
             let Some(function) = self.function.take() else {
@@ -170,6 +174,14 @@ impl PythonBody {
             .push(self.task.clone_ref(py));
         Step::Failed
     }
+}
+
+/// Whether `value` is a coroutine (what calling an async function gives).
+fn is_coroutine(py: Python<'_>, value: &Py<PyAny>) -> bool {
+    static COROUTINE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    COROUTINE
+        .import(py, "types", "CoroutineType")
+        .is_ok_and(|kind| value.bind(py).get_type().is(kind))
 }
 
 /// The runtime handles of the awaited tasks that have not finished.

@@ -39,6 +39,9 @@ fn earlier_block_dependency(task: &Task, dependency: &Task) -> PyResult<()> {
 
 /// `co_flags` bit of an `async def` function's code object.
 const CO_COROUTINE: i64 = 0x80;
+/// `co_flags` bits of a generator and an async generator function.
+const CO_GENERATOR: i64 = 0x20;
+const CO_ASYNC_GENERATOR: i64 = 0x200;
 
 /// The decorator returned by `spawn(...)`.
 #[pyclass(module = "parla.tasks", frozen)]
@@ -259,13 +262,13 @@ fn capture_by_value<'py>(
     Ok(copy)
 }
 
-fn is_coroutine_function(py: Python<'_>, function: &Bound<'_, PyAny>) -> bool {
+/// The `co_flags` of a function's code (0 for other callables).
+fn code_flags(py: Python<'_>, function: &Bound<'_, PyAny>) -> i64 {
     function
         .getattr(intern!(py, "__code__"))
         .and_then(|code| code.getattr(intern!(py, "co_flags")))
         .and_then(|flags| flags.extract::<i64>())
-        .map(|flags| flags & CO_COROUTINE != 0)
-        .unwrap_or(false)
+        .unwrap_or(0)
 }
 
 impl Spawner {
@@ -337,7 +340,17 @@ impl Spawner {
                 Py::new(py, Task::new(format!("global_{n}")))?
             }
         };
-        let is_async = is_coroutine_function(py, body);
+        let flags = code_flags(py, body);
+        if flags & (CO_GENERATOR | CO_ASYNC_GENERATOR) != 0 {
+            return Err(PyTypeError::new_err(format!(
+                "@spawn(...) decorates a function or an async function; {} is a generator function (it contains `yield`), whose body would never run",
+                body.repr()?
+            )));
+        }
+        // Other callables that return a coroutine (a functools.partial of
+        // an async function, an object with `async def __call__`) are
+        // found when called: the body drives what they return.
+        let is_async = flags & CO_COROUTINE != 0;
         let function = capture_by_value(py, body)?.unbind();
         // Before declaring anything: a task that cannot be spawned is not.
         for dep in &self.dependencies {

@@ -188,6 +188,39 @@ def test_task_return_values_through_await():
     assert T[0].result == 41 and T[0].done
 
 
+def test_callables_that_return_coroutines_run_as_async_bodies():
+    import functools
+
+    async def body(k):
+        await T[0]
+        return k * 2
+
+    class Awaiting:
+        async def __call__(self):
+            return await T[0] + 1
+
+    with Parla():
+        T = TaskSpace("C")
+        spawn(T[0])(lambda: 10)
+        spawn(T[1])(functools.partial(body, 3))
+        spawn(T[2])(Awaiting())
+        spawn(T[3])(lambda: body(5))
+    assert [T[i].result for i in range(1, 4)] == [6, 11, 10]
+
+
+def test_generator_functions_are_not_task_bodies():
+    def generator():
+        yield 1
+
+    async def async_generator():
+        yield 1
+
+    with Parla():
+        for body in [generator, async_generator]:
+            with pytest.raises(TypeError, match="is a generator function"):
+                spawn()(body)
+
+
 def test_await_a_space_and_a_slice_then_spawn_more():
     log = []
     with Parla():
