@@ -68,12 +68,16 @@ pub enum ResourceError {
     Vcus(f64),
 }
 
-/// Converts a fraction of a device to units, rounding to the nearest unit.
+/// Converts a fraction of a device to units, rounding down (so that k
+/// tasks of `1/k` fit, as the fraction says), but not below one unit for
+/// a fraction above 0 (which would be no limit at all). The rounding down
+/// forgives the float error of fractions such as 0.57 (569999.99...).
 pub fn vcus_to_units(vcus: f64) -> Result<u32, ResourceError> {
     if !(0.0..=1.0).contains(&vcus) {
         return Err(ResourceError::Vcus(vcus));
     }
-    Ok((vcus * VCU_UNITS as f64).round() as u32)
+    let units = (vcus * VCU_UNITS as f64 + 1e-6).floor() as u32;
+    Ok(if vcus > 0.0 { units.max(1) } else { 0 })
 }
 
 /// The physical memory of this machine in bytes (from /proc/meminfo), or
@@ -96,6 +100,14 @@ mod tests {
     #[test]
     fn converts_vcus() {
         assert_eq!(vcus_to_units(0.5), Ok(500_000));
+        assert_eq!(vcus_to_units(0.57), Ok(570_000));
+        // k tasks of 1/k fit in one device.
+        for k in 1..=1000u32 {
+            let units = vcus_to_units(1.0 / k as f64).unwrap();
+            assert!(k * units <= VCU_UNITS, "1/{k}");
+            assert!((k + 1) * units > VCU_UNITS || k > 999, "1/{k}");
+        }
+        assert_eq!(vcus_to_units(1e-9), Ok(1));
         assert_eq!(vcus_to_units(0.0), Ok(0));
         assert_eq!(vcus_to_units(1.0), Ok(VCU_UNITS));
         assert!(vcus_to_units(-0.1).is_err());
