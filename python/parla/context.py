@@ -10,6 +10,10 @@ from parla import _parla
 from parla.tasks import DependencyError
 
 
+# More worker threads than this is a mistake (each is an OS thread).
+_MAX_WORKERS = 65536
+
+
 def _worker_count(n_workers) -> int:
     if n_workers is None:
         text = os.environ.get("PARLA_NUM_THREADS")
@@ -19,13 +23,13 @@ def _worker_count(n_workers) -> int:
             n = int(text.strip())
         except ValueError:
             n = 0
-        if n <= 0:
-            raise ValueError(f"PARLA_NUM_THREADS must be a positive whole number of worker threads, got {text!r}")
+        if not 0 < n <= _MAX_WORKERS:
+            raise ValueError(f"PARLA_NUM_THREADS must be a whole number of worker threads from 1 to {_MAX_WORKERS}, got {text!r}")
         return n
     if isinstance(n_workers, bool) or not isinstance(n_workers, int):
         raise TypeError(f"n_workers must be a positive int, got {n_workers!r}")
-    if n_workers <= 0:
-        raise ValueError(f"n_workers must be positive, got {n_workers}")
+    if not 0 < n_workers <= _MAX_WORKERS:
+        raise ValueError(f"n_workers must be from 1 to {_MAX_WORKERS}, got {n_workers}")
     return n_workers
 
 
@@ -67,7 +71,15 @@ def _wait_for_running_tasks() -> None:
     interpreter would be ended mid-task, and the process aborted."""
     if _parla.join_detached_workers(0.0):
         print("parla: waiting for tasks still running after their `with Parla()` block ended", file=sys.stderr)
-        _parla.join_detached_workers()
+        try:
+            _parla.join_detached_workers()
+        except KeyboardInterrupt:
+            # Finalizing the interpreter under tasks that still run Python
+            # would abort the process: a second Ctrl-C ends it here.
+            print("parla: interrupted; exiting without waiting for those tasks", file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
 
 
 atexit.register(_wait_for_running_tasks)
@@ -104,9 +116,23 @@ class Parla(metaclass=_ParlaType):
         self.trace = os.fspath(trace) if trace is not None else None
         self._runtime = None
 
+    def _write_trace(self, trace: str, failures) -> None:
+        """Writes the trace; a failure to write it does not hide the
+        tasks' failures (they are its context, and noted)."""
+        try:
+            with open(self.trace, "w", encoding="utf-8") as file:
+                file.write(trace)
+        except OSError as error:
+            if failures:
+                _tell_failures(error, failures, own=True)
+            raise
+
     def __enter__(self) -> "Parla":
         if self._runtime is not None:
             raise RuntimeError("this Parla context is already running")
+        if self.trace is not None:
+            # An unwritable path is found now, not after the block's work.
+            open(self.trace, "w", encoding="utf-8").close()
         self._runtime = _parla.Runtime(self.n_workers, trace=self.trace is not None)
         return self
 
@@ -125,13 +151,14 @@ class Parla(metaclass=_ParlaType):
             else:
                 runtime.cancel()
         finally:
-            trace = runtime.close(grace=5.0 if exc_type is None else 1.0)
-            if trace is not None and self.trace is not None:
-                with open(self.trace, "w", encoding="utf-8") as file:
-                    file.write(trace)
+            # Tasks get a grace to finish once the block's work is done;
+            # less when it is left by an exception (Ctrl-C, a deadlock).
+            trace = runtime.close(grace=5.0 if leaving is None else 1.0)
             failures = runtime.failures()
             if failures and leaving is not None:
                 _tell_failures(leaving, failures, own=leaving is not exc)
+            if trace is not None and self.trace is not None:
+                self._write_trace(trace, failures)
         if exc_type is None and failures:
             raise _failure(failures)
         return False

@@ -317,6 +317,49 @@ def test_the_interpreter_waits_at_exit_for_a_task_that_outlived_its_block():
     assert "waiting for tasks still running" in done.stderr
 
 
+TASK_NEVER_ENDS = """
+import time
+from parla import Parla, spawn
+print("started", flush=True)
+try:
+    with Parla(n_workers=2):
+        @spawn()
+        def forever():
+            while True:
+                time.sleep(0.01)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_a_second_ctrl_c_ends_the_wait_for_a_task_that_never_ends():
+    # The first Ctrl-C leaves the block (after its short grace); the second
+    # ends the wait at exit, and the process exits instead of aborting.
+    import signal
+    process = subprocess.Popen([sys.executable, "-c", TASK_NEVER_ENDS],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "started"
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        assert process.stdout.readline().strip() == "interrupted"
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "exiting without waiting for those tasks" in err
+
+
+def test_an_unwritable_trace_path_is_an_error_before_the_block_runs(tmp_path):
+    ran = []
+    with pytest.raises(FileNotFoundError):
+        with Parla(trace=tmp_path / "missing" / "trace.json"):
+            ran.append(1)
+    assert ran == []
+
+
 def _peak_concurrency(vcus, n=6, workers=4):
     # Captured by value: share state through a mutable object.
     count = {"running": 0, "peak": 0}
