@@ -8,6 +8,8 @@ so the body gets a snapshot of the globals it names, taken at spawn time:
 
 Names the body reads that did not exist at spawn time (a helper defined
 after the `@spawn`) are looked up in the module when the task runs. A body
+that calls eval, exec or globals() gets a copy of the whole
+module (those read the globals dict directly). A body
 that assigns globals (`global x; x = ...`, itself or through a module
 function it calls) works on the module itself, and the globals it assigns
 are shared from then on: bodies read them from the module when they run (a
@@ -22,6 +24,8 @@ import types
 import weakref
 
 _WRITES = {"STORE_GLOBAL", "DELETE_GLOBAL"}
+# Builtins that read a function's globals dict as a whole.
+_DYNAMIC = frozenset({"eval", "exec", "globals"})
 
 # Per module (by its globals dict's id): the names task bodies assign.
 _shared: dict[int, set[str]] = {}
@@ -120,9 +124,14 @@ def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
         }
     )
     snapshot.module = module
-    for name in names:
-        if name in module and name not in shared:
-            snapshot[name] = module[name]
+    if _DYNAMIC.isdisjoint(names):
+        for name in names:
+            if name in module and name not in shared:
+                snapshot[name] = module[name]
+    else:
+        # eval/exec/globals() read the globals dict directly, past
+        # `__missing__`: such a body gets the whole module, copied.
+        snapshot.update((k, v) for k, v in module.items() if k not in shared)
     _remember(id(module), snapshot)
     copy = types.FunctionType(
         function.__code__, snapshot, function.__name__, function.__defaults__, function.__closure__

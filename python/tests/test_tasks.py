@@ -159,16 +159,26 @@ MODULE_LEVEL_TASKS = textwrap.dedent("""
             global late
             late = "late"
             set_through("through")
+
+    # eval and globals() see the module (a copy taken at spawn time).
+    LIMIT = 10
+    with Parla():
+        for k in range(2):
+            @spawn()
+            def dynamic():
+                print(k, eval("LIMIT * 2"), globals().get("LIMIT"), "Parla" in globals())
 """)
 
 
 def test_module_level_tasks_capture_globals_they_read_and_share_those_tasks_assign():
     done = subprocess.run([sys.executable, "-c", MODULE_LEVEL_TASKS], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines() == [
+    lines = done.stdout.strip().splitlines()
+    assert lines[:2] == [
         "[('consumer', 'produced'), (0, 0), (1, 10), (2, 20), (3, 30)] produced 1",
         "late through",
     ]
+    assert sorted(lines[2:]) == ["0 20 10 True", "1 20 10 True"]
 
 
 def test_task_return_values_through_await():
