@@ -230,8 +230,9 @@ def test_parla_blocks_do_not_nest_and_worker_counts_are_checked():
         with pytest.raises(RuntimeError, match="cannot be nested"):
             with Parla():
                 pass
-    with pytest.raises(ValueError, match="n_workers must be positive"):
-        Parla(n_workers=0)
+    for n in [0, 2**70]:
+        with pytest.raises(ValueError, match="n_workers must be from 1 to 65536"):
+            Parla(n_workers=n)
     with pytest.raises(TypeError, match="n_workers must be a positive int"):
         Parla(n_workers="4")
 
@@ -239,7 +240,7 @@ def test_parla_blocks_do_not_nest_and_worker_counts_are_checked():
 def test_a_bad_worker_count_in_the_environment(run_python):
     done = run_python("from parla import Parla\nParla()\n", env={"PARLA_NUM_THREADS": "many"})
     assert done.returncode != 0
-    assert "PARLA_NUM_THREADS must be a positive whole number of worker threads, got 'many'" in done.stderr
+    assert "PARLA_NUM_THREADS must be a whole number of worker threads from 1 to 65536, got 'many'" in done.stderr
 
 
 def test_an_error_in_the_block_cancels_and_propagates():
