@@ -39,6 +39,13 @@ def _root_failures(failures):
     return [(t, e) for t, e in failures if not isinstance(e, DependencyError)] or failures
 
 
+def _note_once(error: BaseException, note: str) -> None:
+    """Adds `note`, unless `error` has it already (one exception object
+    raised again, in another task or another block)."""
+    if note not in getattr(error, "__notes__", ()):
+        error.add_note(note)
+
+
 def _failure(failures):
     """The exception to raise for the failed tasks: the original exception
     (with a note naming its task) for one, an ExceptionGroup for several
@@ -47,7 +54,7 @@ def _failure(failures):
     repeated."""
     roots = _root_failures(failures)
     for task, error in roots:
-        error.add_note(f"raised in {task!r}")
+        _note_once(error, f"raised in {task!r}")
     if len(roots) == 1:
         return roots[0][1]
     return BaseExceptionGroup(f"{len(roots)} Parla tasks failed", [e for _, e in roots])
@@ -59,7 +66,7 @@ def _tell_failures(leaving: BaseException, failures, own: bool) -> None:
     own (a deadlock, often caused by the failure; Ctrl-C) the failures
     become its context, so that their tracebacks print too."""
     for task, error in _root_failures(failures):
-        leaving.add_note(f"meanwhile {task!r} failed: {type(error).__name__}: {error}")
+        _note_once(leaving, f"meanwhile {task!r} failed: {type(error).__name__}: {error}")
     if own and leaving.__context__ is None:
         leaving.__context__ = _failure(failures)
 

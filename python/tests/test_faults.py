@@ -405,3 +405,16 @@ def test_a_task_failure_is_not_lost_behind_a_deadlock_or_the_blocks_own_exceptio
             time.sleep(0.2)
             raise KeyError("block")
     assert caught.value.__notes__ == ["meanwhile Task(T_0) failed: ValueError: task failure"]
+
+
+def test_one_exception_object_raised_again_is_noted_once_per_task():
+    shared = ValueError("shared")
+    for _ in range(2):
+        with pytest.raises(ExceptionGroup):
+            with Parla():
+                T = TaskSpace("S")
+                for i in range(2):
+                    @spawn(T[i])
+                    def fail():
+                        raise shared
+    assert sorted(shared.__notes__) == ["raised in Task(S_0)", "raised in Task(S_1)"]
