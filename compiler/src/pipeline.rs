@@ -42,7 +42,11 @@ pub enum Element {
 
 /// Parses pipeline text into elements.
 pub fn parse(text: &str) -> Result<Vec<Element>, PipelineError> {
-    let mut parser = Parser { text, position: 0 };
+    let mut parser = Parser {
+        text,
+        position: 0,
+        depth: 0,
+    };
     let elements = parser.elements()?;
     parser.skip_space();
     if parser.position != text.len() {
@@ -54,7 +58,12 @@ pub fn parse(text: &str) -> Result<Vec<Element>, PipelineError> {
 struct Parser<'t> {
     text: &'t str,
     position: usize,
+    /// How many nests are open (bounded: the parser recurses).
+    depth: usize,
 }
+
+/// Deeper nests than this are a mistake, not a pipeline.
+const MAX_NESTING: usize = 256;
 
 impl Parser<'_> {
     fn error(&self, message: &str) -> PipelineError {
@@ -70,8 +79,8 @@ impl Parser<'_> {
     }
 
     fn skip_space(&mut self) {
-        while self.peek().is_some_and(char::is_whitespace) {
-            self.position += 1;
+        while let Some(c) = self.peek().filter(|c| c.is_whitespace()) {
+            self.position += c.len_utf8();
         }
     }
 
@@ -108,8 +117,15 @@ impl Parser<'_> {
         self.skip_space();
         match self.peek() {
             Some('(') => {
+                if self.depth == MAX_NESTING {
+                    return Err(self.error(&format!(
+                        "the pipeline nests more than {MAX_NESTING} levels deep"
+                    )));
+                }
                 self.position += 1;
+                self.depth += 1;
                 let elements = self.elements()?;
+                self.depth -= 1;
                 self.skip_space();
                 if self.peek() != Some(')') {
                     return Err(self.error("expected ')'"));
@@ -330,6 +346,19 @@ mod tests {
                 options: "chip=\"sm_90\" features=\"{x}\"".into()
             }]
         );
+    }
+
+    #[test]
+    fn takes_any_whitespace_and_bounds_nesting() {
+        assert_eq!(
+            parse("builtin.module(cse,\u{a0}\u{3000}canonicalize)").unwrap(),
+            parse("builtin.module(cse, canonicalize)").unwrap()
+        );
+        let deep = format!("{}cse{}", "a(".repeat(10_000), ")".repeat(10_000));
+        assert!(matches!(
+            parse(&deep),
+            Err(PipelineError::Syntax { message, .. }) if message.contains("more than 256 levels")
+        ));
     }
 
     #[test]

@@ -41,3 +41,16 @@ func.func @stray_view(%x: memref<8xf32>) -> f32 {
   %a = "looppar.element"(%xs, %c0) : (!looppar.view<f32, 1 : i64>, index) -> f32
   return %a : f32
 }
+
+// -----
+
+// A reduction of a single element (a view with no ranging dimension).
+func.func @reduce_one_element(%x: memref<8xf32>, %y: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %xs = "looppar.slice"(%x, %c0) {kinds = array<i64: 0>} : (memref<8xf32>, index) -> !looppar.view<f32, 0 : i64>
+  %ys = "looppar.slice"(%y, %c0) {kinds = array<i64: 0>} : (memref<1xf32>, index) -> !looppar.view<f32, 0 : i64>
+  // expected-error@+1 {{looppar-expand-slices: looppar.reduce needs a view with a ranging dimension to reduce (this one is a single element)}}
+  %r = "looppar.reduce"(%xs) {kind = "sum"} : (!looppar.view<f32, 0 : i64>) -> f32
+  "looppar.assign"(%ys, %r) : (!looppar.view<f32, 0 : i64>, f32) -> ()
+  return
+}

@@ -56,3 +56,33 @@ func.func @invariant(%x: memref<4096xf32>, %n: index) {
   }) : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// Narrow integers are left alone (the e-graph computes in 64 bits, where
+// (2**30 + 2**30) / 2 does not wrap as i32 does); a division by a value
+// that may be zero stays in its loop, which may run no iteration.
+// CHECK-LABEL: func.func @narrow_and_division
+// CHECK: arith.addi %{{.*}}, %{{.*}} : i32
+// CHECK: arith.divsi %{{.*}}, %{{.*}} : i32
+// CHECK: "looppar.for"
+// CHECK: arith.divsi %{{.*}}, %{{.*}} : i64
+// CHECK: "looppar.yield"
+func.func @narrow_and_division(%y: memref<8xi32>, %z: memref<?xi64>, %n: index, %t: i64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %big = arith.constant 1073741824 : i32
+  %two = arith.constant 2 : i32
+  %ni = arith.index_cast %n : index to i64
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %s = arith.addi %big, %big : i32
+    %d = arith.divsi %s, %two : i32
+    memref.store %d, %y[%c0] : memref<8xi32>
+    %q = arith.divsi %t, %ni : i64
+    memref.store %q, %z[%i] : memref<?xi64>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

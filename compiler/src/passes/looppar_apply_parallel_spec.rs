@@ -35,12 +35,10 @@ fn run(root: melior::ir::operation::OperationRef, pass: ExternalPass) {
             continue;
         };
         let Some(targets) = by_label.get(&name) else {
-            let message = std::ffi::CString::new(format!(
-                "'looppar.parallelize' op specifies label '{name}', which labels no loop"
-            ))
-            .unwrap_or_default();
-            // SAFETY: the location is live; the message is NUL-terminated.
-            unsafe { mlir_sys::mlirEmitError(spec_op.location().to_raw(), message.as_ptr()) };
+            rewrite::emit_error(
+                spec_op.location(),
+                &format!("'looppar.parallelize' op specifies label '{name}', which labels no loop"),
+            );
             failed = true;
             continue;
         };

@@ -544,10 +544,10 @@ fn run(root: OperationRef, pass: ExternalPass) {
             continue;
         }
         if let Err(message) = unsafe { make_atomic(store, update) } {
-            let text = std::ffi::CString::new(format!("looppar-atomic-updates: {message}"))
-                .unwrap_or_default();
-            // SAFETY: the location is live; the text is NUL-terminated.
-            unsafe { mlir_sys::mlirEmitError(store.location().to_raw(), text.as_ptr()) };
+            rewrite::emit_error(
+                store.location(),
+                &format!("looppar-atomic-updates: {message}"),
+            );
             pass.signal_failure();
             return;
         }

@@ -44,10 +44,7 @@ use melior::{
     },
     pass::ExternalPass,
 };
-use std::{
-    collections::{HashMap, HashSet},
-    ffi::CString,
-};
+use std::collections::{HashMap, HashSet};
 
 external_pass!(
     "looppar-check-races",
@@ -671,9 +668,7 @@ fn run(root: OperationRef, pass: ExternalPass) {
         // SAFETY: collected from the live IR; this pass changes nothing.
         let loop_op = unsafe { rewrite::view(raw) };
         for (op, message) in check(loop_op) {
-            let text = CString::new(message).unwrap_or_default();
-            // SAFETY: the location is live; the text is NUL-terminated.
-            unsafe { mlir_sys::mlirEmitError(op.location().to_raw(), text.as_ptr()) };
+            rewrite::emit_error(op.location(), &message);
             failed = true;
         }
     }

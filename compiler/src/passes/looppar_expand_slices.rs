@@ -612,9 +612,20 @@ impl<'c: 'a, 'a> Expander<'c, '_> {
             .ok()
             .and_then(|a| IntegerAttribute::try_from(a).ok())
         {
-            Some(axis) => vec![ranging[axis.value() as usize]],
+            Some(axis) => usize::try_from(axis.value())
+                .ok()
+                .and_then(|a| ranging.get(a).copied())
+                .into_iter()
+                .collect(),
             None => ranging.clone(),
         };
+        if reduced.is_empty() {
+            return Err((
+                Some(reduce.location()),
+                "looppar.reduce needs a view with a ranging dimension to reduce (this one is a single element)"
+                    .to_string(),
+            ));
+        }
         let reduce_labels = labels(reduce);
         let accumulate = assign.attribute("accumulate").is_ok();
         let identity_value =
@@ -779,10 +790,7 @@ fn expand_all<'c>(root: OperationRef<'c, '_>) -> Result<(), Failure<'c>> {
 fn run(root: OperationRef, pass: ExternalPass) {
     if let Err((location, message)) = expand_all(root) {
         let location = location.unwrap_or_else(|| root.location());
-        let text =
-            std::ffi::CString::new(format!("looppar-expand-slices: {message}")).unwrap_or_default();
-        // SAFETY: the location is live; the text is NUL-terminated.
-        unsafe { mlir_sys::mlirEmitError(location.to_raw(), text.as_ptr()) };
+        rewrite::emit_error(location, &format!("looppar-expand-slices: {message}"));
         pass.signal_failure();
     }
 }

@@ -12,6 +12,7 @@
 use super::rewrite;
 use crate::egraph::{self, language::Arith};
 use egg::{Id, RecExpr, Symbol};
+use melior::ir::r#type::TypeLike;
 use melior::{
     ir::{
         attribute::IntegerAttribute,
@@ -186,6 +187,11 @@ fn simplify_expressions(root: OperationRef) {
         let Ok(result) = op.result(0) else { continue };
         let value: Value = result.into();
         let ty = value.r#type();
+        // The e-graph computes in 64 bits: narrower integers would not
+        // wrap where the code does.
+        if !(ty.is_index() || ty.is_integer() && is_64_bits(ty)) {
+            continue;
+        }
         let mut expr = RecExpr::default();
         let mut leaves = HashMap::new();
         read(value, ty, &mut expr, &mut leaves, 0);
@@ -256,6 +262,36 @@ pub(crate) fn defined_outside(value: Value, loop_op: OperationRef) -> bool {
     true
 }
 
+fn is_64_bits(ty: Type) -> bool {
+    melior::ir::r#type::IntegerType::try_from(ty).is_ok_and(|i| i.width() == 64)
+}
+
+/// Whether `op` may run where its loop might not (before it: a loop of no
+/// iterations must not divide by a zero it never reached). Integer
+/// division and remainder only by a constant other than 0 and -1.
+fn speculatable(op: OperationRef) -> bool {
+    let name = rewrite::name_of(op);
+    let divides = [
+        "divsi",
+        "divui",
+        "remsi",
+        "remui",
+        "ceildivsi",
+        "ceildivui",
+        "floordivsi",
+    ]
+    .iter()
+    .any(|d| name == format!("arith.{d}"));
+    if !divides {
+        return true;
+    }
+    op.operand(1)
+        .ok()
+        .and_then(|divisor| OperationResult::try_from(divisor).ok())
+        .and_then(|r| integer_constant(r.owner()))
+        .is_some_and(|d| d != 0 && d != -1)
+}
+
 /// Moves loop-invariant pure ops of each loop body before the loop,
 /// innermost loops first so that hoisted ops keep moving out.
 fn hoist_invariants(root: OperationRef) {
@@ -275,7 +311,10 @@ fn hoist_invariants(root: OperationRef) {
             let mut current = block.first_operation();
             while let Some(op) = current {
                 let next = op.next_in_block();
-                if pure_scalar(op) && op.operands().all(|v| defined_outside(v, loop_op)) {
+                if pure_scalar(op)
+                    && speculatable(op)
+                    && op.operands().all(|v| defined_outside(v, loop_op))
+                {
                     // SAFETY: both ops are live; the op's operands dominate the loop.
                     unsafe { mlir_sys::mlirOperationMoveBefore(op.to_raw(), raw) };
                     moved = true;

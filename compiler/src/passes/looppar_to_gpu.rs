@@ -792,9 +792,7 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
 fn run(root: OperationRef, pass: ExternalPass) {
     if let Err((location, message)) = lower(root) {
         let location = location.unwrap_or_else(|| root.location());
-        let text = std::ffi::CString::new(format!("looppar-to-gpu: {message}")).unwrap_or_default();
-        // SAFETY: the location is live; the text is NUL-terminated.
-        unsafe { mlir_sys::mlirEmitError(location.to_raw(), text.as_ptr()) };
+        rewrite::emit_error(location, &format!("looppar-to-gpu: {message}"));
         pass.signal_failure();
     }
 }

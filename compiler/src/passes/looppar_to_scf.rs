@@ -241,9 +241,7 @@ unsafe fn parallel_reduction(
 
 fn run(root: OperationRef, pass: ExternalPass) {
     if let Err(message) = lower(root) {
-        let text = std::ffi::CString::new(format!("looppar-to-scf: {message}")).unwrap_or_default();
-        // SAFETY: the location is live; the message is NUL-terminated.
-        unsafe { mlir_sys::mlirEmitError(root.location().to_raw(), text.as_ptr()) };
+        rewrite::emit_error(root.location(), &format!("looppar-to-scf: {message}"));
         pass.signal_failure();
     }
 }

@@ -22,9 +22,14 @@ macro_rules! external_pass {
         struct PassId;
         static PASS_ID: PassId = PassId;
 
+        /// `$run`, with a panic turned into the pass's failure.
+        fn guarded(root: melior::ir::operation::OperationRef, pass: melior::pass::ExternalPass) {
+            super::run_guarded(INFO.name, root, pass, $run)
+        }
+
         fn create() -> melior::pass::Pass {
             melior::pass::create_external(
-                $run,
+                guarded,
                 melior::ir::r#type::TypeId::create(&PASS_ID),
                 INFO.name,
                 INFO.name,
@@ -51,7 +56,31 @@ mod parla_verify;
 pub mod rewrite;
 mod rocdl_fold_workgroup_size;
 
-use melior::pass::Pass;
+use melior::{
+    ir::operation::{OperationLike, OperationRef},
+    pass::{ExternalPass, Pass},
+};
+
+/// Runs a pass; a panic (a bug: passes report bad input as diagnostics)
+/// becomes an error diagnostic and the pass's failure, since unwinding
+/// into MLIR's C++ would abort the process (and a Python interpreter).
+pub(crate) fn run_guarded(
+    name: &str,
+    root: OperationRef,
+    pass: ExternalPass,
+    run: fn(OperationRef, ExternalPass),
+) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(root, pass)));
+    if let Err(payload) = outcome {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string());
+        rewrite::emit_error(root.location(), &format!("{name}: internal error: {what}"));
+        pass.signal_failure();
+    }
+}
 
 /// What the registry knows about one pass.
 #[derive(Clone, Copy)]

@@ -41,10 +41,7 @@ const OLT: i64 = 4;
 
 fn run(root: OperationRef, pass: ExternalPass) {
     if let Err(message) = rewrite_all(root) {
-        let text =
-            std::ffi::CString::new(format!("openmp-float-minmax: {message}")).unwrap_or_default();
-        // SAFETY: the location is live; the message is NUL-terminated.
-        unsafe { mlir_sys::mlirEmitError(root.location().to_raw(), text.as_ptr()) };
+        rewrite::emit_error(root.location(), &format!("openmp-float-minmax: {message}"));
         pass.signal_failure();
     }
 }

@@ -154,3 +154,11 @@ pub fn is_nested_in(op: OperationRef, ancestor: OperationRef) -> bool {
 pub fn has_parallel_ancestor(op: OperationRef) -> bool {
     ancestors(op).any(is_parallel_loop)
 }
+
+/// Emits an error diagnostic `text` at `location` (a NUL in the text, which
+/// MLIR's C API cannot take, is shown as `\0`).
+pub fn emit_error(location: melior::ir::Location, text: &str) {
+    let text = std::ffi::CString::new(text.replace('\0', "\\0")).expect("no NUL left");
+    // SAFETY: the location is live; the text is NUL-terminated.
+    unsafe { mlir_sys::mlirEmitError(location.to_raw(), text.as_ptr()) };
+}

@@ -171,7 +171,9 @@ fn print_source_line(message: &Message, text: &str) {
     };
     if let Some(line) = text.lines().nth(position.line.saturating_sub(1) as usize) {
         eprintln!("{line}");
-        eprintln!("{:>width$}", "^", width = position.column.max(1) as usize);
+        // Built by hand: format's width stops at 65535 columns.
+        let pad = " ".repeat(position.column.max(1) as usize - 1);
+        eprintln!("{pad}^");
     }
 }
 
