@@ -399,11 +399,7 @@ pub fn array_view(value: &Bound<'_, PyAny>) -> PyResult<ArrayView> {
     let array = numpy.call_method1("asarray", (value,)).map_err(|_| {
         PyTypeError::new_err(format!(
             "unsupported argument of type {}: pass ints, floats, arrays or dicts of them",
-            value
-                .get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default()
+            crate::type_name(value)
         ))
     })?;
     let mut view =

@@ -134,11 +134,7 @@ impl PythonBody {
                         return Step::Wait(handles);
                     }
                     Err(_) => {
-                        let kind = yielded
-                            .get_type()
-                            .name()
-                            .map(|n| n.to_string())
-                            .unwrap_or_default();
+                        let kind = crate::type_name(&yielded);
                         resume = Resume::Throw(PyTypeError::new_err(format!(
                             "a Parla task can await tasks (T[i]), task slices (T[0:4]) and task spaces, not {kind}"
                         )));

@@ -137,7 +137,7 @@ impl PtxModule {
                 .map_err(|_| {
                     PyTypeError::new_err(format!(
                         "argument {n} must be a NumPy scalar (e.g. np.float32(2.0), np.uint64(pointer)), got {}",
-                        arg.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                        crate::type_name(&arg)
                     ))
                 })?
                 .cast_into::<PyBytes>()?;

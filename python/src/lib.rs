@@ -18,6 +18,15 @@ mod tasks;
 
 use pyo3::prelude::*;
 
+/// The name of `value`'s type, for messages.
+pub(crate) fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
 /// The version of the native module; equals the package version.
 #[pyfunction]
 fn version() -> &'static str {

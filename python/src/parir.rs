@@ -336,18 +336,12 @@ pub(crate) fn failed_check(checks: Option<&[CheckSite]>, code: i64) -> PyResult<
             "index out of bounds (checked because debug=True; unknown check {code})"
         )));
     };
-    let what = match &site.kind {
-        CheckKind::Bounds => "index out of bounds".to_string(),
-        CheckKind::EmptyReduction { name } => {
-            let operation = if name == "min" { "minimum" } else { "maximum" };
-            format!("parir.{name} over an empty slice (zero-size array to reduction operation {operation} which has no identity)")
-        }
-    };
     let message = format!(
-        "{}:{}:{}: {what} (checked because debug=True)\n    {}",
+        "{}:{}:{}: {} (checked because debug=True)\n    {}",
         site.file,
         site.line,
         site.column,
+        site.kind.failure(),
         site.source_line.trim()
     );
     Err(match site.kind {

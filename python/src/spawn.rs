@@ -54,14 +54,6 @@ pub struct Spawner {
     memory_repr: String,
 }
 
-fn type_name(value: &Bound<'_, PyAny>) -> String {
-    value
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".into())
-}
-
 /// A number argument: int or float, not bool.
 fn number(name: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
     let numeric = !value.is_instance_of::<PyBool>()
@@ -72,7 +64,7 @@ fn number(name: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
         return Err(PyTypeError::new_err(format!(
             "{name} must be a number, got {} ({})",
             value.repr()?,
-            type_name(value)
+            crate::type_name(value)
         )));
     }
     match value.extract::<f64>() {
@@ -147,7 +139,7 @@ pub fn spawn(
                 return Err(PyTypeError::new_err(format!(
                     "spawn() takes one task id such as T[0] or T[\"name\", 1], got {} ({}){hint}",
                     id.repr()?,
-                    type_name(id)
+                    crate::type_name(id)
                 )));
             }
         },
@@ -325,7 +317,7 @@ impl Spawner {
             return Err(PyTypeError::new_err(format!(
                 "@spawn(...) decorates a function, got {} ({})",
                 body.repr()?,
-                type_name(body)
+                crate::type_name(body)
             )));
         }
         let Some(runtime) = runtime::active() else {

@@ -456,11 +456,7 @@ impl TaskList {
         let index: isize = index.extract().map_err(|_| {
             PyTypeError::new_err(format!(
                 "task list indices are integers or slices, not {}",
-                index
-                    .get_type()
-                    .name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
+                crate::type_name(index)
             ))
         })?;
         let len = self.tasks.len() as isize;
