@@ -63,8 +63,9 @@ def _code_objects(code: types.CodeType):
 
 
 @functools.lru_cache(maxsize=4096)
-def _globals_of(code: types.CodeType) -> tuple[frozenset[str], tuple[str, ...]]:
-    """The globals a body assigns, and the names it uses: once per code
+def _globals_of(code: types.CodeType) -> tuple[frozenset[str], tuple[str, ...], bool]:
+    """The globals a body assigns, the names it uses, and whether it reads
+    the globals dict as a whole (eval, exec, globals()): once per code
     object (a loop spawns the same body many times; decoding its bytecode
     on every spawn doubled the cost of spawning)."""
     codes = list(_code_objects(code))
@@ -75,7 +76,7 @@ def _globals_of(code: types.CodeType) -> tuple[frozenset[str], tuple[str, ...]]:
         if instruction.opname in _WRITES
     )
     names = tuple(dict.fromkeys(name for inner in codes for name in inner.co_names))
-    return assigned, names
+    return assigned, names, not _DYNAMIC.isdisjoint(names)
 
 
 def _module_functions(names, module: dict) -> list[types.FunctionType]:
@@ -87,7 +88,7 @@ def _module_functions(names, module: dict) -> list[types.FunctionType]:
 def _assigned_globals(code: types.CodeType, names, module: dict) -> frozenset[str]:
     """The globals a body assigns itself or through the module's functions
     it calls (`def set_x(): global x; ...`), followed transitively."""
-    assigned, _ = _globals_of(code)
+    assigned, _, _ = _globals_of(code)
     seen = {code}
     pending = _module_functions(names, module)
     while pending:
@@ -95,7 +96,7 @@ def _assigned_globals(code: types.CodeType, names, module: dict) -> frozenset[st
         if helper.__code__ in seen:
             continue
         seen.add(helper.__code__)
-        helper_assigned, helper_names = _globals_of(helper.__code__)
+        helper_assigned, helper_names, _ = _globals_of(helper.__code__)
         assigned = assigned | helper_assigned
         pending.extend(_module_functions(helper_names, module))
     return assigned
@@ -103,7 +104,7 @@ def _assigned_globals(code: types.CodeType, names, module: dict) -> frozenset[st
 
 def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
     module = function.__globals__
-    _, names = _globals_of(function.__code__)
+    _, names, reads_whole_dict = _globals_of(function.__code__)
     assigned = _assigned_globals(function.__code__, names, module)
     if assigned:
         shared = _shared.setdefault(id(module), set())
@@ -124,14 +125,14 @@ def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
         }
     )
     snapshot.module = module
-    if _DYNAMIC.isdisjoint(names):
-        for name in names:
-            if name in module and name not in shared:
-                snapshot[name] = module[name]
-    else:
+    if reads_whole_dict:
         # eval/exec/globals() read the globals dict directly, past
         # `__missing__`: such a body gets the whole module, copied.
         snapshot.update((k, v) for k, v in module.items() if k not in shared)
+    else:
+        for name in names:
+            if name in module and name not in shared:
+                snapshot[name] = module[name]
     _remember(id(module), snapshot)
     copy = types.FunctionType(
         function.__code__, snapshot, function.__name__, function.__defaults__, function.__closure__
