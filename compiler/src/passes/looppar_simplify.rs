@@ -270,19 +270,16 @@ fn is_64_bits(ty: Type) -> bool {
 /// iterations must not divide by a zero it never reached). Integer
 /// division and remainder only by a constant other than 0 and -1.
 fn speculatable(op: OperationRef) -> bool {
-    let name = rewrite::name_of(op);
-    let divides = [
-        "divsi",
-        "divui",
-        "remsi",
-        "remui",
-        "ceildivsi",
-        "ceildivui",
-        "floordivsi",
-    ]
-    .iter()
-    .any(|d| name == format!("arith.{d}"));
-    if !divides {
+    const DIVISIONS: [&str; 7] = [
+        "arith.divsi",
+        "arith.divui",
+        "arith.remsi",
+        "arith.remui",
+        "arith.ceildivsi",
+        "arith.ceildivui",
+        "arith.floordivsi",
+    ];
+    if !DIVISIONS.contains(&rewrite::name_of(op).as_str()) {
         return true;
     }
     op.operand(1)
