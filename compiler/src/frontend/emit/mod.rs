@@ -147,6 +147,27 @@ pub enum CheckKind {
     EmptyReduction { name: String },
 }
 
+impl CheckKind {
+    /// What failed, in words.
+    pub fn failure(&self) -> String {
+        match self {
+            CheckKind::Bounds => "index out of bounds".to_string(),
+            CheckKind::EmptyReduction { name } => {
+                format!(
+                    "parir.{name} over an empty slice ({})",
+                    empty_reduction(name)
+                )
+            }
+        }
+    }
+}
+
+/// NumPy's words for `min`/`max` (`name`) of an empty array.
+fn empty_reduction(name: &str) -> String {
+    let operation = if name == "min" { "minimum" } else { "maximum" };
+    format!("zero-size array to reduction operation {operation} which has no identity")
+}
+
 type Result<T> = std::result::Result<T, CompileError>;
 
 fn float_bits(value: f64, ty: DType) -> String {

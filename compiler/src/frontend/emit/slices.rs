@@ -245,10 +245,12 @@ impl<'a> Emitter<'a> {
             None => (0..source.rank()).collect(),
         };
         if matches!(name, "min" | "max") && reduced.iter().any(|d| source.extents[*d] == Some(0)) {
-            let operation = if name == "min" { "minimum" } else { "maximum" };
             return Err(self.error(
                 argument.span,
-                format!("parir.{name} over an empty slice: NumPy raises ValueError (zero-size array to reduction operation {operation} which has no identity)"),
+                format!(
+                    "parir.{name} over an empty slice: NumPy raises ValueError ({})",
+                    empty_reduction(name)
+                ),
             ));
         }
         if matches!(name, "min" | "max") && self.debug {

@@ -145,7 +145,7 @@ impl<'a> Emitter<'a> {
                 }
             }
             // An integer into a float type rounds once, from its exact value.
-            let literal = match (literal, to.is_float() || to == Ty::WeakFloat) {
+            let literal = match (literal, to.is_float()) {
                 (Literal::Int(i), true) => {
                     let exact = exact_integer(i, value.ty);
                     Literal::Float(if to == Ty::Num(DType::F32) {
