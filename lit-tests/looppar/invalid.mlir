@@ -2,8 +2,21 @@
 
 func.func @zero_step(%n: index) {
   %c0 = arith.constant 0 : index
-  // expected-error@+1 {{'looppar.for' op requires a non-zero step}}
+  // expected-error@+1 {{'looppar.for' op requires a positive step, got 0}}
   "looppar.for"(%c0, %n, %c0) ({
+  ^bb0(%i: index):
+    "looppar.yield"() : () -> ()
+  }) : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// The lowerings count upwards: a negative step would run no iteration.
+func.func @negative_step(%n: index) {
+  %cm1 = arith.constant -1 : index
+  // expected-error@+1 {{'looppar.for' op requires a positive step, got -1}}
+  "looppar.for"(%n, %cm1, %cm1) ({
   ^bb0(%i: index):
     "looppar.yield"() : () -> ()
   }) : (index, index, index) -> ()
@@ -151,6 +164,41 @@ func.func @assign_rank(%x: memref<?x?xf32>, %y: memref<?xf32>) {
   %ys = "looppar.slice"(%y) {kinds = array<i64: 1>} : (memref<?xf32>) -> !looppar.view<f32, 1 : i64>
   // expected-error@+1 {{'looppar.assign' op requires a value of rank 1 (or a scalar), got rank 2}}
   "looppar.assign"(%ys, %xs) : (!looppar.view<f32, 1 : i64>, !looppar.view<f32, 2 : i64>) -> ()
+  return
+}
+
+// -----
+
+// The lowering loops over the destination and reads the value at the same
+// points: static extents that differ would read out of bounds.
+func.func @assign_extents(%x: memref<8xf32>, %y: memref<16xf32>) {
+  %xs = "looppar.slice"(%x) {kinds = array<i64: 1>} : (memref<8xf32>) -> !looppar.view<f32, 1 : i64>
+  %ys = "looppar.slice"(%y) {kinds = array<i64: 1>} : (memref<16xf32>) -> !looppar.view<f32, 1 : i64>
+  // expected-error@+1 {{'looppar.assign' op requires a value with the destination's extents: 8 element(s) for 16 in ranging dimension 0}}
+  "looppar.assign"(%ys, %xs) : (!looppar.view<f32, 1 : i64>, !looppar.view<f32, 1 : i64>) -> ()
+  return
+}
+
+// -----
+
+func.func @assign_range_extents(%x: memref<?x4xf32>, %y: memref<?xf32>) {
+  %c2 = arith.constant 2 : index
+  %c5 = arith.constant 5 : index
+  %xs = "looppar.slice"(%x) {kinds = array<i64: 1, 1>} : (memref<?x4xf32>) -> !looppar.view<f32, 2 : i64>
+  %r = "looppar.reduce"(%xs) {kind = "sum", axis = 0 : i64} : (!looppar.view<f32, 2 : i64>) -> !looppar.view<f32, 1 : i64>
+  %ys = "looppar.slice"(%y, %c2, %c5) {kinds = array<i64: 2>} : (memref<?xf32>, index, index) -> !looppar.view<f32, 1 : i64>
+  // expected-error@+1 {{'looppar.assign' op requires a value with the destination's extents: 4 element(s) for 3 in ranging dimension 0}}
+  "looppar.assign"(%ys, %r) : (!looppar.view<f32, 1 : i64>, !looppar.view<f32, 1 : i64>) -> ()
+  return
+}
+
+// -----
+
+func.func @accumulate_without_reduction(%x: memref<?xf32>, %y: memref<?xf32>) {
+  %xs = "looppar.slice"(%x) {kinds = array<i64: 1>} : (memref<?xf32>) -> !looppar.view<f32, 1 : i64>
+  %ys = "looppar.slice"(%y) {kinds = array<i64: 1>} : (memref<?xf32>) -> !looppar.view<f32, 1 : i64>
+  // expected-error@+1 {{'looppar.assign' op has 'accumulate', which requires a value from a 'looppar.reduce'}}
+  "looppar.assign"(%ys, %xs) {accumulate} : (!looppar.view<f32, 1 : i64>, !looppar.view<f32, 1 : i64>) -> ()
   return
 }
 

@@ -25,8 +25,9 @@
 //!
 //! With more than one reduced dimension, the inner reduced loops combine
 //! into a private partial result that the outermost one then combines.
-//! Extents are not compared here: the front end checks them, statically
-//! or (with `debug=True`) at run time.
+//! Extents are not compared here: the verifier rejects static extents that
+//! differ, and the front end checks the others (with `debug=True`) at run
+//! time.
 
 use super::build::{identity, partial_identity, Builder};
 use super::looppar_detect_reductions::uses;

@@ -16,8 +16,10 @@ irdl.dialect @looppar {
     irdl.parameters(element: %elem, rank: %rank)
   }
 
-  // `for i in range(lower, upper, step)`. The body's single argument is
-  // the induction variable.
+  // `for i in range(lower, upper, step)` with a positive step (as
+  // `scf.for`: a constant step must be positive, a computed one must be
+  // positive when the loop runs). The body's single argument is the
+  // induction variable.
   irdl.operation @for {
     %index = irdl.is index
     irdl.operands(lower: %index, upper: %index, step: %index)

@@ -6,10 +6,9 @@ use crate::verify::{
     opt_string_array, string, terminator, type_text, Check,
 };
 use melior::ir::{
-    operation::{OperationLike, OperationRef},
-    r#type::MemRefType,
-    r#type::TypeLike,
-    BlockLike, RegionLike, ShapedTypeLike, Type, ValueLike,
+    operation::{OperationLike, OperationRef, OperationResult},
+    r#type::{DimSize, MemRefType, TypeLike},
+    BlockLike, RegionLike, ShapedTypeLike, Type, Value, ValueLike,
 };
 
 pub(crate) fn check(name: &str, op: OperationRef) -> Check {
@@ -93,8 +92,12 @@ fn check_parallel_attributes(op: OperationRef) -> Check {
 
 fn check_for(op: OperationRef) -> Check {
     check_label(opt_string(op, "label")?.as_deref())?;
-    if let Some(0) = constant_int(op.operand(2).map_err(|e| e.to_string())?) {
-        return Err("requires a non-zero step".into());
+    // The lowerings count upwards (`scf.for`, GPU index arithmetic): a
+    // negative step would silently run no iteration.
+    if let Some(step) = constant_int(op.operand(2).map_err(|e| e.to_string())?) {
+        if step <= 0 {
+            return Err(format!("requires a positive step, got {step}"));
+        }
     }
     check_parallel_attributes(op)?;
     ends_with(op, 0, "body", "looppar.yield", 0)
@@ -280,6 +283,66 @@ fn check_labels(op: OperationRef, count: usize, what: &str) -> Check {
     Ok(())
 }
 
+/// The extents of a view's ranging dimensions, each `Some` where the IR
+/// states it (a static memref dimension, a range between constants);
+/// `None` for a view whose extents are not visible (a map, an argument).
+fn static_extents(view: Value) -> Option<Vec<Option<i64>>> {
+    let owner = OperationResult::try_from(view).ok()?.owner();
+    match op_name(owner).as_str() {
+        "looppar.slice" => {
+            let memref = MemRefType::try_from(owner.operand(0).ok()?.r#type()).ok()?;
+            let mut next = 1;
+            let mut extents = Vec::new();
+            for (d, kind) in i64_array(owner, "kinds").ok()?.into_iter().enumerate() {
+                match kind {
+                    0 => next += 1,
+                    1 => extents.push(match memref.dim_size(d).ok()? {
+                        DimSize::Static(size) => i64::try_from(size).ok(),
+                        DimSize::Dynamic => None,
+                    }),
+                    _ => {
+                        let lower = constant_int(owner.operand(next).ok()?);
+                        let upper = constant_int(owner.operand(next + 1).ok()?);
+                        next += 2;
+                        extents.push(lower.zip(upper).and_then(|(l, u)| u.checked_sub(l)));
+                    }
+                }
+            }
+            Some(extents)
+        }
+        // `axis` drops one dimension of the input; a full reduction is a
+        // scalar, which broadcasts.
+        "looppar.reduce" => {
+            let axis = usize::try_from(opt_int(owner, "axis").ok()??).ok()?;
+            let mut extents = static_extents(owner.operand(0).ok()?)?;
+            (axis < extents.len()).then(|| extents.remove(axis))?;
+            Some(extents)
+        }
+        _ => None,
+    }
+}
+
+/// A view stored into a destination must have its extents: the lowering
+/// loops over the destination and reads the value at the same points.
+/// (The front end checks extents it cannot see here at run time.)
+fn check_same_extents(op: OperationRef) -> Check {
+    let dest = op.operand(0).map_err(|e| e.to_string())?;
+    let value = op.operand(1).map_err(|e| e.to_string())?;
+    let (Some(dest), Some(value)) = (static_extents(dest), static_extents(value)) else {
+        return Ok(());
+    };
+    for (d, (want, got)) in dest.iter().zip(&value).enumerate() {
+        if let (Some(want), Some(got)) = (want, got) {
+            if want != got {
+                return Err(format!(
+                    "requires a value with the destination's extents: {got} element(s) for {want} in ranging dimension {d}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_assign(op: OperationRef) -> Check {
     let dest = op.operand(0).map_err(|e| e.to_string())?.r#type();
     let value = op.operand(1).map_err(|e| e.to_string())?.r#type();
@@ -296,19 +359,19 @@ fn check_assign(op: OperationRef) -> Check {
         ));
     }
     check_labels(op, dest_rank, "ranging")?;
+    if value_rank != 0 {
+        check_same_extents(op)?;
+    }
     if flag(op, "accumulate")? {
-        // `dest op= reduction`: only sums and products continue from the
-        // destination's value (min/max have no update operator).
+        // `dest op= reduction`: the reduction continues from the
+        // destination's value.
         let value = op.operand(1).map_err(|e| e.to_string())?;
-        let kind = melior::ir::operation::OperationResult::try_from(value)
+        let from_reduce = OperationResult::try_from(value)
             .ok()
-            .map(|r| r.owner())
-            .filter(|o| op_name(*o) == "looppar.reduce")
-            .and_then(|o| opt_string(o, "kind").ok().flatten());
-        if !matches!(kind.as_deref(), Some("sum" | "prod")) {
+            .is_some_and(|r| op_name(r.owner()) == "looppar.reduce");
+        if !from_reduce {
             return Err(
-                "has 'accumulate', which requires a value from a 'sum' or 'prod' 'looppar.reduce'"
-                    .into(),
+                "has 'accumulate', which requires a value from a 'looppar.reduce'".into(),
             );
         }
     }
