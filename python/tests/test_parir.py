@@ -358,6 +358,43 @@ def test_reductions_on_every_dtype(dtype):
     assert mx[0] == a.max()
 
 
+@pytest.mark.parametrize("n", [3, 256, 4096])
+@pytest.mark.parametrize("fill", ["all", "none", "one"])
+def test_bool_reductions_are_any_and_all(n, fill):
+    """NumPy adds bools as a logical or and multiplies them as a logical
+    and, and a bool array's sum stored into a bool is `any`: reductions
+    once summed bytes, which wrapped at 256 (4096 trues gave False)."""
+    @parir.jit
+    def reduce(x, rows, flags, row_any, N, M):
+        parir.label('N')
+        for i in range(N):
+            flags[0] += x[i]
+        parir.label('N')
+        for i in range(N):
+            flags[1] *= x[i]
+        parir.label('N')
+        flags[2] = parir.sum(x[:])
+        parir.label('N')
+        flags[3] = parir.prod(x[:])
+        parir.label('R')
+        for r in range(2):
+            for j in range(M):
+                row_any[r] += rows[r, j]
+
+    x = {"all": np.ones(n, bool), "none": np.zeros(n, bool), "one": np.arange(n) == n // 2}[fill]
+    rows = np.stack([x, ~x])
+    expected_flags = [x.any(), x.all(), x.any(), x.all()]
+    for call in ({'opts': parir.par({'N': parir.threads(n).reduce(), 'R': parir.threads(2)})},
+                 {'opts': parir.par({'N': parir.threads(n), 'R': parir.threads(2)})},
+                 {'seq': True}):
+        flags = np.array([False, True, False, True])
+        row_any = np.zeros(2, bool)
+        reduce(x, rows, flags, row_any, n, n, **call)
+        assert flags.tolist() == expected_flags, call
+        assert row_any.tolist() == rows.any(axis=1).tolist(), call
+        assert flags.view(np.uint8).max() <= 1 and row_any.view(np.uint8).max() <= 1
+
+
 def test_math_functions_and_casts():
     @parir.jit
     def functions(x, y, n):

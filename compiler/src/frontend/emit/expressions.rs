@@ -182,7 +182,7 @@ impl<'a> Emitter<'a> {
                 // A shape-(1,) array used as a value: an unspecialised scalar.
                 let zero = self.op("arith.constant 0 : index");
                 let loaded = self.op(&format!("memref.load {ssa}[{zero}] : {}", info.memref()));
-                Ok(Value { ssa: loaded, ty: Ty::Num(info.dtype), literal: None })
+                Ok(self.loaded_value(loaded, info.dtype))
             }
             Binding::Array { .. } => Err(self.error(
                 span,

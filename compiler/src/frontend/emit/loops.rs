@@ -146,7 +146,12 @@ impl<'a> Emitter<'a> {
 
         // A loop (nest) whose body only updates one element, the same in
         // every iteration: accumulate in a local and store once.
-        let reduction = find_reduction(var, body);
+        let reduction = find_reduction(var, body).map(|mut nested| {
+            if let Ok((_, info)) = self.array_of(&nested.reduction.base) {
+                nested.reduction.kind = nested.reduction.kind.on(info.dtype);
+            }
+            nested
+        });
         if reduce && reduction.is_none() && !updates_a_local(body) {
             return Err(self.error(
                 statement.span,
@@ -318,7 +323,7 @@ impl<'a> Emitter<'a> {
         info: &ArrayInfo,
         reduction: &Reduction,
     ) -> Accumulator {
-        let ty = Ty::Num(info.dtype);
+        let ty = accumulator_type(info.dtype);
         let slot = self.stack_slot(ty);
         let identity = self.constant(reduction.kind.partial_identity(info.dtype), ty);
         self.line(&format!(
@@ -357,7 +362,7 @@ impl<'a> Emitter<'a> {
     pub(super) fn begin_accumulation(&mut self, reduction: &Reduction) -> Result<Accumulator> {
         let (array, info) = self.array_of(&reduction.base)?;
         let at = self.element_indices(&info, &reduction.indices, reduction.span)?;
-        let ty = Ty::Num(info.dtype);
+        let ty = accumulator_type(info.dtype);
         let slot = self.stack_slot(ty);
         let current = self.load(&array, &info, &at, reduction.span);
         self.line(&format!(
@@ -389,7 +394,11 @@ impl<'a> Emitter<'a> {
             ty: accumulator.ty,
             literal: None,
         };
-        let value = self.expr(&reduction.value)?;
+        let mut value = self.expr(&reduction.value)?;
+        if accumulator.info.dtype == DType::Bool {
+            // `kind` is an or/and of truth values (`ReductionKind::on`).
+            value = self.stored_value(value, DType::Bool);
+        }
         let combined = self.combine(reduction.kind, current, value, reduction.span)?;
         let combined = self.convert(combined, accumulator.ty);
         self.line(&format!(
@@ -497,7 +506,7 @@ impl<'a> Emitter<'a> {
     ) -> Result<()> {
         let reduction = &nested.reduction;
         let (array, info) = self.array_of(&reduction.base)?;
-        let ty = Ty::Num(info.dtype);
+        let ty = accumulator_type(info.dtype);
         self.counted_loop(
             trips,
             Some(&label),
@@ -555,7 +564,7 @@ impl<'a> Emitter<'a> {
         let Some(kind) = reduction.kind.atomic(info.dtype) else {
             return self.marked_parallel_reduction(label, var, start, step, trips, nested);
         };
-        let ty = Ty::Num(info.dtype);
+        let ty = accumulator_type(info.dtype);
         let chunks = self.op(&format!("arith.constant {REDUCTION_CHUNKS} : i64"));
         let bias = self.op(&format!("arith.constant {} : i64", REDUCTION_CHUNKS - 1));
         let biased = self.op(&format!("arith.addi {trips}, {bias} : i64"));

@@ -22,6 +22,19 @@ impl ReductionKind {
         }
     }
 
+    /// The kind that combines into elements of `dtype`. NumPy adds bools
+    /// as a logical or and multiplies them as a logical and: on bytes that
+    /// hold 0 or 1 (see [`accumulator_type`]) those are max and min, which
+    /// every lowering already combines (atomically, across threads,
+    /// vectorised); an integer sum of bytes would wrap at 256.
+    pub(super) fn on(self, dtype: DType) -> Self {
+        match (self, dtype) {
+            (ReductionKind::Add, DType::Bool) => ReductionKind::Max,
+            (ReductionKind::Mul, DType::Bool) => ReductionKind::Min,
+            (kind, _) => kind,
+        }
+    }
+
     /// The starting value of a partial result that is always combined into
     /// another value before anyone sees it: the identity, except that float
     /// sums start at -0.0, the exact identity of IEEE addition (x + -0.0 is
@@ -50,6 +63,7 @@ impl ReductionKind {
                 DType::U16 => u16::MAX as i64,
                 DType::U32 => u32::MAX as i64,
                 DType::U64 => -1,
+                DType::Bool => 1,
                 _ => i64::MAX,
             }),
             (ReductionKind::Max, false) => Literal::Int(match dtype {
@@ -77,6 +91,12 @@ impl ReductionKind {
             (ReductionKind::Max, false, false) => "maxs",
         })
     }
+}
+
+/// The type of an accumulator for elements of `dtype`: the stored form,
+/// bools as bytes holding 0 or 1.
+pub(super) fn accumulator_type(dtype: DType) -> Ty {
+    Ty::Num(if dtype == DType::Bool { DType::U8 } else { dtype })
 }
 
 /// A loop body that is one update of one array element: `a[idx] op= v`.

@@ -285,14 +285,22 @@ impl<'a> Emitter<'a> {
         } else {
             view_type(source.info.dtype, kept.len())
         };
-        let mut attributes = vec![format!("kind = \"{name}\"")];
+        // NumPy's sum of bools counts the true ones and its product is 1
+        // when all are: stored into a bool, `any` and `all`, which are the
+        // max and min of bytes holding 0 or 1 (a byte sum would wrap).
+        let kind = match (source.info.dtype, name) {
+            (DType::Bool, "sum") => "max",
+            (DType::Bool, "prod") => "min",
+            _ => name,
+        };
+        let mut attributes = vec![format!("kind = \"{kind}\"")];
         if let Some(a) = axis {
             attributes.push(format!("axis = {a} : i64"));
         }
         let reduce_labels: Vec<String> =
             statement.labels.iter().skip(dest.rank()).cloned().collect();
         attributes.extend(labels_attribute(&reduce_labels));
-        if source.info.dtype.is_unsigned() {
+        if source.info.dtype.is_unsigned() || source.info.dtype == DType::Bool {
             attributes.push("unsigned".to_string());
         }
         let result = self.op(&format!(
