@@ -303,6 +303,38 @@ def test_slice_reductions_become_block_and_grid_reductions(tmp_path):
         assert spills and set(spills) == {"0"}, report
 
 
+@parir.jit
+def narrow_reductions(x, sums, maxima, N):
+    parir.label('N')
+    for i in range(N):
+        sums[0] += x[i]
+    parir.label('N')
+    for i in range(N):
+        maxima[0] = max(maxima[0], x[i])
+    parir.label('N')
+    sums[1] = parir.sum(x[:])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16, np.bool_])
+def test_narrow_reductions_cross_the_block_as_32_bit_values(dtype, tmp_path):
+    """NVVM's warp shuffles move 32-bit values only: 8- and 16-bit partial
+    results (bools are bytes) are widened for the block reduction and
+    narrowed back, instead of failing to lower."""
+    n = 1 << 16
+    args = [np.ones(n, dtype), np.zeros(2, dtype), np.zeros(1, dtype), n]
+    opts = parir.CompileOptions({'N': parir.threads(n)}, backend="cuda", arch="sm_90")
+    gpu = parir.print_compiled(narrow_reductions, args, opts, stage="gpu")
+    assert re.search(r"gpu\.all_reduce\s+\w+ %\S+ uniform \{\n?\s*\} : \(i32\)", gpu) or ": (i32) -> i32" in gpu, gpu
+    assert "arith.trunci" in gpu
+    ptx = parir.print_compiled(narrow_reductions, args, opts)
+    assert "shfl.sync.bfly.b32" in ptx
+    report = assemble(ptx, "sm_90", tmp_path)
+    assert set(re.findall(r"(\d+) bytes spill stores", report)) == {"0"}, report
+    amd = parir.print_compiled(narrow_reductions, args,
+                               parir.CompileOptions({'N': parir.threads(n)}, backend="rocm", arch="gfx90a"))
+    assert "narrow_reductions_kernel" in amd
+
+
 @pytest.mark.parametrize("backend, arch", [("cuda", "sm_999"), ("rocm", "gfx1100")])
 def test_architectures_the_compiler_cannot_target_are_named(backend, arch):
     args = [2.0, np.zeros(10, np.float32), np.zeros(10, np.float32), 10]

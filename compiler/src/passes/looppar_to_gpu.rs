@@ -34,8 +34,8 @@ use melior::{
             OperationBuilder, OperationLike, OperationMutLike, OperationRef, OperationRefMut,
         },
         r#type::IntegerType,
-        Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, TypeLike, Value,
-        ValueLike,
+        Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, Type, TypeLike,
+        Value, ValueLike,
     },
     pass::ExternalPass,
 };
@@ -102,6 +102,33 @@ fn all_reduce_op(combine: &str) -> &'static str {
         "arith.maxsi" => "maxsi",
         "arith.minui" => "minui",
         _ => "maxui",
+    }
+}
+
+/// How a partial result of type `ty` crosses a block when warp shuffles
+/// cannot move it (NVVM's shuffle takes 32-bit values only): the 32-bit
+/// type, the op that widens to it for a combining op, and the op that
+/// narrows back. Integers widen as the combining op reads them (unsigned
+/// min/max zero-extend, the rest sign-extend; sums and products keep the
+/// same low bits); f16/bf16 combine in f32. `None` for 32 and 64 bits.
+#[allow(clippy::type_complexity)]
+fn shuffle_type<'c>(
+    b: &Builder<'c>,
+    ty: Type<'c>,
+) -> Option<(Type<'c>, fn(&str) -> &'static str, &'static str)> {
+    if let Ok(integer) = IntegerType::try_from(ty) {
+        if integer.width() >= 32 {
+            return None;
+        }
+        let widen: fn(&str) -> &'static str = |combine| match combine {
+            "arith.minui" | "arith.maxui" => "arith.extui",
+            _ => "arith.extsi",
+        };
+        return Some((IntegerType::new(b.context, 32).into(), widen, "arith.trunci"));
+    }
+    match ty.to_string().as_str() {
+        "f16" | "bf16" => Some((Type::float32(b.context), |_| "arith.extf", "arith.truncf")),
+        _ => None,
     }
 }
 
@@ -324,7 +351,12 @@ unsafe fn block_reduction<'c>(
     body.insert_operation_before(terminator, b.build("scf.yield", &[next], &[], &[])?);
     unsafe { rewrite::erase(terminator.to_raw()) };
     let partial: Value = partial_loop.result(0).map_err(|e| e.to_string())?.into();
-    // Across the block.
+    // Across the block, in a type that warp shuffles move.
+    let shuffled = shuffle_type(b, ty);
+    let partial = match shuffled {
+        Some((wide, widen, _)) => insert(block, op, b.build(widen(&combine), &[partial], &[wide], &[])?),
+        None => partial,
+    };
     let reduce_op = Attribute::parse(
         b.context,
         &format!("#gpu<all_reduce_op {}>", all_reduce_op(&combine)),
@@ -332,7 +364,7 @@ unsafe fn block_reduction<'c>(
     .ok_or("cannot build the all_reduce operation")?;
     let all_reduce = OperationBuilder::new("gpu.all_reduce", b.location)
         .add_operands(&[partial])
-        .add_results(&[ty])
+        .add_results(&[partial.r#type()])
         .add_attributes(&[
             (Identifier::new(b.context, "op"), reduce_op),
             (
@@ -343,7 +375,10 @@ unsafe fn block_reduction<'c>(
         .add_regions([Region::new()])
         .build()
         .map_err(|e| e.to_string())?;
-    let total = insert(block, op, all_reduce);
+    let mut total = insert(block, op, all_reduce);
+    if let Some((_, _, narrow)) = shuffled {
+        total = insert(block, op, b.build(narrow, &[total], &[ty], &[])?);
+    }
     if let (Workers::Grid { .. }, true) = (workers, atomic_kind(&combine).is_some()) {
         // One atomic update per block, by its thread 0.
         let update = atomic_update(b, &combine, total, &location_operands)?;
