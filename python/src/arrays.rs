@@ -36,8 +36,20 @@ pub struct ArrayView {
     /// A copy NumPy made of a list or tuple: writes into it are lost.
     pub temporary: bool,
     pub location: Location,
-    /// Keeps a DLPack export alive for the call.
-    _export: Option<DlpackExport>,
+    /// What keeps the memory alive for the call, where the argument
+    /// itself does not.
+    _owner: Option<Owner>,
+}
+
+/// Memory an [`ArrayView`] points into that the argument does not own
+/// (held for its lifetime, never read).
+#[allow(dead_code)]
+enum Owner {
+    /// A DLPack export, released when the call is done.
+    Dlpack(DlpackExport),
+    /// The array NumPy made from the argument (a list, `__array__`): its
+    /// memory is freed with it.
+    Array(Py<PyAny>),
 }
 
 impl ArrayView {
@@ -61,7 +73,7 @@ impl ArrayView {
             readonly: false,
             temporary: false,
             location: Location::Host,
-            _export: None,
+            _owner: None,
         }
     }
 }
@@ -173,7 +185,7 @@ fn buffer_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
             readonly: buffer.readonly != 0,
             temporary: false,
             location: Location::Host,
-            _export: None,
+            _owner: None,
         }))
     })();
     unsafe { ffi::PyBuffer_Release(&mut buffer) };
@@ -233,7 +245,7 @@ fn cuda_array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
         readonly,
         temporary: false,
         location: Location::Gpu { stream },
-        _export: None,
+        _owner: None,
     }))
 }
 
@@ -375,7 +387,7 @@ fn dlpack_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
             },
             None => Location::Host,
         },
-        _export: Some(export),
+        _owner: Some(Owner::Dlpack(export)),
     }))
 }
 
@@ -405,6 +417,7 @@ pub fn array_view(value: &Bound<'_, PyAny>) -> PyResult<ArrayView> {
     let mut view =
         buffer_view(&array)?.ok_or_else(|| PyTypeError::new_err("the argument is not an array"))?;
     view.temporary = value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>();
+    view._owner = Some(Owner::Array(array.unbind()));
     Ok(view)
 }
 

@@ -995,6 +995,34 @@ def test_arrays_a_function_writes_must_take_the_writes():
         add_one(y, [0.0] * 4, 4, opts=opts)
 
 
+def test_arrays_numpy_makes_for_a_call_live_until_it_returns():
+    """A list (or an object with `__array__`) becomes an array that only
+    the call holds: it was freed before the kernel ran, which read freed
+    memory (a crash for large lists, whose memory goes back to the OS)."""
+    @parir.jit
+    def total(x, out, N):
+        parir.label('N')
+        for i in range(N):
+            out[0] += x[i]
+
+    class Fresh:
+        def __init__(self, n):
+            self.n = n
+
+        def __array__(self, dtype=None, copy=None):
+            return np.full(self.n, 2.0)
+
+    n = 1 << 21
+    opts = parir.par({'N': parir.threads(n)})
+    for argument, expected in (([1.0] * n, n), (Fresh(n), 2.0 * n)):
+        for _ in range(3):
+            out = np.zeros(1)
+            total(argument, out, n, opts=opts)
+            reused = np.full(n, 7.0)  # takes the memory if it was freed
+            assert out[0] == expected, type(argument)
+            del reused
+
+
 def test_one_array_passed_for_two_parameters_is_one_array_and_overlapping_views_are_refused():
     @parir.jit
     def subtract_first(x, y, N):
