@@ -157,7 +157,17 @@ pub fn placement(arrays: &[ArrayView], vendor: Vendor) -> PyResult<Placement> {
 /// A host array's copy on the device, for one call.
 struct Staged {
     buffer: DeviceMemory,
-    host: *mut c_void,
+    /// The host address of the lowest element (an address, so that the
+    /// copies can run without the GIL).
+    host: usize,
+    copy_back: bool,
+}
+
+/// A host array to stage: where its elements lie and whether the call's
+/// results are copied back into it.
+struct HostRange {
+    host: usize,
+    bytes: usize,
     copy_back: bool,
 }
 
@@ -190,83 +200,133 @@ pub struct Staging {
 }
 
 impl Staging {
+    /// Stages `arrays` for a call at `placement`. `written` says, per
+    /// array, whether the call may write it (None: any array): only those
+    /// are copied back. The very same host array passed twice is staged
+    /// once, so that writes through either reach it, and a copy of an
+    /// argument that was not written never overwrites one that was.
     pub fn new<'a>(
+        py: Python<'_>,
         placement: &Placement,
         arrays: impl IntoIterator<Item = &'a ArrayView>,
+        written: Option<&[bool]>,
     ) -> PyResult<Self> {
         let device = placement.device;
         let stream = placement.stream;
-        let mut staging = Staging {
-            device,
-            stream: placement.stream,
-            staged: Vec::new(),
-            pointers: Vec::new(),
-        };
-        for array in arrays {
-            let pointer = match array.location {
-                Location::Gpu { .. } => array.data,
+        let arrays: Vec<&ArrayView> = arrays.into_iter().collect();
+        let writes = |index: usize| written.is_none_or(|w| w.get(index).copied().unwrap_or(true));
+        // Where each array's element 0 is: a device address, or an offset
+        // in bytes from the start of a staged range.
+        enum Source {
+            Device(*mut c_void),
+            Staged { range: usize, offset: i64 },
+        }
+        let mut ranges: Vec<HostRange> = Vec::new();
+        let mut sources: Vec<Source> = Vec::with_capacity(arrays.len());
+        for (index, array) in arrays.iter().enumerate() {
+            let source = match array.location {
+                Location::Gpu { .. } => Source::Device(array.data),
                 Location::Host => {
-                    let item = array.info.dtype.bytes() as i64;
-                    let (low, count) = span(array);
-                    let bytes = (count * item) as usize;
-                    let buffer = device.alloc(bytes).map_err(to_py)?;
-                    let host = (array.data as i64 + low * item) as *mut c_void;
-                    // SAFETY: the host range is the array's (the caller
-                    // holds it); the buffer holds `bytes`; `finish` waits
-                    // for the stream before the buffer is freed.
-                    let queued = unsafe {
-                        device.copy_to_device_async(buffer.pointer(), host, bytes, stream)
-                    };
-                    let pointer = (buffer.pointer() as i64 - low * item) as *mut c_void;
-                    staging.staged.push(Staged {
-                        buffer,
-                        host,
-                        copy_back: !array.readonly,
-                    });
-                    queued.map_err(to_py)?;
-                    pointer
+                    let first = arrays[..index].iter().position(|a| a.is_same_array(array));
+                    match first.map(|f| &sources[f]) {
+                        Some(&Source::Staged { range, offset }) => {
+                            ranges[range].copy_back |= writes(index) && !array.readonly;
+                            Source::Staged { range, offset }
+                        }
+                        _ => {
+                            let item = array.info.dtype.bytes() as i64;
+                            let (low, count) = span(array);
+                            ranges.push(HostRange {
+                                host: (array.data as i64 + low * item) as usize,
+                                bytes: (count * item) as usize,
+                                copy_back: writes(index) && !array.readonly,
+                            });
+                            Source::Staged {
+                                range: ranges.len() - 1,
+                                offset: -low * item,
+                            }
+                        }
+                    }
                 }
             };
-            staging.pointers.push(pointer);
+            sources.push(source);
         }
+        // Copies from pageable host memory return only once staged: the
+        // other Python threads run meanwhile.
+        let (staged, queued) = py.detach(move || {
+            let mut staged = Vec::with_capacity(ranges.len());
+            let queued = ranges.into_iter().try_for_each(|range| {
+                let buffer = device.alloc(range.bytes)?;
+                // SAFETY: the host range is an array's (the caller holds
+                // it); the buffer holds `bytes`; the staging waits for the
+                // stream before the buffer is freed.
+                let copied = unsafe {
+                    device.copy_to_device_async(
+                        buffer.pointer(),
+                        range.host as *const c_void,
+                        range.bytes,
+                        stream,
+                    )
+                };
+                staged.push(Staged {
+                    buffer,
+                    host: range.host,
+                    copy_back: range.copy_back,
+                });
+                copied
+            });
+            (staged, queued)
+        });
+        let pointers = sources
+            .iter()
+            .map(|source| match *source {
+                Source::Device(pointer) => pointer,
+                Source::Staged { range, offset } => staged
+                    .get(range)
+                    .map_or(std::ptr::null_mut(), |s| (s.buffer.pointer() as i64 + offset) as *mut c_void),
+            })
+            .collect();
+        let staging = Staging {
+            device,
+            stream,
+            staged,
+            pointers,
+        };
+        queued.map_err(to_py)?;
         Ok(staging)
     }
 
-    /// After the launches (`launched`): copies host arrays back and waits
-    /// for them. GPU arrays alone are not waited for.
+    /// After the launches (`launched`): copies the written host arrays
+    /// back and waits for them. GPU arrays alone are not waited for.
     pub fn finish(mut self, py: Python<'_>, launched: Result<(), GpuError>) -> PyResult<()> {
-        let stream = self.stream;
-        let device = self.device;
-        let finished = launched.and_then(|()| {
-            for copy in self.staged.iter().filter(|s| s.copy_back) {
-                // SAFETY: the host range is the array's, alive and writable.
-                unsafe {
-                    device.copy_to_host_async(
-                        copy.host,
-                        copy.buffer.pointer(),
-                        copy.buffer.bytes(),
-                        stream,
-                    )
-                }?;
-            }
-            Ok(())
-        });
-        self.wait(py)?;
-        finished.map_err(to_py)
-    }
-
-    /// Waits for the stream when it uses staged copies (host arrays are
-    /// read, and the copies freed, only after).
-    fn wait(&mut self, py: Python<'_>) -> PyResult<()> {
         if self.staged.is_empty() {
-            return Ok(());
+            return launched.map_err(to_py);
         }
         let (device, stream) = (self.device, self.stream);
-        // SAFETY: the call's stream: the task's, a producer's (theirs to
-        // keep alive while their arrays are in use), or the default one.
-        let waited = py.detach(move || unsafe { device.synchronize_stream(stream) });
-        self.staged.clear();
-        waited.map_err(to_py)
+        let staged = std::mem::take(&mut self.staged);
+        let finished = py.detach(move || {
+            let copied = launched.and_then(|()| {
+                staged.iter().filter(|s| s.copy_back).try_for_each(|copy| {
+                    // SAFETY: the host range is the array's, alive and
+                    // writable; the buffer is freed only after the wait.
+                    unsafe {
+                        device.copy_to_host_async(
+                            copy.host as *mut c_void,
+                            copy.buffer.pointer(),
+                            copy.buffer.bytes(),
+                            stream,
+                        )
+                    }
+                })
+            });
+            // SAFETY: the call's stream: the task's, a producer's (theirs to
+            // keep alive while their arrays are in use), or the default one.
+            // Host arrays are read, and the copies freed, only after it.
+            let waited = unsafe { device.synchronize_stream(stream) };
+            drop(staged);
+            copied.and(waited)
+        });
+        finished.map_err(to_py)
     }
 }
 
@@ -305,7 +365,7 @@ pub fn run(
         .as_ref()
         .map(|_| ArrayView::error_word(error.as_mut_ptr()));
     let all = || word.iter().chain(arrays);
-    let staging = Staging::new(placement, all())?;
+    let staging = Staging::new(py, placement, all(), Some(&executable.program.written))?;
     let mut packed = PackedArguments::with_capacity((arrays.len() + 1) * 7);
     for (array, &data) in all().zip(&staging.pointers) {
         packed.push_memref(&MemrefArgument {

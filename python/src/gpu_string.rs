@@ -170,7 +170,7 @@ impl RawKernel {
         let device = placement.device.as_cuda().expect("placed on an NVIDIA GPU");
         let module = self.module_on(py, device)?;
         let kernel = module.kernel(&self.name).map_err(to_py)?;
-        let staging = Staging::new(&placement, &arrays)?;
+        let staging = Staging::new(py, &placement, &arrays, None)?;
         let mut values: Vec<u64> = parameters
             .iter()
             .map(|p| match p {

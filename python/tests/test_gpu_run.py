@@ -247,6 +247,27 @@ def test_strided_host_arrays_are_copied_with_their_layout():
 
 
 @needs_gpu
+def test_one_host_array_for_two_parameters_is_staged_once():
+    """`f(a, a)` compiles as one array: one device copy, and only what the
+    call writes goes back (a second copy of `a`, not written, used to be
+    copied back over the result)."""
+    @parir.jit
+    def add_into(x, y, N):
+        parir.label('N')
+        for i in range(N):
+            y[i] += x[i]
+
+    a = np.arange(5000, dtype=np.float32)
+    add_into(a, a, 5000, opts=cuda_spec(N=5000))
+    np.testing.assert_array_equal(a, 2 * np.arange(5000, dtype=np.float32))
+    frozen = np.ones(5000, np.float32)
+    frozen.setflags(write=False)
+    y = np.zeros(5000, np.float32)
+    add_into(frozen, y, 5000, opts=cuda_spec(N=5000))
+    np.testing.assert_array_equal(y, 1.0)
+
+
+@needs_gpu
 @pytest.mark.parametrize("m", [7, 1003, 4096])
 def test_row_sums_with_fewer_threads_than_columns(m):
     # Each thread adds several columns: a loop unrolled 4 times, and a
