@@ -281,9 +281,11 @@ impl Staging {
             .iter()
             .map(|source| match *source {
                 Source::Device(pointer) => pointer,
-                Source::Staged { range, offset } => staged
-                    .get(range)
-                    .map_or(std::ptr::null_mut(), |s| (s.buffer.pointer() as i64 + offset) as *mut c_void),
+                Source::Staged { range, offset } => {
+                    staged.get(range).map_or(std::ptr::null_mut(), |s| {
+                        (s.buffer.pointer() as i64 + offset) as *mut c_void
+                    })
+                }
             })
             .collect();
         let staging = Staging {

@@ -124,7 +124,11 @@ fn shuffle_type<'c>(
             "arith.minui" | "arith.maxui" => "arith.extui",
             _ => "arith.extsi",
         };
-        return Some((IntegerType::new(b.context, 32).into(), widen, "arith.trunci"));
+        return Some((
+            IntegerType::new(b.context, 32).into(),
+            widen,
+            "arith.trunci",
+        ));
     }
     match ty.to_string().as_str() {
         "f16" | "bf16" => Some((Type::float32(b.context), |_| "arith.extf", "arith.truncf")),
@@ -354,7 +358,11 @@ unsafe fn block_reduction<'c>(
     // Across the block, in a type that warp shuffles move.
     let shuffled = shuffle_type(b, ty);
     let partial = match shuffled {
-        Some((wide, widen, _)) => insert(block, op, b.build(widen(&combine), &[partial], &[wide], &[])?),
+        Some((wide, widen, _)) => insert(
+            block,
+            op,
+            b.build(widen(&combine), &[partial], &[wide], &[])?,
+        ),
         None => partial,
     };
     let reduce_op = Attribute::parse(

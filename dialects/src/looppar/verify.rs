@@ -370,9 +370,7 @@ fn check_assign(op: OperationRef) -> Check {
             .ok()
             .is_some_and(|r| op_name(r.owner()) == "looppar.reduce");
         if !from_reduce {
-            return Err(
-                "has 'accumulate', which requires a value from a 'looppar.reduce'".into(),
-            );
+            return Err("has 'accumulate', which requires a value from a 'looppar.reduce'".into());
         }
     }
     Ok(())

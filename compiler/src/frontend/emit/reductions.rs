@@ -96,7 +96,11 @@ impl ReductionKind {
 /// The type of an accumulator for elements of `dtype`: the stored form,
 /// bools as bytes holding 0 or 1.
 pub(super) fn accumulator_type(dtype: DType) -> Ty {
-    Ty::Num(if dtype == DType::Bool { DType::U8 } else { dtype })
+    Ty::Num(if dtype == DType::Bool {
+        DType::U8
+    } else {
+        dtype
+    })
 }
 
 /// A loop body that is one update of one array element: `a[idx] op= v`.
