@@ -6,7 +6,8 @@
 //! their device pointers are valid here), a pool of streams handed out in
 //! turn, and modules loaded from PTX text by the driver, which compiles
 //! them for the device. Every driver failure becomes a [`GpuError`] with
-//! the CUDA error's name; nothing here panics on a driver error.
+//! the CUDA error's name; nothing here panics on a driver error. Every call
+//! leaves the thread's current context as it found it ([`CurrentContext`]).
 
 use cudarc::driver::{result, sys, CudaContext, CudaEvent, CudaFunction, CudaModule, DriverError};
 use std::ffi::c_void;
@@ -25,6 +26,7 @@ pub fn stream_address(stream: &CudaStream) -> usize {
 
 /// Waits for the work queued on `stream`.
 pub fn synchronize(stream: &CudaStream) -> Result<(), GpuError> {
+    let _current = CurrentContext::save();
     stream
         .synchronize()
         .map_err(|e| GpuError::from_driver("cuStreamSynchronize", e))
@@ -48,6 +50,58 @@ impl GpuError {
             name: text(error.error_name()),
             description: crate::gpu::describe_failure(error.0 as i32, text(error.error_string())),
         }
+    }
+}
+
+/// The calling thread's current context, made current again when dropped.
+///
+/// The CUDA runtime that CuPy and Torch use takes a thread's current driver
+/// context as its current device: a call here that left another GPU's
+/// context bound would move their next allocation to that GPU. Every entry
+/// point that binds a context (here, or inside cudarc) holds one of these.
+#[must_use]
+pub struct CurrentContext(sys::CUcontext);
+
+impl CurrentContext {
+    pub fn save() -> Self {
+        let mut context = std::ptr::null_mut();
+        // SAFETY: writes one handle; on failure (no driver initialised)
+        // it stays null, and null is restored.
+        let _ = unsafe { sys::cuCtxGetCurrent(&mut context) };
+        CurrentContext(context)
+    }
+}
+
+impl Drop for CurrentContext {
+    fn drop(&mut self) {
+        // SAFETY: a context that was current on this thread (primary
+        // contexts are retained for the life of the process), or null.
+        let _ = unsafe { sys::cuCtxSetCurrent(self.0) };
+    }
+}
+
+/// A driver object whose release binds its context (cudarc's modules and
+/// functions): released with the thread's current context restored.
+struct Restoring<T>(std::mem::ManuallyDrop<T>);
+
+impl<T> Restoring<T> {
+    fn new(value: T) -> Self {
+        Restoring(std::mem::ManuallyDrop::new(value))
+    }
+}
+
+impl<T> std::ops::Deref for Restoring<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Drop for Restoring<T> {
+    fn drop(&mut self) {
+        let _current = CurrentContext::save();
+        // SAFETY: dropped once, here.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.0) };
     }
 }
 
@@ -111,6 +165,8 @@ fn discover() -> Result<Cuda, GpuError> {
             "the CUDA driver reports no GPU".into(),
         ));
     }
+    // Retaining contexts and creating streams binds each device in turn.
+    let _current = CurrentContext::save();
     let mut devices = Vec::new();
     for ordinal in 0..count as usize {
         let context = CudaContext::new(ordinal)
@@ -188,13 +244,13 @@ pub fn device_count() -> usize {
 /// Code loaded onto one device.
 #[derive(Clone)]
 pub struct GpuModule {
-    module: Arc<CudaModule>,
+    module: Arc<Restoring<Arc<CudaModule>>>,
 }
 
 /// A kernel of a loaded module.
 #[derive(Clone)]
 pub struct GpuKernel {
-    function: CudaFunction,
+    function: Arc<Restoring<CudaFunction>>,
 }
 
 /// Device memory, freed when dropped.
@@ -217,6 +273,7 @@ impl DeviceBuffer {
 
 impl Drop for DeviceBuffer {
     fn drop(&mut self) {
+        let _current = CurrentContext::save();
         if self.bytes > 0 && self.context.bind_to_thread().is_ok() {
             // SAFETY: allocated by cuMemAlloc in this context; freed once.
             let _ = unsafe { result::free_sync(self.pointer) };
@@ -225,11 +282,14 @@ impl Drop for DeviceBuffer {
 }
 
 impl GpuDevice {
-    /// Makes this device's context current on the calling thread.
-    pub fn bind(&self) -> Result<(), GpuError> {
+    /// Makes this device's context current on the calling thread until
+    /// the returned guard is dropped.
+    pub fn enter(&self) -> Result<CurrentContext, GpuError> {
+        let current = CurrentContext::save();
         self.context
             .bind_to_thread()
-            .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))
+            .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))?;
+        Ok(current)
     }
 
     /// Waits for the work queued on `stream` (null: the legacy default
@@ -239,7 +299,7 @@ impl GpuDevice {
     /// `stream` must be null, a special handle (`CU_STREAM_LEGACY`,
     /// `CU_STREAM_PER_THREAD`) or a live stream of this device's context.
     pub unsafe fn synchronize_stream(&self, stream: sys::CUstream) -> Result<(), GpuError> {
-        self.bind()?;
+        let _current = self.enter()?;
         // SAFETY: a stream of this context, or null.
         checked("cuStreamSynchronize", unsafe {
             sys::cuStreamSynchronize(stream)
@@ -259,7 +319,7 @@ impl GpuDevice {
         bytes: usize,
         stream: sys::CUstream,
     ) -> Result<(), GpuError> {
-        self.bind()?;
+        let _current = self.enter()?;
         checked("cuMemcpyHtoDAsync", unsafe {
             sys::cuMemcpyHtoDAsync_v2(device, host, bytes, stream)
         })
@@ -277,7 +337,7 @@ impl GpuDevice {
         bytes: usize,
         stream: sys::CUstream,
     ) -> Result<(), GpuError> {
-        self.bind()?;
+        let _current = self.enter()?;
         checked("cuMemcpyDtoHAsync", unsafe {
             sys::cuMemcpyDtoHAsync_v2(host, device, bytes, stream)
         })
@@ -289,7 +349,7 @@ impl GpuDevice {
     /// (Pool streams are non-blocking: without this they would not wait.)
     pub fn stream_after_default(&self) -> Result<Arc<CudaStream>, GpuError> {
         let stream = self.stream();
-        self.bind()?;
+        let _current = self.enter()?;
         stream
             .join(&self.context.default_stream())
             .map_err(|e| GpuError::from_driver("cuStreamWaitEvent", e))?;
@@ -312,18 +372,19 @@ impl GpuDevice {
 
     /// Loads PTX text: the driver compiles it for this device.
     pub fn load_ptx(&self, ptx: &str) -> Result<GpuModule, GpuError> {
+        let _current = CurrentContext::save();
         let module = self
             .context
             .load_module(cudarc::nvrtc::Ptx::from_src(ptx))
             .map_err(|e| GpuError::from_driver("cuModuleLoadData", e))?;
-        Ok(GpuModule { module })
+        Ok(GpuModule {
+            module: Arc::new(Restoring::new(module)),
+        })
     }
 
     /// `bytes` of device memory.
     pub fn alloc(&self, bytes: usize) -> Result<DeviceBuffer, GpuError> {
-        self.context
-            .bind_to_thread()
-            .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))?;
+        let _current = self.enter()?;
         let pointer = if bytes == 0 {
             0
         } else {
@@ -343,9 +404,7 @@ impl GpuDevice {
     /// # Safety
     /// `device` must hold `host.len()` bytes.
     pub unsafe fn copy_to_device(&self, device: u64, host: &[u8]) -> Result<(), GpuError> {
-        self.context
-            .bind_to_thread()
-            .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))?;
+        let _current = self.enter()?;
         unsafe { result::memcpy_htod_sync(device, host) }
             .map_err(|e| GpuError::from_driver("cuMemcpyHtoD", e))
     }
@@ -355,15 +414,14 @@ impl GpuDevice {
     /// # Safety
     /// `device` must hold `host.len()` bytes.
     pub unsafe fn copy_to_host(&self, host: &mut [u8], device: u64) -> Result<(), GpuError> {
-        self.context
-            .bind_to_thread()
-            .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))?;
+        let _current = self.enter()?;
         unsafe { result::memcpy_dtoh_sync(host, device) }
             .map_err(|e| GpuError::from_driver("cuMemcpyDtoH", e))
     }
 
     /// Waits for all work on this device.
     pub fn synchronize(&self) -> Result<(), GpuError> {
+        let _current = CurrentContext::save();
         self.context
             .synchronize()
             .map_err(|e| GpuError::from_driver("cuCtxSynchronize", e))
@@ -371,6 +429,7 @@ impl GpuDevice {
 
     /// An event recorded on `stream` now.
     pub fn record_event(&self, stream: &CudaStream) -> Result<CudaEvent, GpuError> {
+        let _current = CurrentContext::save();
         stream
             .record_event(None)
             .map_err(|e| GpuError::from_driver("cuEventRecord", e))
@@ -379,11 +438,14 @@ impl GpuDevice {
 
 impl GpuModule {
     pub fn kernel(&self, name: &str) -> Result<GpuKernel, GpuError> {
+        let _current = CurrentContext::save();
         let function = self
             .module
             .load_function(name)
             .map_err(|e| GpuError::from_driver("cuModuleGetFunction", e))?;
-        Ok(GpuKernel { function })
+        Ok(GpuKernel {
+            function: Arc::new(Restoring::new(function)),
+        })
     }
 }
 
@@ -400,6 +462,7 @@ impl GpuKernel {
         shape: LaunchShape,
         arguments: &mut [*mut c_void],
     ) -> Result<(), GpuError> {
+        let _current = CurrentContext::save();
         stream
             .context()
             .bind_to_thread()
@@ -430,7 +493,7 @@ impl GpuKernel {
         shape: LaunchShape,
         arguments: &mut [*mut c_void],
     ) -> Result<(), GpuError> {
-        device.bind()?;
+        let _current = device.enter()?;
         // SAFETY: the caller's contract.
         unsafe {
             result::launch_kernel(
@@ -511,6 +574,49 @@ mod tests {
                 assert_eq!(v, 2.0 * i as f32 + 1.0);
             }
         }
+    }
+
+    #[test]
+    fn calls_leave_the_threads_context_as_they_found_it() {
+        // A fresh thread has no current context; CuPy and Torch would take
+        // one left bound as their current device.
+        std::thread::spawn(|| {
+            let Ok(cuda) = cuda() else { return };
+            let unbound = || CurrentContext::save().0.is_null();
+            assert!(unbound(), "discovery");
+            for device in cuda.devices() {
+                let module = device.load_ptx(AXPY).unwrap();
+                assert!(unbound(), "load_ptx");
+                let kernel = module.kernel("axpy").unwrap();
+                let buffer = device.alloc(4096).unwrap();
+                unsafe {
+                    device
+                        .copy_to_device(buffer.pointer(), &[0u8; 4096])
+                        .unwrap()
+                };
+                let stream = device.stream_after_default().unwrap();
+                assert!(unbound(), "alloc, copy, stream");
+                let (mut a, mut x, mut count) = (1.0f32, buffer.pointer(), 1024u32);
+                let mut arguments = [
+                    &mut a as *mut f32 as *mut c_void,
+                    &mut x as *mut u64 as *mut c_void,
+                    &mut x as *mut u64 as *mut c_void,
+                    &mut count as *mut u32 as *mut c_void,
+                ];
+                let shape = LaunchShape {
+                    grid: (4, 1, 1),
+                    block: (256, 1, 1),
+                    shared_bytes: 0,
+                };
+                unsafe { kernel.launch(&stream, shape, &mut arguments).unwrap() };
+                synchronize(&stream).unwrap();
+                assert!(unbound(), "launch");
+                drop((kernel, module, buffer));
+                assert!(unbound(), "release");
+            }
+        })
+        .join()
+        .expect("no context left bound");
     }
 
     #[test]

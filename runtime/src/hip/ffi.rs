@@ -32,6 +32,7 @@ unsafe extern "C" {
     /// exports this one.
     pub fn hipGetDeviceProperties(properties: *mut hipDeviceProp_t, ordinal: c_int) -> Status;
     pub fn hipSetDevice(ordinal: c_int) -> Status;
+    pub fn hipGetDevice(ordinal: *mut c_int) -> Status;
     pub fn hipDeviceSynchronize() -> Status;
     pub fn hipStreamCreate(stream: *mut hipStream_t) -> Status;
     pub fn hipStreamSynchronize(stream: hipStream_t) -> Status;

@@ -115,6 +115,8 @@ fn discover() -> Result<Hip, GpuError> {
             "the HIP runtime found no AMD GPU".into(),
         ));
     }
+    // Opening a device makes it current.
+    let _current = CurrentDevice::save();
     let devices = (0..count as usize)
         .map(open_device)
         .collect::<Result<Vec<_>, _>>()?;
@@ -226,6 +228,7 @@ impl HipBuffer {
 impl Drop for HipBuffer {
     fn drop(&mut self) {
         if self.pointer != 0 {
+            let _current = CurrentDevice::save();
             // SAFETY: allocated by `HipDevice::alloc` on this device.
             unsafe {
                 ffi::hipSetDevice(self.ordinal as i32);
@@ -290,13 +293,40 @@ impl HipEvent {
     }
 }
 
+/// The calling thread's current device, made current again when dropped:
+/// CuPy and Torch on ROCm allocate on the thread's current HIP device, which
+/// a call here must leave as it found it.
+#[must_use]
+pub struct CurrentDevice(Option<i32>);
+
+impl CurrentDevice {
+    pub fn save() -> Self {
+        let mut ordinal = -1;
+        // SAFETY: writes one int.
+        let status = unsafe { ffi::hipGetDevice(&mut ordinal) };
+        CurrentDevice((status == ffi::SUCCESS && ordinal >= 0).then_some(ordinal))
+    }
+}
+
+impl Drop for CurrentDevice {
+    fn drop(&mut self) {
+        if let Some(ordinal) = self.0 {
+            // SAFETY: an ordinal HIP reported.
+            let _ = unsafe { ffi::hipSetDevice(ordinal) };
+        }
+    }
+}
+
 impl HipDevice {
-    /// Makes this device the calling thread's current one.
-    pub fn bind(&self) -> Result<(), GpuError> {
+    /// Makes this device the calling thread's current one until the
+    /// returned guard is dropped.
+    pub fn enter(&self) -> Result<CurrentDevice, GpuError> {
+        let current = CurrentDevice::save();
         // SAFETY: a valid ordinal.
         checked("hipSetDevice", unsafe {
             ffi::hipSetDevice(self.ordinal as i32)
-        })
+        })?;
+        Ok(current)
     }
 
     /// A stream of the pool, in turn.
@@ -305,7 +335,7 @@ impl HipDevice {
     }
 
     pub fn alloc(&self, bytes: usize) -> Result<HipBuffer, GpuError> {
-        self.bind()?;
+        let _current = self.enter()?;
         let mut pointer: *mut c_void = std::ptr::null_mut();
         if bytes > 0 {
             // SAFETY: writes the allocation's address.
@@ -329,7 +359,7 @@ impl HipDevice {
         bytes: usize,
         stream: RawStream,
     ) -> Result<(), GpuError> {
-        self.bind()?;
+        let _current = self.enter()?;
         // SAFETY: the caller's contract.
         checked("hipMemcpyHtoDAsync", unsafe {
             ffi::hipMemcpyHtoDAsync(device as *mut c_void, host.cast_mut(), bytes, stream)
@@ -347,7 +377,7 @@ impl HipDevice {
         bytes: usize,
         stream: RawStream,
     ) -> Result<(), GpuError> {
-        self.bind()?;
+        let _current = self.enter()?;
         // SAFETY: the caller's contract.
         checked("hipMemcpyDtoHAsync", unsafe {
             ffi::hipMemcpyDtoHAsync(host, device as *mut c_void, bytes, stream)
@@ -359,7 +389,7 @@ impl HipDevice {
     /// # Safety
     /// `stream` must be a live stream of this device (or null).
     pub unsafe fn synchronize_stream(&self, stream: RawStream) -> Result<(), GpuError> {
-        self.bind()?;
+        let _current = self.enter()?;
         // SAFETY: the caller's contract.
         checked("hipStreamSynchronize", unsafe {
             ffi::hipStreamSynchronize(stream)
@@ -368,7 +398,7 @@ impl HipDevice {
 
     /// Waits for everything queued on this device.
     pub fn synchronize(&self) -> Result<(), GpuError> {
-        self.bind()?;
+        let _current = self.enter()?;
         // SAFETY: no arguments.
         checked("hipDeviceSynchronize", unsafe {
             ffi::hipDeviceSynchronize()
@@ -380,7 +410,7 @@ impl HipDevice {
     /// # Safety
     /// `stream` must be a live stream of this device (or null).
     pub unsafe fn record_event(&self, stream: RawStream) -> Result<HipEvent, GpuError> {
-        self.bind()?;
+        let _current = self.enter()?;
         let mut event: sys::hipEvent_t = std::ptr::null_mut();
         // SAFETY: creates an event, then records it on the caller's stream.
         unsafe {
@@ -396,7 +426,7 @@ impl HipDevice {
     /// # Safety
     /// `stream` must be a live stream of this device (or null).
     pub unsafe fn stream_wait(&self, stream: RawStream, event: &HipEvent) -> Result<(), GpuError> {
-        self.bind()?;
+        let _current = self.enter()?;
         // SAFETY: the caller's stream and a live event.
         checked("hipStreamWaitEvent", unsafe {
             ffi::hipStreamWaitEvent(stream, event.0, 0)
@@ -410,7 +440,7 @@ impl HipDevice {
                 "AMD GPUs load linked code objects (ELF); this device code is not one".into(),
             ));
         }
-        self.bind()?;
+        let _current = self.enter()?;
         let mut module: sys::hipModule_t = std::ptr::null_mut();
         // SAFETY: HIP reads the ELF image, whose size its header gives.
         checked("hipModuleLoadData", unsafe {
@@ -454,7 +484,7 @@ impl HipKernel {
         shape: LaunchShape,
         arguments: &mut [*mut c_void],
     ) -> Result<(), GpuError> {
-        device.bind()?;
+        let _current = device.enter()?;
         // SAFETY: the caller's contract.
         checked("hipModuleLaunchKernel", unsafe {
             ffi::hipModuleLaunchKernel(
