@@ -9,7 +9,7 @@ use crate::{
     gpu_call::{self, Staging},
 };
 use parla_compiler::gpu::{executable_from_ir, GpuExecutable, GpuTarget};
-use parla_runtime::cuda::{self, GpuModule, LaunchShape, PerDevice, RawStream};
+use parla_runtime::cuda::{self, GpuError, GpuModule, LaunchShape, PerDevice, RawStream};
 use parla_runtime::gpu::Vendor;
 use pyo3::{
     exceptions::PyTypeError,
@@ -101,6 +101,9 @@ pub fn nvrtc_library(py: Python<'_>) -> PyResult<(String, (i32, i32))> {
 pub struct RawKernel {
     name: String,
     ptx: String,
+    /// The CUDA C++ the PTX was compiled from, and where NVRTC was found:
+    /// compiled again to machine code for a driver too old for the PTX.
+    source: Option<(String, Vec<PathBuf>)>,
     loaded: PerDevice<GpuModule>,
 }
 
@@ -124,16 +127,19 @@ impl RawKernel {
         cuda_cpp: bool,
         arch: String,
     ) -> PyResult<Self> {
-        let ptx = if cuda_cpp {
+        let (ptx, source) = if cuda_cpp {
             let python_paths = python_paths(py)?;
-            py.detach(|| cuda::nvrtc::compile_cuda_cpp(&code, &arch, &python_paths))
-                .map_err(to_py)?
+            let ptx = py
+                .detach(|| cuda::nvrtc::compile_cuda_cpp(&code, &arch, &python_paths))
+                .map_err(to_py)?;
+            (ptx, Some((code, python_paths)))
         } else {
-            code
+            (code, None)
         };
         Ok(Self {
             name,
             ptx,
+            source,
             loaded: PerDevice::default(),
         })
     }
@@ -195,8 +201,21 @@ impl RawKernel {
 impl RawKernel {
     fn module_on(&self, py: Python<'_>, device: &cuda::GpuDevice) -> PyResult<GpuModule> {
         py.detach(|| {
-            self.loaded
-                .get_or_try_insert(device.ordinal, || device.load_ptx(&self.ptx))
+            self.loaded.get_or_try_insert(device.ordinal, || {
+                match (device.load_ptx(&self.ptx), &self.source) {
+                    (Err(GpuError::Cuda { name, .. }), Some((source, python_paths)))
+                        if name == "CUDA_ERROR_UNSUPPORTED_PTX_VERSION" =>
+                    {
+                        let cubin = cuda::nvrtc::compile_cuda_cpp_to_cubin(
+                            source,
+                            &device.arch(),
+                            python_paths,
+                        )?;
+                        device.load_cubin(&cubin)
+                    }
+                    (loaded, _) => loaded,
+                }
+            })
         })
         .map_err(to_py)
     }

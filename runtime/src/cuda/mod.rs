@@ -372,10 +372,28 @@ impl GpuDevice {
 
     /// Loads PTX text: the driver compiles it for this device.
     pub fn load_ptx(&self, ptx: &str) -> Result<GpuModule, GpuError> {
+        // The driver reads PTX up to its first NUL.
+        let text = ptx.strip_suffix('\0').unwrap_or(ptx);
+        if text.contains('\0') {
+            return Err(GpuError::Launch(
+                "the PTX text contains a NUL character".into(),
+            ));
+        }
+        let mut image = text.as_bytes().to_vec();
+        image.push(0);
+        self.load_image(image)
+    }
+
+    /// Loads machine code for this device (a cubin or fat binary).
+    pub fn load_cubin(&self, cubin: &[u8]) -> Result<GpuModule, GpuError> {
+        self.load_image(cubin.to_vec())
+    }
+
+    fn load_image(&self, image: Vec<u8>) -> Result<GpuModule, GpuError> {
         let _current = CurrentContext::save();
         let module = self
             .context
-            .load_module(cudarc::nvrtc::Ptx::from_src(ptx))
+            .load_module(cudarc::nvrtc::Ptx::from_binary(image))
             .map_err(|e| GpuError::from_driver("cuModuleLoadData", e))?;
         Ok(GpuModule {
             module: Arc::new(Restoring::new(module)),
@@ -648,5 +666,8 @@ mod tests {
             matches!(&error, GpuError::Cuda { name, .. } if name.starts_with("CUDA_ERROR")),
             "{error}"
         );
+        // cudarc's own conversion of PTX text panics on a NUL.
+        let error = cuda.devices()[0].load_ptx("// a\0b").err().expect("rejected");
+        assert!(error.to_string().contains("NUL"), "{error}");
     }
 }

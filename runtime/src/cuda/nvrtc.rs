@@ -32,6 +32,11 @@ struct Nvrtc {
     compile: unsafe extern "C" fn(Program, c_int, *const *const c_char) -> Status,
     ptx_size: unsafe extern "C" fn(Program, *mut usize) -> Status,
     ptx: unsafe extern "C" fn(Program, *mut c_char) -> Status,
+    /// Since CUDA 11.1.
+    cubin: Option<(
+        unsafe extern "C" fn(Program, *mut usize) -> Status,
+        unsafe extern "C" fn(Program, *mut c_char) -> Status,
+    )>,
     log_size: unsafe extern "C" fn(Program, *mut usize) -> Status,
     log: unsafe extern "C" fn(Program, *mut c_char) -> Status,
     destroy: unsafe extern "C" fn(*mut Program) -> Status,
@@ -138,6 +143,10 @@ fn bind(library: libloading::Library, path: &Path) -> Result<Nvrtc, String> {
         compile: function!(b"nvrtcCompileProgram\0"),
         ptx_size: function!(b"nvrtcGetPTXSize\0"),
         ptx: function!(b"nvrtcGetPTX\0"),
+        // SAFETY: the types are NVRTC's published signatures.
+        cubin: unsafe { library.get(b"nvrtcGetCUBINSize\0") }
+            .and_then(|size| Ok((*size, *unsafe { library.get(b"nvrtcGetCUBIN\0") }?)))
+            .ok(),
         log_size: function!(b"nvrtcGetProgramLogSize\0"),
         log: function!(b"nvrtcGetProgramLog\0"),
         destroy: function!(b"nvrtcDestroyProgram\0"),
@@ -181,7 +190,25 @@ impl Nvrtc {
         }
     }
 
-    /// Reads a NUL-terminated string of `size` bytes through `read`.
+    /// Reads the `size_of` bytes of an output through `read`.
+    fn bytes(
+        &self,
+        program: Program,
+        size_of: unsafe extern "C" fn(Program, *mut usize) -> Status,
+        read: unsafe extern "C" fn(Program, *mut c_char) -> Status,
+        call: &str,
+    ) -> Result<Vec<u8>, GpuError> {
+        let mut size = 0usize;
+        // SAFETY: a live program; writes one size_t.
+        self.check(call, unsafe { size_of(program, &mut size) })?;
+        let mut buffer = vec![0u8; size.max(1)];
+        // SAFETY: the buffer holds `size` bytes, as NVRTC asked for.
+        self.check(call, unsafe { read(program, buffer.as_mut_ptr().cast()) })?;
+        buffer.truncate(size);
+        Ok(buffer)
+    }
+
+    /// Reads a NUL-terminated string through `read`.
     fn text(
         &self,
         program: Program,
@@ -189,35 +216,30 @@ impl Nvrtc {
         read: unsafe extern "C" fn(Program, *mut c_char) -> Status,
         call: &str,
     ) -> Result<String, GpuError> {
-        let mut size = 0usize;
-        // SAFETY: a live program; writes one size_t.
-        self.check(call, unsafe { size_of(program, &mut size) })?;
-        let mut buffer = vec![0u8; size.max(1)];
-        // SAFETY: the buffer holds `size` bytes, as NVRTC asked for.
-        self.check(call, unsafe { read(program, buffer.as_mut_ptr().cast()) })?;
+        let buffer = self.bytes(program, size_of, read, call)?;
         let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
         Ok(String::from_utf8_lossy(&buffer[..end]).into_owned())
     }
 }
 
 /// NVRTC's target option for `arch` (`sm_90` or `compute_90`): a virtual
-/// architecture, so that NVRTC makes PTX (for a real one it makes a binary).
-fn virtual_arch(arch: &str) -> String {
+/// architecture makes PTX, a real one machine code (a cubin).
+fn target_arch(arch: &str, real: bool) -> String {
     let number = arch
         .strip_prefix("sm_")
         .or_else(|| arch.strip_prefix("compute_"))
         .unwrap_or(arch);
-    format!("--gpu-architecture=compute_{number}")
+    let kind = if real { "sm" } else { "compute" };
+    format!("--gpu-architecture={kind}_{number}")
 }
 
-/// Compiles CUDA C++ `source` to PTX for `arch` (e.g. `sm_90`).
-/// `python_paths` are where pip's NVRTC packages may be (see [`candidates`]).
-pub fn compile_cuda_cpp(
+/// Compiles CUDA C++ `source` with `option`; the program to read the
+/// output of.
+fn compile<'a>(
+    nvrtc: &'a Nvrtc,
     source: &str,
-    arch: &str,
-    python_paths: &[PathBuf],
-) -> Result<String, GpuError> {
-    let nvrtc = load(python_paths)?;
+    option: String,
+) -> Result<ProgramHandle<'a>, GpuError> {
     let source = CString::new(source)
         .map_err(|_| GpuError::SourceCompile("the CUDA C++ contains a NUL character".into()))?;
     let name = c"kernel.cu";
@@ -235,7 +257,7 @@ pub fn compile_cuda_cpp(
     };
     nvrtc.check("nvrtcCreateProgram", created)?;
     let program = ProgramHandle { nvrtc, program };
-    let options = [CString::new(virtual_arch(arch)).expect("no NUL in an arch name")];
+    let options = [CString::new(option).expect("no NUL in an arch name")];
     let pointers: Vec<*const c_char> = options.iter().map(|o| o.as_ptr()).collect();
     // SAFETY: a live program; `options` outlives the call.
     let compiled =
@@ -252,7 +274,39 @@ pub fn compile_cuda_cpp(
             log => GpuError::SourceCompile(log.to_string()),
         });
     }
+    Ok(program)
+}
+
+/// Compiles CUDA C++ `source` to PTX for `arch` (e.g. `sm_90`).
+/// `python_paths` are where pip's NVRTC packages may be (see [`candidates`]).
+pub fn compile_cuda_cpp(
+    source: &str,
+    arch: &str,
+    python_paths: &[PathBuf],
+) -> Result<String, GpuError> {
+    let nvrtc = load(python_paths)?;
+    let program = compile(nvrtc, source, target_arch(arch, false))?;
     nvrtc.text(program.program, nvrtc.ptx_size, nvrtc.ptx, "nvrtcGetPTX")
+}
+
+/// Compiles CUDA C++ `source` to machine code for `arch` (e.g. `sm_90`):
+/// for a driver older than the NVRTC, which cannot load the newer PTX that
+/// NVRTC writes (`CUDA_ERROR_UNSUPPORTED_PTX_VERSION`) but runs machine
+/// code of the same CUDA major version.
+pub fn compile_cuda_cpp_to_cubin(
+    source: &str,
+    arch: &str,
+    python_paths: &[PathBuf],
+) -> Result<Vec<u8>, GpuError> {
+    let nvrtc = load(python_paths)?;
+    let (size_of, read) = nvrtc.cubin.ok_or_else(|| {
+        GpuError::NoCompiler(format!(
+            "{} (NVRTC {}.{}) cannot make machine code; NVRTC 11.1 or later can",
+            nvrtc.path, nvrtc.version.0, nvrtc.version.1
+        ))
+    })?;
+    let program = compile(nvrtc, source, target_arch(arch, true))?;
+    nvrtc.bytes(program.program, size_of, read, "nvrtcGetCUBIN")
 }
 
 #[cfg(test)]
@@ -260,9 +314,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn real_architectures_become_virtual_ones_for_ptx() {
-        assert_eq!(virtual_arch("sm_90"), "--gpu-architecture=compute_90");
-        assert_eq!(virtual_arch("compute_80"), "--gpu-architecture=compute_80");
+    fn ptx_takes_virtual_architectures_and_cubins_real_ones() {
+        assert_eq!(target_arch("sm_90", false), "--gpu-architecture=compute_90");
+        assert_eq!(
+            target_arch("compute_80", false),
+            "--gpu-architecture=compute_80"
+        );
+        assert_eq!(target_arch("sm_90", true), "--gpu-architecture=sm_90");
+        assert_eq!(target_arch("compute_80", true), "--gpu-architecture=sm_80");
+    }
+
+    #[test]
+    fn cuda_cpp_compiles_to_ptx_and_to_machine_code() {
+        // The project's environment has pip's NVRTC (scripts/setup.sh).
+        let venv_lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/lib");
+        let sites: Vec<PathBuf> = std::fs::read_dir(&venv_lib)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path().join("site-packages")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Err(reason) = library(&sites) {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+        let source = r#"extern "C" __global__ void scale(float *x, float a) { x[threadIdx.x] *= a; }"#;
+        let ptx = compile_cuda_cpp(source, "sm_90", &sites).unwrap();
+        assert!(ptx.contains(".entry scale") && ptx.contains(".target sm_90"), "{ptx}");
+        let cubin = compile_cuda_cpp_to_cubin(source, "sm_90", &sites).unwrap();
+        assert_eq!(&cubin[..4], b"\x7fELF");
+        let error = compile_cuda_cpp_to_cubin("not C++", "sm_90", &sites).unwrap_err();
+        assert!(matches!(error, GpuError::SourceCompile(_)), "{error}");
     }
 
     #[test]
