@@ -603,7 +603,7 @@ fn argument(
                 std::ptr::copy_nonoverlapping(view.data as *const u8, target, bytes)
             },
             Location::Gpu { .. } => {
-                crate::gpu_call::read_device_scalar(view.data as u64, target, bytes)?
+                crate::gpu_call::read_device_scalar(value.py(), view.data as u64, target, bytes)?
             }
         }
         return Ok(Argument::Scalar(view.info.dtype, bits));

@@ -160,7 +160,10 @@ impl PtxModule {
                 .iter_mut()
                 .map(|w| w.as_mut_ptr() as *mut c_void)
                 .collect();
-            let stream = target.stream();
+            // After the work queued on the default stream (CuPy's, Torch's,
+            // and the copies into DeviceArrays): pool streams do not wait
+            // for it by themselves.
+            let stream = target.stream_after_default()?;
             // SAFETY: the caller states the kernel's parameters; device
             // addresses are theirs to keep alive, and we wait below.
             unsafe { kernel.launch(&stream, shape, &mut pointers)? };
@@ -209,6 +212,9 @@ impl DeviceArray {
         let buffer = target.alloc(host.len()).map_err(to_py)?;
         // SAFETY: the buffer holds host.len() bytes.
         unsafe { target.copy_to_device(buffer.pointer(), host) }.map_err(to_py)?;
+        // A copy from pageable memory may return before its transfer ends:
+        // the array is ready when made, as its interface says.
+        target.synchronize().map_err(to_py)?;
         Ok(Self {
             buffer,
             ordinal: device,
@@ -233,8 +239,6 @@ impl DeviceArray {
 
     /// A NumPy copy of the contents (waits for the GPU's work on it).
     fn numpy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let target = device(self.ordinal)?;
-        py.detach(|| target.synchronize()).map_err(to_py)?;
         let bytes = self.to_bytes(py)?;
         let numpy = py.import("numpy")?;
         numpy
@@ -254,12 +258,20 @@ impl DeviceArray {
         self.buffer.bytes()
     }
 
-    /// The contents, as bytes.
+    /// The contents, as bytes (waits for the GPU's work on it, on any
+    /// stream).
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let target = device(self.ordinal)?;
-        let mut host = vec![0u8; self.buffer.bytes()];
-        // SAFETY: the buffer holds that many bytes.
-        unsafe { target.copy_to_host(&mut host, self.buffer.pointer()) }.map_err(to_py)?;
+        let (pointer, bytes) = (self.buffer.pointer(), self.buffer.bytes());
+        let host = py
+            .detach(|| {
+                target.synchronize()?;
+                let mut host = vec![0u8; bytes];
+                // SAFETY: the buffer holds that many bytes.
+                unsafe { target.copy_to_host(&mut host, pointer) }?;
+                Ok(host)
+            })
+            .map_err(|e: GpuError| to_py(e))?;
         Ok(PyBytes::new(py, &host))
     }
 }

@@ -60,7 +60,12 @@ pub fn auto_picks_gpu(arrays: &[ArrayView]) -> bool {
 }
 
 /// Reads `bytes` bytes at device address `pointer` (a 0-d GPU array).
-pub fn read_device_scalar(pointer: u64, target: *mut u8, bytes: usize) -> PyResult<()> {
+pub fn read_device_scalar(
+    py: Python<'_>,
+    pointer: u64,
+    target: *mut u8,
+    bytes: usize,
+) -> PyResult<()> {
     let found = gpu::VENDORS.into_iter().find_map(|vendor| {
         gpu::device_of_pointer(vendor, pointer)
             .ok()
@@ -70,15 +75,21 @@ pub fn read_device_scalar(pointer: u64, target: *mut u8, bytes: usize) -> PyResu
     let (vendor, ordinal) = found
         .ok_or_else(|| PyValueError::new_err("a 0-d GPU array's address is not GPU memory"))?;
     let device = gpu::device(vendor, ordinal).map_err(to_py)?;
-    let mut value = [0u8; 8];
-    // SAFETY: a 0-d array holds one element of `bytes` (<= 8) bytes; the
-    // default stream is waited for.
-    unsafe {
-        device
-            .copy_to_host_async(value.as_mut_ptr().cast(), pointer, bytes, 0)
-            .and_then(|()| device.synchronize_stream(0))
-    }
-    .map_err(to_py)?;
+    // Its producer may have used any stream (a GPU task's, CuPy's
+    // current one): all of the device's work is waited for first.
+    let value = py
+        .detach(move || {
+            device.synchronize()?;
+            let mut value = [0u8; 8];
+            // SAFETY: a 0-d array holds one element of `bytes` (<= 8) bytes;
+            // the default stream is waited for.
+            unsafe {
+                device.copy_to_host_async(value.as_mut_ptr().cast(), pointer, bytes, 0)?;
+                device.synchronize_stream(0)?;
+            }
+            Ok(value)
+        })
+        .map_err(|e: GpuError| to_py(e))?;
     // SAFETY: the caller's target holds `bytes` bytes.
     unsafe { std::ptr::copy_nonoverlapping(value.as_ptr(), target, bytes) };
     Ok(())

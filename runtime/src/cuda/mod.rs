@@ -667,7 +667,10 @@ mod tests {
             "{error}"
         );
         // cudarc's own conversion of PTX text panics on a NUL.
-        let error = cuda.devices()[0].load_ptx("// a\0b").err().expect("rejected");
+        let error = cuda.devices()[0]
+            .load_ptx("// a\0b")
+            .err()
+            .expect("rejected");
         assert!(error.to_string().contains("NUL"), "{error}");
     }
 }

@@ -339,9 +339,13 @@ mod tests {
             eprintln!("skipped: {reason}");
             return;
         }
-        let source = r#"extern "C" __global__ void scale(float *x, float a) { x[threadIdx.x] *= a; }"#;
+        let source =
+            r#"extern "C" __global__ void scale(float *x, float a) { x[threadIdx.x] *= a; }"#;
         let ptx = compile_cuda_cpp(source, "sm_90", &sites).unwrap();
-        assert!(ptx.contains(".entry scale") && ptx.contains(".target sm_90"), "{ptx}");
+        assert!(
+            ptx.contains(".entry scale") && ptx.contains(".target sm_90"),
+            "{ptx}"
+        );
         let cubin = compile_cuda_cpp_to_cubin(source, "sm_90", &sites).unwrap();
         assert_eq!(&cubin[..4], b"\x7fELF");
         let error = compile_cuda_cpp_to_cubin("not C++", "sm_90", &sites).unwrap_err();
