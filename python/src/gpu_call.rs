@@ -6,7 +6,9 @@
 //! after it, as Parir does. The call runs on the current GPU task's device
 //! and stream, or else on the GPU that holds the arrays, on the stream
 //! their producer named (by default the legacy default stream, which CuPy
-//! and Torch use by default): calls on GPU arrays return without waiting
+//! and Torch use by default); when arrays name other streams, the call's
+//! work is ordered after theirs (`__cuda_array_interface__` version 3 asks
+//! that of its consumers). Calls on GPU arrays return without waiting
 //! for the kernels, like CuPy and Torch operations; calls with host arrays
 //! wait, since their results are copied back.
 
@@ -100,6 +102,10 @@ pub struct Placement {
     pub device: Gpu,
     /// A stream as an address (0: the default stream).
     pub stream: usize,
+    /// Other streams the arrays' producers named
+    /// (`__cuda_array_interface__`'s `stream`, DLPack's): the call's work
+    /// is ordered after what they queued so far.
+    pub producers: Vec<usize>,
 }
 
 /// The device and stream of a call with `arrays` on a GPU of `vendor`.
@@ -143,26 +149,50 @@ pub fn placement(arrays: &[ArrayView], vendor: Vendor) -> PyResult<Placement> {
             )));
         }
         let device = gpu::device(vendor, ordinal).map_err(to_py)?;
-        return Ok(Placement { device, stream });
+        let producers = producers(arrays, vendor, stream);
+        return Ok(Placement {
+            device,
+            stream,
+            producers,
+        });
     }
     let ordinal = found.map_or(0, |(_, o)| o);
-    let stream = arrays
+    let stream = array_streams(arrays, vendor).next().unwrap_or(0);
+    let device = gpu::device(vendor, ordinal).map_err(to_py)?;
+    let producers = producers(arrays, vendor, stream);
+    Ok(Placement {
+        device,
+        stream,
+        producers,
+    })
+}
+
+/// The streams `arrays`' producers named, in order, as `vendor`'s runtime
+/// takes them: 1 and 2 are the handles of CUDA's legacy and per-thread
+/// default streams (CU_STREAM_LEGACY, CU_STREAM_PER_THREAD) as they are;
+/// HIP has no legacy-stream handle, and its null stream plays that part.
+fn array_streams(arrays: &[ArrayView], vendor: Vendor) -> impl Iterator<Item = usize> + '_ {
+    arrays
         .iter()
-        .find_map(|a| match a.location {
+        .filter_map(|a| match a.location {
             Location::Gpu { stream } => stream,
             Location::Host => None,
         })
-        // 1 and 2 are the handles of the legacy and per-thread default
-        // streams (CU_STREAM_LEGACY, CU_STREAM_PER_THREAD) as they are.
-        .unwrap_or(0);
-    // HIP has no legacy-stream handle: its null stream plays that part.
-    let stream = if vendor == Vendor::Amd && stream == 1 {
-        0
-    } else {
-        stream
-    };
-    let device = gpu::device(vendor, ordinal).map_err(to_py)?;
-    Ok(Placement { device, stream })
+        .map(move |stream| match (vendor, stream) {
+            (Vendor::Amd, 1) => 0,
+            _ => stream,
+        })
+}
+
+/// The distinct streams of `arrays` other than `stream`, the call's.
+fn producers(arrays: &[ArrayView], vendor: Vendor, stream: usize) -> Vec<usize> {
+    let mut producers: Vec<usize> = Vec::new();
+    for producer in array_streams(arrays, vendor) {
+        if producer != stream && !producers.contains(&producer) {
+            producers.push(producer);
+        }
+    }
+    producers
 }
 
 /// A host array's copy on the device, for one call.
@@ -232,6 +262,7 @@ impl Staging {
             Device(*mut c_void),
             Staged { range: usize, offset: i64 },
         }
+        let producers = placement.producers.clone();
         let mut ranges: Vec<HostRange> = Vec::new();
         let mut sources: Vec<Source> = Vec::with_capacity(arrays.len());
         for (index, array) in arrays.iter().enumerate() {
@@ -266,25 +297,32 @@ impl Staging {
         // other Python threads run meanwhile.
         let (staged, queued) = py.detach(move || {
             let mut staged = Vec::with_capacity(ranges.len());
-            let queued = ranges.into_iter().try_for_each(|range| {
-                let buffer = device.alloc(range.bytes)?;
-                // SAFETY: the host range is an array's (the caller holds
-                // it); the buffer holds `bytes`; the staging waits for the
-                // stream before the buffer is freed.
-                let copied = unsafe {
-                    device.copy_to_device_async(
-                        buffer.pointer(),
-                        range.host as *const c_void,
-                        range.bytes,
-                        stream,
-                    )
-                };
-                staged.push(Staged {
-                    buffer,
-                    host: range.host,
-                    copy_back: range.copy_back,
-                });
-                copied
+            // SAFETY: streams the arrays' producers named, theirs to keep
+            // alive while their arrays are in use.
+            let ordered = producers
+                .iter()
+                .try_for_each(|&producer| unsafe { device.order_after(stream, producer) });
+            let queued = ordered.and_then(|()| {
+                ranges.into_iter().try_for_each(|range| {
+                    let buffer = device.alloc(range.bytes)?;
+                    // SAFETY: the host range is an array's (the caller holds
+                    // it); the buffer holds `bytes`; the staging waits for the
+                    // stream before the buffer is freed.
+                    let copied = unsafe {
+                        device.copy_to_device_async(
+                            buffer.pointer(),
+                            range.host as *const c_void,
+                            range.bytes,
+                            stream,
+                        )
+                    };
+                    staged.push(Staged {
+                        buffer,
+                        host: range.host,
+                        copy_back: range.copy_back,
+                    });
+                    copied
+                })
             });
             (staged, queued)
         });

@@ -421,6 +421,33 @@ def test_variants_and_gpu_indices():
 
 
 @needs_gpu
+def test_calls_wait_for_the_streams_their_arrays_name():
+    """`__cuda_array_interface__` version 3: the consumer orders its work
+    after the producer's `stream`. Here a non-blocking stream is still
+    writing the array when a GPU task, on a stream of its own, reads it."""
+    cupy = pytest.importorskip("cupy")
+
+    class OnStream:
+        def __init__(self, array, stream):
+            self.__cuda_array_interface__ = dict(array.__cuda_array_interface__, stream=stream.ptr)
+
+    n = 1 << 24
+    producer = cupy.cuda.Stream(non_blocking=True)
+    with producer:
+        x = cupy.zeros(n, cupy.float32)
+        for _ in range(200):  # some milliseconds of work
+            x += 1.0
+    out = cupy.zeros(1, cupy.float32)
+    seen = {}
+    with Parla():
+        @spawn(placement=gpu)
+        def read():
+            total(OnStream(x, producer), out, n, opts=spec(N=n))
+            seen["total"] = float(out.get()[0])
+    np.testing.assert_allclose(seen["total"], 200.0 * n, rtol=1e-4)
+
+
+@needs_gpu
 def test_cupy_follows_the_task_device_and_stream():
     cupy = pytest.importorskip("cupy")
     streams = []

@@ -319,6 +319,23 @@ impl Gpu {
         }
     }
 
+    /// Orders the work queued on `stream` from now on after the work queued
+    /// so far on `producer` (no host wait).
+    ///
+    /// # Safety
+    /// Both must be 0, a special handle of the vendor's runtime, or live
+    /// streams of this device.
+    pub unsafe fn order_after(self, stream: usize, producer: usize) -> Result<(), GpuError> {
+        // SAFETY: the caller's contract.
+        unsafe {
+            match self {
+                Gpu::Cuda(gpu) => gpu.order_after(stream as _, producer as _),
+                #[cfg(feature = "rocm")]
+                Gpu::Hip(gpu) => gpu.order_after(stream as _, producer as _),
+            }
+        }
+    }
+
     /// Waits for the work queued on `stream`.
     ///
     /// # Safety

@@ -306,6 +306,37 @@ impl GpuDevice {
         })
     }
 
+    /// Orders the work queued on `stream` from now on after the work queued
+    /// so far on `producer` (an event between them; no host wait).
+    ///
+    /// # Safety
+    /// Both must be null, a special handle or a live stream of this
+    /// device's context.
+    pub unsafe fn order_after(
+        &self,
+        stream: sys::CUstream,
+        producer: sys::CUstream,
+    ) -> Result<(), GpuError> {
+        let _current = self.enter()?;
+        let mut event: sys::CUevent = std::ptr::null_mut();
+        let flags = sys::CUevent_flags_enum::CU_EVENT_DISABLE_TIMING as u32;
+        // SAFETY: creates an event, records it on the producer's stream and
+        // makes `stream` wait for it; destroying it after the wait is
+        // queued is allowed (the driver releases it when it completes).
+        unsafe {
+            checked("cuEventCreate", sys::cuEventCreate(&mut event, flags))?;
+            let ordered =
+                checked("cuEventRecord", sys::cuEventRecord(event, producer)).and_then(|()| {
+                    checked(
+                        "cuStreamWaitEvent",
+                        sys::cuStreamWaitEvent(stream, event, 0),
+                    )
+                });
+            sys::cuEventDestroy_v2(event);
+            ordered
+        }
+    }
+
     /// Queues a copy of `bytes` bytes from host memory to device memory on
     /// `stream`.
     ///

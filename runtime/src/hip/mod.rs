@@ -433,6 +433,23 @@ impl HipDevice {
         })
     }
 
+    /// Orders the work queued on `stream` from now on after the work queued
+    /// so far on `producer` (no host wait).
+    ///
+    /// # Safety
+    /// Both must be live streams of this device (or null).
+    pub unsafe fn order_after(
+        &self,
+        stream: RawStream,
+        producer: RawStream,
+    ) -> Result<(), GpuError> {
+        // SAFETY: the caller's streams.
+        unsafe {
+            let event = self.record_event(producer)?;
+            self.stream_wait(stream, &event)
+        }
+    }
+
     /// Loads a linked code object (an AMDGPU ELF image) onto this device.
     pub fn load_code_object(&self, image: &[u8]) -> Result<HipModule, GpuError> {
         if !image.starts_with(b"\x7fELF") {
