@@ -117,7 +117,9 @@ pub fn placement(arrays: &[ArrayView], vendor: Vendor) -> PyResult<Placement> {
     };
     let mut found: Option<(usize, usize)> = None; // (array index, ordinal)
     for (index, array) in arrays.iter().enumerate() {
-        if !matches!(array.location, Location::Gpu { .. }) {
+        // Empty GPU arrays may have no memory at all (address 0 in CuPy
+        // and Torch): they are on no GPU in particular.
+        if !matches!(array.location, Location::Gpu { .. }) || array.info.shape.contains(&0) {
             continue;
         }
         let ordinal = gpu::device_of_pointer(vendor, array.data as u64)
@@ -308,13 +310,16 @@ impl Staging {
                     // SAFETY: the host range is an array's (the caller holds
                     // it); the buffer holds `bytes`; the staging waits for the
                     // stream before the buffer is freed.
-                    let copied = unsafe {
-                        device.copy_to_device_async(
-                            buffer.pointer(),
-                            range.host as *const c_void,
-                            range.bytes,
-                            stream,
-                        )
+                    let copied = match range.bytes {
+                        0 => Ok(()),
+                        bytes => unsafe {
+                            device.copy_to_device_async(
+                                buffer.pointer(),
+                                range.host as *const c_void,
+                                bytes,
+                                stream,
+                            )
+                        },
                     };
                     staged.push(Staged {
                         buffer,
@@ -357,18 +362,21 @@ impl Staging {
         let staged = std::mem::take(&mut self.staged);
         let finished = py.detach(move || {
             let copied = launched.and_then(|()| {
-                staged.iter().filter(|s| s.copy_back).try_for_each(|copy| {
-                    // SAFETY: the host range is the array's, alive and
-                    // writable; the buffer is freed only after the wait.
-                    unsafe {
-                        device.copy_to_host_async(
-                            copy.host as *mut c_void,
-                            copy.buffer.pointer(),
-                            copy.buffer.bytes(),
-                            stream,
-                        )
-                    }
-                })
+                staged
+                    .iter()
+                    .filter(|s| s.copy_back && s.buffer.bytes() > 0)
+                    .try_for_each(|copy| {
+                        // SAFETY: the host range is the array's, alive and
+                        // writable; the buffer is freed only after the wait.
+                        unsafe {
+                            device.copy_to_host_async(
+                                copy.host as *mut c_void,
+                                copy.buffer.pointer(),
+                                copy.buffer.bytes(),
+                                stream,
+                            )
+                        }
+                    })
             });
             // SAFETY: the call's stream: the task's, a producer's (theirs to
             // keep alive while their arrays are in use), or the default one.

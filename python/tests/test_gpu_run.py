@@ -247,6 +247,16 @@ def test_strided_host_arrays_are_copied_with_their_layout():
 
 
 @needs_gpu
+@pytest.mark.parametrize("on_gpu", [False, True])
+def test_empty_arrays_are_no_error(on_gpu):
+    # CuPy and Torch give empty arrays the address 0, which no GPU owns.
+    make = gpu_array if on_gpu else (lambda a: a)
+    x, y = make(np.zeros(0, np.float32)), make(np.zeros(0, np.float32))
+    axpy(2.0, x, y, 0, opts=cuda_spec(N=32))
+    assert to_host(y).shape == (0,)
+
+
+@needs_gpu
 def test_one_host_array_for_two_parameters_is_staged_once():
     """`f(a, a)` compiles as one array: one device copy, and only what the
     call writes goes back (a second copy of `a`, not written, used to be
@@ -370,6 +380,22 @@ def test_cuda_cpp_compiles_with_nvrtc():
     x = np.arange(300, dtype=np.float32)
     scale(x, np.float32(3), 300, grid=3, block=128)
     np.testing.assert_array_equal(x, 3 * np.arange(300, dtype=np.float32))
+
+
+@needs_gpu
+@pytest.mark.skipif(cuda.nvrtc() is None, reason="NVRTC is not installed")
+def test_kernels_get_more_than_48_kib_of_dynamic_shared_memory():
+    # Past 48 KiB the driver must be told first (sm_80 and later allow more).
+    reverse = parir.compile_string(
+        "reverse", 'extern "C" __global__ void reverse(float *x, int n) {'
+                   ' extern __shared__ float tile[];'
+                   ' for (int i = threadIdx.x; i < n; i += blockDim.x) tile[i] = x[i];'
+                   ' __syncthreads();'
+                   ' for (int i = threadIdx.x; i < n; i += blockDim.x) x[i] = tile[n - 1 - i]; }')
+    n = 24 * 1024  # 96 KiB of floats
+    x = np.arange(n, dtype=np.float32)
+    reverse(x, np.int32(n), grid=1, block=256, shared_bytes=4 * n)
+    np.testing.assert_array_equal(x, np.arange(n, dtype=np.float32)[::-1])
 
 
 @needs_gpu

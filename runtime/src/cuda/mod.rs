@@ -498,7 +498,27 @@ impl GpuModule {
     }
 }
 
+/// Dynamic shared memory a kernel gets without asking for more.
+const DEFAULT_DYNAMIC_SHARED_BYTES: u32 = 48 * 1024;
+
 impl GpuKernel {
+    /// Lets launches of this kernel use `bytes` of dynamic shared memory:
+    /// past 48 KiB (up to 227 KiB on sm_90) the driver needs to be told.
+    /// The context must be bound.
+    fn allow_shared_bytes(&self, bytes: u32) -> Result<(), GpuError> {
+        if bytes <= DEFAULT_DYNAMIC_SHARED_BYTES {
+            return Ok(());
+        }
+        // SAFETY: a loaded function; the attribute takes a byte count.
+        checked("cuFuncSetAttribute", unsafe {
+            sys::cuFuncSetAttribute(
+                self.function.cu_function(),
+                sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                bytes as i32,
+            )
+        })
+    }
+
     /// Launches on `stream` with `arguments` (one pointer to each parameter's
     /// value, in order).
     ///
@@ -516,6 +536,7 @@ impl GpuKernel {
             .context()
             .bind_to_thread()
             .map_err(|e| GpuError::from_driver("cuCtxSetCurrent", e))?;
+        self.allow_shared_bytes(shape.shared_bytes)?;
         // SAFETY: the caller's contract.
         unsafe {
             result::launch_kernel(
@@ -543,6 +564,7 @@ impl GpuKernel {
         arguments: &mut [*mut c_void],
     ) -> Result<(), GpuError> {
         let _current = device.enter()?;
+        self.allow_shared_bytes(shape.shared_bytes)?;
         // SAFETY: the caller's contract.
         unsafe {
             result::launch_kernel(
