@@ -27,6 +27,14 @@ pub enum Location {
     },
 }
 
+impl Location {
+    /// Whether addresses in `self` and `other` are of one memory (host, or
+    /// GPU memory whatever stream its producer named).
+    fn same_memory(&self, other: &Location) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
 /// A raw view of an array argument.
 pub struct ArrayView {
     pub info: ArrayInfo,
@@ -456,7 +464,7 @@ pub fn check_arrays(
         for (j, b) in arrays.iter().enumerate().skip(i + 1) {
             if (writes(i) || writes(j))
                 && !a.is_same_array(b)
-                && a.location == b.location
+                && a.location.same_memory(&b.location)
                 && may_share_elements(a, b)
             {
                 let written_one = if writes(j) { name(j) } else { name(i) };

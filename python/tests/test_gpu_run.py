@@ -257,6 +257,23 @@ def test_empty_arrays_are_no_error(on_gpu):
 
 
 @needs_gpu
+def test_overlapping_gpu_views_are_refused_whatever_stream_they_name():
+    base = gpu_array(np.zeros(1001, np.float32))
+    interface = base.__cuda_array_interface__
+    pointer = interface["data"][0]
+
+    class View:
+        def __init__(self, offset, stream):
+            self.__cuda_array_interface__ = {
+                "shape": (1000,), "typestr": "<f4", "data": (pointer + 4 * offset, False),
+                "strides": None, "version": 3, "stream": stream,
+            }
+
+    with pytest.raises(ValueError, match="share memory"):
+        axpy(2.0, View(1, None), View(0, 1), 1000, opts=cuda_spec(N=1000))
+
+
+@needs_gpu
 def test_one_host_array_for_two_parameters_is_staged_once():
     """`f(a, a)` compiles as one array: one device copy, and only what the
     call writes goes back (a second copy of `a`, not written, used to be
