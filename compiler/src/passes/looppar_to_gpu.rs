@@ -794,7 +794,40 @@ fn host_memory_in_kernels<'c, 'a>(
     problem
 }
 
+/// The first parallel loop or `looppar.on_device` already inside GPU code
+/// (a `gpu.launch` or a `gpu.func`): it would become a launch from inside
+/// a kernel, which GPUs cannot run.
+fn looppar_in_device_code<'c, 'a>(root: OperationRef<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
+    let mut found = None;
+    root.walk(melior::ir::operation::WalkOrder::PreOrder, |op| {
+        let name = rewrite::name_of(op);
+        let is_looppar = name == "looppar.on_device"
+            || (name == "looppar.for" && rewrite::is_parallel_loop(op));
+        if found.is_none() && is_looppar {
+            let mut parent = op.parent_operation();
+            while let Some(ancestor) = parent {
+                if matches!(rewrite::name_of(ancestor).as_str(), "gpu.launch" | "gpu.func") {
+                    // SAFETY: an op of the live IR under `root`.
+                    found = Some(unsafe { rewrite::view(op.to_raw()) });
+                    break;
+                }
+                parent = ancestor.parent_operation();
+            }
+        }
+        melior::ir::operation::WalkResult::Advance
+    });
+    found
+}
+
 fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>, String)> {
+    if let Some(op) = looppar_in_device_code(root) {
+        return Err((
+            Some(op.location()),
+            "a parallel loop inside GPU code (a gpu.launch or gpu.func) would launch a kernel \
+             from a kernel; run it sequentially there, or move it out"
+                .to_string(),
+        ));
+    }
     let mut loops = Vec::new();
     for raw in rewrite::collect(root, "looppar.on_device") {
         loops.extend(unsafe { kernels_for_device_block(raw) }.map_err(|m| (None, m))?);

@@ -1,0 +1,75 @@
+// RUN: parla-opt %s --split-input-file --looppar-to-gpu --verify-diagnostics
+
+// A kernel cannot launch kernels: a parallel loop already inside GPU code
+// is an error, not a launch nested in a launch.
+func.func @parallel_loop_in_a_kernel(%y: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    // expected-error@+1 {{looppar-to-gpu: a parallel loop inside GPU code (a gpu.launch or gpu.func) would launch a kernel from a kernel}}
+    "looppar.for"(%c0, %n, %c1) ({
+    ^bb0(%i: index):
+      %one = arith.constant 1.0 : f32
+      memref.store %one, %y[%i] : memref<?xf32>
+      "looppar.yield"() : () -> ()
+    }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @device_block_in_a_kernel(%y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    // expected-error@+1 {{would launch a kernel from a kernel}}
+    "looppar.on_device"() ({
+      %one = arith.constant 1.0 : f32
+      memref.store %one, %y[%c0] : memref<?xf32>
+      "looppar.yield"() : () -> ()
+    }) : () -> ()
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Sequential looppar loops inside a kernel are fine: they run on each
+// thread (looppar-to-scf lowers them later).
+func.func @sequential_loop_in_a_kernel(%y: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    "looppar.for"(%c0, %n, %c1) ({
+    ^bb0(%i: index):
+      %one = arith.constant 1.0 : f32
+      memref.store %one, %y[%i] : memref<?xf32>
+      "looppar.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A kernel cannot read a value the host keeps in a stack slot.
+func.func @host_slot_in_a_kernel(%y: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %slot = memref.alloca() : memref<f32>
+  %two = arith.constant 2.0 : f32
+  memref.store %two, %slot[] : memref<f32>
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    // expected-error@+1 {{looppar-to-gpu: a GPU kernel uses a variable that lives in host memory}}
+    %v = memref.load %slot[] : memref<f32>
+    memref.store %v, %y[%i] : memref<?xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
+  return
+}
