@@ -37,6 +37,7 @@
 //! (`looppar-detect-reductions`), which its lowering parallelises.
 
 use super::{looppar_check_races, looppar_detect_reductions, rewrite};
+use melior::ir::ShapedTypeLike;
 use melior::{
     ir::{
         operation::{OperationBuilder, OperationLike, OperationRef, OperationResult},
@@ -518,6 +519,25 @@ fn atomic_kind_number(kind: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("no atomic kind {kind}"))
 }
 
+/// Whether the elements `store` writes have an atomic form
+/// ([`rewrite::has_atomic_form`]). An update that must be atomic and
+/// cannot be is an error: left plain, parallel iterations would lose
+/// updates.
+fn atomic_element(store: OperationRef) -> Result<(), String> {
+    let memref = store.operand(1).map_err(|e| e.to_string())?.r#type();
+    let element = melior::ir::r#type::MemRefType::try_from(memref)
+        .map_err(|e| e.to_string())?
+        .element();
+    if rewrite::has_atomic_form(element) {
+        Ok(())
+    } else {
+        Err(format!(
+            "iterations of a parallel loop may update the same element, which needs an atomic \
+             update, and elements of type {element} have none"
+        ))
+    }
+}
+
 /// Builds `builder`'s op before `anchor` and returns its result.
 fn insert_value<'c, 'a>(
     block: &melior::ir::BlockRef<'c, 'a>,
@@ -543,7 +563,8 @@ fn run(root: OperationRef, pass: ExternalPass) {
         if !shared_between_iterations(store) {
             continue;
         }
-        if let Err(message) = unsafe { make_atomic(store, update) } {
+        let made = atomic_element(store).and_then(|()| unsafe { make_atomic(store, update) });
+        if let Err(message) = made {
             rewrite::emit_error(
                 store.location(),
                 &format!("looppar-atomic-updates: {message}"),

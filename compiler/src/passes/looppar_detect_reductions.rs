@@ -91,6 +91,11 @@ pub(crate) fn find<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Option<Pattern<'c, 
         let Some(kind) = kind_of(&rewrite::name_of(combine)) else {
             continue;
         };
+        // Combined across threads by atomics and shuffles, which other
+        // types do not have (looppar-atomic-updates then names the type).
+        if !rewrite::has_atomic_form(new.r#type()) {
+            continue;
+        }
         if combine.block() != Some(body) || uses(new) != 1 {
             continue;
         }

@@ -801,12 +801,15 @@ fn looppar_in_device_code<'c, 'a>(root: OperationRef<'c, 'a>) -> Option<Operatio
     let mut found = None;
     root.walk(melior::ir::operation::WalkOrder::PreOrder, |op| {
         let name = rewrite::name_of(op);
-        let is_looppar = name == "looppar.on_device"
-            || (name == "looppar.for" && rewrite::is_parallel_loop(op));
+        let is_looppar =
+            name == "looppar.on_device" || (name == "looppar.for" && rewrite::is_parallel_loop(op));
         if found.is_none() && is_looppar {
             let mut parent = op.parent_operation();
             while let Some(ancestor) = parent {
-                if matches!(rewrite::name_of(ancestor).as_str(), "gpu.launch" | "gpu.func") {
+                if matches!(
+                    rewrite::name_of(ancestor).as_str(),
+                    "gpu.launch" | "gpu.func"
+                ) {
                     // SAFETY: an op of the live IR under `root`.
                     found = Some(unsafe { rewrite::view(op.to_raw()) });
                     break;

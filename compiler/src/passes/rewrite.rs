@@ -162,3 +162,13 @@ pub fn emit_error(location: melior::ir::Location, text: &str) {
     // SAFETY: the location is live; the text is NUL-terminated.
     unsafe { mlir_sys::mlirEmitError(location.to_raw(), text.as_ptr()) };
 }
+
+/// Whether values of `ty` have atomic updates and cross-thread reductions
+/// on every target: integers of 8 to 64 bits and floats (not `index`,
+/// whose width the target decides, nor `i1` or vectors).
+pub fn has_atomic_form(ty: melior::ir::Type) -> bool {
+    match melior::ir::r#type::IntegerType::try_from(ty) {
+        Ok(integer) => matches!(integer.width(), 8 | 16 | 32 | 64) && integer.is_signless(),
+        Err(_) => matches!(ty.to_string().as_str(), "f16" | "bf16" | "f32" | "f64"),
+    }
+}
