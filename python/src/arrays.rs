@@ -200,9 +200,9 @@ fn buffer_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
     result
 }
 
-/// Through `__cuda_array_interface__` (versions 2 and 3); None for objects
-/// without it.
-fn cuda_array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
+/// Through `__cuda_array_interface__` (versions 2 and 3), and whether it
+/// has a `stream` entry (version 3); None for objects without it.
+fn cuda_array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<(ArrayView, bool)>> {
     let Ok(interface) = object.getattr("__cuda_array_interface__") else {
         return Ok(None);
     };
@@ -239,11 +239,13 @@ fn cuda_array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
         }
         _ => contiguous_strides(&shape),
     };
-    let stream = match interface.get_item("stream")? {
+    let named = interface.get_item("stream")?;
+    let names_a_stream = named.is_some();
+    let stream = match named {
         Some(stream) if !stream.is_none() => Some(stream.extract::<usize>()?),
         _ => None,
     };
-    Ok(Some(ArrayView {
+    let view = ArrayView {
         info: ArrayInfo {
             dtype,
             shape,
@@ -254,7 +256,8 @@ fn cuda_array_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
         temporary: false,
         location: Location::Gpu { stream },
         _owner: None,
-    }))
+    };
+    Ok(Some((view, names_a_stream)))
 }
 
 /// DLPack's `DLTensor`, `DLManagedTensor` (the unversioned ABI, which
@@ -406,8 +409,14 @@ pub fn array_view(value: &Bound<'_, PyAny>) -> PyResult<ArrayView> {
     if let Some(view) = buffer_view(value)? {
         return Ok(view);
     }
-    if let Some(view) = cuda_array_view(value)? {
-        return Ok(view);
+    match cuda_array_view(value)? {
+        // Version 2 of the interface (Torch's) names no stream: the
+        // producer's pending work may be on any stream (Torch's current
+        // one). DLPack, where the object has it, makes that work visible
+        // on the stream asked for.
+        Some((view, false)) => return Ok(dlpack_view(value)?.unwrap_or(view)),
+        Some((view, _)) => return Ok(view),
+        None => {}
     }
     if let Some(view) = dlpack_view(value)? {
         return Ok(view);

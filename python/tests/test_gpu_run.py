@@ -144,6 +144,30 @@ def test_dlpack_arrays_on_amd_gpus_are_gpu_arrays():
     assert x.streams == [0]
 
 
+class TorchLike(OnAnAmdGpu):
+    """Version 2 of the CUDA array interface (Torch's) names no stream,
+    and DLPack too: DLPack is used, and asked for the work on CUDA's
+    legacy default stream (1), where Torch makes its current stream's
+    pending work visible."""
+
+    def __init__(self, array):
+        super().__init__(array)
+        self.__cuda_array_interface__ = {
+            "shape": array.shape, "typestr": array.dtype.str, "data": (0x7F0000000000, False),
+            "strides": None, "version": 2,
+        }
+
+    def __dlpack_device__(self):
+        return (2, 0)
+
+
+def test_interfaces_that_name_no_stream_give_way_to_dlpack():
+    x = TorchLike(np.zeros(8, np.float32))
+    with pytest.raises(ValueError, match="`y` is on a GPU, but backend='cpu'"):
+        axpy(2.0, np.zeros(8, np.float32), x, 8, opts=parir.CompileOptions({'N': parir.threads(8)}, backend="cpu"))
+    assert x.streams == [1]
+
+
 def gpu_ir(stage):
     args = (2.0, np.zeros(1000, np.float32), np.zeros(1000, np.float32), 1000)
     opts = parir.CompileOptions({'N': parir.threads(1000)}, backend="cuda", arch="sm_80")
@@ -488,6 +512,20 @@ def test_calls_wait_for_the_streams_their_arrays_name():
             total(OnStream(x, producer), out, n, opts=spec(N=n))
             seen["total"] = float(out.get()[0])
     np.testing.assert_allclose(seen["total"], 200.0 * n, rtol=1e-4)
+
+
+@needs_gpu
+def test_torch_work_on_its_current_stream_is_waited_for():
+    torch = pytest.importorskip("torch")
+    n = 1 << 24
+    with torch.cuda.stream(torch.cuda.Stream()):
+        x = torch.zeros(n, device="cuda")
+        for _ in range(200):  # some milliseconds of work on Torch's stream
+            x += 1.0
+        out = torch.zeros(1, device="cuda")
+        total(x, out, n, opts=cuda_spec(N=n))
+        torch.cuda.synchronize()
+    np.testing.assert_allclose(out.item(), 200.0 * n, rtol=1e-4)
 
 
 @needs_gpu
