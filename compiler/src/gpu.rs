@@ -24,7 +24,7 @@ use std::{collections::HashMap, time::Instant};
 pub const LOOPPAR_TO_GPU: &str =
     "builtin.module(parla-verify,looppar-expand-slices,looppar-apply-parallel-spec,\
 canonicalize,cse,looppar-detect-reductions,looppar-atomic-updates,looppar-check-races,looppar-simplify,cse,\
-looppar-plan-kernels,looppar-to-gpu,looppar-to-scf,canonicalize,cse)";
+looppar-plan-kernels,looppar-to-gpu,looppar-to-scf,openmp-float-minmax,canonicalize,cse)";
 
 /// From the outlined host module (device code embedded in `gpu.binary`
 /// ops) to the LLVM dialect: `gpu.launch_func` becomes calls of the launch

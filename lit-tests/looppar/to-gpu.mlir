@@ -244,3 +244,194 @@ func.func @product(%x: memref<100000xf32>, %y: memref<1xf32>) {
   }) {label = "N", reduction = "mul", threads = 100000 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// Block-level code (the outer body outside the inner loops) runs in every
+// thread of a block: thread 0 alone writes global memory, also under a
+// condition or in a sequential loop, and barriers order the steps that
+// touch global memory: y[i] is written before the inner loop reads it,
+// the inner loop's writes are done before the next step, and the
+// sequential loop's iterations are kept apart.
+// CHECK-LABEL: func.func @block_level_code
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: gpu.launch {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in
+// CHECK:   %[[FIRST:.*]] = arith.cmpi eq, %[[T]], %[[C0]] : index
+// CHECK:   scf.for %[[I:.*]] = {{.*}} {
+// CHECK-NEXT: scf.if %[[FIRST]] {
+// CHECK-NEXT:   memref.store %{{.*}}, %{{.*}}[%[[I]]] : memref<64xf32>
+// CHECK:      gpu.barrier
+// CHECK-NEXT: scf.for %{{.*}} = %[[T]] to %{{.*}} step %{{.*}} {
+// CHECK:        memref.load %{{.*}}[%[[I]]] : memref<64xf32>
+// CHECK:        memref.store %{{.*}} : memref<64x500xf32>
+// CHECK:      }
+// CHECK-NEXT: gpu.barrier
+// CHECK:      gpu.barrier
+// CHECK-NEXT: %[[MINE:.*]] = arith.andi %{{.*}}, %[[FIRST]] : i1
+// CHECK-NEXT: scf.if %[[MINE]] {
+// CHECK-NEXT:   memref.store %{{.*}} : memref<64xi64>
+// CHECK:      gpu.barrier
+// CHECK-NEXT: scf.for %{{.*}} = %[[C0]] to
+// CHECK:        gpu.barrier
+// CHECK-NEXT:   scf.if %[[FIRST]] {
+// CHECK-NEXT:     memref.atomic_rmw addi
+// CHECK:        gpu.barrier
+// CHECK-NEXT: }
+// PTX-LABEL: .visible .entry block_level_code_kernel
+// PTX: bar.sync
+func.func @block_level_code(%x: memref<64x500xf32>, %y: memref<64xf32>, %flags: memref<64xi64>, %bins: memref<64x4xindex>, %h: memref<8xi64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %n = arith.constant 64 : index
+  %m = arith.constant 500 : index
+  %one = arith.constant 1 : i64
+  %two = arith.constant 2.0 : f32
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    memref.store %two, %y[%i] : memref<64xf32>
+    "looppar.for"(%c0, %m, %c1) ({
+    ^bb0(%j: index):
+      %v = memref.load %x[%i, %j] : memref<64x500xf32>
+      %d = memref.load %y[%i] : memref<64xf32>
+      %q = arith.divf %v, %d : f32
+      memref.store %q, %x[%i, %j] : memref<64x500xf32>
+      "looppar.yield"() : () -> ()
+    }) {label = "M", threads = 256 : i64} : (index, index, index) -> ()
+    %first = memref.load %x[%i, %c0] : memref<64x500xf32>
+    %positive = arith.cmpf ogt, %first, %two : f32
+    scf.if %positive {
+      memref.store %one, %flags[%i] : memref<64xi64>
+    }
+    "looppar.for"(%c0, %c4, %c1) ({
+    ^bb0(%k: index):
+      %b = memref.load %bins[%i, %k] : memref<64x4xindex>
+      %old = memref.atomic_rmw addi %one, %h[%b] : (i64, memref<8xi64>) -> i64
+      "looppar.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// A reduction over the outer loop whose body holds an inner reduction:
+// each block combines into the location atomically (blocks would race
+// on a plain update); a product, which has no atomic form, runs in one
+// block.
+// CHECK-LABEL: func.func @nested_total
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c64,
+// CHECK:   gpu.all_reduce add
+// CHECK:   gpu.barrier
+// CHECK:   scf.if
+// CHECK-NEXT: memref.atomic_rmw addf %{{.*}}, %{{.*}}[%{{.*}}] : (f32, memref<1xf32>) -> f32
+// CHECK-LABEL: func.func @nested_product
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1, %{{.*}} = %c1, %{{.*}} = %c1)
+// CHECK:   gpu.all_reduce mul
+// CHECK-NOT: atomic_rmw
+// CHECK: return
+func.func @nested_total(%x: memref<64x500xf32>, %y: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 64 : index
+  %m = arith.constant 500 : index
+  %zero = arith.constant -0.0 : f32
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %acc = memref.alloca() : memref<f32>
+    memref.store %zero, %acc[] : memref<f32>
+    "looppar.for"(%c0, %m, %c1) ({
+    ^bb0(%j: index):
+      %old = memref.load %acc[] : memref<f32>
+      %v = memref.load %x[%i, %j] : memref<64x500xf32>
+      %new = arith.addf %old, %v : f32
+      memref.store %new, %acc[] : memref<f32>
+      "looppar.yield"() : () -> ()
+    }) {label = "M", reduction = "add", threads = 256 : i64} : (index, index, index) -> ()
+    %part = memref.load %acc[] : memref<f32>
+    %y0 = memref.load %y[%c0] : memref<1xf32>
+    %sum = arith.addf %y0, %part : f32
+    memref.store %sum, %y[%c0] : memref<1xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", reduction = "add", threads = 64 : i64} : (index, index, index) -> ()
+  return
+}
+
+func.func @nested_product(%x: memref<64x500xf32>, %y: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 64 : index
+  %m = arith.constant 500 : index
+  %unit = arith.constant 1.0 : f32
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %acc = memref.alloca() : memref<f32>
+    memref.store %unit, %acc[] : memref<f32>
+    "looppar.for"(%c0, %m, %c1) ({
+    ^bb0(%j: index):
+      %old = memref.load %acc[] : memref<f32>
+      %v = memref.load %x[%i, %j] : memref<64x500xf32>
+      %new = arith.mulf %old, %v : f32
+      memref.store %new, %acc[] : memref<f32>
+      "looppar.yield"() : () -> ()
+    }) {label = "M", reduction = "mul", threads = 256 : i64} : (index, index, index) -> ()
+    %part = memref.load %acc[] : memref<f32>
+    %y0 = memref.load %y[%c0] : memref<1xf32>
+    %prod = arith.mulf %y0, %part : f32
+    memref.store %prod, %y[%c0] : memref<1xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", reduction = "mul", threads = 64 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// Inner parallel loops under a condition map to the block's threads too
+// (the condition is the same in every thread), and of three parallel
+// levels the middle one runs as block-level code: blocks, a sequential
+// loop, threads.
+// CHECK-LABEL: func.func @deeper_inner_loops
+// CHECK: gpu.launch {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c128,
+// CHECK:   scf.if
+// CHECK:     scf.for %{{.*}} = %[[T]] to %{{.*}} step %c128
+// CHECK:     gpu.all_reduce maximumf
+// CHECK:   scf.for %{{.*}} = %c0 to %c16 step %c1 {
+// CHECK:     scf.for %{{.*}} = %[[T]] to %{{.*}} step %c128
+// CHECK-NOT: scf.parallel
+// CHECK: return
+func.func @deeper_inner_loops(%x: memref<8x16x100xf32>, %y: memref<8xf32>, %z: memref<8x16x100xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 8 : index
+  %k = arith.constant 16 : index
+  %m = arith.constant 100 : index
+  %zero = arith.constant 0.0 : f32
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %first = memref.load %x[%i, %c0, %c0] : memref<8x16x100xf32>
+    %positive = arith.cmpf ogt, %first, %zero : f32
+    scf.if %positive {
+      "looppar.for"(%c0, %m, %c1) ({
+      ^bb0(%j: index):
+        %old = memref.load %y[%i] : memref<8xf32>
+        %v = memref.load %x[%i, %c0, %j] : memref<8x16x100xf32>
+        %new = arith.maximumf %old, %v : f32
+        memref.store %new, %y[%i] : memref<8xf32>
+        "looppar.yield"() : () -> ()
+      }) {label = "M", reduction = "max", threads = 128 : i64} : (index, index, index) -> ()
+    }
+    "looppar.for"(%c0, %k, %c1) ({
+    ^bb0(%l: index):
+      "looppar.for"(%c0, %m, %c1) ({
+      ^bb0(%j: index):
+        %v = memref.load %x[%i, %l, %j] : memref<8x16x100xf32>
+        memref.store %v, %z[%i, %l, %j] : memref<8x16x100xf32>
+        "looppar.yield"() : () -> ()
+      }) {label = "M", threads = 128 : i64} : (index, index, index) -> ()
+      "looppar.yield"() : () -> ()
+    }) {label = "K", threads = 16 : i64} : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

@@ -421,3 +421,37 @@ def test_debug_kernels_keep_their_block_reductions(tmp_path):
     ptx = parir.print_compiled(sum_rows, rows_args(), rows_spec("cuda", "sm_90"), debug=True)
     assert "shfl.sync.bfly" in ptx
     assemble(ptx, "sm_90", tmp_path)
+
+
+# ---- block-level code: one writer per block, barriers ----------------------
+
+import block_kernels  # noqa: E402
+
+
+@pytest.mark.parametrize("name", sorted(block_kernels.CASES))
+def test_block_level_code_has_one_writer_and_barriers(name, tmp_path):
+    """Kernels whose outer loop maps to blocks and whose outer body writes
+    or reads what inner loops wrote: the references hold on the CPU, the
+    kernels synchronise their blocks and assemble."""
+    function, case = block_kernels.CASES[name]
+    args, spec, expected = case()
+    cpu_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    function(*cpu_args, opts=parir.par(spec))
+    for index, want in expected.items():
+        np.testing.assert_allclose(cpu_args[index], want, rtol=1e-4, err_msg=f"argument {index}")
+    opts = parir.CompileOptions(spec, backend="cuda", arch="sm_90")
+    gpu = parir.print_compiled(function, args, opts, stage="gpu")
+    assert "gpu.barrier" in gpu and "scf.parallel" not in gpu, gpu
+    report = assemble(parir.print_compiled(function, args, opts), "sm_90", tmp_path)
+    assert set(re.findall(r"(\d+) bytes spill stores", report)) == {"0"}, report
+    amd = parir.CompileOptions(spec, backend="rocm", arch="gfx90a")
+    assert "s_barrier" in parir.print_compiled(function, args, amd)
+
+
+def test_outer_reductions_with_inner_loops_combine_blocks_atomically():
+    for name, update in [("total_of_rows", "atomic_rmw addf"), ("largest_of_all", "atomic_rmw maximumf")]:
+        function, case = block_kernels.CASES[name]
+        args, spec, _ = case()
+        gpu = parir.print_compiled(function, args, parir.CompileOptions(spec, backend="cuda", arch="sm_90"),
+                                   stage="gpu")
+        assert update in gpu, (name, gpu)

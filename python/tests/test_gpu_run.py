@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import block_kernels
 import parla.cuda as cuda
 import parla.parir as parir
 from parla import Parla, TaskSpace, spawn
@@ -316,6 +317,21 @@ def test_one_host_array_for_two_parameters_is_staged_once():
     y = np.zeros(5000, np.float32)
     add_into(frozen, y, 5000, opts=cuda_spec(N=5000))
     np.testing.assert_array_equal(y, 1.0)
+
+
+@needs_gpu
+@pytest.mark.parametrize("name", sorted(block_kernels.CASES))
+def test_block_level_code_matches_numpy(name):
+    """One writer per block and barriers between block-level code and the
+    inner loops (block_kernels.py): without them blocks raced on outer
+    reductions and threads read values before thread 0 wrote them."""
+    function, case = block_kernels.CASES[name]
+    args, spec, expected = case()
+    for _ in range(3):  # races show up in some runs only
+        run_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        function(*run_args, opts=parir.CompileOptions(spec, backend="cuda"))
+        for index, want in expected.items():
+            np.testing.assert_allclose(run_args[index], want, rtol=1e-4, err_msg=f"argument {index}")
 
 
 @needs_gpu

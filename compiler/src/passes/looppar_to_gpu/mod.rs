@@ -5,10 +5,15 @@
 //!   kernel; sequential loops around it stay on the host and launch it once
 //!   per iteration.
 //! - If its body holds parallel loops, the outer loop maps to blocks and
-//!   the inner ones to the threads of a block (the block size is the
-//!   widest inner loop's thread count, rounded up to a multiple of 32, at
-//!   most 1024, or its `tpb`). Stores to global memory in the outer body,
-//!   which every thread of the block would repeat, are done by thread 0.
+//!   the innermost ones (at any depth: under conditions and sequential
+//!   loops too) to the threads of a block (the block size is the widest
+//!   inner loop's thread count, rounded up to a multiple of 32, at most
+//!   1024, or its `tpb`); parallel loops between the two levels run
+//!   sequentially. The rest of the outer body, block-level code, runs in
+//!   every thread of the block: its writes to global memory are done by
+//!   thread 0, and barriers order it against the inner loops
+//!   (`block_code`). A reduction over such an outer loop combines each
+//!   block's result atomically, or runs in one block (products).
 //! - Otherwise the loop maps to threads and blocks: `tpb` threads per
 //!   block (default: its thread count rounded up to a multiple of 32, at
 //!   most 1024) and as many blocks as needed.
@@ -24,6 +29,8 @@
 //!   parallel loops inside it become kernels of their own, in order.
 //!
 //! Loops that remain (sequential ones) are lowered by `looppar-to-scf`.
+
+mod block_code;
 
 use super::build::{insert, partial_identity, Builder};
 use super::{looppar_detect_reductions, rewrite};
@@ -194,6 +201,18 @@ unsafe fn single_writer<'c>(
     is_first: Value<'c, '_>,
 ) -> Result<(), String> {
     let store_op = unsafe { rewrite::view(store) };
+    let used = (0..store_op.result_count()).any(|i| {
+        store_op
+            .result(i)
+            .is_ok_and(|r| looppar_detect_reductions::uses(r.into()) > 0)
+    });
+    if used {
+        return Err(format!(
+            "the old value of an atomic update ({}) that one thread of a block makes for all \
+             is used: not supported on GPUs",
+            rewrite::name_of(store_op)
+        ));
+    }
     let block = store_op.block().ok_or("a store outside a block")?;
     let then = Region::new();
     let then_block = Block::new(&[]);
@@ -533,6 +552,50 @@ fn new_launch<'c, 'a>(
     Ok((launch, kernel, terminator))
 }
 
+/// The innermost parallel loops inside the body of an outermost one, at
+/// any depth (under conditions and sequential loops too): they map to the
+/// threads of a block. Parallel loops between them and the outermost run
+/// as sequential block-level code (a grid has one level of blocks).
+///
+/// # Safety
+/// `body` must be the live body of an outermost parallel `looppar.for`.
+unsafe fn inner_loops(body: melior::ir::BlockRef) -> Vec<MlirOperation> {
+    let mut inner = Vec::new();
+    let mut middle = Vec::new();
+    let mut current = body.first_operation();
+    while let Some(child) = current {
+        child.walk(melior::ir::operation::WalkOrder::PreOrder, |op| {
+            if !rewrite::is_parallel_loop(op) {
+                return melior::ir::operation::WalkResult::Advance;
+            }
+            let mut holds_parallel = false;
+            op.walk(melior::ir::operation::WalkOrder::PreOrder, |nested| {
+                if nested != op && rewrite::is_parallel_loop(nested) {
+                    holds_parallel = true;
+                    return melior::ir::operation::WalkResult::Interrupt;
+                }
+                melior::ir::operation::WalkResult::Advance
+            });
+            if holds_parallel {
+                middle.push(op.to_raw());
+                melior::ir::operation::WalkResult::Advance
+            } else {
+                inner.push(op.to_raw());
+                melior::ir::operation::WalkResult::Skip
+            }
+        });
+        current = child.next_in_block();
+    }
+    for raw in middle {
+        // SAFETY: a live loop of the body; only attributes change.
+        let mut op = unsafe { OperationRefMut::from_raw(raw) };
+        for name in ["threads", "tpb", "reduce", "reduction", "kernels"] {
+            let _ = op.remove_attribute(name);
+        }
+    }
+    inner
+}
+
 /// Replaces the outermost parallel loop `raw` by a kernel.
 ///
 /// # Safety
@@ -548,19 +611,21 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .first_block()
         .ok_or("no loop body")?;
-    let mut inner = Vec::new();
-    let mut current = body.first_operation();
-    while let Some(child) = current {
-        if rewrite::is_parallel_loop(child) {
-            inner.push(child.to_raw());
-        }
-        current = child.next_in_block();
-    }
+    let inner = unsafe { inner_loops(body) };
     // A reduction over the whole grid combines its blocks' results
-    // atomically; one without an atomic form (a product) runs in one block.
+    // atomically; one without an atomic form (a product) runs in one
+    // block. So does a reduction whose update, with inner loops, is not
+    // one combination of the location at the top of the body.
+    let pattern = looppar_detect_reductions::find(op);
+    let atomic_pattern = pattern
+        .as_ref()
+        .is_some_and(|p| atomic_kind(&rewrite::name_of(p.combine)).is_some());
     let single_block = op.has_attribute("reduction")
-        && looppar_detect_reductions::find(op)
-            .is_some_and(|p| atomic_kind(&rewrite::name_of(p.combine)).is_none());
+        && if inner.is_empty() {
+            pattern.is_some() && !atomic_pattern
+        } else {
+            !atomic_pattern
+        };
     let (blocks, block_threads) = if inner.is_empty() {
         let per_block = block_size(op);
         let needed = threads(op).unwrap_or(1).max(1).div_ceil(per_block);
@@ -578,7 +643,12 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
             .map(|r| block_size(unsafe { rewrite::view(*r) }))
             .max()
             .unwrap_or(32);
-        (threads(op).unwrap_or(1).max(1), widest)
+        let blocks = if single_block {
+            1
+        } else {
+            threads(op).unwrap_or(1).max(1)
+        };
+        (blocks, widest)
     };
     let host = op.block().ok_or("a loop outside a block")?;
     let (launch, kernel, terminator) =
@@ -599,6 +669,31 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     // Move the loop into the kernel, then map it.
     unsafe { mlir_sys::mlirOperationMoveBefore(raw, terminator.to_raw()) };
     let loop_ref = unsafe { rewrite::view(raw) };
+    // Block-level code (with inner loops): every thread of a block runs
+    // it; one writes, and barriers order it against the inner loops.
+    let block_level = block_code::Kernel {
+        inner: &inner,
+        launch: launch.to_raw(),
+    };
+    let mut block_writes = Vec::new();
+    if !inner.is_empty() {
+        if op.has_attribute("reduction") && !single_block {
+            // The blocks combine into the location atomically.
+            if let Some(pattern) = looppar_detect_reductions::find(loop_ref) {
+                let combine = rewrite::name_of(pattern.combine);
+                let location: Vec<Value> = pattern.load.operands().collect();
+                let update = atomic_update(&b, &combine, pattern.contribution, &location)?;
+                body.insert_operation_before(pattern.store, update);
+                unsafe {
+                    rewrite::erase(pattern.store.to_raw());
+                    rewrite::erase(pattern.combine.to_raw());
+                    rewrite::erase(pattern.load.to_raw());
+                }
+            }
+        }
+        block_writes = block_code::global_writes(&block_level, body);
+        block_code::synchronize(&b, &block_level, body, false)?;
+    }
     let zero = insert(kernel, loop_ref, b.index_constant(0)?);
     let is_first = insert(
         kernel,
@@ -615,7 +710,7 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
         )?,
     );
     let inner_is_empty = inner.is_empty();
-    let mapped = if inner_is_empty {
+    if inner_is_empty {
         let global = insert(
             kernel,
             loop_ref,
@@ -637,11 +732,11 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
             return Ok(());
         }
         let (start, stride) = start_and_stride(&b, kernel, loop_ref, loop_ref, id, count)?;
-        unsafe { strided_loop(raw, start, stride)? }
+        unsafe { strided_loop(raw, start, stride)? };
     } else {
         let (start, stride) = start_and_stride(&b, kernel, loop_ref, loop_ref, block_id, grid_dim)?;
-        unsafe { strided_loop(raw, start, stride)? }
-    };
+        unsafe { strided_loop(raw, start, stride)? };
+    }
     // Inner parallel loops: over the threads of the block.
     for child in inner {
         let child_op = unsafe { rewrite::view(child) };
@@ -662,29 +757,9 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
         let (start, stride) = start_and_stride(&b, block, child_op, child_op, thread, block_dim)?;
         unsafe { strided_loop(child, start, stride)? };
     }
-    // Global stores of the block-level code: one thread does them.
-    let mapped_ref = unsafe { rewrite::view(mapped) };
-    let outer_body = mapped_ref
-        .region(0)
-        .map_err(|e| e.to_string())?
-        .first_block()
-        .ok_or("no body")?;
-    let mut stores = Vec::new();
-    let mut current = outer_body.first_operation();
-    while let Some(child) = current {
-        if rewrite::name_of(child) == "memref.store"
-            && !defined_in(child.operand(1).map_err(|e| e.to_string())?, launch)
-        {
-            stores.push(child.to_raw());
-        }
-        current = child.next_in_block();
-    }
-    // With inner parallel loops, the outer loop is spread over blocks and
-    // every thread of a block runs its body.
-    if !inner_is_empty {
-        for store in stores {
-            unsafe { single_writer(&b, store, is_first)? };
-        }
+    // Global writes of the block-level code: one thread does them.
+    for write in block_writes {
+        unsafe { single_writer(&b, write, is_first)? };
     }
     Ok(())
 }

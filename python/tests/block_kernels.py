@@ -1,0 +1,179 @@
+"""Kernels whose outer loop maps to blocks and whose block-level code (the
+outer body outside the inner parallel loops) writes, reads what the inner
+loops wrote, or holds inner loops under conditions and sequential loops:
+the code that needs one writer per block and barriers. Each comes with its
+arguments, its parallel specification and NumPy's answer. The GPU code
+generation tests assemble them; the GPU tests run them."""
+
+import numpy as np
+
+import parla.parir as parir
+
+N, M = 48, 700
+
+
+def rows(seed=0):
+    return np.random.default_rng(seed).random((N, M), dtype=np.float32) + 0.5
+
+
+@parir.jit
+def normalize(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        y[i] = 0.0
+        parir.label('M')
+        for j in range(M):
+            y[i] += x[i, j]
+        parir.label('M')
+        for j in range(M):
+            x[i, j] = x[i, j] / y[i]
+
+
+def normalize_case():
+    x = rows(1)
+    args = [x.copy(), np.full(N, 7.0, np.float32), N, M]
+    expected = {0: x / x.sum(axis=1, keepdims=True), 1: x.sum(axis=1)}
+    return args, {'N': parir.threads(N), 'M': parir.threads(256)}, expected
+
+
+@parir.jit
+def reversed_rows(x, tmp, out, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            tmp[i, j] = x[i, j] * 2.0
+        parir.label('M')
+        for j in range(M):
+            out[i, j] = tmp[i, M - 1 - j]
+
+
+def reversed_rows_case():
+    x = rows(2)
+    args = [x, np.zeros_like(x), np.zeros_like(x), N, M]
+    return args, {'N': parir.threads(N), 'M': parir.threads(128)}, {2: (2 * x)[:, ::-1]}
+
+
+@parir.jit
+def total_of_rows(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            y[0] += x[i, j]
+
+
+def total_of_rows_case():
+    x = rows(3)
+    args = [x, np.zeros(1, np.float32), N, M]
+    return args, {'N': parir.threads(N), 'M': parir.threads(256).reduce()}, {1: [x.astype(np.float64).sum()]}
+
+
+@parir.jit
+def largest_of_all(x, y, N, M):
+    parir.label('N')
+    parir.label('M')
+    y[0] = parir.max(x[:, :])
+
+
+def largest_of_all_case():
+    x = rows(4)
+    args = [x, np.zeros(1, np.float32), N, M]
+    return args, {'N': parir.threads(N), 'M': parir.threads(128)}, {1: [x.max()]}
+
+
+@parir.jit
+def block_level_updates(x, bins, counts, y, flags, N, M):
+    parir.label('N')
+    for i in range(N):
+        counts[bins[i]] += 1
+        for k in range(3):
+            y[i, k] += x[i, k]
+        if x[i, 0] > 1.0:
+            flags[i] = 1
+        parir.label('M')
+        for j in range(M):
+            x[i, j] = x[i, j] * 2.0
+
+
+def block_level_updates_case():
+    x = rows(5)
+    bins = np.random.default_rng(6).integers(0, 8, N)
+    y = np.ones((N, 3), np.float32)
+    args = [x.copy(), bins, np.zeros(8, np.int64), y.copy(), np.zeros(N, np.int64), N, M]
+    expected = {
+        0: 2 * x,
+        2: np.bincount(bins, minlength=8),
+        3: y + x[:, :3],
+        4: (x[:, 0] > 1.0).astype(np.int64),
+    }
+    return args, {'N': parir.threads(N), 'M': parir.threads(256)}, expected
+
+
+@parir.jit
+def conditional_maxima(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        if x[i, 0] > 1.0:
+            parir.label('M')
+            for j in range(M):
+                y[i] = max(y[i], x[i, j])
+
+
+def conditional_maxima_case():
+    x = rows(7)
+    x[3, 0], x[3, 5] = 1.2, np.nan  # NaN propagates, as in NumPy's max
+    y = np.zeros(N, np.float32)
+    expected = np.where(x[:, 0] > 1.0, x.max(axis=1), 0.0)
+    return [x, y, N, M], {'N': parir.threads(N), 'M': parir.threads(256).reduce()}, {1: expected}
+
+
+@parir.jit
+def three_levels(x, y, N, K, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('K')
+        for k in range(K):
+            parir.label('M')
+            for j in range(M):
+                y[i, k] += x[i, k, j]
+
+
+def three_levels_case():
+    x = np.random.default_rng(8).random((6, 5, 300), dtype=np.float32)
+    args = [x, np.zeros((6, 5), np.float32), 6, 5, 300]
+    spec = {'N': parir.threads(6), 'K': parir.threads(5), 'M': parir.threads(128).reduce()}
+    return args, spec, {1: x.astype(np.float64).sum(axis=2)}
+
+
+@parir.jit
+def local_normalize(x, N, M):
+    parir.label('N')
+    for i in range(N):
+        s = parir.float32(0.0)
+        parir.label('M')
+        for j in range(M):
+            s += x[i, j]
+        parir.label('M2')
+        for j in range(M):
+            x[i, j] = x[i, j] / s
+
+
+def local_normalize_case():
+    # Fewer blocks than rows: each block normalises several rows in turn,
+    # reusing the reduction's shared memory.
+    x = rows(9)
+    spec = {'N': parir.threads(4), 'M': parir.threads(256).reduce(), 'M2': parir.threads(256)}
+    return [x.copy(), N, M], spec, {0: x / x.sum(axis=1, keepdims=True)}
+
+
+CASES = {
+    "normalize": (normalize, normalize_case),
+    "reversed_rows": (reversed_rows, reversed_rows_case),
+    "total_of_rows": (total_of_rows, total_of_rows_case),
+    "largest_of_all": (largest_of_all, largest_of_all_case),
+    "block_level_updates": (block_level_updates, block_level_updates_case),
+    "conditional_maxima": (conditional_maxima, conditional_maxima_case),
+    "three_levels": (three_levels, three_levels_case),
+    "local_normalize": (local_normalize, local_normalize_case),
+}
