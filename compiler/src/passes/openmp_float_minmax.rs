@@ -12,7 +12,8 @@
 //! turns every marked compare-and-select back into `maximumf`/`minimumf`
 //! (NaN propagates, as in numpy's `max`, the slices' and the GPU's
 //! reductions) and sets the identity of the reductions that use it to
-//! `-inf`/`+inf`.
+//! `-inf`/`+inf`. The GPU pipeline runs it after `looppar-to-scf` too, for
+//! reductions that stay `scf.parallel` inside kernels.
 
 use super::{looppar_detect_reductions, rewrite};
 use melior::{
