@@ -73,3 +73,29 @@ func.func @host_slot_in_a_kernel(%y: memref<?xf32>, %n: index) {
   }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// The host runs a loop around a parallel loop; a bound that `with
+// parir.gpu:` code read from GPU memory is not known there.
+func.func @device_value_bounds_a_host_loop(%x: memref<1000xf32>, %counts: memref<1xindex>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 1000 : index
+  // expected-error@+1 {{looppar-to-gpu: a value that `with parir.gpu:` code computes on the GPU bounds or steers a loop or condition around a parallel loop}}
+  "looppar.on_device"() ({
+    %k = memref.load %counts[%c0] : memref<1xindex>
+    "looppar.for"(%c0, %k, %c1) ({
+    ^bb0(%j: index):
+      "looppar.for"(%c0, %n, %c1) ({
+      ^bb0(%i: index):
+        %v = memref.load %x[%i] : memref<1000xf32>
+        memref.store %v, %x[%i] : memref<1000xf32>
+        "looppar.yield"() : () -> ()
+      }) {label = "N", threads = 1000 : i64} : (index, index, index) -> ()
+      "looppar.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) : () -> ()
+  return
+}

@@ -435,3 +435,45 @@ func.func @deeper_inner_loops(%x: memref<8x16x100xf32>, %y: memref<8xf32>, %z: m
   }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// `with parir.gpu:` code around a sequential loop that holds a parallel
+// loop: the sequential loop runs on the host and launches the parallel
+// loop's kernel in each iteration; the code before it is a one-thread
+// kernel, and arithmetic on what the host knows stays on the host.
+// CHECK-LABEL: func.func @device_block_with_a_host_loop
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in (%{{.*}} = %c1, %{{.*}} = %c1, %{{.*}} = %c1)
+// CHECK:   memref.store
+// CHECK:   gpu.terminator
+// CHECK: scf.for %[[K:.*]] = %c0 to %c5 step %c1 {
+// CHECK-NEXT: %[[KI:.*]] = arith.index_cast %[[K]] : index to i64
+// CHECK-NEXT: gpu.launch {{.*}} threads({{.*}}) in (%{{.*}} = %c1024,
+// CHECK:     arith.sitofp %[[KI]]
+// CHECK:     gpu.terminator
+// CHECK: return
+func.func @device_block_with_a_host_loop(%x: memref<1000xf32>, %y: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c5 = arith.constant 5 : index
+  %n = arith.constant 1000 : index
+  %one = arith.constant 1.0 : f32
+  "looppar.on_device"() ({
+    memref.store %one, %y[%c0] : memref<1xf32>
+    "looppar.for"(%c0, %c5, %c1) ({
+    ^bb0(%k: index):
+      %ki = arith.index_cast %k : index to i64
+      "looppar.for"(%c0, %n, %c1) ({
+      ^bb0(%i: index):
+        %v = memref.load %x[%i] : memref<1000xf32>
+        %kf = arith.sitofp %ki : i64 to f32
+        %w = arith.addf %v, %kf : f32
+        memref.store %w, %x[%i] : memref<1000xf32>
+        "looppar.yield"() : () -> ()
+      }) {label = "N", threads = 1000 : i64} : (index, index, index) -> ()
+      "looppar.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) : () -> ()
+  return
+}

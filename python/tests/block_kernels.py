@@ -167,6 +167,24 @@ def local_normalize_case():
     return [x.copy(), N, M], spec, {0: x / x.sum(axis=1, keepdims=True)}
 
 
+@parir.jit
+def device_block_with_a_host_loop(x, y, K, N):
+    with parir.gpu:
+        y[0] = 1.0
+        for k in range(K):
+            y[0] = y[0] * 2.0
+            parir.label('N')
+            for i in range(N):
+                x[i] += y[0]
+
+
+def device_block_with_a_host_loop_case():
+    # Each iteration of the host loop: a one-thread kernel doubles y[0],
+    # then the parallel loop's kernel adds it (2 + 4 + 8 + 16 + 32).
+    args = [np.zeros(1000, np.float32), np.zeros(1, np.float32), 5, 1000]
+    return args, {'N': parir.threads(1000)}, {0: np.full(1000, 62.0), 1: [32.0]}
+
+
 CASES = {
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),
@@ -176,4 +194,5 @@ CASES = {
     "conditional_maxima": (conditional_maxima, conditional_maxima_case),
     "three_levels": (three_levels, three_levels_case),
     "local_normalize": (local_normalize, local_normalize_case),
+    "device_block_with_a_host_loop": (device_block_with_a_host_loop, device_block_with_a_host_loop_case),
 }

@@ -289,7 +289,8 @@ impl<'a> Emitter<'a> {
                 self.on_device = false;
                 self.line("\"looppar.yield\"() : () -> ()");
                 self.indent -= 1;
-                self.line("}) : () -> ()");
+                let location = self.location(statement.span);
+                self.line(&format!("}}) : () -> (){location}"));
                 Ok(())
             }
             StmtKind::Call(call) => self.inline_call(call),

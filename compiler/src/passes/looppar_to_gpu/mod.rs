@@ -765,7 +765,9 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
 }
 
 /// `with parir.gpu:`: runs of sequential code become one-thread kernels;
-/// parallel loops inside become kernels of their own (in place).
+/// parallel loops inside become kernels of their own (in place), and so
+/// do those in sequential loops and conditions inside it, which stay on
+/// the host (as sequential loops around a parallel one do elsewhere).
 ///
 /// # Safety
 /// `raw` must be a live `looppar.on_device`.
@@ -775,45 +777,131 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
     let context_ref = op.context();
     let context = unsafe { context_ref.to_ref() };
     let b = Builder::new(context, op.location());
-    let host = op.block().ok_or("no block")?;
     let body = op
         .region(0)
         .map_err(|e| e.to_string())?
         .first_block()
         .ok_or("no body")?;
+    let parallel_loops = unsafe { device_code_to_kernels(&b, body)? };
+    // Everything but the body's terminator moves out, in order.
     let body_terminator = body.terminator().map(|t| t.to_raw().ptr);
+    let mut current = body.first_operation();
+    while let Some(child) = current {
+        current = child.next_in_block();
+        if Some(child.to_raw().ptr) != body_terminator {
+            unsafe { mlir_sys::mlirOperationMoveBefore(child.to_raw(), raw) };
+        }
+    }
+    unsafe { rewrite::erase(raw) };
+    Ok(parallel_loops)
+}
+
+/// Whether `op` holds a parallel loop.
+fn holds_parallel_loop(op: OperationRef) -> bool {
+    let mut found = false;
+    op.walk(melior::ir::operation::WalkOrder::PreOrder, |nested| {
+        if nested != op && rewrite::is_parallel_loop(nested) {
+            found = true;
+            return melior::ir::operation::WalkResult::Interrupt;
+        }
+        melior::ir::operation::WalkResult::Advance
+    });
+    found
+}
+
+/// Turns the code of `body` (in `with parir.gpu:`) into host code: each
+/// run of sequential code into a one-thread kernel where the run was;
+/// parallel loops stay, to become kernels (returned); loops and
+/// conditions that hold parallel loops stay on the host, their bodies
+/// turned the same way.
+///
+/// # Safety
+/// `body` must be a live block of device code.
+unsafe fn device_code_to_kernels<'c>(
+    b: &Builder<'c>,
+    body: melior::ir::BlockRef<'c, '_>,
+) -> Result<Vec<MlirOperation>, String> {
+    let terminator = body.terminator().ok_or("device code without terminator")?;
     let mut ops = Vec::new();
     let mut current = body.first_operation();
     while let Some(child) = current {
-        if Some(child.to_raw().ptr) != body_terminator {
+        if child != terminator {
             ops.push(child.to_raw());
         }
         current = child.next_in_block();
     }
     let mut parallel_loops = Vec::new();
     let mut run: Vec<MlirOperation> = Vec::new();
-    let flush = |run: &mut Vec<MlirOperation>| -> Result<(), String> {
+    // Ops that run on the GPU (in one-thread kernels).
+    let mut device_values: Vec<MlirOperation> = Vec::new();
+    let flush = |run: &mut Vec<MlirOperation>,
+                 before: OperationRef<'c, '_>|
+     -> Result<(), String> {
         if run.is_empty() {
             return Ok(());
         }
-        let (_, _, terminator) = new_launch(&b, host, op, 1, 1)?;
+        let (launch, _, kernel_end) = new_launch(b, body, before, 1, 1)?;
         for moved in run.drain(..) {
-            unsafe { mlir_sys::mlirOperationMoveBefore(moved, terminator.to_raw()) };
+            unsafe { mlir_sys::mlirOperationMoveBefore(moved, kernel_end.to_raw()) };
+        }
+        // A value one GPU thread computed cannot steer the host.
+        let mut escaped = false;
+        launch.walk(melior::ir::operation::WalkOrder::PreOrder, |inner| {
+            for i in 0..inner.result_count() {
+                let Ok(result) = inner.result(i) else {
+                    continue;
+                };
+                let mut using = unsafe { mlir_sys::mlirValueGetFirstUse(result.to_raw()) };
+                while !mlir_sys::mlirOpOperandIsNull(using) {
+                    let owner = unsafe { rewrite::view(mlir_sys::mlirOpOperandGetOwner(using)) };
+                    if owner != launch && !rewrite::is_nested_in(owner, launch) {
+                        escaped = true;
+                    }
+                    using = unsafe { mlir_sys::mlirOpOperandGetNextUse(using) };
+                }
+            }
+            melior::ir::operation::WalkResult::Advance
+        });
+        if escaped {
+            return Err(
+                "a value that `with parir.gpu:` code computes on the GPU bounds or steers a loop or \
+                 condition around a parallel loop, which runs on the host; compute it from the \
+                 arguments instead"
+                    .into(),
+            );
         }
         Ok(())
     };
     for raw_child in ops {
         let child = unsafe { rewrite::view(raw_child) };
         if rewrite::is_parallel_loop(child) {
-            flush(&mut run)?;
-            unsafe { mlir_sys::mlirOperationMoveBefore(raw_child, raw) };
+            flush(&mut run, child)?;
             parallel_loops.push(raw_child);
+        } else if holds_parallel_loop(child) {
+            flush(&mut run, child)?;
+            for region in child.regions() {
+                let mut block = region.first_block();
+                while let Some(inner) = block {
+                    parallel_loops.extend(unsafe { device_code_to_kernels(b, inner)? });
+                    block = inner.next_in_region();
+                }
+            }
+        } else if super::looppar_simplify::pure_scalar(child)
+            && child.operands().all(|operand| {
+                !device_values.iter().any(|d: &MlirOperation| {
+                    melior::ir::operation::OperationResult::try_from(operand)
+                        .is_ok_and(|r| r.owner().to_raw().ptr == d.ptr)
+                })
+            })
+        {
+            // Arithmetic on what the host knows (bounds, indices) stays
+            // there: kernels and host loops can both use it.
         } else {
+            device_values.push(raw_child);
             run.push(raw_child);
         }
     }
-    flush(&mut run)?;
-    unsafe { rewrite::erase(raw) };
+    flush(&mut run, terminator)?;
     Ok(parallel_loops)
 }
 
@@ -856,8 +944,9 @@ fn host_memory_in_kernels<'c, 'a>(
                     if rewrite::name_of(owner) == "memref.alloca" && !defined_in(operand, launch) && problem.is_none() {
                         problem = Some((
                             unsafe { rewrite::view(inner.to_raw()) },
-                            "a GPU kernel uses a variable that lives in host memory (assigned outside its parallel loop); \
-                             keep such values in an array argument"
+                            "a GPU kernel uses a variable that lives in host memory (assigned outside its parallel loop; \
+                             in `with parir.gpu:` code too, where each run of code between parallel loops is a kernel \
+                             of its own); keep such values in an array argument"
                                 .to_string(),
                         ));
                     }
@@ -908,7 +997,8 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
     }
     let mut loops = Vec::new();
     for raw in rewrite::collect(root, "looppar.on_device") {
-        loops.extend(unsafe { kernels_for_device_block(raw) }.map_err(|m| (None, m))?);
+        let location = unsafe { rewrite::view(raw) }.location();
+        loops.extend(unsafe { kernels_for_device_block(raw) }.map_err(|m| (Some(location), m))?);
     }
     for raw in rewrite::collect(root, "looppar.for") {
         let op = unsafe { rewrite::view(raw) };
