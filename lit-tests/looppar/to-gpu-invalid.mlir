@@ -99,3 +99,33 @@ func.func @device_value_bounds_a_host_loop(%x: memref<1000xf32>, %counts: memref
   }) : () -> ()
   return
 }
+
+// -----
+
+// Each thread of a block keeps its own copy of a local of the block-level
+// code: an inner loop may update it only as its reduction.
+func.func @conditional_local_update(%x: memref<8x100xf32>, %y: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 8 : index
+  %m = arith.constant 100 : index
+  %half = arith.constant 0.5 : f32
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %s = memref.alloca() : memref<f32>
+    "looppar.for"(%c0, %m, %c1) ({
+    ^bb0(%j: index):
+      %v = memref.load %x[%i, %j] : memref<8x100xf32>
+      %big = arith.cmpf ogt, %v, %half : f32
+      scf.if %big {
+        // expected-error@+1 {{looppar-to-gpu: on a GPU the threads of a block share this parallel loop's iterations, and each keeps its own copy of a variable assigned before the loop}}
+        memref.store %v, %s[] : memref<f32>
+      }
+      "looppar.yield"() : () -> ()
+    }) {label = "M", threads = 128 : i64} : (index, index, index) -> ()
+    %r = memref.load %s[] : memref<f32>
+    memref.store %r, %y[%i] : memref<8xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

@@ -477,3 +477,53 @@ func.func @device_block_with_a_host_loop(%x: memref<1000xf32>, %y: memref<1xf32>
   }) : () -> ()
   return
 }
+
+// -----
+
+// A block-level while loop whose condition reads what its body writes:
+// the body starts with a barrier (a thread that reads the condition late
+// would otherwise see the new value and leave the loop alone) and ends
+// with one before the next condition.
+// CHECK-LABEL: func.func @block_level_while
+// CHECK: scf.while
+// CHECK:   memref.load %{{.*}} : memref<16xf32>
+// CHECK:   scf.condition
+// CHECK: } do {
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: scf.if
+// CHECK-NEXT:   memref.store
+// CHECK:      memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<16xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: scf.yield
+func.func @block_level_while(%x: memref<16x100xf32>, %r: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 16 : index
+  %m = arith.constant 100 : index
+  %small = arith.constant 0.01 : f32
+  %zero = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    "looppar.while"() ({
+      %v = memref.load %r[%i] : memref<16xf32>
+      %more = arith.cmpf ogt, %v, %small : f32
+      "looppar.condition"(%more) : (i1) -> ()
+    }, {
+      memref.store %zero, %r[%i] : memref<16xf32>
+      "looppar.for"(%c0, %m, %c1) ({
+      ^bb0(%j: index):
+        %xv = memref.load %x[%i, %j] : memref<16x100xf32>
+        %h = arith.mulf %xv, %half : f32
+        memref.store %h, %x[%i, %j] : memref<16x100xf32>
+        "looppar.yield"() : () -> ()
+      }) {label = "M", threads = 128 : i64} : (index, index, index) -> ()
+      %x0 = memref.load %x[%i, %c0] : memref<16x100xf32>
+      memref.store %x0, %r[%i] : memref<16xf32>
+      "looppar.yield"() : () -> ()
+    }) : () -> ()
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 16 : i64} : (index, index, index) -> ()
+  return
+}

@@ -185,6 +185,33 @@ def device_block_with_a_host_loop_case():
     return args, {'N': parir.threads(1000)}, {0: np.full(1000, 62.0), 1: [32.0]}
 
 
+@parir.jit
+def halve_until_small(x, largest, N, M):
+    parir.label('N')
+    for i in range(N):
+        while largest[i] > 0.01:
+            largest[i] = 0.0
+            parir.label('M')
+            for j in range(M):
+                x[i, j] = x[i, j] * 0.5
+            parir.label('R')
+            for j in range(M):
+                largest[i] = max(largest[i], x[i, j])
+
+
+def halve_until_small_case():
+    # A block-level while loop: its condition reads what the body's inner
+    # loops wrote; rows stop after different numbers of halvings.
+    x = rows(10) * np.linspace(1, 100, N, dtype=np.float32)[:, None]
+    expected, largest = x.copy(), np.full(N, 1.0, np.float32)
+    for i in range(N):
+        while largest[i] > 0.01:
+            expected[i] *= np.float32(0.5)
+            largest[i] = expected[i].max()
+    spec = {'N': parir.threads(16), 'M': parir.threads(256), 'R': parir.threads(256).reduce()}
+    return [x.copy(), np.full(N, 1.0, np.float32), N, M], spec, {0: expected, 1: largest}
+
+
 CASES = {
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),
@@ -195,4 +222,5 @@ CASES = {
     "three_levels": (three_levels, three_levels_case),
     "local_normalize": (local_normalize, local_normalize_case),
     "device_block_with_a_host_loop": (device_block_with_a_host_loop, device_block_with_a_host_loop_case),
+    "halve_until_small": (halve_until_small, halve_until_small_case),
 }

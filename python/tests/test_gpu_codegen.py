@@ -471,3 +471,36 @@ def test_device_code_that_steers_a_host_loop_is_refused():
     args = [np.zeros(100, np.float32), np.ones(1, np.int64), 100]
     with pytest.raises(parir.CompileError, match="computes on the GPU bounds or steers a loop"):
         parir.print_compiled(steered, args, parir.CompileOptions({'N': parir.threads(100)}, backend="cuda", arch="sm_90"))
+
+
+@pytest.mark.parametrize("update", ["if x[i, j] > 0.5:\n                s += x[i, j]", "if x[i, j] > 0.5:\n                s = 1.0"])
+def test_locals_updated_in_inner_loops_other_than_by_reductions_are_refused(update, tmp_path):
+    """Each thread of a block keeps its own copy of a block-level local:
+    a conditional update in an inner loop would reach one copy per
+    thread (a wrong sum, or a condition that differs between threads)."""
+    source = f"""
+import parla.parir as parir
+
+@parir.jit
+def f(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        s = 0.0
+        parir.label('M')
+        for j in range(M):
+            {update}
+        y[i] = s
+"""
+    path = tmp_path / "conditional_local.py"
+    path.write_text(source)
+    namespace = {}
+    exec(compile(source, str(path), "exec"), namespace)
+    args = [np.zeros((8, 100), np.float32), np.zeros(8, np.float32), 8, 100]
+    opts = parir.CompileOptions({'N': parir.threads(8), 'M': parir.threads(128)}, backend="cuda", arch="sm_90")
+    with pytest.raises(parir.CompileError, match=r"conditional_local.py:\d+:\d+: .*each keeps its own copy"):
+        parir.print_compiled(namespace["f"], args, opts)
+    # The CPU runs it as written.
+    x = np.random.default_rng(0).random((8, 100), dtype=np.float32)
+    y = np.zeros(8, np.float32)
+    namespace["f"](x, y, 8, 100, opts=parir.par({'N': parir.threads(8), 'M': parir.threads(128)}))
+    assert y.shape == (8,)

@@ -115,6 +115,47 @@ fn is_loop(op: OperationRef) -> bool {
     )
 }
 
+fn is_while(op: OperationRef) -> bool {
+    matches!(rewrite::name_of(op).as_str(), "scf.while" | "looppar.while")
+}
+
+/// What the steps of `block` do, together.
+fn block_effect(kernel: &Kernel, block: BlockRef) -> Effect {
+    let mut effect = Effect::default();
+    let mut current = block.first_operation();
+    while let Some(op) = current {
+        effect = effect.union(kernel.effect_of(op));
+        current = op.next_in_block();
+    }
+    effect
+}
+
+/// A block-level while loop: its condition and its body run one after the
+/// other, so a body that writes (or holds inner loops) starts with a
+/// barrier when the condition touched memory: a thread that read the
+/// condition late must not see the body's writes, or it would leave the
+/// loop while the others stay, and their barriers would not pair up.
+fn synchronize_while<'c>(
+    b: &Builder<'c>,
+    kernel: &Kernel,
+    op: OperationRef<'c, '_>,
+) -> Result<(), String> {
+    let block_of = |index: usize| -> Result<BlockRef<'c, '_>, String> {
+        op.region(index)
+            .map_err(|e| e.to_string())?
+            .first_block()
+            .ok_or_else(|| "a while loop without a block".to_string())
+    };
+    let (condition, body) = (block_of(0)?, block_of(1)?);
+    synchronize(b, kernel, condition, false)?;
+    let (reads, runs) = (block_effect(kernel, condition), block_effect(kernel, body));
+    if reads.touches() && (runs.writes || runs.parallel) {
+        let first = body.first_operation().ok_or("an empty loop body")?;
+        body.insert_operation_before(first, b.build("gpu.barrier", &[], &[], &[])?);
+    }
+    synchronize(b, kernel, body, true)
+}
+
 /// Inserts the barriers of block-level code into `block` (and the blocks
 /// of its control flow); `loops` when `block` is the body of a loop whose
 /// iterations run one after another in every thread.
@@ -144,12 +185,16 @@ pub(super) fn synchronize<'c>(
         }
         whole = whole.union(effect);
         if (effect.writes || effect.parallel) && !kernel.is_inner(op) && is_control_flow(op) {
-            let inner_loops = is_loop(op);
-            for region in op.regions() {
-                let mut nested = region.first_block();
-                while let Some(nested_block) = nested {
-                    synchronize(b, kernel, nested_block, inner_loops)?;
-                    nested = nested_block.next_in_region();
+            if is_while(op) {
+                synchronize_while(b, kernel, op)?;
+            } else {
+                let inner_loops = is_loop(op);
+                for region in op.regions() {
+                    let mut nested = region.first_block();
+                    while let Some(nested_block) = nested {
+                        synchronize(b, kernel, nested_block, inner_loops)?;
+                        nested = nested_block.next_in_region();
+                    }
                 }
             }
         }
@@ -193,4 +238,97 @@ pub(super) fn global_writes(kernel: &Kernel, body: BlockRef) -> Vec<MlirOperatio
         current = op.next_in_block();
     }
     writes
+}
+
+/// The innermost parallel loops inside `body` (the body of an outermost
+/// parallel loop), at any depth, and the parallel loops between them and
+/// the outermost.
+pub(super) fn levels(body: BlockRef) -> (Vec<MlirOperation>, Vec<MlirOperation>) {
+    let mut inner = Vec::new();
+    let mut middle = Vec::new();
+    let mut current = body.first_operation();
+    while let Some(child) = current {
+        child.walk(WalkOrder::PreOrder, |op| {
+            if !rewrite::is_parallel_loop(op) {
+                return WalkResult::Advance;
+            }
+            let mut holds_parallel = false;
+            op.walk(WalkOrder::PreOrder, |nested| {
+                if nested != op && rewrite::is_parallel_loop(nested) {
+                    holds_parallel = true;
+                    return WalkResult::Interrupt;
+                }
+                WalkResult::Advance
+            });
+            if holds_parallel {
+                middle.push(op.to_raw());
+                WalkResult::Advance
+            } else {
+                inner.push(op.to_raw());
+                WalkResult::Skip
+            }
+        });
+        current = child.next_in_block();
+    }
+    (inner, middle)
+}
+
+/// A write, in an inner loop of the outermost parallel loop `raw`, to a
+/// local of the block-level code other than as the inner loop's reduction
+/// (`if x[i, j] > 0.5: s += x[i, j]`, `if ...: found = 1`): each thread of
+/// the block keeps a copy of its own of such a local, so the update would
+/// reach one copy in each thread instead of the block's value.
+///
+/// # Safety
+/// `raw` must be a live outermost parallel `looppar.for`.
+pub(super) unsafe fn copies_updated_by_threads<'c, 'a>(
+    raw: MlirOperation,
+) -> Option<(OperationRef<'c, 'a>, String)> {
+    // SAFETY: the caller's contract.
+    let outer: OperationRef<'c, 'a> = unsafe { rewrite::view(raw) };
+    let body = outer.region(0).ok()?.first_block()?;
+    let (inner, _) = levels(body);
+    for loop_raw in inner {
+        // SAFETY: a live loop inside `outer`.
+        let inner_loop: OperationRef<'c, 'a> = unsafe { rewrite::view(loop_raw) };
+        let reduction_store = inner_loop
+            .has_attribute("reduction")
+            .then(|| crate::passes::looppar_detect_reductions::find(inner_loop))
+            .flatten()
+            .map(|pattern| pattern.store.to_raw().ptr);
+        let mut found = None;
+        inner_loop.walk(WalkOrder::PreOrder, |op| {
+            let operand = match rewrite::name_of(op).as_str() {
+                "memref.store" | "memref.atomic_rmw" => 1,
+                "memref.generic_atomic_rmw" => 0,
+                _ => return WalkResult::Advance,
+            };
+            let Ok(memref) = op.operand(operand) else {
+                return WalkResult::Advance;
+            };
+            let local = melior::ir::operation::OperationResult::try_from(memref)
+                .is_ok_and(|r| rewrite::name_of(r.owner()) == "memref.alloca");
+            if local
+                && defined_in(memref, outer)
+                && !defined_in(memref, inner_loop)
+                && Some(op.to_raw().ptr) != reduction_store
+            {
+                // SAFETY: an op of the live IR under `outer`.
+                found = Some(unsafe { rewrite::view(op.to_raw()) });
+                return WalkResult::Interrupt;
+            }
+            WalkResult::Advance
+        });
+        if let Some(op) = found {
+            return Some((
+                op,
+                "on a GPU the threads of a block share this parallel loop's iterations, and each keeps \
+                 its own copy of a variable assigned before the loop: update such a variable only as a \
+                 reduction of the whole loop body (s += x[i, j] if x[i, j] > 0.5 else 0.0; \
+                 found = max(found, 1)), or keep it in an array element"
+                    .to_string(),
+            ));
+        }
+    }
+    None
 }

@@ -552,40 +552,15 @@ fn new_launch<'c, 'a>(
     Ok((launch, kernel, terminator))
 }
 
-/// The innermost parallel loops inside the body of an outermost one, at
-/// any depth (under conditions and sequential loops too): they map to the
-/// threads of a block. Parallel loops between them and the outermost run
-/// as sequential block-level code (a grid has one level of blocks).
+/// The innermost parallel loops inside the body of an outermost one
+/// ([`block_code::levels`]): they map to the threads of a block. Parallel
+/// loops between them and the outermost run as sequential block-level code
+/// (a grid has one level of blocks).
 ///
 /// # Safety
 /// `body` must be the live body of an outermost parallel `looppar.for`.
 unsafe fn inner_loops(body: melior::ir::BlockRef) -> Vec<MlirOperation> {
-    let mut inner = Vec::new();
-    let mut middle = Vec::new();
-    let mut current = body.first_operation();
-    while let Some(child) = current {
-        child.walk(melior::ir::operation::WalkOrder::PreOrder, |op| {
-            if !rewrite::is_parallel_loop(op) {
-                return melior::ir::operation::WalkResult::Advance;
-            }
-            let mut holds_parallel = false;
-            op.walk(melior::ir::operation::WalkOrder::PreOrder, |nested| {
-                if nested != op && rewrite::is_parallel_loop(nested) {
-                    holds_parallel = true;
-                    return melior::ir::operation::WalkResult::Interrupt;
-                }
-                melior::ir::operation::WalkResult::Advance
-            });
-            if holds_parallel {
-                middle.push(op.to_raw());
-                melior::ir::operation::WalkResult::Advance
-            } else {
-                inner.push(op.to_raw());
-                melior::ir::operation::WalkResult::Skip
-            }
-        });
-        current = child.next_in_block();
-    }
+    let (inner, middle) = block_code::levels(body);
     for raw in middle {
         // SAFETY: a live loop of the body; only attributes change.
         let mut op = unsafe { OperationRefMut::from_raw(raw) };
@@ -1012,6 +987,11 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
     let mut kernels = Vec::new();
     for raw in loops {
         kernels.extend(unsafe { split_as_planned(raw) });
+    }
+    for raw in &kernels {
+        if let Some((op, message)) = unsafe { block_code::copies_updated_by_threads(*raw) } {
+            return Err((Some(op.location()), message));
+        }
     }
     for raw in kernels {
         unsafe { kernel_for_loop(raw) }.map_err(|m| (None, m))?;
