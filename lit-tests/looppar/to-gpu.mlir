@@ -483,11 +483,17 @@ func.func @device_block_with_a_host_loop(%x: memref<1000xf32>, %y: memref<1xf32>
 // A block-level while loop whose condition reads what its body writes:
 // the body starts with a barrier (a thread that reads the condition late
 // would otherwise see the new value and leave the loop alone) and ends
-// with one before the next condition.
+// with one before the next condition. A condition read from memory, which
+// a racing block could change between two threads' reads, is agreed on
+// by the block first (any thread's true), since the loop holds barriers.
 // CHECK-LABEL: func.func @block_level_while
 // CHECK: scf.while
 // CHECK:   memref.load %{{.*}} : memref<16xf32>
-// CHECK:   scf.condition
+// CHECK:   %[[MINE:.*]] = arith.extui %{{.*}} : i1 to i32
+// CHECK-NEXT: %[[ANY:.*]] = gpu.all_reduce or %[[MINE]] uniform
+// CHECK:   gpu.barrier
+// CHECK-NEXT: %[[AGREED:.*]] = arith.cmpi ne, %[[ANY]], %{{.*}} : i32
+// CHECK-NEXT: scf.condition(%[[AGREED]])
 // CHECK: } do {
 // CHECK-NEXT: gpu.barrier
 // CHECK-NEXT: scf.if

@@ -450,6 +450,18 @@ def test_block_level_code_has_one_writer_and_barriers(name, tmp_path):
     assert "_kernel" in parir.print_compiled(function, args, amd)
 
 
+def test_conditions_read_from_memory_around_barriers_are_agreed_on():
+    """A condition read from memory that a racing block may change could
+    differ between the threads of a block, and a barrier under it would
+    hang the block: the block agrees on it first."""
+    for name in ("conditional_maxima", "halve_until_small"):
+        function, case = block_kernels.CASES[name]
+        args, spec, _ = case()
+        gpu = parir.print_compiled(function, args, parir.CompileOptions(spec, backend="cuda", arch="sm_90"),
+                                   stage="gpu")
+        assert re.search(r"gpu\.all_reduce\s+or", gpu), (name, gpu)
+
+
 def test_outer_reductions_with_inner_loops_combine_blocks_atomically():
     for name, update in [("total_of_rows", "atomic_rmw addf"), ("largest_of_all", "atomic_rmw maximumf")]:
         function, case = block_kernels.CASES[name]

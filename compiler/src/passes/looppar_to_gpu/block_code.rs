@@ -13,13 +13,18 @@
 //!   `__syncthreads()` in such places.
 //!
 //! Since every thread runs block-level code the same way, every barrier is
-//! reached by all threads of the block or by none.
+//! reached by all threads of the block or by none. One case breaks that:
+//! a condition computed from memory that another block writes at the same
+//! time (a race in the program, whose answer is not determined on a CPU
+//! either) may differ between the threads of a block, and a barrier under
+//! it would hang the block. So conditions and bounds read from memory that
+//! steer code with barriers are agreed on first ([`agree_on_conditions`]).
 
-use super::defined_in;
+use super::{all_reduce, defined_in};
 use crate::passes::{build::Builder, rewrite};
 use melior::ir::{
     operation::{OperationLike, OperationRef, WalkOrder, WalkResult},
-    BlockLike, BlockRef, RegionLike,
+    BlockLike, BlockRef, RegionLike, ValueLike,
 };
 use mlir_sys::MlirOperation;
 
@@ -331,4 +336,150 @@ pub(super) unsafe fn copies_updated_by_threads<'c, 'a>(
         }
     }
     None
+}
+
+/// Whether `op` holds code that every thread of the block must reach:
+/// barriers and block reductions.
+fn holds_barriers(op: OperationRef) -> bool {
+    let mut found = false;
+    op.walk(WalkOrder::PreOrder, |nested| {
+        if matches!(
+            rewrite::name_of(nested).as_str(),
+            "gpu.barrier" | "gpu.all_reduce"
+        ) {
+            found = true;
+            return WalkResult::Interrupt;
+        }
+        WalkResult::Advance
+    });
+    found
+}
+
+/// Whether block-level `value` may differ between the threads of a block:
+/// it is computed from memory (which a racing block may change between
+/// two threads' reads). Block arguments (loop variables of block-level
+/// loops) and block reductions' results are the same in every thread.
+fn read_from_memory(value: melior::ir::Value, depth: usize) -> bool {
+    let Ok(result) = melior::ir::operation::OperationResult::try_from(value) else {
+        return false;
+    };
+    let owner = result.owner();
+    match rewrite::name_of(owner).as_str() {
+        "memref.load" | "memref.atomic_rmw" | "memref.generic_atomic_rmw" => true,
+        "gpu.all_reduce" | "arith.constant" => false,
+        // Deeper than any condition the front end writes: assume the worst.
+        _ if depth > 64 => true,
+        _ => owner.operands().any(|v| read_from_memory(v, depth + 1)),
+    }
+}
+
+/// Makes the conditions and bounds of block-level control flow that holds
+/// barriers the same in every thread, where they are read from memory:
+/// the block agrees on one value (any thread's true, the largest bound)
+/// with a block reduction, followed by a barrier before its shared memory
+/// is used again.
+pub(super) fn agree_on_conditions<'c>(
+    b: &Builder<'c>,
+    kernel: &Kernel,
+    body: BlockRef<'c, '_>,
+) -> Result<(), String> {
+    // (op, operand index) pairs to replace, found before any change.
+    let mut steering: Vec<(MlirOperation, usize)> = Vec::new();
+    let mut current = body.first_operation();
+    while let Some(child) = current {
+        child.walk(WalkOrder::PreOrder, |op| {
+            if kernel.is_inner(op) {
+                return WalkResult::Skip;
+            }
+            let (holder, operands) = match rewrite::name_of(op).as_str() {
+                "scf.if" => (Some(op), vec![0]),
+                "looppar.for" => (Some(op), vec![0, 1, 2]),
+                "looppar.condition" | "scf.condition" => (op.parent_operation(), vec![0]),
+                _ => (None, Vec::new()),
+            };
+            if holder.is_some_and(holds_barriers) {
+                for index in operands {
+                    if op.operand(index).is_ok_and(|v| read_from_memory(v, 0)) {
+                        steering.push((op.to_raw(), index));
+                    }
+                }
+            }
+            WalkResult::Advance
+        });
+        current = child.next_in_block();
+    }
+    for (raw, index) in steering {
+        // SAFETY: collected from the live block-level code above.
+        let op = unsafe { rewrite::view(raw) };
+        let block = op.block().ok_or("control flow outside a block")?;
+        let value = op.operand(index).map_err(|e| e.to_string())?;
+        let agreed = agreed_value(b, block, op, value)?;
+        // SAFETY: replaces one operand of a live op with a value that
+        // dominates it (built just before it).
+        unsafe { mlir_sys::mlirOperationSetOperand(raw, index as isize, agreed.to_raw()) };
+    }
+    Ok(())
+}
+
+/// The block's common value of `value` (an `i1` condition, or an index or
+/// integer bound), computed before `before`.
+fn agreed_value<'c, 'a>(
+    b: &Builder<'c>,
+    block: BlockRef<'c, 'a>,
+    before: OperationRef<'c, 'a>,
+    value: melior::ir::Value<'c, 'a>,
+) -> Result<melior::ir::Value<'c, 'a>, String> {
+    use crate::passes::build::insert;
+    use melior::ir::{r#type::IntegerType, TypeLike};
+    let ty = value.r#type();
+    let i32_type = IntegerType::new(b.context, 32).into();
+    let i64_type = IntegerType::new(b.context, 64).into();
+    let (wide, operation) = if ty.is_index() {
+        let cast = b.build("arith.index_cast", &[value], &[i64_type], &[])?;
+        (insert(block, before, cast), "maxsi")
+    } else if IntegerType::try_from(ty).is_ok_and(|i| i.width() == 1) {
+        let cast = b.build("arith.extui", &[value], &[i32_type], &[])?;
+        (insert(block, before, cast), "or")
+    } else if IntegerType::try_from(ty).is_ok_and(|i| i.width() == 32 || i.width() == 64) {
+        (value, "maxsi")
+    } else {
+        return Err(format!("cannot agree on a block-level value of type {ty}"));
+    };
+    let agreed = insert(block, before, all_reduce(b, operation, wide)?);
+    block.insert_operation_before(before, b.build("gpu.barrier", &[], &[], &[])?);
+    if ty.is_index() {
+        Ok(insert(
+            block,
+            before,
+            b.build("arith.index_cast", &[agreed], &[ty], &[])?,
+        ))
+    } else if wide != value {
+        let zero = insert(
+            block,
+            before,
+            b.build(
+                "arith.constant",
+                &[],
+                &[i32_type],
+                &[(
+                    "value",
+                    melior::ir::attribute::IntegerAttribute::new(i32_type, 0).into(),
+                )],
+            )?,
+        );
+        // predicate 1: ne
+        let predicate = melior::ir::attribute::IntegerAttribute::new(i64_type, 1).into();
+        Ok(insert(
+            block,
+            before,
+            b.build(
+                "arith.cmpi",
+                &[agreed, zero],
+                &[ty],
+                &[("predicate", predicate)],
+            )?,
+        ))
+    } else {
+        Ok(agreed)
+    }
 }

@@ -384,25 +384,7 @@ unsafe fn block_reduction<'c>(
         ),
         None => partial,
     };
-    let reduce_op = Attribute::parse(
-        b.context,
-        &format!("#gpu<all_reduce_op {}>", all_reduce_op(&combine)),
-    )
-    .ok_or("cannot build the all_reduce operation")?;
-    let all_reduce = OperationBuilder::new("gpu.all_reduce", b.location)
-        .add_operands(&[partial])
-        .add_results(&[partial.r#type()])
-        .add_attributes(&[
-            (Identifier::new(b.context, "op"), reduce_op),
-            (
-                Identifier::new(b.context, "uniform"),
-                Attribute::unit(b.context),
-            ),
-        ])
-        .add_regions([Region::new()])
-        .build()
-        .map_err(|e| e.to_string())?;
-    let mut total = insert(block, op, all_reduce);
+    let mut total = insert(block, op, all_reduce(b, all_reduce_op(&combine), partial)?);
     if let Some((_, _, narrow)) = shuffled {
         total = insert(block, op, b.build(narrow, &[total], &[ty], &[])?);
     }
@@ -435,6 +417,30 @@ unsafe fn block_reduction<'c>(
         }
     }
     Ok(true)
+}
+
+/// `gpu.all_reduce` of `value` over the threads of a block, with
+/// `operation` (`add`, `maximumf`, `or`, ...); every thread reaches it.
+fn all_reduce<'c>(
+    b: &Builder<'c>,
+    operation: &str,
+    value: Value<'c, '_>,
+) -> Result<melior::ir::Operation<'c>, String> {
+    let reduce_op = Attribute::parse(b.context, &format!("#gpu<all_reduce_op {operation}>"))
+        .ok_or("cannot build the all_reduce operation")?;
+    OperationBuilder::new("gpu.all_reduce", b.location)
+        .add_operands(&[value])
+        .add_results(&[value.r#type()])
+        .add_attributes(&[
+            (Identifier::new(b.context, "op"), reduce_op),
+            (
+                Identifier::new(b.context, "uniform"),
+                Attribute::unit(b.context),
+            ),
+        ])
+        .add_regions([Region::new()])
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// Whether `value` is defined inside `op`.
@@ -668,6 +674,7 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
         }
         block_writes = block_code::global_writes(&block_level, body);
         block_code::synchronize(&b, &block_level, body, false)?;
+        block_code::agree_on_conditions(&b, &block_level, body)?;
     }
     let zero = insert(kernel, loop_ref, b.index_constant(0)?);
     let is_first = insert(
