@@ -113,12 +113,12 @@ func.func @conditional_local_update(%x: memref<8x100xf32>, %y: memref<8xf32>) {
   "looppar.for"(%c0, %n, %c1) ({
   ^bb0(%i: index):
     %s = memref.alloca() : memref<f32>
+    // expected-error@+1 {{looppar-to-gpu: on a GPU the threads of a block share this parallel loop's iterations, and each keeps its own copy of a variable assigned before the loop}}
     "looppar.for"(%c0, %m, %c1) ({
     ^bb0(%j: index):
       %v = memref.load %x[%i, %j] : memref<8x100xf32>
       %big = arith.cmpf ogt, %v, %half : f32
       scf.if %big {
-        // expected-error@+1 {{looppar-to-gpu: on a GPU the threads of a block share this parallel loop's iterations, and each keeps its own copy of a variable assigned before the loop}}
         memref.store %v, %s[] : memref<f32>
       }
       "looppar.yield"() : () -> ()

@@ -212,6 +212,24 @@ def halve_until_small_case():
     return [x.copy(), np.full(N, 1.0, np.float32), N, M], spec, {0: expected, 1: largest}
 
 
+@parir.jit
+def nested_row_sums(x, y, N, M, K):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            for k in range(K):
+                y[i] += x[i, j, k]
+
+
+def nested_row_sums_case():
+    # Each iteration of the inner parallel loop reduces a sequential loop:
+    # a block reduction of the iterations' partial sums.
+    x = np.random.default_rng(11).random((8, 300, 5), dtype=np.float32)
+    args = [x, np.ones(8, np.float32), 8, 300, 5]
+    return args, {'N': parir.threads(8), 'M': parir.threads(128)}, {1: 1.0 + x.astype(np.float64).sum(axis=(1, 2))}
+
+
 CASES = {
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),
@@ -223,4 +241,5 @@ CASES = {
     "local_normalize": (local_normalize, local_normalize_case),
     "device_block_with_a_host_loop": (device_block_with_a_host_loop, device_block_with_a_host_loop_case),
     "halve_until_small": (halve_until_small, halve_until_small_case),
+    "nested_row_sums": (nested_row_sums, nested_row_sums_case),
 }

@@ -462,6 +462,13 @@ def test_conditions_read_from_memory_around_barriers_are_agreed_on():
         assert re.search(r"gpu\.all_reduce\s+or", gpu), (name, gpu)
 
 
+def test_inner_loops_reducing_sequential_nests_are_block_reductions():
+    function, case = block_kernels.CASES["nested_row_sums"]
+    args, spec, _ = case()
+    gpu = parir.print_compiled(function, args, parir.CompileOptions(spec, backend="cuda", arch="sm_90"), stage="gpu")
+    assert re.search(r"gpu\.all_reduce\s+add", gpu), gpu
+
+
 def test_outer_reductions_with_inner_loops_combine_blocks_atomically():
     for name, update in [("total_of_rows", "atomic_rmw addf"), ("largest_of_all", "atomic_rmw maximumf")]:
         function, case = block_kernels.CASES[name]
@@ -509,7 +516,7 @@ def f(x, y, N, M):
     exec(compile(source, str(path), "exec"), namespace)
     args = [np.zeros((8, 100), np.float32), np.zeros(8, np.float32), 8, 100]
     opts = parir.CompileOptions({'N': parir.threads(8), 'M': parir.threads(128)}, backend="cuda", arch="sm_90")
-    with pytest.raises(parir.CompileError, match=r"conditional_local.py:\d+:\d+: .*each keeps its own copy"):
+    with pytest.raises(parir.CompileError, match=r"conditional_local.py:10:9: .*each keeps its own copy"):
         parir.print_compiled(namespace["f"], args, opts)
     # The CPU runs it as written.
     x = np.random.default_rng(0).random((8, 100), dtype=np.float32)

@@ -183,6 +183,23 @@ impl<'a> Emitter<'a> {
                 reduction,
             );
         }
+        // A parallel loop inside another whose iterations each reduce a
+        // nest of sequential loops, for a GPU: each iteration reduces its
+        // nest privately, then combines into the accumulator once, the
+        // update that the GPU lowering makes a block reduction of (the
+        // threads of a block share the iterations).
+        if let (Some(nested), true, Target::Gpu) = (&reduction, parallel, self.target) {
+            if !nested.loops.is_empty() {
+                return self.nested_parallel_reduction(
+                    statement,
+                    var,
+                    start_value,
+                    step,
+                    trips,
+                    nested,
+                );
+            }
+        }
         // Sequential loops, and parallel loops nested in another parallel
         // loop (which run sequentially on a CPU), accumulate in a local.
         let accumulator = match &reduction {
@@ -543,6 +560,53 @@ impl<'a> Emitter<'a> {
                 Ok(())
             },
         )
+    }
+
+    /// A parallel loop nested in another (for a GPU, see the caller) whose
+    /// iterations each reduce a nest of sequential loops into one element.
+    fn nested_parallel_reduction(
+        &mut self,
+        statement: &Stmt,
+        var: &str,
+        start: &Value,
+        step: i64,
+        trips: &str,
+        nested: &NestedReduction,
+    ) -> Result<()> {
+        let reduction = &nested.reduction;
+        let accumulator = self.begin_accumulation(reduction)?;
+        let (array, info) = self.array_of(&reduction.base)?;
+        let label = statement.labels.first().cloned();
+        self.counted_loop(
+            trips,
+            label.as_deref(),
+            true,
+            Some(reduction.kind),
+            |this, k| {
+                let private = this.private_accumulator(&array, &info, reduction);
+                this.accumulate_iteration(&private, k, var, start, step, nested)?;
+                let load = |this: &mut Self, slot: &str| Value {
+                    ssa: this.op(&format!(
+                        "memref.load {slot}[] : memref<{}>",
+                        accumulator.ty.mlir()
+                    )),
+                    ty: accumulator.ty,
+                    literal: None,
+                };
+                let partial = load(this, &private.slot);
+                let current = load(this, &accumulator.slot);
+                let combined = this.combine(reduction.kind, current, partial, reduction.span)?;
+                let combined = this.convert(combined, accumulator.ty);
+                this.line(&format!(
+                    "memref.store {}, {}[] : memref<{}>",
+                    combined.ssa,
+                    accumulator.slot,
+                    accumulator.ty.mlir()
+                ));
+                Ok(())
+            },
+        )?;
+        self.end_accumulation(&accumulator)
     }
 
     /// The outermost parallel loop is a reduction: split the iterations

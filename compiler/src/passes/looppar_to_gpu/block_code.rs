@@ -318,15 +318,16 @@ pub(super) unsafe fn copies_updated_by_threads<'c, 'a>(
                 && !defined_in(memref, inner_loop)
                 && Some(op.to_raw().ptr) != reduction_store
             {
-                // SAFETY: an op of the live IR under `outer`.
-                found = Some(unsafe { rewrite::view(op.to_raw()) });
+                found = Some(op.to_raw());
                 return WalkResult::Interrupt;
             }
             WalkResult::Advance
         });
-        if let Some(op) = found {
+        if found.is_some() {
+            // The loop, which always has the user's line (the update may
+            // be one the front end made).
             return Some((
-                op,
+                inner_loop,
                 "on a GPU the threads of a block share this parallel loop's iterations, and each keeps \
                  its own copy of a variable assigned before the loop: update such a variable only as a \
                  reduction of the whole loop body (s += x[i, j] if x[i, j] > 0.5 else 0.0; \
