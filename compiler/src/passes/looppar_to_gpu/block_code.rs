@@ -245,6 +245,19 @@ pub(super) fn global_writes(kernel: &Kernel, body: BlockRef) -> Vec<MlirOperatio
     writes
 }
 
+/// Whether `op` holds a parallel loop (other than itself).
+pub(super) fn holds_parallel_loop(op: OperationRef) -> bool {
+    let mut found = false;
+    op.walk(WalkOrder::PreOrder, |nested| {
+        if nested != op && rewrite::is_parallel_loop(nested) {
+            found = true;
+            return WalkResult::Interrupt;
+        }
+        WalkResult::Advance
+    });
+    found
+}
+
 /// The innermost parallel loops inside `body` (the body of an outermost
 /// parallel loop), at any depth, and the parallel loops between them and
 /// the outermost.
@@ -257,15 +270,7 @@ pub(super) fn levels(body: BlockRef) -> (Vec<MlirOperation>, Vec<MlirOperation>)
             if !rewrite::is_parallel_loop(op) {
                 return WalkResult::Advance;
             }
-            let mut holds_parallel = false;
-            op.walk(WalkOrder::PreOrder, |nested| {
-                if nested != op && rewrite::is_parallel_loop(nested) {
-                    holds_parallel = true;
-                    return WalkResult::Interrupt;
-                }
-                WalkResult::Advance
-            });
-            if holds_parallel {
+            if holds_parallel_loop(op) {
                 middle.push(op.to_raw());
                 WalkResult::Advance
             } else {

@@ -778,19 +778,6 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
     Ok(parallel_loops)
 }
 
-/// Whether `op` holds a parallel loop.
-fn holds_parallel_loop(op: OperationRef) -> bool {
-    let mut found = false;
-    op.walk(melior::ir::operation::WalkOrder::PreOrder, |nested| {
-        if nested != op && rewrite::is_parallel_loop(nested) {
-            found = true;
-            return melior::ir::operation::WalkResult::Interrupt;
-        }
-        melior::ir::operation::WalkResult::Advance
-    });
-    found
-}
-
 /// Turns the code of `body` (in `with parir.gpu:`) into host code: each
 /// run of sequential code into a one-thread kernel where the run was;
 /// parallel loops stay, to become kernels (returned); loops and
@@ -859,7 +846,7 @@ unsafe fn device_code_to_kernels<'c>(
         if rewrite::is_parallel_loop(child) {
             flush(&mut run, child)?;
             parallel_loops.push(raw_child);
-        } else if holds_parallel_loop(child) {
+        } else if block_code::holds_parallel_loop(child) {
             flush(&mut run, child)?;
             for region in child.regions() {
                 let mut block = region.first_block();
