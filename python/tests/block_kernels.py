@@ -230,6 +230,40 @@ def nested_row_sums_case():
     return args, {'N': parir.threads(8), 'M': parir.threads(128)}, {1: 1.0 + x.astype(np.float64).sum(axis=(1, 2))}
 
 
+@parir.jit
+def group_sums(x, groups, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            y[groups[i]] += x[i, j]
+
+
+def group_sums_case():
+    # Rows of one group add into one element: each row's sum is combined
+    # atomically (it used to be stored over the other rows' sums).
+    x = rows(12)
+    groups = np.random.default_rng(13).integers(0, 3, N)
+    expected = np.bincount(groups, weights=x.astype(np.float64).sum(axis=1), minlength=3)
+    return [x, groups, np.zeros(3, np.float32), N, M], {'N': parir.threads(N), 'M': parir.threads(256)}, {2: expected}
+
+
+@parir.jit
+def counts_above(x, counts, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            counts[i] += 1 if x[i, j] > 1.0 else 0
+
+
+def counts_above_case():
+    # A Python int added to int32 elements: a block reduction in int32.
+    x = rows(14)
+    expected = (x > 1.0).sum(axis=1).astype(np.int32)
+    return [x, np.zeros(N, np.int32), N, M], {'N': parir.threads(N), 'M': parir.threads(256)}, {1: expected}
+
+
 CASES = {
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),
@@ -242,4 +276,6 @@ CASES = {
     "device_block_with_a_host_loop": (device_block_with_a_host_loop, device_block_with_a_host_loop_case),
     "halve_until_small": (halve_until_small, halve_until_small_case),
     "nested_row_sums": (nested_row_sums, nested_row_sums_case),
+    "group_sums": (group_sums, group_sums_case),
+    "counts_above": (counts_above, counts_above_case),
 }

@@ -462,11 +462,17 @@ def test_conditions_read_from_memory_around_barriers_are_agreed_on():
         assert re.search(r"gpu\.all_reduce\s+or", gpu), (name, gpu)
 
 
-def test_inner_loops_reducing_sequential_nests_are_block_reductions():
-    function, case = block_kernels.CASES["nested_row_sums"]
+@pytest.mark.parametrize("name", ["nested_row_sums", "counts_above", "group_sums"])
+def test_inner_reductions_are_block_reductions(name):
+    """Inner loops whose iterations reduce sequential nests, or add Python
+    ints to int32 elements, are block reductions; a row's sum into an
+    element that rows share is combined atomically."""
+    function, case = block_kernels.CASES[name]
     args, spec, _ = case()
     gpu = parir.print_compiled(function, args, parir.CompileOptions(spec, backend="cuda", arch="sm_90"), stage="gpu")
     assert re.search(r"gpu\.all_reduce\s+add", gpu), gpu
+    if name == "group_sums":
+        assert "memref.atomic_rmw addf" in gpu, gpu
 
 
 def test_outer_reductions_with_inner_loops_combine_blocks_atomically():

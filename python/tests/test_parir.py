@@ -395,6 +395,38 @@ def test_bool_reductions_are_any_and_all(n, fill):
         assert flags.view(np.uint8).max() <= 1 and row_any.view(np.uint8).max() <= 1
 
 
+@pytest.mark.parametrize("labelled", [True, False])
+def test_row_sums_into_elements_that_rows_share_are_atomic(labelled):
+    """The sum of each row, added to the element of its group: rows of one
+    group share the element, so each row's sum is combined atomically. It
+    used to be stored over the other rows' sums."""
+    if labelled:
+        @parir.jit
+        def group_sums(x, groups, y, N, M):
+            parir.label('N')
+            for i in range(N):
+                parir.label('M')
+                for j in range(M):
+                    y[groups[i]] += x[i, j]
+    else:
+        @parir.jit
+        def group_sums(x, groups, y, N, M):
+            parir.label('N')
+            for i in range(N):
+                for j in range(M):
+                    y[groups[i]] += x[i, j]
+
+    n, m = 20000, 50
+    x = np.random.default_rng(3).random((n, m))
+    groups = np.random.default_rng(4).integers(0, 2, n)
+    expected = np.bincount(groups, weights=x.sum(axis=1), minlength=2)
+    spec = {'N': parir.threads(n), 'M': parir.threads(64)} if labelled else {'N': parir.threads(n)}
+    for _ in range(3):
+        y = np.zeros(2)
+        group_sums(x, groups, y, n, m, opts=parir.par(spec))
+        np.testing.assert_allclose(y, expected, rtol=1e-9)
+
+
 def test_math_functions_and_casts():
     @parir.jit
     def functions(x, y, n):
@@ -687,10 +719,11 @@ def test_print_compiled_stages_and_compile_string():
     assert "scf.parallel" in scf and "looppar" not in scf
     llvm = parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts)
     assert "llvm.func @sum_rows" in llvm
-    # The IR, edited by hand (subtract instead of add), compiles back and
-    # takes the original arguments.
-    assert looppar.count("arith.addf") == 1
-    fn = parir.compile_string("sum_rows", looppar.replace("arith.addf", "arith.subf"), opts=opts)
+    # The IR, edited by hand (the row's accumulation subtracts instead of
+    # adding; the sum is then added to y[i]), compiles back and takes the
+    # original arguments.
+    assert looppar.count("arith.addf") == 2
+    fn = parir.compile_string("sum_rows", looppar.replace("arith.addf", "arith.subf", 1), opts=opts)
     y[:] = 0
     fn(x, y, 3, 4)
     np.testing.assert_allclose(y, -x.sum(axis=1))

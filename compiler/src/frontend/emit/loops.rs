@@ -218,8 +218,8 @@ impl<'a> Emitter<'a> {
             this.unbind(var, previous);
             result
         })?;
-        if let Some(slot) = &accumulator {
-            self.end_accumulation(slot)?;
+        if let (Some(slot), Some(kind)) = (&accumulator, kind) {
+            self.end_accumulation(slot, kind)?;
         }
         Ok(())
     }
@@ -376,24 +376,18 @@ impl<'a> Emitter<'a> {
         result
     }
 
+    /// A local that a reduction nest accumulates into, starting from the
+    /// reduction's identity; [`Self::end_accumulation`] combines it into
+    /// the element once. Starting from the element's value instead would
+    /// store over the updates of other parallel iterations that share the
+    /// element (`y[g[i]] += x[i, j]`); as an update of the element, the
+    /// combination is made atomic where they may share it.
     pub(super) fn begin_accumulation(&mut self, reduction: &Reduction) -> Result<Accumulator> {
         let (array, info) = self.array_of(&reduction.base)?;
         let at = self.element_indices(&info, &reduction.indices, reduction.span)?;
-        let ty = accumulator_type(info.dtype);
-        let slot = self.stack_slot(ty);
-        let current = self.load(&array, &info, &at, reduction.span);
-        self.line(&format!(
-            "memref.store {current}, {slot}[] : memref<{}>",
-            ty.mlir()
-        ));
-        Ok(Accumulator {
-            slot,
-            ty,
-            array,
-            info,
-            at,
-            span: reduction.span,
-        })
+        let mut accumulator = self.private_accumulator(&array, &info, reduction);
+        accumulator.at = at;
+        Ok(accumulator)
     }
 
     pub(super) fn accumulate(
@@ -415,6 +409,15 @@ impl<'a> Emitter<'a> {
         if accumulator.info.dtype == DType::Bool {
             // `kind` is an or/and of truth values (`ReductionKind::on`).
             value = self.stored_value(value, DType::Bool);
+        } else if matches!(reduction.kind, ReductionKind::Add | ReductionKind::Mul)
+            && !accumulator.ty.is_float()
+            && !value.ty.is_float()
+        {
+            // Integer sums and products wrap to the same low bits in the
+            // element's type as in a wider one: combined there, the update
+            // is the accumulator's own op, which the GPU lowering
+            // recognises as a reduction.
+            value = self.convert(value, accumulator.ty);
         }
         let combined = self.combine(reduction.kind, current, value, reduction.span)?;
         let combined = self.convert(combined, accumulator.ty);
@@ -427,14 +430,33 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
-    pub(super) fn end_accumulation(&mut self, accumulator: &Accumulator) -> Result<()> {
-        let value = self.op(&format!(
+    /// `element = element op accumulated`, once after the nest.
+    pub(super) fn end_accumulation(
+        &mut self,
+        accumulator: &Accumulator,
+        kind: ReductionKind,
+    ) -> Result<()> {
+        let partial = self.op(&format!(
             "memref.load {}[] : memref<{}>",
             accumulator.slot,
             accumulator.ty.mlir()
         ));
+        let old = self.load(
+            &accumulator.array,
+            &accumulator.info,
+            &accumulator.at,
+            accumulator.span,
+        );
+        let value = |ssa: String| Value {
+            ssa,
+            ty: accumulator.ty,
+            literal: None,
+        };
+        let new = self.combine(kind, value(old), value(partial), accumulator.span)?;
+        let new = self.convert(new, accumulator.ty);
         let store = format!(
-            "memref.store {value}, {}[{}] : {}",
+            "memref.store {}, {}[{}] : {}",
+            new.ssa,
             accumulator.array,
             accumulator.at.join(", "),
             accumulator.info.memref()
@@ -606,7 +628,7 @@ impl<'a> Emitter<'a> {
                 Ok(())
             },
         )?;
-        self.end_accumulation(&accumulator)
+        self.end_accumulation(&accumulator, reduction.kind)
     }
 
     /// The outermost parallel loop is a reduction: split the iterations
