@@ -264,6 +264,24 @@ def counts_above_case():
     return [x, np.zeros(N, np.int32), N, M], {'N': parir.threads(N), 'M': parir.threads(256)}, {1: expected}
 
 
+@parir.jit
+def device_sum_then_scale(x, total, N):
+    with parir.gpu:
+        s = 0.0
+        for i in range(N):
+            s += x[i]
+        total[0] = s
+        parir.label('N')
+        for i in range(N):
+            x[i] = x[i] / total[0]
+
+
+def device_sum_then_scale_case():
+    # A local of `with parir.gpu:` code lives in the one kernel that uses it.
+    x = rows(15)[0]
+    return [x.copy(), np.zeros(1, np.float32), M], {'N': parir.threads(M)}, {0: x / x.sum(), 1: [x.sum()]}
+
+
 CASES = {
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),
@@ -278,4 +296,5 @@ CASES = {
     "nested_row_sums": (nested_row_sums, nested_row_sums_case),
     "group_sums": (group_sums, group_sums_case),
     "counts_above": (counts_above, counts_above_case),
+    "device_sum_then_scale": (device_sum_then_scale, device_sum_then_scale_case),
 }

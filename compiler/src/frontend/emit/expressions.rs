@@ -188,6 +188,10 @@ impl<'a> Emitter<'a> {
                 span,
                 format!("`{name}` is an array: index it (e.g. {name}[i]); slices belong in slice statements"),
             )),
+            Binding::Private { label } if label == super::statements::ON_DEVICE_BLOCK => Err(self.error(
+                span,
+                format!("`{name}` belongs to a `with parir.gpu:` block (it lives on the GPU) and cannot be used after it"),
+            )),
             Binding::Private { label } => Err(self.error(
                 span,
                 format!("`{name}` is private to the parallel loop '{label}' (each iteration has its own) and cannot be used after it"),

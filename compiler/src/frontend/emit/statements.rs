@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// The label of the allocation block of a `with parir.gpu:` block, whose
+/// locals cannot be used after it.
+pub(super) const ON_DEVICE_BLOCK: &str = "with parir.gpu";
+
 impl<'a> Emitter<'a> {
     pub(super) fn open_alloc_block(&mut self, label: &str) {
         self.alloc_blocks.push(AllocBlock {
@@ -285,7 +289,11 @@ impl<'a> Emitter<'a> {
                 self.line("\"looppar.on_device\"() ({");
                 self.indent += 1;
                 self.on_device = true;
-                self.statements(body)?;
+                // Its locals live on the GPU, in the kernels that use them.
+                self.open_alloc_block(ON_DEVICE_BLOCK);
+                let emitted = self.statements(body);
+                self.close_alloc_block();
+                emitted?;
                 self.on_device = false;
                 self.line("\"looppar.yield\"() : () -> ()");
                 self.indent -= 1;

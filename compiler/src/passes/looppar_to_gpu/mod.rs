@@ -765,6 +765,7 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
         .first_block()
         .ok_or("no body")?;
     let parallel_loops = unsafe { device_code_to_kernels(&b, body)? };
+    unsafe { place_device_locals(body)? };
     // Everything but the body's terminator moves out, in order.
     let body_terminator = body.terminator().map(|t| t.to_raw().ptr);
     let mut current = body.first_operation();
@@ -776,6 +777,69 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
     }
     unsafe { rewrite::erase(raw) };
     Ok(parallel_loops)
+}
+
+/// Moves each local of a `with parir.gpu:` block (a `memref.alloca` at
+/// the top of `body`, after [`device_code_to_kernels`]) into the one
+/// kernel that uses it: kernels share no memory but arrays, so a local
+/// used by two (code on both sides of a parallel loop, or the loop
+/// itself) is an error.
+///
+/// # Safety
+/// `body` must be a live block of device code turned into kernels.
+unsafe fn place_device_locals(body: melior::ir::BlockRef) -> Result<(), String> {
+    let mut locals = Vec::new();
+    let mut current = body.first_operation();
+    while let Some(op) = current {
+        if rewrite::name_of(op) == "memref.alloca" && op.operand_count() == 0 {
+            locals.push(op.to_raw());
+        }
+        current = op.next_in_block();
+    }
+    for raw in locals {
+        let local = unsafe { rewrite::view(raw) };
+        let Ok(slot) = local.result(0) else { continue };
+        // The kernel (one-thread launch, or a parallel loop to be one) of
+        // each use.
+        let mut kernels: Vec<MlirOperation> = Vec::new();
+        let mut using = unsafe { mlir_sys::mlirValueGetFirstUse(slot.to_raw()) };
+        while !mlir_sys::mlirOpOperandIsNull(using) {
+            let user = unsafe { rewrite::view(mlir_sys::mlirOpOperandGetOwner(using)) };
+            let kernel = std::iter::once(user)
+                .chain(rewrite::ancestors(user))
+                .find(|op| rewrite::name_of(*op) == "gpu.launch" || rewrite::is_parallel_loop(*op))
+                .map(|op| op.to_raw());
+            match kernel {
+                Some(k) if !kernels.iter().any(|seen| seen.ptr == k.ptr) => kernels.push(k),
+                Some(_) => {}
+                None => return Err("a local of `with parir.gpu:` code is used on the host".into()),
+            }
+            using = unsafe { mlir_sys::mlirOpOperandGetNextUse(using) };
+        }
+        match kernels.as_slice() {
+            [] => unsafe { rewrite::erase(raw) },
+            [kernel] if rewrite::name_of(unsafe { rewrite::view(*kernel) }) == "gpu.launch" => {
+                let launch = unsafe { rewrite::view(*kernel) };
+                let entry = launch
+                    .region(0)
+                    .map_err(|e| e.to_string())?
+                    .first_block()
+                    .ok_or("a launch without a body")?;
+                let first = entry.first_operation().ok_or("an empty launch")?;
+                unsafe { mlir_sys::mlirOperationMoveBefore(raw, first.to_raw()) };
+            }
+            _ => {
+                return Err(
+                    "a variable of this `with parir.gpu:` block is used on both sides of a parallel loop \
+                     (or by the loop and the code around it); the code between parallel loops runs as \
+                     kernels of its own, and kernels share no variables: keep the value in an array \
+                     element"
+                        .into(),
+                )
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Turns the code of `body` (in `with parir.gpu:`) into host code: each
@@ -843,6 +907,11 @@ unsafe fn device_code_to_kernels<'c>(
     };
     for raw_child in ops {
         let child = unsafe { rewrite::view(raw_child) };
+        if rewrite::name_of(child) == "memref.alloca" {
+            // A local of the block: placed once its kernels are known
+            // (`place_device_locals`).
+            continue;
+        }
         if rewrite::is_parallel_loop(child) {
             flush(&mut run, child)?;
             parallel_loops.push(raw_child);
