@@ -566,3 +566,7 @@ def after(x, y, N):
         parir.print_compiled(namespace["across"], args, opts)
     with pytest.raises(parir.CompileError, match=r"device_locals.py:20:16: `s` belongs to a `with parir.gpu:` block"):
         parir.print_compiled(namespace["after"], args, opts)
+    # The CPU runs the block inline: its locals are the function's.
+    x, y = np.ones(100, np.float32), np.zeros(1, np.float32)
+    namespace["after"](x, y, 100, opts=parir.par({'N': parir.threads(100)}))
+    assert y[0] == 2.0 and (x == 2.0).all()

@@ -427,6 +427,55 @@ def test_row_sums_into_elements_that_rows_share_are_atomic(labelled):
         np.testing.assert_allclose(y, expected, rtol=1e-9)
 
 
+def test_reductions_that_round_at_every_step_run_as_written():
+    """Floats into an integer element round at every step (NumPy casts
+    each result back): a nest of them runs in the written order, from the
+    element's value; as a parallel reduction it is a CompileError."""
+    @parir.jit
+    def scale(a, x, N, M):
+        parir.label('N')
+        for i in range(N):
+            for j in range(M):
+                a[i] *= x[j]
+
+    @parir.jit
+    def shift(a, x, N, M):
+        parir.label('N')
+        for i in range(N):
+            for j in range(M):
+                a[i] -= x[j]
+
+    @parir.jit
+    def total(a, x, N):
+        parir.label('N')
+        for i in range(N):
+            a[0] += x[i]
+
+    opts = parir.par({'N': parir.threads(2)})
+    for function, start, x in ((scale, [4, 3], [0.5, 2.0]), (shift, [2, -3], [0.5, -0.7])):
+        compiled, reference = np.array(start), np.array(start)
+        function(compiled, np.array(x), 2, 2, opts=opts)
+        function(reference, np.array(x), 2, 2, seq=True)
+        assert compiled.tolist() == reference.tolist(), function.__name__
+    with pytest.raises(parir.CompileError, match="rounds at every step"):
+        total(np.zeros(1, np.int64), np.array([0.5, 0.7]), 2, opts=opts)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float64])
+def test_subtracted_unsigned_values_are_negated_in_the_elements_type(dtype):
+    # -u of a uint8 u wraps (-200 is 56): NumPy subtracts in the wider type.
+    @parir.jit
+    def subtract(a, u, N, M):
+        parir.label('N')
+        for i in range(N):
+            for j in range(M):
+                a[i] -= u[j]
+
+    a = np.array([0, 1000], dtype)
+    subtract(a, np.array([200, 3], np.uint8), 2, 2, opts=parir.par({'N': parir.threads(2)}))
+    assert a.tolist() == [-203, 797]
+
+
 def test_math_functions_and_casts():
     @parir.jit
     def functions(x, y, n):

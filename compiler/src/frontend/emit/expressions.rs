@@ -4,6 +4,34 @@
 use super::*;
 
 impl<'a> Emitter<'a> {
+    /// `-value`, in its own type (NumPy's wrapping for integers).
+    pub(super) fn negate(&mut self, value: Value, span: Span) -> Result<Value> {
+        if let Some(literal) = value.literal {
+            let negated = match literal {
+                Literal::Int(i) => Literal::Int(i.wrapping_neg()),
+                Literal::Float(f) => Literal::Float(-f),
+            };
+            return Ok(self.constant(negated, value.ty));
+        }
+        if value.ty == Ty::Bool {
+            return Err(self.error(
+                span,
+                "NumPy does not negate booleans; use `not` for the opposite",
+            ));
+        }
+        if value.ty.is_float() {
+            let ssa = self.op(&format!("arith.negf {} : {}", value.ssa, value.ty.mlir()));
+            Ok(Value {
+                ssa,
+                ty: value.ty,
+                literal: None,
+            })
+        } else {
+            let zero = self.literal(Literal::Int(0), value.ty);
+            self.binary(BinaryOp::Sub, zero, value, span)
+        }
+    }
+
     pub(super) fn expr(&mut self, expr: &Expr) -> Result<Value> {
         if let Some(value) = self.hoisted(expr) {
             return Ok(value);
@@ -45,33 +73,7 @@ impl<'a> Emitter<'a> {
                             literal: None,
                         })
                     }
-                    UnaryOp::Neg => {
-                        if let Some(literal) = value.literal {
-                            let negated = match literal {
-                                Literal::Int(i) => Literal::Int(i.wrapping_neg()),
-                                Literal::Float(f) => Literal::Float(-f),
-                            };
-                            return Ok(self.constant(negated, value.ty));
-                        }
-                        if value.ty == Ty::Bool {
-                            return Err(self.error(
-                                expr.span,
-                                "NumPy does not negate booleans; use `not` for the opposite",
-                            ));
-                        }
-                        if value.ty.is_float() {
-                            let ssa =
-                                self.op(&format!("arith.negf {} : {}", value.ssa, value.ty.mlir()));
-                            Ok(Value {
-                                ssa,
-                                ty: value.ty,
-                                literal: None,
-                            })
-                        } else {
-                            let zero = self.literal(Literal::Int(0), value.ty);
-                            self.binary(BinaryOp::Sub, zero, value, expr.span)
-                        }
-                    }
+                    UnaryOp::Neg => self.negate(value, expr.span),
                     UnaryOp::Invert => {
                         if value.ty.is_float() {
                             return Err(self.error(expr.span, "~ needs an integer operand"));

@@ -355,6 +355,8 @@ impl<'a> Emitter<'a> {
             info: info.clone(),
             at: Vec::new(),
             span: reduction.span,
+            start: None,
+            stepwise: std::cell::Cell::new(false),
         }
     }
 
@@ -385,9 +387,37 @@ impl<'a> Emitter<'a> {
     pub(super) fn begin_accumulation(&mut self, reduction: &Reduction) -> Result<Accumulator> {
         let (array, info) = self.array_of(&reduction.base)?;
         let at = self.element_indices(&info, &reduction.indices, reduction.span)?;
-        let mut accumulator = self.private_accumulator(&array, &info, reduction);
-        accumulator.at = at;
-        Ok(accumulator)
+        let ty = accumulator_type(info.dtype);
+        let slot = self.stack_slot(ty);
+        // Starting from the element's value instead, for a nest whose
+        // updates round at every step (`end_accumulation` picks).
+        let position = self.out.len();
+        let current = self.load(&array, &info, &at, reduction.span);
+        self.line(&format!(
+            "memref.store {current}, {slot}[] : memref<{}>",
+            ty.mlir()
+        ));
+        let from_element = self.out.split_off(position);
+        let identity = self.constant(reduction.kind.partial_identity(info.dtype), ty);
+        self.line(&format!(
+            "memref.store {}, {slot}[] : memref<{}>",
+            identity.ssa,
+            ty.mlir()
+        ));
+        Ok(Accumulator {
+            slot,
+            ty,
+            array,
+            info,
+            at,
+            span: reduction.span,
+            start: Some(AccumulatorStart {
+                position,
+                length: self.out.len() - position,
+                from_element,
+            }),
+            stepwise: std::cell::Cell::new(false),
+        })
     }
 
     pub(super) fn accumulate(
@@ -406,9 +436,35 @@ impl<'a> Emitter<'a> {
             literal: None,
         };
         let mut value = self.expr(&reduction.value)?;
+        if reduction.subtracted {
+            // Negated in the type NumPy subtracts in (`-u` of a uint8
+            // would wrap first); integers in the element's own type, which
+            // keeps the same low bits.
+            let ty = match crate::frontend::types::promote(accumulator.ty, value.ty) {
+                t if t.is_float() => t,
+                _ => accumulator.ty,
+            };
+            value = self.convert(value, ty);
+            value = self.negate(value, reduction.span)?;
+        }
         if accumulator.info.dtype == DType::Bool {
             // `kind` is an or/and of truth values (`ReductionKind::on`).
             value = self.stored_value(value, DType::Bool);
+        } else if matches!(reduction.kind, ReductionKind::Add | ReductionKind::Mul)
+            && !accumulator.ty.is_float()
+            && value.ty.is_float()
+        {
+            // Rounded into the integer at every step: no order but the
+            // written one gives the same result.
+            if accumulator.start.is_none() {
+                return Err(self.error(
+                    reduction.span,
+                    "this parallel reduction adds (or multiplies) floats into an integer element, which rounds \
+                     at every step, so its iterations cannot be combined in another order: accumulate in a \
+                     float array, or convert the contribution to an integer first",
+                ));
+            }
+            accumulator.stepwise.set(true);
         } else if matches!(reduction.kind, ReductionKind::Add | ReductionKind::Mul)
             && !accumulator.ty.is_float()
             && !value.ty.is_float()
@@ -436,6 +492,27 @@ impl<'a> Emitter<'a> {
         accumulator: &Accumulator,
         kind: ReductionKind,
     ) -> Result<()> {
+        if let (true, Some(start)) = (accumulator.stepwise.get(), &accumulator.start) {
+            // Rounded at every step: start from the element, as the code
+            // is written, and store the result.
+            self.out.replace_range(
+                start.position..start.position + start.length,
+                &start.from_element,
+            );
+            let value = self.op(&format!(
+                "memref.load {}[] : memref<{}>",
+                accumulator.slot,
+                accumulator.ty.mlir()
+            ));
+            let store = format!(
+                "memref.store {value}, {}[{}] : {}",
+                accumulator.array,
+                accumulator.at.join(", "),
+                accumulator.info.memref()
+            );
+            self.guarded(&store, &accumulator.info, &accumulator.at, accumulator.span);
+            return Ok(());
+        }
         let partial = self.op(&format!(
             "memref.load {}[] : memref<{}>",
             accumulator.slot,

@@ -109,6 +109,9 @@ pub(super) struct Reduction {
     pub(super) indices: Vec<Index>,
     pub(super) value: Expr,
     pub(super) kind: ReductionKind,
+    /// `a -= value`: adds `-value`, negated in the element's type (as
+    /// NumPy subtracts there: `-u` of a uint8 `u` would wrap first).
+    pub(super) subtracted: bool,
     pub(super) span: Span,
 }
 
@@ -119,6 +122,21 @@ pub(super) struct Accumulator {
     pub(super) info: ArrayInfo,
     pub(super) at: Vec<String>,
     pub(super) span: Span,
+    /// For an accumulator of the element's whole nest (not a parallel
+    /// piece of it): where its start from the identity was emitted, and
+    /// the code that would start it from the element's value instead.
+    pub(super) start: Option<AccumulatorStart>,
+    /// Set when an update rounds at every step (float contributions to an
+    /// integer element's sum or product: `a[i] *= 0.5`), which no other
+    /// order of the steps gives: the nest then runs as written.
+    pub(super) stepwise: std::cell::Cell<bool>,
+}
+
+/// The start of an [`Accumulator`] as emitted, and the alternative.
+pub(super) struct AccumulatorStart {
+    pub(super) position: usize,
+    pub(super) length: usize,
+    pub(super) from_element: String,
 }
 
 pub(super) fn mentions(expr: &Expr, name: &str) -> bool {
@@ -228,6 +246,7 @@ pub(super) fn updates_a_local(body: &[Stmt]) -> bool {
 /// Recognises a body of one reduction statement over loop variables `vars`.
 pub(super) fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reduction> {
     let [statement] = body else { return None };
+    let mut subtracted = false;
     let (target, kind, value) = match &statement.kind {
         StmtKind::AugAssign {
             target,
@@ -244,17 +263,10 @@ pub(super) fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reducti
             target,
             op: BinaryOp::Sub,
             value,
-        } => (
-            target,
-            ReductionKind::Add,
-            Expr {
-                kind: ExprKind::Unary {
-                    op: UnaryOp::Neg,
-                    operand: Box::new(value.clone()),
-                },
-                span: value.span,
-            },
-        ),
+        } => {
+            subtracted = true;
+            (target, ReductionKind::Add, value.clone())
+        }
         StmtKind::Assign { target, value } => match &value.kind {
             ExprKind::Builtin {
                 name,
@@ -297,6 +309,7 @@ pub(super) fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reducti
         indices: indices.clone(),
         value,
         kind,
+        subtracted,
         span: statement.span,
     })
 }

@@ -289,10 +289,16 @@ impl<'a> Emitter<'a> {
                 self.line("\"looppar.on_device\"() ({");
                 self.indent += 1;
                 self.on_device = true;
-                // Its locals live on the GPU, in the kernels that use them.
-                self.open_alloc_block(ON_DEVICE_BLOCK);
+                // On a GPU its locals live in the kernels that use them (the
+                // CPU runs the block inline: they are the function's).
+                let on_gpu = self.target == Target::Gpu;
+                if on_gpu {
+                    self.open_alloc_block(ON_DEVICE_BLOCK);
+                }
                 let emitted = self.statements(body);
-                self.close_alloc_block();
+                if on_gpu {
+                    self.close_alloc_block();
+                }
                 emitted?;
                 self.on_device = false;
                 self.line("\"looppar.yield\"() : () -> ()");
