@@ -461,6 +461,47 @@ def test_reductions_that_round_at_every_step_run_as_written():
         total(np.zeros(1, np.int64), np.array([0.5, 0.7]), 2, opts=opts)
 
 
+def test_reductions_that_round_into_shared_integer_elements_are_refused():
+    # Each step rounds, and rows of one group would share the element.
+    @parir.jit
+    def group_sums(x, groups, y, N, M):
+        parir.label('N')
+        for i in range(N):
+            for j in range(M):
+                y[groups[i]] += x[i, j]
+
+    with pytest.raises(parir.CompileError, match="rounds at every step"):
+        group_sums(np.ones((8, 4)), np.zeros(8, np.int64), np.zeros(2, np.int64), 8, 4,
+                   opts=parir.par({'N': parir.threads(8)}))
+
+
+@pytest.mark.parametrize("update, contribution, message", [
+    ("add", np.array([-1, 0]), "adds .or multiplies. numbers into a bool element"),
+    ("subtract", np.array([1, 0]), "adds .or multiplies. numbers into a bool element"),
+    ("subtract", np.array([True, False]), "NumPy does not subtract booleans"),
+])
+def test_reductions_into_bools_take_truth_values(update, contribution, message):
+    """NumPy's bool += int keeps whether each step's sum is nonzero
+    ((True + -1) is False), which no or of truth values computes."""
+    @parir.jit
+    def add(a, x, N, M):
+        parir.label('N')
+        for i in range(N):
+            for j in range(M):
+                a[i] += x[j]
+
+    @parir.jit
+    def subtract(a, x, N, M):
+        parir.label('N')
+        for i in range(N):
+            for j in range(M):
+                a[i] -= x[j]
+
+    function = {"add": add, "subtract": subtract}[update]
+    with pytest.raises(parir.CompileError, match=message):
+        function(np.array([True, False]), contribution, 2, 2, opts=parir.par({'N': parir.threads(2)}))
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.float64])
 def test_subtracted_unsigned_values_are_negated_in_the_elements_type(dtype):
     # -u of a uint8 u wraps (-200 is 56): NumPy subtracts in the wider type.

@@ -148,7 +148,10 @@ impl<'a> Emitter<'a> {
         // every iteration: accumulate in a local and store once.
         let reduction = find_reduction(var, body).map(|mut nested| {
             if let Ok((_, info)) = self.array_of(&nested.reduction.base) {
-                nested.reduction.kind = nested.reduction.kind.on(info.dtype);
+                let kind = nested.reduction.kind;
+                nested.reduction.truths = info.dtype == DType::Bool
+                    && matches!(kind, ReductionKind::Add | ReductionKind::Mul);
+                nested.reduction.kind = kind.on(info.dtype);
             }
             nested
         });
@@ -208,7 +211,10 @@ impl<'a> Emitter<'a> {
         };
         let label = statement.labels.first().cloned();
         let kind = reduction.as_ref().map(|r| r.reduction.kind);
-        self.counted_loop(trips, label.as_deref(), parallel, kind, |this, k| {
+        if parallel {
+            self.parallel_vars.push(var.to_string());
+        }
+        let emitted = self.counted_loop(trips, label.as_deref(), parallel, kind, |this, k| {
             let induction = this.induction(k, start_value, step);
             let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
             let result = match (&accumulator, &reduction) {
@@ -217,7 +223,11 @@ impl<'a> Emitter<'a> {
             };
             this.unbind(var, previous);
             result
-        })?;
+        });
+        if parallel {
+            self.parallel_vars.pop();
+        }
+        emitted?;
         if let (Some(slot), Some(kind)) = (&accumulator, kind) {
             self.end_accumulation(slot, kind)?;
         }
@@ -436,7 +446,21 @@ impl<'a> Emitter<'a> {
             literal: None,
         };
         let mut value = self.expr(&reduction.value)?;
-        if reduction.subtracted {
+        if reduction.truths && reduction.subtracted && value.ty == Ty::Bool {
+            return Err(self.error(
+                reduction.span,
+                "NumPy does not subtract booleans; use `^`, or `&` with `not`, for what you mean",
+            ));
+        } else if reduction.truths && value.ty != Ty::Bool {
+            // NumPy's bool += int is the truth of the integer sum at each
+            // step ((True + -1) is False), which no or of truth values is.
+            return Err(self.error(
+                reduction.span,
+                "this update adds (or multiplies) numbers into a bool element, where NumPy keeps whether \
+                 each step's sum is nonzero; reductions into bools take truth values: write the condition \
+                 you mean (a[i] += x[j] != 0), or accumulate in an integer array",
+            ));
+        } else if reduction.subtracted {
             // Negated in the type NumPy subtracts in (`-u` of a uint8
             // would wrap first); integers in the element's own type, which
             // keeps the same low bits.
@@ -455,13 +479,20 @@ impl<'a> Emitter<'a> {
             && value.ty.is_float()
         {
             // Rounded into the integer at every step: no order but the
-            // written one gives the same result.
-            if accumulator.start.is_none() {
+            // written one gives the same result, from the element's value,
+            // which parallel iterations must then not share (an index that
+            // is the outermost parallel loop's variable gives each its own).
+            let private = self.parallel_vars.first().is_none_or(|outer| {
+                reduction.indices.iter().any(|index| {
+                    matches!(index, Index::At(Expr { kind: ExprKind::Var(v), .. }) if v == outer)
+                })
+            });
+            if accumulator.start.is_none() || !private {
                 return Err(self.error(
                     reduction.span,
-                    "this parallel reduction adds (or multiplies) floats into an integer element, which rounds \
-                     at every step, so its iterations cannot be combined in another order: accumulate in a \
-                     float array, or convert the contribution to an integer first",
+                    "this reduction adds (or multiplies) floats into an integer element, which rounds at every \
+                     step, so parallel iterations cannot combine or share it: accumulate in a float array, or \
+                     convert the contribution to an integer first",
                 ));
             }
             accumulator.stepwise.set(true);

@@ -109,6 +109,9 @@ struct Emitter<'a> {
     written_labels: HashSet<String>,
     /// How many parallel loops enclose the current statement.
     parallel_depth: usize,
+    /// The variables of the parallel loops around the code being emitted,
+    /// outermost first.
+    parallel_vars: Vec<String>,
     on_device: bool,
     callees: &'a HashMap<String, Function>,
     /// `debug=True`: every array access is checked against the array's
@@ -225,6 +228,7 @@ pub fn emit(
         used_labels: HashSet::new(),
         written_labels: written_labels(function, callees),
         parallel_depth: 0,
+        parallel_vars: Vec::new(),
         on_device: false,
         callees,
         debug,

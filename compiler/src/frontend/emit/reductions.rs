@@ -112,6 +112,9 @@ pub(super) struct Reduction {
     /// `a -= value`: adds `-value`, negated in the element's type (as
     /// NumPy subtracts there: `-u` of a uint8 `u` would wrap first).
     pub(super) subtracted: bool,
+    /// A sum or product into bool elements, computed as an or / and of
+    /// truth values (`ReductionKind::on`).
+    pub(super) truths: bool,
     pub(super) span: Span,
 }
 
@@ -310,6 +313,7 @@ pub(super) fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reducti
         value,
         kind,
         subtracted,
+        truths: false,
         span: statement.span,
     })
 }
