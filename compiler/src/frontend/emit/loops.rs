@@ -523,45 +523,37 @@ impl<'a> Emitter<'a> {
         accumulator: &Accumulator,
         kind: ReductionKind,
     ) -> Result<()> {
-        if let (true, Some(start)) = (accumulator.stepwise.get(), &accumulator.start) {
-            // Rounded at every step: start from the element, as the code
-            // is written, and store the result.
-            self.out.replace_range(
-                start.position..start.position + start.length,
-                &start.from_element,
-            );
-            let value = self.op(&format!(
-                "memref.load {}[] : memref<{}>",
-                accumulator.slot,
-                accumulator.ty.mlir()
-            ));
-            let store = format!(
-                "memref.store {value}, {}[{}] : {}",
-                accumulator.array,
-                accumulator.at.join(", "),
-                accumulator.info.memref()
-            );
-            self.guarded(&store, &accumulator.info, &accumulator.at, accumulator.span);
-            return Ok(());
-        }
-        let partial = self.op(&format!(
-            "memref.load {}[] : memref<{}>",
-            accumulator.slot,
-            accumulator.ty.mlir()
-        ));
-        let old = self.load(
-            &accumulator.array,
-            &accumulator.info,
-            &accumulator.at,
-            accumulator.span,
-        );
         let value = |ssa: String| Value {
             ssa,
             ty: accumulator.ty,
             literal: None,
         };
-        let new = self.combine(kind, value(old), value(partial), accumulator.span)?;
-        let new = self.convert(new, accumulator.ty);
+        let partial = value(self.op(&format!(
+            "memref.load {}[] : memref<{}>",
+            accumulator.slot,
+            accumulator.ty.mlir()
+        )));
+        let new = match (accumulator.stepwise.get(), &accumulator.start) {
+            // Rounded at every step: start from the element, as the code
+            // is written, and store the result.
+            (true, Some(start)) => {
+                self.out.replace_range(
+                    start.position..start.position + start.length,
+                    &start.from_element,
+                );
+                partial
+            }
+            _ => {
+                let old = self.load(
+                    &accumulator.array,
+                    &accumulator.info,
+                    &accumulator.at,
+                    accumulator.span,
+                );
+                let new = self.combine(kind, value(old), partial, accumulator.span)?;
+                self.convert(new, accumulator.ty)
+            }
+        };
         let store = format!(
             "memref.store {}, {}[{}] : {}",
             new.ssa,
@@ -653,41 +645,16 @@ impl<'a> Emitter<'a> {
     ) -> Result<()> {
         let reduction = &nested.reduction;
         let (array, info) = self.array_of(&reduction.base)?;
-        let ty = accumulator_type(info.dtype);
         self.counted_loop(
             trips,
             Some(&label),
             true,
             Some(reduction.kind),
             |this, k| {
-                let accumulator = this.private_accumulator(&array, &info, reduction);
+                let mut accumulator = this.private_accumulator(&array, &info, reduction);
                 this.accumulate_iteration(&accumulator, k, var, start, step, nested)?;
-                let partial = this.op(&format!(
-                    "memref.load {}[] : memref<{}>",
-                    accumulator.slot,
-                    ty.mlir()
-                ));
-                let at = this.element_indices(&info, &reduction.indices, reduction.span)?;
-                let old = this.load(&array, &info, &at, reduction.span);
-                let old = Value {
-                    ssa: old,
-                    ty,
-                    literal: None,
-                };
-                let partial = Value {
-                    ssa: partial,
-                    ty,
-                    literal: None,
-                };
-                let new = this.combine(reduction.kind, old, partial, reduction.span)?;
-                let store = format!(
-                    "memref.store {}, {array}[{}] : {}",
-                    new.ssa,
-                    at.join(", "),
-                    info.memref()
-                );
-                this.guarded(&store, &info, &at, reduction.span);
-                Ok(())
+                accumulator.at = this.element_indices(&info, &reduction.indices, reduction.span)?;
+                this.end_accumulation(&accumulator, reduction.kind)
             },
         )
     }

@@ -74,16 +74,15 @@ impl Kernel<'_> {
 
     /// The global memory `op` itself writes or reads, if any.
     fn access(&self, op: OperationRef) -> Effect {
-        let (operand, writes) = match rewrite::name_of(op).as_str() {
-            "memref.store" | "memref.atomic_rmw" => (1, true),
-            "memref.generic_atomic_rmw" => (0, true),
-            "memref.load" => (0, false),
-            _ => return Effect::default(),
+        let (memref, writes) = match written_memref(op) {
+            Some(memref) => (Some(memref), true),
+            None if rewrite::name_of(op) == "memref.load" => (op.operand(0).ok(), false),
+            None => (None, false),
         };
         // SAFETY: the live launch that holds the code being looked at.
         let launch = unsafe { rewrite::view(self.launch) };
-        match op.operand(operand) {
-            Ok(memref) if !defined_in(memref, launch) => Effect {
+        match memref {
+            Some(memref) if !defined_in(memref, launch) => Effect {
                 reads: !writes,
                 writes,
                 parallel: false,
@@ -103,6 +102,16 @@ impl Kernel<'_> {
         });
         effect
     }
+}
+
+/// The memref `op` writes: stores and atomic updates.
+fn written_memref<'c, 'a>(op: OperationRef<'c, 'a>) -> Option<melior::ir::Value<'c, 'a>> {
+    let operand = match rewrite::name_of(op).as_str() {
+        "memref.store" | "memref.atomic_rmw" => 1,
+        "memref.generic_atomic_rmw" => 0,
+        _ => return None,
+    };
+    op.operand(operand).ok()
 }
 
 /// Ops whose regions hold block-level code of their own.
@@ -308,12 +317,7 @@ pub(super) unsafe fn copies_updated_by_threads<'c, 'a>(
             .map(|pattern| pattern.store.to_raw().ptr);
         let mut found = None;
         inner_loop.walk(WalkOrder::PreOrder, |op| {
-            let operand = match rewrite::name_of(op).as_str() {
-                "memref.store" | "memref.atomic_rmw" => 1,
-                "memref.generic_atomic_rmw" => 0,
-                _ => return WalkResult::Advance,
-            };
-            let Ok(memref) = op.operand(operand) else {
+            let Some(memref) = written_memref(op) else {
                 return WalkResult::Advance;
             };
             let local = melior::ir::operation::OperationResult::try_from(memref)

@@ -602,11 +602,8 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
         .as_ref()
         .is_some_and(|p| atomic_kind(&rewrite::name_of(p.combine)).is_some());
     let single_block = op.has_attribute("reduction")
-        && if inner.is_empty() {
-            pattern.is_some() && !atomic_pattern
-        } else {
-            !atomic_pattern
-        };
+        && !atomic_pattern
+        && (pattern.is_some() || !inner.is_empty());
     let (blocks, block_threads) = if inner.is_empty() {
         let per_block = block_size(op);
         let needed = threads(op).unwrap_or(1).max(1).div_ceil(per_block);
@@ -659,8 +656,9 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     let mut block_writes = Vec::new();
     if !inner.is_empty() {
         if op.has_attribute("reduction") && !single_block {
-            // The blocks combine into the location atomically.
-            if let Some(pattern) = looppar_detect_reductions::find(loop_ref) {
+            // The blocks combine into the location atomically (the pattern
+            // moved into the kernel with the loop).
+            if let Some(pattern) = pattern {
                 let combine = rewrite::name_of(pattern.combine);
                 let location: Vec<Value> = pattern.load.operands().collect();
                 let update = atomic_update(&b, &combine, pattern.contribution, &location)?;
