@@ -4,6 +4,7 @@ compiled results against NumPy and against seq=True."""
 import numpy as np
 import pytest
 
+import block_kernels
 import parla.parir as parir
 
 
@@ -395,27 +396,21 @@ def test_bool_reductions_are_any_and_all(n, fill):
         assert flags.view(np.uint8).max() <= 1 and row_any.view(np.uint8).max() <= 1
 
 
+@parir.jit
+def group_sums_unlabelled(x, groups, y, N, M):
+    """block_kernels.group_sums with a sequential inner loop."""
+    parir.label('N')
+    for i in range(N):
+        for j in range(M):
+            y[groups[i]] += x[i, j]
+
+
 @pytest.mark.parametrize("labelled", [True, False])
 def test_row_sums_into_elements_that_rows_share_are_atomic(labelled):
     """The sum of each row, added to the element of its group: rows of one
     group share the element, so each row's sum is combined atomically. It
     used to be stored over the other rows' sums."""
-    if labelled:
-        @parir.jit
-        def group_sums(x, groups, y, N, M):
-            parir.label('N')
-            for i in range(N):
-                parir.label('M')
-                for j in range(M):
-                    y[groups[i]] += x[i, j]
-    else:
-        @parir.jit
-        def group_sums(x, groups, y, N, M):
-            parir.label('N')
-            for i in range(N):
-                for j in range(M):
-                    y[groups[i]] += x[i, j]
-
+    group_sums = block_kernels.group_sums if labelled else group_sums_unlabelled
     n, m = 20000, 50
     x = np.random.default_rng(3).random((n, m))
     groups = np.random.default_rng(4).integers(0, 2, n)
@@ -463,15 +458,8 @@ def test_reductions_that_round_at_every_step_run_as_written():
 
 def test_reductions_that_round_into_shared_integer_elements_are_refused():
     # Each step rounds, and rows of one group would share the element.
-    @parir.jit
-    def group_sums(x, groups, y, N, M):
-        parir.label('N')
-        for i in range(N):
-            for j in range(M):
-                y[groups[i]] += x[i, j]
-
     with pytest.raises(parir.CompileError, match="rounds at every step"):
-        group_sums(np.ones((8, 4)), np.zeros(8, np.int64), np.zeros(2, np.int64), 8, 4,
+        group_sums_unlabelled(np.ones((8, 4)), np.zeros(8, np.int64), np.zeros(2, np.int64), 8, 4,
                    opts=parir.par({'N': parir.threads(8)}))
 
 
