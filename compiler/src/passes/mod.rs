@@ -47,6 +47,7 @@ mod looppar_atomic_updates;
 mod looppar_check_races;
 mod looppar_detect_reductions;
 mod looppar_expand_slices;
+mod looppar_if_convert_updates;
 mod looppar_plan_kernels;
 pub(crate) mod looppar_simplify;
 mod looppar_to_gpu;
@@ -102,6 +103,7 @@ pub const PASSES: &[PassInfo] = &[
     looppar_check_races::INFO,
     looppar_detect_reductions::INFO,
     looppar_expand_slices::INFO,
+    looppar_if_convert_updates::INFO,
     looppar_plan_kernels::INFO,
     looppar_simplify::INFO,
     looppar_to_gpu::INFO,

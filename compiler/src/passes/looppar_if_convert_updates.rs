@@ -1,0 +1,346 @@
+//! `looppar-if-convert-updates`: a conditional update of a local,
+//! `if c: s += v` (`s = max(s, v)`, `*=`, an `else` that updates it the
+//! same way, `elif` chains), becomes an unconditional update by a value
+//! chosen under the condition, the identity where no branch updates:
+//!
+//! ```text
+//! scf.if %c {                          %old = memref.load %s[]
+//!   ...                                %v' = scf.if %c -> (f32) {
+//!   %old = memref.load %s[]              ...
+//!   %new = arith.addf %old, %v     =>    scf.yield %v
+//!   memref.store %new, %s[]            } else {
+//! }                                      scf.yield %identity
+//!                                      }
+//!                                      %new = arith.addf %old, %v'
+//!                                      memref.store %new, %s[]
+//! ```
+//!
+//! The result is the update `looppar-detect-reductions` recognises, so a
+//! conditional sum in a parallel loop is a reduction (a block reduction on
+//! GPUs, where the threads of a block share the loop), and sequential
+//! loops become branch-free. The value is the one the program computes:
+//! the identities are exact (`x + -0.0`, `x * 1`, `min(x, +inf)` and
+//! integer extremes are `x` for every `x`, NaN and -0.0 included), the
+//! branches run the same ops under the same condition, and only the load
+//! of the local moves, above code that does not touch it.
+//!
+//! Locals are `memref.alloca` slots of no dimensions, which nothing else
+//! can alias; array elements stay as written (their load could fault where
+//! the condition is false). Combining ops whose identity is not exact
+//! (`minnumf`, which drops NaN) and types with no atomic form stay too.
+
+use super::{build, looppar_check_races, looppar_detect_reductions, rewrite};
+use melior::{
+    ir::{
+        operation::{OperationBuilder, OperationLike, OperationRef, OperationResult, WalkOrder},
+        r#type::{MemRefType, ShapedTypeLike},
+        Block, BlockLike, BlockRef, Region, RegionLike, Value, ValueLike,
+    },
+    pass::ExternalPass,
+};
+
+external_pass!(
+    "looppar-if-convert-updates",
+    "Turn conditional updates of a local (if c: s += v) into updates by a value chosen under the condition (the identity where no branch updates)",
+    run,
+    depends on [arith, scf]
+);
+
+fn run(root: OperationRef, pass: ExternalPass) {
+    // Innermost first: a converted `elif` is an update of the enclosing
+    // branch, which can then be converted in turn.
+    for raw in rewrite::collect(root, "scf.if").into_iter().rev() {
+        // SAFETY: collected from the live IR; an `scf.if` is erased only
+        // when converted, after every `scf.if` nested in it was visited.
+        let if_op = unsafe { rewrite::view(raw) };
+        if let Err(message) = unsafe { convert(if_op) } {
+            rewrite::emit_error(
+                if_op.location(),
+                &format!("looppar-if-convert-updates: {message}"),
+            );
+            pass.signal_failure();
+            return;
+        }
+    }
+}
+
+/// The update of one local in a branch: `%old = load`, `%new = op %old,
+/// %contribution`, `store %new`, all in the branch's block.
+struct Update<'c, 'a> {
+    slot: Value<'c, 'a>,
+    load: OperationRef<'c, 'a>,
+    combine: OperationRef<'c, 'a>,
+    store: OperationRef<'c, 'a>,
+    contribution: Value<'c, 'a>,
+}
+
+/// Whether `value` is a local: a `memref.alloca` of no dimensions.
+fn is_local(value: Value) -> bool {
+    let Ok(result) = OperationResult::try_from(value) else {
+        return false;
+    };
+    rewrite::name_of(result.owner()) == "memref.alloca"
+        && MemRefType::try_from(value.r#type()).is_ok_and(|t| t.rank() == 0)
+}
+
+/// Combining ops with an exact identity (`build::partial_identity`).
+fn exact_identity(name: &str) -> bool {
+    matches!(
+        name,
+        "arith.addf"
+            | "arith.addi"
+            | "arith.mulf"
+            | "arith.muli"
+            | "arith.minimumf"
+            | "arith.maximumf"
+            | "arith.minsi"
+            | "arith.minui"
+            | "arith.maxsi"
+            | "arith.maxui"
+    )
+}
+
+/// How many ops nested in `block` (at any depth) use `value`.
+fn accesses(block: BlockRef, value: Value) -> usize {
+    let mut count = 0;
+    let mut current = block.first_operation();
+    while let Some(op) = current {
+        op.walk(WalkOrder::PreOrder, |nested| {
+            count += nested.operands().filter(|v| *v == value).count();
+            melior::ir::operation::WalkResult::Advance
+        });
+        current = op.next_in_block();
+    }
+    count
+}
+
+/// The updates of locals in `block` that nothing else in it touches.
+fn updates<'c, 'a>(block: BlockRef<'c, 'a>) -> Vec<Update<'c, 'a>> {
+    let mut found = Vec::new();
+    let mut current = block.first_operation();
+    while let Some(store) = current {
+        current = store.next_in_block();
+        if rewrite::name_of(store) != "memref.store" {
+            continue;
+        }
+        let (Ok(new), Ok(slot)) = (store.operand(0), store.operand(1)) else {
+            continue;
+        };
+        if !is_local(slot) || !rewrite::has_atomic_form(new.r#type()) {
+            continue;
+        }
+        let Ok(combine) = OperationResult::try_from(new).map(|r| r.owner()) else {
+            continue;
+        };
+        if !exact_identity(&rewrite::name_of(combine))
+            || combine.block() != Some(block)
+            || looppar_detect_reductions::uses(new) != 1
+        {
+            continue;
+        }
+        let (Ok(a), Ok(b)) = (combine.operand(0), combine.operand(1)) else {
+            continue;
+        };
+        let loaded_here = |v: Value<'c, 'a>| {
+            OperationResult::try_from(v)
+                .ok()
+                .map(|r| r.owner())
+                .filter(|load| {
+                    rewrite::name_of(*load) == "memref.load"
+                        && load.operand(0).ok() == Some(slot)
+                        && load.block() == Some(block)
+                        && looppar_detect_reductions::uses(v) == 1
+                })
+        };
+        let (load, contribution) = match (loaded_here(a), loaded_here(b)) {
+            (Some(_), Some(_)) => continue,
+            (Some(load), None) => (load, b),
+            (None, Some(load)) => (load, a),
+            (None, None) => continue,
+        };
+        // The load and the store are the block's only accesses to the
+        // local, so the load may move above the branch.
+        if accesses(block, slot) != 2 {
+            continue;
+        }
+        found.push(Update {
+            slot,
+            load,
+            combine,
+            store,
+            contribution,
+        });
+    }
+    found
+}
+
+/// The block of region `index` of `if_op`, if the region has one.
+fn branch<'c, 'a>(if_op: OperationRef<'c, 'a>, index: usize) -> Option<BlockRef<'c, 'a>> {
+    if_op.region(index).ok()?.first_block()
+}
+
+/// Converts `if_op` if one of its branches updates a local that the other
+/// updates with the same op or does not touch.
+///
+/// # Safety
+/// `if_op` must be live; it is erased when converted.
+unsafe fn convert(if_op: OperationRef) -> Result<(), String> {
+    if if_op.result_count() != 0 || looppar_check_races::is_bounds_check(if_op) {
+        return Ok(());
+    }
+    let Some(then_block) = branch(if_op, 0) else {
+        return Ok(());
+    };
+    let else_block = branch(if_op, 1);
+    let in_else = else_block.map(updates).unwrap_or_default();
+    for update in updates(then_block) {
+        let other = in_else.iter().find(|u| u.slot == update.slot);
+        let same_kind = other.is_none_or(|o| {
+            rewrite::name_of(o.combine) == rewrite::name_of(update.combine)
+                && o.combine.attribute("fastmath").ok().map(|a| a.to_string())
+                    == update
+                        .combine
+                        .attribute("fastmath")
+                        .ok()
+                        .map(|a| a.to_string())
+        });
+        let untouched = || else_block.is_none_or(|b| accesses(b, update.slot) == 0);
+        if same_kind && (other.is_some() || untouched()) {
+            return unsafe { rebuild(if_op, &update, other) };
+        }
+    }
+    // Only the else branch updates: the same, with the then branch
+    // yielding the identity.
+    for update in in_else {
+        if accesses(then_block, update.slot) == 0 {
+            return unsafe { rebuild(if_op, &update, None) };
+        }
+    }
+    Ok(())
+}
+
+/// Replaces `if_op` by the load of `update`'s local, an `scf.if` yielding
+/// each branch's contribution (the identity in a branch without
+/// `update`/`other`), the combine and the store.
+///
+/// # Safety
+/// `if_op` must be live and hold `update` (and `other`, in the other
+/// branch); it is erased.
+unsafe fn rebuild(
+    if_op: OperationRef,
+    update: &Update,
+    other: Option<&Update>,
+) -> Result<(), String> {
+    let context = unsafe { if_op.context().to_ref() };
+    let location = if_op.location();
+    let block = if_op.block().ok_or("a condition outside a block")?;
+    let ty = update.contribution.r#type();
+    let combine_name = rewrite::name_of(update.combine);
+    let kind =
+        looppar_detect_reductions::kind_of(&combine_name).ok_or("an unknown combining op")?;
+    // Yielded by a branch that does not update (none when both do).
+    let identity = match other {
+        Some(_) => None,
+        None => Some(build::insert(
+            block,
+            if_op,
+            build::Builder::new(context, location).build(
+                "arith.constant",
+                &[],
+                &[ty],
+                &[(
+                    "value",
+                    build::partial_identity(context, kind, &combine_name, ty),
+                )],
+            )?,
+        )),
+    };
+    let condition = if_op.operand(0).map_err(|e| e.to_string())?;
+    let regions = vec![Region::new(), Region::new()];
+    for region in &regions {
+        region.append_block(Block::new(&[]));
+    }
+    let chosen = OperationBuilder::new("scf.if", location)
+        .add_operands(&[condition])
+        .add_results(&[ty])
+        .add_regions_vec(regions)
+        .build()
+        .map_err(|e| format!("cannot build scf.if: {e}"))?;
+    let chosen = block.insert_operation_before(if_op, chosen);
+    let chosen_raw = chosen.to_raw();
+    // SAFETY: the load is live and unused above the branch (it reads a
+    // local that nothing between touches).
+    unsafe { mlir_sys::mlirOperationMoveBefore(update.load.to_raw(), chosen_raw) };
+
+    // Which branch of the old op holds `update`.
+    let update_in_then = update.combine.block() == branch(if_op, 0);
+    for index in 0..2 {
+        let old = branch(if_op, index);
+        let target = branch(chosen, index).ok_or("a new branch without a block")?;
+        let here = if (index == 0) == update_in_then {
+            Some(update)
+        } else {
+            other
+        };
+        let yielded = match (here, identity) {
+            (Some(u), _) => u.contribution,
+            (None, Some(identity)) => identity,
+            (None, None) => return Err("a branch with neither an update nor an identity".into()),
+        };
+        let yield_op = OperationBuilder::new("scf.yield", location)
+            .add_operands(&[yielded])
+            .build()
+            .map_err(|e| format!("cannot build scf.yield: {e}"))?;
+        let yield_op = target.append_operation(yield_op);
+        let Some(old) = old else { continue };
+        let skipped: Vec<_> = here
+            .map(|u| {
+                vec![
+                    u.load.to_raw().ptr,
+                    u.combine.to_raw().ptr,
+                    u.store.to_raw().ptr,
+                ]
+            })
+            .unwrap_or_default();
+        let terminator = old.terminator().map(|t| t.to_raw().ptr);
+        let mut current = old.first_operation().map(|o| o.to_raw());
+        while let Some(raw) = current {
+            // SAFETY: ops of the live old branch.
+            let next = unsafe { rewrite::view(raw) }
+                .next_in_block()
+                .map(|o| o.to_raw());
+            if Some(raw.ptr) != terminator && !skipped.contains(&raw.ptr) {
+                unsafe { mlir_sys::mlirOperationMoveBefore(raw, yield_op.to_raw()) };
+            }
+            current = next;
+        }
+    }
+    // The update's combine takes the chosen value; the other branch's
+    // update is no longer needed.
+    let position = (0..update.combine.operand_count())
+        .find(|&i| update.combine.operand(i).ok() == Some(update.contribution))
+        .ok_or("a combine without its contribution")?;
+    unsafe {
+        mlir_sys::mlirOperationMoveAfter(update.combine.to_raw(), chosen_raw);
+        mlir_sys::mlirOperationSetOperand(
+            update.combine.to_raw(),
+            position as isize,
+            chosen.result(0).map_err(|e| e.to_string())?.to_raw(),
+        );
+        mlir_sys::mlirOperationMoveAfter(update.store.to_raw(), update.combine.to_raw());
+    }
+    if let Some(other) = other {
+        let (store, combine, load) = (
+            other.store.to_raw(),
+            other.combine.to_raw(),
+            other.load.to_raw(),
+        );
+        unsafe {
+            rewrite::erase(store);
+            rewrite::erase(combine);
+            rewrite::erase(load);
+        }
+    }
+    unsafe { rewrite::erase(if_op.to_raw()) };
+    Ok(())
+}
