@@ -282,6 +282,85 @@ def device_sum_then_scale_case():
     return [x.copy(), np.zeros(1, np.float32), M], {'N': parir.threads(M)}, {0: x / x.sum(), 1: [x.sum()]}
 
 
+@parir.jit
+def conditional_row_sums(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        s = 0.0
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] > 1.0:
+                s += x[i, j]
+        y[i] = s
+
+
+def conditional_row_sums_case():
+    # A conditional update of a block-level local: a block reduction of
+    # the value chosen under the condition (0 where it is false).
+    x = rows(16)
+    expected = np.where(x > 1.0, x, 0).astype(np.float64).sum(axis=1)
+    return [x, np.zeros(N, np.float32), N, M], {'N': parir.threads(N), 'M': parir.threads(256).reduce()}, {1: expected}
+
+
+@parir.jit
+def latest_extremes(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        m = -1
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] < 0.52:
+                m = max(m, j)
+            elif x[i, j] > 1.48:
+                m = max(m, 2 * j)
+        y[i] = m
+
+
+def latest_extremes_case():
+    x = rows(17)
+    scores = np.where(x < 0.52, np.arange(M), np.where(x > 1.48, 2 * np.arange(M), -1))
+    return [x, np.zeros(N, np.int64), N, M], {'N': parir.threads(N), 'M': parir.threads(128)}, {1: scores.max(axis=1)}
+
+
+@parir.jit
+def signed_row_updates(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] > 1.0:
+                y[i] += x[i, j]
+            else:
+                y[i] -= 1.0
+
+
+def signed_row_updates_case():
+    # Both branches update the element: the contribution is chosen.
+    x = rows(18)
+    expected = 2.0 + np.where(x > 1.0, x, -1.0).astype(np.float64).sum(axis=1)
+    return [x, np.full(N, 2.0, np.float32), N, M], {'N': parir.threads(N), 'M': parir.threads(256).reduce()}, {1: expected}
+
+
+@parir.jit
+def guarded_group_sums(x, groups, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            if groups[i] >= 0:
+                y[groups[i]] += x[i, j]
+
+
+def guarded_group_sums_case():
+    # Rows of group -1 belong to no group: the condition guards the index,
+    # so their element (out of bounds) is never touched.
+    x = rows(19)
+    groups = np.random.default_rng(20).integers(-1, 3, N)
+    kept = groups >= 0
+    expected = np.bincount(groups[kept], weights=x[kept].astype(np.float64).sum(axis=1), minlength=3)
+    return [x, groups, np.zeros(3, np.float32), N, M], {'N': parir.threads(N), 'M': parir.threads(256)}, {2: expected}
+
+
 CASES = {
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),
@@ -297,4 +376,8 @@ CASES = {
     "group_sums": (group_sums, group_sums_case),
     "counts_above": (counts_above, counts_above_case),
     "device_sum_then_scale": (device_sum_then_scale, device_sum_then_scale_case),
+    "conditional_row_sums": (conditional_row_sums, conditional_row_sums_case),
+    "latest_extremes": (latest_extremes, latest_extremes_case),
+    "signed_row_updates": (signed_row_updates, signed_row_updates_case),
+    "guarded_group_sums": (guarded_group_sums, guarded_group_sums_case),
 }

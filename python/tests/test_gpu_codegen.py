@@ -475,6 +475,20 @@ def test_inner_reductions_are_block_reductions(name):
         assert "memref.atomic_rmw addf" in gpu, gpu
 
 
+@pytest.mark.parametrize("name, kind", [("conditional_row_sums", "add"), ("latest_extremes", "max"),
+                                        ("signed_row_updates", "add"), ("guarded_group_sums", "add")])
+def test_conditional_updates_in_inner_loops_are_block_reductions(name, kind):
+    """`if c: s += v` (else and elif branches updating the same way too) is
+    an update by the value chosen under the condition: a block reduction,
+    not one copy per thread nor an atomic per element. Elements that rows
+    share take one atomic per row."""
+    function, case = block_kernels.CASES[name]
+    args, spec, _ = case()
+    gpu = parir.print_compiled(function, args, parir.CompileOptions(spec, backend="cuda", arch="sm_90"), stage="gpu")
+    assert re.search(rf"gpu\.all_reduce\s+{kind}", gpu), gpu
+    assert gpu.count("memref.atomic_rmw") == (1 if name == "guarded_group_sums" else 0), gpu
+
+
 def test_outer_reductions_with_inner_loops_combine_blocks_atomically():
     for name, update in [("total_of_rows", "atomic_rmw addf"), ("largest_of_all", "atomic_rmw maximumf")]:
         function, case = block_kernels.CASES[name]
@@ -498,11 +512,12 @@ def test_device_code_that_steers_a_host_loop_is_refused():
         parir.print_compiled(steered, args, parir.CompileOptions({'N': parir.threads(100)}, backend="cuda", arch="sm_90"))
 
 
-@pytest.mark.parametrize("update", ["if x[i, j] > 0.5:\n                s += x[i, j]", "if x[i, j] > 0.5:\n                s = 1.0"])
+@pytest.mark.parametrize("update", ["if x[i, j] > 0.5:\n                s = 1.0",
+                                    "if x[i, j] > 0.5:\n                s += x[i, j]\n            else:\n                s = 0.0"])
 def test_locals_updated_in_inner_loops_other_than_by_reductions_are_refused(update, tmp_path):
     """Each thread of a block keeps its own copy of a block-level local:
-    a conditional update in an inner loop would reach one copy per
-    thread (a wrong sum, or a condition that differs between threads)."""
+    an update in an inner loop that is no reduction (a flag set, a sum
+    that a branch overwrites) would reach one copy per thread."""
     source = f"""
 import parla.parir as parir
 

@@ -1263,3 +1263,132 @@ def test_updates_that_each_iteration_owns_stay_plain_stores():
     text = parir.print_compiled(histogram, [np.zeros(8, np.int64), np.zeros(2, np.int64), 8],
                                 parir.par({'N': parir.threads(8)}), stage='scf')
     assert "memref.atomic_rmw addi" in text
+
+
+# ---- conditional reductions ------------------------------------------------
+
+@parir.jit
+def positive_sums(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        s = 0.0
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] > 0.0:
+                s += x[i, j]
+        y[i] = s
+
+
+@parir.jit
+def banded_counts(x, counts, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] < -0.5:
+                counts[i] -= 1
+            elif x[i, j] > 0.5:
+                counts[i] += 2
+
+
+@parir.jit
+def largest_below(x, limit, y, N):
+    parir.label('N')
+    for i in range(N):
+        if x[i] < limit:
+            y[0] = max(y[0], x[i])
+
+
+@parir.jit
+def guarded_rows(x, rows, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            if rows[i] >= 0:
+                y[rows[i]] += x[i, j]
+
+
+@pytest.mark.parametrize("reduce", [False, True])
+def test_conditional_reductions_match_python(reduce):
+    """`if c: s += v` (an else or elif updating the same way, min/max,
+    locals and elements, inner and outermost loops): reductions of the
+    value chosen under the condition, with or without `.reduce()`."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 300))
+    spec = parir.threads(300).reduce() if reduce else parir.threads(300)
+    opts = parir.par({'N': parir.threads(6), 'M': spec})
+    for function, args, out in [
+        (positive_sums, [x, np.zeros(6), 6, 300], 1),
+        (banded_counts, [x, np.full(6, 7, np.int32), 6, 300], 1),
+    ]:
+        compiled = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        reference = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        function(*compiled, opts=opts)
+        function(*reference, seq=True)
+        np.testing.assert_allclose(compiled[out], reference[out], rtol=1e-12)
+    flat = x.ravel()
+    y = np.full(1, -np.inf)
+    outer = parir.threads(flat.size).reduce() if reduce else parir.threads(flat.size)
+    largest_below(flat, 1.0, y, flat.size, opts=parir.par({'N': outer}))
+    assert y[0] == flat[flat < 1.0].max()
+
+
+def test_conditional_updates_keep_their_identities_exact():
+    """Where no branch updates, the chosen value is the exact identity:
+    a sum of nothing into -0.0 stays -0.0, a max over nothing leaves NaN."""
+    @parir.jit
+    def from_negative_zero(x, y, N, M):
+        parir.label('N')
+        for i in range(N):
+            s = -0.0
+            parir.label('M')
+            for j in range(M):
+                if x[i, j] > 0.0:
+                    s += x[i, j]
+            y[i] = s
+
+    x = np.full((2, 50), -1.0)
+    y = np.ones(2)
+    from_negative_zero(x, y, 2, 50, opts=parir.par({'N': parir.threads(2), 'M': parir.threads(50).reduce()}))
+    assert np.signbit(y).all() and (y == 0).all()
+    y = np.full(1, np.nan)
+    largest_below(np.arange(10.0), 5.0, y, 10, opts=parir.par({'N': parir.threads(10).reduce()}))
+    assert np.isnan(y[0])
+
+
+def test_conditions_that_guard_an_index_keep_it_untouched():
+    """`if rows[i] >= 0: y[rows[i]] += ...`: Python reads and writes the
+    element only where the condition holds, and programs guard invalid
+    indices so; the nest's combination into the element is skipped where
+    it is out of bounds."""
+    x = np.random.default_rng(4).random((4, 64))
+    rows = np.array([0, -1, 2, -1])
+    y = np.zeros(3)
+    guarded_rows(x, rows, y, 4, 64, opts=parir.par({'N': parir.threads(4), 'M': parir.threads(64).reduce()}))
+    np.testing.assert_allclose(y, [x[0].sum(), 0.0, x[2].sum()])
+    # Under debug=True the same: no update, no access, no error; an update
+    # out of bounds is the error Python raises, at the update's line.
+    y[:] = 0.0
+    guarded_rows(x, rows, y, 4, 64, opts=parir.par({'N': parir.threads(4), 'M': parir.threads(64)}), debug=True)
+    np.testing.assert_allclose(y, [x[0].sum(), 0.0, x[2].sum()])
+    with pytest.raises(IndexError, match=r"test_parir.py:\d+:\d+: .*index out of bounds"):
+        guarded_rows(x, np.array([0, 3, 2, -1]), y, 4, 64, opts=parir.par({'N': parir.threads(4)}), debug=True)
+
+
+def test_conditional_updates_that_round_at_every_step_run_as_written():
+    """Floats into an integer element under a condition: the nest runs as
+    written (each taken step truncates), the same as Python's loop."""
+    @parir.jit
+    def bump(a, x, N, M):
+        parir.label('N')
+        for i in range(N):
+            for j in range(M):
+                if x[j] > 0.5:
+                    a[i] += 1.5
+
+    x = np.random.default_rng(5).random(40)
+    compiled, reference = np.array([3, -2]), np.array([3, -2])
+    bump(compiled, x, 2, 40, opts=parir.par({'N': parir.threads(2)}))
+    bump(reference, x, 2, 40, seq=True)
+    assert compiled.tolist() == reference.tolist()

@@ -367,6 +367,7 @@ impl<'a> Emitter<'a> {
             span: reduction.span,
             start: None,
             stepwise: std::cell::Cell::new(false),
+            in_bounds: None,
         }
     }
 
@@ -399,10 +400,32 @@ impl<'a> Emitter<'a> {
         let at = self.element_indices(&info, &reduction.indices, reduction.span)?;
         let ty = accumulator_type(info.dtype);
         let slot = self.stack_slot(ty);
+        let in_bounds = reduction
+            .contribution
+            .is_conditional()
+            .then(|| self.element_in_bounds(&info, &at));
         // Starting from the element's value instead, for a nest whose
-        // updates round at every step (`end_accumulation` picks).
+        // updates round at every step (`end_accumulation` picks); from the
+        // identity where a conditional nest's element is out of bounds.
         let position = self.out.len();
-        let current = self.load(&array, &info, &at, reduction.span);
+        let current = match &in_bounds {
+            None => self.load(&array, &info, &at, reduction.span),
+            Some(ok) => {
+                let current = self.fresh();
+                self.line(&format!("{current} = scf.if {ok} -> ({}) {{", ty.mlir()));
+                self.indent += 1;
+                let loaded = self.load(&array, &info, &at, reduction.span);
+                self.line(&format!("scf.yield {loaded} : {}", ty.mlir()));
+                self.indent -= 1;
+                self.line("} else {");
+                self.indent += 1;
+                let identity = self.constant(reduction.kind.partial_identity(info.dtype), ty);
+                self.line(&format!("scf.yield {} : {}", identity.ssa, ty.mlir()));
+                self.indent -= 1;
+                self.line("}");
+                current
+            }
+        };
         self.line(&format!(
             "memref.store {current}, {slot}[] : memref<{}>",
             ty.mlir()
@@ -427,13 +450,75 @@ impl<'a> Emitter<'a> {
                 from_element,
             }),
             stepwise: std::cell::Cell::new(false),
+            in_bounds,
         })
     }
 
+    /// The i1 "every index of `at` is within `info`'s shape".
+    fn element_in_bounds(&mut self, info: &ArrayInfo, at: &[String]) -> String {
+        let mut all = self.op("arith.constant true");
+        for (index, size) in at.iter().zip(&info.shape) {
+            let bound = self.op(&format!("arith.constant {size} : index"));
+            // Unsigned: a negative index is out of bounds too.
+            let inside = self.op(&format!("arith.cmpi ult, {index}, {bound} : index"));
+            all = self.op(&format!("arith.andi {all}, {inside} : i1"));
+        }
+        all
+    }
+
+    /// One iteration's update of `accumulator`: conditional contributions
+    /// as written (`scf.if` around each branch's update), which
+    /// `looppar-if-convert-updates` turns into one update by a chosen value.
     pub(super) fn accumulate(
         &mut self,
         accumulator: &Accumulator,
         reduction: &Reduction,
+    ) -> Result<()> {
+        self.accumulate_contribution(accumulator, reduction, &reduction.contribution)
+    }
+
+    fn accumulate_contribution(
+        &mut self,
+        accumulator: &Accumulator,
+        reduction: &Reduction,
+        contribution: &Contribution,
+    ) -> Result<()> {
+        match contribution {
+            Contribution::Value {
+                value,
+                subtracted,
+                span,
+            } => self.accumulate_value(accumulator, reduction, value, *subtracted, *span),
+            Contribution::Choice {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let c = self.expr(condition)?;
+                let c = self.convert_to_bool(c);
+                self.line(&format!("scf.if {} {{", c.ssa));
+                self.indent += 1;
+                self.accumulate_contribution(accumulator, reduction, then)?;
+                self.indent -= 1;
+                if let Some(otherwise) = otherwise {
+                    self.line("} else {");
+                    self.indent += 1;
+                    self.accumulate_contribution(accumulator, reduction, otherwise)?;
+                    self.indent -= 1;
+                }
+                self.line("}");
+                Ok(())
+            }
+        }
+    }
+
+    fn accumulate_value(
+        &mut self,
+        accumulator: &Accumulator,
+        reduction: &Reduction,
+        value: &Expr,
+        subtracted: bool,
+        span: Span,
     ) -> Result<()> {
         let current = self.op(&format!(
             "memref.load {}[] : memref<{}>",
@@ -445,22 +530,22 @@ impl<'a> Emitter<'a> {
             ty: accumulator.ty,
             literal: None,
         };
-        let mut value = self.expr(&reduction.value)?;
-        if reduction.truths && reduction.subtracted && value.ty == Ty::Bool {
+        let mut value = self.expr(value)?;
+        if reduction.truths && subtracted && value.ty == Ty::Bool {
             return Err(self.error(
-                reduction.span,
+                span,
                 "NumPy does not subtract booleans; use `^`, or `&` with `not`, for what you mean",
             ));
         } else if reduction.truths && value.ty != Ty::Bool {
             // NumPy's bool += int is the truth of the integer sum at each
             // step ((True + -1) is False), which no or of truth values is.
             return Err(self.error(
-                reduction.span,
+                span,
                 "this update adds (or multiplies) numbers into a bool element, where NumPy keeps whether \
                  each step's sum is nonzero; reductions into bools take truth values: write the condition \
                  you mean (a[i] += x[j] != 0), or accumulate in an integer array",
             ));
-        } else if reduction.subtracted {
+        } else if subtracted {
             // Negated in the type NumPy subtracts in (`-u` of a uint8
             // would wrap first); integers in the element's own type, which
             // keeps the same low bits.
@@ -469,7 +554,7 @@ impl<'a> Emitter<'a> {
                 _ => accumulator.ty,
             };
             value = self.convert(value, ty);
-            value = self.negate(value, reduction.span)?;
+            value = self.negate(value, span)?;
         }
         if accumulator.info.dtype == DType::Bool {
             // `kind` is an or/and of truth values (`ReductionKind::on`).
@@ -489,7 +574,7 @@ impl<'a> Emitter<'a> {
             });
             if accumulator.start.is_none() || !private {
                 return Err(self.error(
-                    reduction.span,
+                    span,
                     "this reduction adds (or multiplies) floats into an integer element, which rounds at every \
                      step, so parallel iterations cannot combine or share it: accumulate in a float array, or \
                      convert the contribution to an integer first",
@@ -506,7 +591,7 @@ impl<'a> Emitter<'a> {
             // recognises as a reduction.
             value = self.convert(value, accumulator.ty);
         }
-        let combined = self.combine(reduction.kind, current, value, reduction.span)?;
+        let combined = self.combine(reduction.kind, current, value, span)?;
         let combined = self.convert(combined, accumulator.ty);
         self.line(&format!(
             "memref.store {}, {}[] : memref<{}>",
@@ -533,6 +618,10 @@ impl<'a> Emitter<'a> {
             accumulator.slot,
             accumulator.ty.mlir()
         )));
+        if let Some(ok) = &accumulator.in_bounds {
+            self.line(&format!("scf.if {ok} {{"));
+            self.indent += 1;
+        }
         let new = match (accumulator.stepwise.get(), &accumulator.start) {
             // Rounded at every step: start from the element, as the code
             // is written, and store the result.
@@ -541,7 +630,7 @@ impl<'a> Emitter<'a> {
                     start.position..start.position + start.length,
                     &start.from_element,
                 );
-                partial
+                partial.clone()
             }
             _ => {
                 let old = self.load(
@@ -550,7 +639,7 @@ impl<'a> Emitter<'a> {
                     &accumulator.at,
                     accumulator.span,
                 );
-                let new = self.combine(kind, value(old), partial, accumulator.span)?;
+                let new = self.combine(kind, value(old), partial.clone(), accumulator.span)?;
                 self.convert(new, accumulator.ty)
             }
         };
@@ -562,7 +651,41 @@ impl<'a> Emitter<'a> {
             accumulator.info.memref()
         );
         self.guarded(&store, &accumulator.info, &accumulator.at, accumulator.span);
+        if accumulator.in_bounds.is_some() {
+            self.indent -= 1;
+            if self.debug {
+                // An update happened (the accumulator left its start) at
+                // an element out of bounds: the error Python raises there.
+                self.line("} else {");
+                self.indent += 1;
+                let start = self.constant(
+                    kind.partial_identity(accumulator.info.dtype),
+                    accumulator.ty,
+                );
+                let changed = self.differs_bitwise(&partial, &start);
+                let code = self.check_site(accumulator.span, CheckKind::Bounds);
+                self.line(&format!("scf.if {changed} {{"));
+                self.indent += 1;
+                self.report_failed_check(code);
+                self.indent -= 1;
+                self.line("}");
+                self.indent -= 1;
+            }
+            self.line("}");
+        }
         Ok(())
+    }
+
+    /// The i1 "`a` and `b` (of one type) differ in some bit".
+    fn differs_bitwise(&mut self, a: &Value, b: &Value) -> String {
+        let ty = a.ty.mlir();
+        if !a.ty.is_float() {
+            return self.op(&format!("arith.cmpi ne, {}, {} : {ty}", a.ssa, b.ssa));
+        }
+        let bits = format!("i{}", a.ty.dtype().bits());
+        let x = self.op(&format!("arith.bitcast {} : {ty} to {bits}", a.ssa));
+        let y = self.op(&format!("arith.bitcast {} : {ty} to {bits}", b.ssa));
+        self.op(&format!("arith.cmpi ne, {x}, {y} : {bits}"))
     }
 
     pub(super) fn combine(

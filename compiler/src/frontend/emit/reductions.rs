@@ -103,19 +103,57 @@ pub(super) fn accumulator_type(dtype: DType) -> Ty {
     })
 }
 
-/// A loop body that is one update of one array element: `a[idx] op= v`.
+/// A loop body that is one update of one array element: `a[idx] op= v`,
+/// possibly under conditions (`if c: a[idx] op= v else: a[idx] op= w`).
 pub(super) struct Reduction {
     pub(super) base: Expr,
     pub(super) indices: Vec<Index>,
-    pub(super) value: Expr,
+    pub(super) contribution: Contribution,
     pub(super) kind: ReductionKind,
-    /// `a -= value`: adds `-value`, negated in the element's type (as
-    /// NumPy subtracts there: `-u` of a uint8 `u` would wrap first).
-    pub(super) subtracted: bool,
     /// A sum or product into bool elements, computed as an or / and of
     /// truth values (`ReductionKind::on`).
     pub(super) truths: bool,
     pub(super) span: Span,
+}
+
+/// What an iteration of a reduction combines into the element.
+pub(super) enum Contribution {
+    /// `a[idx] op= value`; `a[idx] -= value` when `subtracted`: adds
+    /// `-value`, negated in the element's type (as NumPy subtracts there:
+    /// `-u` of a uint8 `u` would wrap first).
+    Value {
+        value: Expr,
+        subtracted: bool,
+        span: Span,
+    },
+    /// `if condition:` one update `else:` another (`otherwise`), or none.
+    Choice {
+        condition: Expr,
+        then: Box<Contribution>,
+        otherwise: Option<Box<Contribution>>,
+    },
+}
+
+impl Contribution {
+    pub(super) fn is_conditional(&self) -> bool {
+        matches!(self, Contribution::Choice { .. })
+    }
+
+    /// Whether a value or condition of the contribution mentions `name`.
+    fn mentions(&self, name: &str) -> bool {
+        match self {
+            Contribution::Value { value, .. } => mentions(value, name),
+            Contribution::Choice {
+                condition,
+                then,
+                otherwise,
+            } => {
+                mentions(condition, name)
+                    || then.mentions(name)
+                    || otherwise.as_ref().is_some_and(|o| o.mentions(name))
+            }
+        }
+    }
 }
 
 pub(super) struct Accumulator {
@@ -133,6 +171,11 @@ pub(super) struct Accumulator {
     /// integer element's sum or product: `a[i] *= 0.5`), which no other
     /// order of the steps gives: the nest then runs as written.
     pub(super) stepwise: std::cell::Cell<bool>,
+    /// For a conditional nest (`if c: y[k] += v`), which may update no
+    /// element: the i1 "the element's indices are in bounds", which guards
+    /// the accesses of the element (Python touches `y[k]` only where an
+    /// update happens, and programs guard invalid indices so).
+    pub(super) in_bounds: Option<String>,
 }
 
 /// The start of an [`Accumulator`] as emitted, and the alternative.
@@ -231,24 +274,98 @@ pub(super) fn find_reduction(var: &str, body: &[Stmt]) -> Option<NestedReduction
     }
 }
 
-/// Whether `body` is one update of a local (`s += v`, `s = max(s, v)`):
-/// a reduction `looppar-detect-reductions` finds in the emitted code.
+/// Whether `body` is one update of a local (`s += v`, `s = max(s, v)`),
+/// possibly under conditions (`if c: s += v`, with an `else` that updates
+/// it too): a reduction `looppar-detect-reductions` finds in the emitted
+/// code (`looppar-if-convert-updates` makes conditional ones unconditional).
 pub(super) fn updates_a_local(body: &[Stmt]) -> bool {
-    let [statement] = body else { return false };
-    match &statement.kind {
-        StmtKind::AugAssign { target, .. } => matches!(target.kind, ExprKind::Var(_)),
-        StmtKind::Assign { target, value } => {
-            matches!(target.kind, ExprKind::Var(_))
-                && matches!(&value.kind, ExprKind::Builtin { name, args, .. }
-                    if (name == "min" || name == "max") && args.iter().any(|a| same(a, target)))
+    updated_local(body).is_some()
+}
+
+/// The local that `body` updates, as [`updates_a_local`] describes.
+fn updated_local(body: &[Stmt]) -> Option<&str> {
+    let [statement] = body else { return None };
+    fn local(target: &Expr) -> Option<&str> {
+        match &target.kind {
+            ExprKind::Var(name) => Some(name.as_str()),
+            _ => None,
         }
-        _ => false,
+    }
+    match &statement.kind {
+        StmtKind::AugAssign { target, .. } => local(target),
+        StmtKind::Assign { target, value } => {
+            let reduces = matches!(&value.kind, ExprKind::Builtin { name, args, .. }
+                if (name == "min" || name == "max") && args.iter().any(|a| same(a, target)));
+            local(target).filter(|_| reduces)
+        }
+        StmtKind::If {
+            then, otherwise, ..
+        } => {
+            let name = updated_local(then)?;
+            (otherwise.is_empty() || updated_local(otherwise) == Some(name)).then_some(name)
+        }
+        _ => None,
     }
 }
 
-/// Recognises a body of one reduction statement over loop variables `vars`.
+/// Recognises a body of one reduction statement over loop variables `vars`
+/// (one update, or a condition whose branches update the same element
+/// the same way, or one branch only).
 pub(super) fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reduction> {
     let [statement] = body else { return None };
+    let (target, kind, contribution) = update(statement)?;
+    let ExprKind::Subscript { base, indices } = &target.kind else {
+        return None;
+    };
+    let array = base_name(base)?;
+    let invariant = indices
+        .iter()
+        .all(|i| matches!(i, Index::At(e) if !vars.iter().any(|var| mentions(e, var))));
+    if !invariant || contribution.mentions(array) || has_slices(target) {
+        return None;
+    }
+    Some(Reduction {
+        base: (**base).clone(),
+        indices: indices.clone(),
+        contribution,
+        kind,
+        truths: false,
+        span: statement.span,
+    })
+}
+
+/// The target, kind and contribution of an update statement, or of a
+/// condition around updates of one target with one kind.
+fn update(statement: &Stmt) -> Option<(&Expr, ReductionKind, Contribution)> {
+    if let StmtKind::If {
+        condition,
+        then,
+        otherwise,
+    } = &statement.kind
+    {
+        let [then] = then.as_slice() else { return None };
+        let (target, kind, then) = update(then)?;
+        let otherwise = match otherwise.as_slice() {
+            [] => None,
+            [other] => {
+                let (other_target, other_kind, other) = update(other)?;
+                if !same(other_target, target) || other_kind != kind {
+                    return None;
+                }
+                Some(Box::new(other))
+            }
+            _ => return None,
+        };
+        return Some((
+            target,
+            kind,
+            Contribution::Choice {
+                condition: condition.clone(),
+                then: Box::new(then),
+                otherwise,
+            },
+        ));
+    }
     let mut subtracted = false;
     let (target, kind, value) = match &statement.kind {
         StmtKind::AugAssign {
@@ -297,25 +414,15 @@ pub(super) fn single_reduction(vars: &[String], body: &[Stmt]) -> Option<Reducti
         },
         _ => return None,
     };
-    let ExprKind::Subscript { base, indices } = &target.kind else {
-        return None;
-    };
-    let array = base_name(base)?;
-    let invariant = indices
-        .iter()
-        .all(|i| matches!(i, Index::At(e) if !vars.iter().any(|var| mentions(e, var))));
-    if !invariant || mentions(&value, array) || has_slices(target) {
-        return None;
-    }
-    Some(Reduction {
-        base: (**base).clone(),
-        indices: indices.clone(),
-        value,
+    Some((
+        target,
         kind,
-        subtracted,
-        truths: false,
-        span: statement.span,
-    })
+        Contribution::Value {
+            value,
+            subtracted,
+            span: statement.span,
+        },
+    ))
 }
 
 /// Structural equality, ignoring positions.

@@ -339,8 +339,8 @@ pub(super) unsafe fn copies_updated_by_threads<'c, 'a>(
                 inner_loop,
                 "on a GPU the threads of a block share this parallel loop's iterations, and each keeps \
                  its own copy of a variable assigned before the loop: update such a variable only as a \
-                 reduction of the whole loop body (s += x[i, j] if x[i, j] > 0.5 else 0.0; \
-                 found = max(found, 1)), or keep it in an array element"
+                 reduction of the whole loop body (s += x[i, j], also under conditions: if x[i, j] > \
+                 0.5: s += x[i, j]; found = max(found, 1)), or keep it in an array element"
                     .to_string(),
             ));
         }
