@@ -100,3 +100,53 @@ def test_slice_reductions_against_numpy_and_seq(data, n, m, dtype, reduce_rows):
     slice_reductions(x, *interpreted, n, m, seq=True)
     for a, b in zip(compiled, interpreted):
         np.testing.assert_array_equal(a, b)
+
+
+@parir.jit
+def conditional_stats(x, t, sums, counts, maxima, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] > t:
+                sums[i] += x[i, j]
+            elif x[i, j] < -t:
+                sums[i] -= x[i, j]
+        c = 0
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] > t:
+                c += 1
+        counts[i] = c
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] != t:
+                maxima[i] = max(maxima[i], x[i, j])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), sizes, sizes, st.sampled_from([np.float64, np.float32, np.int32, np.int64]), st.booleans())
+def test_conditional_reductions_against_seq(data, n, m, dtype, reduce):
+    """Conditional updates (if/elif, += and -=, a local count, max) are
+    reductions of the chosen value: the interpreter's answers."""
+    if np.dtype(dtype).kind == "f":
+        elements = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, width=np.dtype(dtype).itemsize * 8)
+        t = data.draw(st.floats(min_value=0, max_value=1e3, width=np.dtype(dtype).itemsize * 8))
+    else:
+        elements = st.integers(min_value=-1000, max_value=1000)
+        t = data.draw(st.integers(min_value=0, max_value=1000))
+    x = data.draw(hnp.arrays(dtype, (n, m), elements=elements))
+    t = dtype(t)
+
+    def run(**how):
+        out = [np.zeros(n, dtype), np.zeros(n, np.int64), np.full(n, -5000, dtype)]
+        conditional_stats(x, t, *out, n, m, **how)
+        return out
+
+    spec = parir.threads(m).reduce() if reduce else parir.threads(m)
+    compiled = run(opts=parir.par({'N': parir.threads(n), 'M': spec}))
+    expected = run(seq=True)
+    rtol = 1e-5 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(compiled[0], expected[0], rtol=rtol, atol=rtol)
+    np.testing.assert_array_equal(compiled[1], expected[1])
+    np.testing.assert_array_equal(compiled[2], expected[2])
