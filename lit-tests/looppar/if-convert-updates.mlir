@@ -181,3 +181,40 @@ func.func @kept(%c: i1, %y: memref<4xf32>, %z: memref<1xf32>, %v: f32, %k: index
   }
   return
 }
+
+// -----
+
+// Also left: a local that another value aliases (the load would move above
+// the store through the cast), branches whose updates differ in flags (the
+// merged op would give the else branch `nsw`), and a local allocated in
+// the branch (its load cannot move above its allocation).
+// CHECK-LABEL: func.func @kept_too
+// CHECK-COUNT-3: scf.if %{{[^ ]*}} {
+// CHECK-NOT: scf.if %{{.*}} ->
+func.func @kept_too(%c: i1, %v: f32, %i: i32, %j: i32) {
+  %s = memref.alloca() : memref<f32>
+  %a = memref.cast %s : memref<f32> to memref<f32, strided<[], offset: ?>>
+  scf.if %c {
+    memref.store %v, %a[] : memref<f32, strided<[], offset: ?>>
+    %old = memref.load %s[] : memref<f32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %s[] : memref<f32>
+  }
+  %t = memref.alloca() : memref<i32>
+  scf.if %c {
+    %old = memref.load %t[] : memref<i32>
+    %new = arith.addi %old, %i overflow<nsw> : i32
+    memref.store %new, %t[] : memref<i32>
+  } else {
+    %old = memref.load %t[] : memref<i32>
+    %new = arith.addi %old, %j : i32
+    memref.store %new, %t[] : memref<i32>
+  }
+  scf.if %c {
+    %u = memref.alloca() : memref<f32>
+    %old = memref.load %u[] : memref<f32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %u[] : memref<f32>
+  }
+  return
+}

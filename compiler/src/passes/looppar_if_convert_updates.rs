@@ -24,8 +24,8 @@
 //! branches run the same ops under the same condition, and only the load
 //! of the local moves, above code that does not touch it.
 //!
-//! Locals are `memref.alloca` slots of no dimensions, which nothing else
-//! can alias; array elements stay as written (their load could fault where
+//! Locals are `memref.alloca` slots of no dimensions that only loads and
+//! stores use (nothing aliases them); array elements stay as written (their load could fault where
 //! the condition is false). Combining ops whose identity is not exact
 //! (`minnumf`, which drops NaN) and types with no atomic form stay too.
 
@@ -74,13 +74,57 @@ struct Update<'c, 'a> {
     contribution: Value<'c, 'a>,
 }
 
-/// Whether `value` is a local: a `memref.alloca` of no dimensions.
-fn is_local(value: Value) -> bool {
+/// Whether `value` is a local that only loads and stores use: a
+/// `memref.alloca` of no dimensions, defined outside `if_op` (so nothing
+/// but its own loads and stores, which the pass counts, reads or writes
+/// it, and the load can move above the branch).
+fn is_local(value: Value, if_op: OperationRef) -> bool {
     let Ok(result) = OperationResult::try_from(value) else {
         return false;
     };
-    rewrite::name_of(result.owner()) == "memref.alloca"
-        && MemRefType::try_from(value.r#type()).is_ok_and(|t| t.rank() == 0)
+    let alloca = result.owner();
+    if rewrite::name_of(alloca) != "memref.alloca"
+        || !MemRefType::try_from(value.r#type()).is_ok_and(|t| t.rank() == 0)
+        || rewrite::is_nested_in(alloca, if_op)
+    {
+        return false;
+    }
+    // SAFETY: walks the use list of a live value.
+    unsafe {
+        let mut current = mlir_sys::mlirValueGetFirstUse(value.to_raw());
+        while !current.ptr.is_null() {
+            let user: OperationRef = rewrite::view(mlir_sys::mlirOpOperandGetOwner(current));
+            let position = mlir_sys::mlirOpOperandGetOperandNumber(current);
+            let as_memref = match rewrite::name_of(user).as_str() {
+                "memref.load" => position == 0,
+                "memref.store" => position == 1,
+                _ => false,
+            };
+            if !as_memref {
+                return false;
+            }
+            current = mlir_sys::mlirOpOperandGetNextUse(current);
+        }
+    }
+    true
+}
+
+/// Whether `a` and `b` carry the same attributes (fastmath, overflow
+/// flags): the merged update keeps one op's.
+fn same_attributes(a: OperationRef, b: OperationRef) -> bool {
+    // SAFETY: reads the attributes of two live ops.
+    unsafe {
+        let count = mlir_sys::mlirOperationGetNumAttributes(a.to_raw());
+        if count != mlir_sys::mlirOperationGetNumAttributes(b.to_raw()) {
+            return false;
+        }
+        (0..count).all(|i| {
+            let named = mlir_sys::mlirOperationGetAttribute(a.to_raw(), i);
+            let name = mlir_sys::mlirIdentifierStr(named.name);
+            let other = mlir_sys::mlirOperationGetAttributeByName(b.to_raw(), name);
+            !other.ptr.is_null() && mlir_sys::mlirAttributeEqual(named.attribute, other)
+        })
+    }
 }
 
 /// Combining ops with an exact identity (`build::partial_identity`).
@@ -114,8 +158,9 @@ fn accesses(block: BlockRef, value: Value) -> usize {
     count
 }
 
-/// The updates of locals in `block` that nothing else in it touches.
-fn updates<'c, 'a>(block: BlockRef<'c, 'a>) -> Vec<Update<'c, 'a>> {
+/// The updates of locals in `block` (a branch of `if_op`) that nothing
+/// else in it touches.
+fn updates<'c, 'a>(block: BlockRef<'c, 'a>, if_op: OperationRef) -> Vec<Update<'c, 'a>> {
     let mut found = Vec::new();
     let mut current = block.first_operation();
     while let Some(store) = current {
@@ -126,7 +171,7 @@ fn updates<'c, 'a>(block: BlockRef<'c, 'a>) -> Vec<Update<'c, 'a>> {
         let (Ok(new), Ok(slot)) = (store.operand(0), store.operand(1)) else {
             continue;
         };
-        if !is_local(slot) || !rewrite::has_atomic_form(new.r#type()) {
+        if !is_local(slot, if_op) || !rewrite::has_atomic_form(new.r#type()) {
             continue;
         }
         let Ok(combine) = OperationResult::try_from(new).map(|r| r.owner()) else {
@@ -192,17 +237,12 @@ unsafe fn convert(if_op: OperationRef) -> Result<(), String> {
         return Ok(());
     };
     let else_block = branch(if_op, 1);
-    let in_else = else_block.map(updates).unwrap_or_default();
-    for update in updates(then_block) {
+    let in_else = else_block.map(|b| updates(b, if_op)).unwrap_or_default();
+    for update in updates(then_block, if_op) {
         let other = in_else.iter().find(|u| u.slot == update.slot);
         let same_kind = other.is_none_or(|o| {
             rewrite::name_of(o.combine) == rewrite::name_of(update.combine)
-                && o.combine.attribute("fastmath").ok().map(|a| a.to_string())
-                    == update
-                        .combine
-                        .attribute("fastmath")
-                        .ok()
-                        .map(|a| a.to_string())
+                && same_attributes(o.combine, update.combine)
         });
         let untouched = || else_block.is_none_or(|b| accesses(b, update.slot) == 0);
         if same_kind && (other.is_some() || untouched()) {
