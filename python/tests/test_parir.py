@@ -1361,19 +1361,37 @@ def test_conditions_that_guard_an_index_keep_it_untouched():
     """`if rows[i] >= 0: y[rows[i]] += ...`: Python reads and writes the
     element only where the condition holds, and programs guard invalid
     indices so; the nest's combination into the element is skipped where
-    it is out of bounds."""
+    it is out of bounds (an access 8 TB away would fault)."""
     x = np.random.default_rng(4).random((4, 64))
-    rows = np.array([0, -1, 2, -1])
+    rows = np.array([0, -10**12, 2, -1])
     y = np.zeros(3)
     guarded_rows(x, rows, y, 4, 64, opts=parir.par({'N': parir.threads(4), 'M': parir.threads(64).reduce()}))
     np.testing.assert_allclose(y, [x[0].sum(), 0.0, x[2].sum()])
+
+    @parir.jit
+    def into_slot(x, y, k, N):
+        parir.label('N')
+        for i in range(N):
+            if k[0] >= 0:
+                y[k[0]] += x[i]
+
+    for k, want in ((1, [0.0, x[0].sum()]), (-10**12, [0.0, 0.0])):
+        for debug in (False, True):
+            slots = np.zeros(2)
+            into_slot(x[0], slots, np.array([k]), 64, opts=parir.par({'N': parir.threads(64).reduce()}), debug=debug)
+            np.testing.assert_allclose(slots, want)
     # Under debug=True the same: no update, no access, no error; an update
     # out of bounds is the error Python raises, at the update's line.
     y[:] = 0.0
     guarded_rows(x, rows, y, 4, 64, opts=parir.par({'N': parir.threads(4), 'M': parir.threads(64)}), debug=True)
     np.testing.assert_allclose(y, [x[0].sum(), 0.0, x[2].sum()])
-    with pytest.raises(IndexError, match=r"test_parir.py:\d+:\d+: .*index out of bounds"):
+    with pytest.raises(IndexError, match=r"(?s)test_parir.py:\d+:\d+: index out of bounds.*y\[rows\[i\]\] \+="):
         guarded_rows(x, np.array([0, 3, 2, -1]), y, 4, 64, opts=parir.par({'N': parir.threads(4)}), debug=True)
+    # Also where the updates cancel out (the element's sum is unchanged).
+    cancelling = np.array([[1.0, -1.0, 2.0, -2.0]] * 4)
+    with pytest.raises(IndexError, match="index out of bounds"):
+        guarded_rows(cancelling, np.array([0, 7, 0, 0]), y, 4, 4,
+                     opts=parir.par({'N': parir.threads(4), 'M': parir.threads(4).reduce()}), debug=True)
 
 
 def test_conditional_updates_that_round_at_every_step_run_as_written():

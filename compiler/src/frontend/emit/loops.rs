@@ -146,7 +146,7 @@ impl<'a> Emitter<'a> {
 
         // A loop (nest) whose body only updates one element, the same in
         // every iteration: accumulate in a local and store once.
-        let reduction = find_reduction(var, body).map(|mut nested| {
+        let found = find_reduction(var, body).map(|mut nested| {
             if let Ok((_, info)) = self.array_of(&nested.reduction.base) {
                 let kind = nested.reduction.kind;
                 nested.reduction.truths = info.dtype == DType::Bool
@@ -155,7 +155,13 @@ impl<'a> Emitter<'a> {
             }
             nested
         });
-        if reduce && reduction.is_none() && !updates_a_local(body) {
+        let is_reduction = found.is_some();
+        // Under `debug`, a conditional reduction runs as written: Python
+        // touches the element only where an update happens, and there its
+        // index is checked.
+        let reduction =
+            found.filter(|n| !(self.debug && n.reduction.contribution.is_conditional()));
+        if reduce && !is_reduction && !updates_a_local(body) {
             return Err(self.error(
                 statement.span,
                 format!(
@@ -166,25 +172,34 @@ impl<'a> Emitter<'a> {
             ));
         }
         if let (Some(reduction), true) = (&reduction, parallel && self.parallel_depth == 0) {
-            if self.target == Target::Gpu {
-                let label = labelled.expect("labelled").0;
-                return self.marked_parallel_reduction(
-                    label,
-                    var,
-                    start_value,
-                    step,
-                    trips,
-                    reduction,
-                );
+            let label = labelled.expect("labelled").0;
+            // A conditional reduction may update no element, and Python
+            // then touches none: the loop, which accesses the element (the
+            // same in every iteration) in each of its parts, runs only
+            // where the element is in bounds.
+            let in_bounds = match reduction.reduction.contribution.is_conditional() {
+                true => {
+                    let (_, info) = self.array_of(&reduction.reduction.base)?;
+                    let r = &reduction.reduction;
+                    let at = self.element_indices(&info, &r.indices, r.span)?;
+                    Some(self.element_in_bounds(&info, &at))
+                }
+                false => None,
+            };
+            if let Some(ok) = &in_bounds {
+                self.line(&format!("scf.if {ok} {{"));
+                self.indent += 1;
             }
-            return self.parallel_reduction(
-                labelled.expect("labelled").0,
-                var,
-                start_value,
-                step,
-                trips,
-                reduction,
-            );
+            let emitted = if self.target == Target::Gpu {
+                self.marked_parallel_reduction(label, var, start_value, step, trips, reduction)
+            } else {
+                self.parallel_reduction(label, var, start_value, step, trips, reduction)
+            };
+            if in_bounds.is_some() {
+                self.indent -= 1;
+                self.line("}");
+            }
+            return emitted;
         }
         // A parallel loop inside another whose iterations each reduce a
         // nest of sequential loops, for a GPU: each iteration reduces its
@@ -630,7 +645,7 @@ impl<'a> Emitter<'a> {
                     start.position..start.position + start.length,
                     &start.from_element,
                 );
-                partial.clone()
+                partial
             }
             _ => {
                 let old = self.load(
@@ -639,7 +654,7 @@ impl<'a> Emitter<'a> {
                     &accumulator.at,
                     accumulator.span,
                 );
-                let new = self.combine(kind, value(old), partial.clone(), accumulator.span)?;
+                let new = self.combine(kind, value(old), partial, accumulator.span)?;
                 self.convert(new, accumulator.ty)
             }
         };
@@ -653,39 +668,9 @@ impl<'a> Emitter<'a> {
         self.guarded(&store, &accumulator.info, &accumulator.at, accumulator.span);
         if accumulator.in_bounds.is_some() {
             self.indent -= 1;
-            if self.debug {
-                // An update happened (the accumulator left its start) at
-                // an element out of bounds: the error Python raises there.
-                self.line("} else {");
-                self.indent += 1;
-                let start = self.constant(
-                    kind.partial_identity(accumulator.info.dtype),
-                    accumulator.ty,
-                );
-                let changed = self.differs_bitwise(&partial, &start);
-                let code = self.check_site(accumulator.span, CheckKind::Bounds);
-                self.line(&format!("scf.if {changed} {{"));
-                self.indent += 1;
-                self.report_failed_check(code);
-                self.indent -= 1;
-                self.line("}");
-                self.indent -= 1;
-            }
             self.line("}");
         }
         Ok(())
-    }
-
-    /// The i1 "`a` and `b` (of one type) differ in some bit".
-    fn differs_bitwise(&mut self, a: &Value, b: &Value) -> String {
-        let ty = a.ty.mlir();
-        if !a.ty.is_float() {
-            return self.op(&format!("arith.cmpi ne, {}, {} : {ty}", a.ssa, b.ssa));
-        }
-        let bits = format!("i{}", a.ty.dtype().bits());
-        let x = self.op(&format!("arith.bitcast {} : {ty} to {bits}", a.ssa));
-        let y = self.op(&format!("arith.bitcast {} : {ty} to {bits}", b.ssa));
-        self.op(&format!("arith.cmpi ne, {x}, {y} : {bits}"))
     }
 
     pub(super) fn combine(

@@ -174,7 +174,8 @@ pub(super) struct Accumulator {
     /// For a conditional nest (`if c: y[k] += v`), which may update no
     /// element: the i1 "the element's indices are in bounds", which guards
     /// the accesses of the element (Python touches `y[k]` only where an
-    /// update happens, and programs guard invalid indices so).
+    /// update happens, and programs guard invalid indices so; under
+    /// `debug` such nests run as written, their accesses checked).
     pub(super) in_bounds: Option<String>,
 }
 
