@@ -271,7 +271,9 @@ unsafe fn rebuild(
     update: &Update,
     other: Option<&Update>,
 ) -> Result<(), String> {
-    let context = unsafe { if_op.context().to_ref() };
+    // The `ContextRef` must outlive the `&Context` made from it.
+    let context_ref = if_op.context();
+    let context = unsafe { context_ref.to_ref() };
     let location = if_op.location();
     let block = if_op.block().ok_or("a condition outside a block")?;
     let ty = update.contribution.r#type();
