@@ -59,3 +59,48 @@ func.func @sequential(%y: memref<1xf32>) {
   }) : () -> ()
   return
 }
+
+// -----
+
+// A parallel reduction loop inside another runs sequentially, in any
+// order: its float sum into a local may reassociate (LLVM vectorises it).
+// A sequential loop's sum keeps its order.
+// CHECK-LABEL: func.func @inner_reduction
+// CHECK: scf.parallel
+// CHECK: scf.for
+// CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc> : f32
+// CHECK: scf.for
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK-NOT: fastmath
+func.func @inner_reduction(%x: memref<8x64xf32>, %y: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %s = memref.alloca() : memref<f32>
+    memref.store %zero, %s[] : memref<f32>
+    "looppar.for"(%c0, %c64, %c1) ({
+    ^bb0(%j: index):
+      %v = memref.load %x[%i, %j] : memref<8x64xf32>
+      %old = memref.load %s[] : memref<f32>
+      %new = arith.addf %old, %v : f32
+      memref.store %new, %s[] : memref<f32>
+      "looppar.yield"() : () -> ()
+    }) {label = "M", reduction = "add", threads = 64 : i64} : (index, index, index) -> ()
+    "looppar.for"(%c0, %c64, %c1) ({
+    ^bb0(%j: index):
+      %v = memref.load %x[%i, %j] : memref<8x64xf32>
+      %old = memref.load %s[] : memref<f32>
+      %new = arith.addf %old, %v : f32
+      memref.store %new, %s[] : memref<f32>
+      "looppar.yield"() : () -> ()
+    }) {reduction = "add"} : (index, index, index) -> ()
+    %r = memref.load %s[] : memref<f32>
+    memref.store %r, %y[%i] : memref<8xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

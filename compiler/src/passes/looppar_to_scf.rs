@@ -12,7 +12,7 @@ use super::{looppar_detect_reductions, openmp_float_minmax, rewrite};
 use melior::{
     ir::{
         attribute::DenseI32ArrayAttribute,
-        operation::{OperationLike, OperationRef},
+        operation::{OperationLike, OperationMutLike, OperationRef},
         Identifier, Value, ValueLike,
     },
     pass::ExternalPass,
@@ -66,6 +66,9 @@ fn lower(root: OperationRef) -> Result<(), String> {
             };
             unsafe { rewrite::replace_terminator(new, 0, "scf.reduce", &[])? };
         } else {
+            if rewrite::is_parallel_loop(op) && op.has_attribute("reduction") {
+                allow_reassociation(op, context)?;
+            }
             let new = unsafe { rewrite::replace_with_regions(raw, "scf.for", &operands, &[])? };
             unsafe { rewrite::replace_terminator(new, 0, "scf.yield", &[])? };
         }
@@ -80,6 +83,30 @@ fn lower(root: OperationRef) -> Result<(), String> {
     for raw in rewrite::collect(root, "looppar.on_device") {
         unsafe { rewrite::inline_region(raw)? };
     }
+    Ok(())
+}
+
+/// An inner parallel loop that is a reduction runs sequentially on a CPU
+/// (`scf.for`), but its iterations may combine in any order, as threads do
+/// on GPUs and as the front end's own reduction nests are emitted: float
+/// sums and products into a local (`s += x[i, j]`) may reassociate, which
+/// lets LLVM vectorise them.
+fn allow_reassociation(loop_op: OperationRef, context: &melior::Context) -> Result<(), String> {
+    let Some(pattern) = looppar_detect_reductions::find(loop_op) else {
+        return Ok(());
+    };
+    if !matches!(
+        rewrite::name_of(pattern.combine).as_str(),
+        "arith.addf" | "arith.mulf"
+    ) {
+        return Ok(());
+    }
+    let reassoc = melior::ir::Attribute::parse(context, "#arith.fastmath<reassoc>")
+        .ok_or("cannot build the fastmath attribute")?;
+    // SAFETY: the combine is live; only an attribute changes.
+    let mut combine =
+        unsafe { melior::ir::operation::OperationRefMut::from_raw(pattern.combine.to_raw()) };
+    combine.set_attribute("fastmath", reassoc);
     Ok(())
 }
 
