@@ -2,8 +2,8 @@
 (parallel=True), in one process run.
 
 Prints achieved bandwidth (GB/s) for row sums (4096x8192 float32), axpy
-(2^25 float64), softmax rows (2048x4096 float32) and a 1-D full reduction
-(2^25 float64); the first-call (compile) latency of the row sum; and the
+(2^25 float64), softmax rows (2048x4096 float32), a 1-D full reduction
+(2^25 float64) and a conditional one (the elements above 0.5); the first-call (compile) latency of the row sum; and the
 per-call overhead of a tiny kernel.
 
     python benchmarks/parir.py [--repeat R]
@@ -66,6 +66,14 @@ def total(x, out, N):
 
 
 @parir.jit
+def total_above(x, out, N):
+    parir.label('N')
+    for i in range(N):
+        if x[i] > 0.5:
+            out[0] += x[i]
+
+
+@parir.jit
 def tiny(x, N):
     parir.label('N')
     for i in range(N):
@@ -122,11 +130,19 @@ def numba_kernels():
         return s
 
     @numba.njit(parallel=True)
+    def nb_total_above(x):
+        s = 0.0
+        for i in numba.prange(x.shape[0]):
+            if x[i] > 0.5:
+                s += x[i]
+        return s
+
+    @numba.njit(parallel=True)
     def nb_tiny(x):
         for i in numba.prange(x.shape[0]):
             x[i] = x[i] + 1.0
 
-    return nb_row_sums, nb_axpy, nb_softmax, nb_total, nb_tiny
+    return nb_row_sums, nb_axpy, nb_softmax, nb_total, nb_total_above, nb_tiny
 
 
 def main():
@@ -171,17 +187,24 @@ def main():
         out[0] = 0
         total(rx, out, REDUCE, opts=total_opts)
 
+    def run_total_above():
+        out[0] = 0
+        total_above(rx, out, REDUCE, opts=total_opts)
+
     ours = {
         "row sums": gbs(bytes_rows, best(run_rows, repeat)),
         "axpy": gbs(bytes_axpy, best(lambda: axpy(2.0, ax, ay, AXPY, opts=axpy_opts), repeat)),
         "softmax rows": gbs(bytes_soft, best(lambda: softmax(sx, sy, SOFT_ROWS, SOFT_COLS, opts=soft_opts), repeat)),
         "1-D sum": gbs(bytes_total, best(run_total, repeat)),
+        "1-D sum if": gbs(bytes_total, best(run_total_above, repeat)),
     }
     softmax(sx, sy, SOFT_ROWS, SOFT_COLS, opts=soft_opts)
     e = np.exp(sx - sx.max(axis=1, keepdims=True))
     assert np.allclose(sy, e / e.sum(axis=1, keepdims=True), rtol=1e-4, atol=1e-6)
     run_total()
     assert np.isclose(out[0], rx.sum())
+    run_total_above()
+    assert np.isclose(out[0], rx[rx > 0.5].sum())
     tiny(small, 16, opts=tiny_opts)
     calls = 20000
     start = time.perf_counter()
@@ -202,22 +225,24 @@ def main():
         "axpy": gbs(bytes_axpy, best(lambda: np.add(2.0 * ax, ay, out=ay), repeat)),
         "softmax rows": gbs(bytes_soft, best(np_softmax, repeat)),
         "1-D sum": gbs(bytes_total, best(lambda: rx.sum(), repeat)),
+        "1-D sum if": gbs(bytes_total, best(lambda: np.where(rx > 0.5, rx, 0.0).sum(), repeat)),
     }
     numba_figures = None
     numba_first = None
     numba_overhead = None
     kernels = numba_kernels()
     if kernels:
-        nb_rows, nb_axpy, nb_soft, nb_total, nb_tiny = kernels
+        nb_rows, nb_axpy, nb_soft, nb_total, nb_total_above, nb_tiny = kernels
         start = time.perf_counter()
         nb_rows(x, y)
         numba_first = time.perf_counter() - start
-        nb_axpy(2.0, ax, ay), nb_soft(sx, sy), nb_total(rx), nb_tiny(small)
+        nb_axpy(2.0, ax, ay), nb_soft(sx, sy), nb_total(rx), nb_total_above(rx), nb_tiny(small)
         numba_figures = {
             "row sums": gbs(bytes_rows, best(lambda: nb_rows(x, y), repeat)),
             "axpy": gbs(bytes_axpy, best(lambda: nb_axpy(2.0, ax, ay), repeat)),
             "softmax rows": gbs(bytes_soft, best(lambda: nb_soft(sx, sy), repeat)),
             "1-D sum": gbs(bytes_total, best(lambda: nb_total(rx), repeat)),
+            "1-D sum if": gbs(bytes_total, best(lambda: nb_total_above(rx), repeat)),
         }
         start = time.perf_counter()
         for _ in range(calls):
