@@ -197,3 +197,24 @@ func.func @conditional(%x: memref<8xf32>, %y: memref<3xf32>) {
   }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// A detected reduction (y[0] += x[i]) exempts its own location only: the
+// other store of the body, to z[0] in every iteration, races.
+func.func @reduction_and_race(%x: memref<8xf32>, %y: memref<1xf32>, %z: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<8xf32>
+    %old = memref.load %y[%c0] : memref<1xf32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %y[%c0] : memref<1xf32>
+    // expected-error@+1 {{writes the same memory (an array element, or a variable assigned before the loop) in every iteration}}
+    memref.store %v, %z[%c0] : memref<1xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64, reduction = "add"} : (index, index, index) -> ()
+  return
+}

@@ -355,6 +355,15 @@ def test_races_are_compile_errors_naming_the_loop_and_the_access():
     compile_error(overwrite, "y[0] = x[i]", "writes the same memory",
                   call=lambda j: j(np.zeros(4), np.zeros(1), 4, opts=opts))
 
+    # A reduction in the same body exempts only the element it updates.
+    def sum_and_overwrite(x, y, z, n):
+        parir.label('N')
+        for i in range(n):
+            y[0] += x[i]
+            z[0] = x[i]
+    compile_error(sum_and_overwrite, "z[0] = x[i]", "writes the same memory",
+                  call=lambda j: j(np.zeros(4), np.zeros(1), np.zeros(1), 4, opts=opts))
+
 
 def test_conditional_writes_of_one_location_that_differ_per_iteration_are_races():
     opts = parir.par({'N': parir.threads(16)})

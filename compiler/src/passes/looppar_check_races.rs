@@ -27,11 +27,14 @@
 //! an `scf.if` (other than a bounds check's) or in a while loop are left
 //! alone, and so are indices that depend on values computed in the loop
 //! (a load, as in `y[idx[i]] = x[i]`). Buffers allocated inside the loop
-//! (private locals) are skipped, and so are loops the front end
-//! recognised as reductions (`reduction` attribute): they update one
-//! element on purpose.
+//! (private locals) are skipped, and so is the location a detected
+//! reduction updates (`reduction` attribute, `looppar-detect-reductions`'
+//! pattern): it is updated on purpose, but the rest of the loop is
+//! checked (`y[0] += x[i]; z[0] = x[i]` races on `z`). Reduction loops
+//! the front end built itself, whose chunks combine atomically, are left
+//! alone.
 
-use super::{looppar_simplify::defined_outside, rewrite};
+use super::{looppar_detect_reductions, looppar_simplify::defined_outside, rewrite};
 use crate::analysis::{
     affine::{affine, symbol_of, Affine, Symbol},
     dependence::{meeting_iterations, Equation},
@@ -395,10 +398,17 @@ fn sampled_meeting(
 
 fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, String)> {
     let mut problems = Vec::new();
-    let recognised_reduction = loop_op.attribute("reduction").is_ok();
+    // A detected reduction updates its location on purpose (and nothing
+    // else in the loop touches it); the rest of the body is checked.
+    // Reduction loops the front end built itself (chunks combined
+    // atomically) have no such update and are its business.
+    let reduced = loop_op
+        .attribute("reduction")
+        .ok()
+        .map(|_| looppar_detect_reductions::find(loop_op).and_then(|p| p.store.operand(1).ok()));
     let (trips, space) = iterations(loop_op);
     if loop_op.attribute("threads").is_err()
-        || recognised_reduction
+        || matches!(reduced, Some(None))
         || trips.is_some_and(|t| t <= 1)
     {
         return problems;
@@ -406,7 +416,9 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
     let Some(iv) = loop_variable(loop_op) else {
         return problems;
     };
-    let all = accesses(loop_op, iv);
+    let reduced = reduced.flatten();
+    let mut all = accesses(loop_op, iv);
+    all.retain(|access| Some(access.memref) != reduced);
     for store in &all {
         // Bounds-check reports (debug=True) all write one error word on
         // purpose: any report will do.
