@@ -533,3 +533,53 @@ func.func @block_level_while(%x: memref<16x100xf32>, %r: memref<16xf32>) {
   }) {label = "N", threads = 16 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// Two reductions in one inner loop (a sum and a maximum of each row): one
+// per-thread loop carries both partial results, then each crosses the
+// block in its own gpu.all_reduce, and thread 0 writes each row's two
+// results.
+// CHECK-LABEL: func.func @sum_and_max
+// CHECK: gpu.launch
+// CHECK:   %[[PARTIAL:.*]]:2 = scf.for %{{.*}} iter_args(%[[S:.*]] = %{{.*}}, %[[M:.*]] = %{{.*}}) -> (f32, f32) {
+// CHECK-DAG:  arith.addf %[[S]], %{{.*}} : f32
+// CHECK-DAG:  arith.maximumf %[[M]], %{{.*}} : f32
+// CHECK:   gpu.all_reduce add %[[PARTIAL]]#0 uniform
+// CHECK:   gpu.all_reduce maximumf %[[PARTIAL]]#1 uniform
+// CHECK-COUNT-2: scf.if
+// PTX-LABEL: .visible .entry sum_and_max_kernel
+// PTX-COUNT-2: .shared .align
+// AMD-LABEL: \0Asum_and_max_kernel:
+func.func @sum_and_max(%x: memref<64x500xf32>, %y: memref<64xf32>, %z: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 64 : index
+  %m = arith.constant 500 : index
+  %zero = arith.constant 0.0 : f32
+  %lowest = arith.constant 0xFF800000 : f32
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %s = memref.alloca() : memref<f32>
+    %t = memref.alloca() : memref<f32>
+    memref.store %zero, %s[] : memref<f32>
+    memref.store %lowest, %t[] : memref<f32>
+    "looppar.for"(%c0, %m, %c1) ({
+    ^bb0(%j: index):
+      %v = memref.load %x[%i, %j] : memref<64x500xf32>
+      %old = memref.load %s[] : memref<f32>
+      %new = arith.addf %old, %v : f32
+      memref.store %new, %s[] : memref<f32>
+      %top = memref.load %t[] : memref<f32>
+      %higher = arith.maximumf %top, %v : f32
+      memref.store %higher, %t[] : memref<f32>
+      "looppar.yield"() : () -> ()
+    }) {label = "M", reduction = "add", threads = 256 : i64} : (index, index, index) -> ()
+    %r = memref.load %s[] : memref<f32>
+    memref.store %r, %y[%i] : memref<64xf32>
+    %q = memref.load %t[] : memref<f32>
+    memref.store %q, %z[%i] : memref<64xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
+  return
+}

@@ -361,6 +361,31 @@ def guarded_group_sums_case():
     return [x, groups, np.zeros(3, np.float32), N, M], {'N': parir.threads(N), 'M': parir.threads(256)}, {2: expected}
 
 
+@parir.jit
+def layer_norm(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        s = 0.0
+        q = 0.0
+        parir.label('M')
+        for j in range(M):
+            s += x[i, j]
+            q += x[i, j] * x[i, j]
+        mean = s / M
+        scale = 1.0 / parir.sqrt(q / M - mean * mean + 1e-5)
+        parir.label('M')
+        for j in range(M):
+            y[i, j] = (x[i, j] - mean) * scale
+
+
+def layer_norm_case():
+    # Two reductions in one inner loop: a block reduction each.
+    x = rows(21)
+    wide = x.astype(np.float64)
+    expected = (wide - wide.mean(axis=1, keepdims=True)) / np.sqrt(wide.var(axis=1, keepdims=True) + 1e-5)
+    return [x, np.zeros_like(x), N, M], {'N': parir.threads(N), 'M': parir.threads(256)}, {1: expected}
+
+
 CASES = {
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),
@@ -380,4 +405,5 @@ CASES = {
     "latest_extremes": (latest_extremes, latest_extremes_case),
     "signed_row_updates": (signed_row_updates, signed_row_updates_case),
     "guarded_group_sums": (guarded_group_sums, guarded_group_sums_case),
+    "layer_norm": (layer_norm, layer_norm_case),
 }

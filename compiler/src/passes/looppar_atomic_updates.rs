@@ -366,7 +366,9 @@ fn shared_between_iterations(store: OperationRef) -> bool {
                 return false; // each iteration's own buffer
             }
             let reduction_into_it = op.has_attribute("reduction")
-                && looppar_detect_reductions::find(op).is_some_and(|p| p.store == store);
+                && looppar_detect_reductions::lowered(op)
+                    .iter()
+                    .any(|p| p.store == store);
             if !reduction_into_it && !looppar_check_races::private_to_iterations(op, indices) {
                 return true;
             }

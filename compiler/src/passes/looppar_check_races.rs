@@ -402,13 +402,15 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
     // else in the loop touches it); the rest of the body is checked.
     // Reduction loops the front end built itself (chunks combined
     // atomically) have no such update and are its business.
-    let reduced = loop_op
-        .attribute("reduction")
-        .ok()
-        .map(|_| looppar_detect_reductions::find(loop_op).and_then(|p| p.store.operand(1).ok()));
+    let reduced = loop_op.attribute("reduction").ok().map(|_| {
+        looppar_detect_reductions::lowered(loop_op)
+            .iter()
+            .filter_map(|p| p.store.operand(1).ok())
+            .collect::<Vec<_>>()
+    });
     let (trips, space) = iterations(loop_op);
     if loop_op.attribute("threads").is_err()
-        || matches!(reduced, Some(None))
+        || reduced.as_ref().is_some_and(|r| r.is_empty())
         || trips.is_some_and(|t| t <= 1)
     {
         return problems;
@@ -416,9 +418,9 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
     let Some(iv) = loop_variable(loop_op) else {
         return problems;
     };
-    let reduced = reduced.flatten();
+    let reduced = reduced.unwrap_or_default();
     let mut all = accesses(loop_op, iv);
-    all.retain(|access| Some(access.memref) != reduced);
+    all.retain(|access| !reduced.contains(&access.memref));
     for store in &all {
         // Bounds-check reports (debug=True) all write one error word on
         // purpose: any report will do.

@@ -68,9 +68,31 @@ fn inside(value: Value, loop_op: OperationRef) -> bool {
     !crate::passes::looppar_simplify::defined_outside(value, loop_op)
 }
 
-/// Finds the reduction pattern in `loop_op`'s body, if there is one.
+/// Finds the (first) reduction pattern in `loop_op`'s body, if there is
+/// one.
 pub(crate) fn find<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Option<Pattern<'c, 'a>> {
-    let body = loop_op.region(0).ok()?.first_block()?;
+    find_all(loop_op).into_iter().next()
+}
+
+/// The patterns that `loop_op`'s lowering combines as reductions: every
+/// one in a parallel loop inside another (a CPU runs it sequentially; a
+/// GPU block reduces each pattern), the first in an outermost one (whose
+/// other updates stay updates, atomic where iterations share them).
+pub(crate) fn lowered<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c, 'a>> {
+    let mut patterns = find_all(loop_op);
+    if !rewrite::has_parallel_ancestor(loop_op) {
+        patterns.truncate(1);
+    }
+    patterns
+}
+
+/// The reduction patterns in `loop_op`'s body, each into its own location
+/// (`s += x[j]; q += x[j] * x[j]`), in body order.
+pub(crate) fn find_all<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c, 'a>> {
+    let mut found = Vec::new();
+    let Some(body) = loop_op.region(0).ok().and_then(|r| r.first_block()) else {
+        return found;
+    };
     let mut candidates = Vec::new();
     let mut current = body.first_operation();
     while let Some(op) = current {
@@ -131,7 +153,7 @@ pub(crate) fn find<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Option<Pattern<'c, 
             melior::ir::operation::WalkResult::Advance
         });
         if others == 0 {
-            return Some(Pattern {
+            found.push(Pattern {
                 load,
                 combine,
                 store,
@@ -140,7 +162,7 @@ pub(crate) fn find<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Option<Pattern<'c, 
             });
         }
     }
-    None
+    found
 }
 
 fn run(root: OperationRef, _pass: ExternalPass) {

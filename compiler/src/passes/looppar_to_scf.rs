@@ -92,21 +92,20 @@ fn lower(root: OperationRef) -> Result<(), String> {
 /// sums and products into a local (`s += x[i, j]`) may reassociate, which
 /// lets LLVM vectorise them.
 fn allow_reassociation(loop_op: OperationRef, context: &melior::Context) -> Result<(), String> {
-    let Some(pattern) = looppar_detect_reductions::find(loop_op) else {
-        return Ok(());
-    };
-    if !matches!(
-        rewrite::name_of(pattern.combine).as_str(),
-        "arith.addf" | "arith.mulf"
-    ) {
-        return Ok(());
+    for pattern in looppar_detect_reductions::lowered(loop_op) {
+        if !matches!(
+            rewrite::name_of(pattern.combine).as_str(),
+            "arith.addf" | "arith.mulf"
+        ) {
+            continue;
+        }
+        let reassoc = melior::ir::Attribute::parse(context, "#arith.fastmath<reassoc>")
+            .ok_or("cannot build the fastmath attribute")?;
+        // SAFETY: the combine is live; only an attribute changes.
+        let mut combine =
+            unsafe { melior::ir::operation::OperationRefMut::from_raw(pattern.combine.to_raw()) };
+        combine.set_attribute("fastmath", reassoc);
     }
-    let reassoc = melior::ir::Attribute::parse(context, "#arith.fastmath<reassoc>")
-        .ok_or("cannot build the fastmath attribute")?;
-    // SAFETY: the combine is live; only an attribute changes.
-    let mut combine =
-        unsafe { melior::ir::operation::OperationRefMut::from_raw(pattern.combine.to_raw()) };
-    combine.set_attribute("fastmath", reassoc);
     Ok(())
 }
 

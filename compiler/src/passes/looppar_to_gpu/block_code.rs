@@ -310,11 +310,14 @@ pub(super) unsafe fn copies_updated_by_threads<'c, 'a>(
     for loop_raw in inner {
         // SAFETY: a live loop inside `outer`.
         let inner_loop: OperationRef<'c, 'a> = unsafe { rewrite::view(loop_raw) };
-        let reduction_store = inner_loop
-            .has_attribute("reduction")
-            .then(|| crate::passes::looppar_detect_reductions::find(inner_loop))
-            .flatten()
-            .map(|pattern| pattern.store.to_raw().ptr);
+        let reduction_stores: Vec<_> = if inner_loop.has_attribute("reduction") {
+            crate::passes::looppar_detect_reductions::lowered(inner_loop)
+                .iter()
+                .map(|pattern| pattern.store.to_raw().ptr)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut found = None;
         inner_loop.walk(WalkOrder::PreOrder, |op| {
             let Some(memref) = written_memref(op) else {
@@ -325,7 +328,7 @@ pub(super) unsafe fn copies_updated_by_threads<'c, 'a>(
             if local
                 && defined_in(memref, outer)
                 && !defined_in(memref, inner_loop)
-                && Some(op.to_raw().ptr) != reduction_store
+                && !reduction_stores.contains(&op.to_raw().ptr)
             {
                 found = Some(op.to_raw());
                 return WalkResult::Interrupt;

@@ -294,9 +294,11 @@ fn unroll_annotation<'c>(
 }
 
 /// An inner parallel loop that is a reduction: per-thread partial results
-/// over a block-stride loop, combined across the block by
-/// `gpu.all_reduce`, then applied to the location (by thread 0 when the
-/// location is global memory).
+/// over a block-stride loop (one per reduction of the body: `s += x[j];
+/// q += x[j] * x[j]`), each combined across the block by
+/// `gpu.all_reduce`, then applied to its location (by thread 0 when the
+/// location is global memory). Over the whole grid, the loop's one
+/// reduction.
 ///
 /// # Safety
 /// `raw` must be a live `looppar.for` inside a kernel.
@@ -308,46 +310,70 @@ unsafe fn block_reduction<'c>(
     kernel: OperationRef<'c, '_>,
 ) -> Result<bool, String> {
     let op = unsafe { rewrite::view(raw) };
-    let Some(pattern) = looppar_detect_reductions::find(op) else {
-        return Ok(false);
+    let patterns = match workers {
+        Workers::Block { .. } => looppar_detect_reductions::find_all(op),
+        Workers::Grid { .. } => looppar_detect_reductions::find(op).into_iter().collect(),
     };
+    if patterns.is_empty() {
+        return Ok(false);
+    }
     let block = op.block().ok_or("a loop outside a block")?;
-    let ty = pattern.contribution.r#type();
-    let combine = rewrite::name_of(pattern.combine);
-    let location_operands: Vec<Value> = pattern.load.operands().collect();
-    let contribution = pattern.contribution;
-    let init = insert(
-        block,
-        op,
-        b.build(
-            "arith.constant",
-            &[],
-            &[ty],
-            &[(
-                "value",
-                partial_identity(b.context, pattern.kind, &combine, ty),
-            )],
-        )?,
-    );
+    // What each reduction needs once its ops are gone from the body.
+    struct Reduced<'c, 'a> {
+        ty: melior::ir::Type<'c>,
+        combine: String,
+        location: Vec<Value<'c, 'a>>,
+        contribution: Value<'c, 'a>,
+    }
+    let mut reduced = Vec::new();
+    let mut inits = Vec::new();
+    for pattern in &patterns {
+        let ty = pattern.contribution.r#type();
+        let combine = rewrite::name_of(pattern.combine);
+        inits.push(insert(
+            block,
+            op,
+            b.build(
+                "arith.constant",
+                &[],
+                &[ty],
+                &[(
+                    "value",
+                    partial_identity(b.context, pattern.kind, &combine, ty),
+                )],
+            )?,
+        ));
+        reduced.push(Reduced {
+            ty,
+            location: pattern.load.operands().collect(),
+            contribution: pattern.contribution,
+            combine,
+        });
+    }
     let (worker, count) = match workers {
         Workers::Block { thread, block_dim } => (thread, block_dim),
         Workers::Grid { id, count } => (id, count),
     };
     let (start, stride) = start_and_stride(b, block, op, op, worker, count)?;
     let upper = op.operand(1).map_err(|e| e.to_string())?;
-    // The per-thread loop, carrying the partial result.
+    // The per-thread loop, carrying the partial results.
+    let mut operands = vec![start, upper, stride];
+    operands.extend_from_slice(&inits);
+    let types: Vec<_> = reduced.iter().map(|r| r.ty).collect();
     let partial_loop = OperationBuilder::new("scf.for", b.location)
-        .add_operands(&[start, upper, stride, init])
-        .add_results(&[ty])
+        .add_operands(&operands)
+        .add_results(&types)
         .add_regions([Region::new()])
         .add_attributes(&[unroll_annotation(b, REDUCTION_UNROLL)?])
         .build()
         .map_err(|e| e.to_string())?;
     let partial_loop = block.insert_operation_before(op, partial_loop);
     unsafe {
-        rewrite::erase(pattern.store.to_raw());
-        rewrite::erase(pattern.combine.to_raw());
-        rewrite::erase(pattern.load.to_raw());
+        for pattern in &patterns {
+            rewrite::erase(pattern.store.to_raw());
+            rewrite::erase(pattern.combine.to_raw());
+            rewrite::erase(pattern.load.to_raw());
+        }
         mlir_sys::mlirRegionTakeBody(
             partial_loop.region(0).map_err(|e| e.to_string())?.to_raw(),
             op.region(0).map_err(|e| e.to_string())?.to_raw(),
@@ -358,62 +384,74 @@ unsafe fn block_reduction<'c>(
         .map_err(|e| e.to_string())?
         .first_block()
         .ok_or("no body")?;
-    let accumulator: Value = unsafe {
-        Value::from_raw(mlir_sys::mlirBlockAddArgument(
-            body.to_raw(),
-            ty.to_raw(),
-            b.location.to_raw(),
-        ))
-    };
     let terminator = body.terminator().ok_or("no terminator")?;
-    let next = insert(
-        body,
-        terminator,
-        b.build(&combine, &[accumulator, contribution], &[ty], &[])?,
-    );
-    body.insert_operation_before(terminator, b.build("scf.yield", &[next], &[], &[])?);
+    let mut nexts = Vec::new();
+    for r in &reduced {
+        let accumulator: Value = unsafe {
+            Value::from_raw(mlir_sys::mlirBlockAddArgument(
+                body.to_raw(),
+                r.ty.to_raw(),
+                b.location.to_raw(),
+            ))
+        };
+        nexts.push(insert(
+            body,
+            terminator,
+            b.build(&r.combine, &[accumulator, r.contribution], &[r.ty], &[])?,
+        ));
+    }
+    body.insert_operation_before(terminator, b.build("scf.yield", &nexts, &[], &[])?);
     unsafe { rewrite::erase(terminator.to_raw()) };
-    let partial: Value = partial_loop.result(0).map_err(|e| e.to_string())?.into();
-    // Across the block, in a type that warp shuffles move.
-    let shuffled = shuffle_type(b, ty);
-    let partial = match shuffled {
-        Some((wide, widen, _)) => insert(
+    let mut stores = Vec::new();
+    for (index, r) in reduced.iter().enumerate() {
+        let partial: Value = partial_loop
+            .result(index)
+            .map_err(|e| e.to_string())?
+            .into();
+        // Across the block, in a type that warp shuffles move.
+        let shuffled = shuffle_type(b, r.ty);
+        let partial = match shuffled {
+            Some((wide, widen, _)) => insert(
+                block,
+                op,
+                b.build(widen(&r.combine), &[partial], &[wide], &[])?,
+            ),
+            None => partial,
+        };
+        let mut total = insert(
             block,
             op,
-            b.build(widen(&combine), &[partial], &[wide], &[])?,
-        ),
-        None => partial,
-    };
-    let mut total = insert(block, op, all_reduce(b, all_reduce_op(&combine), partial)?);
-    if let Some((_, _, narrow)) = shuffled {
-        total = insert(block, op, b.build(narrow, &[total], &[ty], &[])?);
-    }
-    if let (Workers::Grid { .. }, true) = (workers, atomic_kind(&combine).is_some()) {
-        // One atomic update per block, by its thread 0.
-        let update = atomic_update(b, &combine, total, &location_operands)?;
-        let update = block.insert_operation_before(op, update);
-        unsafe {
-            rewrite::erase(raw);
-            single_writer(b, update.to_raw(), is_first)?;
+            all_reduce(b, all_reduce_op(&r.combine), partial)?,
+        );
+        if let Some((_, _, narrow)) = shuffled {
+            total = insert(block, op, b.build(narrow, &[total], &[r.ty], &[])?);
         }
-        return Ok(true);
+        if let (Workers::Grid { .. }, true) = (workers, atomic_kind(&r.combine).is_some()) {
+            // One atomic update per block, by its thread 0.
+            let update = atomic_update(b, &r.combine, total, &r.location)?;
+            let update = block.insert_operation_before(op, update);
+            stores.push((update.to_raw(), true));
+            continue;
+        }
+        // Applied once to the location.
+        let old = insert(
+            block,
+            op,
+            b.build("memref.load", &r.location, &[r.ty], &[])?,
+        );
+        let new = insert(block, op, b.build(&r.combine, &[old, total], &[r.ty], &[])?);
+        let mut store_operands = vec![new];
+        store_operands.extend_from_slice(&r.location);
+        let store =
+            block.insert_operation_before(op, b.build("memref.store", &store_operands, &[], &[])?);
+        stores.push((store.to_raw(), !defined_in(r.location[0], kernel)));
     }
-    // Applied once to the location.
-    let old = insert(
-        block,
-        op,
-        b.build("memref.load", &location_operands, &[ty], &[])?,
-    );
-    let new = insert(block, op, b.build(&combine, &[old, total], &[ty], &[])?);
-    let mut store_operands = vec![new];
-    store_operands.extend_from_slice(&location_operands);
-    let store =
-        block.insert_operation_before(op, b.build("memref.store", &store_operands, &[], &[])?);
-    let global = !defined_in(location_operands[0], kernel);
     unsafe {
         rewrite::erase(raw);
-        if global {
-            single_writer(b, store.to_raw(), is_first)?;
+        for (store, global) in stores {
+            if global {
+                single_writer(b, store, is_first)?;
+            }
         }
     }
     Ok(true)
