@@ -218,3 +218,49 @@ func.func @kept_too(%c: i1, %v: f32, %i: i32, %j: i32) {
   }
   return
 }
+
+// -----
+
+// Every local of a condition at once: s and q in the then branch, r in the
+// else branch; one scf.if yields the three contributions.
+// CHECK-LABEL: func.func @several
+// CHECK: %[[V:.*]]:3 = scf.if %{{.*}} -> (f32, i32, f32) {
+// CHECK:   scf.yield %{{.*}}, %{{.*}}, %{{.*}} : f32, i32, f32
+// CHECK: } else {
+// CHECK:   scf.yield %{{.*}}, %{{.*}}, %{{.*}} : f32, i32, f32
+// CHECK: }
+// CHECK: arith.addf %{{.*}}, %[[V]]#0 : f32
+// CHECK: arith.muli %{{.*}}, %[[V]]#1 : i32
+// CHECK: arith.maximumf %{{.*}}, %[[V]]#2 : f32
+// CHECK-NOT: scf.if
+// RED-LABEL: func.func @several
+// RED: reduction = "add"
+func.func @several(%x: memref<64xf32>, %k: memref<64xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 64 : index
+  %half = arith.constant 0.5 : f32
+  %s = memref.alloca() : memref<f32>
+  %q = memref.alloca() : memref<i32>
+  %r = memref.alloca() : memref<f32>
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%j: index):
+    %v = memref.load %x[%j] : memref<64xf32>
+    %c = arith.cmpf ogt, %v, %half : f32
+    scf.if %c {
+      %old = memref.load %s[] : memref<f32>
+      %new = arith.addf %old, %v : f32
+      memref.store %new, %s[] : memref<f32>
+      %w = memref.load %k[%j] : memref<64xi32>
+      %qold = memref.load %q[] : memref<i32>
+      %qnew = arith.muli %qold, %w : i32
+      memref.store %qnew, %q[] : memref<i32>
+    } else {
+      %rold = memref.load %r[] : memref<f32>
+      %rnew = arith.maximumf %rold, %v : f32
+      memref.store %rnew, %r[] : memref<f32>
+    }
+    "looppar.yield"() : () -> ()
+  }) {label = "M", threads = 64 : i64} : (index, index, index) -> ()
+  return
+}

@@ -386,6 +386,29 @@ def layer_norm_case():
     return [x, np.zeros_like(x), N, M], {'N': parir.threads(N), 'M': parir.threads(256)}, {1: expected}
 
 
+@parir.jit
+def mean_above(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        s = 0.0
+        count = 0
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] > 1.0:
+                s += x[i, j]
+                count += 1
+        y[i] = s / max(count, 1)
+
+
+def mean_above_case():
+    # One condition around updates of two locals: both chosen at once,
+    # then a block reduction each.
+    x = rows(22)
+    above = x > 1.0
+    expected = np.where(above, x, 0).astype(np.float64).sum(axis=1) / np.maximum(above.sum(axis=1), 1)
+    return [x, np.zeros(N, np.float32), N, M], {'N': parir.threads(N), 'M': parir.threads(256)}, {1: expected}
+
+
 CASES = {
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),
@@ -406,4 +429,5 @@ CASES = {
     "signed_row_updates": (signed_row_updates, signed_row_updates_case),
     "guarded_group_sums": (guarded_group_sums, guarded_group_sums_case),
     "layer_norm": (layer_norm, layer_norm_case),
+    "mean_above": (mean_above, mean_above_case),
 }

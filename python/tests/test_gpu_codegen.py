@@ -489,16 +489,18 @@ def test_conditional_updates_in_inner_loops_are_block_reductions(name, kind):
     assert gpu.count("memref.atomic_rmw") == (1 if name == "guarded_group_sums" else 0), gpu
 
 
-def test_several_reductions_in_one_inner_loop_are_block_reductions_each():
+@pytest.mark.parametrize("name, types", [("layer_norm", "f64, f64"), ("mean_above", "f64, i64")])
+def test_several_reductions_in_one_inner_loop_are_block_reductions_each(name, types):
     """`s += x[i, j]; q += x[i, j] * x[i, j]` (a layer norm's mean and
-    variance): one loop per thread carrying both partial sums, then a block
-    reduction of each, in its own shared memory."""
-    function, case = block_kernels.CASES["layer_norm"]
+    variance), or a sum and a count under one condition: one loop per
+    thread carrying both partial results, then a block reduction of each,
+    in its own shared memory."""
+    function, case = block_kernels.CASES[name]
     args, spec, _ = case()
     opts = parir.CompileOptions(spec, backend="cuda", arch="sm_90")
     gpu = parir.print_compiled(function, args, opts, stage="gpu")
     assert len(re.findall(r"gpu\.all_reduce\s+add", gpu)) == 2, gpu
-    assert re.search(r"scf\.for .* iter_args\(%\w+ = %\w+, %\w+ = %\w+\) -> \(f64, f64\)", gpu), gpu
+    assert re.search(rf"scf\.for .* iter_args\(%\w+ = %\w+, %\w+ = %\w+\) -> \({types}\)", gpu), gpu
     ptx = parir.print_compiled(function, args, opts)
     assert len(re.findall(r"\.shared \.align \d+ \.b8 __wg_\w+", ptx)) == 2, ptx
 

@@ -1,7 +1,8 @@
 //! `looppar-if-convert-updates`: a conditional update of a local,
 //! `if c: s += v` (`s = max(s, v)`, `*=`, an `else` that updates it the
-//! same way, `elif` chains), becomes an unconditional update by a value
-//! chosen under the condition, the identity where no branch updates:
+//! same way, `elif` chains, several locals under one condition), becomes
+//! an unconditional update by a value chosen under the condition, the
+//! identity where no branch updates:
 //!
 //! ```text
 //! scf.if %c {                          %old = memref.load %s[]
@@ -224,8 +225,25 @@ fn branch<'c, 'a>(if_op: OperationRef<'c, 'a>, index: usize) -> Option<BlockRef<
     if_op.region(index).ok()?.first_block()
 }
 
-/// Converts `if_op` if one of its branches updates a local that the other
-/// updates with the same op or does not touch.
+/// An update of one local to convert: in the then branch (`then`), the
+/// else branch (`otherwise`), or both with the same op.
+struct Pair<'u, 'c, 'a> {
+    then: Option<&'u Update<'c, 'a>>,
+    otherwise: Option<&'u Update<'c, 'a>>,
+}
+
+impl<'u, 'c, 'a> Pair<'u, 'c, 'a> {
+    /// The update that stays (moved below the branch).
+    fn kept(&self) -> &'u Update<'c, 'a> {
+        self.then
+            .or(self.otherwise)
+            .expect("a pair holds an update")
+    }
+}
+
+/// Converts `if_op` if its branches update locals that each other branch
+/// updates with the same op or does not touch: every such local at once
+/// (`if c: s += a; q += b`).
 ///
 /// # Safety
 /// `if_op` must be live; it is erased when converted.
@@ -237,66 +255,80 @@ unsafe fn convert(if_op: OperationRef) -> Result<(), String> {
         return Ok(());
     };
     let else_block = branch(if_op, 1);
+    let in_then = updates(then_block, if_op);
     let in_else = else_block.map(|b| updates(b, if_op)).unwrap_or_default();
-    for update in updates(then_block, if_op) {
-        let other = in_else.iter().find(|u| u.slot == update.slot);
-        let same_kind = other.is_none_or(|o| {
-            rewrite::name_of(o.combine) == rewrite::name_of(update.combine)
-                && same_attributes(o.combine, update.combine)
-        });
-        let untouched = || else_block.is_none_or(|b| accesses(b, update.slot) == 0);
-        if same_kind && (other.is_some() || untouched()) {
-            return unsafe { rebuild(if_op, &update, other) };
+    let mut pairs = Vec::new();
+    for update in &in_then {
+        match in_else.iter().find(|u| u.slot == update.slot) {
+            Some(other)
+                if rewrite::name_of(other.combine) == rewrite::name_of(update.combine)
+                    && same_attributes(other.combine, update.combine) =>
+            {
+                pairs.push(Pair {
+                    then: Some(update),
+                    otherwise: Some(other),
+                })
+            }
+            Some(_) => {}
+            None if else_block.is_none_or(|b| accesses(b, update.slot) == 0) => pairs.push(Pair {
+                then: Some(update),
+                otherwise: None,
+            }),
+            None => {}
         }
     }
-    // Only the else branch updates: the same, with the then branch
-    // yielding the identity.
-    for update in in_else {
+    for update in &in_else {
         if accesses(then_block, update.slot) == 0 {
-            return unsafe { rebuild(if_op, &update, None) };
+            pairs.push(Pair {
+                then: None,
+                otherwise: Some(update),
+            });
         }
     }
-    Ok(())
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    unsafe { rebuild(if_op, &pairs) }
 }
 
-/// Replaces `if_op` by the load of `update`'s local, an `scf.if` yielding
-/// each branch's contribution (the identity in a branch without
-/// `update`/`other`), the combine and the store.
+/// Replaces `if_op` by the loads of the pairs' locals, an `scf.if`
+/// yielding each branch's contribution to each (the identity in a branch
+/// without its update), and the combines and stores.
 ///
 /// # Safety
-/// `if_op` must be live and hold `update` (and `other`, in the other
-/// branch); it is erased.
-unsafe fn rebuild(
-    if_op: OperationRef,
-    update: &Update,
-    other: Option<&Update>,
+/// `if_op` must be live and hold the pairs' updates; it is erased.
+unsafe fn rebuild<'c, 'a>(
+    if_op: OperationRef<'c, 'a>,
+    pairs: &[Pair<'_, 'c, 'a>],
 ) -> Result<(), String> {
     // The `ContextRef` must outlive the `&Context` made from it.
     let context_ref = if_op.context();
     let context = unsafe { context_ref.to_ref() };
     let location = if_op.location();
     let block = if_op.block().ok_or("a condition outside a block")?;
-    let ty = update.contribution.r#type();
-    let combine_name = rewrite::name_of(update.combine);
-    let kind =
-        looppar_detect_reductions::kind_of(&combine_name).ok_or("an unknown combining op")?;
+    let builder = build::Builder::new(context, location);
+    let types: Vec<_> = pairs
+        .iter()
+        .map(|p| p.kept().contribution.r#type())
+        .collect();
     // Yielded by a branch that does not update (none when both do).
-    let identity = match other {
-        Some(_) => None,
-        None => Some(build::insert(
-            block,
-            if_op,
-            build::Builder::new(context, location).build(
-                "arith.constant",
-                &[],
-                &[ty],
-                &[(
-                    "value",
-                    build::partial_identity(context, kind, &combine_name, ty),
-                )],
-            )?,
-        )),
-    };
+    let mut identities = Vec::new();
+    for (pair, ty) in pairs.iter().zip(&types) {
+        let identity = if pair.then.is_some() && pair.otherwise.is_some() {
+            None
+        } else {
+            let combine = rewrite::name_of(pair.kept().combine);
+            let kind =
+                looppar_detect_reductions::kind_of(&combine).ok_or("an unknown combining op")?;
+            let value = build::partial_identity(context, kind, &combine, *ty);
+            Some(build::insert(
+                block,
+                if_op,
+                builder.build("arith.constant", &[], &[*ty], &[("value", value)])?,
+            ))
+        };
+        identities.push(identity);
+    }
     let condition = if_op.operand(0).map_err(|e| e.to_string())?;
     let regions = vec![Region::new(), Region::new()];
     for region in &regions {
@@ -304,46 +336,49 @@ unsafe fn rebuild(
     }
     let chosen = OperationBuilder::new("scf.if", location)
         .add_operands(&[condition])
-        .add_results(&[ty])
+        .add_results(&types)
         .add_regions_vec(regions)
         .build()
         .map_err(|e| format!("cannot build scf.if: {e}"))?;
     let chosen = block.insert_operation_before(if_op, chosen);
     let chosen_raw = chosen.to_raw();
-    // SAFETY: the load is live and unused above the branch (it reads a
-    // local that nothing between touches).
-    unsafe { mlir_sys::mlirOperationMoveBefore(update.load.to_raw(), chosen_raw) };
-
-    // Which branch of the old op holds `update`.
-    let update_in_then = update.combine.block() == branch(if_op, 0);
+    for pair in pairs {
+        // SAFETY: the load is live and unused above the branch (it reads
+        // a local that nothing between touches).
+        unsafe { mlir_sys::mlirOperationMoveBefore(pair.kept().load.to_raw(), chosen_raw) };
+    }
     for index in 0..2 {
         let old = branch(if_op, index);
         let target = branch(chosen, index).ok_or("a new branch without a block")?;
-        let here = if (index == 0) == update_in_then {
-            Some(update)
-        } else {
-            other
-        };
-        let yielded = match (here, identity) {
-            (Some(u), _) => u.contribution,
-            (None, Some(identity)) => identity,
-            (None, None) => return Err("a branch with neither an update nor an identity".into()),
-        };
+        let mut yielded = Vec::new();
+        let mut skipped = Vec::new();
+        for (pair, identity) in pairs.iter().zip(&identities) {
+            let here = if index == 0 {
+                pair.then
+            } else {
+                pair.otherwise
+            };
+            match (here, identity) {
+                (Some(u), _) => {
+                    yielded.push(u.contribution);
+                    skipped.extend([
+                        u.load.to_raw().ptr,
+                        u.combine.to_raw().ptr,
+                        u.store.to_raw().ptr,
+                    ]);
+                }
+                (None, Some(identity)) => yielded.push(*identity),
+                (None, None) => {
+                    return Err("a branch with neither an update nor an identity".into())
+                }
+            }
+        }
         let yield_op = OperationBuilder::new("scf.yield", location)
-            .add_operands(&[yielded])
+            .add_operands(&yielded)
             .build()
             .map_err(|e| format!("cannot build scf.yield: {e}"))?;
         let yield_op = target.append_operation(yield_op);
         let Some(old) = old else { continue };
-        let skipped: Vec<_> = here
-            .map(|u| {
-                vec![
-                    u.load.to_raw().ptr,
-                    u.combine.to_raw().ptr,
-                    u.store.to_raw().ptr,
-                ]
-            })
-            .unwrap_or_default();
         let terminator = old.terminator().map(|t| t.to_raw().ptr);
         let mut current = old.first_operation().map(|o| o.to_raw());
         while let Some(raw) = current {
@@ -357,30 +392,30 @@ unsafe fn rebuild(
             current = next;
         }
     }
-    // The update's combine takes the chosen value; the other branch's
-    // update is no longer needed.
-    let position = (0..update.combine.operand_count())
-        .find(|&i| update.combine.operand(i).ok() == Some(update.contribution))
-        .ok_or("a combine without its contribution")?;
-    unsafe {
-        mlir_sys::mlirOperationMoveAfter(update.combine.to_raw(), chosen_raw);
-        mlir_sys::mlirOperationSetOperand(
-            update.combine.to_raw(),
-            position as isize,
-            chosen.result(0).map_err(|e| e.to_string())?.to_raw(),
-        );
-        mlir_sys::mlirOperationMoveAfter(update.store.to_raw(), update.combine.to_raw());
-    }
-    if let Some(other) = other {
-        let (store, combine, load) = (
-            other.store.to_raw(),
-            other.combine.to_raw(),
-            other.load.to_raw(),
-        );
+    // Each kept combine takes its chosen value, in order below the branch;
+    // an update in the other branch too is no longer needed.
+    let mut after = chosen_raw;
+    for (index, pair) in pairs.iter().enumerate() {
+        let kept = pair.kept();
+        let position = (0..kept.combine.operand_count())
+            .find(|&i| kept.combine.operand(i).ok() == Some(kept.contribution))
+            .ok_or("a combine without its contribution")?;
         unsafe {
-            rewrite::erase(store);
-            rewrite::erase(combine);
-            rewrite::erase(load);
+            mlir_sys::mlirOperationMoveAfter(kept.combine.to_raw(), after);
+            mlir_sys::mlirOperationSetOperand(
+                kept.combine.to_raw(),
+                position as isize,
+                chosen.result(index).map_err(|e| e.to_string())?.to_raw(),
+            );
+            mlir_sys::mlirOperationMoveAfter(kept.store.to_raw(), kept.combine.to_raw());
+        }
+        after = kept.store.to_raw();
+        if let (Some(_), Some(other)) = (pair.then, pair.otherwise) {
+            unsafe {
+                rewrite::erase(other.store.to_raw());
+                rewrite::erase(other.combine.to_raw());
+                rewrite::erase(other.load.to_raw());
+            }
         }
     }
     unsafe { rewrite::erase(if_op.to_raw()) };
