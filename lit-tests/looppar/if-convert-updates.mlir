@@ -9,7 +9,6 @@
 // CHECK: "looppar.for"
 // CHECK: %[[C:.*]] = arith.cmpf ogt
 // CHECK: %[[ZERO:.*]] = arith.constant -0.000000e+00 : f64
-// CHECK: %[[OLD:.*]] = memref.load %[[S]][] : memref<f64>
 // CHECK: %[[V:.*]] = scf.if %[[C]] -> (f64) {
 // CHECK:   %[[X:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<64xf32>
 // CHECK:   %[[E:.*]] = arith.extf %[[X]] : f32 to f64
@@ -17,7 +16,8 @@
 // CHECK: } else {
 // CHECK:   scf.yield %[[ZERO]] : f64
 // CHECK: }
-// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %[[V]] : f64
+// CHECK-NEXT: %[[OLD:.*]] = memref.load %[[S]][] : memref<f64>
+// CHECK-NEXT: %[[NEW:.*]] = arith.addf %[[OLD]], %[[V]] : f64
 // CHECK: memref.store %[[NEW]], %[[S]][] : memref<f64>
 // CHECK-NOT: scf.if
 // RED-LABEL: func.func @conditional_sum
@@ -55,7 +55,6 @@ func.func @conditional_sum(%x: memref<64xf32>, %y: memref<1xf64>) {
 // no branch updating gives INT32_MIN. Both branches updating need no
 // identity.
 // CHECK-LABEL: func.func @elif_chain
-// CHECK: %[[OLD:.*]] = memref.load %[[M:.*]][] : memref<i32>
 // CHECK: %[[V:.*]] = scf.if %{{.*}} -> (i32) {
 // CHECK:   scf.yield %{{.*}} : i32
 // CHECK: } else {
@@ -67,7 +66,8 @@ func.func @conditional_sum(%x: memref<64xf32>, %y: memref<1xf64>) {
 // CHECK:   }
 // CHECK:   scf.yield %[[INNER]] : i32
 // CHECK: }
-// CHECK: %[[NEW:.*]] = arith.maxsi %[[OLD]], %[[V]] : i32
+// CHECK-NEXT: %[[OLD:.*]] = memref.load %[[M:.*]][] : memref<i32>
+// CHECK-NEXT: %[[NEW:.*]] = arith.maxsi %[[OLD]], %[[V]] : i32
 // CHECK: memref.store %[[NEW]], %[[M]][] : memref<i32>
 // CHECK-NEXT: "looppar.yield"
 // RED-LABEL: func.func @elif_chain
@@ -111,13 +111,13 @@ func.func @elif_chain(%a: memref<8xi32>, %b: memref<8xi32>, %out: memref<1xi32>)
 // CHECK-LABEL: func.func @else_only
 // CHECK: memref.store
 // CHECK: %[[ONE:.*]] = arith.constant 1 : i64
-// CHECK-NEXT: memref.load
 // CHECK-NEXT: %[[V:.*]] = scf.if %{{.*}} -> (i64) {
 // CHECK:   scf.yield %[[ONE]] : i64
 // CHECK: } else {
 // CHECK:   scf.yield %{{.*}} : i64
 // CHECK: }
-// CHECK: arith.muli %{{.*}}, %[[V]] : i64
+// CHECK-NEXT: memref.load
+// CHECK-NEXT: arith.muli %{{.*}}, %[[V]] : i64
 func.func @else_only(%c: i1, %out: memref<1xi64>) {
   %c0 = arith.constant 0 : index
   %one = arith.constant 1 : i64

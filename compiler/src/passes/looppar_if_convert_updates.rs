@@ -5,13 +5,13 @@
 //! identity where no branch updates:
 //!
 //! ```text
-//! scf.if %c {                          %old = memref.load %s[]
-//!   ...                                %v' = scf.if %c -> (f32) {
-//!   %old = memref.load %s[]              ...
-//!   %new = arith.addf %old, %v     =>    scf.yield %v
-//!   memref.store %new, %s[]            } else {
-//! }                                      scf.yield %identity
-//!                                      }
+//! scf.if %c {                          %v' = scf.if %c -> (f32) {
+//!   ...                                  ...
+//!   %old = memref.load %s[]              scf.yield %v
+//!   %new = arith.addf %old, %v     =>  } else {
+//!   memref.store %new, %s[]              scf.yield %identity
+//! }                                    }
+//!                                      %old = memref.load %s[]
 //!                                      %new = arith.addf %old, %v'
 //!                                      memref.store %new, %s[]
 //! ```
@@ -23,7 +23,7 @@
 //! the identities are exact (`x + -0.0`, `x * 1`, `min(x, +inf)` and
 //! integer extremes are `x` for every `x`, NaN and -0.0 included), the
 //! branches run the same ops under the same condition, and only the load
-//! of the local moves, above code that does not touch it.
+//! of the local moves, below code that does not touch it.
 //!
 //! Locals are `memref.alloca` slots of no dimensions that only loads and
 //! stores use (nothing aliases them); array elements stay as written (their load could fault where
@@ -78,7 +78,7 @@ struct Update<'c, 'a> {
 /// Whether `value` is a local that only loads and stores use: a
 /// `memref.alloca` of no dimensions, defined outside `if_op` (so nothing
 /// but its own loads and stores, which the pass counts, reads or writes
-/// it, and the load can move above the branch).
+/// it, and the load can move below the branch).
 fn is_local(value: Value, if_op: OperationRef) -> bool {
     let Ok(result) = OperationResult::try_from(value) else {
         return false;
@@ -205,7 +205,7 @@ fn updates<'c, 'a>(block: BlockRef<'c, 'a>, if_op: OperationRef) -> Vec<Update<'
             (None, None) => continue,
         };
         // The load and the store are the block's only accesses to the
-        // local, so the load may move above the branch.
+        // local, so the load may move below the branch.
         if accesses(block, slot) != 2 {
             continue;
         }
@@ -342,11 +342,6 @@ unsafe fn rebuild<'c, 'a>(
         .map_err(|e| format!("cannot build scf.if: {e}"))?;
     let chosen = block.insert_operation_before(if_op, chosen);
     let chosen_raw = chosen.to_raw();
-    for pair in pairs {
-        // SAFETY: the load is live and unused above the branch (it reads
-        // a local that nothing between touches).
-        unsafe { mlir_sys::mlirOperationMoveBefore(pair.kept().load.to_raw(), chosen_raw) };
-    }
     for index in 0..2 {
         let old = branch(if_op, index);
         let target = branch(chosen, index).ok_or("a new branch without a block")?;
@@ -400,8 +395,12 @@ unsafe fn rebuild<'c, 'a>(
         let position = (0..kept.combine.operand_count())
             .find(|&i| kept.combine.operand(i).ok() == Some(kept.contribution))
             .ok_or("a combine without its contribution")?;
+        // Load, combine and store together below the branch (which does
+        // not touch the local), the update looppar-atomic-updates and
+        // looppar-detect-reductions recognise.
         unsafe {
-            mlir_sys::mlirOperationMoveAfter(kept.combine.to_raw(), after);
+            mlir_sys::mlirOperationMoveAfter(kept.load.to_raw(), after);
+            mlir_sys::mlirOperationMoveAfter(kept.combine.to_raw(), kept.load.to_raw());
             mlir_sys::mlirOperationSetOperand(
                 kept.combine.to_raw(),
                 position as isize,
