@@ -55,7 +55,10 @@ func.func @fine(%x: memref<16xf32>, %y: memref<1xf32>) {
   }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
   "looppar.for"(%c0, %c8, %c1) ({
   ^bb0(%i: index):
-    memref.store %zero, %y[%c0] : memref<1xf32>
+    %v = memref.load %x[%i] : memref<16xf32>
+    %old = memref.load %y[%c0] : memref<1xf32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %y[%c0] : memref<1xf32>
     "looppar.yield"() : () -> ()
   }) {label = "R", threads = 8 : i64, reduction = "add"} : (index, index, index) -> ()
   "looppar.for"(%c0, %c8, %c1) ({
@@ -201,7 +204,8 @@ func.func @conditional(%x: memref<8xf32>, %y: memref<3xf32>) {
 // -----
 
 // A detected reduction (y[0] += x[i]) exempts its own location only: the
-// other store of the body, to z[0] in every iteration, races.
+// other store of the body, to z[0] in every iteration, races. So does a
+// reduction loop's plain store that no update pattern accounts for.
 func.func @reduction_and_race(%x: memref<8xf32>, %y: memref<1xf32>, %z: memref<1xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -216,5 +220,21 @@ func.func @reduction_and_race(%x: memref<8xf32>, %y: memref<1xf32>, %z: memref<1
     memref.store %v, %z[%c0] : memref<1xf32>
     "looppar.yield"() : () -> ()
   }) {label = "N", threads = 8 : i64, reduction = "add"} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+func.func @marked_but_no_update(%y: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    // expected-error@+1 {{writes the same memory}}
+    memref.store %zero, %y[%c0] : memref<1xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "R", threads = 8 : i64, reduction = "add"} : (index, index, index) -> ()
   return
 }

@@ -364,6 +364,18 @@ def test_races_are_compile_errors_naming_the_loop_and_the_access():
     compile_error(sum_and_overwrite, "z[0] = x[i]", "writes the same memory",
                   call=lambda j: j(np.zeros(4), np.zeros(1), np.zeros(1), 4, opts=opts))
 
+    # Also where the reduction became atomic (the outer loop shares y[0]).
+    def inner_sum_and_overwrite(x, y, z, n, m):
+        parir.label('N')
+        for i in range(n):
+            parir.label('M')
+            for j in range(m):
+                y[0] += x[i, j]
+                z[i] = x[i, j]
+    compile_error(inner_sum_and_overwrite, "z[i] = x[i, j]", "writes the same memory",
+                  call=lambda j: j(np.zeros((4, 8)), np.zeros(1), np.zeros(4), 4, 8,
+                                   opts=parir.par({'N': parir.threads(4), 'M': parir.threads(8)})))
+
 
 def test_conditional_writes_of_one_location_that_differ_per_iteration_are_races():
     opts = parir.par({'N': parir.threads(16)})

@@ -30,9 +30,7 @@
 //! (private locals) are skipped, and so is the location a detected
 //! reduction updates (`reduction` attribute, `looppar-detect-reductions`'
 //! pattern): it is updated on purpose, but the rest of the loop is
-//! checked (`y[0] += x[i]; z[0] = x[i]` races on `z`). Reduction loops
-//! the front end built itself, whose chunks combine atomically, are left
-//! alone.
+//! checked (`y[0] += x[i]; z[0] = x[i]` races on `z`).
 
 use super::{looppar_detect_reductions, looppar_simplify::defined_outside, rewrite};
 use crate::analysis::{
@@ -399,26 +397,25 @@ fn sampled_meeting(
 fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, String)> {
     let mut problems = Vec::new();
     // A detected reduction updates its location on purpose (and nothing
-    // else in the loop touches it); the rest of the body is checked.
-    // Reduction loops the front end built itself (chunks combined
-    // atomically) have no such update and are its business.
-    let reduced = loop_op.attribute("reduction").ok().map(|_| {
+    // else in the loop touches it); the rest of the body is checked, also
+    // where the updates were made atomic (an inner loop's `y[0] += ...`,
+    // which the outer loop shares) and in the front end's own reduction
+    // loops (chunks combined atomically, private accumulators).
+    let reduced: Vec<_> = if loop_op.has_attribute("reduction") {
         looppar_detect_reductions::lowered(loop_op)
             .iter()
             .filter_map(|p| p.store.operand(1).ok())
-            .collect::<Vec<_>>()
-    });
+            .collect()
+    } else {
+        Vec::new()
+    };
     let (trips, space) = iterations(loop_op);
-    if loop_op.attribute("threads").is_err()
-        || reduced.as_ref().is_some_and(|r| r.is_empty())
-        || trips.is_some_and(|t| t <= 1)
-    {
+    if loop_op.attribute("threads").is_err() || trips.is_some_and(|t| t <= 1) {
         return problems;
     }
     let Some(iv) = loop_variable(loop_op) else {
         return problems;
     };
-    let reduced = reduced.unwrap_or_default();
     let mut all = accesses(loop_op, iv);
     all.retain(|access| !reduced.contains(&access.memref));
     for store in &all {
