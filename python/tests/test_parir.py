@@ -1410,3 +1410,39 @@ def test_conditional_updates_that_round_at_every_step_run_as_written():
     bump(compiled, x, 2, 40, opts=parir.par({'N': parir.threads(2)}))
     bump(reference, x, 2, 40, seq=True)
     assert compiled.tolist() == reference.tolist()
+
+
+def test_several_locals_under_one_condition_in_an_outermost_loop():
+    """`if c: s += x[i]; count += 1` over the outermost parallel loop: the
+    first update is the loop's reduction, the other an atomic update; the
+    interpreter's answer."""
+    @parir.jit
+    def sum_and_count(x, y, n):
+        with parir.gpu:
+            s = 0.0
+            count = 0
+            parir.label('N')
+            for i in range(n):
+                if x[i] > 0.5:
+                    s += x[i]
+                    count += 1
+            y[0] = s
+            y[1] = count
+
+    x = np.random.default_rng(6).random(1000)
+    compiled, reference = np.zeros(2), np.zeros(2)
+    sum_and_count(x, compiled, 1000, opts=parir.par({'N': parir.threads(16)}))
+    sum_and_count(x, reference, 1000, seq=True)
+    np.testing.assert_allclose(compiled, reference)
+    scf = parir.print_compiled(sum_and_count, [x, np.zeros(2), 1000], parir.par({'N': parir.threads(16)}),
+                               stage="scf")
+    assert "memref.atomic_rmw addi" in scf, scf
+
+
+def test_inner_parallel_sums_into_locals_reassociate_on_the_cpu():
+    """Both sums of a layer norm's inner loop may combine in any order (and
+    vectorise); a sequential loop's sum keeps its order."""
+    function, case = block_kernels.CASES["layer_norm"]
+    args, spec, _ = case()
+    scf = parir.print_compiled(function, args, parir.par(spec), stage="scf")
+    assert scf.count("fastmath<reassoc> : f64") == 2, scf

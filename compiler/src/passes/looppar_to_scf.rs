@@ -27,7 +27,19 @@ external_pass!(
 
 fn lower(root: OperationRef) -> Result<(), String> {
     let loops = rewrite::collect(root, "looppar.for");
+    let context = root.context();
+    let context = unsafe { context.to_ref() };
     // Decide before changing anything: ancestry is still intact.
+    for raw in &loops {
+        // SAFETY: collected from the live IR; only attributes change.
+        let op = unsafe { rewrite::view(*raw) };
+        if rewrite::is_parallel_loop(op)
+            && rewrite::has_parallel_ancestor(op)
+            && op.has_attribute("reduction")
+        {
+            allow_reassociation(op, context)?;
+        }
+    }
     let decisions: Vec<_> = loops
         .iter()
         .map(|raw| {
@@ -66,9 +78,6 @@ fn lower(root: OperationRef) -> Result<(), String> {
             };
             unsafe { rewrite::replace_terminator(new, 0, "scf.reduce", &[])? };
         } else {
-            if rewrite::is_parallel_loop(op) && op.has_attribute("reduction") {
-                allow_reassociation(op, context)?;
-            }
             let new = unsafe { rewrite::replace_with_regions(raw, "scf.for", &operands, &[])? };
             unsafe { rewrite::replace_terminator(new, 0, "scf.yield", &[])? };
         }
