@@ -302,21 +302,7 @@ unsafe extern "C" fn launch_kernel(
     _extra: *mut *mut c_void,
     parameter_count: usize,
 ) {
-    let scope = STATE.with(|s| {
-        let s = s.borrow();
-        if s.error.is_some() {
-            None // an earlier launch of this call failed: skip the rest
-        } else {
-            Some(s.scope)
-        }
-    });
-    let Some(scope) = scope else { return };
-    let Some(scope) = scope else {
-        fail(GpuError::Unavailable(
-            "compiled GPU code was called with no GPU chosen for its launches".into(),
-        ));
-        return;
-    };
+    let Some(scope) = live_scope() else { return };
     let dimension = |value: isize, what: &str| -> Result<u32, GpuError> {
         u32::try_from(value).ok().filter(|v| *v > 0).ok_or_else(|| {
             GpuError::Launch(format!(
@@ -357,6 +343,78 @@ unsafe extern "C" fn launch_kernel(
     }
 }
 
+/// The scope of the current call, unless an earlier failure of the call
+/// skips the rest (`None`); no scope at all is that failure.
+fn live_scope() -> Option<LaunchScope> {
+    let scope = STATE.with(|s| {
+        let s = s.borrow();
+        if s.error.is_some() {
+            None
+        } else {
+            Some(s.scope)
+        }
+    })?;
+    if scope.is_none() {
+        fail(GpuError::Unavailable(
+            "compiled GPU code was called with no GPU chosen for its launches".into(),
+        ));
+    }
+    scope
+}
+
+/// `mgpuMemAlloc(bytes, stream, host_shared)`: device memory for the locals
+/// of `with parir.gpu:` code that several kernels share, on the scope's
+/// device, in its stream's order. Null after a failure (which skips the
+/// call's later launches).
+unsafe extern "C" fn mem_alloc(bytes: u64, _stream: *mut c_void, _host_shared: u8) -> *mut c_void {
+    let Some(scope) = live_scope() else {
+        return std::ptr::null_mut();
+    };
+    let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+    let allocated = match scope {
+        // SAFETY: the scope's stream belongs to its device.
+        LaunchScope::Cuda { device, stream } => unsafe { device.alloc_in_stream(bytes, stream) },
+        #[cfg(feature = "rocm")]
+        LaunchScope::Hip { device, .. } => device.alloc(bytes).map(hip::HipBuffer::into_raw),
+    };
+    match allocated {
+        Ok(pointer) => pointer as *mut c_void,
+        Err(error) => {
+            fail(error);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// `mgpuMemFree(pointer, stream)`: frees what `mem_alloc` gave, after the
+/// work queued so far.
+unsafe extern "C" fn mem_free(pointer: *mut c_void, _stream: *mut c_void) {
+    if pointer.is_null() {
+        return;
+    }
+    // After a failure too: the memory is the call's.
+    let Some(scope) = STATE.with(|s| s.borrow().scope) else {
+        return;
+    };
+    let freed = match scope {
+        // SAFETY: from `mem_alloc` under this scope; the call's kernels
+        // that use it were queued before.
+        LaunchScope::Cuda { device, stream } => unsafe {
+            device.free_in_stream(pointer as u64, stream)
+        },
+        #[cfg(feature = "rocm")]
+        LaunchScope::Hip { device, .. } => {
+            // SAFETY: from `mem_alloc` on this device; hipFree waits for
+            // the device's work.
+            drop(unsafe { hip::HipBuffer::from_raw(pointer as u64, device.ordinal) });
+            Ok(())
+        }
+    };
+    if let Err(error) = freed {
+        fail(error);
+    }
+}
+
 /// The entry points by the names compiled host code calls them.
 pub fn symbols() -> Vec<(&'static str, *mut c_void)> {
     vec![
@@ -368,6 +426,8 @@ pub fn symbols() -> Vec<(&'static str, *mut c_void)> {
         ("mgpuStreamSynchronize", stream_synchronize as *mut c_void),
         ("mgpuStreamDestroy", stream_destroy as *mut c_void),
         ("mgpuLaunchKernel", launch_kernel as *mut c_void),
+        ("mgpuMemAlloc", mem_alloc as *mut c_void),
+        ("mgpuMemFree", mem_free as *mut c_void),
     ]
 }
 
@@ -387,6 +447,21 @@ mod tests {
             assert_ne!(first, module_get_function(module, b.as_ptr()));
             module_unload(module);
         }
+    }
+
+    #[test]
+    fn device_memory_with_no_scope_is_an_error_not_a_crash() {
+        let ((), error) = without_scope(|| unsafe {
+            let pointer = mem_alloc(8, std::ptr::null_mut(), 0);
+            assert!(pointer.is_null());
+            mem_free(pointer, std::ptr::null_mut());
+            // Skipped after the first failure: one error.
+            assert!(mem_alloc(8, std::ptr::null_mut(), 0).is_null());
+        });
+        let error = error.expect("the allocation failed");
+        assert!(error.to_string().contains("no GPU chosen"), "{error}");
+        assert!(symbols().iter().any(|(name, _)| *name == "mgpuMemAlloc"));
+        assert!(symbols().iter().any(|(name, _)| *name == "mgpuMemFree"));
     }
 
     #[test]

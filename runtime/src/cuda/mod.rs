@@ -106,6 +106,13 @@ impl<T> Drop for Restoring<T> {
 }
 
 /// The result of driver call `call` as a [`GpuError`].
+/// The error of a driver older than the stream-ordered allocator.
+fn stream_ordered_memory_missing(call: &str) -> GpuError {
+    GpuError::Unavailable(format!(
+        "this CUDA driver has no {call} (stream-ordered memory needs CUDA 11.2 or newer)"
+    ))
+}
+
 fn checked(call: &'static str, result: sys::CUresult) -> Result<(), GpuError> {
     result.result().map_err(|e| GpuError::from_driver(call, e))
 }
@@ -446,6 +453,50 @@ impl GpuDevice {
             bytes,
             context: self.context.clone(),
         })
+    }
+
+    /// `bytes` of device memory in `stream`'s order (the allocation is
+    /// ready for the work queued after it): a call's locals that several of
+    /// its kernels share. Freed with [`Self::free_in_stream`].
+    ///
+    /// # Safety
+    /// `stream` must be null, a special handle or a live stream of this
+    /// device's context.
+    pub unsafe fn alloc_in_stream(
+        &self,
+        bytes: usize,
+        stream: sys::CUstream,
+    ) -> Result<u64, GpuError> {
+        let _current = self.enter()?;
+        let mut pointer: sys::CUdeviceptr = 0;
+        // SAFETY: writes the allocation's address; the stream is the
+        // caller's. cudarc panics where the driver lacks the entry point.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
+            sys::cuMemAllocAsync(&mut pointer, bytes.max(1), stream)
+        }))
+        .map_err(|_| stream_ordered_memory_missing("cuMemAllocAsync"))?;
+        checked("cuMemAllocAsync", result)?;
+        Ok(pointer)
+    }
+
+    /// Frees `pointer` (from [`Self::alloc_in_stream`]) once the work
+    /// queued on `stream` so far is done.
+    ///
+    /// # Safety
+    /// `pointer` must come from `alloc_in_stream` on this device and not be
+    /// used by work queued after this; `stream` as there.
+    pub unsafe fn free_in_stream(
+        &self,
+        pointer: u64,
+        stream: sys::CUstream,
+    ) -> Result<(), GpuError> {
+        let _current = self.enter()?;
+        // SAFETY: the caller's contract.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
+            sys::cuMemFreeAsync(pointer, stream)
+        }))
+        .map_err(|_| stream_ordered_memory_missing("cuMemFreeAsync"))?;
+        checked("cuMemFreeAsync", result)
     }
 
     /// Copies `host` to device address `device`, waiting for the copy.

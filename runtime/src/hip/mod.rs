@@ -216,6 +216,27 @@ pub struct HipBuffer {
 }
 
 impl HipBuffer {
+    /// The address, no longer freed by this buffer: [`Self::from_raw`]
+    /// takes it back.
+    pub fn into_raw(self) -> u64 {
+        let pointer = self.pointer;
+        std::mem::forget(self);
+        pointer
+    }
+
+    /// The buffer at `pointer`, which frees it when dropped.
+    ///
+    /// # Safety
+    /// `pointer` must come from [`Self::into_raw`] of a buffer of device
+    /// `ordinal`, once.
+    pub unsafe fn from_raw(pointer: u64, ordinal: usize) -> Self {
+        HipBuffer {
+            pointer,
+            bytes: 0,
+            ordinal,
+        }
+    }
+
     pub fn pointer(&self) -> u64 {
         self.pointer
     }
