@@ -262,3 +262,88 @@ fn gpu_host_code_launches_through_the_runtime() {
 
     run_four_doublings(&executable, Vendor::Nvidia);
 }
+
+/// Device memory that two kernels share (a local of `with parir.gpu:`
+/// code): allocated and freed in the call's stream order.
+const KERNELS_SHARING_DEVICE_MEMORY: &str = r#"
+func.func @tripled(%a: memref<2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %three = arith.constant 3.0 : f32
+  %t0 = gpu.wait async
+  %m, %t1 = gpu.alloc async [%t0] () : memref<f32>
+  gpu.wait [%t1]
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    %v = memref.load %a[%c0] : memref<2xf32>
+    %w = arith.mulf %v, %three : f32
+    memref.store %w, %m[] : memref<f32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    %v = memref.load %m[] : memref<f32>
+    memref.store %v, %a[%c1] : memref<2xf32>
+    gpu.terminator
+  }
+  %t2 = gpu.wait async
+  %t3 = gpu.dealloc async [%t2] %m : memref<f32>
+  gpu.wait [%t3]
+  return
+}
+"#;
+
+#[test]
+fn device_memory_of_host_code_comes_from_the_runtime() {
+    use parla_compiler::gpu::{executable_from_ir, GpuTarget};
+    use parla_runtime::launch;
+
+    let target = GpuTarget::Cuda {
+        chip: "sm_80".into(),
+        libdevice: None,
+    };
+    let executable = executable_from_ir(KERNELS_SHARING_DEVICE_MEMORY, "tripled", &target)
+        .expect("the host code compiles");
+    // With no device chosen, the allocation fails first and nothing runs.
+    let mut data = vec![2.0f32, 0.0];
+    let ((), error) = launch::without_scope(|| {
+        let mut packed = PackedArguments::default();
+        packed.push_memref(&memref(&mut data, &[2]));
+        unsafe { packed.call(executable.entry) };
+    });
+    let error = error.expect("allocating needs a device");
+    assert!(error.to_string().contains("no GPU chosen"), "{error}");
+    assert_eq!(data, vec![2.0, 0.0], "nothing ran");
+
+    let device = match gpu::device(Vendor::Nvidia, 0) {
+        Ok(device) => device,
+        Err(reason) => {
+            eprintln!("skipped the GPU run: {reason}");
+            return;
+        }
+    };
+    let buffer = device.alloc(8).unwrap();
+    let host = [2.0f32, 0.0];
+    let mut out = [0f32; 2];
+    let ((), report) = device.launch_scope(0).run(|| unsafe {
+        device
+            .copy_to_device_async(buffer.pointer(), host.as_ptr().cast(), 8, 0)
+            .unwrap();
+        let mut packed = PackedArguments::default();
+        packed.push_memref(&MemrefArgument {
+            data: buffer.pointer() as *mut std::ffi::c_void,
+            offset: 0,
+            sizes: vec![2],
+            strides: vec![1],
+        });
+        packed.call(executable.entry);
+    });
+    assert_eq!(report.expect("launched").launches, 2);
+    unsafe {
+        device
+            .copy_to_host_async(out.as_mut_ptr().cast(), buffer.pointer(), 8, 0)
+            .unwrap();
+        device.synchronize_stream(0).unwrap();
+    }
+    assert_eq!(out, [2.0, 6.0]);
+}

@@ -409,6 +409,25 @@ def mean_above_case():
     return [x, np.zeros(N, np.float32), N, M], {'N': parir.threads(N), 'M': parir.threads(256)}, {1: expected}
 
 
+@parir.jit
+def device_local_sum_then_scale(x, total, N):
+    with parir.gpu:
+        s = 0.0
+        parir.label('N')
+        for i in range(N):
+            s += x[i]
+        total[0] = s
+        parir.label('N')
+        for i in range(N):
+            x[i] = x[i] / s
+
+
+def device_local_sum_then_scale_case():
+    # A local that four kernels share: device memory of the call.
+    x = rows(23)[0]
+    return [x.copy(), np.zeros(1, np.float32), M], {'N': parir.threads(M)}, {0: x / x.sum(), 1: [x.sum()]}
+
+
 CASES = {
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),
@@ -430,4 +449,5 @@ CASES = {
     "guarded_group_sums": (guarded_group_sums, guarded_group_sums_case),
     "layer_norm": (layer_norm, layer_norm_case),
     "mean_above": (mean_above, mean_above_case),
+    "device_local_sum_then_scale": (device_local_sum_then_scale, device_local_sum_then_scale_case),
 }

@@ -562,10 +562,12 @@ def f(x, y, N, M):
     assert y.shape == (8,)
 
 
-def test_locals_of_device_code_live_in_one_kernel(tmp_path):
+def test_locals_of_device_code_live_in_one_kernel_or_in_device_memory(tmp_path):
     """A local of `with parir.gpu:` code is placed in the one kernel that
-    uses it; one used on both sides of a parallel loop, or after the
-    block, is a CompileError at the user's line."""
+    uses it; one used on both sides of a parallel loop lives in device
+    memory of the call (allocated before its first kernel, freed after the
+    last, in the stream's order); one used after the block is a
+    CompileError at the user's line."""
     source = """
 import parla.parir as parir
 
@@ -593,8 +595,13 @@ def after(x, y, N):
     exec(compile(source, str(path), "exec"), namespace)
     args = [np.zeros(100, np.float32), np.zeros(1, np.float32), 100]
     opts = parir.CompileOptions({'N': parir.threads(100)}, backend="cuda", arch="sm_90")
-    with pytest.raises(parir.CompileError, match=r"device_locals.py:6:5: .*used on both sides of a parallel loop"):
-        parir.print_compiled(namespace["across"], args, opts)
+    gpu = parir.print_compiled(namespace["across"], args, opts, stage="gpu")
+    allocated, launched, freed = (gpu.index("gpu.alloc async"), gpu.index("gpu.launch"),
+                                  gpu.rindex("gpu.dealloc async"))
+    assert allocated < launched < gpu.rindex("gpu.terminator") < freed, gpu
+    assert "memref.alloca" not in gpu, gpu
+    host = parir.print_compiled(namespace["across"], args, opts, stage="host")
+    assert "gpu.alloc async" in host and "gpu.launch_func" in host, host
     with pytest.raises(parir.CompileError, match=r"device_locals.py:20:16: `s` belongs to a `with parir.gpu:` block"):
         parir.print_compiled(namespace["after"], args, opts)
     # The CPU runs the block inline: its locals are the function's.

@@ -817,9 +817,10 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
 
 /// Moves each local of a `with parir.gpu:` block (a `memref.alloca` at
 /// the top of `body`, after [`device_code_to_kernels`]) into the one
-/// kernel that uses it: kernels share no memory but arrays, so a local
-/// used by two (code on both sides of a parallel loop, or the loop
-/// itself) is an error.
+/// kernel that uses it; kernels share no stack, so a local that several
+/// use (code on both sides of a parallel loop, or the loop itself: `s =
+/// 0.0`, a loop summing into it, `y[0] = s`) lives in device memory of
+/// the call.
 ///
 /// # Safety
 /// `body` must be a live block of device code turned into kernels.
@@ -864,17 +865,61 @@ unsafe fn place_device_locals(body: melior::ir::BlockRef) -> Result<(), String> 
                 let first = entry.first_operation().ok_or("an empty launch")?;
                 unsafe { mlir_sys::mlirOperationMoveBefore(raw, first.to_raw()) };
             }
-            _ => {
-                return Err(
-                    "a variable of this `with parir.gpu:` block is used on both sides of a parallel loop \
-                     (or by the loop and the code around it); the code between parallel loops runs as \
-                     kernels of its own, and kernels share no variables: keep the value in an array \
-                     element"
-                        .into(),
-                )
-            }
+            _ => unsafe { device_memory_for(raw, body)? },
         }
     }
+    Ok(())
+}
+
+/// Replaces the local `alloca` (at the top of `body`), which several
+/// kernels use, by device memory: allocated where it was, in the call's
+/// stream order, and freed at the end of `body`, after the kernels.
+///
+/// # Safety
+/// `alloca` must be a live `memref.alloca` of `body`, used only in kernels.
+unsafe fn device_memory_for(
+    alloca: MlirOperation,
+    body: melior::ir::BlockRef,
+) -> Result<(), String> {
+    let local = unsafe { rewrite::view(alloca) };
+    let context_ref = local.context();
+    let context = unsafe { context_ref.to_ref() };
+    let b = Builder::new(context, local.location());
+    let token =
+        Type::parse(context, "!gpu.async.token").ok_or("cannot build the async token type")?;
+    let ty = local.result(0).map_err(|e| e.to_string())?.r#type();
+    let block = local.block().ok_or("a local outside a block")?;
+    let start = insert(block, local, b.build("gpu.wait", &[], &[token], &[])?);
+    let segments = DenseI32ArrayAttribute::new(context, &[1, 0, 0]);
+    let allocation = block.insert_operation_before(
+        local,
+        b.build(
+            "gpu.alloc",
+            &[start],
+            &[ty, token],
+            &[("operandSegmentSizes", segments.into())],
+        )?,
+    );
+    let memory: Value = allocation.result(0).map_err(|e| e.to_string())?.into();
+    let ready: Value = allocation.result(1).map_err(|e| e.to_string())?.into();
+    block.insert_operation_before(local, b.build("gpu.wait", &[ready], &[], &[])?);
+    unsafe {
+        mlir_sys::mlirValueReplaceAllUsesOfWith(
+            local.result(0).map_err(|e| e.to_string())?.to_raw(),
+            memory.to_raw(),
+        );
+        rewrite::erase(alloca);
+    }
+    let end = body
+        .terminator()
+        .ok_or("device code without a terminator")?;
+    let before = insert(body, end, b.build("gpu.wait", &[], &[token], &[])?);
+    let freed = insert(
+        body,
+        end,
+        b.build("gpu.dealloc", &[before, memory], &[token], &[])?,
+    );
+    body.insert_operation_before(end, b.build("gpu.wait", &[freed], &[], &[])?);
     Ok(())
 }
 
