@@ -375,7 +375,7 @@ unsafe extern "C" fn mem_alloc(bytes: u64, _stream: *mut c_void, _host_shared: u
         // SAFETY: the scope's stream belongs to its device.
         LaunchScope::Cuda { device, stream } => unsafe { device.alloc_in_stream(bytes, stream) },
         #[cfg(feature = "rocm")]
-        LaunchScope::Hip { device, .. } => device.alloc(bytes).map(hip::HipBuffer::into_raw),
+        LaunchScope::Hip { device, .. } => device.alloc(bytes.max(1)).map(hip::HipBuffer::into_raw),
     };
     match allocated {
         Ok(pointer) => pointer as *mut c_void,

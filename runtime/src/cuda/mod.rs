@@ -105,7 +105,6 @@ impl<T> Drop for Restoring<T> {
     }
 }
 
-/// The result of driver call `call` as a [`GpuError`].
 /// The error of a driver older than the stream-ordered allocator.
 fn stream_ordered_memory_missing(call: &str) -> GpuError {
     GpuError::Unavailable(format!(
@@ -113,6 +112,7 @@ fn stream_ordered_memory_missing(call: &str) -> GpuError {
     ))
 }
 
+/// The result of driver call `call` as a [`GpuError`].
 fn checked(call: &'static str, result: sys::CUresult) -> Result<(), GpuError> {
     result.result().map_err(|e| GpuError::from_driver(call, e))
 }
@@ -125,6 +125,8 @@ pub struct GpuDevice {
     pub compute_capability: (i32, i32),
     /// Memory in bytes.
     pub memory: u64,
+    /// Whether the device has the stream-ordered allocator's memory pools.
+    memory_pools: bool,
     context: Arc<CudaContext>,
     streams: Vec<Arc<CudaStream>>,
     next_stream: AtomicUsize,
@@ -187,6 +189,9 @@ fn discover() -> Result<Cuda, GpuError> {
         let memory = context
             .total_mem()
             .map_err(|e| GpuError::from_driver("cuDeviceTotalMem", e))? as u64;
+        let memory_pools = context
+            .attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED)
+            .is_ok_and(|supported| supported != 0);
         let streams = (0..STREAMS_PER_DEVICE)
             .map(|_| context.new_stream())
             .collect::<Result<Vec<_>, _>>()
@@ -196,6 +201,7 @@ fn discover() -> Result<Cuda, GpuError> {
             name,
             compute_capability,
             memory,
+            memory_pools,
             context,
             streams,
             next_stream: AtomicUsize::new(0),
@@ -457,7 +463,9 @@ impl GpuDevice {
 
     /// `bytes` of device memory in `stream`'s order (the allocation is
     /// ready for the work queued after it): a call's locals that several of
-    /// its kernels share. Freed with [`Self::free_in_stream`].
+    /// its kernels share. Freed with [`Self::free_in_stream`]. Devices
+    /// without memory pools get a plain allocation, freed after the
+    /// stream's work.
     ///
     /// # Safety
     /// `stream` must be null, a special handle or a live stream of this
@@ -468,6 +476,12 @@ impl GpuDevice {
         stream: sys::CUstream,
     ) -> Result<u64, GpuError> {
         let _current = self.enter()?;
+        if !self.memory_pools {
+            // SAFETY: a plain allocation in the bound context; it is ready
+            // before anything queued after this call.
+            return unsafe { result::malloc_sync(bytes.max(1)) }
+                .map_err(|e| GpuError::from_driver("cuMemAlloc", e));
+        }
         let mut pointer: sys::CUdeviceptr = 0;
         // SAFETY: writes the allocation's address; the stream is the
         // caller's. cudarc panics where the driver lacks the entry point.
@@ -491,6 +505,15 @@ impl GpuDevice {
         stream: sys::CUstream,
     ) -> Result<(), GpuError> {
         let _current = self.enter()?;
+        if !self.memory_pools {
+            // SAFETY: the caller's contract; the stream's work (which may
+            // use the memory) is done before the free.
+            return unsafe {
+                checked("cuStreamSynchronize", sys::cuStreamSynchronize(stream))?;
+                result::free_sync(pointer)
+            }
+            .map_err(|e| GpuError::from_driver("cuMemFree", e));
+        }
         // SAFETY: the caller's contract.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
             sys::cuMemFreeAsync(pointer, stream)
