@@ -104,3 +104,38 @@ func.func @inner_reduction(%x: memref<8x64xf32>, %y: memref<8xf32>) {
   }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// Two reductions of one parallel loop (a sum and a maximum): one
+// scf.parallel with an initial value and a combiner each, the results
+// stored after it.
+// CHECK-LABEL: func.func @sum_and_max
+// CHECK-DAG: %[[S0:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xf32>
+// CHECK-DAG: %[[M0:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xi32>
+// CHECK: %[[R:.*]]:2 = scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) init (%[[S0]], %[[M0]]) -> (f32, i32) {
+// CHECK:   scf.reduce(%{{.*}}, %{{.*}} : f32, i32) {
+// CHECK:     arith.addf
+// CHECK:   }, {
+// CHECK:     arith.cmpi sgt
+// CHECK:     arith.select
+// CHECK: memref.store %[[R]]#0
+// CHECK: memref.store %[[R]]#1
+func.func @sum_and_max(%x: memref<8xf32>, %k: memref<8xi32>, %y: memref<1xf32>, %z: memref<1xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<8xf32>
+    %old = memref.load %y[%c0] : memref<1xf32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %y[%c0] : memref<1xf32>
+    %w = memref.load %k[%i] : memref<8xi32>
+    %top = memref.load %z[%c0] : memref<1xi32>
+    %higher = arith.maxsi %top, %w : i32
+    memref.store %higher, %z[%c0] : memref<1xi32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", reduction = "add", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

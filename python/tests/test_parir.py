@@ -1,6 +1,8 @@
 """parla.parir on the CPU: the Parir README's examples, semantics, and
 compiled results against NumPy and against seq=True."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -1413,8 +1415,8 @@ def test_conditional_updates_that_round_at_every_step_run_as_written():
 
 
 def test_several_locals_under_one_condition_in_an_outermost_loop():
-    """`if c: s += x[i]; count += 1` over the outermost parallel loop: the
-    first update is the loop's reduction, the other an atomic update; the
+    """`if c: s += x[i]; count += 1` over the outermost parallel loop: both
+    updates are the loop's reductions (no atomic per element); the
     interpreter's answer."""
     @parir.jit
     def sum_and_count(x, y, n):
@@ -1436,7 +1438,7 @@ def test_several_locals_under_one_condition_in_an_outermost_loop():
     np.testing.assert_allclose(compiled, reference)
     scf = parir.print_compiled(sum_and_count, [x, np.zeros(2), 1000], parir.par({'N': parir.threads(16)}),
                                stage="scf")
-    assert "memref.atomic_rmw addi" in scf, scf
+    assert "atomic_rmw" not in scf and "scf.reduce(" in scf, scf
 
 
 def test_inner_parallel_sums_into_locals_reassociate_on_the_cpu():
@@ -1446,3 +1448,35 @@ def test_inner_parallel_sums_into_locals_reassociate_on_the_cpu():
     args, spec, _ = case()
     scf = parir.print_compiled(function, args, parir.par(spec), stage="scf")
     assert scf.count("fastmath<reassoc> : f64") == 2, scf
+
+
+def test_several_reductions_over_the_outermost_loop():
+    """A sum, a max, a product and a count of one parallel loop: one
+    OpenMP reduction each on the CPU; on GPUs each block's results combine
+    atomically (a product, with no atomic form, keeps the grid to one
+    block)."""
+    @parir.jit
+    def stats(x, total, top, prod, count, N):
+        parir.label('N')
+        for i in range(N):
+            total[0] += x[i]
+            top[0] = max(top[0], x[i])
+            prod[0] *= 1.0 + x[i] * 1e-4
+            count[0] += 1 if x[i] > 0.5 else 0
+
+    x = np.random.default_rng(7).random(10000)
+
+    def run(**how):
+        out = [np.zeros(1), np.full(1, -np.inf), np.ones(1), np.zeros(1, np.int64)]
+        stats(x, *out, 10000, **how)
+        return out
+
+    for compiled, reference in zip(run(opts=parir.par({'N': parir.threads(10000)})), run(seq=True)):
+        np.testing.assert_allclose(compiled, reference, rtol=1e-9)
+    args = [x, *run(seq=True), 10000]
+    scf = parir.print_compiled(stats, args, parir.par({'N': parir.threads(10000)}), stage="scf")
+    assert "atomic_rmw" not in scf and scf.count("scf.reduce.return") == 4, scf
+    gpu = parir.print_compiled(stats, args, parir.CompileOptions({'N': parir.threads(10000)}, backend="cuda",
+                                                                 arch="sm_90"), stage="gpu")
+    assert gpu.count("gpu.all_reduce") == 4, gpu
+    assert re.search(r"gpu\.launch blocks\([^)]*\) in \(%\w+ = %c1,", gpu), gpu

@@ -75,15 +75,11 @@ pub(crate) fn find<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Option<Pattern<'c, 
 }
 
 /// The patterns that `loop_op`'s lowering combines as reductions: every
-/// one in a parallel loop inside another (a CPU runs it sequentially; a
-/// GPU block reduces each pattern), the first in an outermost one (whose
-/// other updates stay updates, atomic where iterations share them).
+/// one (a CPU's `scf.parallel` reduces each, GPU blocks reduce each and
+/// combine them across the grid; an inner loop runs sequentially on a
+/// CPU).
 pub(crate) fn lowered<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c, 'a>> {
-    let mut patterns = find_all(loop_op);
-    if !rewrite::has_parallel_ancestor(loop_op) {
-        patterns.truncate(1);
-    }
-    patterns
+    find_all(loop_op)
 }
 
 /// The reduction patterns in `loop_op`'s body, each into its own location

@@ -55,8 +55,9 @@ fn lower(root: OperationRef) -> Result<(), String> {
         // SAFETY: loops are only replaced once; the views are fresh.
         let op = unsafe { rewrite::view(raw) };
         if parallel && op.has_attribute("reduction") {
-            if let Some(pattern) = looppar_detect_reductions::find(op) {
-                unsafe { parallel_reduction(raw, pattern)? };
+            let patterns = looppar_detect_reductions::lowered(op);
+            if !patterns.is_empty() {
+                unsafe { parallel_reduction(raw, patterns)? };
                 continue;
             }
         }
@@ -118,81 +119,125 @@ fn allow_reassociation(loop_op: OperationRef, context: &melior::Context) -> Resu
     Ok(())
 }
 
-/// A parallel loop whose body is a reduction into one location becomes
-/// `scf.parallel` with a reduction: the location's value before the loop
-/// is the initial value, each iteration contributes its value, and the
-/// result is stored after the loop.
+/// A parallel loop whose body reduces into locations (one or several,
+/// `y[0] += x[i]; z[0] += x[i] * x[i]`) becomes `scf.parallel` with a
+/// reduction per location: the location's value before the loop is the
+/// initial value, each iteration contributes its value, and the result is
+/// stored after the loop.
 ///
 /// # Safety
-/// `raw` must be the live loop that `pattern` was found in.
+/// `raw` must be the live loop that `patterns` were found in.
 unsafe fn parallel_reduction(
     raw: mlir_sys::MlirOperation,
-    pattern: looppar_detect_reductions::Pattern,
+    patterns: Vec<looppar_detect_reductions::Pattern>,
 ) -> Result<(), String> {
-    use melior::ir::{operation::OperationBuilder, Block, BlockLike, Region, RegionLike};
+    use melior::ir::{operation::OperationBuilder, BlockLike, Region, RegionLike};
     let loop_op = unsafe { rewrite::view(raw) };
     // The reference borrows from the ContextRef: keep it alive.
     let context_ref = loop_op.context();
     let context = unsafe { context_ref.to_ref() };
     let location = loop_op.location();
     let block = loop_op.block().ok_or("the loop is not in a block")?;
-    let memref_and_indices: Vec<Value> = pattern.load.operands().collect();
-    let ty = pattern.contribution.r#type();
-    let combine_name = rewrite::name_of(pattern.combine);
-    // The location's value before the loop.
-    let initial = OperationBuilder::new("memref.load", location)
-        .add_operands(&memref_and_indices)
-        .add_results(&[ty])
-        .build()
-        .map_err(|e| e.to_string())?;
-    let initial: Value = block
-        .insert_operation_before(loop_op, initial)
-        .result(0)
-        .map_err(|e| e.to_string())?
-        .into();
+    let locations: Vec<Vec<Value>> = patterns
+        .iter()
+        .map(|p| p.load.operands().collect())
+        .collect();
+    let types: Vec<_> = patterns.iter().map(|p| p.contribution.r#type()).collect();
     let mut operands: Vec<Value> = loop_op.operands().collect();
-    operands.push(initial);
+    // Each location's value before the loop.
+    for (location_operands, ty) in locations.iter().zip(&types) {
+        let initial = OperationBuilder::new("memref.load", location)
+            .add_operands(location_operands)
+            .add_results(&[*ty])
+            .build()
+            .map_err(|e| e.to_string())?;
+        operands.push(
+            block
+                .insert_operation_before(loop_op, initial)
+                .result(0)
+                .map_err(|e| e.to_string())?
+                .into(),
+        );
+    }
     let parallel = OperationBuilder::new("scf.parallel", location)
         .add_operands(&operands)
         .add_attributes(&[(
             Identifier::new(context, "operandSegmentSizes"),
-            DenseI32ArrayAttribute::new(context, &[1, 1, 1, 1]).into(),
+            DenseI32ArrayAttribute::new(context, &[1, 1, 1, patterns.len() as i32]).into(),
         )])
-        .add_results(&[ty])
+        .add_results(&types)
         .add_regions([Region::new()])
         .build()
         .map_err(|e| e.to_string())?;
     let parallel = block.insert_operation_before(loop_op, parallel);
-    let result: Value = parallel.result(0).map_err(|e| e.to_string())?.into();
-    // The reduced value goes back to the location after the loop.
-    let mut store_operands = vec![result];
-    store_operands.extend_from_slice(&memref_and_indices);
-    let store = OperationBuilder::new("memref.store", location)
-        .add_operands(&store_operands)
-        .build()
-        .map_err(|e| e.to_string())?;
-    block.insert_operation_after(parallel, store);
-    // The body: without the load/combine/store, ending in scf.reduce.
-    let contribution = pattern.contribution;
+    // The reduced values go back to their locations after the loop.
+    let mut after = parallel;
+    for (index, location_operands) in locations.iter().enumerate() {
+        let result: Value = parallel.result(index).map_err(|e| e.to_string())?.into();
+        let mut store_operands = vec![result];
+        store_operands.extend_from_slice(location_operands);
+        let store = OperationBuilder::new("memref.store", location)
+            .add_operands(&store_operands)
+            .build()
+            .map_err(|e| e.to_string())?;
+        after = block.insert_operation_after(after, store);
+    }
+    // The body: without the loads/combines/stores, ending in scf.reduce.
+    let contributions: Vec<Value> = patterns.iter().map(|p| p.contribution).collect();
+    let mut regions = Vec::new();
+    for (pattern, ty) in patterns.iter().zip(&types) {
+        regions.push(combiner(
+            context,
+            location,
+            &rewrite::name_of(pattern.combine),
+            *ty,
+        )?);
+    }
     unsafe {
-        rewrite::erase(pattern.store.to_raw());
-        rewrite::erase(pattern.combine.to_raw());
-        rewrite::erase(pattern.load.to_raw());
+        for pattern in &patterns {
+            rewrite::erase(pattern.store.to_raw());
+            rewrite::erase(pattern.combine.to_raw());
+            rewrite::erase(pattern.load.to_raw());
+        }
         mlir_sys::mlirRegionTakeBody(
             parallel.region(0).map_err(|e| e.to_string())?.to_raw(),
             loop_op.region(0).map_err(|e| e.to_string())?.to_raw(),
         );
     }
+    let body = parallel.region(0).map_err(|e| e.to_string())?;
+    let body = body.first_block().ok_or("an empty loop body")?;
+    let terminator = body.terminator().ok_or("a body without terminator")?;
+    let reduce = OperationBuilder::new("scf.reduce", location)
+        .add_operands(&contributions)
+        .add_regions_vec(regions)
+        .build()
+        .map_err(|e| e.to_string())?;
+    body.insert_operation_before(terminator, reduce);
+    unsafe {
+        rewrite::erase(terminator.to_raw());
+        rewrite::erase(raw);
+    }
+    Ok(())
+}
+
+/// The region of `scf.reduce` that combines two values of `ty` with
+/// `combine_name`. Min and max combine as compare-and-select, the form the
+/// OpenMP lowering recognises; + and * as themselves. Float compares carry
+/// a mark for `openmp-float-minmax`, which restores NaN propagation and
+/// infinite identities after that lowering.
+fn combiner<'c>(
+    context: &'c melior::Context,
+    location: melior::ir::Location<'c>,
+    combine_name: &str,
+    ty: melior::ir::Type<'c>,
+) -> Result<melior::ir::Region<'c>, String> {
+    use melior::ir::{operation::OperationBuilder, Block, BlockLike, Region, RegionLike};
     let combiner = Block::new(&[(ty, location), (ty, location)]);
     let (a, b): (Value, Value) = (
         combiner.argument(0).map_err(|e| e.to_string())?.into(),
         combiner.argument(1).map_err(|e| e.to_string())?.into(),
     );
-    // Min and max combine as compare-and-select, the form the OpenMP
-    // lowering recognises; + and * as themselves. Float compares carry a
-    // mark for `openmp-float-minmax`, which restores NaN propagation and
-    // infinite identities after that lowering.
-    let compare = match combine_name.as_str() {
+    let compare = match combine_name {
         "arith.maximumf" | "arith.maxnumf" => Some(("arith.cmpf", 2)), // ogt
         "arith.minimumf" | "arith.minnumf" => Some(("arith.cmpf", 4)), // olt
         "arith.maxsi" => Some(("arith.cmpi", 4)),                      // sgt
@@ -240,7 +285,7 @@ unsafe fn parallel_reduction(
         }
         None => combiner
             .append_operation(
-                OperationBuilder::new(&combine_name, location)
+                OperationBuilder::new(combine_name, location)
                     .add_operands(&[a, b])
                     .add_results(&[ty])
                     .build()
@@ -258,20 +303,7 @@ unsafe fn parallel_reduction(
     );
     let region = Region::new();
     region.append_block(combiner);
-    let body = parallel.region(0).map_err(|e| e.to_string())?;
-    let body = body.first_block().ok_or("an empty loop body")?;
-    let terminator = body.terminator().ok_or("a body without terminator")?;
-    let reduce = OperationBuilder::new("scf.reduce", location)
-        .add_operands(&[contribution])
-        .add_regions([region])
-        .build()
-        .map_err(|e| e.to_string())?;
-    body.insert_operation_before(terminator, reduce);
-    unsafe {
-        rewrite::erase(terminator.to_raw());
-        rewrite::erase(raw);
-    }
-    Ok(())
+    Ok(region)
 }
 
 fn run(root: OperationRef, pass: ExternalPass) {

@@ -297,8 +297,9 @@ fn unroll_annotation<'c>(
 /// over a block-stride loop (one per reduction of the body: `s += x[j];
 /// q += x[j] * x[j]`), each combined across the block by
 /// `gpu.all_reduce`, then applied to its location (by thread 0 when the
-/// location is global memory). Over the whole grid, the loop's one
-/// reduction.
+/// location is global memory). Over the whole grid, each block's results
+/// are combined into the locations atomically, or, where one has no
+/// atomic form, the grid is one block.
 ///
 /// # Safety
 /// `raw` must be a live `looppar.for` inside a kernel.
@@ -312,7 +313,7 @@ unsafe fn block_reduction<'c>(
     let op = unsafe { rewrite::view(raw) };
     let patterns = match workers {
         Workers::Block { .. } => looppar_detect_reductions::find_all(op),
-        Workers::Grid { .. } => looppar_detect_reductions::find(op).into_iter().collect(),
+        Workers::Grid { .. } => looppar_detect_reductions::lowered(op),
     };
     if patterns.is_empty() {
         return Ok(false);
@@ -635,13 +636,14 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     // atomically; one without an atomic form (a product) runs in one
     // block. So does a reduction whose update, with inner loops, is not
     // one combination of the location at the top of the body.
-    let pattern = looppar_detect_reductions::find(op);
-    let atomic_pattern = pattern
-        .as_ref()
-        .is_some_and(|p| atomic_kind(&rewrite::name_of(p.combine)).is_some());
+    let patterns = looppar_detect_reductions::lowered(op);
+    let atomic_patterns = !patterns.is_empty()
+        && patterns
+            .iter()
+            .all(|p| atomic_kind(&rewrite::name_of(p.combine)).is_some());
     let single_block = op.has_attribute("reduction")
-        && !atomic_pattern
-        && (pattern.is_some() || !inner.is_empty());
+        && !atomic_patterns
+        && (!patterns.is_empty() || !inner.is_empty());
     let (blocks, block_threads) = if inner.is_empty() {
         let per_block = block_size(op);
         let needed = threads(op).unwrap_or(1).max(1).div_ceil(per_block);
@@ -694,9 +696,9 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     let mut block_writes = Vec::new();
     if !inner.is_empty() {
         if op.has_attribute("reduction") && !single_block {
-            // The blocks combine into the location atomically (the pattern
-            // moved into the kernel with the loop).
-            if let Some(pattern) = pattern {
+            // The blocks combine into the locations atomically (the
+            // patterns moved into the kernel with the loop).
+            for pattern in patterns {
                 let combine = rewrite::name_of(pattern.combine);
                 let location: Vec<Value> = pattern.load.operands().collect();
                 let update = atomic_update(&b, &combine, pattern.contribution, &location)?;
