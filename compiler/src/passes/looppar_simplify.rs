@@ -151,11 +151,41 @@ use egg::Language;
 /// Roots: arithmetic results used by something other than arithmetic of
 /// the same type.
 fn roots(root: OperationRef) -> Vec<mlir_sys::MlirOperation> {
+    // The combines of detected reductions stay as they are (`p[0] *= 2`
+    // as a shift would no longer be a product the lowering reduces); their
+    // contributions are roots instead.
+    let mut combines = Vec::new();
+    for raw in rewrite::collect(root, "looppar.for") {
+        // SAFETY: collected from the live IR.
+        let loop_op = unsafe { rewrite::view(raw) };
+        if loop_op.has_attribute("reduction") {
+            for pattern in super::looppar_detect_reductions::lowered(loop_op) {
+                combines.push(pattern.combine.to_raw().ptr);
+            }
+        }
+    }
     let mut found = Vec::new();
     for name in ARITH {
         for raw in rewrite::collect(root, name) {
             // SAFETY: collected from the live IR.
             let op = unsafe { rewrite::view(raw) };
+            if combines.contains(&raw.ptr) {
+                let contributions = op.operands().filter_map(|v| {
+                    melior::ir::operation::OperationResult::try_from(v)
+                        .ok()
+                        .map(|r| r.owner())
+                        .filter(|owner| is_arith(*owner))
+                });
+                for owner in contributions {
+                    if !found
+                        .iter()
+                        .any(|f: &mlir_sys::MlirOperation| f.ptr == owner.to_raw().ptr)
+                    {
+                        found.push(owner.to_raw());
+                    }
+                }
+                continue;
+            }
             let Ok(result) = op.result(0) else { continue };
             let value: Value = result.into();
             let mut feeds_other = false;
