@@ -84,3 +84,28 @@ func.func @imax(%x: memref<1024xi32>, %y: memref<1xi32>) {
   }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// A float sum starts at -0.0 (the conversion's +0.0 would turn a sum of
+// -0.0s into +0.0).
+// CHECK-LABEL: omp.declare_reduction
+// CHECK-SAME: : f64 init {
+// CHECK: llvm.mlir.constant(-0.000000e+00 : f64) : f64
+// CHECK: } combiner {
+// CHECK-NEXT: ^bb0(%{{.*}}: f64, %{{.*}}: f64):
+// CHECK-NEXT: arith.addf
+func.func @sum(%x: memref<1024xf64>, %y: memref<1xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 1024 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<1024xf64>
+    %old = memref.load %y[%c0] : memref<1xf64>
+    %new = arith.addf %old, %v : f64
+    memref.store %new, %y[%c0] : memref<1xf64>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
+  return
+}

@@ -1480,3 +1480,32 @@ def test_several_reductions_over_the_outermost_loop():
                                                                  arch="sm_90"), stage="gpu")
     assert gpu.count("gpu.all_reduce") == 4, gpu
     assert re.search(r"gpu\.launch blocks\([^)]*\) in \(%\w+ = %c1,", gpu), gpu
+
+
+def test_reductions_of_one_loop_keep_products_and_negative_zeros():
+    """`p[0] *= 2` beside another reduction stays a product that the loop
+    reduces (rewritten as a shift it was no reduction, and iterations
+    raced on `p`); a second sum of -0.0s stays -0.0."""
+    @parir.jit
+    def sum_and_doubling(x, s, p, N):
+        parir.label('N')
+        for i in range(N):
+            s[0] += x[i]
+            p[0] *= 2
+
+    @parir.jit
+    def max_and_sum(x, m, s, N):
+        parir.label('N')
+        for i in range(N):
+            m[0] = max(m[0], x[i])
+            s[0] += x[i]
+
+    opts = parir.par({'N': parir.threads(62)})
+    args = [np.ones(62), np.zeros(1), np.ones(1, np.int64), 62]
+    scf = parir.print_compiled(sum_and_doubling, args, opts, stage="scf")
+    assert scf.count("scf.reduce.return") == 2 and "shli" not in scf, scf
+    sum_and_doubling(*args, opts=opts)
+    assert args[1][0] == 62 and args[2][0] == 2**62
+    s = np.full(1, -0.0)
+    max_and_sum(np.full(8, -0.0), np.full(1, -np.inf), s, 8, opts=parir.par({'N': parir.threads(8)}))
+    assert s[0] == 0 and np.signbit(s[0])

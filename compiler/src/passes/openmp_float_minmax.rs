@@ -12,8 +12,10 @@
 //! turns every marked compare-and-select back into `maximumf`/`minimumf`
 //! (NaN propagates, as in numpy's `max`, the slices' and the GPU's
 //! reductions) and sets the identity of the reductions that use it to
-//! `-inf`/`+inf`. The GPU pipeline runs it after `looppar-to-scf` too, for
-//! reductions that stay `scf.parallel` inside kernels.
+//! `-inf`/`+inf`. Float sums start at -0.0 instead of the conversion's
+//! +0.0, which would turn a sum of -0.0s into +0.0. The GPU pipeline runs
+//! it after `looppar-to-scf` too, for reductions that stay `scf.parallel`
+//! inside kernels.
 
 use super::{looppar_detect_reductions, rewrite};
 use melior::{
@@ -67,6 +69,21 @@ fn rewrite_all(root: OperationRef) -> Result<(), String> {
             set_identity(declaration, is_max)?;
         }
         unsafe { replace_with_minmax(compare, is_max)? };
+    }
+    // Float sums start at -0.0, the exact identity of IEEE addition (the
+    // conversion gives +0.0, which turns a sum of -0.0s into +0.0).
+    for raw in rewrite::collect(root, "omp.declare_reduction") {
+        // SAFETY: collected from the live IR; only an attribute changes.
+        let declaration = unsafe { rewrite::view(raw) };
+        let adds = declaration
+            .region(2)
+            .ok()
+            .and_then(|combiner| combiner.first_block())
+            .and_then(|block| block.first_operation())
+            .is_some_and(|op| matches!(rewrite::name_of(op).as_str(), "llvm.fadd" | "arith.addf"));
+        if adds {
+            set_initial_value(declaration, -0.0)?;
+        }
     }
     Ok(())
 }
@@ -129,6 +146,16 @@ unsafe fn replace_with_minmax(compare: OperationRef, is_max: bool) -> Result<(),
 /// Sets the float constant that the init region of `declaration` yields to
 /// `-inf` (max) or `+inf` (min).
 fn set_identity(declaration: OperationRef, is_max: bool) -> Result<(), String> {
+    let infinity = if is_max {
+        f64::NEG_INFINITY
+    } else {
+        f64::INFINITY
+    };
+    set_initial_value(declaration, infinity)
+}
+
+/// Sets the value a reduction's private copies start from.
+fn set_initial_value(declaration: OperationRef, start: f64) -> Result<(), String> {
     // Regions of omp.declare_reduction: alloc, init, combiner, atomic,
     // cleanup.
     let init = declaration.region(1).map_err(|e| e.to_string())?;
@@ -154,12 +181,7 @@ fn set_identity(declaration: OperationRef, is_max: bool) -> Result<(), String> {
     let context_ref = declaration.context();
     // SAFETY: the context outlives this pass run.
     let context = unsafe { context_ref.to_ref() };
-    let infinity = if is_max {
-        f64::NEG_INFINITY
-    } else {
-        f64::INFINITY
-    };
-    let value = FloatAttribute::new(context, yielded.r#type(), infinity);
+    let value = FloatAttribute::new(context, yielded.r#type(), start);
     // SAFETY: `constant` is live; the attribute has the constant's type.
     unsafe {
         mlir_sys::mlirOperationSetAttributeByName(
