@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: demo test setup build test-rust test-lit test-python bench pack-gpu clean
+.PHONY: demo test setup build test-rust test-lit test-python test-release bench pack-gpu clean
 
 # Runs an example: parla-opt verifies and round-trips a program that uses
 # all three dialects, then runs it through a pipeline of our pass and
@@ -19,8 +19,10 @@ demo: $(SETUP_STAMP) build
 	@echo "== the Parla README example, run by the task runtime"
 	$(VENV)/bin/python examples/parla/readme.py
 
-# Every test: Rust (unit, integration, snapshots), lit, pytest.
-test: $(SETUP_STAMP) build test-rust test-lit test-python
+# Every test: Rust (unit, integration, snapshots), lit, pytest (on the
+# debug build, then on the release wheel users install: some faults show
+# only with optimisation).
+test: $(SETUP_STAMP) build test-rust test-lit test-python test-release
 
 setup $(SETUP_STAMP): scripts/setup.sh scripts/requirements-dev.txt
 	bash scripts/setup.sh
@@ -42,6 +44,14 @@ test-lit: build
 test-python:
 	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop -q
 	$(VENV)/bin/python -m pytest -q python/tests
+
+RELEASE_SITE := target/release-site
+test-release: $(SETUP_STAMP)
+	rm -rf target/release-wheel $(RELEASE_SITE)
+	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin build --release -q --out $(CURDIR)/target/release-wheel
+	$(VENV)/bin/python -m pip install -q --no-deps --target $(RELEASE_SITE) target/release-wheel/*.whl
+	PYTHONPATH=$(CURDIR)/$(RELEASE_SITE) $(VENV)/bin/python -c "import parla, sys; sys.exit(0 if '$(RELEASE_SITE)' in parla.__file__ else 'the release wheel is not the one imported')"
+	PYTHONPATH=$(CURDIR)/$(RELEASE_SITE) $(VENV)/bin/python -m pytest -q -p no:cacheprovider python/tests
 
 # Benchmarks (release build; installs dask, a peer, into .venv).
 bench: $(SETUP_STAMP)
