@@ -48,7 +48,10 @@ test-python:
 RELEASE_SITE := target/release-site
 test-release: $(SETUP_STAMP)
 	rm -rf target/release-wheel $(RELEASE_SITE)
-	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin build --release -q --out $(CURDIR)/target/release-wheel
+	# Its own target folder, never repaired: maturin's wheel repair
+	# (pack-gpu) patches the library it links in place.
+	cd python && CARGO_TARGET_DIR=$(CURDIR)/target/release-test VIRTUAL_ENV=$(CURDIR)/$(VENV) \
+	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin build --release --auditwheel skip -q --out $(CURDIR)/target/release-wheel
 	$(VENV)/bin/python -m pip install -q --no-deps --target $(RELEASE_SITE) target/release-wheel/*.whl
 	PYTHONPATH=$(CURDIR)/$(RELEASE_SITE) $(VENV)/bin/python -c "import parla, sys; sys.exit(0 if '$(RELEASE_SITE)' in parla.__file__ else 'the release wheel is not the one imported')"
 	PYTHONPATH=$(CURDIR)/$(RELEASE_SITE) $(VENV)/bin/python -m pytest -q -p no:cacheprovider python/tests
