@@ -366,7 +366,7 @@ fn shared_between_iterations(store: OperationRef) -> bool {
                 return false; // each iteration's own buffer
             }
             let reduction_into_it = op.has_attribute("reduction")
-                && looppar_detect_reductions::lowered(op)
+                && looppar_detect_reductions::find_all(op)
                     .iter()
                     .any(|p| p.store == store);
             if !reduction_into_it && !looppar_check_races::private_to_iterations(op, indices) {

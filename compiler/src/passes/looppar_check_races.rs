@@ -402,7 +402,7 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
     // which the outer loop shares) and in the front end's own reduction
     // loops (chunks combined atomically, private accumulators).
     let reduced: Vec<_> = if loop_op.has_attribute("reduction") {
-        looppar_detect_reductions::lowered(loop_op)
+        looppar_detect_reductions::find_all(loop_op)
             .iter()
             .filter_map(|p| p.store.operand(1).ok())
             .collect()

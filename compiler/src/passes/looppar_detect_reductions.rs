@@ -50,6 +50,21 @@ pub(crate) struct Pattern<'c, 'a> {
     pub kind: &'static str,
 }
 
+impl Pattern<'_, '_> {
+    /// Removes the update (store, combine, load: users first).
+    ///
+    /// # Safety
+    /// The ops must be live, and nothing else may use the load's or the
+    /// combine's result (a pattern's contract).
+    pub(crate) unsafe fn erase(&self) {
+        unsafe {
+            rewrite::erase(self.store.to_raw());
+            rewrite::erase(self.combine.to_raw());
+            rewrite::erase(self.load.to_raw());
+        }
+    }
+}
+
 /// How many uses `value` has.
 pub(crate) fn uses(value: Value) -> usize {
     let mut count = 0;
@@ -74,16 +89,11 @@ pub(crate) fn find<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Option<Pattern<'c, 
     find_all(loop_op).into_iter().next()
 }
 
-/// The patterns that `loop_op`'s lowering combines as reductions: every
-/// one (a CPU's `scf.parallel` reduces each, GPU blocks reduce each and
-/// combine them across the grid; an inner loop runs sequentially on a
-/// CPU).
-pub(crate) fn lowered<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c, 'a>> {
-    find_all(loop_op)
-}
-
 /// The reduction patterns in `loop_op`'s body, each into its own location
-/// (`s += x[j]; q += x[j] * x[j]`), in body order.
+/// (`s += x[j]; q += x[j] * x[j]`), in body order. The lowerings combine
+/// every one (a CPU's `scf.parallel` reduces each, GPU blocks reduce each
+/// and combine them across the grid; an inner loop runs sequentially on a
+/// CPU).
 pub(crate) fn find_all<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c, 'a>> {
     let mut found = Vec::new();
     let Some(body) = loop_op.region(0).ok().and_then(|r| r.first_block()) else {

@@ -159,7 +159,7 @@ fn roots(root: OperationRef) -> Vec<mlir_sys::MlirOperation> {
         // SAFETY: collected from the live IR.
         let loop_op = unsafe { rewrite::view(raw) };
         if loop_op.has_attribute("reduction") {
-            for pattern in super::looppar_detect_reductions::lowered(loop_op) {
+            for pattern in super::looppar_detect_reductions::find_all(loop_op) {
                 combines.push(pattern.combine.to_raw().ptr);
             }
         }

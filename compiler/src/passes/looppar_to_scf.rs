@@ -55,7 +55,7 @@ fn lower(root: OperationRef) -> Result<(), String> {
         // SAFETY: loops are only replaced once; the views are fresh.
         let op = unsafe { rewrite::view(raw) };
         if parallel && op.has_attribute("reduction") {
-            let patterns = looppar_detect_reductions::lowered(op);
+            let patterns = looppar_detect_reductions::find_all(op);
             if !patterns.is_empty() {
                 unsafe { parallel_reduction(raw, patterns)? };
                 continue;
@@ -102,7 +102,7 @@ fn lower(root: OperationRef) -> Result<(), String> {
 /// sums and products into a local (`s += x[i, j]`) may reassociate, which
 /// lets LLVM vectorise them.
 fn allow_reassociation(loop_op: OperationRef, context: &melior::Context) -> Result<(), String> {
-    for pattern in looppar_detect_reductions::lowered(loop_op) {
+    for pattern in looppar_detect_reductions::find_all(loop_op) {
         if !matches!(
             rewrite::name_of(pattern.combine).as_str(),
             "arith.addf" | "arith.mulf"
@@ -195,9 +195,7 @@ unsafe fn parallel_reduction(
     }
     unsafe {
         for pattern in &patterns {
-            rewrite::erase(pattern.store.to_raw());
-            rewrite::erase(pattern.combine.to_raw());
-            rewrite::erase(pattern.load.to_raw());
+            pattern.erase();
         }
         mlir_sys::mlirRegionTakeBody(
             parallel.region(0).map_err(|e| e.to_string())?.to_raw(),

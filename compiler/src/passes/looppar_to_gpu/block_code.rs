@@ -311,7 +311,7 @@ pub(super) unsafe fn copies_updated_by_threads<'c, 'a>(
         // SAFETY: a live loop inside `outer`.
         let inner_loop: OperationRef<'c, 'a> = unsafe { rewrite::view(loop_raw) };
         let reduction_stores: Vec<_> = if inner_loop.has_attribute("reduction") {
-            crate::passes::looppar_detect_reductions::lowered(inner_loop)
+            crate::passes::looppar_detect_reductions::find_all(inner_loop)
                 .iter()
                 .map(|pattern| pattern.store.to_raw().ptr)
                 .collect()

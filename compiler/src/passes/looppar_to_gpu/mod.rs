@@ -311,10 +311,7 @@ unsafe fn block_reduction<'c>(
     kernel: OperationRef<'c, '_>,
 ) -> Result<bool, String> {
     let op = unsafe { rewrite::view(raw) };
-    let patterns = match workers {
-        Workers::Block { .. } => looppar_detect_reductions::find_all(op),
-        Workers::Grid { .. } => looppar_detect_reductions::lowered(op),
-    };
+    let patterns = looppar_detect_reductions::find_all(op);
     if patterns.is_empty() {
         return Ok(false);
     }
@@ -371,9 +368,7 @@ unsafe fn block_reduction<'c>(
     let partial_loop = block.insert_operation_before(op, partial_loop);
     unsafe {
         for pattern in &patterns {
-            rewrite::erase(pattern.store.to_raw());
-            rewrite::erase(pattern.combine.to_raw());
-            rewrite::erase(pattern.load.to_raw());
+            pattern.erase();
         }
         mlir_sys::mlirRegionTakeBody(
             partial_loop.region(0).map_err(|e| e.to_string())?.to_raw(),
@@ -636,7 +631,7 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     // atomically; one without an atomic form (a product) runs in one
     // block. So does a reduction whose update, with inner loops, is not
     // one combination of the location at the top of the body.
-    let patterns = looppar_detect_reductions::lowered(op);
+    let patterns = looppar_detect_reductions::find_all(op);
     let atomic_patterns = !patterns.is_empty()
         && patterns
             .iter()
@@ -703,11 +698,7 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
                 let location: Vec<Value> = pattern.load.operands().collect();
                 let update = atomic_update(&b, &combine, pattern.contribution, &location)?;
                 body.insert_operation_before(pattern.store, update);
-                unsafe {
-                    rewrite::erase(pattern.store.to_raw());
-                    rewrite::erase(pattern.combine.to_raw());
-                    rewrite::erase(pattern.load.to_raw());
-                }
+                unsafe { pattern.erase() };
             }
         }
         block_writes = block_code::global_writes(&block_level, body);
