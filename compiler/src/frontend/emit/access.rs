@@ -9,6 +9,11 @@ impl<'a> Emitter<'a> {
         if !self.debug {
             return Vec::new();
         }
+        self.index_checks(info, at)
+    }
+
+    /// The i1 "in bounds" of each index of an access.
+    pub(super) fn index_checks(&mut self, info: &ArrayInfo, at: &[String]) -> Vec<String> {
         let mut checks = Vec::new();
         for (index, size) in at.iter().zip(&info.shape) {
             let bound = self.op(&format!("arith.constant {size} : index"));

@@ -472,10 +472,7 @@ impl<'a> Emitter<'a> {
     /// The i1 "every index of `at` is within `info`'s shape".
     fn element_in_bounds(&mut self, info: &ArrayInfo, at: &[String]) -> String {
         let mut all = self.op("arith.constant true");
-        for (index, size) in at.iter().zip(&info.shape) {
-            let bound = self.op(&format!("arith.constant {size} : index"));
-            // Unsigned: a negative index is out of bounds too.
-            let inside = self.op(&format!("arith.cmpi ult, {index}, {bound} : index"));
+        for inside in self.index_checks(info, at) {
             all = self.op(&format!("arith.andi {all}, {inside} : i1"));
         }
         all
@@ -508,22 +505,15 @@ impl<'a> Emitter<'a> {
                 condition,
                 then,
                 otherwise,
-            } => {
-                let c = self.expr(condition)?;
-                let c = self.convert_to_bool(c);
-                self.line(&format!("scf.if {} {{", c.ssa));
-                self.indent += 1;
-                self.accumulate_contribution(accumulator, reduction, then)?;
-                self.indent -= 1;
-                if let Some(otherwise) = otherwise {
-                    self.line("} else {");
-                    self.indent += 1;
-                    self.accumulate_contribution(accumulator, reduction, otherwise)?;
-                    self.indent -= 1;
-                }
-                self.line("}");
-                Ok(())
-            }
+            } => self.branches(
+                condition,
+                |this| this.accumulate_contribution(accumulator, reduction, then),
+                otherwise.as_ref().map(|otherwise| {
+                    move |this: &mut Self| {
+                        this.accumulate_contribution(accumulator, reduction, otherwise)
+                    }
+                }),
+            ),
         }
     }
 

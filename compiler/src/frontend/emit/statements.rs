@@ -243,24 +243,11 @@ impl<'a> Emitter<'a> {
                 condition,
                 then,
                 otherwise,
-            } => {
-                let c = self.expr(condition)?;
-                let c = self.convert_to_bool(c);
-                self.line(&format!("scf.if {} {{", c.ssa));
-                self.indent += 1;
-                self.statements(then)?;
-                self.indent -= 1;
-                if otherwise.is_empty() {
-                    self.line("}");
-                } else {
-                    self.line("} else {");
-                    self.indent += 1;
-                    self.statements(otherwise)?;
-                    self.indent -= 1;
-                    self.line("}");
-                }
-                Ok(())
-            }
+            } => self.branches(
+                condition,
+                |this| this.statements(then),
+                (!otherwise.is_empty()).then_some(|this: &mut Self| this.statements(otherwise)),
+            ),
             StmtKind::Assign { target, value } => {
                 if self.is_slice_statement(statement) {
                     return self.slice_statement(statement, target, None, value);
@@ -323,6 +310,30 @@ impl<'a> Emitter<'a> {
             )),
             _ => Err(self.error(target.span, "cannot assign to this expression")),
         }
+    }
+
+    /// `scf.if condition { then } else { otherwise }`, without an else
+    /// branch when `otherwise` is None.
+    pub(super) fn branches(
+        &mut self,
+        condition: &Expr,
+        then: impl FnOnce(&mut Self) -> Result<()>,
+        otherwise: Option<impl FnOnce(&mut Self) -> Result<()>>,
+    ) -> Result<()> {
+        let c = self.expr(condition)?;
+        let c = self.convert_to_bool(c);
+        self.line(&format!("scf.if {} {{", c.ssa));
+        self.indent += 1;
+        then(self)?;
+        self.indent -= 1;
+        if let Some(otherwise) = otherwise {
+            self.line("} else {");
+            self.indent += 1;
+            otherwise(self)?;
+            self.indent -= 1;
+        }
+        self.line("}");
+        Ok(())
     }
 
     pub(super) fn while_loop(&mut self, condition: &Expr, body: &[Stmt]) -> Result<()> {
