@@ -1270,18 +1270,6 @@ def test_updates_that_each_iteration_owns_stay_plain_stores():
 # ---- conditional reductions ------------------------------------------------
 
 @parir.jit
-def positive_sums(x, y, N, M):
-    parir.label('N')
-    for i in range(N):
-        s = 0.0
-        parir.label('M')
-        for j in range(M):
-            if x[i, j] > 0.0:
-                s += x[i, j]
-        y[i] = s
-
-
-@parir.jit
 def banded_counts(x, counts, N, M):
     parir.label('N')
     for i in range(N):
@@ -1321,7 +1309,7 @@ def test_conditional_reductions_match_python(reduce):
     spec = parir.threads(300).reduce() if reduce else parir.threads(300)
     opts = parir.par({'N': parir.threads(6), 'M': spec})
     for function, args, out in [
-        (positive_sums, [x, np.zeros(6), 6, 300], 1),
+        (block_kernels.conditional_row_sums, [x, np.zeros(6), 6, 300], 1),
         (banded_counts, [x, np.full(6, 7, np.int32), 6, 300], 1),
     ]:
         compiled = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
