@@ -608,3 +608,22 @@ def after(x, y, N):
     x, y = np.ones(100, np.float32), np.zeros(1, np.float32)
     namespace["after"](x, y, 100, opts=parir.par({'N': parir.threads(100)}))
     assert y[0] == 2.0 and (x == 2.0).all()
+
+
+@parir.jit
+def into_slot_if_valid(x, y, slot, n):
+    parir.label('N')
+    for i in range(n):
+        if slot >= 0:
+            y[slot] += x[i]
+
+
+def test_branches_known_dead_when_compiling_leave_no_kernel_code(tmp_path):
+    n = 1 << 12
+    opts = parir.CompileOptions({'N': parir.threads(n)}, backend="cuda", arch="sm_90")
+    x, y = np.zeros(n, np.float32), np.zeros(2, np.float32)
+    live = parir.print_compiled(into_slot_if_valid, [x, y, 1, n], opts)
+    dead = parir.print_compiled(into_slot_if_valid, [x, y, -10**12, n], opts)
+    assert "atom.global.add.f32" in live and "atom." not in dead
+    assemble(live, "sm_90", tmp_path)
+    assemble(dead, "sm_90", tmp_path)

@@ -1027,6 +1027,58 @@ def test_constant_indices_count_from_the_end_and_are_checked_when_compiling():
         past_the_end(x, 4, opts=parir.par({'N': parir.threads(4)}))
 
 
+def test_constant_indices_of_slice_statements_count_from_the_end():
+    @parir.jit
+    def last_rows(x, y):
+        parir.label('N')
+        y[-1, :] = x[-1, :] + x[-2, :]
+
+    @parir.jit
+    def before_the_first(x, y):
+        parir.label('N')
+        y[0, :] = x[-3, :]
+
+    x, y = np.arange(6.0).reshape(2, 3), np.zeros((2, 3))
+    last_rows(x, y, opts=parir.par({'N': parir.threads(3)}))
+    np.testing.assert_array_equal(y, [[0.0, 0.0, 0.0], x[1] + x[0]])
+    with pytest.raises(parir.CompileError, match=r"(?s)index -3 is out of bounds for axis 0 with size 2.*x\[-3, :\]"):
+        before_the_first(x, y, opts=parir.par({'N': parir.threads(3)}))
+
+
+@parir.jit
+def guarded_by_scalars(x, y, z, slot, k, n):
+    parir.label('N')
+    for i in range(n):
+        if slot >= 0:
+            y[slot] += x[i]
+    parir.label('N')
+    for i in range(n):
+        z[i] = x[k] if k < n else 1 // k
+    parir.label('N')
+    for i in range(1):
+        if k < n:
+            y[:k] = x[:k]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_code_under_conditions_known_false_when_compiling_never_runs(debug):
+    """A specialised scalar that makes a branch dead makes what only running
+    it would raise (a constant index out of bounds, a slice past the end)
+    no error, as in Python; where the branch is taken, they stay errors."""
+    opts = parir.par({'N': parir.threads(8)})
+    x, y, z = np.arange(8.0), np.zeros(2), np.full(8, 5.0)
+    guarded_by_scalars(x, y, z, -10**12, 10**12, 8, opts=opts, debug=debug)
+    np.testing.assert_array_equal(y, [0.0, 0.0])
+    np.testing.assert_array_equal(z, 0.0)   # 1 // 10**12
+    guarded_by_scalars(x, y, z, 1, 2, 8, opts=opts, debug=debug)
+    np.testing.assert_array_equal(y, [0.0, 1.0])   # y[1] = 28.0, then y[:2] = x[:2]
+    np.testing.assert_array_equal(z, 2.0)
+    with pytest.raises(parir.CompileError, match="index 2 is out of bounds for axis 0 with size 2"):
+        guarded_by_scalars(x, y, z, 2, 0, 8, opts=opts, debug=debug)
+    with pytest.raises(parir.CompileError, match="the slice 0:5 is out of bounds"):
+        guarded_by_scalars(x, y, z, 0, 5, 8, opts=opts, debug=debug)
+
+
 def test_integer_division_by_a_literal_zero_is_a_compile_error():
     @parir.jit
     def halve(x, n):

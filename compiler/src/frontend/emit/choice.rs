@@ -46,19 +46,25 @@ fn may_fault(expr: &Expr) -> bool {
 }
 
 impl<'a> Emitter<'a> {
-    /// `then` if `condition` (an i1) holds, else `otherwise`, in their
-    /// common type (bool if both are bool).
+    /// `then` if `condition` (a bool) holds, else `otherwise`, in their
+    /// common type (bool if both are bool). Where the condition is known
+    /// when compiling, the other side is dead code (see `dead_code`).
     pub(super) fn choose(
         &mut self,
-        condition: &str,
+        condition: &Value,
         then: Side<'_>,
         otherwise: Side<'_>,
     ) -> Result<Value> {
+        let known = condition.known_truth();
+        let condition = &condition.ssa;
         if !then.may_fault() && !otherwise.may_fault() {
-            let t = self.side(then)?;
-            let e = self.side(otherwise)?;
+            let t = self.unless_dead(known == Some(false), |e| e.side(then))?;
+            let e = self.unless_dead(known == Some(true), |e| e.side(otherwise))?;
             let ty = Self::common(&t, &e);
             let (t, e) = (self.convert(t, ty), self.convert(e, ty));
+            if let Some(holds) = known {
+                return Ok(if holds { t } else { e });
+            }
             let ssa = self.op(&format!(
                 "arith.select {condition}, {}, {} : {}",
                 t.ssa,
@@ -75,24 +81,24 @@ impl<'a> Emitter<'a> {
         // emitted: it and the first branch's yield are inserted afterwards.
         let header_at = self.out.len();
         self.indent += 1;
-        let t = self.side(then)?;
+        let t = self.unless_dead(known == Some(false), |e| e.side(then))?;
         let then_end = self.out.len();
         self.indent -= 1;
         self.line("} else {");
         self.indent += 1;
-        let e = self.side(otherwise)?;
+        let e = self.unless_dead(known == Some(true), |e| e.side(otherwise))?;
         let ty = Self::common(&t, &e);
         let e = self.convert(e, ty);
         self.line(&format!("scf.yield {} : {}", e.ssa, ty.mlir()));
         self.indent -= 1;
         self.line("}");
-        let then_yield = {
+        let (then_yield, t) = {
             let after = std::mem::take(&mut self.out);
             self.indent += 1;
             let t = self.convert(t, ty);
             self.line(&format!("scf.yield {} : {}", t.ssa, ty.mlir()));
             self.indent -= 1;
-            std::mem::replace(&mut self.out, after)
+            (std::mem::replace(&mut self.out, after), t)
         };
         self.out.insert_str(then_end, &then_yield);
         let result = self.fresh();
@@ -102,6 +108,15 @@ impl<'a> Emitter<'a> {
             ty.mlir()
         );
         self.out.insert_str(header_at, &header);
+        // The chosen side's value, where known when compiling, stays known.
+        let chosen = match known {
+            Some(true) => t.literal,
+            Some(false) => e.literal,
+            None => None,
+        };
+        if let Some(literal) = chosen {
+            return Ok(self.constant(literal, ty));
+        }
         Ok(Value {
             ssa: result,
             ty,

@@ -101,9 +101,9 @@ impl<'a> Emitter<'a> {
                 let x = self.expr(a)?;
                 let truth = self.convert_to_bool(x.clone());
                 if matches!(expr.kind, ExprKind::And(..)) {
-                    self.choose(&truth.ssa, Side::Lazy(b), Side::Ready(x))
+                    self.choose(&truth, Side::Lazy(b), Side::Ready(x))
                 } else {
-                    self.choose(&truth.ssa, Side::Ready(x), Side::Lazy(b))
+                    self.choose(&truth, Side::Ready(x), Side::Lazy(b))
                 }
             }
             ExprKind::IfElse {
@@ -113,7 +113,7 @@ impl<'a> Emitter<'a> {
             } => {
                 let c = self.expr(condition)?;
                 let c = self.convert_to_bool(c);
-                self.choose(&c.ssa, Side::Lazy(then), Side::Lazy(otherwise))
+                self.choose(&c, Side::Lazy(then), Side::Lazy(otherwise))
             }
             ExprKind::Builtin { name, args, axis } => self.builtin(name, args, *axis, expr.span),
             ExprKind::Call { function, .. } => Err(self.error(
@@ -253,26 +253,7 @@ impl<'a> Emitter<'a> {
             match index {
                 Index::At(expr) => {
                     let (ssa, known) = self.integer_index(expr, "array indices")?;
-                    let size = info.shape[axis];
-                    match known {
-                        // A constant index is checked now; a negative one
-                        // counts from the end, as in Python.
-                        Some(k) if size >= 0 => {
-                            let from_start = if k < 0 { k + size } else { k };
-                            if !(0..size).contains(&from_start) {
-                                return Err(self.error(
-                                    expr.span,
-                                    format!("index {k} is out of bounds for axis {axis} with size {size}"),
-                                ));
-                            }
-                            at.push(if from_start == k {
-                                ssa
-                            } else {
-                                self.op(&format!("arith.constant {from_start} : index"))
-                            });
-                        }
-                        _ => at.push(ssa),
-                    }
+                    at.push(self.position(ssa, known, info.shape[axis], axis, expr.span)?);
                 }
                 Index::Slice(_, _, span) => {
                     return Err(self.error(
@@ -284,6 +265,38 @@ impl<'a> Emitter<'a> {
             }
         }
         Ok(at)
+    }
+
+    /// The position that index `ssa` (`known` where it is known when
+    /// compiling) stands for on `axis`, of `size`: a constant index is
+    /// checked now (except in dead code, which never runs), and a negative
+    /// one counts from the end, as in Python.
+    pub(super) fn position(
+        &mut self,
+        ssa: String,
+        known: Option<i64>,
+        size: i64,
+        axis: usize,
+        span: Span,
+    ) -> Result<String> {
+        let Some(k) = known.filter(|_| size >= 0) else {
+            return Ok(ssa);
+        };
+        let from_start = if k < 0 { k.saturating_add(size) } else { k };
+        if !(0..size).contains(&from_start) {
+            if self.in_dead_code() {
+                return Ok(ssa);
+            }
+            return Err(self.error(
+                span,
+                format!("index {k} is out of bounds for axis {axis} with size {size}"),
+            ));
+        }
+        Ok(if from_start == k {
+            ssa
+        } else {
+            self.op(&format!("arith.constant {from_start} : index"))
+        })
     }
 
     /// An index operand (`what` names it in the error for a float or bool)
@@ -350,6 +363,7 @@ impl<'a> Emitter<'a> {
         if matches!(op, FloorDiv | Mod)
             && !ty.is_float()
             && matches!(r.literal, Some(Literal::Int(0)))
+            && !self.in_dead_code()
         {
             return Err(self.error(span, "integer division or modulo by zero"));
         }
@@ -582,6 +596,9 @@ impl<'a> Emitter<'a> {
             }
         }
         let (a, b) = (self.convert(l, ty), self.convert(r, ty));
+        if let Some(holds) = fold_compare(op, &a, &b, ty) {
+            return self.constant(Literal::Int(i64::from(holds)), Ty::Bool);
+        }
         let ssa = if ty.is_float() {
             let predicate = match op {
                 CompareOp::Eq => "oeq",

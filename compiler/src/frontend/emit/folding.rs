@@ -109,6 +109,29 @@ pub(super) fn fold(op: BinaryOp, l: &Value, r: &Value) -> Folded {
 
 /// The exact value of an integer literal of type `ty` (uint64 values above
 /// 2**63 are kept in an i64's bits).
+/// Folds the comparison `a op b` of values known when compiling, both
+/// already converted to the type `ty` it compares in (as the emitted
+/// `arith.cmpf`/`arith.cmpi` would: ordered for floats, so NaN compares
+/// unequal to everything).
+pub(super) fn fold_compare(op: CompareOp, a: &Value, b: &Value, ty: Ty) -> Option<bool> {
+    use std::cmp::Ordering;
+    let order = match (a.literal?, b.literal?) {
+        (Literal::Float(x), Literal::Float(y)) => x.partial_cmp(&y),
+        (Literal::Int(x), Literal::Int(y)) => Some(exact_integer(x, ty).cmp(&exact_integer(y, ty))),
+        _ => return None,
+    };
+    Some(match (op, order) {
+        (CompareOp::Ne, None) => true,
+        (_, None) => false,
+        (CompareOp::Eq, Some(o)) => o == Ordering::Equal,
+        (CompareOp::Ne, Some(o)) => o != Ordering::Equal,
+        (CompareOp::Lt, Some(o)) => o == Ordering::Less,
+        (CompareOp::Le, Some(o)) => o != Ordering::Greater,
+        (CompareOp::Gt, Some(o)) => o == Ordering::Greater,
+        (CompareOp::Ge, Some(o)) => o != Ordering::Less,
+    })
+}
+
 pub(super) fn exact_integer(value: i64, ty: Ty) -> i128 {
     match ty {
         Ty::Num(DType::U64) => i128::from(value as u64),

@@ -159,8 +159,13 @@ impl<'a> Emitter<'a> {
         // Under `debug`, a conditional reduction runs as written: Python
         // touches the element only where an update happens, and there its
         // index is checked.
-        let reduction =
-            found.filter(|n| !(self.debug && n.reduction.contribution.is_conditional()));
+        // A nest whose conditions, known when compiling, leave no update
+        // (`if k >= 0: y[k] += v` with `k` specialised to -1) is dead code
+        // as written: its element may be out of bounds.
+        let reduction = found.filter(|n| {
+            let conditional = n.reduction.contribution.is_conditional();
+            !(conditional && (self.debug || self.never_updates(&n.reduction.contribution)))
+        });
         if reduce && !is_reduction && !updates_a_local(body) {
             return Err(self.error(
                 statement.span,
@@ -467,6 +472,28 @@ impl<'a> Emitter<'a> {
             stepwise: std::cell::Cell::new(false),
             in_bounds,
         })
+    }
+
+    /// Whether no update of `contribution` can happen, its conditions
+    /// known when compiling.
+    fn never_updates(&mut self, contribution: &Contribution) -> bool {
+        match contribution {
+            Contribution::Value { .. } => false,
+            Contribution::Choice {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let dead = |c: &Option<Box<Contribution>>, this: &mut Self| {
+                    c.as_deref().is_none_or(|c| this.never_updates(c))
+                };
+                match self.known_condition(condition) {
+                    Some(true) => self.never_updates(then),
+                    Some(false) => dead(otherwise, self),
+                    None => self.never_updates(then) && dead(otherwise, self),
+                }
+            }
+        }
     }
 
     /// The i1 "every index of `at` is within `info`'s shape".

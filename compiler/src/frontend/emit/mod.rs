@@ -43,6 +43,16 @@ struct Value {
     literal: Option<Literal>,
 }
 
+impl Value {
+    /// A bool's value where it is known when compiling.
+    fn known_truth(&self) -> Option<bool> {
+        match (self.ty, self.literal) {
+            (Ty::Bool, Some(Literal::Int(i))) => Some(i != 0),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Literal {
     Int(i64),
@@ -128,6 +138,13 @@ struct Emitter<'a> {
     /// raises OverflowError): reported at the statement, once it is
     /// emitted, by `statement`.
     overflow: Option<(Span, String)>,
+    /// How many branches around the code being emitted are never taken,
+    /// their conditions known when compiling (`if k >= 0:` with `k`
+    /// specialised to -1). Python never runs them, so what only running
+    /// them would raise (a constant index out of bounds, a division by a
+    /// literal zero) is no error there; the branch is still emitted and
+    /// checked, and canonicalisation removes it.
+    dead_code: usize,
 }
 
 /// Where a check of `debug=True` is, and what it checks, to report it.
@@ -236,6 +253,7 @@ pub fn emit(
         span: function.span,
         map: None,
         overflow: None,
+        dead_code: 0,
     };
     let mut params = Vec::new();
     if debug {

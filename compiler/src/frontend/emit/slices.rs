@@ -368,7 +368,8 @@ impl<'a> Emitter<'a> {
             let size = info.shape[d];
             match index {
                 Index::At(e) => {
-                    let (position, _) = self.integer_index(e, "array indices")?;
+                    let (position, known) = self.integer_index(e, "array indices")?;
+                    let position = self.position(position, known, size, d, e.span)?;
                     kinds.push(0);
                     if self.debug {
                         let bound = self.op(&format!("arith.constant {size} : index"));
@@ -399,7 +400,8 @@ impl<'a> Emitter<'a> {
                     let (hi, hi_literal) = self.counted_from_the_end(hi, hi_literal, size);
                     let outside = |v: Option<i64>| v.is_some_and(|v| v < 0 || v > size);
                     let reversed = matches!((lo_literal, hi_literal), (Some(a), Some(b)) if a > b);
-                    if outside(lo_literal) || outside(hi_literal) || reversed {
+                    let invalid = outside(lo_literal) || outside(hi_literal) || reversed;
+                    if invalid && !self.in_dead_code() {
                         return Err(self.error(
                             *span,
                             format!(
@@ -410,7 +412,13 @@ impl<'a> Emitter<'a> {
                         ));
                     }
                     kinds.push(2);
-                    extents.push(lo_literal.zip(hi_literal).map(|(a, b)| b - a));
+                    // Bounds of code that never runs give no extent to check.
+                    extents.push(
+                        lo_literal
+                            .zip(hi_literal)
+                            .filter(|_| !invalid)
+                            .map(|(a, b)| b - a),
+                    );
                     if self.debug {
                         let limit = self.op(&format!("arith.constant {size} : index"));
                         checks.push(self.op(&format!("arith.cmpi ule, {lo}, {hi} : index")));

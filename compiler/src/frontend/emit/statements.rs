@@ -322,18 +322,49 @@ impl<'a> Emitter<'a> {
     ) -> Result<()> {
         let c = self.expr(condition)?;
         let c = self.convert_to_bool(c);
+        let known = c.known_truth();
         self.line(&format!("scf.if {} {{", c.ssa));
         self.indent += 1;
-        then(self)?;
+        self.unless_dead(known == Some(false), then)?;
         self.indent -= 1;
         if let Some(otherwise) = otherwise {
             self.line("} else {");
             self.indent += 1;
-            otherwise(self)?;
+            self.unless_dead(known == Some(true), otherwise)?;
             self.indent -= 1;
         }
         self.line("}");
         Ok(())
+    }
+
+    /// The truth of `condition` where it is known when compiling (it
+    /// depends only on literals and specialised scalars), evaluated
+    /// without emitting anything; None otherwise, or if it is invalid
+    /// here (it names variables not bound yet), where emitting it reports.
+    pub(super) fn known_condition(&mut self, condition: &Expr) -> Option<bool> {
+        let (out, checks, overflow) = (self.out.len(), self.checks.len(), self.overflow.clone());
+        let truth = self
+            .expr(condition)
+            .ok()
+            .map(|c| self.convert_to_bool(c))
+            .and_then(|c| c.known_truth());
+        self.out.truncate(out);
+        self.checks.truncate(checks);
+        self.overflow = overflow;
+        truth
+    }
+
+    /// Emits `code`, as dead code if `dead` (see `dead_code`).
+    pub(super) fn unless_dead<R>(&mut self, dead: bool, code: impl FnOnce(&mut Self) -> R) -> R {
+        self.dead_code += usize::from(dead);
+        let result = code(self);
+        self.dead_code -= usize::from(dead);
+        result
+    }
+
+    /// Whether the code being emitted never runs (see `dead_code`).
+    pub(super) fn in_dead_code(&self) -> bool {
+        self.dead_code > 0
     }
 
     pub(super) fn while_loop(&mut self, condition: &Expr, body: &[Stmt]) -> Result<()> {

@@ -134,7 +134,7 @@ impl<'a> Emitter<'a> {
         }
         if let Some(literal) = value.literal {
             if let (Literal::Int(i), Ty::WeakInt, Ty::Num(dtype)) = (literal, value.ty, to) {
-                if !dtype.holds(i) && self.overflow.is_none() {
+                if !dtype.holds(i) && self.overflow.is_none() && !self.in_dead_code() {
                     self.overflow = Some((
                         self.span,
                         format!(
