@@ -238,3 +238,36 @@ func.func @marked_but_no_update(%y: memref<1xf32>) {
   }) {label = "R", threads = 8 : i64, reduction = "add"} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// Atomic updates of one element (h[0], and h[1] under a condition) share
+// it with each other, not with a plain read: z[i] = h[0] reads a partial
+// result that depends on the order of the iterations.
+func.func @atomic_updates_and_reads(%x: memref<8xf32>, %h: memref<2xf32>, %z: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<8xf32>
+    %a = memref.atomic_rmw addf %v, %h[%c0] : (f32, memref<2xf32>) -> f32
+    %b = memref.atomic_rmw addf %v, %h[%c0] : (f32, memref<2xf32>) -> f32
+    %positive = arith.cmpf ogt, %v, %zero : f32
+    scf.if %positive {
+      %c = memref.atomic_rmw addf %v, %h[%c1] : (f32, memref<2xf32>) -> f32
+    }
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<8xf32>
+    // expected-error@+1 {{iteration 0 of the parallel loop 'M' at loc(unknown) writes the element that iteration 1 reads}}
+    %a = memref.atomic_rmw addf %v, %h[%c0] : (f32, memref<2xf32>) -> f32
+    %sum = memref.load %h[%c0] : memref<2xf32>
+    memref.store %sum, %z[%i] : memref<8xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "M", threads = 8 : i64} : (index, index, index) -> () loc(unknown)
+  return
+}

@@ -65,3 +65,43 @@ func.func @kinds(%x: memref<8x4xi32>, %m: memref<4xi32>, %p: memref<1xi32>, %z: 
   }) {label = "Z"} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// y[0] += x[i]; y[1] += x[i] * x[i]: two locations of one memref, each
+// touched only by its own update, are two reductions. Where another access
+// may meet y[0] (y[%k], %k unknown), it is none.
+// CHECK-LABEL: func.func @elements_of_one_memref
+// CHECK: }) {label = "N", reduction = "add", threads = 1024 : i64}
+// CHECK-NOT: reduction =
+// SCF-LABEL: func.func @elements_of_one_memref
+// SCF: %{{.*}}:2 = scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) init (%{{.*}}, %{{.*}}) -> (f32, f32) {
+// SCF-NOT: scf.parallel {{.*}} init
+func.func @elements_of_one_memref(%x: memref<1024xf32>, %y: memref<2xf32>, %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 1024 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<1024xf32>
+    %old = memref.load %y[%c0] : memref<2xf32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %y[%c0] : memref<2xf32>
+    %square = arith.mulf %v, %v : f32
+    %old1 = memref.load %y[%c1] : memref<2xf32>
+    %new1 = arith.addf %old1, %square : f32
+    memref.store %new1, %y[%c1] : memref<2xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 1024 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<1024xf32>
+    %old = memref.load %y[%c0] : memref<2xf32>
+    %new = arith.addf %old, %v : f32
+    memref.store %new, %y[%c0] : memref<2xf32>
+    %other = memref.load %y[%k] : memref<2xf32>
+    memref.store %other, %x[%i] : memref<1024xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "M"} : (index, index, index) -> ()
+  return
+}

@@ -1522,6 +1522,48 @@ def test_several_reductions_over_the_outermost_loop():
     assert re.search(r"gpu\.launch blocks\([^)]*\) in \(%\w+ = %c1,", gpu), gpu
 
 
+def test_reductions_into_elements_of_one_array_are_reductions_each():
+    """`y[0] += x[i]; y[1] += x[i] * x[i]` (also per row, `y[i, 0]`,
+    `y[i, 1]`): each element is touched by its own update only, so each is
+    a reduction, not an atomic per iteration."""
+    @parir.jit
+    def moments(x, y, N):
+        parir.label('N')
+        for i in range(N):
+            y[0] += x[i]
+            y[1] += x[i] * x[i]
+            y[2] = max(y[2], x[i])
+
+    @parir.jit
+    def row_moments(x, y, N, M):
+        parir.label('N')
+        for i in range(N):
+            parir.label('M')
+            for j in range(M):
+                y[i, 0] += x[i, j]
+                y[i, 1] = max(y[i, 1], x[i, j])
+
+    x = np.random.default_rng(8).random(10000)
+    opts = parir.par({'N': parir.threads(10000)})
+    y = np.array([0.0, 0.0, -np.inf])
+    moments(x, y, 10000, opts=opts)
+    np.testing.assert_allclose(y, [x.sum(), (x * x).sum(), x.max()], rtol=1e-9)
+    scf = parir.print_compiled(moments, [x, y, 10000], opts, stage="scf")
+    assert "atomic_rmw" not in scf and scf.count("scf.reduce.return") == 3, scf
+    ptx = parir.print_compiled(moments, [x, y, 10000], parir.CompileOptions(
+        {'N': parir.threads(10000)}, backend="cuda", arch="sm_90"))
+    assert ptx.count("\tatom.") == 3, ptx   # one per element per block (the max a compare-and-swap)
+
+    x2 = np.random.default_rng(9).random((64, 300))
+    for spec in ({'N': parir.threads(64), 'M': parir.threads(300)}, {'N': parir.threads(64)}):
+        y2 = np.zeros((64, 2))
+        row_moments(x2, y2, 64, 300, opts=parir.par(spec))
+        np.testing.assert_allclose(y2, np.stack([x2.sum(1), x2.max(1)], axis=1), rtol=1e-9)
+    gpu = parir.print_compiled(row_moments, [x2, y2, 64, 300], parir.CompileOptions(
+        {'N': parir.threads(64), 'M': parir.threads(300)}, backend="cuda", arch="sm_90"), stage="gpu")
+    assert gpu.count("gpu.all_reduce") == 2 and "atomic" not in gpu, gpu
+
+
 def test_reductions_of_one_loop_keep_products_and_negative_zeros():
     """`p[0] *= 2` beside another reduction stays a product that the loop
     reduces (rewritten as a shift it was no reduction, and iterations

@@ -377,6 +377,24 @@ def test_races_are_compile_errors_naming_the_loop_and_the_access():
                                    opts=parir.par({'N': parir.threads(4), 'M': parir.threads(8)})))
 
 
+def test_reading_an_element_that_iterations_update_is_a_race():
+    """`y[1] += v; z[i] = y[1]`: a sequential loop reads the running sum,
+    which parallel iterations cannot agree on; the update is atomic, but
+    the read races with the other iterations' updates. `y[0]` beside it,
+    which no read meets, stays a reduction."""
+    opts = parir.par({'N': parir.threads(4)})
+
+    def running_sum(x, y, z, n):
+        parir.label('N')
+        for i in range(n):
+            y[0] += x[i]
+            y[1] += x[i] * x[i]
+            z[i] = y[1]
+    error = compile_error(running_sum, "y[1] += x[i] * x[i]", "writes the element that iteration 1 reads",
+                          call=lambda j: j(np.zeros(4), np.zeros(2), np.zeros(4), 4, opts=opts))
+    assert f"reads at {HERE}:{line_of(running_sum, 'z[i] = y[1]')}:" in str(error)
+
+
 def test_conditional_writes_of_one_location_that_differ_per_iteration_are_races():
     opts = parir.par({'N': parir.threads(16)})
 

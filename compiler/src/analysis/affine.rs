@@ -60,6 +60,11 @@ impl Affine {
         self.coefficients.is_empty().then_some(self.constant)
     }
 
+    /// `self - other`, where it is a constant.
+    pub fn difference(&self, other: &Affine) -> Option<i64> {
+        self.clone().add(other, -1)?.as_constant()
+    }
+
     /// The coefficient of `symbol`.
     pub fn coefficient(&self, symbol: Symbol) -> i64 {
         self.coefficients.get(&symbol).copied().unwrap_or(0)

@@ -27,10 +27,11 @@
 //! an `scf.if` (other than a bounds check's) or in a while loop are left
 //! alone, and so are indices that depend on values computed in the loop
 //! (a load, as in `y[idx[i]] = x[i]`). Buffers allocated inside the loop
-//! (private locals) are skipped, and so is the location a detected
-//! reduction updates (`reduction` attribute, `looppar-detect-reductions`'
-//! pattern): it is updated on purpose, but the rest of the loop is
-//! checked (`y[0] += x[i]; z[0] = x[i]` races on `z`).
+//! (private locals) are skipped, and so are a detected reduction's load
+//! and store of its location (`reduction` attribute,
+//! `looppar-detect-reductions`' pattern): it is updated on purpose, but
+//! the rest of the loop is checked (`y[0] += x[i]; z[0] = x[i]` races on
+//! `z`).
 
 use super::{looppar_detect_reductions, looppar_simplify::defined_outside, rewrite};
 use crate::analysis::{
@@ -61,6 +62,11 @@ struct Access<'c, 'a> {
     op: OperationRef<'c, 'a>,
     memref: Value<'c, 'a>,
     is_store: bool,
+    /// An atomic update (`looppar-atomic-updates`): iterations may share
+    /// its element with each other's atomic updates, but not with plain
+    /// reads and writes (`y[1] += v; z[i] = y[1]` reads a partial sum that
+    /// depends on the order).
+    is_atomic: bool,
     /// Runs in every iteration (no condition but bounds checks).
     certain: bool,
     /// The affine form of each index, when every index has one over the
@@ -178,9 +184,11 @@ fn accesses<'c, 'a>(loop_op: OperationRef<'c, 'a>, iv: Symbol) -> Vec<Access<'c,
     let varying = varying_values(&ops);
     let mut found = Vec::new();
     for op in ops {
-        let (memref_index, is_store) = match rewrite::name_of(op).as_str() {
+        let name = rewrite::name_of(op);
+        let (memref_index, is_store) = match name.as_str() {
             "memref.load" => (0, false),
-            "memref.store" => (1, true),
+            "memref.store" | "memref.atomic_rmw" => (1, true),
+            "memref.generic_atomic_rmw" => (0, true),
             _ => continue,
         };
         let operands: Vec<Value> = op.operands().collect();
@@ -207,6 +215,7 @@ fn accesses<'c, 'a>(loop_op: OperationRef<'c, 'a>, iv: Symbol) -> Vec<Access<'c,
             op,
             memref: operands[memref_index],
             is_store,
+            is_atomic: name.contains("atomic"),
             certain: runs_every_iteration(op, loop_op),
             forms,
             functions,
@@ -404,7 +413,7 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
     let reduced: Vec<_> = if loop_op.has_attribute("reduction") {
         looppar_detect_reductions::find_all(loop_op)
             .iter()
-            .filter_map(|p| p.store.operand(1).ok())
+            .flat_map(|p| [p.load, p.store])
             .collect()
     } else {
         Vec::new()
@@ -417,7 +426,7 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
         return problems;
     };
     let mut all = accesses(loop_op, iv);
-    all.retain(|access| !reduced.contains(&access.memref));
+    all.retain(|access| !reduced.contains(&access.op));
     for store in &all {
         // Bounds-check reports (debug=True) all write one error word on
         // purpose: any report will do.
@@ -434,7 +443,7 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
         if !store.certain {
             continue;
         }
-        if let Some(form) = &store.forms {
+        if let (Some(form), false) = (&store.forms, store.is_atomic) {
             if form.iter().all(|f| f.coefficient(iv) == 0) {
                 problems.push((
                     store.op,
@@ -449,7 +458,8 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
             }
         }
         for other in &all {
-            if other.memref != store.memref || !other.certain {
+            let both_atomic = store.is_atomic && other.is_atomic;
+            if other.memref != store.memref || !other.certain || both_atomic {
                 continue;
             }
             let same = std::ptr::eq(other, store);
@@ -511,7 +521,8 @@ fn conditional_shared_write<'c, 'a>(
         .forms
         .as_ref()
         .is_some_and(|forms| forms.iter().all(|f| f.coefficient(iv) == 0));
-    if store.certain || !shared {
+    // Atomic updates combine in any order to the same result.
+    if store.certain || !shared || store.is_atomic {
         return None;
     }
     let guards = guarding_conditions(store.op, loop_op)?;

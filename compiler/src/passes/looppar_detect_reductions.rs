@@ -9,9 +9,12 @@
 //! The pattern, in the loop's body block: `%old = memref.load M[I]`,
 //! `%new = op %old, %expr` (either operand order), `memref.store %new,
 //! M[I]`, with the same index values `I`, all defined outside the loop,
-//! `M` defined outside the loop, and no other access to `M` in the loop.
+//! `M` defined outside the loop, and no other access to `M[I]` in the
+//! loop: other accesses to `M` are loads and stores of elements certainly
+//! different (`y[0] += a; y[1] += b` are two reductions).
 
 use super::rewrite;
+use crate::analysis::affine::affine;
 use melior::{
     ir::{
         attribute::StringAttribute,
@@ -145,7 +148,9 @@ pub(crate) fn find_all<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c,
             (None, Some(load)) => (load, a),
             _ => continue,
         };
-        // No other access to the location's memref in the loop.
+        // No other access to the location in the loop: other ops on its
+        // memref access elements certainly different from it (`y[0] += a;
+        // y[1] += b`).
         let mut others = 0;
         loop_op.walk(melior::ir::operation::WalkOrder::PreOrder, |op| {
             let name = rewrite::name_of(op);
@@ -153,6 +158,7 @@ pub(crate) fn find_all<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c,
                 && op != store
                 && op != load
                 && op.operands().any(|v| v == memref)
+                && !accesses_another_element(op, memref, indices)
             {
                 others += 1;
             }
@@ -169,6 +175,25 @@ pub(crate) fn find_all<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c,
         }
     }
     found
+}
+
+/// Whether `op` is an access (a load, a store, an atomic update) of
+/// `memref` at an element certainly not `indices`' (in some dimension its
+/// index differs from `indices`' by a nonzero constant: `y[0]` and
+/// `y[1]`, `y[k]` and `y[k + 1]`).
+fn accesses_another_element(op: OperationRef, memref: Value, indices: &[Value]) -> bool {
+    let operands: Vec<Value> = op.operands().collect();
+    let theirs = match rewrite::name_of(op).as_str() {
+        "memref.load" | "memref.generic_atomic_rmw" if operands.first() == Some(&memref) => {
+            &operands[1..]
+        }
+        "memref.store" | "memref.atomic_rmw" if operands.get(1) == Some(&memref) => &operands[2..],
+        _ => return false,
+    };
+    theirs.len() == indices.len()
+        && theirs.iter().zip(indices).any(|(a, b)| {
+            matches!((affine(*a), affine(*b)), (Some(a), Some(b)) if a.difference(&b).is_some_and(|d| d != 0))
+        })
 }
 
 fn run(root: OperationRef, _pass: ExternalPass) {
