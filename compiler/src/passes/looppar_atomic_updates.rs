@@ -45,6 +45,7 @@ use melior::{
     },
     pass::ExternalPass,
 };
+use std::collections::{HashMap, HashSet};
 
 external_pass!(
     "looppar-atomic-updates",
@@ -355,9 +356,30 @@ fn match_update<'c, 'a>(store: OperationRef<'c, 'a>) -> Option<Update<'c, 'a>> {
     })
 }
 
+/// The stores of each reduction loop's detected patterns, found once per
+/// loop (a body's patterns are looked up for every update in it).
+#[derive(Default)]
+struct ReductionStores(HashMap<usize, HashSet<usize>>);
+
+impl ReductionStores {
+    /// Whether `store` is the update of one of `loop_op`'s reductions.
+    fn reduces_into(&mut self, loop_op: OperationRef, store: OperationRef) -> bool {
+        let key = loop_op.to_raw().ptr as usize;
+        self.0
+            .entry(key)
+            .or_insert_with(|| {
+                looppar_detect_reductions::find_all(loop_op)
+                    .iter()
+                    .map(|p| p.store.to_raw().ptr as usize)
+                    .collect()
+            })
+            .contains(&(store.to_raw().ptr as usize))
+    }
+}
+
 /// Whether iterations of a parallel loop around `store` may update the
 /// same element.
-fn shared_between_iterations(store: OperationRef) -> bool {
+fn shared_between_iterations(store: OperationRef, reductions: &mut ReductionStores) -> bool {
     let operands: Vec<Value> = store.operands().collect();
     let (memref, indices) = (operands[1], &operands[2..]);
     for op in rewrite::ancestors(store) {
@@ -365,10 +387,8 @@ fn shared_between_iterations(store: OperationRef) -> bool {
             if looppar_check_races::defined_inside(memref, op) {
                 return false; // each iteration's own buffer
             }
-            let reduction_into_it = op.has_attribute("reduction")
-                && looppar_detect_reductions::find_all(op)
-                    .iter()
-                    .any(|p| p.store == store);
+            let reduction_into_it =
+                op.has_attribute("reduction") && reductions.reduces_into(op, store);
             if !reduction_into_it && !looppar_check_races::private_to_iterations(op, indices) {
                 return true;
             }
@@ -552,20 +572,31 @@ fn insert_value<'c, 'a>(
 }
 
 fn run(root: OperationRef, pass: ExternalPass) {
-    for raw in rewrite::collect(root, "memref.store") {
-        // SAFETY: collected from the live IR; each store is visited once
-        // and only its own update is erased.
+    // Decided before anything changes, so that the patterns found stay
+    // those of the IR as it came (making one update atomic changes no
+    // other update's decision).
+    let mut reductions = ReductionStores::default();
+    let shared: Vec<_> = rewrite::collect(root, "memref.store")
+        .into_iter()
+        .filter(|&raw| {
+            // SAFETY: collected from the live IR, which nothing changes
+            // while deciding.
+            let store = unsafe { rewrite::view(raw) };
+            !store.has_attribute("parla.error_report")
+                && match_update(store).is_some()
+                && shared_between_iterations(store, &mut reductions)
+        })
+        .collect();
+    for raw in shared {
+        // SAFETY: each store is visited once and only its own update is
+        // erased.
         let store = unsafe { rewrite::view(raw) };
-        if store.has_attribute("parla.error_report") {
-            continue;
-        }
-        let Some(update) = match_update(store) else {
-            continue;
-        };
-        if !shared_between_iterations(store) {
-            continue;
-        }
-        let made = atomic_element(store).and_then(|()| unsafe { make_atomic(store, update) });
+        let made = match_update(store)
+            .ok_or_else(|| {
+                "the update matched before another became atomic, and no longer".to_string()
+            })
+            .and_then(|update| atomic_element(store).map(|()| update))
+            .and_then(|update| unsafe { make_atomic(store, update) });
         if let Err(message) = made {
             rewrite::emit_error(
                 store.location(),
