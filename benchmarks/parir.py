@@ -3,8 +3,10 @@
 
 Prints achieved bandwidth (GB/s) for row sums (4096x8192 float32), axpy
 (2^25 float64), softmax rows (2048x4096 float32), a 1-D full reduction
-(2^25 float64) and a conditional one (the elements above 0.5); the first-call (compile) latency of the row sum; and the
-per-call overhead of a tiny kernel.
+(2^25 float64), a conditional one (the elements above 0.5) and the
+first two moments into two elements of one array; the first-call
+(compile) latency of the row sum; and the per-call overhead of a tiny
+kernel.
 
     python benchmarks/parir.py [--repeat R]
 """
@@ -74,6 +76,14 @@ def total_above(x, out, N):
 
 
 @parir.jit
+def moments(x, out, N):
+    parir.label('N')
+    for i in range(N):
+        out[0] += x[i]
+        out[1] += x[i] * x[i]
+
+
+@parir.jit
 def tiny(x, N):
     parir.label('N')
     for i in range(N):
@@ -138,11 +148,20 @@ def numba_kernels():
         return s
 
     @numba.njit(parallel=True)
+    def nb_moments(x):
+        s = 0.0
+        q = 0.0
+        for i in numba.prange(x.shape[0]):
+            s += x[i]
+            q += x[i] * x[i]
+        return s, q
+
+    @numba.njit(parallel=True)
     def nb_tiny(x):
         for i in numba.prange(x.shape[0]):
             x[i] = x[i] + 1.0
 
-    return nb_row_sums, nb_axpy, nb_softmax, nb_total, nb_total_above, nb_tiny
+    return nb_row_sums, nb_axpy, nb_softmax, nb_total, nb_total_above, nb_moments, nb_tiny
 
 
 def main():
@@ -157,7 +176,7 @@ def main():
     sx = rng.random((SOFT_ROWS, SOFT_COLS), dtype=np.float32)
     sy = np.zeros_like(sx)
     rx = rng.random(REDUCE)
-    out = np.zeros(1)
+    out = np.zeros(2)
     small = np.zeros(16)
 
     bytes_rows = x.nbytes + y.nbytes
@@ -191,12 +210,17 @@ def main():
         out[0] = 0
         total_above(rx, out, REDUCE, opts=total_opts)
 
+    def run_moments():
+        out[:] = 0
+        moments(rx, out, REDUCE, opts=axpy_opts)
+
     ours = {
         "row sums": gbs(bytes_rows, best(run_rows, repeat)),
         "axpy": gbs(bytes_axpy, best(lambda: axpy(2.0, ax, ay, AXPY, opts=axpy_opts), repeat)),
         "softmax rows": gbs(bytes_soft, best(lambda: softmax(sx, sy, SOFT_ROWS, SOFT_COLS, opts=soft_opts), repeat)),
         "1-D sum": gbs(bytes_total, best(run_total, repeat)),
         "1-D sum if": gbs(bytes_total, best(run_total_above, repeat)),
+        "two moments": gbs(bytes_total, best(run_moments, repeat)),
     }
     softmax(sx, sy, SOFT_ROWS, SOFT_COLS, opts=soft_opts)
     e = np.exp(sx - sx.max(axis=1, keepdims=True))
@@ -205,6 +229,8 @@ def main():
     assert np.isclose(out[0], rx.sum())
     run_total_above()
     assert np.isclose(out[0], rx[rx > 0.5].sum())
+    run_moments()
+    assert np.allclose(out, [rx.sum(), rx @ rx])
     tiny(small, 16, opts=tiny_opts)
     calls = 20000
     start = time.perf_counter()
@@ -226,23 +252,25 @@ def main():
         "softmax rows": gbs(bytes_soft, best(np_softmax, repeat)),
         "1-D sum": gbs(bytes_total, best(lambda: rx.sum(), repeat)),
         "1-D sum if": gbs(bytes_total, best(lambda: np.where(rx > 0.5, rx, 0.0).sum(), repeat)),
+        "two moments": gbs(bytes_total, best(lambda: (rx.sum(), rx @ rx), repeat)),
     }
     numba_figures = None
     numba_first = None
     numba_overhead = None
     kernels = numba_kernels()
     if kernels:
-        nb_rows, nb_axpy, nb_soft, nb_total, nb_total_above, nb_tiny = kernels
+        nb_rows, nb_axpy, nb_soft, nb_total, nb_total_above, nb_moments, nb_tiny = kernels
         start = time.perf_counter()
         nb_rows(x, y)
         numba_first = time.perf_counter() - start
-        nb_axpy(2.0, ax, ay), nb_soft(sx, sy), nb_total(rx), nb_total_above(rx), nb_tiny(small)
+        nb_axpy(2.0, ax, ay), nb_soft(sx, sy), nb_total(rx), nb_total_above(rx), nb_moments(rx), nb_tiny(small)
         numba_figures = {
             "row sums": gbs(bytes_rows, best(lambda: nb_rows(x, y), repeat)),
             "axpy": gbs(bytes_axpy, best(lambda: nb_axpy(2.0, ax, ay), repeat)),
             "softmax rows": gbs(bytes_soft, best(lambda: nb_soft(sx, sy), repeat)),
             "1-D sum": gbs(bytes_total, best(lambda: nb_total(rx), repeat)),
             "1-D sum if": gbs(bytes_total, best(lambda: nb_total_above(rx), repeat)),
+            "two moments": gbs(bytes_total, best(lambda: nb_moments(rx), repeat)),
         }
         start = time.perf_counter()
         for _ in range(calls):

@@ -10,7 +10,7 @@
 // SCF:   %[[V:.*]] = memref.load
 // SCF:   scf.reduce(%[[V]] : f32) {
 // SCF:   ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32):
-// SCF:     %[[C:.*]] = arith.addf %[[A]], %[[B]] : f32
+// SCF:     %[[C:.*]] = arith.addf %[[A]], %[[B]] fastmath<reassoc> : f32
 // SCF:     scf.reduce.return %[[C]] : f32
 // SCF: memref.store %[[R]], %{{.*}}[%{{.*}}] : memref<1xf32>
 func.func @sum(%x: memref<1024xf32>, %y: memref<1xf32>) {

@@ -103,18 +103,13 @@ fn lower(root: OperationRef) -> Result<(), String> {
 /// lets LLVM vectorise them.
 fn allow_reassociation(loop_op: OperationRef, context: &melior::Context) -> Result<(), String> {
     for pattern in looppar_detect_reductions::find_all(loop_op) {
-        if !matches!(
-            rewrite::name_of(pattern.combine).as_str(),
-            "arith.addf" | "arith.mulf"
-        ) {
-            continue;
+        if let Some(reassoc) = reassociation(context, &rewrite::name_of(pattern.combine))? {
+            // SAFETY: the combine is live; only an attribute changes.
+            let mut combine = unsafe {
+                melior::ir::operation::OperationRefMut::from_raw(pattern.combine.to_raw())
+            };
+            combine.set_attribute("fastmath", reassoc);
         }
-        let reassoc = melior::ir::Attribute::parse(context, "#arith.fastmath<reassoc>")
-            .ok_or("cannot build the fastmath attribute")?;
-        // SAFETY: the combine is live; only an attribute changes.
-        let mut combine =
-            unsafe { melior::ir::operation::OperationRefMut::from_raw(pattern.combine.to_raw()) };
-        combine.set_attribute("fastmath", reassoc);
     }
     Ok(())
 }
@@ -285,6 +280,15 @@ fn combiner<'c>(
             .append_operation(
                 OperationBuilder::new(combine_name, location)
                     .add_operands(&[a, b])
+                    // The threads combine in any order already; so may
+                    // each thread's part of the loop, where the OpenMP
+                    // lowering inlines the combiner: it then vectorises.
+                    .add_attributes(
+                        &reassociation(context, combine_name)?
+                            .map(|a| (Identifier::new(context, "fastmath"), a))
+                            .into_iter()
+                            .collect::<Vec<_>>(),
+                    )
                     .add_results(&[ty])
                     .build()
                     .map_err(|e| e.to_string())?,
@@ -302,6 +306,20 @@ fn combiner<'c>(
     let region = Region::new();
     region.append_block(combiner);
     Ok(region)
+}
+
+/// For a float sum or product, the `fastmath` attribute that lets it
+/// reassociate (None for other combines).
+fn reassociation<'c>(
+    context: &'c melior::Context,
+    combine_name: &str,
+) -> Result<Option<melior::ir::Attribute<'c>>, String> {
+    if !matches!(combine_name, "arith.addf" | "arith.mulf") {
+        return Ok(None);
+    }
+    melior::ir::Attribute::parse(context, "#arith.fastmath<reassoc>")
+        .map(Some)
+        .ok_or_else(|| "cannot build the fastmath attribute".to_string())
 }
 
 fn run(root: OperationRef, pass: ExternalPass) {
