@@ -799,10 +799,10 @@ def test_print_compiled_stages_and_compile_string():
     assert "scf.parallel" in scf and "looppar" not in scf
     llvm = parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts)
     assert "llvm.func @sum_rows" in llvm
-    # The IR, edited by hand (the row's accumulation subtracts instead of
-    # adding; the sum is then added to y[i]), compiles back and takes the
-    # original arguments.
-    assert looppar.count("arith.addf") == 2
+    # The IR, edited by hand (the row's accumulation, which starts from
+    # y[i] as the sequential loop is written, subtracts instead of adding),
+    # compiles back and takes the original arguments.
+    assert looppar.count("arith.addf") == 1
     fn = parir.compile_string("sum_rows", looppar.replace("arith.addf", "arith.subf", 1), opts=opts)
     y[:] = 0
     fn(x, y, 3, 4)
@@ -1520,6 +1520,45 @@ def test_several_reductions_over_the_outermost_loop():
                                                                  arch="sm_90"), stage="gpu")
     assert gpu.count("gpu.all_reduce") == 4, gpu
     assert re.search(r"gpu\.launch blocks\([^)]*\) in \(%\w+ = %c1,", gpu), gpu
+
+
+@parir.jit
+def sequential_row_sums(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        for j in range(M):
+            y[i] += x[i, j]
+
+
+@parir.jit
+def sequential_total(x, y, M):
+    parir.label('N')
+    for i in range(1):
+        for j in range(M):
+            y[0] += x[j]
+
+
+def test_sequential_loops_combine_in_the_order_written():
+    """A reduction over a loop that runs sequentially (unlabelled, or a
+    label the call leaves out) adds in the order written, from the
+    element's value, as Python does: y[i] + x[i, 0] + x[i, 1] + ...;
+    over a parallel loop it may combine in any order, and vectorises."""
+    x = np.ones((4, 8))
+    y, want = np.full(4, 1e16), np.full(4, 1e16)
+    sequential_row_sums(x, y, 4, 8, opts=parir.par({'N': parir.threads(4)}))
+    sequential_row_sums(x, want, 4, 8, seq=True)
+    np.testing.assert_array_equal(y, want)   # each 1.0 rounds away
+    cancelling = np.array([1e16, 1.0, -1e16, 1.0] * 50)
+    y, want = np.zeros(1), np.zeros(1)
+    sequential_total(cancelling, y, 200, opts=parir.par({'N': parir.threads(1)}))
+    sequential_total(cancelling, want, 200, seq=True)
+    np.testing.assert_array_equal(y, want)
+    ir = parir.print_compiled(sequential_row_sums, [x, y, 4, 8], parir.par({'N': parir.threads(4)}),
+                              stage="looppar")
+    assert "reassoc" not in ir, ir
+    ir = parir.print_compiled(sum_rows, [x, y, 4, 8], parir.par({'N': parir.threads(4), 'M': parir.threads(8)}),
+                              stage="looppar")
+    assert "fastmath<reassoc>" in ir, ir
 
 
 def test_reductions_into_elements_of_one_array_are_reductions_each():

@@ -3,6 +3,20 @@
 
 use super::*;
 
+/// How the iterations of an emitted loop run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Iterations {
+    /// In order: a sequential loop of the program, whose reductions
+    /// combine in that order.
+    InOrder,
+    /// As a parallel loop of the program.
+    Parallel,
+    /// In order, one thread's share of a parallel loop (a chunk of a
+    /// parallel reduction): its reductions may combine in any order, as
+    /// the loop's threads do, which lets them vectorise.
+    AnyOrder,
+}
+
 impl<'a> Emitter<'a> {
     /// The constant step of a range, or an error.
     pub(super) fn constant_step(&mut self, step: &Expr) -> Result<i64> {
@@ -226,7 +240,13 @@ impl<'a> Emitter<'a> {
         // Sequential loops, and parallel loops nested in another parallel
         // loop (which run sequentially on a CPU), accumulate in a local.
         let accumulator = match &reduction {
-            Some(r) => Some(self.begin_accumulation(&r.reduction)?),
+            Some(r) => {
+                let in_order = !parallel
+                    && r.loops.iter().all(|(.., labels)| {
+                        labels.iter().all(|label| !self.label_is_parallel(label))
+                    });
+                Some(self.begin_accumulation(&r.reduction, in_order)?)
+            }
             None => None,
         };
         let label = statement.labels.first().cloned();
@@ -234,7 +254,12 @@ impl<'a> Emitter<'a> {
         if parallel {
             self.parallel_vars.push(var.to_string());
         }
-        let emitted = self.counted_loop(trips, label.as_deref(), parallel, kind, |this, k| {
+        let iterations = if parallel {
+            Iterations::Parallel
+        } else {
+            Iterations::InOrder
+        };
+        let emitted = self.counted_loop(trips, label.as_deref(), iterations, kind, |this, k| {
             let induction = this.induction(k, start_value, step);
             let previous = this.bind(var, Binding::LoopIndex { ssa: induction });
             let result = match (&accumulator, &reduction) {
@@ -260,14 +285,14 @@ impl<'a> Emitter<'a> {
         &mut self,
         trips: &str,
         label: Option<&str>,
-        parallel: bool,
+        iterations: Iterations,
         reduction: Option<ReductionKind>,
         body: impl FnOnce(&mut Self, &str) -> Result<()>,
     ) -> Result<()> {
         let zero = self.op("arith.constant 0 : index");
         let one = self.op("arith.constant 1 : index");
         let upper = self.op(&format!("arith.index_cast {trips} : i64 to index"));
-        self.range_loop(&zero, &upper, &one, label, parallel, reduction, body)
+        self.range_loop(&zero, &upper, &one, label, iterations, reduction, body)
     }
 
     /// `looppar.for` over `lower..upper`. A loop that performs a reduction
@@ -280,10 +305,13 @@ impl<'a> Emitter<'a> {
         upper: &str,
         one: &str,
         label: Option<&str>,
-        parallel: bool,
+        iterations: Iterations,
         reduction: Option<ReductionKind>,
         body: impl FnOnce(&mut Self, &str) -> Result<()>,
     ) -> Result<()> {
+        let parallel = iterations == Iterations::Parallel;
+        let any_order = iterations != Iterations::InOrder
+            || label.is_some_and(|label| self.label_is_parallel(label));
         let location = self.location(self.span);
         let k = self.fresh();
         self.line(&format!("\"looppar.for\"({lower}, {upper}, {one}) ({{"));
@@ -293,7 +321,9 @@ impl<'a> Emitter<'a> {
             self.parallel_depth += 1;
             self.open_alloc_block(label.unwrap_or(""));
         }
+        self.any_order.push(any_order);
         let result = body(self, &k);
+        self.any_order.pop();
         if parallel {
             self.close_alloc_block();
             self.parallel_depth -= 1;
@@ -340,7 +370,7 @@ impl<'a> Emitter<'a> {
         self.counted_loop(
             &trips,
             labels.first().map(String::as_str),
-            false,
+            Iterations::InOrder,
             Some(reduction.kind),
             |this, k| {
                 let induction = this.induction(k, &start, step);
@@ -387,6 +417,7 @@ impl<'a> Emitter<'a> {
             span: reduction.span,
             start: None,
             stepwise: std::cell::Cell::new(false),
+            as_written: false,
             in_bounds: None,
         }
     }
@@ -415,7 +446,14 @@ impl<'a> Emitter<'a> {
     /// store over the updates of other parallel iterations that share the
     /// element (`y[g[i]] += x[i, j]`); as an update of the element, the
     /// combination is made atomic where they may share it.
-    pub(super) fn begin_accumulation(&mut self, reduction: &Reduction) -> Result<Accumulator> {
+    ///
+    /// `in_order`: the nest's loops run in the program's order (see
+    /// [`Accumulator::as_written`]).
+    pub(super) fn begin_accumulation(
+        &mut self,
+        reduction: &Reduction,
+        in_order: bool,
+    ) -> Result<Accumulator> {
         let (array, info) = self.array_of(&reduction.base)?;
         let at = self.element_indices(&info, &reduction.indices, reduction.span)?;
         let ty = accumulator_type(info.dtype);
@@ -470,6 +508,7 @@ impl<'a> Emitter<'a> {
                 from_element,
             }),
             stepwise: std::cell::Cell::new(false),
+            as_written: in_order && self.unshared(reduction),
             in_bounds,
         })
     }
@@ -597,14 +636,8 @@ impl<'a> Emitter<'a> {
         {
             // Rounded into the integer at every step: no order but the
             // written one gives the same result, from the element's value,
-            // which parallel iterations must then not share (an index that
-            // is the outermost parallel loop's variable gives each its own).
-            let private = self.parallel_vars.first().is_none_or(|outer| {
-                reduction.indices.iter().any(|index| {
-                    matches!(index, Index::At(Expr { kind: ExprKind::Var(v), .. }) if v == outer)
-                })
-            });
-            if accumulator.start.is_none() || !private {
+            // which parallel iterations must then not share.
+            if accumulator.start.is_none() || !self.unshared(reduction) {
                 return Err(self.error(
                     span,
                     "this reduction adds (or multiplies) floats into an integer element, which rounds at every \
@@ -634,6 +667,23 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
+    /// Whether the call's specification makes `label`'s loops parallel.
+    fn label_is_parallel(&self, label: &str) -> bool {
+        self.spec.get(label).is_some_and(|spec| spec.is_parallel())
+    }
+
+    /// Whether no two iterations of the parallel loops around share
+    /// `reduction`'s element: an index is the outermost parallel loop's
+    /// variable (inner ones run sequentially in its iterations on a CPU,
+    /// or are not around a nest's accumulator).
+    fn unshared(&self, reduction: &Reduction) -> bool {
+        self.parallel_vars.first().is_none_or(|outer| {
+            reduction.indices.iter().any(|index| {
+                matches!(index, Index::At(Expr { kind: ExprKind::Var(v), .. }) if v == outer)
+            })
+        })
+    }
+
     /// `element = element op accumulated`, once after the nest.
     pub(super) fn end_accumulation(
         &mut self,
@@ -654,9 +704,10 @@ impl<'a> Emitter<'a> {
             self.line(&format!("scf.if {ok} {{"));
             self.indent += 1;
         }
-        let new = match (accumulator.stepwise.get(), &accumulator.start) {
-            // Rounded at every step: start from the element, as the code
-            // is written, and store the result.
+        let as_written = accumulator.stepwise.get() || accumulator.as_written;
+        let new = match (as_written, &accumulator.start) {
+            // Rounded at every step, or in order: start from the element,
+            // as the code is written, and store the result.
             (true, Some(start)) => {
                 self.out.replace_range(
                     start.position..start.position + start.length,
@@ -698,9 +749,13 @@ impl<'a> Emitter<'a> {
         span: Span,
     ) -> Result<Value> {
         let result = match kind {
-            // A reduction may combine in any order (parallel chunks already
-            // do): let LLVM reassociate, which vectorises the loop.
-            ReductionKind::Add | ReductionKind::Mul if current.ty.is_float() => {
+            // In a loop whose iterations may run in any order (a parallel
+            // one, or a thread's share of one), a reduction may combine in
+            // any order too: let LLVM reassociate, which vectorises the
+            // loop. Sequential loops combine in their order.
+            ReductionKind::Add | ReductionKind::Mul
+                if current.ty.is_float() && self.any_order.last() == Some(&true) =>
+            {
                 let ty = current.ty;
                 let v = self.convert(value, ty);
                 let op = if kind == ReductionKind::Add {
@@ -773,7 +828,7 @@ impl<'a> Emitter<'a> {
         self.counted_loop(
             trips,
             Some(&label),
-            true,
+            Iterations::Parallel,
             Some(reduction.kind),
             |this, k| {
                 let mut accumulator = this.private_accumulator(&array, &info, reduction);
@@ -796,13 +851,13 @@ impl<'a> Emitter<'a> {
         nested: &NestedReduction,
     ) -> Result<()> {
         let reduction = &nested.reduction;
-        let accumulator = self.begin_accumulation(reduction)?;
+        let accumulator = self.begin_accumulation(reduction, false)?;
         let (array, info) = self.array_of(&reduction.base)?;
         let label = statement.labels.first().cloned();
         self.counted_loop(
             trips,
             label.as_deref(),
-            true,
+            Iterations::Parallel,
             Some(reduction.kind),
             |this, k| {
                 let private = this.private_accumulator(&array, &info, reduction);
@@ -864,7 +919,7 @@ impl<'a> Emitter<'a> {
             &count,
             &one,
             Some(&label),
-            true,
+            Iterations::Parallel,
             Some(reduction.kind),
             |this, c| {
                 let c64 = this.op(&format!("arith.index_cast {c} : index to i64"));
@@ -879,7 +934,7 @@ impl<'a> Emitter<'a> {
                     &last_index,
                     &one,
                     None,
-                    false,
+                    Iterations::AnyOrder,
                     Some(reduction.kind),
                     |this, k| this.accumulate_iteration(&accumulator, k, var, start, step, nested),
                 )?;

@@ -145,6 +145,9 @@ struct Emitter<'a> {
     /// literal zero) is no error there; the branch is still emitted and
     /// checked, and canonicalisation removes it.
     dead_code: usize,
+    /// For each loop around the code being emitted, innermost last:
+    /// whether its iterations may run in any order (see `Iterations`).
+    any_order: Vec<bool>,
 }
 
 /// Where a check of `debug=True` is, and what it checks, to report it.
@@ -254,6 +257,7 @@ pub fn emit(
         map: None,
         overflow: None,
         dead_code: 0,
+        any_order: Vec::new(),
     };
     let mut params = Vec::new();
     if debug {

@@ -171,6 +171,11 @@ pub(super) struct Accumulator {
     /// integer element's sum or product: `a[i] *= 0.5`), which no other
     /// order of the steps gives: the nest then runs as written.
     pub(super) stepwise: std::cell::Cell<bool>,
+    /// The nest's loops all run in the program's order and no parallel
+    /// iterations share the element: it then starts from the element's
+    /// value, so that it combines in the order written (`y[i] + x[i, 0] +
+    /// x[i, 1] ...`, not `y[i] + (x[i, 0] + ...)`).
+    pub(super) as_written: bool,
     /// For a conditional nest (`if c: y[k] += v`), which may update no
     /// element: the i1 "the element's indices are in bounds", which guards
     /// the accesses of the element (Python touches `y[k]` only where an
