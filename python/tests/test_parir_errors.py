@@ -167,6 +167,34 @@ def test_statements_outside_parallel_loops():
                   call=lambda j: j(np.zeros(3), 3, opts=parir.par({'N': parir.threads(3)})))
 
 
+@pytest.mark.parametrize("first, later, wider", [
+    (np.int8, np.int16, "int16"), (np.float32, np.float64, "float64"),
+    (np.bool_, np.int32, "int32"), (np.uint8, np.int8, "int16"),
+])
+def test_a_local_refuses_values_its_first_type_cannot_hold(first, later, wider):
+    """Python's variable takes each value's type; a local keeps the first,
+    and a later value it cannot hold would be cut down (200 into an int8
+    is -56): refused, naming the type to start with. Values it holds (an
+    int8 into an int16 local, literals) are fine."""
+    def f(a, b, o, n):
+        parir.label('N')
+        for i in range(n):
+            t = a[i]
+            t = t + b[i]
+            o[i] = t
+    error = compile_error(f, "t = t + b[i]", f"`t` holds {np.dtype(first).name} values",
+                          call=lambda j: j(np.ones(2, first), np.ones(2, later), np.zeros(2), 2,
+                                           opts=parir.par({'N': parir.threads(2)})))
+    assert f"t = parir.{wider}(...)" in str(error)
+    if np.promote_types(first, later) != np.dtype(later):
+        return   # uint8 and int8 hold none of each other
+    o, want = np.zeros(2), np.zeros(2)
+    jitted = parir.jit(f)
+    jitted(np.ones(2, later), np.ones(2, first), o, 2, opts=parir.par({'N': parir.threads(2)}))
+    jitted(np.ones(2, later), np.ones(2, first), want, 2, seq=True)
+    np.testing.assert_array_equal(o, want)
+
+
 def test_type_errors_name_the_place():
     def f(x, n):
         parir.label('N')

@@ -70,6 +70,25 @@ impl<'a> Emitter<'a> {
                         format!("`{name}` holds {} values; assigning a {} would lose its fraction (convert with int())", ty.name(), value.ty.name()),
                     ));
                 }
+                // Python's variable takes the type of each value assigned;
+                // a local keeps its first one. A value that type cannot
+                // hold (an int16 into an int8 local, a float64 into a
+                // float32 one) would be cut down: refused. Literals take
+                // the local's type, as NumPy's Python numbers do.
+                let widened = promote(ty, value.ty);
+                let weak = matches!(value.ty, Ty::WeakInt | Ty::WeakFloat);
+                if value.ty != ty && widened != ty && !weak {
+                    return Err(self.error(
+                        span,
+                        format!(
+                            "`{name}` holds {} values (the type of its first assignment), which cannot hold this {} value, \
+                             and a local keeps one type: give its first assignment the wider type, e.g. {name} = parir.{}(...)",
+                            ty.name(),
+                            value.ty.name(),
+                            widened.name()
+                        ),
+                    ));
+                }
                 (slot, ty)
             }
             None | Some(Binding::Private { .. }) => {
