@@ -1079,7 +1079,7 @@ def test_code_under_conditions_known_false_when_compiling_never_runs(debug):
         guarded_by_scalars(x, y, z, 0, 5, 8, opts=opts, debug=debug)
 
 
-def test_integer_division_by_a_literal_zero_is_a_compile_error():
+def test_integer_division_by_zero_gives_numpys_zero_and_a_literal_zero_is_an_error():
     @parir.jit
     def halve(x, n):
         parir.label('N')
@@ -1088,6 +1088,29 @@ def test_integer_division_by_a_literal_zero_is_a_compile_error():
 
     with pytest.raises(parir.CompileError, match="division or modulo by zero"):
         halve(np.ones(2, np.int64), 2, opts=parir.par({'N': parir.threads(2)}))
+
+    # A scalar argument of 0 divides array elements as NumPy does (0);
+    # between Python ints, Python raises ZeroDivisionError.
+    @parir.jit
+    def by_scalar(x, k, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i] // k + x[i] % k
+
+    @parir.jit
+    def python_ints(y, k, m, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = k // m
+
+    for k in (0, np.int8(0), 3):
+        y, want = np.full(4, 9, np.int32), np.full(4, 9, np.int32)
+        by_scalar(np.arange(4, dtype=np.int32), k, y, 4, opts=parir.par({'N': parir.threads(4)}))
+        with np.errstate(divide="ignore"):
+            by_scalar(np.arange(4, dtype=np.int32), k, want, 4, seq=True)
+        np.testing.assert_array_equal(y, want)
+    with pytest.raises(parir.CompileError, match="division or modulo by zero"):
+        python_ints(np.zeros(2), 5, 0, 2, opts=parir.par({'N': parir.threads(2)}))
 
 
 @parir.jit

@@ -56,8 +56,8 @@ impl<'a> Emitter<'a> {
                 Ok(self.loaded_value(ssa, info.dtype))
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let (l, r) = (self.expr(lhs)?, self.expr(rhs)?);
-                self.binary(*op, l, r, expr.span)
+                let l = self.expr(lhs)?;
+                self.written_binary(*op, l, rhs, expr.span)
             }
             ExprKind::Unary { op, operand } => {
                 let value = self.expr(operand)?;
@@ -320,6 +320,32 @@ impl<'a> Emitter<'a> {
         Ok((self.convert(value, Ty::Index).ssa, literal))
     }
 
+    /// `l op rhs` for an operator written in the source (`l` evaluated
+    /// already): a literal zero divisor of an integer `//` or `%` is an
+    /// error there, and so is a zero between Python ints (which raise
+    /// ZeroDivisionError); any other zero divisor, a typed scalar argument
+    /// of 0 included, gives NumPy's 0 when the code runs.
+    pub(super) fn written_binary(
+        &mut self,
+        op: BinaryOp,
+        l: Value,
+        rhs: &Expr,
+        span: Span,
+    ) -> Result<Value> {
+        let r = self.expr(rhs)?;
+        let python_ints = l.ty == Ty::WeakInt && r.ty == Ty::WeakInt;
+        let zero = matches!(rhs.kind, ExprKind::Int(0))
+            || (python_ints && matches!(r.literal, Some(Literal::Int(0))));
+        if matches!(op, BinaryOp::FloorDiv | BinaryOp::Mod)
+            && zero
+            && !l.ty.is_float()
+            && !self.in_dead_code()
+        {
+            return Err(self.error(span, "integer division or modulo by zero"));
+        }
+        self.binary(op, l, r, span)
+    }
+
     pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Result<Value> {
         use BinaryOp::*;
         // Fold arithmetic on values known when compiling.
@@ -359,13 +385,6 @@ impl<'a> Emitter<'a> {
         }
         if matches!(op, BitAnd | BitOr | BitXor | LShift | RShift) && ty.is_float() {
             return Err(self.error(span, "bitwise operators need integer operands"));
-        }
-        if matches!(op, FloorDiv | Mod)
-            && !ty.is_float()
-            && matches!(r.literal, Some(Literal::Int(0)))
-            && !self.in_dead_code()
-        {
-            return Err(self.error(span, "integer division or modulo by zero"));
         }
         let (a, b) = (self.convert(l, ty), self.convert(r, ty));
         let m = ty.mlir();

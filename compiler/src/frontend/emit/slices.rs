@@ -190,8 +190,7 @@ impl<'a> Emitter<'a> {
             let v = match op {
                 Some(op) => {
                     let current = self.element(dest)?;
-                    let update = self.expr(value)?;
-                    self.binary(op, current, update, value.span)?
+                    self.written_binary(op, current, value, value.span)?
                 }
                 None => self.expr(value)?,
             };

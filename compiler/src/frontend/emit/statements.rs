@@ -153,8 +153,7 @@ impl<'a> Emitter<'a> {
         let at = self.element_indices(&info, indices, span)?;
         let loaded = self.load(&array, &info, &at, span);
         let current = self.loaded_value(loaded, info.dtype);
-        let v = self.expr(value)?;
-        let result = self.binary(op, current, v, span)?;
+        let result = self.written_binary(op, current, value, span)?;
         self.store_at(&array, &info, &at, result, span);
         Ok(())
     }
@@ -282,8 +281,7 @@ impl<'a> Emitter<'a> {
                     return self.update_element(base, indices, *op, value, target.span);
                 }
                 let current = self.expr(target)?;
-                let v = self.expr(value)?;
-                let result = self.binary(*op, current, v, statement.span)?;
+                let result = self.written_binary(*op, current, value, statement.span)?;
                 self.assign(target, result)
             }
             StmtKind::OnDevice(body) => {
