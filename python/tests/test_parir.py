@@ -271,12 +271,40 @@ def test_reduce_accepts_every_reduction_found_without_it():
                 s += x[i]
             y[0] = s
 
+    # Several, into elements of one array or locals.
+    @parir.jit
+    def stats(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[0] += x[i]
+            y[1] = max(y[1], x[i])
+            if x[i] > 500.0:
+                y[2] += 1.0
+
+    @parir.jit
+    def local_stats(x, y, n):
+        with parir.gpu:
+            s = 0.0
+            top = 0.0
+            parir.label('N')
+            for i in range(n):
+                s += x[i]
+                top = max(top, x[i])
+            y[0] = s + top
+
     x = np.arange(1000.0)
-    for f, start, want in [(minus, 100.0, 100.0 - x.sum()), (local_sum, 0.0, x.sum())]:
+    for f, start, want in [(minus, 100.0, 100.0 - x.sum()), (local_sum, 0.0, x.sum()),
+                           (stats, [0.0, -np.inf, 0.0], [x.sum(), x.max(), 499.0]),
+                           (local_stats, 0.0, x.sum() + x.max())]:
         for spec in [parir.threads(64), parir.threads(64).reduce()]:
-            y = np.full(1, start)
+            y = np.full(3, start) if f is stats else np.full(1, start)
             f(x, y, 1000, opts=parir.par({'N': spec}))
-            assert y[0] == want
+            np.testing.assert_array_equal(y, want)
+    gpu = parir.print_compiled(stats, [x, np.zeros(3), 1000], parir.CompileOptions(
+        {'N': parir.threads(1000).reduce()}, backend="cuda", arch="sm_90"), stage="gpu")
+    # The sum and the max are block reductions; the conditional count, an
+    # array element beside them, stays an atomic update.
+    assert gpu.count("gpu.all_reduce") == 2 and gpu.count("memref.atomic_rmw addf %cst") == 1, gpu
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32])

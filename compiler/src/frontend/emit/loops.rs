@@ -180,12 +180,13 @@ impl<'a> Emitter<'a> {
             let conditional = n.reduction.contribution.is_conditional();
             !(conditional && (self.debug || self.never_updates(&n.reduction.contribution)))
         });
-        if reduce && !is_reduction && !updates_a_local(body) {
+        if reduce && !is_reduction && !only_updates(var, body) {
             return Err(self.error(
                 statement.span,
                 format!(
-                    "the loop labelled '{}' is a reduction (.reduce()), so its body must be one update of one array element, \
-                     the same in every iteration: a[...] += expr (or *=, or a[...] = max(a[...], expr))",
+                    "the loop labelled '{}' is a reduction (.reduce()), so its body must update array elements that are \
+                     the same in every iteration, or locals: a[...] += expr (or *=, or a[...] = max(a[...], expr)), s += expr, \
+                     each possibly under an if",
                     labelled.as_ref().map(|(l, _)| l.as_str()).unwrap_or("")
                 ),
             ));

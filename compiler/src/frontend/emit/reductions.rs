@@ -280,15 +280,26 @@ pub(super) fn find_reduction(var: &str, body: &[Stmt]) -> Option<NestedReduction
     }
 }
 
-/// Whether `body` is one update of a local (`s += v`, `s = max(s, v)`),
-/// possibly under conditions (`if c: s += v`, with an `else` that updates
-/// it too): a reduction `looppar-detect-reductions` finds in the emitted
-/// code (`looppar-if-convert-updates` makes conditional ones unconditional).
-pub(super) fn updates_a_local(body: &[Stmt]) -> bool {
-    updated_local(body).is_some()
+/// Whether every statement of `body` (one at least) is an update of a
+/// local (`s += v`, `s = max(s, v)`) or of an array element that is the
+/// same in every iteration of `var`'s loop (`y[0] += v`), possibly under
+/// conditions (`if c: s += v`, with an `else` that updates it too):
+/// reductions that `looppar-detect-reductions` finds in the emitted code
+/// (`looppar-if-convert-updates` makes conditional ones unconditional),
+/// each into its own location.
+pub(super) fn only_updates(var: &str, body: &[Stmt]) -> bool {
+    let same_element = |target: &Expr| {
+        matches!(&target.kind, ExprKind::Subscript { indices, .. }
+            if indices.iter().all(|i| matches!(i, Index::At(e) if !mentions(e, var))))
+    };
+    !body.is_empty()
+        && body.iter().all(|statement| {
+            updated_local(std::slice::from_ref(statement)).is_some()
+                || update(statement).is_some_and(|(target, ..)| same_element(target))
+        })
 }
 
-/// The local that `body` updates, as [`updates_a_local`] describes.
+/// The local that `body`, one statement, updates (see [`only_updates`]).
 fn updated_local(body: &[Stmt]) -> Option<&str> {
     let [statement] = body else { return None };
     fn local(target: &Expr) -> Option<&str> {
