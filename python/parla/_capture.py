@@ -102,6 +102,9 @@ def _assigned_globals(code: types.CodeType, names, module: dict) -> frozenset[st
     return assigned
 
 
+_MODULE_IDENTITY = ("__builtins__", "__name__", "__package__", "__spec__", "__path__", "__file__", "__loader__")
+
+
 def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
     module = function.__globals__
     _, names, reads_whole_dict = _globals_of(function.__code__)
@@ -118,11 +121,11 @@ def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
                         earlier.pop(name, None)
         return function
     shared = _shared.get(id(module), ())
+    # What Python's own machinery reads from the globals dict directly,
+    # past `__missing__`: builtins, and the module's identity, which
+    # relative imports (`from .sibling import x`) resolve against.
     snapshot = _Snapshot(
-        {
-            "__builtins__": module.get("__builtins__"),
-            "__name__": module.get("__name__"),
-        }
+        {name: module[name] for name in _MODULE_IDENTITY if name in module}
     )
     snapshot.module = module
     if reads_whole_dict:

@@ -1,6 +1,7 @@
 """The Parla task API: spawning, dependencies, capture, await, resources,
 devices, names."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -171,6 +172,31 @@ MODULE_LEVEL_TASKS = textwrap.dedent("""
     for k, seen_k in sorted(dynamic_seen.items()):
         print(k, *seen_k)
 """)
+
+
+def test_module_level_tasks_of_a_package_import_relatively(tmp_path):
+    """`from .sibling import x` in a task body spawned at a package
+    module's top level resolves against that package, as it does outside
+    the task."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "sibling.py").write_text("VALUE = 42\n")
+    (package / "main.py").write_text(textwrap.dedent("""
+        import warnings
+        warnings.simplefilter("error", ImportWarning)
+        from parla import Parla, spawn
+        with Parla():
+            @spawn()
+            def task():
+                from .sibling import VALUE
+                print(VALUE)
+    """))
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]))
+    done = subprocess.run([sys.executable, "-m", "pkg.main"], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path, env=environment)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "42"
 
 
 def test_module_level_tasks_capture_globals_they_read_and_share_those_tasks_assign():
