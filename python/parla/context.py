@@ -60,13 +60,23 @@ def _failure(failures):
     return BaseExceptionGroup(f"{len(roots)} Parla tasks failed", [e for _, e in roots])
 
 
+def _text_of(error: BaseException) -> str:
+    """`str(error)`, or what Python's own traceback printer says when
+    that fails: a broken `__str__` must not replace the exception leaving
+    the block."""
+    try:
+        return str(error)
+    except Exception:
+        return "<exception str() failed>"
+
+
 def _tell_failures(leaving: BaseException, failures, own: bool) -> None:
     """Task failures must not vanish behind another exception leaving the
     block: each gets a note on it, and when that exception is the block's
     own (a deadlock, often caused by the failure; Ctrl-C) the failures
     become its context, so that their tracebacks print too."""
     for task, error in _root_failures(failures):
-        _note_once(leaving, f"meanwhile {task!r} failed: {type(error).__name__}: {error}")
+        _note_once(leaving, f"meanwhile {task!r} failed: {type(error).__name__}: {_text_of(error)}")
     if own and leaving.__context__ is None:
         leaving.__context__ = _failure(failures)
 

@@ -226,7 +226,7 @@ impl KeyPart {
 /// object): more is a mistake, not a task graph.
 const MAX_SLICE_TASKS: usize = 1 << 24;
 
-fn slice_too_large(tasks: i128) -> PyErr {
+fn slice_too_large(tasks: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(format!(
         "this task space slice names {tasks} tasks; slices name at most {MAX_SLICE_TASKS}"
     ))
@@ -238,13 +238,40 @@ enum Dimension {
     Range(Vec<i64>),
 }
 
+/// An int index or slice bound, which must fit 64 bits.
+fn index_int(value: &Bound<'_, PyAny>) -> PyResult<i64> {
+    value.extract::<i64>().map_err(|_| {
+        PyValueError::new_err(format!(
+            "task indices and slice bounds fit 64 bits (-2**63 to 2**63 - 1), got {}",
+            value
+                .str()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|_| "an int".to_string())
+        ))
+    })
+}
+
+/// A bound of a task space slice: an int, or None where left out.
+fn slice_bound(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    if value.is_instance_of::<pyo3::types::PyBool>()
+        || !value.is_instance_of::<pyo3::types::PyInt>()
+    {
+        return Err(PyTypeError::new_err(format!(
+            "task space slices need integer bounds, e.g. T[0:4], got {}",
+            value.get_type().name()?
+        )));
+    }
+    index_int(value).map(Some)
+}
+
 fn dimension(item: &Bound<'_, PyAny>) -> PyResult<Dimension> {
     if let Ok(slice) = item.cast::<PySlice>() {
-        let start: Option<i64> = slice.getattr("start")?.extract()?;
-        let stop: Option<i64> = slice.getattr("stop")?.extract().map_err(|_| {
-            PyTypeError::new_err("task space slices need integer bounds, e.g. T[0:4]")
-        })?;
-        let step: Option<i64> = slice.getattr("step")?.extract()?;
+        let start = slice_bound(&slice.getattr("start")?)?;
+        let stop = slice_bound(&slice.getattr("stop")?)?;
+        let step = slice_bound(&slice.getattr("step")?)?;
         let Some(stop) = stop else {
             return Err(PyValueError::new_err(
                 "task space slices need an end, e.g. T[:n] or T[0:4]",
@@ -272,8 +299,8 @@ fn dimension(item: &Bound<'_, PyAny>) -> PyResult<Dimension> {
             "task indices are integers or strings, got a bool",
         ));
     }
-    if let Ok(i) = item.extract::<i64>() {
-        return Ok(Dimension::One(KeyPart::Int(i)));
+    if item.is_instance_of::<pyo3::types::PyInt>() {
+        return Ok(Dimension::One(KeyPart::Int(index_int(item)?)));
     }
     if let Ok(s) = item.cast::<PyString>() {
         return Ok(Dimension::One(KeyPart::Str(s.to_str()?.to_string())));
@@ -325,12 +352,25 @@ impl TaskSpace {
 #[pymethods]
 impl TaskSpace {
     #[new]
-    #[pyo3(signature = (name = "TaskSpace"))]
-    fn new(name: &str) -> Self {
-        Self {
-            name: name.to_string(),
+    #[pyo3(signature = (name = None))]
+    fn new(name: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let name = match name {
+            None => "TaskSpace".to_string(),
+            Some(name) => name
+                .cast::<PyString>()
+                .map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "a TaskSpace's name is a string, e.g. TaskSpace(\"T\"), got {}",
+                        crate::type_name(name)
+                    ))
+                })?
+                .to_str()?
+                .to_string(),
+        };
+        Ok(Self {
+            name,
             tasks: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     #[getter]
@@ -391,14 +431,21 @@ impl TaskSpace {
                 .collect();
             return Ok(self.task(py, key).into_any());
         }
-        let count = dimensions.iter().try_fold(1usize, |product, d| match d {
-            Dimension::One(_) => Some(product),
-            Dimension::Range(range) => product.checked_mul(range.len()),
+        let mut lengths = dimensions.iter().map(|d| match d {
+            Dimension::One(_) => 1,
+            Dimension::Range(range) => range.len() as u128,
         });
+        // An empty dimension names no task, however large the others.
+        let count = if lengths.clone().any(|n| n == 0) {
+            Some(0)
+        } else {
+            lengths.try_fold(1u128, u128::checked_mul)
+        };
         match count {
-            Some(count) if count <= MAX_SLICE_TASKS => {}
-            Some(count) => return Err(slice_too_large(count as i128)),
-            None => return Err(slice_too_large(i128::from(u64::MAX))),
+            Some(0) => return Ok(Py::new(py, TaskList { tasks: Vec::new() })?.into_any()),
+            Some(count) if count <= MAX_SLICE_TASKS as u128 => {}
+            Some(count) => return Err(slice_too_large(count.to_string())),
+            None => return Err(slice_too_large("more than 2**128".to_string())),
         }
         // Cartesian product of the dimensions, last dimension fastest.
         let mut keys: Vec<Vec<KeyPart>> = vec![Vec::new()];
@@ -452,6 +499,9 @@ impl TaskList {
                 })
                 .collect();
             return Ok(Py::new(py, TaskList { tasks })?.into_any());
+        }
+        if index.is_instance_of::<pyo3::types::PyInt>() && index.extract::<isize>().is_err() {
+            return Err(PyIndexError::new_err("task list index out of range"));
         }
         let index: isize = index.extract().map_err(|_| {
             PyTypeError::new_err(format!(

@@ -120,6 +120,24 @@ def test_task_space_slices_of_absurd_size_are_value_errors():
         T[0:10**12]
     with pytest.raises(ValueError, match="slices name at most"):
         T[0:2**62, 0:2**62]
+    with pytest.raises(ValueError, match="names 18446744073709551616 tasks"):
+        T[0:2**16, 0:2**16, 0:2**16, 0:2**16]
+    # An empty dimension names no task (and builds none of the others').
+    assert len(T[0:2**16, 0:2**16, 0:0]) == 0
+
+
+@pytest.mark.parametrize("index, error, message", [
+    (lambda T: T[2**70], ValueError, r"fit 64 bits .*got 1180591620717411303424"),
+    (lambda T: T[2**63 - 3:2**63 + 5], ValueError, "fit 64 bits"),
+    (lambda T: T[-2**63 - 1:0], ValueError, "fit 64 bits"),
+    (lambda T: T[0:10:2**63], ValueError, "fit 64 bits"),
+    (lambda T: T['a':'b'], TypeError, r"need integer bounds, e.g. T\[0:4\], got str"),
+    (lambda T: T[0:3][2**70], IndexError, "task list index out of range"),
+    (lambda T: TaskSpace(5), TypeError, "a TaskSpace's name is a string"),
+])
+def test_task_indices_out_of_range_or_of_the_wrong_type_say_so(index, error, message):
+    with pytest.raises(error, match=message):
+        index(TaskSpace("T"))
 
 
 def test_a_cycle_is_reported():
@@ -406,6 +424,20 @@ def test_a_task_failure_is_not_lost_behind_a_deadlock_or_the_blocks_own_exceptio
             raise KeyError("block")
     assert caught.value.__notes__ == ["meanwhile Task(T_0) failed: ValueError: task failure"]
 
+    # Also where the task's exception cannot say what it is.
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RuntimeError("no str")
+
+    with pytest.raises(KeyError) as caught:
+        with Parla(n_workers=2):
+            @spawn()
+            def fails_unprintably():
+                raise Unprintable()
+            time.sleep(0.2)
+            raise KeyError("block")
+    assert caught.value.__notes__[0].endswith("failed: Unprintable: <exception str() failed>")
+
 
 def test_one_exception_object_raised_again_is_noted_once_per_task():
     shared = ValueError("shared")
@@ -418,3 +450,34 @@ def test_one_exception_object_raised_again_is_noted_once_per_task():
                     def fail():
                         raise shared
     assert sorted(shared.__notes__) == ["raised in Task(S_0)", "raised in Task(S_1)"]
+
+
+WORKERS_THAT_CANNOT_ALL_START = """
+import os, resource
+resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
+from parla import Parla, spawn
+try:
+    with Parla(n_workers=3000):
+        pass
+    print("started")
+except RuntimeError as error:
+    print(error)
+print(len(os.listdir("/proc/self/task")))
+out = []
+with Parla(n_workers=2):
+    spawn()(lambda: out.append(1))
+print(out)
+"""
+
+
+def test_workers_that_cannot_all_start_are_an_error_that_leaves_no_thread_behind():
+    """Where the system refuses a worker thread, the ones already started
+    stop, and a later runtime starts as usual."""
+    done = subprocess.run([sys.executable, "-c", WORKERS_THAT_CANNOT_ALL_START],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    message, threads, later = done.stdout.strip().splitlines()
+    if message == "started":
+        pytest.skip("this machine starts 3000 threads in 1.5 GB of address space")
+    assert message.startswith("cannot start the worker threads")
+    assert threads == "1" and later == "[1]"

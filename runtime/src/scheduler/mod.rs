@@ -226,12 +226,26 @@ impl Runtime {
         });
         let mut threads = Vec::with_capacity(workers);
         for (index, deque) in deques.into_iter().enumerate() {
-            let shared = shared.clone();
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("parla-worker-{index}"))
-                    .spawn(move || worker::run(shared, index, deque))?,
-            );
+            let worker_shared = shared.clone();
+            let started = std::thread::Builder::new()
+                .name(format!("parla-worker-{index}"))
+                .spawn(move || worker::run(worker_shared, index, deque));
+            match started {
+                Ok(thread) => threads.push(thread),
+                Err(error) => {
+                    // The workers already started would wait for work
+                    // forever (and hold their stacks): stop them.
+                    shared
+                        .sleep
+                        .set_threads(threads.iter().map(|t| t.thread().clone()).collect());
+                    shared.shutdown.store(true, Ordering::SeqCst);
+                    shared.sleep.wake_all();
+                    for thread in threads {
+                        let _ = thread.join();
+                    }
+                    return Err(error);
+                }
+            }
         }
         shared
             .sleep
