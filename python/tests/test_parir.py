@@ -776,6 +776,45 @@ def test_calls_between_jit_functions():
     np.testing.assert_array_equal(b, a)
 
 
+def test_a_call_of_a_function_of_parallel_loops_stands_outside_them():
+    """`scale(x, n)` at the top of a function whose callee holds the
+    parallel loop: the call computes nothing where it stands; the callee's
+    own statements must be in parallel loops (or on the device)."""
+    @parir.jit
+    def scale_into(x, y, n, k):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i] * k
+
+    @parir.jit
+    def first_row_only(x, y, n):
+        y[0] = x[0]
+
+    globals()["scale_into"] = scale_into
+    globals()["first_row_only"] = first_row_only
+
+    @parir.jit
+    def scale_twice(x, y, z, n):
+        scale_into(x, y, n, 2.0)
+        scale_into(y, z, n, -1)
+
+    @parir.jit
+    def calls_sequential_code(x, y, n):
+        first_row_only(x, y, n)
+
+    @parir.jit
+    def computes_an_argument(x, y, n):
+        scale_into(x, y, n, x[0])
+
+    x, y, z = np.arange(8.0), np.zeros(8), np.zeros(8)
+    scale_twice(x, y, z, 8, opts=parir.par({'N': parir.threads(8)}))
+    np.testing.assert_array_equal(z, -2 * x)
+    with pytest.raises(parir.CompileError, match=r"(?s)outside every parallel loop.*y\[0\] = x\[0\]"):
+        calls_sequential_code(x, y, 8, opts=parir.par({'N': parir.threads(8)}))
+    with pytest.raises(parir.CompileError, match=r"(?s)outside every parallel loop.*scale_into\(x, y, n, x\[0\]\)"):
+        computes_an_argument(x, y, 8, opts=parir.par({'N': parir.threads(8)}))
+
+
 def test_non_contiguous_arrays():
     @parir.jit
     def copy(x, y, n):

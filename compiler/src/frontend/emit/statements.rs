@@ -162,7 +162,7 @@ impl<'a> Emitter<'a> {
         let is_loop = matches!(
             statement.kind,
             StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::Pass | StmtKind::OnDevice(_)
-        );
+        ) || is_plain_call(statement);
         if self.parallel_depth == 0
             && !self.on_device
             && !is_loop
@@ -471,4 +471,22 @@ impl<'a> Emitter<'a> {
         ));
         Binding::Local { slot, ty }
     }
+}
+
+/// A call whose arguments are names and literals (`inner(x, y, n)`): it
+/// computes nothing where it stands, so it may stand outside the parallel
+/// loops, and the callee's statements are placed as its own.
+fn is_plain_call(statement: &Stmt) -> bool {
+    fn plain(arg: &Expr) -> bool {
+        match &arg.kind {
+            ExprKind::Var(_)
+            | ExprKind::DictEntry { .. }
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Bool(_) => true,
+            ExprKind::Unary { operand, .. } => plain(operand),
+            _ => false,
+        }
+    }
+    matches!(&statement.kind, StmtKind::Call(Expr { kind: ExprKind::Call { args, .. }, .. }) if args.iter().all(plain))
 }
