@@ -195,6 +195,23 @@ def test_a_local_refuses_values_its_first_type_cannot_hold(first, later, wider):
     np.testing.assert_array_equal(o, want)
 
 
+def test_bitwise_operators_name_integer_types_without_a_common_one():
+    def shift(x, s, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i] << s[i]
+    compile_error(shift, "y[i] = x[i] << s[i]", "uint64 with int8 has none (NumPy promotes them to float64)",
+                  call=lambda j: j(np.ones(2, np.uint64), np.ones(2, np.int8), np.zeros(2, np.uint64), 2,
+                                   opts=parir.par({'N': parir.threads(2)})))
+
+    def float_and(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i] & 1
+    compile_error(float_and, "y[i] = x[i] & 1", "bitwise operators need integer operands",
+                  call=lambda j: j(np.ones(2), np.zeros(2), 2, opts=parir.par({'N': parir.threads(2)})))
+
+
 def test_type_errors_name_the_place():
     def f(x, n):
         parir.label('N')

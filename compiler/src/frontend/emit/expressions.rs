@@ -384,6 +384,17 @@ impl<'a> Emitter<'a> {
             }
         }
         if matches!(op, BitAnd | BitOr | BitXor | LShift | RShift) && ty.is_float() {
+            if !l.ty.is_float() && !r.ty.is_float() {
+                return Err(self.error(
+                    span,
+                    format!(
+                        "bitwise operators need one integer type, and {} with {} has none (NumPy promotes them to float64): \
+                         convert one operand, e.g. parir.int64(...)",
+                        l.ty.name(),
+                        r.ty.name()
+                    ),
+                ));
+            }
             return Err(self.error(span, "bitwise operators need integer operands"));
         }
         let (a, b) = (self.convert(l, ty), self.convert(r, ty));
