@@ -150,6 +150,36 @@ def test_negative_slice_bounds_count_from_the_end():
     np.testing.assert_array_equal(y, x[1:, :-1] - x[:-1, -4:])
 
 
+@parir.jit
+def add_one_between(x, y, a, b):
+    parir.label('N')
+    y[a:b] = x[a:b] + 1.0
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_slice_that_ends_before_it_starts_is_empty(debug):
+    """x[2:1] is empty in NumPy, with bounds known when compiling or only
+    at run time."""
+    x = np.arange(8.0)
+    for a, b in [(2, 1), (2, 5), (np.array([5])[0], np.array([3])[0])]:
+        y, want = np.zeros(8), np.zeros(8)
+        add_one_between(x, y, a, b, opts=parir.par({'N': parir.threads(8)}), debug=debug)
+        add_one_between(x, want, a, b, seq=True)
+        np.testing.assert_array_equal(y, want)
+
+    @parir.jit
+    def rows_between(x, y, bounds, n):
+        parir.label('N')
+        for i in range(n):
+            y[i, bounds[0]:bounds[1]] = x[i, bounds[0]:bounds[1]] + 1.0
+
+    for bounds in ([5, 3], [3, 5]):
+        y, want = np.zeros((2, 8)), np.zeros((2, 8))
+        rows_between(np.ones((2, 8)), y, np.array(bounds), 2, opts=parir.par({'N': parir.threads(2)}), debug=debug)
+        rows_between(np.ones((2, 8)), want, np.array(bounds), 2, seq=True)
+        np.testing.assert_array_equal(y, want)
+
+
 @pytest.mark.parametrize("n", [1, 5, 31, 33])
 def test_slices_with_ranges_start_each_slice_at_its_own_lower_bound(n):
     rng = np.random.default_rng(n)

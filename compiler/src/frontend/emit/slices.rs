@@ -397,9 +397,15 @@ impl<'a> Emitter<'a> {
                     // A negative constant bound counts from the end, as in Python.
                     let (lo, lo_literal) = self.counted_from_the_end(lo, lo_literal, size);
                     let (hi, hi_literal) = self.counted_from_the_end(hi, hi_literal, size);
+                    // An end before the start is an empty slice, as in
+                    // NumPy (x[2:1]).
+                    let (hi, hi_literal) = match (lo_literal, hi_literal) {
+                        (Some(a), Some(b)) if a > b => (lo.clone(), lo_literal),
+                        (Some(_), Some(_)) => (hi, hi_literal),
+                        _ => (self.op(&format!("arith.maxsi {lo}, {hi} : index")), None),
+                    };
                     let outside = |v: Option<i64>| v.is_some_and(|v| v < 0 || v > size);
-                    let reversed = matches!((lo_literal, hi_literal), (Some(a), Some(b)) if a > b);
-                    let invalid = outside(lo_literal) || outside(hi_literal) || reversed;
+                    let invalid = outside(lo_literal) || outside(hi_literal);
                     if invalid && !self.in_dead_code() {
                         return Err(self.error(
                             *span,
