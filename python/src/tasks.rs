@@ -251,14 +251,17 @@ fn index_int(value: &Bound<'_, PyAny>) -> PyResult<i64> {
     })
 }
 
+/// An int, or an integer that says so through `__index__` (NumPy's).
+fn is_integer(value: &Bound<'_, PyAny>) -> bool {
+    value.is_instance_of::<pyo3::types::PyInt>() || value.hasattr("__index__").unwrap_or(false)
+}
+
 /// A bound of a task space slice: an int, or None where left out.
 fn slice_bound(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
     if value.is_none() {
         return Ok(None);
     }
-    if value.is_instance_of::<pyo3::types::PyBool>()
-        || !value.is_instance_of::<pyo3::types::PyInt>()
-    {
+    if value.is_instance_of::<pyo3::types::PyBool>() || !is_integer(value) {
         return Err(PyTypeError::new_err(format!(
             "task space slices need integer bounds, e.g. T[0:4], got {}",
             value.get_type().name()?
@@ -299,7 +302,7 @@ fn dimension(item: &Bound<'_, PyAny>) -> PyResult<Dimension> {
             "task indices are integers or strings, got a bool",
         ));
     }
-    if item.is_instance_of::<pyo3::types::PyInt>() {
+    if is_integer(item) {
         return Ok(Dimension::One(KeyPart::Int(index_int(item)?)));
     }
     if let Ok(s) = item.cast::<PyString>() {

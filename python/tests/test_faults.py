@@ -136,6 +136,9 @@ def test_task_space_slices_of_absurd_size_are_value_errors():
     (lambda T: TaskSpace(5), TypeError, "a TaskSpace's name is a string"),
 ])
 def test_task_indices_out_of_range_or_of_the_wrong_type_say_so(index, error, message):
+    import numpy as np
+    T = TaskSpace("T")
+    assert T[np.int64(3)] is T[3] and len(T[0:np.int64(2)]) == 2
     with pytest.raises(error, match=message):
         index(TaskSpace("T"))
 
