@@ -264,7 +264,7 @@ fn slice_bound(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
     if value.is_instance_of::<pyo3::types::PyBool>() || !is_integer(value) {
         return Err(PyTypeError::new_err(format!(
             "task space slices need integer bounds, e.g. T[0:4], got {}",
-            value.get_type().name()?
+            crate::type_name(value)
         )));
     }
     index_int(value).map(Some)
@@ -438,7 +438,8 @@ impl TaskSpace {
             Dimension::One(_) => 1,
             Dimension::Range(range) => range.len() as u128,
         });
-        // An empty dimension names no task, however large the others.
+        // An empty dimension names no task, whatever the product of the
+        // others (each is within the limit already).
         let count = if lengths.clone().any(|n| n == 0) {
             Some(0)
         } else {
@@ -503,7 +504,7 @@ impl TaskList {
                 .collect();
             return Ok(Py::new(py, TaskList { tasks })?.into_any());
         }
-        if index.is_instance_of::<pyo3::types::PyInt>() && index.extract::<isize>().is_err() {
+        if is_integer(index) && index.extract::<isize>().is_err() {
             return Err(PyIndexError::new_err("task list index out of range"));
         }
         let index: isize = index.extract().map_err(|_| {

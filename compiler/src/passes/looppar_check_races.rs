@@ -65,7 +65,8 @@ struct Access<'c, 'a> {
     /// An atomic update (`looppar-atomic-updates`): iterations may share
     /// its element with each other's atomic updates, but not with plain
     /// reads and writes (`y[1] += v; z[i] = y[1]` reads a partial sum that
-    /// depends on the order).
+    /// depends on the order). Atomics of different kinds on one element
+    /// (an add and a max) do not commute, and are not told apart yet.
     is_atomic: bool,
     /// Runs in every iteration (no condition but bounds checks).
     certain: bool,
@@ -521,7 +522,8 @@ fn conditional_shared_write<'c, 'a>(
         .forms
         .as_ref()
         .is_some_and(|forms| forms.iter().all(|f| f.coefficient(iv) == 0));
-    // Atomic updates combine in any order to the same result.
+    // Atomic updates of one kind combine in any order to the same result
+    // (mixed kinds on one element are not told apart here).
     if store.certain || !shared || store.is_atomic {
         return None;
     }

@@ -107,8 +107,6 @@ pub(super) fn fold(op: BinaryOp, l: &Value, r: &Value) -> Folded {
     Folded::Value(Literal::Float(value), ty)
 }
 
-/// The exact value of an integer literal of type `ty` (uint64 values above
-/// 2**63 are kept in an i64's bits).
 /// Folds the comparison `a op b` of values known when compiling, both
 /// already converted to the type `ty` it compares in (as the emitted
 /// `arith.cmpf`/`arith.cmpi` would: ordered for floats, so NaN compares
@@ -132,6 +130,8 @@ pub(super) fn fold_compare(op: CompareOp, a: &Value, b: &Value, ty: Ty) -> Optio
     })
 }
 
+/// The exact value of an integer literal of type `ty` (uint64 values above
+/// 2**63 are kept in an i64's bits).
 pub(super) fn exact_integer(value: i64, ty: Ty) -> i128 {
     match ty {
         Ty::Num(DType::U64) => i128::from(value as u64),
