@@ -271,3 +271,45 @@ func.func @atomic_updates_and_reads(%x: memref<8xf32>, %h: memref<2xf32>, %z: me
   }) {label = "M", threads = 8 : i64} : (index, index, index) -> () loc(unknown)
   return
 }
+
+// -----
+
+// Atomics of different kinds do not commute: an add and a max on one
+// element race, also where a condition guards one of them and where the
+// trip count is known only at run time; on different elements they do
+// not, nor does a compare-and-swap product beside a product.
+func.func @mixed_atomic_kinds(%x: memref<?xf32>, %h: memref<2xf32>, %k: memref<2xi32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %two = arith.constant 2 : i32
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<?xf32>
+    // expected-error@+1 {{the parallel loop 'N' at loc(unknown) updates one element atomically in two ways that do not commute}}
+    %a = memref.atomic_rmw addf %v, %h[%c0] : (f32, memref<2xf32>) -> f32
+    %positive = arith.cmpf ogt, %v, %zero : f32
+    scf.if %positive {
+      %b = memref.atomic_rmw maxnumf %v, %h[%c0] : (f32, memref<2xf32>) -> f32
+    }
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> () loc(unknown)
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<?xf32>
+    %a = memref.atomic_rmw addf %v, %h[%c0] : (f32, memref<2xf32>) -> f32
+    %b = memref.atomic_rmw maxnumf %v, %h[%c1] : (f32, memref<2xf32>) -> f32
+    %p = memref.generic_atomic_rmw %k[%c0] : memref<2xi32> {
+    ^bb0(%current: i32):
+      %product = arith.muli %current, %two : i32
+      memref.atomic_yield %product : i32
+    }
+    %q = memref.generic_atomic_rmw %k[%c0] : memref<2xi32> {
+    ^bb0(%current: i32):
+      %product = arith.muli %current, %two : i32
+      memref.atomic_yield %product : i32
+    }
+    "looppar.yield"() : () -> ()
+  }) {label = "M", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

@@ -440,6 +440,36 @@ def test_reading_an_element_that_iterations_update_is_a_race():
     assert f"reads at {HERE}:{line_of(running_sum, 'z[i] = y[1]')}:" in str(error)
 
 
+def test_atomic_updates_of_different_kinds_on_one_element_are_a_race():
+    """`y[0] += 1.0; y[0] = max(y[0], x[i])`: each update is atomic, but an
+    add and a max do not commute, so the result would depend on the order
+    of the iterations. Updates of one kind, or of different elements,
+    still run."""
+    opts = parir.par({'N': parir.threads(64)})
+
+    def add_then_max(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[0] += 1.0
+            if x[i] > 3.0:
+                y[0] = max(y[0], x[i])
+    error = compile_error(add_then_max, "y[0] += 1.0", "in two ways that do not commute",
+                          call=lambda j: j(np.zeros(64), np.zeros(2), 64, opts=opts))
+    assert f"here and at {HERE}:{line_of(add_then_max, 'y[0] = max(y[0], x[i])')}:" in str(error)
+
+    @parir.jit
+    def apart(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[0] += 1.0
+            y[0] += x[i]
+            y[1] = max(y[1], x[i])
+    x = (np.arange(1000) % 37).astype(np.float64)
+    y = np.zeros(2)
+    apart(x, y, 1000, opts=opts)
+    np.testing.assert_array_equal(y, [1000 + x.sum(), 36])
+
+
 def test_conditional_writes_of_one_location_that_differ_per_iteration_are_races():
     opts = parir.par({'N': parir.threads(16)})
 

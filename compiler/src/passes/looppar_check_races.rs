@@ -62,12 +62,13 @@ struct Access<'c, 'a> {
     op: OperationRef<'c, 'a>,
     memref: Value<'c, 'a>,
     is_store: bool,
-    /// An atomic update (`looppar-atomic-updates`): iterations may share
-    /// its element with each other's atomic updates, but not with plain
-    /// reads and writes (`y[1] += v; z[i] = y[1]` reads a partial sum that
-    /// depends on the order). Atomics of different kinds on one element
-    /// (an add and a max) do not commute, and are not told apart yet.
-    is_atomic: bool,
+    /// The kind of an atomic update (`looppar-atomic-updates`): `addf`,
+    /// `maxs`, `arith.muli` for a compare-and-swap loop. Iterations may
+    /// share its element with each other's atomic updates of the same
+    /// kind, but not with plain reads and writes (`y[1] += v; z[i] = y[1]`
+    /// reads a partial sum that depends on the order), nor with atomics of
+    /// another kind (an add and a max do not commute).
+    atomic: Option<String>,
     /// Runs in every iteration (no condition but bounds checks).
     certain: bool,
     /// The affine form of each index, when every index has one over the
@@ -75,6 +76,27 @@ struct Access<'c, 'a> {
     forms: Option<Vec<Affine>>,
     /// Each index as a function of the loop variable alone.
     functions: Option<Vec<IndexFunction>>,
+}
+
+/// The kind of update an atomic op makes: its `kind` attribute, or the
+/// combining op of a compare-and-swap loop; None for other ops.
+fn atomic_kind(op: OperationRef) -> Option<String> {
+    match rewrite::name_of(op).as_str() {
+        "memref.atomic_rmw" => Some(
+            op.attribute("kind")
+                .map(|kind| kind.to_string())
+                .unwrap_or_default(),
+        ),
+        "memref.generic_atomic_rmw" => Some(
+            op.region(0)
+                .ok()
+                .and_then(|r| r.first_block())
+                .and_then(|b| b.first_operation())
+                .map(rewrite::name_of)
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    }
 }
 
 /// The iterations of a loop with constant bounds: the variable is
@@ -216,7 +238,7 @@ fn accesses<'c, 'a>(loop_op: OperationRef<'c, 'a>, iv: Symbol) -> Vec<Access<'c,
             op,
             memref: operands[memref_index],
             is_store,
-            is_atomic: name.contains("atomic"),
+            atomic: atomic_kind(op),
             certain: runs_every_iteration(op, loop_op),
             forms,
             functions,
@@ -428,6 +450,7 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
     };
     let mut all = accesses(loop_op, iv);
     all.retain(|access| !reduced.contains(&access.op));
+    problems.extend(mixed_atomic_updates(&all, loop_op, iv, trips, space));
     for store in &all {
         // Bounds-check reports (debug=True) all write one error word on
         // purpose: any report will do.
@@ -444,7 +467,7 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
         if !store.certain {
             continue;
         }
-        if let (Some(form), false) = (&store.forms, store.is_atomic) {
+        if let (Some(form), None) = (&store.forms, &store.atomic) {
             if form.iter().all(|f| f.coefficient(iv) == 0) {
                 problems.push((
                     store.op,
@@ -459,7 +482,8 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
             }
         }
         for other in &all {
-            let both_atomic = store.is_atomic && other.is_atomic;
+            // Atomics against atomics: `mixed_atomic_updates` below.
+            let both_atomic = store.atomic.is_some() && other.atomic.is_some();
             if other.memref != store.memref || !other.certain || both_atomic {
                 continue;
             }
@@ -506,6 +530,72 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
     problems
 }
 
+/// Atomic updates of different kinds (an add and a max) that iterations
+/// may make to one element: each is atomic, but they do not commute, so
+/// the result depends on the order in which iterations interleave. A
+/// condition on either does not help: the iterations it lets through
+/// still race with the others.
+fn mixed_atomic_updates<'c, 'a>(
+    all: &[Access<'c, 'a>],
+    loop_op: OperationRef<'c, 'a>,
+    iv: Symbol,
+    trips: Option<i64>,
+    space: Option<Iterations>,
+) -> Vec<(OperationRef<'c, 'a>, String)> {
+    let atomics: Vec<&Access> = all.iter().filter(|a| a.atomic.is_some()).collect();
+    let mut problems = Vec::new();
+    for (n, first) in atomics.iter().enumerate() {
+        let clash = atomics[n + 1..].iter().find(|second| {
+            second.memref == first.memref
+                && second.atomic != first.atomic
+                && may_meet(first, second, iv, trips, space)
+        });
+        if let Some(second) = clash {
+            problems.push((
+                first.op,
+                format!(
+                    "{} updates one element atomically in two ways that do not commute, here and at {} \
+                     (an add and a max, say): the result depends on the order in which iterations run, \
+                     so they race; make the two updates in separate loops, or give each iteration its own element",
+                    loop_name(loop_op),
+                    location_text(second.op)
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+/// Whether two accesses may touch one element in different iterations
+/// (or the same element in every iteration), as far as their indices
+/// tell: false when nothing certain is known.
+fn may_meet(
+    first: &Access,
+    second: &Access,
+    iv: Symbol,
+    trips: Option<i64>,
+    space: Option<Iterations>,
+) -> bool {
+    match (&first.forms, &second.forms) {
+        (Some(s), Some(o)) if comparable(iv, s, o) => {
+            let shared = |forms: &[Affine]| forms.iter().all(|f| f.coefficient(iv) == 0);
+            let same_element = s.iter().zip(o).all(|(a, b)| a.constant == b.constant);
+            (shared(s) && shared(o) && same_element)
+                || distance(iv, s, o).is_some_and(|d| trips.is_none_or(|t| d.abs() < t))
+                || space
+                    .and_then(|space| meeting_iterations(&equations(iv, s, o, space)?, space.trips))
+                    .is_some()
+        }
+        (Some(_), Some(_)) => false,
+        _ => match (&first.functions, &second.functions, space) {
+            (Some(s), Some(o), Some(space)) if s.len() == o.len() => {
+                sampled_meeting(s, o, space, false).is_some()
+            }
+            _ => false,
+        },
+    }
+}
+
 /// A store under a condition to an element that every iteration shares,
 /// of a value that differs between iterations (`if x[i] > 0: last = i`):
 /// the sequential loop keeps the last qualifying iteration's value, which
@@ -523,8 +613,8 @@ fn conditional_shared_write<'c, 'a>(
         .as_ref()
         .is_some_and(|forms| forms.iter().all(|f| f.coefficient(iv) == 0));
     // Atomic updates of one kind combine in any order to the same result
-    // (mixed kinds on one element are not told apart here).
-    if store.certain || !shared || store.is_atomic {
+    // (mixed kinds on one element: `mixed_atomic_updates`).
+    if store.certain || !shared || store.atomic.is_some() {
         return None;
     }
     let guards = guarding_conditions(store.op, loop_op)?;
