@@ -232,10 +232,12 @@ fn slice_too_large(tasks: impl std::fmt::Display) -> PyErr {
     ))
 }
 
-/// One dimension of an index: a single part, or a range of integers.
+/// One dimension of an index: a single part, or a range of integers
+/// (`start`, `start + step`, ... `length` of them), listed only once the
+/// whole slice is known to be small enough.
 enum Dimension {
     One(KeyPart),
-    Range(Vec<i64>),
+    Range { start: i64, step: i64, length: u64 },
 }
 
 /// An int index or slice bound, which must fit 64 bits.
@@ -290,12 +292,12 @@ fn dimension(item: &Bound<'_, PyAny>) -> PyResult<Dimension> {
         let length = (i128::from(stop) - i128::from(start) + i128::from(step) - 1)
             .div_euclid(i128::from(step))
             .max(0);
-        if length > MAX_SLICE_TASKS as i128 {
-            return Err(slice_too_large(length));
-        }
-        return Ok(Dimension::Range(
-            (start..stop).step_by(step as usize).collect(),
-        ));
+        return Ok(Dimension::Range {
+            start,
+            step,
+            // At most 2**64 - 1 for i64 bounds and a positive step.
+            length: length as u64,
+        });
     }
     if item.is_instance_of::<pyo3::types::PyBool>() {
         return Err(PyTypeError::new_err(
@@ -429,17 +431,17 @@ impl TaskSpace {
                 .into_iter()
                 .map(|d| match d {
                     Dimension::One(part) => part,
-                    Dimension::Range(_) => unreachable!("checked above"),
+                    Dimension::Range { .. } => unreachable!("checked above"),
                 })
                 .collect();
             return Ok(self.task(py, key).into_any());
         }
         let mut lengths = dimensions.iter().map(|d| match d {
             Dimension::One(_) => 1,
-            Dimension::Range(range) => range.len() as u128,
+            Dimension::Range { length, .. } => u128::from(*length),
         });
         // An empty dimension names no task, whatever the product of the
-        // others (each is within the limit already).
+        // others.
         let count = if lengths.clone().any(|n| n == 0) {
             Some(0)
         } else {
@@ -456,7 +458,15 @@ impl TaskSpace {
         for dimension in dimensions {
             let parts: Vec<KeyPart> = match dimension {
                 Dimension::One(part) => vec![part],
-                Dimension::Range(range) => range.into_iter().map(KeyPart::Int).collect(),
+                // Every element lies between the i64 bounds; the offset
+                // from the start may not fit an i64 (T[-2**63::2**62]).
+                Dimension::Range {
+                    start,
+                    step,
+                    length,
+                } => (0..i128::from(length))
+                    .map(|k| KeyPart::Int((i128::from(start) + k * i128::from(step)) as i64))
+                    .collect(),
             };
             keys = keys
                 .into_iter()

@@ -124,6 +124,10 @@ def test_task_space_slices_of_absurd_size_are_value_errors():
         T[0:2**16, 0:2**16, 0:2**16, 0:2**16]
     # An empty dimension names no task (and builds none of the others').
     assert len(T[0:2**16, 0:2**16, 0:0]) == 0
+    assert len(T[0:0, 0:2**30]) == 0 and len(T[5:1, 0:2**62]) == 0
+    assert [t.name for t in T[-2**63:-2**63 + 3:2, 2**63 - 2:2**63 - 1]] == [
+        f"T_{-2**63}_{2**63 - 2}", f"T_{-2**63 + 2}_{2**63 - 2}"]
+    assert [t.name for t in T[-2**63:2**63 - 1:2**62]] == [f"T_{k * 2**62}" for k in range(-2, 2)]
 
 
 @pytest.mark.parametrize("index, error, message", [
