@@ -23,7 +23,7 @@ use std::{collections::HashMap, time::Instant};
 /// Our passes, from the front end's IR to `gpu.launch` kernels and `scf`.
 pub const LOOPPAR_TO_GPU: &str =
     "builtin.module(parla-verify,looppar-expand-slices,looppar-apply-parallel-spec,\
-canonicalize,cse,looppar-if-convert-updates,looppar-detect-reductions,looppar-atomic-updates,looppar-check-races,looppar-simplify,cse,\
+canonicalize,cse,looppar-check-bounds,looppar-if-convert-updates,looppar-detect-reductions,looppar-atomic-updates,looppar-check-races,looppar-simplify,cse,\
 looppar-plan-kernels,looppar-to-gpu,looppar-to-scf,openmp-float-minmax,canonicalize,cse)";
 
 /// From the outlined host module (device code embedded in `gpu.binary`

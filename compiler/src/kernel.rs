@@ -13,7 +13,7 @@ use thiserror::Error;
 
 /// Our passes, from the front end's IR to `scf`.
 pub const LOOPPAR_LOWERING: &str = "builtin.module(parla-verify,looppar-expand-slices,looppar-apply-parallel-spec,\
-canonicalize,cse,looppar-if-convert-updates,looppar-detect-reductions,looppar-atomic-updates,looppar-check-races,looppar-simplify,cse,looppar-to-scf,canonicalize,cse)";
+canonicalize,cse,looppar-check-bounds,looppar-if-convert-updates,looppar-detect-reductions,looppar-atomic-updates,looppar-check-races,looppar-simplify,cse,looppar-to-scf,canonicalize,cse)";
 
 /// The IR stages `print_compiled` can show, in pipeline order.
 pub const STAGES: [&str; 3] = ["looppar", "scf", "llvm"];

@@ -402,7 +402,7 @@ def shifted(x, y, N):
 
 
 def test_debug_kernels_check_every_access_and_still_assemble(tmp_path):
-    args = [np.zeros(10, np.float32), np.zeros(10, np.float32), 10]
+    args = [np.zeros(11, np.float32), np.zeros(10, np.float32), 10]
     opts = parir.CompileOptions({'N': parir.threads(10)}, backend="cuda", arch="sm_90")
     gpu = parir.print_compiled(shifted, args, opts, stage="gpu", debug=True)
     # The error word comes first; each access is guarded, a failing one

@@ -1673,6 +1673,7 @@ def test_sequential_loops_combine_in_the_order_written():
     sequential_total(cancelling, y, 200, opts=parir.par({'N': parir.threads(1)}))
     sequential_total(cancelling, want, 200, seq=True)
     np.testing.assert_array_equal(y, want)
+    y = np.zeros(4)
     ir = parir.print_compiled(sequential_row_sums, [x, y, 4, 8], parir.par({'N': parir.threads(4)}),
                               stage="looppar")
     assert "reassoc" not in ir, ir

@@ -309,23 +309,61 @@ def test_async_functions_and_nested_definitions():
 
 
 def test_out_of_bounds_is_checked_with_debug(capsys):
+    """An index that only the data decides is checked when the code runs,
+    with debug=True."""
     @parir.jit
+    def shifted(x, y, d, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i + d[0]]
+
+    x, y, d = np.arange(5.0), np.zeros(5), np.array([1])
+    opts = parir.par({'N': parir.threads(5)})
+    with pytest.raises(IndexError) as caught:
+        shifted(x, y, d, 5, opts=opts, debug=True)
+    message = str(caught.value)
+    assert f"{HERE}:{line_of(shifted.__wrapped__, 'y[i] = x[i + d[0]]')}:" in message
+    assert "index out of bounds" in message and "y[i] = x[i + d[0]]" in message
+    # In bounds, debug=True changes nothing but the printing.
+    shifted(x, y, d, 4, opts=parir.par({'N': parir.threads(4)}), debug=True)
+    np.testing.assert_array_equal(y[:4], x[1:])
+    capsys.readouterr()
+
+
+def test_indices_that_certainly_leave_the_array_are_compile_errors():
+    """Shapes and scalars are known when a call compiles: an index of the
+    loop variables that leaves its axis in some iteration that certainly
+    runs is an error there, with or without debug, naming the iteration;
+    a guarded one runs."""
+    opts = parir.par({'N': parir.threads(5)})
+
     def shifted(x, y, n):
         parir.label('N')
         for i in range(n):
             y[i] = x[i + 1]
+    error = compile_error(shifted, "y[i] = x[i + 1]",
+                          "index 5 is out of bounds for axis 0 with size 5 in iteration 4 of the loop at",
+                          call=lambda j: j(np.zeros(5), np.zeros(5), 5, opts=opts))
+    assert f"loop at {HERE}:{line_of(shifted, 'for i in range(n):')}:" in str(error)
 
+    def previous(x, y, n, m):
+        parir.label('N')
+        for i in range(n):
+            for j in range(m):
+                y[i] += x[i, j - 1]
+    compile_error(previous, "y[i] += x[i, j - 1]", "only a constant index counts from the end",
+                  call=lambda j: j(np.zeros((5, 3)), np.zeros(5), 5, 3, opts=opts))
+
+    @parir.jit
+    def guarded(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i + 1] if i + 1 < n else 0.0
+            for j in range(n - 5):
+                y[i] += x[i + 9]  # a loop of no iterations
     x, y = np.arange(5.0), np.zeros(5)
-    opts = parir.par({'N': parir.threads(5)})
-    with pytest.raises(IndexError) as caught:
-        shifted(x, y, 5, opts=opts, debug=True)
-    message = str(caught.value)
-    assert f"{HERE}:{line_of(shifted.__wrapped__, 'y[i] = x[i + 1]')}:" in message
-    assert "index out of bounds" in message and "y[i] = x[i + 1]" in message
-    # In bounds, debug=True changes nothing but the printing.
-    shifted(x, y, 4, opts=parir.par({'N': parir.threads(4)}), debug=True)
-    np.testing.assert_array_equal(y[:4], x[1:])
-    capsys.readouterr()
+    guarded(x, y, 5, opts=opts)
+    np.testing.assert_array_equal(y, [1, 2, 3, 4, 0])
 
 
 def test_reusing_an_enclosing_loops_variable_or_a_parameter_as_loop_variable_is_an_error():

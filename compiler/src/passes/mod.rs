@@ -44,6 +44,7 @@ macro_rules! external_pass {
 pub(crate) mod build;
 mod looppar_apply_parallel_spec;
 mod looppar_atomic_updates;
+mod looppar_check_bounds;
 mod looppar_check_races;
 mod looppar_detect_reductions;
 mod looppar_expand_slices;
@@ -100,6 +101,7 @@ pub struct PassInfo {
 pub const PASSES: &[PassInfo] = &[
     looppar_apply_parallel_spec::INFO,
     looppar_atomic_updates::INFO,
+    looppar_check_bounds::INFO,
     looppar_check_races::INFO,
     looppar_detect_reductions::INFO,
     looppar_expand_slices::INFO,

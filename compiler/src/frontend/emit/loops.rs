@@ -455,6 +455,18 @@ impl<'a> Emitter<'a> {
         reduction: &Reduction,
         in_order: bool,
     ) -> Result<Accumulator> {
+        // The element's accesses are the update statement's.
+        let outer = std::mem::replace(&mut self.span, reduction.span);
+        let result = self.begin_accumulation_here(reduction, in_order);
+        self.span = outer;
+        result
+    }
+
+    fn begin_accumulation_here(
+        &mut self,
+        reduction: &Reduction,
+        in_order: bool,
+    ) -> Result<Accumulator> {
         let (array, info) = self.array_of(&reduction.base)?;
         let at = self.element_indices(&info, &reduction.indices, reduction.span)?;
         let ty = accumulator_type(info.dtype);
@@ -584,7 +596,22 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// The update `span` writes, located there (not at its loop).
     fn accumulate_value(
+        &mut self,
+        accumulator: &Accumulator,
+        reduction: &Reduction,
+        value: &Expr,
+        subtracted: bool,
+        span: Span,
+    ) -> Result<()> {
+        let outer = std::mem::replace(&mut self.span, span);
+        let result = self.accumulate_value_here(accumulator, reduction, value, subtracted, span);
+        self.span = outer;
+        result
+    }
+
+    fn accumulate_value_here(
         &mut self,
         accumulator: &Accumulator,
         reduction: &Reduction,
