@@ -565,8 +565,13 @@ fn argument(
     arrays: &mut Vec<ArrayView>,
     top: bool,
 ) -> PyResult<Argument> {
+    // A Python bool is a bool, as NumPy takes it (`bools + True` stays
+    // bool, `int8s + True` int8), not the int 1.
     if value.is_instance_of::<PyBool>() {
-        return Ok(Argument::Int(value.extract::<bool>()? as i64));
+        return Ok(Argument::Scalar(
+            DType::Bool,
+            u64::from(value.extract::<bool>()?),
+        ));
     }
     if value.is_instance_of::<PyInt>() {
         return value
@@ -574,7 +579,11 @@ fn argument(
             .map(Argument::Int)
             .map_err(|_| PyValueError::new_err("integer arguments must fit in 64 bits"));
     }
-    if value.is_instance_of::<PyFloat>() {
+    // A Python float; np.float64 derives from float but is a NumPy scalar
+    // of its dtype (float32s * np.float64(x) is float64), read below.
+    if value.is_exact_instance_of::<PyFloat>()
+        || (value.is_instance_of::<PyFloat>() && !value.hasattr("dtype")?)
+    {
         return Ok(Argument::Float(value.extract()?));
     }
     if let Ok(dict) = value.cast::<PyDict>() {

@@ -1751,3 +1751,117 @@ def test_reductions_of_one_loop_keep_products_and_negative_zeros():
     s = np.full(1, -0.0)
     max_and_sum(np.full(8, -0.0), np.full(1, -np.inf), s, 8, opts=parir.par({'N': parir.threads(8)}))
     assert s[0] == 0 and np.signbit(s[0])
+
+
+@parir.jit
+def bool_orders(a, b, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[i, 0] = a[i] > b[i]
+        y[i, 1] = a[i] < b[i]
+        y[i, 2] = a[i] >= b[i]
+        y[i, 3] = a[i] <= b[i]
+        y[i, 4] = a[i] > False
+        y[i, 5] = max(a[i], b[i])
+        m = a[i]
+        m = min(m, b[i])
+        y[i, 6] = m
+
+
+@parir.jit
+def bool_order_slice(a, b, y):
+    parir.label('N')
+    y[:] = a[:] > b[:]
+
+
+def test_bools_order_as_numpy_orders_them():
+    """False < True: an i1 True is -1 as a signed integer, so comparisons,
+    min and max of bools are unsigned; a min of bools stays a bool."""
+    a = np.array([True, True, False, False])
+    b = np.array([True, False, True, False])
+    y = np.zeros((4, 7), bool)
+    bool_orders(a, b, y, 4, opts=parir.par({'N': parir.threads(4)}))
+    want = np.stack([a > b, a < b, a >= b, a <= b, a > False, np.maximum(a, b), np.minimum(a, b)], axis=1)
+    np.testing.assert_array_equal(y, want)
+    z = np.zeros(4, bool)
+    bool_order_slice(a, b, z, opts=parir.par({'N': parir.threads(4)}))
+    np.testing.assert_array_equal(z, a > b)
+
+
+@parir.jit
+def scaled_by(a, y, c, N):
+    parir.label('N')
+    for i in range(N):
+        y[i] = a[i] * c
+
+
+def test_numpy_float_scalars_keep_their_dtype_and_python_bools_are_bools():
+    """np.float64 derives from float but is a NumPy scalar: float32s times
+    it are float64 (1e300 does not overflow to inf); a Python True added
+    to bools is a logical or, as NumPy adds it."""
+    a = np.array([2.0, 3.0], np.float32)
+    y = np.zeros(2)
+    scaled_by(a, y, np.float64(1e300), 2, opts=parir.par({'N': parir.threads(2)}))
+    np.testing.assert_array_equal(y, a * np.float64(1e300))
+    scaled_by(a, y, np.float64(0.1), 2, opts=parir.par({'N': parir.threads(2)}))
+    np.testing.assert_array_equal(y, a * np.float64(0.1))
+    bools, out = np.array([True, False]), np.zeros(2, np.int64)
+
+    @parir.jit
+    def plus(a, y, c, N):
+        parir.label('N')
+        for i in range(N):
+            y[i] = a[i] + c
+    plus(bools, out, True, 2, opts=parir.par({'N': parir.threads(2)}))
+    np.testing.assert_array_equal(out, bools + True)
+
+
+@parir.jit
+def bool_updates(a, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[0] += a[i]
+        y[1] *= a[i]
+        y[2] |= a[i]
+        y[3] &= a[i]
+        y[4] ^= a[i]
+
+
+@pytest.mark.parametrize("pattern", [[1, 1, 0, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]])
+def test_updates_of_bool_elements_that_iterations_share_run(pattern):
+    """Sums, products, or, and, xor into bools, several in one loop: NumPy's
+    `or` and `and` for + and *, on the stored bytes."""
+    a = np.array(pattern * 41, bool)
+    y = np.array([False, True, False, True, False])
+    bool_updates(a, y, a.size, opts=parir.par({'N': parir.threads(64)}))
+    xor = bool(np.logical_xor.reduce(a))
+    np.testing.assert_array_equal(y, [a.any(), a.all(), a.any(), a.all(), xor])
+
+
+def test_updates_spelled_out_are_reductions_as_augmented_ones():
+    """`y[i] = y[i] + x[i, j]` (also `v + y[i]`, `y[i] - v`, `*`) is the
+    update `y[i] += ...`: `.reduce()` accepts it, and a local's too."""
+    @parir.jit
+    def row_sums(x, y, N, M):
+        parir.label('N')
+        for i in range(N):
+            parir.label('M')
+            for j in range(M):
+                y[i] = x[i, j] * 2.0 + y[i]
+
+    @parir.jit
+    def local_difference(x, y, N, M):
+        parir.label('N')
+        for i in range(N):
+            s = 0.0
+            parir.label('M')
+            for j in range(M):
+                s = s - x[i, j]
+            y[i] = s
+
+    x = np.random.default_rng(3).random((6, 50))
+    y = np.ones(6)
+    row_sums(x, y, 6, 50, opts=parir.par({'N': parir.threads(6), 'M': parir.threads(32).reduce()}))
+    np.testing.assert_allclose(y, 1 + 2 * x.sum(axis=1))
+    local_difference(x, y, 6, 50, opts=parir.par({'N': parir.threads(6), 'M': parir.threads(32).reduce()}))
+    np.testing.assert_allclose(y, -x.sum(axis=1))

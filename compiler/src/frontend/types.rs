@@ -97,6 +97,12 @@ impl DType {
         matches!(self, DType::U8 | DType::U16 | DType::U32 | DType::U64)
     }
 
+    /// Whether values of this type order as unsigned integers: unsigned
+    /// types, and bools (an `i1` True is -1 as a signed integer).
+    pub fn orders_unsigned(self) -> bool {
+        self.is_unsigned() || self == DType::Bool
+    }
+
     pub fn bits(self) -> usize {
         self.bytes() * 8
     }

@@ -645,7 +645,7 @@ impl<'a> Emitter<'a> {
                 ty.mlir()
             ))
         } else {
-            let u = ty.dtype().is_unsigned();
+            let u = ty.dtype().orders_unsigned();
             let predicate = match op {
                 CompareOp::Eq => "eq",
                 CompareOp::Ne => "ne",
@@ -707,9 +707,14 @@ impl<'a> Emitter<'a> {
                 let mut iter = values.into_iter();
                 let mut result = iter.next().expect("two values");
                 for next in iter {
-                    let ty = exact_type(&result, &next);
+                    // Of two bools, a bool (NumPy's maximum of bools).
+                    let ty = if result.ty == Ty::Bool && next.ty == Ty::Bool {
+                        Ty::Bool
+                    } else {
+                        exact_type(&result, &next)
+                    };
                     let (a, b) = (self.convert(result, ty), self.convert(next, ty));
-                    let op = match (name, ty.is_float(), ty.dtype().is_unsigned()) {
+                    let op = match (name, ty.is_float(), ty.dtype().orders_unsigned()) {
                         ("min", true, _) => "minimumf",
                         ("max", true, _) => "maximumf",
                         ("min", false, true) => "minui",

@@ -809,7 +809,7 @@ impl<'a> Emitter<'a> {
                 let ty = current.ty;
                 let v = self.convert(value, ty);
                 let float = ty.is_float();
-                let unsigned = ty.dtype().is_unsigned();
+                let unsigned = ty.dtype().orders_unsigned();
                 let op = match (kind, float, unsigned) {
                     (ReductionKind::Min, true, _) => "minimumf",
                     (ReductionKind::Max, true, _) => "maximumf",

@@ -79,7 +79,7 @@ impl ReductionKind {
     /// `memref.atomic_rmw`'s kind for combining into an element of
     /// `dtype`; None for products, which no atomic instruction computes.
     pub(super) fn atomic(self, dtype: DType) -> Option<&'static str> {
-        Some(match (self, dtype.is_float(), dtype.is_unsigned()) {
+        Some(match (self, dtype.is_float(), dtype.orders_unsigned()) {
             (ReductionKind::Add, true, _) => "addf",
             (ReductionKind::Add, false, _) => "addi",
             (ReductionKind::Mul, _, _) => return None,
@@ -312,7 +312,8 @@ fn updated_local(body: &[Stmt]) -> Option<&str> {
         StmtKind::AugAssign { target, .. } => local(target),
         StmtKind::Assign { target, value } => {
             let reduces = matches!(&value.kind, ExprKind::Builtin { name, args, .. }
-                if (name == "min" || name == "max") && args.iter().any(|a| same(a, target)));
+                if (name == "min" || name == "max") && args.iter().any(|a| same(a, target)))
+                || spelled_out_update(target, value).is_some();
             local(target).filter(|_| reduces)
         }
         StmtKind::If {
@@ -427,7 +428,13 @@ fn update(statement: &Stmt) -> Option<(&Expr, ReductionKind, Contribution)> {
                     other,
                 )
             }
-            _ => return None,
+            _ => match spelled_out_update(target, value) {
+                Some((kind, other, minus)) => {
+                    subtracted = minus;
+                    (target, kind, other)
+                }
+                None => return None,
+            },
         },
         _ => return None,
     };
@@ -440,6 +447,40 @@ fn update(statement: &Stmt) -> Option<(&Expr, ReductionKind, Contribution)> {
             span: statement.span,
         },
     ))
+}
+
+/// `t = t + v` (or `v + t`), `t = t * v` (or `v * t`), `t = t - v`: the
+/// update `t += v`, `t *= v`, `t -= v` spelled out, as its kind, `v` and
+/// whether `v` is subtracted.
+fn spelled_out_update(target: &Expr, value: &Expr) -> Option<(ReductionKind, Expr, bool)> {
+    let ExprKind::Binary { op, lhs, rhs } = &value.kind else {
+        return None;
+    };
+    let kind = match op {
+        BinaryOp::Add | BinaryOp::Sub => ReductionKind::Add,
+        BinaryOp::Mul => ReductionKind::Mul,
+        _ => return None,
+    };
+    if same(lhs, target) && !mentions_target(rhs, target) {
+        Some((kind, (**rhs).clone(), *op == BinaryOp::Sub))
+    } else if *op != BinaryOp::Sub && same(rhs, target) && !mentions_target(lhs, target) {
+        Some((kind, (**lhs).clone(), false))
+    } else {
+        None
+    }
+}
+
+/// Whether `expr` may read `target`: the local, or any element of the
+/// array whose element it is (unknown targets: assumed read).
+fn mentions_target(expr: &Expr, target: &Expr) -> bool {
+    match &target.kind {
+        ExprKind::Var(name) => mentions(expr, name),
+        ExprKind::Subscript { base, .. } => match &base.kind {
+            ExprKind::Var(array) => mentions(expr, array),
+            _ => true,
+        },
+        _ => true,
+    }
 }
 
 /// Structural equality, ignoring positions.

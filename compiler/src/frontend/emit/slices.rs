@@ -299,7 +299,7 @@ impl<'a> Emitter<'a> {
         let reduce_labels: Vec<String> =
             statement.labels.iter().skip(dest.rank()).cloned().collect();
         attributes.extend(labels_attribute(&reduce_labels));
-        if source.info.dtype.is_unsigned() || source.info.dtype == DType::Bool {
+        if source.info.dtype.orders_unsigned() {
             attributes.push("unsigned".to_string());
         }
         let result = self.op(&format!(

@@ -152,6 +152,34 @@ impl<'a> Emitter<'a> {
         let (array, info) = self.array_of(base)?;
         let at = self.element_indices(&info, indices, span)?;
         let loaded = self.load(&array, &info, &at, span);
+        // NumPy's + and * of bools are `or` and `and`.
+        let on_bytes = match op {
+            BinaryOp::BitOr | BinaryOp::Add => Some("ori"),
+            BinaryOp::BitAnd | BinaryOp::Mul => Some("andi"),
+            BinaryOp::BitXor => Some("xori"),
+            _ => None,
+        };
+        if let (DType::Bool, Some(name)) = (info.dtype, on_bytes) {
+            // On the stored bytes (0 or 1), as `load; op; store` of one
+            // type: the update later passes find as a reduction, or make
+            // atomic where iterations share the element (`found[0] |= x[i] > 0`).
+            let v = self.expr(value)?;
+            if v.ty == Ty::Bool {
+                let byte = self.convert(v, Ty::Num(DType::U8));
+                let combined = self.op(&format!("arith.{name} {loaded}, {} : i8", byte.ssa));
+                let store = format!(
+                    "memref.store {combined}, {array}[{}] : {}",
+                    at.join(", "),
+                    info.memref()
+                );
+                self.guarded(&store, &info, &at, span);
+                return Ok(());
+            }
+            let current = self.loaded_value(loaded, info.dtype);
+            let result = self.binary(op, current, v, span)?;
+            self.store_at(&array, &info, &at, result, span);
+            return Ok(());
+        }
         let current = self.loaded_value(loaded, info.dtype);
         let result = self.written_binary(op, current, value, span)?;
         self.store_at(&array, &info, &at, result, span);
