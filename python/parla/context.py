@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import threading
 
 from parla import _parla
 from parla.tasks import DependencyError
@@ -150,7 +151,10 @@ class Parla(metaclass=_ParlaType):
         if self.trace is not None:
             # An unwritable path is found now, not after the block's work.
             open(self.trace, "w", encoding="utf-8").close()
-        self._runtime = _parla.Runtime(self.n_workers, trace=self.trace is not None)
+        # Workers run task bodies with the stack Python threads get
+        # (threading.stack_size(), where the program set one).
+        self._runtime = _parla.Runtime(self.n_workers, trace=self.trace is not None,
+                                       stack_bytes=threading.stack_size())
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:

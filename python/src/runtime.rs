@@ -230,10 +230,12 @@ pub struct Runtime {
 
 #[pymethods]
 impl Runtime {
-    /// Starts `workers` worker threads; becomes the active runtime.
+    /// Starts `workers` worker threads, each with a stack of `stack_bytes`
+    /// (0: what a Python thread gets by default); becomes the active
+    /// runtime.
     #[new]
-    #[pyo3(signature = (workers, trace = false))]
-    fn new(workers: usize, trace: bool) -> PyResult<Self> {
+    #[pyo3(signature = (workers, trace = false, stack_bytes = 0))]
+    fn new(workers: usize, trace: bool, stack_bytes: usize) -> PyResult<Self> {
         let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
         if active.is_some() {
             return Err(PyRuntimeError::new_err(
@@ -245,6 +247,10 @@ impl Runtime {
             devices: device_infos(),
             trace,
             scope: Some(Arc::new(GilScope)),
+            stack_bytes: match stack_bytes {
+                0 => parla_runtime::DEFAULT_WORKER_STACK,
+                bytes => bytes,
+            },
         })
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start the worker threads: {e}")))?;
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);

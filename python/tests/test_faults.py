@@ -488,3 +488,24 @@ def test_workers_that_cannot_all_start_are_an_error_that_leaves_no_thread_behind
         pytest.skip("this machine starts 3000 threads in 1.5 GB of address space")
     assert message.startswith("cannot start the worker threads")
     assert threads == "1" and later == "[1]"
+
+
+def test_tasks_recurse_through_c_code_as_deep_as_threads_do(run_python):
+    """Task bodies run on worker stacks as large as a Python thread's:
+    recursion through C code (lru_cache) that a thread survives does not
+    crash the interpreter in a task."""
+    done = run_python(
+        "import functools, sys\n"
+        "from parla import Parla, spawn\n"
+        "sys.setrecursionlimit(100_000)\n"
+        "@functools.lru_cache(maxsize=None)\n"
+        "def fib(n):\n"
+        "    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+        "with Parla(n_workers=1):\n"
+        "    @spawn()\n"
+        "    def deep():\n"
+        "        print(fib(10_000) % 1000)\n",
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "875"

@@ -45,7 +45,19 @@ pub struct RuntimeConfig {
     /// Record a trace (see [`Runtime::shutdown`]).
     pub trace: bool,
     pub scope: Option<Arc<dyn ExecutionScope>>,
+    /// Each worker thread's stack, in bytes. Task bodies run on it, so it
+    /// matches what a Python thread gets ([`DEFAULT_WORKER_STACK`]):
+    /// recursion through C code (`functools.lru_cache`, `repr` of nested
+    /// objects) that a thread survives must not overflow a task's stack.
+    pub stack_bytes: usize,
 }
+
+/// The stack of a thread on Linux by default (glibc takes `ulimit -s`,
+/// 8 MiB on most systems); Rust's own default is 2 MiB.
+pub const DEFAULT_WORKER_STACK: usize = 8 << 20;
+
+/// The least stack a worker gets, whatever it is asked for.
+const MIN_WORKER_STACK: usize = 256 << 10;
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
@@ -54,6 +66,7 @@ impl Default for RuntimeConfig {
             devices: vec![DeviceInfo::cpu(host_memory())],
             trace: false,
             scope: None,
+            stack_bytes: DEFAULT_WORKER_STACK,
         }
     }
 }
@@ -229,6 +242,7 @@ impl Runtime {
             let worker_shared = shared.clone();
             let started = std::thread::Builder::new()
                 .name(format!("parla-worker-{index}"))
+                .stack_size(config.stack_bytes.max(MIN_WORKER_STACK))
                 .spawn(move || worker::run(worker_shared, index, deque));
             match started {
                 Ok(thread) => threads.push(thread),
