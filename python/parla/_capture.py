@@ -2,7 +2,8 @@
 
 Tasks capture the variables of the scope they are spawned in by value. For
 a function defined inside another function those are its closure cells
-(copied in Rust); for one defined at module level they are module globals,
+(copied in Rust; it reads globals from the module itself, and the globals
+it assigns become shared as below); for one defined at module level they are module globals,
 so the body gets a snapshot of the globals it names, taken at spawn time:
 `for i in range(4): @spawn(T[i]) ...` at module level sees each `i`.
 
@@ -105,20 +106,40 @@ def _assigned_globals(code: types.CodeType, names, module: dict) -> frozenset[st
 _MODULE_IDENTITY = ("__builtins__", "__name__", "__package__", "__spec__", "__path__", "__file__", "__loader__")
 
 
+def _share(module: dict, assigned: frozenset[str]) -> None:
+    """From now on, bodies read `assigned` from the module when they run;
+    snapshots taken earlier drop them."""
+    shared = _shared.setdefault(id(module), set())
+    newly = assigned - shared
+    if newly:
+        shared.update(newly)
+        for reference in _snapshots.get(id(module), ()):
+            earlier = reference()
+            if earlier is not None:
+                for name in newly:
+                    earlier.pop(name, None)
+
+
+def share_assigned_globals(function: types.FunctionType) -> None:
+    """For a body defined in a function (which reads the module's globals
+    live): the globals it assigns, itself or through the module's
+    functions it calls, become shared, so module-level bodies read what it
+    stores instead of their snapshots."""
+    module = function.__globals__
+    code = function.__code__
+    assigned_here, names, _ = _globals_of(code)
+    if assigned_here or _module_functions(names, module):
+        assigned = _assigned_globals(code, names, module)
+        if assigned:
+            _share(module, assigned)
+
+
 def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
     module = function.__globals__
     _, names, reads_whole_dict = _globals_of(function.__code__)
     assigned = _assigned_globals(function.__code__, names, module)
     if assigned:
-        shared = _shared.setdefault(id(module), set())
-        newly = assigned - shared
-        if newly:
-            shared.update(newly)
-            for reference in _snapshots.get(id(module), ()):
-                earlier = reference()
-                if earlier is not None:
-                    for name in newly:
-                        earlier.pop(name, None)
+        _share(module, assigned)
         return function
     shared = _shared.get(id(module), ())
     # What Python's own machinery reads from the globals dict directly,

@@ -218,9 +218,21 @@ fn capture_by_value<'py>(
         return Ok(function.clone()); // a builtin, a partial, a callable object
     }
     let closure = function.getattr(intern!(py, "__closure__"))?;
+    let nested = !closure.is_none()
+        || function
+            .getattr(intern!(py, "__qualname__"))?
+            .extract::<&str>()?
+            .contains("<locals>");
+    if nested {
+        // It reads the module's globals live; the ones it assigns become
+        // shared, so module-level bodies see what it stores.
+        static SHARE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        SHARE
+            .import(py, "parla._capture", "share_assigned_globals")?
+            .call1((function,))?;
+    }
     if closure.is_none() {
-        let qualname = function.getattr(intern!(py, "__qualname__"))?;
-        if qualname.extract::<&str>()?.contains("<locals>") {
+        if nested {
             return Ok(function.clone()); // a nested function that captures nothing
         }
         // Defined at module level: its "local scope" is the module's.

@@ -171,6 +171,24 @@ MODULE_LEVEL_TASKS = textwrap.dedent("""
                 dynamic_seen[k] = (eval("LIMIT * 2"), globals().get("LIMIT"), "Parla" in globals())
     for k, seen_k in sorted(dynamic_seen.items()):
         print(k, *seen_k)
+
+    # A producer defined in a function (reading globals live) assigns one
+    # that a module-level consumer, spawned while it runs, reads.
+    import threading
+    shared_value, spawned = 0, threading.Event()
+    def produce_into(space):
+        @spawn(space[0])
+        def nested_producer():
+            global shared_value
+            spawned.wait(10)
+            shared_value = 42
+    with Parla():
+        V = TaskSpace("V")
+        produce_into(V)
+        @spawn(V[1], [V[0]])
+        def module_consumer():
+            print("nested", shared_value)
+        spawned.set()
 """)
 
 
@@ -207,7 +225,7 @@ def test_module_level_tasks_capture_globals_they_read_and_share_those_tasks_assi
         "[('consumer', 'produced'), (0, 0), (1, 10), (2, 20), (3, 30)] produced 1",
         "late through",
     ]
-    assert lines[2:] == ["0 20 10 True", "1 20 10 True"]
+    assert lines[2:] == ["0 20 10 True", "1 20 10 True", "nested 42"]
 
 
 def test_task_return_values_through_await():
