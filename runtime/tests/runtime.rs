@@ -291,6 +291,68 @@ impl Body for Awaits {
     }
 }
 
+/// Records the device of each run, awaiting `awaited` after the first.
+struct RecordsDevices {
+    awaited: Option<TaskHandle>,
+    devices: Arc<Mutex<Vec<DeviceId>>>,
+}
+
+impl Body for RecordsDevices {
+    fn run(&mut self, context: &RunContext) -> Step {
+        self.devices.lock().unwrap().push(context.device);
+        match self.awaited.take() {
+            Some(task) => Step::Wait(vec![task]),
+            None => Step::Done,
+        }
+    }
+}
+
+#[test]
+fn a_resumed_task_stays_on_its_device() {
+    // Two devices; the awaiting task starts on the first, which another
+    // task takes while it waits: it resumes there once that one is done,
+    // not on the second device (its body holds the first's stream).
+    let second = DeviceInfo {
+        ordinal: 1,
+        ..DeviceInfo::cpu(1000)
+    };
+    let runtime = Runtime::new(RuntimeConfig {
+        workers: 3,
+        devices: vec![DeviceInfo::cpu(1000), second],
+        ..Default::default()
+    })
+    .unwrap();
+    let whole = Resources {
+        vcus: VCU_UNITS,
+        memory: 0,
+    };
+    let gate = runtime
+        .spawn(TaskBuilder::new(|| {
+            std::thread::sleep(Duration::from_millis(30))
+        }))
+        .unwrap();
+    let devices = Arc::new(Mutex::new(Vec::new()));
+    runtime
+        .spawn(
+            TaskBuilder::from_body(Box::new(RecordsDevices {
+                awaited: Some(gate),
+                devices: devices.clone(),
+            }))
+            .resources(whole)
+            .placement(vec![DeviceId(0), DeviceId(1)]),
+        )
+        .unwrap();
+    runtime
+        .spawn(
+            TaskBuilder::new(|| std::thread::sleep(Duration::from_millis(100)))
+                .resources(whole)
+                .placement(vec![DeviceId(0)]),
+        )
+        .unwrap();
+    finished(&runtime);
+    assert_eq!(*devices.lock().unwrap(), vec![DeviceId(0), DeviceId(0)]);
+}
+
 #[test]
 fn suspended_tasks_resume_after_what_they_await() {
     let runtime = runtime(1);

@@ -550,7 +550,9 @@ impl Shared {
             return Some(node);
         }
         if work.request.is_zero() {
-            work.device = work.placement[0];
+            if !work.resumed {
+                work.device = work.placement[0];
+            }
             self.enqueue(node);
             return None;
         }

@@ -74,15 +74,24 @@ impl ResourceTable {
     }
 }
 
-/// Reserves the node's request on the first placement device with room,
-/// recording the device in the node's work.
+/// Reserves the node's request on the first placement device with room
+/// (a resumed task: on its own device), recording the device in the
+/// node's work.
 fn try_reserve(free: &mut [Resources], node: &Arc<TaskNode>) -> bool {
     // SAFETY: ready nodes belong to whoever holds them; the resource table
     // holds this one (under its lock) until it hands it to a queue.
     let Some(work) = (unsafe { node.work() }).as_mut() else {
         return false;
     };
-    for device in &work.placement {
+    // A task resumed after an await stays on the device it started on:
+    // its body holds that device's stream and queued work.
+    let resumed = [work.device];
+    let candidates: &[DeviceId] = if work.resumed {
+        &resumed
+    } else {
+        &work.placement
+    };
+    for device in candidates {
         let room = &mut free[device.0 as usize];
         if room.vcus >= work.request.vcus && room.memory >= work.request.memory {
             room.vcus -= work.request.vcus;
