@@ -354,6 +354,61 @@ fn a_resumed_task_stays_on_its_device() {
 }
 
 #[test]
+fn tasks_that_may_run_on_several_devices_go_to_the_least_loaded() {
+    let second = DeviceInfo {
+        ordinal: 1,
+        ..DeviceInfo::cpu(1000)
+    };
+    let runtime = Runtime::new(RuntimeConfig {
+        workers: 4,
+        devices: vec![DeviceInfo::cpu(1000), second],
+        ..Default::default()
+    })
+    .unwrap();
+    let devices = Arc::new(Mutex::new(Vec::new()));
+    let half = Resources {
+        vcus: VCU_UNITS / 2,
+        memory: 0,
+    };
+    // Two that reserve nothing, then two that reserve half a device: while
+    // all run, the load alternates between the devices.
+    for request in [Resources::default(), Resources::default(), half, half] {
+        let devices = devices.clone();
+        runtime
+            .spawn(
+                TaskBuilder::from_body(Box::new(SleepsAndRecords {
+                    devices,
+                    sleep: Duration::from_millis(60),
+                }))
+                .resources(request)
+                .placement(vec![DeviceId(0), DeviceId(1)]),
+            )
+            .unwrap();
+    }
+    finished(&runtime);
+    let mut seen = devices.lock().unwrap().clone();
+    seen.sort_by_key(|d| d.0);
+    assert_eq!(
+        seen,
+        vec![DeviceId(0), DeviceId(0), DeviceId(1), DeviceId(1)]
+    );
+}
+
+/// Records the device it runs on, then sleeps.
+struct SleepsAndRecords {
+    devices: Arc<Mutex<Vec<DeviceId>>>,
+    sleep: Duration,
+}
+
+impl Body for SleepsAndRecords {
+    fn run(&mut self, context: &RunContext) -> Step {
+        self.devices.lock().unwrap().push(context.device);
+        std::thread::sleep(self.sleep);
+        Step::Done
+    }
+}
+
+#[test]
 fn suspended_tasks_resume_after_what_they_await() {
     let runtime = runtime(1);
     let slow = runtime

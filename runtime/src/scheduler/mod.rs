@@ -550,7 +550,11 @@ impl Shared {
             return Some(node);
         }
         if work.request.is_zero() {
-            if !work.resumed {
+            // One device: nothing to choose, no lock taken. Several: the
+            // least loaded.
+            if work.placement.len() > 1 {
+                self.resources.map_unreserved(work);
+            } else if !work.resumed {
                 work.device = work.placement[0];
             }
             self.enqueue(node);
