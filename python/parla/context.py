@@ -6,6 +6,7 @@ import atexit
 import os
 import sys
 import threading
+import traceback
 
 from parla import _parla
 from parla.tasks import DependencyError
@@ -80,6 +81,17 @@ def _tell_failures(leaving: BaseException, failures, own: bool) -> None:
         _note_once(leaving, f"meanwhile {task!r} failed: {type(error).__name__}: {_text_of(error)}")
     if own and leaving.__context__ is None:
         leaving.__context__ = _failure(failures)
+
+
+def _report_outlived_failure(task, error) -> None:
+    """A task that outlived its block (an exception left it and the grace
+    passed) failed after the block reported its failures: printed to
+    stderr, as Python prints an exception that ends a plain thread."""
+    print(f"parla: {task!r} failed after its `with Parla()` block had ended:", file=sys.stderr)
+    if isinstance(error, BaseException):
+        traceback.print_exception(error, file=sys.stderr)
+    else:
+        print(f"  {_text_of(error)}", file=sys.stderr)
 
 
 def _wait_for_running_tasks() -> None:

@@ -12,7 +12,7 @@ use pyo3::{
     prelude::*,
     sync::PyOnceLock,
 };
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub struct PythonBody {
     pub task: Py<Task>,
@@ -24,7 +24,9 @@ pub struct PythonBody {
     /// For an `async def` body: the coroutine, once started.
     pub coroutine: Option<Py<PyAny>>,
     pub is_async: bool,
-    pub failures: Arc<Mutex<Vec<Py<Task>>>>,
+    /// The id of its runtime (see `current::current_runtime`).
+    pub runtime: usize,
+    pub failures: runtime::Failures,
 }
 
 enum Resume {
@@ -41,7 +43,7 @@ impl Body for PythonBody {
             let task = self.task.clone_ref(py);
             let device = context.device.0;
             match runtime::gpu_ordinal(device) {
-                None => current::with_current(task, device, || self.step(py)),
+                None => current::with_current(task, device, self.runtime, || self.step(py)),
                 Some(ordinal) => self.gpu_step(py, task, device, ordinal),
             }
         })
@@ -75,7 +77,7 @@ impl PythonBody {
             Err(error) => return self.fail(py, error),
         };
         let step = gpu_call::with_task_gpu(ordinal, address, || {
-            current::with_current(task, device, || self.step(py))
+            current::with_current(task, device, self.runtime, || self.step(py))
         });
         let restored = environment.call_method0(intern!(py, "close"));
         if !matches!(step, Step::Done | Step::Failed) {
@@ -164,10 +166,31 @@ impl PythonBody {
 
     fn fail(&mut self, py: Python<'_>, error: PyErr) -> Step {
         self.task.get().state().error = Some(error.into_value(py).into_any());
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(self.task.clone_ref(py));
+        let outlived = {
+            let mut log = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+            if !log.closed {
+                log.tasks.push(self.task.clone_ref(py));
+            }
+            log.closed
+        };
+        if outlived {
+            // Its block has ended and reported what failed before: say it
+            // now, as Python does of an exception in a plain thread.
+            static REPORT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let error = self
+                .task
+                .get()
+                .state()
+                .error
+                .as_ref()
+                .map(|e| e.clone_ref(py));
+            let reported = REPORT
+                .import(py, "parla.context", "_report_outlived_failure")
+                .and_then(|report| report.call1((self.task.clone_ref(py), error)));
+            if let Err(error) = reported {
+                error.write_unraisable(py, None);
+            }
+        }
         Step::Failed
     }
 }

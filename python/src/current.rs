@@ -4,13 +4,27 @@ use crate::tasks::Task;
 use pyo3::prelude::*;
 use std::cell::RefCell;
 
-thread_local! {
-    static CURRENT: RefCell<Option<(Py<Task>, u16)>> = const { RefCell::new(None) };
+/// The task running on this thread: the task, its device, and the id of
+/// the runtime (the `with Parla()` block) it belongs to.
+struct Current {
+    task: Py<Task>,
+    device: u16,
+    runtime: usize,
 }
 
-/// Runs `f` with `task` (mapped to device `device`) as the current task.
-pub fn with_current<R>(task: Py<Task>, device: u16, f: impl FnOnce() -> R) -> R {
-    let previous = CURRENT.with(|c| c.replace(Some((task, device))));
+thread_local! {
+    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `task` (mapped to device `device`, of runtime `runtime`)
+/// as the current task.
+pub fn with_current<R>(task: Py<Task>, device: u16, runtime: usize, f: impl FnOnce() -> R) -> R {
+    let current = Current {
+        task,
+        device,
+        runtime,
+    };
+    let previous = CURRENT.with(|c| c.replace(Some(current)));
     let result = f();
     let ours = CURRENT.with(|c| c.replace(previous));
     drop(ours); // dropped while the caller still holds the GIL
@@ -20,12 +34,17 @@ pub fn with_current<R>(task: Py<Task>, device: u16, f: impl FnOnce() -> R) -> R 
 /// The task running on this thread, or None outside tasks.
 #[pyfunction]
 pub fn get_current_task(py: Python<'_>) -> Option<Py<Task>> {
-    CURRENT.with(|c| c.borrow().as_ref().map(|(task, _)| task.clone_ref(py)))
+    CURRENT.with(|c| c.borrow().as_ref().map(|c| c.task.clone_ref(py)))
 }
 
 /// The index (in the runtime's device table) of the device the current
 /// task runs on, or None outside tasks.
 #[pyfunction]
 pub fn current_device() -> Option<u16> {
-    CURRENT.with(|c| c.borrow().as_ref().map(|(_, device)| *device))
+    CURRENT.with(|c| c.borrow().as_ref().map(|c| c.device))
+}
+
+/// The id of the runtime whose task runs on this thread, if any.
+pub fn current_runtime() -> Option<usize> {
+    CURRENT.with(|c| c.borrow().as_ref().map(|c| c.runtime))
 }

@@ -37,9 +37,21 @@ pub struct RuntimeState {
     pub id: usize,
     pub runtime: parla_runtime::Runtime,
     /// Tasks whose bodies raised, in the order they failed.
-    pub failures: Arc<Mutex<Vec<Py<Task>>>>,
+    pub failures: Failures,
     pub tracing: bool,
 }
+
+/// The tasks of a runtime that failed while its block could still report
+/// them; once it has (`closed`), a task that outlived the block reports
+/// its own failure (`parla.context._report_outlived_failure`). One lock,
+/// so that no failure falls between the two.
+#[derive(Default)]
+pub struct FailureLog {
+    pub tasks: Vec<Py<Task>>,
+    pub closed: bool,
+}
+
+pub type Failures = Arc<Mutex<FailureLog>>;
 
 static ACTIVE: Mutex<Option<Arc<RuntimeState>>> = Mutex::new(None);
 
@@ -257,7 +269,7 @@ impl Runtime {
         let state = Arc::new(RuntimeState {
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             runtime,
-            failures: Arc::new(Mutex::new(Vec::new())),
+            failures: Failures::default(),
             tracing: trace,
         });
         *active = Some(state.clone());
@@ -273,7 +285,7 @@ impl Runtime {
     /// back to this runtime (a frame's `with Parla()`).
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         if let Ok(failures) = self.state.failures.try_lock() {
-            for task in failures.iter() {
+            for task in failures.tasks.iter() {
                 visit.call(task)?;
             }
         }
@@ -282,7 +294,7 @@ impl Runtime {
 
     fn __clear__(&self) {
         if let Ok(mut failures) = self.state.failures.try_lock() {
-            failures.clear();
+            failures.tasks.clear();
         }
     }
 
@@ -321,6 +333,7 @@ impl Runtime {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         failures
+            .tasks
             .iter()
             .filter_map(|task| {
                 let error = task.get().state().error.as_ref()?.clone_ref(py);
@@ -347,6 +360,13 @@ impl Runtime {
         let grace = Duration::from_secs_f64(grace.max(0.0));
         // Workers may need the GIL to finish the task they run.
         let trace = py.detach(|| self.state.runtime.shutdown(grace));
+        // What fails from now on (a task that outlived the grace) is
+        // reported by the task itself.
+        self.state
+            .failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .closed = true;
         trace
             .filter(|_| self.state.tracing)
             .map(|t| t.to_chrome_json())

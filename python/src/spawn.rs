@@ -332,7 +332,21 @@ impl Spawner {
                 crate::type_name(body)
             )));
         }
-        let Some(runtime) = runtime::active() else {
+        let active = runtime::active();
+        if let Some(own) = crate::current::current_runtime() {
+            if active.as_ref().is_none_or(|a| a.id != own) {
+                // A task that outlived its block (the grace after an
+                // exception): its spawns would join another block.
+                let current = crate::current::get_current_task(py)
+                    .map(|t| t.get().__repr__())
+                    .unwrap_or_default();
+                return Err(PyRuntimeError::new_err(format!(
+                    "spawn() in {current}, whose `with Parla()` block has ended: \
+                     a task that outlives its block cannot spawn more"
+                )));
+            }
+        }
+        let Some(runtime) = active else {
             return Err(PyRuntimeError::new_err(
                 "spawn() needs a running Parla runtime: spawn tasks inside `with Parla():`",
             ));
@@ -379,6 +393,7 @@ impl Spawner {
             function: Some(function),
             coroutine: None,
             is_async,
+            runtime: runtime.id,
             failures: runtime.failures.clone(),
         };
         let builder = TaskBuilder::from_body(Box::new(body))

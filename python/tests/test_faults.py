@@ -509,3 +509,43 @@ def test_tasks_recurse_through_c_code_as_deep_as_threads_do(run_python):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "875"
+
+
+def test_a_task_that_outlives_its_block_reports_its_failure_and_spawns_nothing(run_python):
+    """A block left by an exception gives its tasks a grace; one still
+    running after it cannot spawn into the next block (RuntimeError), and
+    its failure, which the block could no longer report, goes to stderr."""
+    done = run_python(
+        "import threading, time\n"
+        "from parla import Parla, TaskSpace, spawn\n"
+        "started = threading.Event()\n"
+        "A, B = TaskSpace('A'), TaskSpace('B')\n"
+        "try:\n"
+        "    with Parla(n_workers=2):\n"
+        "        @spawn(A[0])\n"
+        "        def slow():\n"
+        "            started.set()\n"
+        "            time.sleep(1.5)\n"
+        "            @spawn(A[1])\n"
+        "            def follow_up():\n"
+        "                pass\n"
+        "        @spawn(A[2])\n"
+        "        def slow_failure():\n"
+        "            time.sleep(1.5)\n"
+        "            raise ValueError('late failure')\n"
+        "        started.wait()\n"
+        "        raise KeyError('leave')\n"
+        "except KeyError:\n"
+        "    pass\n"
+        "with Parla(n_workers=2):\n"
+        "    @spawn(B[0])\n"
+        "    def unrelated():\n"
+        "        time.sleep(1)\n"
+        "print('second block ended cleanly')\n",
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "second block ended cleanly"
+    assert "Task(A_0) failed after its `with Parla()` block had ended" in done.stderr
+    assert "whose `with Parla()` block has ended: a task that outlives its block cannot spawn more" in done.stderr
+    assert "Task(A_2) failed after its" in done.stderr and "ValueError: late failure" in done.stderr
