@@ -46,7 +46,13 @@ class _Specialized:
 
     def variant(self, *architectures: _devices.Architecture):
         """Registers the decorated function as the body for tasks running on
-        these device kinds: `@function.variant(gpu)`."""
+        these device kinds: `@function.variant(gpu)`, or a list of them
+        (`.variant([gpu])`, as the original takes)."""
+        architectures = tuple(
+            kind
+            for item in architectures
+            for kind in (item if isinstance(item, (list, tuple)) else (item,))
+        )
         for architecture in architectures:
             if not isinstance(architecture, _devices.Architecture):
                 raise TypeError(f"variant() takes device kinds such as gpu, got {architecture!r}")

@@ -242,7 +242,9 @@ enum Dimension {
 
 /// An int index or slice bound, which must fit 64 bits.
 fn index_int(value: &Bound<'_, PyAny>) -> PyResult<i64> {
-    value.extract::<i64>().map_err(|_| {
+    // An `__index__` that raises: its own error, not a size complaint.
+    let integer = value.call_method0(pyo3::intern!(value.py(), "__index__"))?;
+    integer.extract::<i64>().map_err(|_| {
         PyValueError::new_err(format!(
             "task indices and slice bounds fit 64 bits (-2**63 to 2**63 - 1), got {}",
             value
@@ -580,13 +582,18 @@ fn collect_nested(
         into.extend(list.get().tasks.iter().map(|t| t.clone_ref(py)));
     } else if let Ok(space) = spec.cast::<TaskSpace>() {
         into.extend(space.get().spawned(py));
-    } else if spec.is_instance_of::<pyo3::types::PyList>() || spec.is_instance_of::<PyTuple>() {
-        for item in spec.try_iter()? {
+    } else if let Some(items) = (!spec.is_instance_of::<PyString>()
+        && !spec.is_instance_of::<pyo3::types::PyBytes>())
+    .then(|| spec.try_iter().ok())
+    .flatten()
+    {
+        // Lists, tuples, sets, generators: any iterable of them.
+        for item in items {
             collect_nested(py, &item?, into, depth + 1)?;
         }
     } else {
         return Err(PyTypeError::new_err(format!(
-            "dependencies are tasks (T[i]), task slices (T[0:4]) or lists of them, got {}",
+            "dependencies are tasks (T[i]), task slices (T[0:4]) or lists (any iterables) of them, got {}",
             spec.get_type().name()?
         )));
     }

@@ -130,6 +130,11 @@ def test_task_space_slices_of_absurd_size_are_value_errors():
     assert [t.name for t in T[-2**63:2**63 - 1:2**62]] == [f"T_{k * 2**62}" for k in range(-2, 2)]
 
 
+class _BrokenIndex:
+    def __index__(self):
+        raise ZeroDivisionError("its own error")
+
+
 @pytest.mark.parametrize("index, error, message", [
     (lambda T: T[2**70], ValueError, r"fit 64 bits .*got 1180591620717411303424"),
     (lambda T: T[2**63 - 3:2**63 + 5], ValueError, "fit 64 bits"),
@@ -138,6 +143,7 @@ def test_task_space_slices_of_absurd_size_are_value_errors():
     (lambda T: T['a':'b'], TypeError, r"need integer bounds, e.g. T\[0:4\], got str"),
     (lambda T: T[0:3][2**70], IndexError, "task list index out of range"),
     (lambda T: TaskSpace(5), TypeError, "a TaskSpace's name is a string"),
+    (lambda T: T[_BrokenIndex()], ZeroDivisionError, "its own error"),
 ])
 def test_task_indices_out_of_range_or_of_the_wrong_type_say_so(index, error, message):
     import numpy as np

@@ -85,6 +85,26 @@ def test_a_task_space_is_not_iterable():
         T[0] in T
 
 
+def test_dependencies_may_be_any_iterable_of_tasks():
+    finished, seen = set(), {}
+    with Parla():
+        T = TaskSpace("I")
+        for i in range(3):
+            @spawn(T[i])
+            def first():
+                time.sleep(0.02)
+                finished.add(i)
+
+        @spawn(T["set"], {T[0], T[1]})
+        def from_a_set():
+            seen["set"] = set(finished)
+
+        @spawn(T["generator"], (T[k] for k in range(3)))
+        def from_a_generator():
+            seen["generator"] = set(finished)
+    assert seen["set"] >= {0, 1} and seen["generator"] == {0, 1, 2}
+
+
 def test_a_dependency_list_that_contains_itself_is_an_error():
     deps = []
     deps.append(deps)
@@ -487,7 +507,7 @@ def test_specialize_runs_the_default_body_on_the_cpu():
     def f(x):
         return ("default", x)
 
-    @f.variant(gpu)
+    @f.variant([gpu])  # a list, as the original takes
     def f_gpu(x):
         return ("gpu", x)
 
