@@ -137,8 +137,8 @@ func.func @else_only(%c: i1, %out: memref<1xi64>) {
 
 // -----
 
-// Left as written: an array element (its load could fault where the
-// condition is false), a local the branch also reads, a local the other
+// Left as written: an array element at an index not known when compiling
+// (its load could fault where the condition is false), a local the branch also reads, a local the other
 // branch overwrites, a combining op without an exact identity (minnumf
 // drops NaN), and index values (no atomic form).
 // CHECK-LABEL: func.func @kept
@@ -151,9 +151,9 @@ func.func @kept(%c: i1, %y: memref<4xf32>, %z: memref<1xf32>, %v: f32, %k: index
   %u = memref.alloca() : memref<f32>
   %w = memref.alloca() : memref<index>
   scf.if %c {
-    %old = memref.load %y[%c0] : memref<4xf32>
+    %old = memref.load %y[%k] : memref<4xf32>
     %new = arith.addf %old, %v : f32
-    memref.store %new, %y[%c0] : memref<4xf32>
+    memref.store %new, %y[%k] : memref<4xf32>
   }
   scf.if %c {
     %old = memref.load %s[] : memref<f32>
@@ -262,5 +262,57 @@ func.func @several(%x: memref<64xf32>, %k: memref<64xi32>) {
     }
     "looppar.yield"() : () -> ()
   }) {label = "M", threads = 64 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// An element of an array parameter at constant indices within its shape
+// cannot fault, so its update converts as a local's does (and becomes a
+// reduction of the loop); one at a constant outside the shape, and
+// branches updating different elements of one array, stay.
+// CHECK-LABEL: func.func @known_element
+// CHECK: %[[V:.*]] = scf.if %{{.*}} -> (f64) {
+// CHECK: %[[OLD:.*]] = memref.load %arg1[%{{.*}}, %{{.*}}] : memref<2x3xf64>
+// CHECK-NEXT: %[[NEW:.*]] = arith.addf %[[OLD]], %[[V]] : f64
+// CHECK-NEXT: memref.store %[[NEW]], %arg1[%{{.*}}, %{{.*}}] : memref<2x3xf64>
+// CHECK-COUNT-2: scf.if %{{[^ ]*}} {
+// CHECK-NOT: scf.if %{{.*}} ->
+// RED-LABEL: func.func @known_element
+// RED: }) {label = "N", reduction = "add", threads = 64 : i64}
+func.func @known_element(%x: memref<64xf64>, %y: memref<2x3xf64>, %z: memref<4xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c7 = arith.constant 7 : index
+  %n = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f64
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<64xf64>
+    %c = arith.cmpf ogt, %v, %zero : f64
+    scf.if %c {
+      %old = memref.load %y[%c1, %c2] : memref<2x3xf64>
+      %new = arith.addf %old, %v : f64
+      memref.store %new, %y[%c1, %c2] : memref<2x3xf64>
+    }
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
+  %v = memref.load %x[%c0] : memref<64xf64>
+  %c = arith.cmpf ogt, %v, %zero : f64
+  scf.if %c {
+    %old = memref.load %z[%c7] : memref<4xf64>
+    %new = arith.addf %old, %v : f64
+    memref.store %new, %z[%c7] : memref<4xf64>
+  }
+  scf.if %c {
+    %old = memref.load %z[%c0] : memref<4xf64>
+    %new = arith.addf %old, %v : f64
+    memref.store %new, %z[%c0] : memref<4xf64>
+  } else {
+    %old = memref.load %z[%c1] : memref<4xf64>
+    %new = arith.addf %old, %v : f64
+    memref.store %new, %z[%c1] : memref<4xf64>
+  }
   return
 }

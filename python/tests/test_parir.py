@@ -332,9 +332,10 @@ def test_reduce_accepts_every_reduction_found_without_it():
             np.testing.assert_array_equal(y, want)
     gpu = parir.print_compiled(stats, [x, np.zeros(3), 1000], parir.CompileOptions(
         {'N': parir.threads(1000).reduce()}, backend="cuda", arch="sm_90"), stage="gpu")
-    # The sum and the max are block reductions; the conditional count, an
-    # array element beside them, stays an atomic update.
-    assert gpu.count("gpu.all_reduce") == 2 and gpu.count("memref.atomic_rmw addf %cst") == 1, gpu
+    # The sum, the max and the conditional count (an element at a constant
+    # index, in bounds whatever the condition) are block reductions, each
+    # block's result combined by one atomic update.
+    assert gpu.count("gpu.all_reduce") == 3 and gpu.count("memref.atomic_rmw") == 3, gpu
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32])
@@ -1865,3 +1866,31 @@ def test_updates_spelled_out_are_reductions_as_augmented_ones():
     np.testing.assert_allclose(y, 1 + 2 * x.sum(axis=1))
     local_difference(x, y, 6, 50, opts=parir.par({'N': parir.threads(6), 'M': parir.threads(32).reduce()}))
     np.testing.assert_allclose(y, -x.sum(axis=1))
+
+
+@parir.jit
+def scaled_and_positive_sum(x, y, z, N):
+    parir.label('N')
+    for i in range(N):
+        z[i] = x[i] * 2.0
+        if x[i] > 0.0:
+            y[0] += x[i]
+
+
+def test_a_conditional_update_of_a_known_element_beside_other_statements_is_a_reduction():
+    """`if x[i] > 0: y[0] += x[i]` beside another statement: y[0] is in
+    bounds whatever the condition, so the update is made unconditional
+    (adding -0.0 where it is false) and reduced, not an atomic update from
+    every qualifying iteration; on GPUs, a block reduction."""
+    x = np.random.default_rng(5).standard_normal(100_000)
+    y, z = np.zeros(1), np.zeros_like(x)
+    opts = parir.par({'N': parir.threads(x.size)})
+    scaled_and_positive_sum(x, y, z, x.size, opts=opts)
+    np.testing.assert_allclose(y[0], x[x > 0].sum(), rtol=1e-12)
+    np.testing.assert_array_equal(z, 2 * x)
+    scf = parir.print_compiled(scaled_and_positive_sum, [x, y, z, x.size], opts, stage="scf")
+    assert "atomic" not in scf and "scf.reduce" in scf, scf
+    gpu = parir.print_compiled(scaled_and_positive_sum, [x, y, z, x.size],
+                               parir.CompileOptions({'N': parir.threads(x.size)}, backend="cuda", arch="sm_90"),
+                               stage="gpu")
+    assert "gpu.all_reduce" in gpu, gpu

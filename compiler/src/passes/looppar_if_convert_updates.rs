@@ -26,9 +26,13 @@
 //! of the local moves, below code that does not touch it.
 //!
 //! Locals are `memref.alloca` slots of no dimensions that only loads and
-//! stores use (nothing aliases them); array elements stay as written (their load could fault where
-//! the condition is false). Combining ops whose identity is not exact
-//! (`minnumf`, which drops NaN) and types with no atomic form stay too.
+//! stores use (nothing aliases them). Elements of array parameters are
+//! converted too where their indices are constants within the static
+//! shape (`if x[i] > 0: y[0] += x[i]`, whose atomic updates from every
+//! qualifying iteration become a reduction); other array elements stay as
+//! written (their load could fault where the condition is false).
+//! Combining ops whose identity is not exact (`minnumf`, which drops NaN)
+//! and types with no atomic form stay too.
 
 use super::{build, looppar_check_races, looppar_detect_reductions, rewrite};
 use melior::{
@@ -69,6 +73,8 @@ fn run(root: OperationRef, pass: ExternalPass) {
 /// %contribution`, `store %new`, all in the branch's block.
 struct Update<'c, 'a> {
     slot: Value<'c, 'a>,
+    /// The element's indices (none for a local).
+    indices: Vec<Value<'c, 'a>>,
     load: OperationRef<'c, 'a>,
     combine: OperationRef<'c, 'a>,
     store: OperationRef<'c, 'a>,
@@ -108,6 +114,38 @@ fn is_local(value: Value, if_op: OperationRef) -> bool {
         }
     }
     true
+}
+
+/// Whether `store` writes an element of an array parameter at constant
+/// indices within its static shape, with nothing defined in `if_op`: a
+/// load of it cannot fault, so it may run whether or not the condition
+/// holds. (Array parameters do not alias one another: the front end
+/// compiles one array passed twice as one, and rejects overlapping views
+/// that the function writes.)
+fn is_known_element(store: OperationRef, slot: Value, if_op: OperationRef) -> bool {
+    if melior::ir::block::BlockArgument::try_from(slot).is_err() {
+        return false;
+    }
+    let Ok(shape) = MemRefType::try_from(slot.r#type()) else {
+        return false;
+    };
+    let indices: Vec<Value> = store.operands().skip(2).collect();
+    indices.len() == shape.rank()
+        && indices.iter().enumerate().all(|(axis, index)| {
+            let constant = OperationResult::try_from(*index).ok().and_then(|r| {
+                let op = r.owner();
+                (rewrite::name_of(op) == "arith.constant" && !rewrite::is_nested_in(op, if_op))
+                    .then(|| op.attribute("value").ok())
+                    .flatten()
+                    .and_then(|a| melior::ir::attribute::IntegerAttribute::try_from(a).ok())
+                    .map(|i| i.value())
+            });
+            let size = match shape.dim_size(axis) {
+                Ok(melior::ir::r#type::DimSize::Static(size)) => i64::try_from(size).ok(),
+                _ => None,
+            };
+            matches!((constant, size), (Some(k), Some(n)) if (0..n).contains(&k))
+        })
 }
 
 /// Whether `a` and `b` carry the same attributes (fastmath, overflow
@@ -172,9 +210,11 @@ fn updates<'c, 'a>(block: BlockRef<'c, 'a>, if_op: OperationRef) -> Vec<Update<'
         let (Ok(new), Ok(slot)) = (store.operand(0), store.operand(1)) else {
             continue;
         };
-        if !is_local(slot, if_op) || !rewrite::has_atomic_form(new.r#type()) {
+        let known = is_local(slot, if_op) || is_known_element(store, slot, if_op);
+        if !known || !rewrite::has_atomic_form(new.r#type()) {
             continue;
         }
+        let indices: Vec<Value> = store.operands().skip(2).collect();
         let Ok(combine) = OperationResult::try_from(new).map(|r| r.owner()) else {
             continue;
         };
@@ -194,6 +234,7 @@ fn updates<'c, 'a>(block: BlockRef<'c, 'a>, if_op: OperationRef) -> Vec<Update<'
                 .filter(|load| {
                     rewrite::name_of(*load) == "memref.load"
                         && load.operand(0).ok() == Some(slot)
+                        && load.operands().skip(1).eq(indices.iter().copied())
                         && load.block() == Some(block)
                         && looppar_detect_reductions::uses(v) == 1
                 })
@@ -211,6 +252,7 @@ fn updates<'c, 'a>(block: BlockRef<'c, 'a>, if_op: OperationRef) -> Vec<Update<'
         }
         found.push(Update {
             slot,
+            indices,
             load,
             combine,
             store,
@@ -259,7 +301,10 @@ unsafe fn convert(if_op: OperationRef) -> Result<(), String> {
     let in_else = else_block.map(|b| updates(b, if_op)).unwrap_or_default();
     let mut pairs = Vec::new();
     for update in &in_then {
-        match in_else.iter().find(|u| u.slot == update.slot) {
+        match in_else
+            .iter()
+            .find(|u| u.slot == update.slot && u.indices == update.indices)
+        {
             Some(other)
                 if rewrite::name_of(other.combine) == rewrite::name_of(update.combine)
                     && same_attributes(other.combine, update.combine) =>
