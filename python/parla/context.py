@@ -135,14 +135,19 @@ class Parla(metaclass=_ParlaType):
 
     `n_workers`: worker threads (default: PARLA_NUM_THREADS, else the
     machine's cores). `trace`: a path to write a Chrome trace-event file to
-    (default: PARLA_TRACE)."""
+    (default: PARLA_TRACE). `logfile` (default: PARLA_LOGFILE), the
+    original's log, is where the trace goes when `trace` is not given:
+    this runtime's log of a run is its trace."""
 
     _entered: list = []
 
-    def __init__(self, n_workers: int | None = None, trace: str | os.PathLike | None = None):
+    def __init__(self, n_workers: int | None = None, trace: str | os.PathLike | None = None,
+                 logfile: str | os.PathLike | None = None):
         self.n_workers = _worker_count(n_workers)
+        if trace is not None and logfile is not None and os.fspath(logfile) != os.fspath(trace):
+            raise ValueError("Parla(trace=..., logfile=...) name two files for one trace: give one")
         if trace is None:
-            trace = os.environ.get("PARLA_TRACE") or None
+            trace = logfile or os.environ.get("PARLA_TRACE") or os.environ.get("PARLA_LOGFILE") or None
         self.trace = os.fspath(trace) if trace is not None else None
         self._runtime = None
 

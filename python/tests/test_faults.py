@@ -347,6 +347,15 @@ def test_trace_argument(tmp_path):
         def one():
             pass
     assert json.loads(path.read_text())["traceEvents"]
+    # The original's `logfile=` names the same file.
+    log = tmp_path / "parla.blog"
+    with Parla(logfile=log):
+        @spawn()
+        def two():
+            pass
+    assert json.loads(log.read_text())["traceEvents"]
+    with pytest.raises(ValueError, match="name two files for one trace"):
+        Parla(trace=path, logfile=log)
 
 
 class Held:

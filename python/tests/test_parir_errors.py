@@ -290,8 +290,17 @@ def test_wrong_arguments_at_the_call():
         simple(np.zeros(3, dtype="datetime64[D]"), 3, opts=opts)
     with pytest.raises(TypeError, match="not supported"):
         simple(np.zeros(3, dtype=np.complex128), 3, opts=opts)
-    with pytest.raises(TypeError, match="opts must be made by parir.par"):
+    with pytest.raises(TypeError, match=r"opts must be made by parir.par.*a dict goes to parir.par, or to parallelize="):
         simple(np.zeros(3), 3, opts={'N': parir.threads(3)})
+    with pytest.raises(TypeError, match="opts must be made by parir.par"):
+        parir.print_compiled(simple, [np.zeros(3), 3], {'N': parir.threads(3)})
+    with pytest.raises(TypeError, match="not both"):
+        simple(np.zeros(3), 3, opts=opts, parallelize={'N': parir.threads(3)})
+    # The original's keyword: a dict passed as parallelize=.
+    y = np.zeros(3)
+    simple(y, 3, parallelize={'N': parir.threads(3)})
+    np.testing.assert_array_equal(y, 1.0)
+    assert "scf.parallel" in parir.print_compiled(simple, [y, 3], parallelize={'N': parir.threads(3)}, stage="scf")
     with pytest.raises(TypeError):
         parir.threads("3")
 

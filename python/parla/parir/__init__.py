@@ -148,6 +148,23 @@ def par(spec: dict) -> CompileOptions:
 parallelize = par
 
 
+def _options(opts, parallelize: dict | None) -> CompileOptions:
+    """The options of a call: `opts` (made by parir.par), or a parallel
+    specification dict passed as `parallelize=`, as the original takes it."""
+    if parallelize is not None:
+        if opts is not None:
+            raise TypeError("give opts=parir.par({...}) or parallelize={...}, not both")
+        if not isinstance(parallelize, dict):
+            raise TypeError(f"parallelize= takes a dict of labels to parir.threads(n), got {parallelize!r}")
+        return CompileOptions(parallelize)
+    if opts is None:
+        return CompileOptions()
+    if not isinstance(opts, CompileOptions):
+        hint = " (a dict goes to parir.par, or to parallelize=)" if isinstance(opts, dict) else ""
+        raise TypeError(f"opts must be made by parir.par({{...}}), got {opts!r}{hint}")
+    return opts
+
+
 def _arch_for_printing(options: CompileOptions, backend: str) -> str:
     """The architecture print_compiled compiles for: the one asked for, else
     GPU 0's, else the default of the backend."""
@@ -270,13 +287,11 @@ class JitFunction:
             self._python = python
         return self._python
 
-    def __call__(self, *args, opts: CompileOptions | None = None, seq: bool = False, debug: bool = False):
+    def __call__(self, *args, opts: CompileOptions | None = None, seq: bool = False, debug: bool = False,
+                 parallelize: dict | None = None):
         if seq:
             return self._as_python()(*args)
-        if opts is None:
-            opts = CompileOptions()
-        elif not isinstance(opts, CompileOptions):
-            raise TypeError(f"opts must be made by parir.par({{...}}), got {opts!r}")
+        opts = _options(opts, parallelize)
         if len(args) != self._arity:
             raise TypeError(f"{self.__name__}() takes {self._arity} argument(s), got {len(args)}")
         started = _time.perf_counter()
@@ -305,13 +320,14 @@ _STAGES = {
 
 
 def print_compiled(fun, args, opts: CompileOptions | None = None, stage: str | None = None,
-                   debug: bool = False) -> str:
+                   debug: bool = False, parallelize: dict | None = None) -> str:
     """The code of `fun` compiled for `args` and `opts` at `stage` (default:
     the lowest). CPU: 'looppar' (the front end's output), 'scf', 'llvm'.
     GPUs (`backend='cuda'` or `'rocm'`): 'looppar', 'gpu' (kernels as
     gpu.launch), 'host' (after outlining), 'ptx' / 'amdgcn'. With `debug`,
-    the code a call with `debug=True` runs: every array access checked."""
-    opts = opts or CompileOptions()
+    the code a call with `debug=True` runs: every array access checked.
+    `parallelize={...}` may stand for `opts=parir.par({...})`."""
+    opts = _options(opts, parallelize)
     backend = opts.backend if opts.backend in ("cuda", "rocm") else "cpu"
     stages = _STAGES[backend]
     stage = stage or stages[-1]
