@@ -76,6 +76,15 @@ def total_above(x, out, N):
 
 
 @parir.jit
+def map_and_sum_above(x, z, out, N):
+    parir.label('N')
+    for i in range(N):
+        z[i] = x[i] * 2.0
+        if x[i] > 0.5:
+            out[0] += x[i]
+
+
+@parir.jit
 def moments(x, out, N):
     parir.label('N')
     for i in range(N):
@@ -148,6 +157,15 @@ def numba_kernels():
         return s
 
     @numba.njit(parallel=True)
+    def nb_map_and_sum_above(x, z):
+        s = 0.0
+        for i in numba.prange(x.shape[0]):
+            z[i] = x[i] * 2.0
+            if x[i] > 0.5:
+                s += x[i]
+        return s
+
+    @numba.njit(parallel=True)
     def nb_moments(x):
         s = 0.0
         q = 0.0
@@ -161,7 +179,8 @@ def numba_kernels():
         for i in numba.prange(x.shape[0]):
             x[i] = x[i] + 1.0
 
-    return nb_row_sums, nb_axpy, nb_softmax, nb_total, nb_total_above, nb_moments, nb_tiny
+    return (nb_row_sums, nb_axpy, nb_softmax, nb_total, nb_total_above, nb_map_and_sum_above, nb_moments,
+            nb_tiny)
 
 
 def main():
@@ -176,6 +195,7 @@ def main():
     sx = rng.random((SOFT_ROWS, SOFT_COLS), dtype=np.float32)
     sy = np.zeros_like(sx)
     rx = rng.random(REDUCE)
+    rz = np.zeros_like(rx)
     out = np.zeros(2)
     small = np.zeros(16)
 
@@ -183,6 +203,7 @@ def main():
     bytes_axpy = 3 * ay.nbytes  # read x, read y, write y
     bytes_soft = 2 * sx.nbytes + 2 * sy.nbytes  # read x twice, write y, read and write y
     bytes_total = rx.nbytes
+    bytes_map_sum = rx.nbytes + rz.nbytes  # read x, write z
     gbs = lambda nbytes, seconds: nbytes / seconds / 1e9  # noqa: E731
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -210,6 +231,10 @@ def main():
         out[0] = 0
         total_above(rx, out, REDUCE, opts=total_opts)
 
+    def run_map_and_sum_above():
+        out[0] = 0
+        map_and_sum_above(rx, rz, out, REDUCE, opts=axpy_opts)
+
     def run_moments():
         out[:] = 0
         moments(rx, out, REDUCE, opts=axpy_opts)
@@ -220,6 +245,7 @@ def main():
         "softmax rows": gbs(bytes_soft, best(lambda: softmax(sx, sy, SOFT_ROWS, SOFT_COLS, opts=soft_opts), repeat)),
         "1-D sum": gbs(bytes_total, best(run_total, repeat)),
         "1-D sum if": gbs(bytes_total, best(run_total_above, repeat)),
+        "map + sum if": gbs(bytes_map_sum, best(run_map_and_sum_above, repeat)),
         "two moments": gbs(bytes_total, best(run_moments, repeat)),
     }
     softmax(sx, sy, SOFT_ROWS, SOFT_COLS, opts=soft_opts)
@@ -229,6 +255,8 @@ def main():
     assert np.isclose(out[0], rx.sum())
     run_total_above()
     assert np.isclose(out[0], rx[rx > 0.5].sum())
+    run_map_and_sum_above()
+    assert np.isclose(out[0], rx[rx > 0.5].sum()) and np.array_equal(rz, 2 * rx)
     run_moments()
     assert np.allclose(out, [rx.sum(), rx @ rx])
     tiny(small, 16, opts=tiny_opts)
@@ -252,6 +280,8 @@ def main():
         "softmax rows": gbs(bytes_soft, best(np_softmax, repeat)),
         "1-D sum": gbs(bytes_total, best(lambda: rx.sum(), repeat)),
         "1-D sum if": gbs(bytes_total, best(lambda: np.where(rx > 0.5, rx, 0.0).sum(), repeat)),
+        "map + sum if": gbs(bytes_map_sum, best(lambda: (np.multiply(rx, 2.0, out=rz),
+                                                          np.where(rx > 0.5, rx, 0.0).sum()), repeat)),
         "two moments": gbs(bytes_total, best(lambda: (rx.sum(), rx @ rx), repeat)),
     }
     numba_figures = None
@@ -259,17 +289,19 @@ def main():
     numba_overhead = None
     kernels = numba_kernels()
     if kernels:
-        nb_rows, nb_axpy, nb_soft, nb_total, nb_total_above, nb_moments, nb_tiny = kernels
+        nb_rows, nb_axpy, nb_soft, nb_total, nb_total_above, nb_map_sum, nb_moments, nb_tiny = kernels
         start = time.perf_counter()
         nb_rows(x, y)
         numba_first = time.perf_counter() - start
         nb_axpy(2.0, ax, ay), nb_soft(sx, sy), nb_total(rx), nb_total_above(rx), nb_moments(rx), nb_tiny(small)
+        nb_map_sum(rx, rz)
         numba_figures = {
             "row sums": gbs(bytes_rows, best(lambda: nb_rows(x, y), repeat)),
             "axpy": gbs(bytes_axpy, best(lambda: nb_axpy(2.0, ax, ay), repeat)),
             "softmax rows": gbs(bytes_soft, best(lambda: nb_soft(sx, sy), repeat)),
             "1-D sum": gbs(bytes_total, best(lambda: nb_total(rx), repeat)),
             "1-D sum if": gbs(bytes_total, best(lambda: nb_total_above(rx), repeat)),
+            "map + sum if": gbs(bytes_map_sum, best(lambda: nb_map_sum(rx, rz), repeat)),
             "two moments": gbs(bytes_total, best(lambda: nb_moments(rx), repeat)),
         }
         start = time.perf_counter()

@@ -1894,3 +1894,23 @@ def test_a_conditional_update_of_a_known_element_beside_other_statements_is_a_re
                                parir.CompileOptions({'N': parir.threads(x.size)}, backend="cuda", arch="sm_90"),
                                stage="gpu")
     assert "gpu.all_reduce" in gpu, gpu
+
+
+@parir.jit
+def windows(x, y, z, w, N):
+    parir.label('N')
+    for i in range(N):
+        y[i] = parir.sum(x[i, i - 3:i + 3])
+        z[i] = parir.prod(x[0, i * 3 - 4:])
+        w[i] = parir.max(x[1, :i + 20])
+
+
+def test_slice_reductions_read_bounds_known_only_when_running_as_python_does():
+    """`parir.sum(x[i, i - 3:i + 3])`: a negative bound counts from the end
+    and bounds clamp to the axis, as NumPy slices, instead of reading
+    before the row (or the array)."""
+    x = np.arange(1.0, 55.0).reshape(6, 9) / 10
+    y, z, w = np.zeros(6), np.zeros(6), np.zeros(6)
+    windows(x, y, z, w, 6, opts=parir.par({'N': parir.threads(6)}))
+    want = [(x[i, i - 3:i + 3].sum(), x[0, i * 3 - 4:].prod(), x[1, :i + 20].max()) for i in range(6)]
+    np.testing.assert_allclose(np.stack([y, z, w], axis=1), want, rtol=1e-12)

@@ -76,7 +76,7 @@ impl<'a> Emitter<'a> {
         }
         overlap::check_other_slices(self, target, value)?;
         let mut checks = Vec::new();
-        let dest = self.view(target, &mut checks)?;
+        let dest = self.view(target, &mut checks, false)?;
         let reductions = reduction_calls(value);
         let (assigned, accumulate, loops) = match reductions.as_slice() {
             [] => {
@@ -154,7 +154,7 @@ impl<'a> Emitter<'a> {
     ) -> Result<(String, String)> {
         let mut views = HashMap::new();
         for slice in sliced_subscripts(value) {
-            let view = self.view(slice, checks)?;
+            let view = self.view(slice, checks, false)?;
             self.same_extents(
                 dest,
                 &view,
@@ -226,7 +226,9 @@ impl<'a> Emitter<'a> {
                 format!("parir.{name} takes a slice of an array, e.g. x[:, :]"),
             ));
         }
-        let source = self.view(argument, checks)?;
+        // A reduction's extent may be anything: its computed bounds are
+        // Python's.
+        let source = self.view(argument, checks, true)?;
         let rank = source.rank() as i64;
         // A negative axis counts from the last, as in NumPy.
         let axis = axis.map(|a| if a < 0 && a >= -rank { a + rank } else { a });
@@ -344,7 +346,11 @@ impl<'a> Emitter<'a> {
 
     /// Emits `x[...]` (with at least one slice) as `looppar.slice`; with
     /// `debug`, adds the i1 "in bounds" of each index and range to `checks`.
-    fn view(&mut self, expr: &Expr, checks: &mut Vec<String>) -> Result<View> {
+    /// `python_bounds`: bounds known only when the code runs count from the
+    /// end when negative and are clamped to the axis, as Python slices (for
+    /// reductions, whose extent need not match anything); otherwise they
+    /// must lie in the axis (`debug` checks them).
+    fn view(&mut self, expr: &Expr, checks: &mut Vec<String>, python_bounds: bool) -> Result<View> {
         let ExprKind::Subscript { base, indices } = &expr.kind else {
             return Err(self.error(expr.span, "slices are only allowed on arrays"));
         };
@@ -397,6 +403,14 @@ impl<'a> Emitter<'a> {
                     // A negative constant bound counts from the end, as in Python.
                     let (lo, lo_literal) = self.counted_from_the_end(lo, lo_literal, size);
                     let (hi, hi_literal) = self.counted_from_the_end(hi, hi_literal, size);
+                    let (lo, hi) = if python_bounds {
+                        (
+                            self.python_bound(lo, lo_literal, size),
+                            self.python_bound(hi, hi_literal, size),
+                        )
+                    } else {
+                        (lo, hi)
+                    };
                     // An end before the start is an empty slice, as in
                     // NumPy (x[2:1]).
                     let (hi, hi_literal) = match (lo_literal, hi_literal) {
@@ -459,6 +473,24 @@ impl<'a> Emitter<'a> {
 
     /// `size + bound` for a negative constant bound (an index SSA value
     /// and its constant, if known); other bounds unchanged.
+    /// A slice bound known only when the code runs, as Python reads it:
+    /// from the end when negative, then clamped to `0..=size`. Constants
+    /// (resolved and checked when compiling) stay.
+    fn python_bound(&mut self, bound: String, literal: Option<i64>, size: i64) -> String {
+        if literal.is_some() || size < 0 {
+            return bound;
+        }
+        let zero = self.op("arith.constant 0 : index");
+        let size = self.op(&format!("arith.constant {size} : index"));
+        let negative = self.op(&format!("arith.cmpi slt, {bound}, {zero} : index"));
+        let from_end = self.op(&format!("arith.addi {bound}, {size} : index"));
+        let read = self.op(&format!(
+            "arith.select {negative}, {from_end}, {bound} : index"
+        ));
+        let low = self.op(&format!("arith.maxsi {read}, {zero} : index"));
+        self.op(&format!("arith.minsi {low}, {size} : index"))
+    }
+
     fn counted_from_the_end(
         &mut self,
         bound: String,
