@@ -1914,3 +1914,22 @@ def test_slice_reductions_read_bounds_known_only_when_running_as_python_does():
     windows(x, y, z, w, 6, opts=parir.par({'N': parir.threads(6)}))
     want = [(x[i, i - 3:i + 3].sum(), x[0, i * 3 - 4:].prod(), x[1, :i + 20].max()) for i in range(6)]
     np.testing.assert_allclose(np.stack([y, z, w], axis=1), want, rtol=1e-12)
+
+
+@parir.jit
+def copy_on_device_in_loop(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        with parir.gpu:
+            y[i] = x[i]
+
+
+def test_a_gpu_block_inside_a_parallel_loop_adds_nothing():
+    """Each iteration of a parallel loop runs on the device already: a
+    `with parir.gpu:` in it is its body (GPU code generation failed)."""
+    x, y = np.arange(8.0), np.zeros(8)
+    copy_on_device_in_loop(x, y, 8, opts=parir.par({'N': parir.threads(8)}))
+    np.testing.assert_array_equal(y, x)
+    ptx = parir.print_compiled(copy_on_device_in_loop, [x, y, 8], parir.CompileOptions(
+        {'N': parir.threads(8)}, backend="cuda", arch="sm_90"), stage="ptx")
+    assert ".entry" in ptx

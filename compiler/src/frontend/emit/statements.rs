@@ -312,6 +312,9 @@ impl<'a> Emitter<'a> {
                 let result = self.written_binary(*op, current, value, statement.span)?;
                 self.assign(target, result)
             }
+            // Inside a parallel loop the code runs on the device already
+            // (each iteration is a thread there): the block adds nothing.
+            StmtKind::OnDevice(body) if self.parallel_depth > 0 => self.statements(body),
             StmtKind::OnDevice(body) => {
                 if self.on_device {
                     return Err(
