@@ -806,6 +806,16 @@ def test_calls_between_jit_functions():
     caller(b, 10, seq=True)
     np.testing.assert_array_equal(b, a)
 
+    # A helper redefined (rebound in the module) is the one called from
+    # then on, with the same arguments as before.
+    @parir.jit
+    def triple_into(a, i, v):
+        a[i] = v * 3
+
+    globals()["double_into"] = triple_into
+    caller(a, 10, opts=parir.par({'N': parir.threads(10)}))
+    np.testing.assert_array_equal(a, 3 * np.arange(1, 11))
+
 
 def test_a_call_of_a_function_of_parallel_loops_stands_outside_them():
     """`scale(x, n)` at the top of a function whose callee holds the

@@ -251,25 +251,37 @@ class JitFunction:
         self.__doc__ = function.__doc__
         self._native = _parla.ParsedFunction(*_function_syntax(function, _sys.modules[__name__]))
         self._callees = None
+        self._callee_bindings = ()
         self._python = None
         self._arity = function.__code__.co_argcount
         _functions.add(self)
 
     def _resolve_callees(self) -> dict:
-        if self._callees is None:
-            callees = {}
-            pending = list(self._native.called_names())
-            seen = set()
-            while pending:
-                name = pending.pop()
-                if name in seen:
-                    continue
-                seen.add(name)
-                target = self.__wrapped__.__globals__.get(name)
-                if isinstance(target, JitFunction):
-                    callees[name] = target._native
-                    pending.extend(target._native.called_names())
-            self._callees = callees
+        """The JIT functions this one calls (and they call), by name. A name
+        rebound since (a helper redefined) resolves again, and the
+        specialisations compiled with the old helper are dropped."""
+        module = self.__wrapped__.__globals__
+        if self._callees is not None:
+            get = module.get
+            if all(get(name) is bound for name, bound in self._callee_bindings):
+                return self._callees
+            self._native.clear()
+        callees = {}
+        bindings = []
+        pending = list(self._native.called_names())
+        seen = set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            target = module.get(name)
+            bindings.append((name, target))
+            if isinstance(target, JitFunction):
+                callees[name] = target._native
+                pending.extend(target._native.called_names())
+        self._callees = callees
+        self._callee_bindings = tuple(bindings)
         return self._callees
 
     def _as_python(self):
