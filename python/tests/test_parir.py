@@ -1943,3 +1943,26 @@ def test_a_gpu_block_inside_a_parallel_loop_adds_nothing():
     ptx = parir.print_compiled(copy_on_device_in_loop, [x, y, 8], parir.CompileOptions(
         {'N': parir.threads(8)}, backend="cuda", arch="sm_90"), stage="ptx")
     assert ".entry" in ptx
+
+
+@parir.jit
+def after_inner_loops(y, N):
+    parir.label('N')
+    for k in range(N):
+        for i in range(3):
+            y[k] += 1
+        y[k] += i * 10
+        with_step = 0
+        for j in range(10, 0, -4):
+            with_step += 1
+        y[k] += j * 100 + with_step
+
+
+def test_a_loop_that_certainly_runs_leaves_its_variable_bound():
+    """`for i in range(3): ...` then `i`: 2, as in Python (it was 'not
+    defined'), also counting down."""
+    y, want = np.zeros(4), np.zeros(4)
+    after_inner_loops(y, 4, opts=parir.par({'N': parir.threads(4)}))
+    after_inner_loops(want, 4, seq=True)
+    np.testing.assert_array_equal(y, want)
+    assert y[0] == 3 + 20 + 200 + 3

@@ -197,10 +197,17 @@ fn assigned_names(statements: &[Stmt], names: &mut HashSet<String>) {
 
 /// `range(start, stop, step)` with integer constants that has iterations.
 fn runs_at_least_once(start: &Expr, stop: &Expr, step: &Expr) -> bool {
-    let constant = |e: &Expr| match e.kind {
-        ExprKind::Int(i) => Some(i),
-        _ => None,
-    };
+    // A literal, or a negated one (`range(10, 0, -4)`).
+    fn constant(e: &Expr) -> Option<i64> {
+        match &e.kind {
+            ExprKind::Int(i) => Some(*i),
+            ExprKind::Unary {
+                op: super::ast::UnaryOp::Neg,
+                operand,
+            } => constant(operand)?.checked_neg(),
+            _ => None,
+        }
+    }
     match (constant(start), constant(stop), constant(step)) {
         (Some(a), Some(b), Some(s)) if s > 0 => a < b,
         (Some(a), Some(b), Some(s)) if s < 0 => a > b,

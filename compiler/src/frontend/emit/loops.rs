@@ -107,7 +107,18 @@ impl<'a> Emitter<'a> {
         let stop_value = self.index_value(stop)?;
         let trips = self.trip_count(&start_value, &stop_value, step);
         self.range_for_loop(statement, var, &start_value, step, &trips, body)?;
-        if shadows_local {
+        // A loop that certainly runs leaves its variable bound to the last
+        // value, as Python does (`for j in range(3): ...`, then `j`); where
+        // locals live (in a parallel loop, or on the device).
+        let literal = |v: &Value| match v.literal {
+            Some(Literal::Int(k)) => Some(k),
+            _ => None,
+        };
+        let runs = literal(&start_value)
+            .zip(literal(&stop_value))
+            .is_some_and(|(a, b)| if step > 0 { a < b } else { a > b });
+        let where_locals_live = self.parallel_depth > 0 || self.on_device;
+        if shadows_local || (runs && where_locals_live) {
             self.keep_last_value(var, &start_value, step, &trips, statement.span)?;
         }
         Ok(())
