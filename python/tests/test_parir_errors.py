@@ -780,3 +780,12 @@ def test_a_float_point_index_in_a_slice_is_named_as_an_index():
 
     compile_error(float_row, "y[:] = x[1.5, :]", "array indices are integers, got float",
                   lambda f: f(np.zeros((2, 3)), np.zeros(3), 3, opts=parir.par({'N': parir.threads(3)})))
+
+
+def test_a_for_loop_with_two_labels_is_an_error_at_decoration():
+    def two_labels(x, y, n):
+        parir.label('N')
+        parir.label('M')
+        for i in range(n):
+            y[i] = x[i]
+    compile_error(two_labels, "parir.label('M')", "a for-loop takes one label, and this one has 2: 'N', 'M'")

@@ -253,6 +253,19 @@ impl Converter<'_> {
                 continue;
             }
             let mut statement = self.statement(node)?;
+            // A loop is one level of parallelism: one label. (A slice
+            // statement takes one per loop it makes, checked where it is
+            // expanded.)
+            if matches!(statement.kind, StmtKind::For { .. }) && labels.len() > 1 {
+                return Err(self.source.error(
+                    labels[1].1,
+                    format!(
+                        "a for-loop takes one label, and this one has {}: '{}'; give the loop one of them",
+                        labels.len(),
+                        labels.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join("', '")
+                    ),
+                ));
+            }
             statement.labels = labels.drain(..).map(|(l, _)| l).collect();
             statements.push(statement);
         }
