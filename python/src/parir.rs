@@ -490,7 +490,13 @@ impl ParsedFunction {
     ) -> PyResult<Option<Vec<(String, String, f64)>>> {
         let (arguments, arrays) = call_arguments(args, &self.function.params)?;
         let specs = label_specs(options)?;
-        if !specs.values().any(LabelSpec::is_parallel) {
+        // Code written for one device thread (`with parir.gpu:`) needs no
+        // parallelism; otherwise a call without any is a forgotten `opts`.
+        let mut on_device = false;
+        frontend::ast::for_each_statement(&self.function.body, &mut |statement| {
+            on_device |= matches!(statement.kind, frontend::ast::StmtKind::OnDevice(_));
+        });
+        if !on_device && !specs.values().any(LabelSpec::is_parallel) {
             return Err(PyValueError::new_err(format!(
                 "{}() was called with no parallelism: pass opts=parir.par({{'label': parir.threads(n)}}) for a labelled loop, or seq=True to run it in Python",
                 self.function.name

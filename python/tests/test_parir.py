@@ -1966,3 +1966,28 @@ def test_a_loop_that_certainly_runs_leaves_its_variable_bound():
     after_inner_loops(want, 4, seq=True)
     np.testing.assert_array_equal(y, want)
     assert y[0] == 3 + 20 + 200 + 3
+
+
+@parir.jit
+def extremes_on_device(x, y):
+    with parir.gpu:
+        y[0] = parir.min(x[:, :])
+        y[1] = parir.max(x[:, :])
+        s = 0.0
+        k = 0
+        while k < 4:
+            s += x[k, 0]
+            k += 1
+        y[2] = s
+
+
+def test_code_only_on_one_device_thread_needs_no_parallelism():
+    """A function of `with parir.gpu:` code alone (one device thread) is
+    called without opts; its slice reductions keep their accumulators in
+    the block, so they compile for GPUs too."""
+    x, y = np.random.default_rng(2).random((4, 5)), np.zeros(3)
+    extremes_on_device(x, y)
+    np.testing.assert_allclose(y, [x.min(), x.max(), x[:, 0].sum()], rtol=1e-12)
+    ptx = parir.print_compiled(extremes_on_device, [x, y], parir.CompileOptions(backend="cuda", arch="sm_90"),
+                               stage="ptx")
+    assert ".entry" in ptx

@@ -379,12 +379,17 @@ impl<'c: 'a, 'a> Expander<'c, '_> {
     }
 
     /// A stack slot for one `element`, at the start of the enclosing
-    /// parallel loop's body or of the function: each parallel iteration
-    /// gets its own, and none is allocated inside a sequential loop.
+    /// parallel loop's body, `with parir.gpu:` block (whose locals live in
+    /// its kernels on GPUs) or function: each parallel iteration gets its
+    /// own, and none is allocated inside a sequential loop.
     fn slot(&self, cursor: Cursor, element: Type<'c>) -> Result<Value<'c, 'a>, Failure<'c>> {
         let home = self
             .enclosing(cursor, |op| {
-                self.is_parallel(op) || rewrite::name_of(op) == "func.func"
+                self.is_parallel(op)
+                    || matches!(
+                        rewrite::name_of(op).as_str(),
+                        "func.func" | "looppar.on_device"
+                    )
             })
             .and_then(|op| op.region(0).ok())
             .and_then(|r| r.first_block())
