@@ -789,3 +789,11 @@ def test_a_for_loop_with_two_labels_is_an_error_at_decoration():
         for i in range(n):
             y[i] = x[i]
     compile_error(two_labels, "parir.label('M')", "a for-loop takes one label, and this one has 2: 'N', 'M'")
+
+
+def test_keyword_arguments_in_calls_say_they_are_not_supported():
+    def keyword_call(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = max(x[i], b=1.0)
+    compile_error(keyword_call, "y[i] = max(x[i], b=1.0)", "keyword arguments (`b=...`) are not supported")

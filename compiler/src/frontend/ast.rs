@@ -822,7 +822,13 @@ impl Converter<'_> {
                     }
                 }
                 (Some(name), _) => {
-                    return Err(self.error(keyword, format!("unexpected keyword argument `{name}`")))
+                    return Err(self.error(
+                        keyword,
+                        format!(
+                            "keyword arguments (`{name}=...`) are not supported in calls in JIT functions \
+                             (only `axis=` of parir's reductions): pass the arguments in order"
+                        ),
+                    ))
                 }
                 (None, _) => {
                     return Err(self.error(keyword, "**kwargs is not supported in JIT functions"))
