@@ -1991,3 +1991,24 @@ def test_code_only_on_one_device_thread_needs_no_parallelism():
     ptx = parir.print_compiled(extremes_on_device, [x, y], parir.CompileOptions(backend="cuda", arch="sm_90"),
                                stage="ptx")
     assert ".entry" in ptx
+
+
+@parir.jit
+def bool_extremes_shared(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[i % 3] = max(y[i % 3], x[i])
+        y[3 + i % 2] = min(x[i] > False, y[3 + i % 2])
+
+
+def test_max_and_min_into_shared_bool_elements_are_atomic():
+    """max/min of bools are or/and: on elements that iterations share
+    (`y[i % 3]`) they are atomic updates of the stored byte, not races."""
+    x = np.zeros(100, bool)
+    x[[4, 50]] = True
+    y = np.array([False, False, False, True, True])
+    want = y.copy()
+    bool_extremes_shared(x, y, 100, opts=parir.par({'N': parir.threads(100)}))
+    bool_extremes_shared(x, want, 100, seq=True)
+    np.testing.assert_array_equal(y, want)
+    np.testing.assert_array_equal(y, [False, True, True, False, False])

@@ -141,6 +141,69 @@ impl<'a> Emitter<'a> {
     /// `a[k] op= value`: as in Python, the index is evaluated once, and the
     /// load and the store use it (so that `h[b[i]] += 1` reads `b[i]` once,
     /// and `looppar-atomic-updates` sees one element, under `debug` too).
+    /// `a[k] = max(a[k], v)` (or `min`, either order) on a bool element
+    /// with a bool `v`: NumPy's max and min of bools are `or` and `and`,
+    /// made as that update on the stored byte (see `update_element`), so
+    /// that iterations sharing the element update it atomically.
+    fn bool_extreme_update<'s>(
+        &self,
+        target: &'s Expr,
+        value: &'s Expr,
+    ) -> Option<(&'s Expr, &'s [Index], BinaryOp, &'s Expr)> {
+        let ExprKind::Subscript { base, indices } = &target.kind else {
+            return None;
+        };
+        let ExprKind::Builtin {
+            name,
+            args,
+            axis: None,
+        } = &value.kind
+        else {
+            return None;
+        };
+        let op = match name.as_str() {
+            "max" => BinaryOp::BitOr,
+            "min" => BinaryOp::BitAnd,
+            _ => return None,
+        };
+        let other = match args.as_slice() {
+            [a, b] if reductions::same(a, target) => b,
+            [a, b] if reductions::same(b, target) => a,
+            _ => return None,
+        };
+        let bool_array = |base: &Expr| {
+            self.array_of(base)
+                .is_ok_and(|(_, info)| info.dtype == DType::Bool)
+        };
+        (bool_array(base) && self.obviously_bool(other)).then_some((
+            &**base,
+            indices.as_slice(),
+            op,
+            other,
+        ))
+    }
+
+    /// Whether `expr` is a bool whatever the specialisation: a comparison,
+    /// a literal, `not`, an element of a bool array, `and`/`or` of such.
+    fn obviously_bool(&self, expr: &Expr) -> bool {
+        match &expr.kind {
+            ExprKind::Compare { .. } | ExprKind::Bool(_) => true,
+            ExprKind::Unary {
+                op: UnaryOp::Not, ..
+            } => true,
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                self.obviously_bool(a) && self.obviously_bool(b)
+            }
+            ExprKind::Subscript { base, indices } => {
+                indices.iter().all(|i| matches!(i, Index::At(_)))
+                    && self
+                        .array_of(base)
+                        .is_ok_and(|(_, info)| info.dtype == DType::Bool)
+            }
+            _ => false,
+        }
+    }
+
     fn update_element(
         &mut self,
         base: &Expr,
@@ -297,6 +360,9 @@ impl<'a> Emitter<'a> {
             StmtKind::Assign { target, value } => {
                 if self.is_slice_statement(statement) {
                     return self.slice_statement(statement, target, None, value);
+                }
+                if let Some((base, indices, op, other)) = self.bool_extreme_update(target, value) {
+                    return self.update_element(base, indices, op, other, target.span);
                 }
                 let v = self.expr(value)?;
                 self.assign(target, v)
