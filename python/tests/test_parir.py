@@ -2012,3 +2012,35 @@ def test_max_and_min_into_shared_bool_elements_are_atomic():
     bool_extremes_shared(x, want, 100, seq=True)
     np.testing.assert_array_equal(y, want)
     np.testing.assert_array_equal(y, [False, True, True, False, False])
+
+
+@parir.jit
+def exclusive_prefix(x, y, n):
+    parir.label('N')
+    for i in range(n):
+        for j in range(i):
+            y[i - 1] += x[j]
+
+
+@parir.jit
+def sums_over_no_columns(x, y, n, m):
+    parir.label('N')
+    for i in range(n):
+        for j in range(m):
+            y[i + 1] += x[i, j]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_reduction_nest_that_runs_no_iteration_touches_no_element(debug, capsys):
+    """`for j in range(i): y[i - 1] += x[j]` at i = 0 runs nothing, and
+    Python touches no y[-1]: the element is read and combined into only
+    where it is in bounds (it was a compile error, and before that an
+    access before the array)."""
+    x, y, want = np.arange(8.0), np.zeros(8), np.zeros(8)
+    exclusive_prefix(x, y, 8, opts=parir.par({'N': parir.threads(8)}), debug=debug)
+    exclusive_prefix(x, want, 8, seq=True)
+    np.testing.assert_array_equal(y, want)
+    z = np.zeros(4)
+    sums_over_no_columns(np.ones((4, 0)), z, 4, 0, opts=parir.par({'N': parir.threads(4)}), debug=debug)
+    np.testing.assert_array_equal(z, 0.0)
+    capsys.readouterr()

@@ -106,10 +106,6 @@ impl<'a> Emitter<'a> {
         let start_value = self.index_value(start)?;
         let stop_value = self.index_value(stop)?;
         let trips = self.trip_count(&start_value, &stop_value, step);
-        self.range_for_loop(statement, var, &start_value, step, &trips, body)?;
-        // A loop that certainly runs leaves its variable bound to the last
-        // value, as Python does (`for j in range(3): ...`, then `j`); where
-        // locals live (in a parallel loop, or on the device).
         let literal = |v: &Value| match v.literal {
             Some(Literal::Int(k)) => Some(k),
             _ => None,
@@ -117,6 +113,10 @@ impl<'a> Emitter<'a> {
         let runs = literal(&start_value)
             .zip(literal(&stop_value))
             .is_some_and(|(a, b)| if step > 0 { a < b } else { a > b });
+        self.range_for_loop(statement, var, &start_value, step, &trips, runs, body)?;
+        // A loop that certainly runs leaves its variable bound to the last
+        // value, as Python does (`for j in range(3): ...`, then `j`); where
+        // locals live (in a parallel loop, or on the device).
         let where_locals_live = self.parallel_depth > 0 || self.on_device;
         if shadows_local || (runs && where_locals_live) {
             self.keep_last_value(var, &start_value, step, &trips, statement.span)?;
@@ -155,7 +155,9 @@ impl<'a> Emitter<'a> {
         stored
     }
 
-    /// The loop of `for var in range(start, ..., step)`, `trips` times.
+    /// The loop of `for var in range(start, ..., step)`, `trips` times
+    /// (`runs`: certainly at least once).
+    #[allow(clippy::too_many_arguments)]
     fn range_for_loop(
         &mut self,
         statement: &Stmt,
@@ -163,6 +165,7 @@ impl<'a> Emitter<'a> {
         start_value: &Value,
         step: i64,
         trips: &str,
+        runs: bool,
         body: &[Stmt],
     ) -> Result<()> {
         let labelled = self.label_spec(statement);
@@ -187,9 +190,17 @@ impl<'a> Emitter<'a> {
         // A nest whose conditions, known when compiling, leave no update
         // (`if k >= 0: y[k] += v` with `k` specialised to -1) is dead code
         // as written: its element may be out of bounds.
+        // A nest that may run no iteration (`for j in range(i)` at i = 0)
+        // may update no element, and Python then touches none, as for a
+        // conditional one: its element is accessed only where in bounds
+        // (under `debug`, it runs as written too).
+        let may_not_update = found.as_ref().is_some_and(|n| {
+            n.reduction.contribution.is_conditional() || !(runs && self.inner_loops_run(&n.loops))
+        });
         let reduction = found.filter(|n| {
             let conditional = n.reduction.contribution.is_conditional();
-            !(conditional && (self.debug || self.never_updates(&n.reduction.contribution)))
+            !((may_not_update && self.debug)
+                || (conditional && self.never_updates(&n.reduction.contribution)))
         });
         if reduce && !is_reduction && !only_updates(var, body) {
             return Err(self.error(
@@ -208,7 +219,7 @@ impl<'a> Emitter<'a> {
             // then touches none: the loop, which accesses the element (the
             // same in every iteration) in each of its parts, runs only
             // where the element is in bounds.
-            let in_bounds = match reduction.reduction.contribution.is_conditional() {
+            let in_bounds = match may_not_update {
                 true => {
                     let (_, info) = self.array_of(&reduction.reduction.base)?;
                     let r = &reduction.reduction;
@@ -246,6 +257,7 @@ impl<'a> Emitter<'a> {
                     step,
                     trips,
                     nested,
+                    may_not_update,
                 );
             }
         }
@@ -257,7 +269,7 @@ impl<'a> Emitter<'a> {
                     && r.loops.iter().all(|(.., labels)| {
                         labels.iter().all(|label| !self.label_is_parallel(label))
                     });
-                Some(self.begin_accumulation(&r.reduction, in_order)?)
+                Some(self.begin_accumulation(&r.reduction, in_order, may_not_update)?)
             }
             None => None,
         };
@@ -461,14 +473,19 @@ impl<'a> Emitter<'a> {
     ///
     /// `in_order`: the nest's loops run in the program's order (see
     /// [`Accumulator::as_written`]).
+    ///
+    /// `may_not_update`: the nest may update no element (a condition, or
+    /// a loop that may run no iteration): the element is then read and
+    /// combined into only where it is in bounds.
     pub(super) fn begin_accumulation(
         &mut self,
         reduction: &Reduction,
         in_order: bool,
+        may_not_update: bool,
     ) -> Result<Accumulator> {
         // The element's accesses are the update statement's.
         let outer = std::mem::replace(&mut self.span, reduction.span);
-        let result = self.begin_accumulation_here(reduction, in_order);
+        let result = self.begin_accumulation_here(reduction, in_order, may_not_update);
         self.span = outer;
         result
     }
@@ -477,15 +494,13 @@ impl<'a> Emitter<'a> {
         &mut self,
         reduction: &Reduction,
         in_order: bool,
+        may_not_update: bool,
     ) -> Result<Accumulator> {
         let (array, info) = self.array_of(&reduction.base)?;
         let at = self.element_indices(&info, &reduction.indices, reduction.span)?;
         let ty = accumulator_type(info.dtype);
         let slot = self.stack_slot(ty);
-        let in_bounds = reduction
-            .contribution
-            .is_conditional()
-            .then(|| self.element_in_bounds(&info, &at));
+        let in_bounds = may_not_update.then(|| self.element_in_bounds(&info, &at));
         // Starting from the element's value instead, for a nest whose
         // updates round at every step (`end_accumulation` picks); from the
         // identity where a conditional nest's element is out of bounds.
@@ -534,6 +549,31 @@ impl<'a> Emitter<'a> {
             stepwise: std::cell::Cell::new(false),
             as_written: in_order && self.unshared(reduction),
             in_bounds,
+        })
+    }
+
+    /// Whether each of a nest's inner loops (`NestedReduction::loops`)
+    /// certainly runs at least once: bounds known when compiling (literals,
+    /// specialised scalars), whatever the enclosing loops' variables.
+    fn inner_loops_run(&mut self, loops: &[(String, Expr, Expr, Expr, Vec<String>)]) -> bool {
+        loops.iter().all(|(_, start, stop, step, _)| {
+            let up = match &step.kind {
+                ExprKind::Int(s) if *s > 0 => true,
+                ExprKind::Unary {
+                    op: UnaryOp::Neg,
+                    operand,
+                } if matches!(operand.kind, ExprKind::Int(s) if s > 0) => false,
+                _ => return false,
+            };
+            let runs = Expr {
+                kind: ExprKind::Compare {
+                    op: if up { CompareOp::Lt } else { CompareOp::Gt },
+                    lhs: Box::new(start.clone()),
+                    rhs: Box::new(stop.clone()),
+                },
+                span: start.span,
+            };
+            self.known_condition(&runs) == Some(true)
         })
     }
 
@@ -880,6 +920,7 @@ impl<'a> Emitter<'a> {
 
     /// A parallel loop nested in another (for a GPU, see the caller) whose
     /// iterations each reduce a nest of sequential loops into one element.
+    #[allow(clippy::too_many_arguments)]
     fn nested_parallel_reduction(
         &mut self,
         statement: &Stmt,
@@ -888,9 +929,10 @@ impl<'a> Emitter<'a> {
         step: i64,
         trips: &str,
         nested: &NestedReduction,
+        may_not_update: bool,
     ) -> Result<()> {
         let reduction = &nested.reduction;
-        let accumulator = self.begin_accumulation(reduction, false)?;
+        let accumulator = self.begin_accumulation(reduction, false, may_not_update)?;
         let (array, info) = self.array_of(&reduction.base)?;
         let label = statement.labels.first().cloned();
         self.counted_loop(
