@@ -313,3 +313,23 @@ func.func @mixed_atomic_kinds(%x: memref<?xf32>, %h: memref<2xf32>, %k: memref<2
   }) {label = "M", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// An index read from the data (k = b[i], loaded for each update) repeats
+// wherever the data does: an add and a max there race.
+func.func @mixed_atomic_kinds_at_data_index(%x: memref<?xf32>, %b: memref<?xindex>, %h: memref<4xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<?xf32>
+    %k = memref.load %b[%i] : memref<?xindex>
+    // expected-error@+1 {{with an index from the data, wherever it repeats}}
+    %a = memref.atomic_rmw addf %v, %h[%k] : (f32, memref<4xf32>) -> f32
+    %again = memref.load %b[%i] : memref<?xindex>
+    %m = memref.atomic_rmw maximumf %v, %h[%again] : (f32, memref<4xf32>) -> f32
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

@@ -504,6 +504,15 @@ def test_atomic_updates_of_different_kinds_on_one_element_are_a_race():
                           call=lambda j: j(np.zeros(64), np.zeros(2), 64, opts=opts))
     assert f"here and at {HERE}:{line_of(add_then_max, 'y[0] = max(y[0], x[i])')}:" in str(error)
 
+    def at_data_index(x, b, y, n):
+        parir.label('N')
+        for i in range(n):
+            k = b[i]
+            y[k] += x[i]
+            y[k] = max(y[k], x[i])
+    compile_error(at_data_index, "y[k] += x[i]", "with an index from the data, wherever it repeats",
+                  call=lambda j: j(np.zeros(64), np.zeros(64, np.int64), np.zeros(2), 64, opts=opts))
+
     @parir.jit
     def apart(x, y, n):
         parir.label('N')

@@ -555,8 +555,9 @@ fn mixed_atomic_updates<'c, 'a>(
                 first.op,
                 format!(
                     "{} updates one element atomically in two ways that do not commute, here and at {} \
-                     (an add and a max, say): the result depends on the order in which iterations run, \
-                     so they race; make the two updates in separate loops, or give each iteration its own element",
+                     (an add and a max, say; with an index from the data, wherever it repeats): the result \
+                     depends on the order in which iterations run, so they race; run the loop sequentially \
+                     (leave its label out of the specification), or give each iteration its own element",
                     loop_name(loop_op),
                     location_text(second.op)
                 ),
@@ -568,7 +569,9 @@ fn mixed_atomic_updates<'c, 'a>(
 
 /// Whether two accesses may touch one element in different iterations
 /// (or the same element in every iteration), as far as their indices
-/// tell: false when nothing certain is known.
+/// tell: false when nothing certain is known, except for the very same
+/// indices computed from the data (`k = b[i]`), which iterations may
+/// share whenever the data repeats.
 fn may_meet(
     first: &Access,
     second: &Access,
@@ -576,6 +579,10 @@ fn may_meet(
     trips: Option<i64>,
     space: Option<Iterations>,
 ) -> bool {
+    let from_data = first.forms.is_none() && first.functions.is_none();
+    if from_data && same_indices(first.op, second.op) {
+        return true;
+    }
     match (&first.forms, &second.forms) {
         (Some(s), Some(o)) if comparable(iv, s, o) => {
             let shared = |forms: &[Affine]| forms.iter().all(|f| f.coefficient(iv) == 0);
@@ -594,6 +601,51 @@ fn may_meet(
             _ => false,
         },
     }
+}
+
+/// Whether two accesses' indices are the same computation: the same
+/// values, or loads of one location (a local `k = b[i]` read twice) and
+/// casts of such.
+fn same_indices(first: OperationRef, second: OperationRef) -> bool {
+    // The operands before the indices: the stored value and the memref.
+    let leading = |op: OperationRef| match rewrite::name_of(op).as_str() {
+        "memref.store" | "memref.atomic_rmw" => 2,
+        _ => 1,
+    };
+    let (m, n) = (leading(first), leading(second));
+    first.operand_count() - m == second.operand_count() - n
+        && first
+            .operands()
+            .skip(m)
+            .zip(second.operands().skip(n))
+            .all(|(x, y)| same_value(x, y, 0))
+}
+
+fn same_value<'c, 'a>(a: Value<'c, 'a>, b: Value<'c, 'a>, depth: usize) -> bool {
+    if a == b {
+        return true;
+    }
+    if depth > 8 {
+        return false;
+    }
+    let (Ok(x), Ok(y)) = (
+        melior::ir::operation::OperationResult::try_from(a),
+        melior::ir::operation::OperationResult::try_from(b),
+    ) else {
+        return false;
+    };
+    let (x, y) = (x.owner(), y.owner());
+    let name = rewrite::name_of(x);
+    let follows = matches!(
+        name.as_str(),
+        "memref.load" | "arith.index_cast" | "arith.index_castui" | "arith.extsi" | "arith.extui"
+    );
+    follows
+        && name == rewrite::name_of(y)
+        && x.operand_count() == y.operand_count()
+        && x.operands()
+            .zip(y.operands())
+            .all(|(p, q)| same_value(p, q, depth + 1))
 }
 
 /// A store under a condition to an element that every iteration shares,
