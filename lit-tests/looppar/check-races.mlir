@@ -333,3 +333,26 @@ func.func @mixed_atomic_kinds_at_data_index(%x: memref<?xf32>, %b: memref<?xinde
   }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// A plain store, under a condition and of one value, to an element that
+// the iterations update atomically: whichever runs last wins.
+func.func @store_beside_atomic_updates(%x: memref<?xf32>, %h: memref<1xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %seven = arith.constant 7.0 : f32
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<?xf32>
+    %a = memref.atomic_rmw addf %v, %h[%c0] : (f32, memref<1xf32>) -> f32
+    %negative = arith.cmpf olt, %v, %zero : f32
+    scf.if %negative {
+      // expected-error@+1 {{writes an element here that its iterations also update atomically at}}
+      memref.store %seven, %h[%c0] : memref<1xf32>
+    }
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

@@ -528,9 +528,14 @@ def test_device_code_that_steers_a_host_loop_is_refused():
         parir.print_compiled(steered, args, parir.CompileOptions({'N': parir.threads(100)}, backend="cuda", arch="sm_90"))
 
 
-@pytest.mark.parametrize("update", ["if x[i, j] > 0.5:\n                s = 1.0",
-                                    "if x[i, j] > 0.5:\n                s += x[i, j]\n            else:\n                s = 0.0"])
-def test_locals_updated_in_inner_loops_other_than_by_reductions_are_refused(update, tmp_path):
+@pytest.mark.parametrize("update, message", [
+    ("if x[i, j] > 0.5:\n                s = 1.0", r"conditional_local.py:10:9: .*each keeps its own copy"),
+    # A sum that a branch overwrites races on any target: the atomic adds
+    # of other iterations against the store.
+    ("if x[i, j] > 0.5:\n                s += x[i, j]\n            else:\n                s = 0.0",
+     r"conditional_local.py:14:17: .*also update atomically at .*conditional_local.py:12:17"),
+])
+def test_locals_updated_in_inner_loops_other_than_by_reductions_are_refused(update, message, tmp_path):
     """Each thread of a block keeps its own copy of a block-level local:
     an update in an inner loop that is no reduction (a flag set, a sum
     that a branch overwrites) would reach one copy per thread."""
@@ -553,13 +558,19 @@ def f(x, y, N, M):
     exec(compile(source, str(path), "exec"), namespace)
     args = [np.zeros((8, 100), np.float32), np.zeros(8, np.float32), 8, 100]
     opts = parir.CompileOptions({'N': parir.threads(8), 'M': parir.threads(128)}, backend="cuda", arch="sm_90")
-    with pytest.raises(parir.CompileError, match=r"conditional_local.py:10:9: .*each keeps its own copy"):
+    with pytest.raises(parir.CompileError, match=message):
         parir.print_compiled(namespace["f"], args, opts)
-    # The CPU runs it as written.
+    # The CPU runs the flag as written (and refuses the race as well).
     x = np.random.default_rng(0).random((8, 100), dtype=np.float32)
-    y = np.zeros(8, np.float32)
-    namespace["f"](x, y, 8, 100, opts=parir.par({'N': parir.threads(8), 'M': parir.threads(128)}))
-    assert y.shape == (8,)
+    y, want = np.zeros(8, np.float32), np.zeros(8, np.float32)
+    cpu = parir.par({'N': parir.threads(8), 'M': parir.threads(128)})
+    if "each keeps" in message:
+        namespace["f"](x, y, 8, 100, opts=cpu)
+        namespace["f"](x, want, 8, 100, seq=True)
+        np.testing.assert_array_equal(y, want)
+    else:
+        with pytest.raises(parir.CompileError, match=message):
+            namespace["f"](x, y, 8, 100, opts=cpu)
 
 
 def test_locals_of_device_code_live_in_one_kernel_or_in_device_memory(tmp_path):

@@ -513,6 +513,16 @@ def test_atomic_updates_of_different_kinds_on_one_element_are_a_race():
     compile_error(at_data_index, "y[k] += x[i]", "with an index from the data, wherever it repeats",
                   call=lambda j: j(np.zeros(64), np.zeros(64, np.int64), np.zeros(2), 64, opts=opts))
 
+    def reset_beside_sum(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            if x[i] > 0.0:
+                y[0] += x[i]
+            if x[i] < -1.0:
+                y[0] = 7.0
+    compile_error(reset_beside_sum, "y[0] = 7.0", "also update atomically at",
+                  call=lambda j: j(np.zeros(64), np.zeros(2), 64, opts=opts))
+
     @parir.jit
     def apart(x, y, n):
         parir.label('N')

@@ -464,6 +464,29 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
             problems.push((store.op, message));
             continue;
         }
+        if store.atomic.is_none() {
+            // A plain store (under a condition or not) to an element that
+            // iterations update atomically: whichever runs last wins.
+            let atomic = all.iter().find(|other| {
+                other.atomic.is_some()
+                    && other.memref == store.memref
+                    && may_meet(store, other, iv, trips, space)
+            });
+            if let Some(atomic) = atomic {
+                problems.push((
+                    store.op,
+                    format!(
+                        "{} writes an element here that its iterations also update atomically at {}: \
+                         the result depends on the order in which iterations run, so they race; \
+                         run the loop sequentially (leave its label out of the specification), \
+                         or give each iteration its own element",
+                        loop_name(loop_op),
+                        location_text(atomic.op)
+                    ),
+                ));
+                continue;
+            }
+        }
         if !store.certain {
             continue;
         }
