@@ -2044,3 +2044,23 @@ def test_a_reduction_nest_that_runs_no_iteration_touches_no_element(debug, capsy
     sums_over_no_columns(np.ones((4, 0)), z, 4, 0, opts=parir.par({'N': parir.threads(4)}), debug=debug)
     np.testing.assert_array_equal(z, 0.0)
     capsys.readouterr()
+
+
+@parir.jit
+def add_all_into_second(x, y, n):
+    parir.label('P')
+    for p in range(1):
+        for i in range(n):
+            y[1] += x[i]
+
+
+def test_a_reduction_whose_contribution_reads_its_array_under_another_name_runs_as_written():
+    """Called as f(a, a), `y[1] += x[i]` reads y[1] itself at i = 1 after
+    earlier updates: no reduction of x into an accumulator, but Python's
+    order."""
+    a = np.ones(4)
+    add_all_into_second(a, a, 4, opts=parir.par({'P': parir.threads(1)}))
+    b = np.ones(4)
+    for i in range(4):
+        b[1] += b[i]
+    np.testing.assert_array_equal(a, b)

@@ -174,15 +174,17 @@ impl<'a> Emitter<'a> {
 
         // A loop (nest) whose body only updates one element, the same in
         // every iteration: accumulate in a local and store once.
-        let found = find_reduction(var, body).map(|mut nested| {
-            if let Ok((_, info)) = self.array_of(&nested.reduction.base) {
-                let kind = nested.reduction.kind;
-                nested.reduction.truths = info.dtype == DType::Bool
-                    && matches!(kind, ReductionKind::Add | ReductionKind::Mul);
-                nested.reduction.kind = kind.on(info.dtype);
-            }
-            nested
-        });
+        let found = find_reduction(var, body)
+            .filter(|nested| !self.reads_an_alias(&nested.reduction))
+            .map(|mut nested| {
+                if let Ok((_, info)) = self.array_of(&nested.reduction.base) {
+                    let kind = nested.reduction.kind;
+                    nested.reduction.truths = info.dtype == DType::Bool
+                        && matches!(kind, ReductionKind::Add | ReductionKind::Mul);
+                    nested.reduction.kind = kind.on(info.dtype);
+                }
+                nested
+            });
         let is_reduction = found.is_some();
         // Under `debug`, a conditional reduction runs as written: Python
         // touches the element only where an update happens, and there its
@@ -549,6 +551,26 @@ impl<'a> Emitter<'a> {
             stepwise: std::cell::Cell::new(false),
             as_written: in_order && self.unshared(reduction),
             in_bounds,
+        })
+    }
+
+    /// Whether the contribution of `reduction` reads its array under
+    /// another name (`f(a, a)` binds both parameters to one array): then
+    /// the element changes under the nest, which is no reduction.
+    fn reads_an_alias(&self, reduction: &Reduction) -> bool {
+        let ExprKind::Var(target) = &reduction.base.kind else {
+            return false;
+        };
+        let Some(Binding::Array { ssa, .. }) = self.lookup(target) else {
+            return false;
+        };
+        let Some(frame) = self.frames.last() else {
+            return false;
+        };
+        frame.bindings.iter().any(|(name, binding)| {
+            name != target
+                && matches!(binding, Binding::Array { ssa: other, .. } if other == ssa)
+                && reduction.contribution.mentions(name)
         })
     }
 

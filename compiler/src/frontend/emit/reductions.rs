@@ -140,7 +140,7 @@ impl Contribution {
     }
 
     /// Whether a value or condition of the contribution mentions `name`.
-    fn mentions(&self, name: &str) -> bool {
+    pub(super) fn mentions(&self, name: &str) -> bool {
         match self {
             Contribution::Value { value, .. } => mentions(value, name),
             Contribution::Choice {
