@@ -326,10 +326,12 @@ fn a_resumed_task_stays_on_its_device() {
         vcus: VCU_UNITS,
         memory: 0,
     };
+    // On the second device, so that the first is the less loaded.
     let gate = runtime
-        .spawn(TaskBuilder::new(|| {
-            std::thread::sleep(Duration::from_millis(30))
-        }))
+        .spawn(
+            TaskBuilder::new(|| std::thread::sleep(Duration::from_millis(30)))
+                .placement(vec![DeviceId(1)]),
+        )
         .unwrap();
     let devices = Arc::new(Mutex::new(Vec::new()));
     runtime
@@ -392,6 +394,42 @@ fn tasks_that_may_run_on_several_devices_go_to_the_least_loaded() {
         seen,
         vec![DeviceId(0), DeviceId(0), DeviceId(1), DeviceId(1)]
     );
+}
+
+#[test]
+fn tasks_pinned_to_a_device_count_in_its_load() {
+    let second = DeviceInfo {
+        ordinal: 1,
+        ..DeviceInfo::cpu(1000)
+    };
+    let runtime = Runtime::new(RuntimeConfig {
+        workers: 3,
+        devices: vec![DeviceInfo::cpu(1000), second],
+        ..Default::default()
+    })
+    .unwrap();
+    let devices = Arc::new(Mutex::new(Vec::new()));
+    let sleeps = |devices: &Arc<Mutex<Vec<DeviceId>>>| {
+        Box::new(SleepsAndRecords {
+            devices: devices.clone(),
+            sleep: Duration::from_millis(60),
+        })
+    };
+    // Two on the first device, then one that may run on either: the
+    // second is the less loaded.
+    for _ in 0..2 {
+        runtime
+            .spawn(
+                TaskBuilder::from_body(sleeps(&Arc::new(Mutex::new(Vec::new()))))
+                    .placement(vec![DeviceId(0)]),
+            )
+            .unwrap();
+    }
+    runtime
+        .spawn(TaskBuilder::from_body(sleeps(&devices)).placement(vec![DeviceId(0), DeviceId(1)]))
+        .unwrap();
+    finished(&runtime);
+    assert_eq!(*devices.lock().unwrap(), vec![DeviceId(1)]);
 }
 
 /// Records the device it runs on, then sleeps.

@@ -550,13 +550,8 @@ impl Shared {
             return Some(node);
         }
         if work.request.is_zero() {
-            // One device: nothing to choose, no lock taken. Several: the
-            // least loaded.
-            if work.placement.len() > 1 {
-                self.resources.map_unreserved(work);
-            } else if !work.resumed {
-                work.device = work.placement[0];
-            }
+            // No lock taken: the least loaded device, counted there.
+            self.resources.map_unreserved(work);
             self.enqueue(node);
             return None;
         }

@@ -5,7 +5,10 @@ use crate::device::{DeviceId, DeviceInfo, Resources};
 use crate::task::{TaskNode, Work};
 use std::{
     collections::VecDeque,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
 };
 
 struct Table {
@@ -13,41 +16,48 @@ struct Table {
     free: Vec<Resources>,
     /// Ready tasks that found no room, in the order they became ready.
     blocked: VecDeque<Arc<TaskNode>>,
-    /// Tasks mapped to each device through this table and not finished
-    /// or suspended: the load a choice between devices balances.
-    load: Vec<usize>,
 }
 
-/// One lock for all devices: only tasks that reserve something, or that
-/// may run on more than one device, take it.
-pub(crate) struct ResourceTable(Mutex<Table>);
+/// One lock for all devices, taken only by tasks that reserve something;
+/// and the load of each device: the tasks mapped to it and not finished
+/// or suspended, which a choice between devices balances (counted without
+/// the lock: a heuristic may read a count a moment old).
+pub(crate) struct ResourceTable {
+    table: Mutex<Table>,
+    load: Vec<AtomicUsize>,
+    /// Whether there is a choice to balance (more than one device): with
+    /// one, tasks that reserve nothing touch nothing shared here.
+    balancing: bool,
+}
 
 impl ResourceTable {
     pub fn new(devices: &[DeviceInfo]) -> Self {
-        Self(Mutex::new(Table {
-            free: devices
-                .iter()
-                .map(|d| Resources {
-                    vcus: d.vcus,
-                    memory: d.memory,
-                })
-                .collect(),
-            blocked: VecDeque::new(),
-            load: vec![0; devices.len()],
-        }))
+        Self {
+            table: Mutex::new(Table {
+                free: devices
+                    .iter()
+                    .map(|d| Resources {
+                        vcus: d.vcus,
+                        memory: d.memory,
+                    })
+                    .collect(),
+                blocked: VecDeque::new(),
+            }),
+            load: devices.iter().map(|_| AtomicUsize::new(0)).collect(),
+            balancing: devices.len() > 1,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Table> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reserves room for `node` on the first device of its placement that
-    /// has it and returns the node to be queued; or keeps it until room
-    /// frees up.
+    /// Reserves room for `node` on the least loaded device of its
+    /// placement that has it and returns the node to be queued; or keeps
+    /// it until room frees up.
     pub fn reserve_or_block(&self, node: Arc<TaskNode>) -> Option<Arc<TaskNode>> {
         let mut table = self.lock();
-        let Table { free, load, .. } = &mut *table;
-        if try_reserve(free, load, &node) {
+        if try_reserve(&mut table.free, &self.load, &node) {
             Some(node)
         } else {
             table.blocked.push_back(node);
@@ -55,42 +65,37 @@ impl ResourceTable {
         }
     }
 
-    /// Maps a task that reserves nothing but may run on several devices
-    /// to the least loaded one (the first of those, on a tie; a resumed
-    /// task to its own device), counting it there until it finishes or
-    /// suspends.
+    /// Maps a task that reserves nothing to the least loaded device of its
+    /// placement (the first of those, on a tie; a resumed task to its own
+    /// device), counting it there until it finishes or suspends.
     pub fn map_unreserved(&self, work: &mut Work) {
-        let mut table = self.lock();
-        let device = if work.resumed {
-            work.device
-        } else {
-            least_loaded(&table.load, work.placement.iter().copied()).unwrap_or(work.device)
+        let device = match work.placement.as_slice() {
+            _ if work.resumed => work.device,
+            [only] => *only,
+            several => least_loaded(&self.load, several.iter().copied()).unwrap_or(work.device),
         };
-        table.load[device.0 as usize] += 1;
         work.device = device;
-        work.holds_resources = true;
+        if self.balancing {
+            self.load[device.0 as usize].fetch_add(1, Ordering::Relaxed);
+            work.holds_resources = true;
+        }
     }
 
     /// Returns `request` to `device` (and the task's share of its load)
     /// and hands back the blocked tasks that now fit, in order.
     pub fn release(&self, device: DeviceId, request: Resources) -> Vec<Arc<TaskNode>> {
-        let mut table = self.lock();
-        let load = &mut table.load[device.0 as usize];
-        *load = load.saturating_sub(1);
+        self.load[device.0 as usize].fetch_sub(1, Ordering::Relaxed);
         if request.is_zero() {
             return Vec::new(); // nothing freed that a blocked task needs
         }
+        let mut table = self.lock();
         let free = &mut table.free[device.0 as usize];
         free.vcus += request.vcus;
         free.memory += request.memory;
         let mut ready = Vec::new();
-        let Table {
-            free,
-            blocked,
-            load,
-        } = &mut *table;
+        let Table { free, blocked } = &mut *table;
         blocked.retain(|node| {
-            if try_reserve(free, load, node) {
+            if try_reserve(free, &self.load, node) {
                 ready.push(node.clone());
                 false
             } else {
@@ -107,20 +112,21 @@ impl ResourceTable {
 }
 
 /// The least loaded of `devices`, the first of those on a tie.
-fn least_loaded(load: &[usize], devices: impl Iterator<Item = DeviceId>) -> Option<DeviceId> {
-    let mut best: Option<DeviceId> = None;
+fn least_loaded(load: &[AtomicUsize], devices: impl Iterator<Item = DeviceId>) -> Option<DeviceId> {
+    let mut best: Option<(DeviceId, usize)> = None;
     for device in devices {
-        if best.is_none_or(|b| load[device.0 as usize] < load[b.0 as usize]) {
-            best = Some(device);
+        let here = load[device.0 as usize].load(Ordering::Relaxed);
+        if best.is_none_or(|(_, least)| here < least) {
+            best = Some((device, here));
         }
     }
-    best
+    best.map(|(device, _)| device)
 }
 
 /// Reserves the node's request on the least loaded placement device with
 /// room (a resumed task: on its own device), recording the device in the
 /// node's work.
-fn try_reserve(free: &mut [Resources], load: &mut [usize], node: &Arc<TaskNode>) -> bool {
+fn try_reserve(free: &mut [Resources], load: &[AtomicUsize], node: &Arc<TaskNode>) -> bool {
     // SAFETY: ready nodes belong to whoever holds them; the resource table
     // holds this one (under its lock) until it hands it to a queue.
     let Some(work) = (unsafe { node.work() }).as_mut() else {
@@ -145,7 +151,7 @@ fn try_reserve(free: &mut [Resources], load: &mut [usize], node: &Arc<TaskNode>)
     let room = &mut free[device.0 as usize];
     room.vcus -= request.vcus;
     room.memory -= request.memory;
-    load[device.0 as usize] += 1;
+    load[device.0 as usize].fetch_add(1, Ordering::Relaxed);
     work.device = device;
     work.holds_resources = true;
     true
