@@ -1925,6 +1925,17 @@ def test_slice_reductions_read_bounds_known_only_when_running_as_python_does():
     want = [(x[i, i - 3:i + 3].sum(), x[0, i * 3 - 4:].prod(), x[1, :i + 20].max()) for i in range(6)]
     np.testing.assert_allclose(np.stack([y, z, w], axis=1), want, rtol=1e-12)
 
+    @parir.jit
+    def from_k(x, y, k):
+        parir.label('N')
+        for i in range(1):
+            y[0] = parir.sum(x[k:])
+    # Constant bounds of a reduction clamp too (a scalar argument here).
+    for k in (-100, -2, 3, 100):
+        y = np.zeros(1)
+        from_k(x[0], y, k, opts=parir.par({'N': parir.threads(1)}))
+        np.testing.assert_allclose(y[0], x[0, k:].sum(), rtol=1e-12)
+
 
 @parir.jit
 def copy_on_device_in_loop(x, y, N):

@@ -400,6 +400,21 @@ impl<'a> Emitter<'a> {
                     let (lower, upper) = (bound(lower, 0), bound(upper, size));
                     let (lo, lo_literal) = self.integer_index(&lower, "slice bounds")?;
                     let (hi, hi_literal) = self.integer_index(&upper, "slice bounds")?;
+                    // A reduction's constant bounds clamp as Python's do
+                    // (`parir.sum(x[k:])` with k = -100: all of x).
+                    let clamp = |this: &mut Self, ssa: String, literal: Option<i64>| match literal {
+                        Some(v) if python_bounds && size >= 0 => {
+                            let v = if v < 0 {
+                                v.saturating_add(size).max(0)
+                            } else {
+                                v.min(size)
+                            };
+                            (this.op(&format!("arith.constant {v} : index")), Some(v))
+                        }
+                        _ => (ssa, literal),
+                    };
+                    let (lo, lo_literal) = clamp(self, lo, lo_literal);
+                    let (hi, hi_literal) = clamp(self, hi, hi_literal);
                     // A negative constant bound counts from the end, as in Python.
                     let (lo, lo_literal) = self.counted_from_the_end(lo, lo_literal, size);
                     let (hi, hi_literal) = self.counted_from_the_end(hi, hi_literal, size);
