@@ -15,6 +15,7 @@ use thiserror::Error;
 /// The passes from `scf`/`memref`/`arith`/`math`/`func` to the LLVM dialect,
 /// with parallel loops becoming OpenMP regions.
 pub const CPU_LOWERING: &str = "builtin.module(\
+math-exact-libm-calls,\
 convert-scf-to-openmp,\
 openmp-float-minmax,\
 func.func(lower-affine),\

@@ -53,6 +53,7 @@ mod looppar_plan_kernels;
 pub(crate) mod looppar_simplify;
 mod looppar_to_gpu;
 mod looppar_to_scf;
+mod math_exact_libm_calls;
 mod openmp_float_minmax;
 mod parla_verify;
 pub mod rewrite;
@@ -110,6 +111,7 @@ pub const PASSES: &[PassInfo] = &[
     looppar_simplify::INFO,
     looppar_to_gpu::INFO,
     looppar_to_scf::INFO,
+    math_exact_libm_calls::INFO,
     openmp_float_minmax::INFO,
     parla_verify::INFO,
     rocdl_fold_workgroup_size::INFO,
