@@ -66,6 +66,8 @@ impl GpuTarget {
     /// (`gpu-launch-sink-index-computations`): outlined as kernel
     /// parameters they would be unknown to LLVM, which then can neither fold
     /// index arithmetic nor compute the trip counts that unrolling needs.
+    /// `convert-gpu-to-nvvm` leaves `math.trunc` (no libdevice pattern):
+    /// `convert-math-to-llvm` makes it LLVM's intrinsic, which NVPTX has.
     fn pipeline(&self, code_use: CodeUse) -> Result<String, KernelError> {
         Ok(match self {
             GpuTarget::Cuda { chip, libdevice } => {
@@ -76,7 +78,7 @@ impl GpuTarget {
                 let ptx = ptx_version(chip);
                 format!(
                     "builtin.module(gpu-launch-sink-index-computations,gpu-kernel-outlining,nvvm-attach-target{{chip={chip} features=+ptx{ptx} O=3{link}}},\
-gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm),gpu-module-to-binary{{format=isa}})"
+gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,convert-math-to-llvm),gpu-module-to-binary{{format=isa}})"
                 )
             }
             GpuTarget::Rocm { chip } => {

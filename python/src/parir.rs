@@ -9,7 +9,7 @@ use parla_compiler::{
     frontend::{
         self,
         syntax::{Node, Value},
-        Argument, CheckKind, CheckSite, CompileError, LabelSpec, Source,
+        Argument, CheckKind, CheckSite, CompileError, LabelSpec, Namespace, Source,
     },
     gpu::{GpuExecutable, GpuTarget},
     jit::{MemrefArgument, PackedArguments},
@@ -445,11 +445,20 @@ impl ParsedFunction {
         tree: &Bound<'_, PyAny>,
         file: String,
         lines: Vec<String>,
-        module_names: Vec<String>,
+        module_names: Vec<(String, String)>,
     ) -> PyResult<Self> {
         let Value::Node(node) = syntax_value(tree)? else {
             return Err(PyTypeError::new_err("expected a syntax tree"));
         };
+        let module_names = module_names
+            .into_iter()
+            .map(|(name, module)| match Namespace::from_name(&module) {
+                Some(namespace) => Ok((name, namespace)),
+                None => Err(PyValueError::new_err(format!(
+                    "no JIT namespace `{module}`"
+                ))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
         let source = Source { file, lines };
         let function =
             frontend::convert(&node, &source, &module_names).map_err(|e| compile_error(py, &e))?;

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+import math_kernels
 import parla.parir as parir
 from parla import _parla, cuda
 
@@ -155,6 +156,19 @@ def test_math_functions_link_libdevice(tmp_path):
     # __nv_expf, linked from libdevice and inlined: no calls remain.
     assert "__nv_" not in ptx
     assert "ex2.approx" in ptx
+    report = assemble(ptx, "sm_90", tmp_path)
+    assert "0 bytes spill stores" in report, report
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(math_kernels.CASES))
+def test_every_math_function_becomes_libdevice_code_that_assembles(name, dtype, tmp_path):
+    if parir._libdevice() is None:
+        pytest.skip("libdevice.10.bc is not installed (pip install nvidia-cuda-nvcc-cu12)")
+    function, args = math_kernels.arguments(name, dtype)
+    opts = parir.CompileOptions({'N': parir.threads(args[2])}, backend="cuda", arch="sm_90")
+    ptx = parir.print_compiled(function, args, opts)
+    assert "__nv_" not in ptx  # every function linked and inlined
     report = assemble(ptx, "sm_90", tmp_path)
     assert "0 bytes spill stores" in report, report
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import block_kernels
+import math_kernels
 import parla.cuda as cuda
 import parla.parir as parir
 from parla import Parla, TaskSpace, spawn
@@ -332,6 +333,20 @@ def test_block_level_code_matches_numpy(name):
         function(*run_args, opts=parir.CompileOptions(spec, backend="cuda"))
         for index, want in expected.items():
             np.testing.assert_allclose(run_args[index], want, rtol=1e-4, err_msg=f"argument {index}")
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(math_kernels.CASES))
+def test_math_functions_on_the_gpu_match_them_run_as_python(name, dtype):
+    function, args = math_kernels.arguments(name, dtype)
+    expected = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    with np.errstate(all="ignore"):
+        function(*expected, seq=True)
+    function(*args, opts=parir.CompileOptions({'N': parir.threads(args[2])}, backend="cuda"))
+    # libdevice is within 2 ulp of the exact result (CUDA's table).
+    tolerance = dict(rtol=1e-15, atol=0) if dtype == np.float64 else dict(rtol=2e-6, atol=1e-6)
+    np.testing.assert_allclose(args[1], expected[1], equal_nan=True, **tolerance)
 
 
 @needs_gpu

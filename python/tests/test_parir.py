@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import block_kernels
+import math_kernels
 import parla.parir as parir
 
 
@@ -2075,3 +2076,17 @@ def test_a_reduction_whose_contribution_reads_its_array_under_another_name_runs_
     for i in range(4):
         b[1] += b[i]
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(math_kernels.CASES))
+def test_math_numpy_and_parir_functions_match_them_run_as_python(name, dtype):
+    function, args = math_kernels.arguments(name, dtype)
+    expected = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    with np.errstate(all="ignore"):
+        function(*expected, seq=True)
+    function(*args, opts=parir.par({'N': parir.threads(args[2])}))
+    # float64 to the last digits: expm1 and log1p of 1e-10 too, which
+    # exp(x) - 1 and log(1 + x) would get wrong from the 8th digit on.
+    tolerance = dict(rtol=1e-14, atol=0) if dtype == np.float64 else dict(rtol=2e-6, atol=1e-6)
+    np.testing.assert_allclose(args[1], expected[1], equal_nan=True, **tolerance)

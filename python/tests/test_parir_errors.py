@@ -3,6 +3,7 @@ naming file, line and column with the source line; wrong arguments are
 TypeError/ValueError at the call; nothing crashes."""
 
 import inspect
+import math
 
 import numpy as np
 import pytest
@@ -125,8 +126,14 @@ def test_calls_of_python_functions_and_recursion():
     def f(x, n):
         parir.label('N')
         for i in range(n):
-            np.sum(x)
-    compile_error(f, "np.sum(x)", "only JIT functions and parir's functions can be called")
+            np.sort(x)
+    compile_error(f, "np.sort(x)", "np.sort cannot be called in JIT functions")
+
+    def h(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = x.sum()
+    compile_error(h, "x.sum()", "only JIT functions and the functions of parir, NumPy and math can be called")
 
     def g(x, n):
         parir.label('N')
@@ -816,3 +823,40 @@ def test_keyword_arguments_in_calls_say_they_are_not_supported():
         for i in range(n):
             y[i] = max(x[i], b=1.0)
     compile_error(keyword_call, "y[i] = max(x[i], b=1.0)", "keyword arguments (`b=...`) are not supported")
+
+
+def test_math_and_numpy_names_jit_functions_do_not_know():
+    def unknown_function(x):
+        x[0] = math.gamma(x[1])
+    compile_error(unknown_function, "math.gamma", "math.gamma cannot be called in JIT functions")
+
+    def unknown_constant(x):
+        x[0] = np.euler_gamma
+    compile_error(unknown_constant, "np.euler_gamma", "np.euler_gamma is not a value JIT functions know")
+
+    def numpy_min_of_two(x):
+        x[0] = np.min(x[1], x[2])
+    compile_error(numpy_min_of_two, "np.min(x[1], x[2])",
+                  "np.min takes one array slice (and axis=); of values, use min(a, b) or np.minimum(a, b)")
+
+    def minimum_of_one(x):
+        x[0] = np.minimum(x[1])
+    compile_error(minimum_of_one, "np.minimum(x[1])", "np.minimum takes two values, got 1")
+
+    def rounded_to_digits(x):
+        x[0] = round(x[1], 2)
+    compile_error(rounded_to_digits, "round(x[1], 2)", "round(x, ndigits) is not supported")
+
+    def logarithm_to_a_base(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = math.log(x[i], 2)
+    compile_error(logarithm_to_a_base, "math.log(x[i], 2)", "log() takes 1 argument(s), got 2",
+                  call=lambda j: j(np.ones(2), 2, opts=parir.par({'N': parir.threads(2)})))
+
+    def integer_fmod(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = np.fmod(x[i], 2)
+    compile_error(integer_fmod, "np.fmod(x[i], 2)", "fmod of two integers is not supported",
+                  call=lambda j: j(np.ones(2, np.int64), 2, opts=parir.par({'N': parir.threads(2)})))

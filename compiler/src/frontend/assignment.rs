@@ -125,7 +125,7 @@ impl Checker<'_> {
                 }
                 Ok(())
             }
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Inf => Ok(()),
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) => Ok(()),
             ExprKind::DictEntry { .. } => Ok(()),
             ExprKind::Subscript { base, indices } => {
                 self.expr(base, assigned)?;

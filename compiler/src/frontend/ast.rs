@@ -3,6 +3,7 @@
 //! with its position.
 
 use super::error::{CompileError, Source, Span};
+use super::namespaces::{self, Namespace, REDUCTIONS};
 use super::syntax::{Node, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,8 +91,6 @@ pub enum ExprKind {
         args: Vec<Expr>,
         axis: Option<i64>,
     },
-    /// `parir.inf`
-    Inf,
     /// A call of another JIT function (as an expression statement).
     Call {
         function: String,
@@ -185,8 +184,9 @@ pub struct Function {
 
 struct Converter<'s> {
     source: &'s Source,
-    /// The names by which the module `parla.parir` is known (`parir`).
-    module_names: Vec<String>,
+    /// The global names of the modules JIT functions may use (`parir`,
+    /// `np`, `math`).
+    module_names: Vec<(String, Namespace)>,
     /// The innermost statement or expression being converted: where an
     /// error about a node without a position (an operator, the parameter
     /// list) is reported.
@@ -199,14 +199,6 @@ fn span_of(node: &Node) -> Span {
         column: node.column,
     }
 }
-
-const MATH_FUNCTIONS: [&str; 9] = [
-    "exp", "log", "sqrt", "sin", "cos", "tanh", "atan2", "abs", "pow",
-];
-const REDUCTIONS: [&str; 4] = ["sum", "prod", "min", "max"];
-pub const CASTS: [&str; 10] = [
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64",
-];
 
 impl Converter<'_> {
     fn error(&self, node: &Node, message: impl Into<String>) -> CompileError {
@@ -225,19 +217,33 @@ impl Converter<'_> {
         }
     }
 
-    fn is_module(&self, node: &Node) -> bool {
-        node.kind == "Name"
-            && node
-                .str("id")
-                .is_some_and(|id| self.module_names.iter().any(|m| m == id))
+    /// The module a name refers to, if it is one JIT functions may use.
+    fn namespace(&self, node: &Node) -> Option<Namespace> {
+        let id = node.str("id").filter(|_| node.kind == "Name")?;
+        self.module_names
+            .iter()
+            .find(|(name, _)| name == id)
+            .map(|(_, namespace)| *namespace)
+    }
+
+    /// `np.name` → Some((Numpy, "np", "name"))
+    fn module_attribute<'n>(&self, node: &'n Node) -> Option<(Namespace, &'n str, &'n str)> {
+        if node.kind != "Attribute" {
+            return None;
+        }
+        let module = node.node("value")?;
+        Some((
+            self.namespace(module)?,
+            module.str("id")?,
+            node.str("attr")?,
+        ))
     }
 
     /// `parir.name` → Some("name")
-    fn module_attribute<'n>(&self, node: &'n Node) -> Option<&'n str> {
-        if node.kind == "Attribute" && node.node("value").is_some_and(|v| self.is_module(v)) {
-            node.str("attr")
-        } else {
-            None
+    fn parir_attribute<'n>(&self, node: &'n Node) -> Option<&'n str> {
+        match self.module_attribute(node) {
+            Some((Namespace::Parir, _, attr)) => Some(attr),
+            _ => None,
         }
     }
 
@@ -283,7 +289,7 @@ impl Converter<'_> {
         let Some(call) = node.node("value").filter(|c| c.kind == "Call") else {
             return Ok(None);
         };
-        if call.node("func").and_then(|f| self.module_attribute(f)) != Some("label") {
+        if call.node("func").and_then(|f| self.parir_attribute(f)) != Some("label") {
             return Ok(None);
         }
         match call.list("args") {
@@ -494,7 +500,7 @@ impl Converter<'_> {
             && items[0]
                 .as_node()
                 .and_then(|item| item.node("context_expr"))
-                .and_then(|e| self.module_attribute(e))
+                .and_then(|e| self.parir_attribute(e))
                 == Some("gpu")
             && items[0]
                 .as_node()
@@ -593,13 +599,20 @@ impl Converter<'_> {
                 }
             }
             "Attribute" => match self.module_attribute(node) {
-                Some("inf") => ExprKind::Inf,
-                Some(name) => {
-                    return Err(self.error(
-                        node,
-                        format!("parir.{name} is not a value; supported: parir.inf"),
-                    ))
-                }
+                Some((namespace, module, name)) => match namespaces::constant(namespace, name) {
+                    Some(value) => ExprKind::Float(value),
+                    None => {
+                        let supported = match namespace {
+                            Namespace::Parir => "parir.inf",
+                            Namespace::Math => "math.pi, math.e, math.tau, math.inf, math.nan",
+                            Namespace::Numpy => "pi, e, inf, nan",
+                        };
+                        return Err(self.error(
+                            node,
+                            format!("{module}.{name} is not a value JIT functions know; supported: {supported}"),
+                        ));
+                    }
+                },
                 None => {
                     return Err(
                         self.error(node, "attribute access is not supported in JIT functions")
@@ -835,18 +848,34 @@ impl Converter<'_> {
                 }
             }
         }
-        if let Some(name) = self.module_attribute(function) {
-            let known = MATH_FUNCTIONS.contains(&name)
-                || REDUCTIONS.contains(&name)
-                || CASTS.contains(&name);
-            if !known {
+        if let Some((namespace, module, attr)) = self.module_attribute(function) {
+            let Some(name) = namespaces::function(namespace, attr) else {
                 return Err(self.error(
                     function,
-                    format!("parir.{name} cannot be called in JIT functions"),
+                    format!("{module}.{attr} cannot be called in JIT functions"),
+                ));
+            };
+            if axis.is_some() && !REDUCTIONS.contains(&name) {
+                return Err(self.error(node, format!("{module}.{attr} takes no axis")));
+            }
+            if namespace == Namespace::Numpy && REDUCTIONS.contains(&attr) && args.len() != 1 {
+                // NumPy's np.min(a, b) is np.min(a, axis=b).
+                let hint = match attr {
+                    "min" | "max" => {
+                        format!("; of values, use {attr}(a, b) or {module}.{attr}imum(a, b)")
+                    }
+                    _ => String::new(),
+                };
+                return Err(self.error(
+                    node,
+                    format!("{module}.{attr} takes one array slice (and axis=){hint}"),
                 ));
             }
-            if axis.is_some() && !REDUCTIONS.contains(&name) {
-                return Err(self.error(node, format!("parir.{name} takes no axis")));
+            if matches!(attr, "minimum" | "maximum" | "fmin" | "fmax") && args.len() != 2 {
+                return Err(self.error(
+                    node,
+                    format!("{module}.{attr} takes two values, got {}", args.len()),
+                ));
             }
             return Ok(ExprKind::Builtin {
                 name: name.to_string(),
@@ -857,16 +886,24 @@ impl Converter<'_> {
         if function.kind == "Name" {
             let id = function.str("id").unwrap_or_default();
             match id {
-                "min" | "max" | "abs" | "float" | "int" => {
+                "round" if args.len() != 1 => {
+                    return Err(self.error(
+                        node,
+                        "round(x, ndigits) is not supported in JIT functions; round(x) is",
+                    ))
+                }
+                "min" | "max" | "abs" | "float" | "int" | "round" => {
                     if axis.is_some() {
-                        return Err(self.error(
-                            node,
-                            format!("{id}() takes no axis; use parir.{id}(x[:], axis=k)"),
-                        ));
+                        let hint = match id {
+                            "min" | "max" => format!("; use parir.{id}(x[:], axis=k)"),
+                            _ => String::new(),
+                        };
+                        return Err(self.error(node, format!("{id}() takes no axis{hint}")));
                     }
                     let name = match id {
                         "float" => "float64",
                         "int" => "int64",
+                        "round" => "round_int",
                         other => other,
                     };
                     return Ok(ExprKind::Builtin {
@@ -903,7 +940,7 @@ impl Converter<'_> {
         }
         Err(self.error(
             node,
-            "only JIT functions and parir's functions can be called in JIT functions",
+            "only JIT functions and the functions of parir, NumPy and math can be called in JIT functions",
         ))
     }
 }
@@ -912,7 +949,7 @@ impl Converter<'_> {
 pub fn convert(
     tree: &Node,
     source: &Source,
-    module_names: &[String],
+    module_names: &[(String, Namespace)],
 ) -> Result<Function, CompileError> {
     let converter = Converter {
         source,

@@ -3,7 +3,8 @@
 //!
 //! 1. `syntax`: the Python `ast` as plain data (built by the Python layer).
 //! 2. `ast`: the checked front-end AST; unsupported constructs are
-//!    rejected here with file:line:col.
+//!    rejected here with file:line:col (`namespaces`: what `parir.`,
+//!    `math.` and `np.` functions mean).
 //! 3. `emit`: at call time, the IR for the call's argument kinds, dtypes,
 //!    shapes, scalar values and parallel specification.
 
@@ -11,6 +12,7 @@ pub mod assignment;
 pub mod ast;
 pub mod emit;
 pub mod error;
+pub mod namespaces;
 pub mod spec;
 pub mod syntax;
 pub mod types;
@@ -18,5 +20,6 @@ pub mod types;
 pub use ast::{convert, Function};
 pub use emit::{emit, CheckKind, CheckSite, Emitted, Target};
 pub use error::{CompileError, Source, Span};
+pub use namespaces::Namespace;
 pub use spec::{Argument, ArrayInfo, LabelSpec};
 pub use types::DType;

@@ -472,20 +472,32 @@ prod = _reduction(_np.prod, lambda *a: _math.prod(a))
 min = _reduction(_np.min, builtins.min)
 max = _reduction(_np.max, builtins.max)
 abs = builtins.abs
-exp = _np.exp
-log = _np.log
-sqrt = _np.sqrt
-sin = _np.sin
-cos = _np.cos
-tanh = _np.tanh
-atan2 = _np.arctan2
+# NumPy's elementwise functions under NumPy's names (and the array API's
+# `asin`, `atan2`, ...): what they are when a JIT function runs as Python,
+# and what they compile to.
+exp, exp2, expm1, log, log2, log10, log1p = _np.exp, _np.exp2, _np.expm1, _np.log, _np.log2, _np.log10, _np.log1p
+sqrt, cbrt, sin, cos, tan, sinh, cosh, tanh = _np.sqrt, _np.cbrt, _np.sin, _np.cos, _np.tan, _np.sinh, _np.cosh, _np.tanh
+arcsin = asin = _np.arcsin
+arccos = acos = _np.arccos
+arctan = atan = _np.arctan
+arcsinh = asinh = _np.arcsinh
+arccosh = acosh = _np.arccosh
+arctanh = atanh = _np.arctanh
+arctan2 = atan2 = _np.arctan2
+floor, ceil, trunc, rint = _np.floor, _np.ceil, _np.trunc, _np.rint
+absolute, fabs, copysign, fmod = _np.absolute, _np.fabs, _np.copysign, _np.fmod
+minimum, maximum, fmin, fmax = _np.minimum, _np.maximum, _np.fmin, _np.fmax
+isnan, isinf, isfinite = _np.isnan, _np.isinf, _np.isfinite
 int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
 uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
 float32, float64 = _np.float32, _np.float64
 
 __all__ = [
-    "CompileError", "CompileOptions", "HipError", "JitFunction", "abs", "atan2", "clear_cache", "compile_string", "cos", "exp",
-    "float32", "float64", "gpu", "inf", "int16", "int32", "int64", "int8", "jit", "label", "log", "max", "min",
-    "par", "parallelize", "print_compiled", "prod", "seq", "sin", "sqrt", "sum", "sync", "tanh", "threads",
-    "uint16", "uint32", "uint64", "uint8",
+    "CompileError", "CompileOptions", "HipError", "JitFunction", "abs", "absolute", "acos", "acosh", "arccos",
+    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt",
+    "ceil", "clear_cache", "compile_string", "copysign", "cos", "cosh", "exp", "exp2", "expm1", "fabs", "float32",
+    "float64", "floor", "fmax", "fmin", "fmod", "gpu", "inf", "int16", "int32", "int64", "int8", "isfinite", "isinf",
+    "isnan", "jit", "label", "log", "log10", "log1p", "log2", "max", "maximum", "min", "minimum", "par",
+    "parallelize", "print_compiled", "prod", "rint", "seq", "sin", "sinh", "sqrt", "sum", "sync", "tan", "tanh",
+    "threads", "trunc", "uint16", "uint32", "uint64", "uint8",
 ]

@@ -59,5 +59,18 @@ def function_syntax(function: types.FunctionType, module) -> tuple:
     if not linecache.getlines(file):
         # No file (e.g. exec'd code): number the snippet from its first line.
         file_lines = [""] * (first_line - 1) + file_lines
-    names = [name for name, value in function.__globals__.items() if value is module]
-    return data, file, file_lines, names or ["parir"]
+    return data, file, file_lines, _module_names(function.__globals__, module)
+
+
+def _module_names(globals_: dict, parir) -> list:
+    """(global name, namespace) for each global bound to a module whose
+    functions JIT functions may call: parir, math, numpy."""
+    import math
+
+    import numpy
+
+    namespaces = {id(parir): "parir", id(math): "math", id(numpy): "numpy"}
+    names = [(name, namespaces[id(value)]) for name, value in globals_.items() if id(value) in namespaces]
+    if not any(namespace == "parir" for _, namespace in names):
+        names.append(("parir", "parir"))
+    return names

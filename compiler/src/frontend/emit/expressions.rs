@@ -40,7 +40,6 @@ impl<'a> Emitter<'a> {
             ExprKind::Int(i) => Ok(self.literal(Literal::Int(*i), Ty::WeakInt)),
             ExprKind::Float(f) => Ok(self.literal(Literal::Float(*f), Ty::WeakFloat)),
             ExprKind::Bool(b) => Ok(self.literal(Literal::Int(*b as i64), Ty::Bool)),
-            ExprKind::Inf => Ok(self.literal(Literal::Float(f64::INFINITY), Ty::WeakFloat)),
             ExprKind::Var(name) => self.variable(name, expr.span),
             ExprKind::DictEntry { dict, key } => {
                 let binding = self.dict_entry(dict, key, expr.span)?;
@@ -700,7 +699,7 @@ impl<'a> Emitter<'a> {
             return Ok(self.convert(values[0].clone(), Ty::Num(dtype)));
         }
         match name {
-            "min" | "max" => {
+            "min" | "max" | "fmin" | "fmax" => {
                 if values.len() < 2 {
                     return Err(self.error(span, format!("{name}(a, b) takes at least two values; over a slice use parir.{name}(x[:])")));
                 }
@@ -714,12 +713,17 @@ impl<'a> Emitter<'a> {
                         exact_type(&result, &next)
                     };
                     let (a, b) = (self.convert(result, ty), self.convert(next, ty));
+                    // min/max propagate NaN (NumPy's minimum/maximum);
+                    // fmin/fmax take the number over a NaN.
+                    let smaller = name.ends_with("min");
                     let op = match (name, ty.is_float(), ty.dtype().orders_unsigned()) {
                         ("min", true, _) => "minimumf",
                         ("max", true, _) => "maximumf",
-                        ("min", false, true) => "minui",
-                        ("max", false, true) => "maxui",
-                        ("min", false, false) => "minsi",
+                        ("fmin", true, _) => "minnumf",
+                        ("fmax", true, _) => "maxnumf",
+                        (_, false, true) if smaller => "minui",
+                        (_, false, true) => "maxui",
+                        _ if smaller => "minsi",
                         _ => "maxsi",
                     };
                     let ssa = self.op(&format!("arith.{op} {}, {} : {}", a.ssa, b.ssa, ty.mlir()));
@@ -744,29 +748,73 @@ impl<'a> Emitter<'a> {
                 } else {
                     "math.absi"
                 };
-                let ssa = self.op(&format!("{op} {} : {}", v.ssa, ty.mlir()));
-                Ok(Value {
-                    ssa,
-                    ty,
-                    literal: None,
-                })
+                Ok(self.computed(&format!("{op} {} : {}", v.ssa, ty.mlir()), ty))
             }
-            "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh" => {
+            "fabs" => {
                 arity(1)?;
-                let ty = match Self::concrete(values[0].ty) {
-                    t if t.is_float() => t,
-                    _ => Ty::Num(DType::F64),
+                let v = self.as_float(values[0].clone());
+                Ok(self.computed(&format!("math.absf {} : {}", v.ssa, v.ty.mlir()), v.ty))
+            }
+            name if FLOAT_FUNCTIONS.contains(&name) => {
+                arity(1)?;
+                let v = self.as_float(values[0].clone());
+                let op = if name == "rint" { "roundeven" } else { name };
+                Ok(self.computed(&format!("math.{op} {} : {}", v.ssa, v.ty.mlir()), v.ty))
+            }
+            // Python's math.floor, math.ceil and round(x): ints.
+            "floor_int" | "ceil_int" | "round_int" => {
+                arity(1)?;
+                let value = values[0].clone();
+                if !Self::concrete(value.ty).is_float() {
+                    return Ok(self.convert(value, Ty::Num(DType::I64)));
+                }
+                let v = self.convert(value.clone(), Self::concrete(value.ty));
+                let op = match name {
+                    "floor_int" => "floor",
+                    "ceil_int" => "ceil",
+                    _ => "roundeven",
                 };
-                let v = self.convert(values[0].clone(), ty);
-                let ssa = self.op(&format!("math.{name} {} : {}", v.ssa, ty.mlir()));
+                let rounded =
+                    self.computed(&format!("math.{op} {} : {}", v.ssa, v.ty.mlir()), v.ty);
+                Ok(self.convert(rounded, Ty::Num(DType::I64)))
+            }
+            "isnan" | "isinf" | "isfinite" => {
+                arity(1)?;
+                let value = values[0].clone();
+                if !Self::concrete(value.ty).is_float() {
+                    // Integers are finite numbers.
+                    return Ok(self.constant(Literal::Int((name == "isfinite") as i64), Ty::Bool));
+                }
+                let v = self.convert(value.clone(), Self::concrete(value.ty));
+                let m = v.ty.mlir();
+                let ssa = if name == "isnan" {
+                    self.op(&format!("arith.cmpf uno, {}, {} : {m}", v.ssa, v.ssa))
+                } else {
+                    let magnitude = self.op(&format!("math.absf {} : {m}", v.ssa));
+                    let infinity = self.literal(Literal::Float(f64::INFINITY), v.ty);
+                    // `olt` is false for NaN: NaN is neither finite nor infinite.
+                    let predicate = if name == "isinf" { "oeq" } else { "olt" };
+                    self.op(&format!(
+                        "arith.cmpf {predicate}, {magnitude}, {} : {m}",
+                        infinity.ssa
+                    ))
+                };
                 Ok(Value {
                     ssa,
-                    ty,
+                    ty: Ty::Bool,
                     literal: None,
                 })
             }
-            "atan2" | "pow" => {
+            "atan2" | "pow" | "copysign" | "fmod" | "fmod_numpy" => {
                 arity(2)?;
+                let integers = !Self::concrete(values[0].ty).is_float()
+                    && !Self::concrete(values[1].ty).is_float();
+                if name == "fmod_numpy" && integers {
+                    return Err(self.error(
+                        span,
+                        "fmod of two integers is not supported in JIT functions; use math.fmod (a float) or % (Python's sign)",
+                    ));
+                }
                 let ty = match Self::concrete(promote(values[0].ty, values[1].ty)) {
                     t if t.is_float() => t,
                     _ => Ty::Num(DType::F64),
@@ -775,15 +823,36 @@ impl<'a> Emitter<'a> {
                     self.convert(values[0].clone(), ty),
                     self.convert(values[1].clone(), ty),
                 );
-                let op = if name == "pow" { "powf" } else { "atan2" };
-                let ssa = self.op(&format!("math.{op} {}, {} : {}", a.ssa, b.ssa, ty.mlir()));
-                Ok(Value {
-                    ssa,
-                    ty,
-                    literal: None,
-                })
+                let op = match name {
+                    "pow" => "math.powf",
+                    "atan2" => "math.atan2",
+                    "copysign" => "math.copysign",
+                    // C's fmod: the sign of the dividend, as math.fmod and np.fmod.
+                    _ => "arith.remf",
+                };
+                Ok(self.computed(&format!("{op} {}, {} : {}", a.ssa, b.ssa, ty.mlir()), ty))
             }
             _ => Err(self.error(span, format!("{name}() cannot be called in JIT functions"))),
+        }
+    }
+
+    /// `value` as a float: its own float type, or float64 for an integer
+    /// or a bool (NumPy's and Python's math functions of ints).
+    fn as_float(&mut self, value: Value) -> Value {
+        let ty = match Self::concrete(value.ty) {
+            t if t.is_float() => t,
+            _ => Ty::Num(DType::F64),
+        };
+        self.convert(value, ty)
+    }
+
+    /// The result of `op_text` (one op), of type `ty`.
+    fn computed(&mut self, op_text: &str, ty: Ty) -> Value {
+        let ssa = self.op(op_text);
+        Value {
+            ssa,
+            ty,
+            literal: None,
         }
     }
 

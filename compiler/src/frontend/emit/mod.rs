@@ -12,6 +12,7 @@
 
 use super::ast::{BinaryOp, CompareOp, Expr, ExprKind, Function, Index, Stmt, StmtKind, UnaryOp};
 use super::error::{CompileError, Source, Span};
+use super::namespaces::FLOAT_FUNCTIONS;
 use super::spec::{Argument, ArrayInfo, LabelSpec};
 use super::types::{promote, DType, Ty};
 use std::collections::{HashMap, HashSet};
