@@ -2090,3 +2090,69 @@ def test_math_numpy_and_parir_functions_match_them_run_as_python(name, dtype):
     # exp(x) - 1 and log(1 + x) would get wrong from the 8th digit on.
     tolerance = dict(rtol=1e-14, atol=0) if dtype == np.float64 else dict(rtol=2e-6, atol=1e-6)
     np.testing.assert_allclose(args[1], expected[1], equal_nan=True, **tolerance)
+
+
+@parir.jit
+def shapes_everywhere(x, y, d):
+    parir.label('N')
+    for i in range(x.shape[0]):
+        n, m = x.shape
+        parir.label('M')
+        for j in range(x.shape[-1]):
+            y[i] += x[i, j] * len(x) + x.size * x.ndim + d["a"].shape[0] + n * m
+
+
+def test_shapes_are_constants_of_the_call():
+    x = np.random.default_rng(3).random((5, 7))
+    d = {"a": np.zeros(11)}
+    y = np.zeros(5)
+    shapes_everywhere(x, y, d, opts=parir.par({'N': parir.threads(5), 'M': parir.threads(7).reduce()}))
+    expected = np.zeros(5)
+    shapes_everywhere(x, expected, d, seq=True)
+    np.testing.assert_allclose(y, expected)
+    # Another shape, another specialisation.
+    x2 = x[:3, :4].copy()
+    y2 = np.zeros(3)
+    shapes_everywhere(x2, y2, d, opts=parir.par({'N': parir.threads(3), 'M': parir.threads(4).reduce()}))
+    np.testing.assert_allclose(y2, (x2 * 3).sum(axis=1) + 4 * (12 * 2 + 11 + 12))
+
+
+@parir.jit
+def tuple_assignments(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        a, b = x[i, 0], 2.0 * x[i, 1]
+        a, b = b, a  # through temporaries: b reads what a assigned
+        y[i, 0], y[i, 1], y[i, 2] = a, b, a - b
+        x[i, 0], x[i, 1], x[i, 2] = x[i, 1], x[i, 2], x[i, 0]
+
+
+@parir.jit
+def two_sums_at_once(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        s, q = 0.0, 0.0
+        parir.label('M')
+        for j in range(x.shape[1]):
+            s, q = s + x[i, j], q + x[i, j] * x[i, j]
+        y[i, 0], y[i, 1] = s, q
+
+
+def test_tuple_assignment_evaluates_every_value_first():
+    x = np.random.default_rng(4).random((9, 3))
+    got = [x.copy(), np.zeros((9, 3)), 9]
+    want = [x.copy(), np.zeros((9, 3)), 9]
+    tuple_assignments(*got, opts=parir.par({'N': parir.threads(9)}))
+    tuple_assignments(*want, seq=True)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(want[0], x[:, [1, 2, 0]])
+
+
+@pytest.mark.parametrize("reduce", [False, True])
+def test_tuple_updates_of_locals_are_reductions(reduce):
+    x = np.random.default_rng(5).random((7, 300))
+    y = np.zeros((7, 2))
+    inner = parir.threads(300).reduce() if reduce else parir.threads(300)
+    two_sums_at_once(x, y, 7, opts=parir.par({'N': parir.threads(7), 'M': inner}))
+    np.testing.assert_allclose(y, np.stack([x.sum(axis=1), (x * x).sum(axis=1)], axis=1))

@@ -860,3 +860,50 @@ def test_math_and_numpy_names_jit_functions_do_not_know():
             x[i] = np.fmod(x[i], 2)
     compile_error(integer_fmod, "np.fmod(x[i], 2)", "fmod of two integers is not supported",
                   call=lambda j: j(np.ones(2, np.int64), 2, opts=parir.par({'N': parir.threads(2)})))
+
+
+def test_shapes_and_tuple_assignments_that_python_rejects_too():
+    call = lambda j: j(np.zeros((2, 3)), 2, opts=parir.par({'N': parir.threads(2)}))  # noqa: E731
+
+    def axis_out_of_range(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i, 0] = x.shape[2]
+    compile_error(axis_out_of_range, "x.shape[2]", "`x` has 2 dimension(s): axis 2 is out of range", call=call)
+
+    def shape_of_a_scalar(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i, 0] = n.shape[0]
+    compile_error(shape_of_a_scalar, "n.shape[0]", "`n` is not an array", call=call)
+
+    def whole_shape(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i, 0] = x.shape
+    compile_error(whole_shape, "x.shape", "x.shape is a tuple")
+
+    def shape_into_three(x, n):
+        parir.label('N')
+        for i in range(n):
+            a, b, c = x.shape
+            x[i, 0] = a
+    compile_error(shape_into_three, "a, b, c = x.shape", "its shape cannot be assigned to 3 names", call=call)
+
+    def too_many_values(x, n):
+        parir.label('N')
+        for i in range(n):
+            a, b = 1.0, 2.0, 3.0
+    compile_error(too_many_values, "a, b = 1.0, 2.0, 3.0", "3 values cannot be assigned to 2 targets")
+
+    def starred(x, n):
+        parir.label('N')
+        for i in range(n):
+            a, *b = x[i, 0], x[i, 1]
+    compile_error(starred, "*b", "starred assignment")
+
+    def from_a_call(x, n):
+        parir.label('N')
+        for i in range(n):
+            a, b = divmod(x[i, 0], 2)
+    compile_error(from_a_call, "divmod(x[i, 0], 2)", "takes a tuple of values")

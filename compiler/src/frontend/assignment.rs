@@ -125,7 +125,10 @@ impl Checker<'_> {
                 }
                 Ok(())
             }
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) => Ok(()),
+            // Only the array's shape is read, known when compiling.
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Shape { .. } => {
+                Ok(())
+            }
             ExprKind::DictEntry { .. } => Ok(()),
             ExprKind::Subscript { base, indices } => {
                 self.expr(base, assigned)?;

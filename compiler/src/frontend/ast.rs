@@ -91,11 +91,31 @@ pub enum ExprKind {
         args: Vec<Expr>,
         axis: Option<i64>,
     },
+    /// `x.shape[k]`, `len(x)`, `x.size`, `x.ndim` of an array (a variable
+    /// or a dict entry): constants, as calls specialise on shapes.
+    Shape {
+        array: Box<Expr>,
+        property: ShapeProperty,
+    },
     /// A call of another JIT function (as an expression statement).
     Call {
         function: String,
         args: Vec<Expr>,
     },
+}
+
+/// What [`ExprKind::Shape`] asks of an array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShapeProperty {
+    /// `x.shape[k]` (negative `k` counts from the end); `len(x)` is axis 0.
+    Extent(i64),
+    /// `x.size`: the number of elements.
+    Size,
+    /// `x.ndim`
+    Ndim,
+    /// Axis `axis` of `n, m = x.shape` (`rank` names): an error unless
+    /// the array has `rank` dimensions.
+    Unpacked { axis: usize, rank: usize },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -258,6 +278,13 @@ impl Converter<'_> {
                 labels.push((label, span_of(node)));
                 continue;
             }
+            if let Some(target) = tuple_target(node) {
+                if let Some((_, span)) = labels.first() {
+                    return Err(self.source.error(*span, "a label must be followed by the statement it labels (a for-loop or a slice statement), not a tuple assignment"));
+                }
+                statements.extend(self.unpacking(node, target)?);
+                continue;
+            }
             let mut statement = self.statement(node)?;
             // A loop is one level of parallelism: one label. (A slice
             // statement takes one per loop it makes, checked where it is
@@ -278,6 +305,114 @@ impl Converter<'_> {
         if let Some((_, span)) = labels.first() {
             return Err(self.source.error(*span, "a label must be followed by the statement it labels (a for-loop or a slice statement)"));
         }
+        Ok(statements)
+    }
+
+    /// `a, b = e1, e2` and `n, m = x.shape`. Python evaluates every value,
+    /// then assigns the targets left to right; assignments in order do the
+    /// same unless a value reads what an earlier target assigns (`a, b =
+    /// b, a`), and then the values go through temporaries first.
+    fn unpacking(&self, node: &Node, target: &Node) -> Result<Vec<Stmt>, CompileError> {
+        let span = span_of(node);
+        let mut targets = Vec::new();
+        for element in target.list("elts").iter().filter_map(Value::as_node) {
+            match element.kind.as_str() {
+                "Starred" => {
+                    return Err(self.error(
+                        element,
+                        "starred assignment (a, *b = ...) is not supported in JIT functions",
+                    ))
+                }
+                "Tuple" | "List" => {
+                    return Err(self.error(
+                        element,
+                        "nested tuple assignment is not supported in JIT functions",
+                    ))
+                }
+                _ => targets.push(self.target(element)?),
+            }
+        }
+        let value = self.child(node, "value")?;
+        let values: Vec<Expr> = match value.kind.as_str() {
+            "Tuple" | "List" => {
+                let elements: Vec<&Node> = value.list("elts").iter().filter_map(Value::as_node).collect();
+                if let Some(starred) = elements.iter().find(|e| e.kind == "Starred") {
+                    return Err(self.error(starred, "*values are not supported in JIT functions"));
+                }
+                if elements.len() != targets.len() {
+                    return Err(self.error(
+                        node,
+                        format!(
+                            "{} values cannot be assigned to {} targets (Python raises ValueError)",
+                            elements.len(),
+                            targets.len()
+                        ),
+                    ));
+                }
+                elements.into_iter().map(|e| self.expr(e)).collect::<Result<_, _>>()?
+            }
+            "Attribute" if value.str("attr") == Some("shape") && self.module_attribute(value).is_none() => {
+                let array = self.expr(self.child(value, "value")?)?;
+                let rank = targets.len();
+                (0..rank)
+                    .map(|axis| Expr {
+                        kind: ExprKind::Shape {
+                            array: Box::new(array.clone()),
+                            property: ShapeProperty::Unpacked { axis, rank },
+                        },
+                        span: span_of(value),
+                    })
+                    .collect()
+            }
+            _ => {
+                return Err(self.error(
+                    value,
+                    "a tuple assignment takes a tuple of values (a, b = x, y) or an array's shape (n, m = x.shape)",
+                ))
+            }
+        };
+        let in_order = values.iter().enumerate().all(|(k, value)| {
+            targets[..k]
+                .iter()
+                .filter_map(assigned_name)
+                .all(|name| !mentions(value, name))
+        });
+        let assign = |target: Expr, value: Expr| Stmt {
+            kind: StmtKind::Assign { target, value },
+            labels: Vec::new(),
+            span,
+        };
+        if in_order {
+            return Ok(targets
+                .into_iter()
+                .zip(values)
+                .map(|(t, v)| assign(t, v))
+                .collect());
+        }
+        // Names no Python code can have: the temporaries of this statement.
+        let temporaries: Vec<Expr> = (0..values.len())
+            .map(|k| Expr {
+                kind: ExprKind::Var(format!(
+                    "(value {} of the tuple at {}:{})",
+                    k + 1,
+                    span.line,
+                    span.column
+                )),
+                span,
+            })
+            .collect();
+        let mut statements: Vec<Stmt> = temporaries
+            .iter()
+            .cloned()
+            .zip(values)
+            .map(|(t, v)| assign(t, v))
+            .collect();
+        statements.extend(
+            targets
+                .into_iter()
+                .zip(temporaries)
+                .map(|(t, v)| assign(t, v)),
+        );
         Ok(statements)
     }
 
@@ -614,9 +749,27 @@ impl Converter<'_> {
                     }
                 },
                 None => {
-                    return Err(
-                        self.error(node, "attribute access is not supported in JIT functions")
-                    )
+                    let array = self.child(node, "value")?;
+                    let property = match node.str("attr") {
+                        Some("size") => ShapeProperty::Size,
+                        Some("ndim") => ShapeProperty::Ndim,
+                        Some("shape") => {
+                            return Err(self.error(
+                                node,
+                                "x.shape is a tuple, which JIT functions do not have: use x.shape[k]",
+                            ))
+                        }
+                        _ => {
+                            return Err(self.error(
+                                node,
+                                "attribute access is not supported in JIT functions (but x.shape[k], x.size and x.ndim)",
+                            ))
+                        }
+                    };
+                    ExprKind::Shape {
+                        array: Box::new(self.expr(array)?),
+                        property,
+                    }
                 }
             },
             "Subscript" => self.subscript(node)?,
@@ -742,6 +895,30 @@ impl Converter<'_> {
     fn subscript(&self, node: &Node) -> Result<ExprKind, CompileError> {
         let base = self.child(node, "value")?;
         let slice = self.child(node, "slice")?;
+        // x.shape[k]
+        if base.kind == "Attribute"
+            && base.str("attr") == Some("shape")
+            && self.module_attribute(base).is_none()
+        {
+            let axis = match self.expr(slice)?.kind {
+                ExprKind::Int(k) => Some(k),
+                ExprKind::Unary {
+                    op: UnaryOp::Neg,
+                    operand,
+                } => match operand.kind {
+                    ExprKind::Int(k) => Some(-k),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(axis) = axis else {
+                return Err(self.error(slice, "x.shape takes a constant index, e.g. x.shape[0]"));
+            };
+            return Ok(ExprKind::Shape {
+                array: Box::new(self.expr(self.child(base, "value")?)?),
+                property: ShapeProperty::Extent(axis),
+            });
+        }
         // d["key"]: a dict argument's entry.
         if base.kind == "Name" && slice.kind == "Constant" {
             if let Value::Str(key) = slice.field("value") {
@@ -920,10 +1097,16 @@ impl Converter<'_> {
                     ))
                 }
                 "len" => {
-                    return Err(self.error(
-                        node,
-                        "len() is not supported in JIT functions: pass sizes as arguments",
-                    ))
+                    let [array] = <[Expr; 1]>::try_from(args).map_err(|args| {
+                        self.error(
+                            node,
+                            format!("len() takes one argument, got {}", args.len()),
+                        )
+                    })?;
+                    return Ok(ExprKind::Shape {
+                        array: Box::new(array),
+                        property: ShapeProperty::Extent(0),
+                    });
                 }
                 _ => {
                     if axis.is_some() {
@@ -942,6 +1125,59 @@ impl Converter<'_> {
             node,
             "only JIT functions and the functions of parir, NumPy and math can be called in JIT functions",
         ))
+    }
+}
+
+/// The target of `a, b = ...` (a tuple or list), if `node` is one.
+fn tuple_target(node: &Node) -> Option<&Node> {
+    if node.kind != "Assign" {
+        return None;
+    }
+    match node.list("targets") {
+        [Value::Node(target)] if matches!(target.kind.as_str(), "Tuple" | "List") => Some(target),
+        _ => None,
+    }
+}
+
+/// The variable or array an assignment target writes.
+fn assigned_name(target: &Expr) -> Option<&str> {
+    match &target.kind {
+        ExprKind::Var(name) => Some(name),
+        ExprKind::DictEntry { dict, .. } => Some(dict),
+        ExprKind::Subscript { base, .. } => assigned_name(base),
+        _ => None,
+    }
+}
+
+/// Whether `expr` reads `name` (as a value, an array or a dict).
+fn mentions(expr: &Expr, name: &str) -> bool {
+    let any = |exprs: &[&Expr]| exprs.iter().any(|e| mentions(e, name));
+    match &expr.kind {
+        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) => false,
+        ExprKind::Var(var) => var == name,
+        ExprKind::DictEntry { dict, .. } => dict == name,
+        ExprKind::Subscript { base, indices } => {
+            mentions(base, name)
+                || indices.iter().any(|index| match index {
+                    Index::At(e) => mentions(e, name),
+                    Index::Slice(lower, upper, _) => {
+                        lower.iter().chain(upper.iter()).any(|e| mentions(e, name))
+                    }
+                })
+        }
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => any(&[lhs, rhs]),
+        ExprKind::And(a, b) | ExprKind::Or(a, b) => any(&[a, b]),
+        ExprKind::Unary { operand, .. } => mentions(operand, name),
+        ExprKind::IfElse {
+            condition,
+            then,
+            otherwise,
+        } => any(&[condition, then, otherwise]),
+        ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => {
+            args.iter().any(|a| mentions(a, name))
+        }
+        // Shapes are fixed for the call.
+        ExprKind::Shape { .. } => false,
     }
 }
 

@@ -41,6 +41,7 @@ impl<'a> Emitter<'a> {
             ExprKind::Float(f) => Ok(self.literal(Literal::Float(*f), Ty::WeakFloat)),
             ExprKind::Bool(b) => Ok(self.literal(Literal::Int(*b as i64), Ty::Bool)),
             ExprKind::Var(name) => self.variable(name, expr.span),
+            ExprKind::Shape { array, property } => self.shape(array, *property, expr.span),
             ExprKind::DictEntry { dict, key } => {
                 let binding = self.dict_entry(dict, key, expr.span)?;
                 self.read_binding(&binding, &format!("{dict}[\"{key}\"]"), expr.span)
@@ -213,6 +214,55 @@ impl<'a> Emitter<'a> {
             )),
             None => Err(self.error(span, format!("`{dict}` is not defined"))),
         }
+    }
+
+    /// `x.shape[k]`, `len(x)`, `x.size` or `x.ndim`: a Python int known
+    /// when compiling.
+    fn shape(&mut self, array: &Expr, property: ShapeProperty, span: Span) -> Result<Value> {
+        let (binding, name) = match &array.kind {
+            ExprKind::Var(name) => (self.lookup(name).cloned(), name.clone()),
+            ExprKind::DictEntry { dict, key } => (
+                Some(self.dict_entry(dict, key, array.span)?),
+                format!("{dict}[\"{key}\"]"),
+            ),
+            _ => (None, String::new()),
+        };
+        let Some(Binding::Array { info, .. }) = binding else {
+            let what = if name.is_empty() {
+                "this".to_string()
+            } else {
+                format!("`{name}`")
+            };
+            return Err(self.error(
+                span,
+                format!("{what} is not an array: shapes are those of array arguments"),
+            ));
+        };
+        let rank = info.shape.len() as i64;
+        let value = match property {
+            ShapeProperty::Size => info.shape.iter().product(),
+            ShapeProperty::Ndim => rank,
+            ShapeProperty::Unpacked { axis, rank: names } => {
+                if names as i64 != rank {
+                    return Err(self.error(
+                        span,
+                        format!("`{name}` has {rank} dimension(s): its shape cannot be assigned to {names} names (Python raises ValueError)"),
+                    ));
+                }
+                info.shape[axis]
+            }
+            ShapeProperty::Extent(axis) => {
+                let at = if axis < 0 { axis + rank } else { axis };
+                if !(0..rank).contains(&at) {
+                    return Err(self.error(
+                        span,
+                        format!("`{name}` has {rank} dimension(s): axis {axis} is out of range (Python raises IndexError)"),
+                    ));
+                }
+                info.shape[at as usize]
+            }
+        };
+        Ok(self.literal(Literal::Int(value), Ty::WeakInt))
     }
 
     pub(super) fn array_of(&self, base: &Expr) -> Result<(String, ArrayInfo)> {

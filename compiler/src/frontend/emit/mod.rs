@@ -10,7 +10,9 @@
 //! parallel loop they are split into chunks combined with an atomic
 //! update.
 
-use super::ast::{BinaryOp, CompareOp, Expr, ExprKind, Function, Index, Stmt, StmtKind, UnaryOp};
+use super::ast::{
+    BinaryOp, CompareOp, Expr, ExprKind, Function, Index, ShapeProperty, Stmt, StmtKind, UnaryOp,
+};
 use super::error::{CompileError, Source, Span};
 use super::namespaces::FLOAT_FUNCTIONS;
 use super::spec::{Argument, ArrayInfo, LabelSpec};
