@@ -2156,3 +2156,50 @@ def test_tuple_updates_of_locals_are_reductions(reduce):
     inner = parir.threads(300).reduce() if reduce else parir.threads(300)
     two_sums_at_once(x, y, 7, opts=parir.par({'N': parir.threads(7), 'M': inner}))
     np.testing.assert_allclose(y, np.stack([x.sum(axis=1), (x * x).sum(axis=1)], axis=1))
+
+
+@parir.jit
+def positive_row_sums(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] < 0:
+                continue
+            y[i] += x[i, j]
+
+
+@parir.jit
+def skipping_rows_and_elements(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        if i % 3 == 0:
+            y[i] = -1.0
+            continue
+        s = 0.0
+        for j in range(M):
+            if x[i, j] > 0.5:
+                if x[i, j] > 0.9:
+                    continue
+                s += 10.0 * x[i, j]
+            s += x[i, j]
+        k = 0
+        while k < 6:
+            k += 1
+            if k % 2 == 0:
+                continue
+            s += k
+        y[i] = s
+
+
+@pytest.mark.parametrize("spec", ["reduce", "outer only"])
+def test_continue_skips_the_rest_of_an_iteration(spec):
+    x = np.random.default_rng(6).standard_normal((40, 50))
+    inner = {'M': parir.threads(50).reduce()} if spec == "reduce" else {}
+    y = np.zeros(40)
+    positive_row_sums(x, y, 40, 50, opts=parir.par({'N': parir.threads(40), **inner}))
+    np.testing.assert_allclose(y, np.where(x < 0, 0, x).sum(axis=1))
+    got, want = np.zeros(40), np.zeros(40)
+    skipping_rows_and_elements(x, got, 40, 50, opts=parir.par({'N': parir.threads(40)}))
+    skipping_rows_and_elements(x, want, 40, 50, seq=True)
+    np.testing.assert_allclose(got, want)

@@ -907,3 +907,20 @@ def test_shapes_and_tuple_assignments_that_python_rejects_too():
         for i in range(n):
             a, b = divmod(x[i, 0], 2)
     compile_error(from_a_call, "divmod(x[i, 0], 2)", "takes a tuple of values")
+
+
+def test_break_and_continue_out_of_a_device_block():
+    def stops_early(x, n):
+        parir.label('N')
+        for i in range(n):
+            for j in range(n):
+                break
+    compile_error(stops_early, "break", "break is not supported in JIT functions (continue is)")
+
+    def leaves_the_block(x, n):
+        for i in range(n):
+            with parir.gpu:
+                if x[i] > 0:
+                    continue
+                x[i] = 1.0
+    compile_error(leaves_the_block, "    continue", "continue cannot leave a `with parir.gpu:` block")

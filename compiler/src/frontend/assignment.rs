@@ -54,7 +54,8 @@ impl Checker<'_> {
         mut assigned: Assigned,
     ) -> Result<Assigned, CompileError> {
         match &statement.kind {
-            StmtKind::Pass => Ok(assigned),
+            // (A loop's continue is rewritten away when it is converted.)
+            StmtKind::Pass | StmtKind::Continue => Ok(assigned),
             StmtKind::Assign { target, value } => {
                 self.expr(value, &assigned)?;
                 self.target(target, &assigned)?;

@@ -2,6 +2,7 @@
 //! tree. Every construct the compiler does not support is rejected here,
 //! with its position.
 
+use super::continue_statements;
 use super::error::{CompileError, Source, Span};
 use super::namespaces::{self, Namespace, REDUCTIONS};
 use super::syntax::{Node, Value};
@@ -159,6 +160,9 @@ pub enum StmtKind {
     /// A call of another JIT function.
     Call(Expr),
     Pass,
+    /// `continue`: only while a loop body is converted, which rewrites it
+    /// away (`continue_statements`).
+    Continue,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -187,7 +191,8 @@ pub fn for_each_statement<'s>(statements: &'s [Stmt], visit: &mut impl FnMut(&'s
             StmtKind::Assign { .. }
             | StmtKind::AugAssign { .. }
             | StmtKind::Call(_)
-            | StmtKind::Pass => {}
+            | StmtKind::Pass
+            | StmtKind::Continue => {}
         }
     }
 }
@@ -456,7 +461,7 @@ impl Converter<'_> {
                 }
                 StmtKind::While {
                     condition: self.expr(self.child(node, "test")?)?,
-                    body: self.body(node.list("body"))?,
+                    body: self.loop_body(node)?,
                 }
             }
             "If" => StmtKind::If {
@@ -502,6 +507,7 @@ impl Converter<'_> {
                 }
             }
             "Pass" => StmtKind::Pass,
+            "Continue" => StmtKind::Continue,
             "Return" => {
                 if node.node("value").is_some() {
                     return Err(self.error(
@@ -535,10 +541,10 @@ impl Converter<'_> {
             }
             "Delete" => return Err(self.error(node, "del is not supported in JIT functions")),
             "Assert" => return Err(self.error(node, "assert is not supported in JIT functions")),
-            "Break" | "Continue" => {
+            "Break" => {
                 return Err(self.error(
                     node,
-                    "break and continue are not supported in JIT functions",
+                    "break is not supported in JIT functions (continue is): use a while loop whose condition ends it",
                 ))
             }
             "AnnAssign" => {
@@ -625,7 +631,17 @@ impl Converter<'_> {
             start,
             stop,
             step,
-            body: self.body(node.list("body"))?,
+            body: self.loop_body(node)?,
+        })
+    }
+
+    /// The body of a loop, its `continue`s rewritten into conditions.
+    fn loop_body(&self, node: &Node) -> Result<Vec<Stmt>, CompileError> {
+        continue_statements::remove(self.body(node.list("body"))?).map_err(|span| {
+            self.source.error(
+                span,
+                "continue cannot leave a `with parir.gpu:` block; put the loop inside the block",
+            )
         })
     }
 

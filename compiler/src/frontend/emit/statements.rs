@@ -340,6 +340,8 @@ impl<'a> Emitter<'a> {
         self.check_placement(statement)?;
         match &statement.kind {
             StmtKind::Pass => Ok(()),
+            // Loop bodies are converted without their continues.
+            StmtKind::Continue => Err(self.error(statement.span, "continue outside a loop")),
             StmtKind::For {
                 var,
                 start,
