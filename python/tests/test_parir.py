@@ -2203,3 +2203,42 @@ def test_continue_skips_the_rest_of_an_iteration(spec):
     skipping_rows_and_elements(x, got, 40, 50, opts=parir.par({'N': parir.threads(40)}))
     skipping_rows_and_elements(x, want, 40, 50, seq=True)
     np.testing.assert_allclose(got, want)
+
+
+@parir.jit
+def searches_that_break(x, out, t, N, M, S):
+    parir.label('N')
+    for i in range(N):
+        out[i, 0] = -1
+        for j in range(M):
+            if x[i, j] > t:
+                out[i, 0] = j
+                break
+        j = -5
+        for j in range(M - 1, -1, -2):  # the variable keeps the value it broke at
+            if x[i, j] < 0.1:
+                break
+        out[i, 1] = j
+        w = 0
+        while True:
+            w += 1
+            if w * w > i:
+                break
+        out[i, 2] = w
+        c = 0
+        for k in range(10, 0, S):  # a step known only as an argument array
+            if k == 4:
+                continue
+            if k < 2:
+                break
+            c += k
+        out[i, 3] = c
+
+
+def test_break_leaves_sequential_loops_as_python_does():
+    x = np.random.default_rng(7).random((20, 30))
+    for step in [np.array([-1]), np.array([-3])]:
+        got, want = np.zeros((20, 4), np.int64), np.zeros((20, 4), np.int64)
+        searches_that_break(x, got, 0.9, 20, 30, step, opts=parir.par({'N': parir.threads(20)}))
+        searches_that_break(x, want, 0.9, 20, 30, step[0], seq=True)
+        np.testing.assert_array_equal(got, want)

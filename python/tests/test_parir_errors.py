@@ -913,9 +913,9 @@ def test_break_and_continue_out_of_a_device_block():
     def stops_early(x, n):
         parir.label('N')
         for i in range(n):
-            for j in range(n):
+            if x[i] > 0:
                 break
-    compile_error(stops_early, "break", "break is not supported in JIT functions (continue is)")
+    compile_error(stops_early, "break", "break cannot stop a parallel loop (labelled)")
 
     def leaves_the_block(x, n):
         for i in range(n):
@@ -923,4 +923,4 @@ def test_break_and_continue_out_of_a_device_block():
                 if x[i] > 0:
                     continue
                 x[i] = 1.0
-    compile_error(leaves_the_block, "    continue", "continue cannot leave a `with parir.gpu:` block")
+    compile_error(leaves_the_block, "    continue", "continue and break cannot leave a `with parir.gpu:` block")

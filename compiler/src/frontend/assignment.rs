@@ -55,7 +55,7 @@ impl Checker<'_> {
     ) -> Result<Assigned, CompileError> {
         match &statement.kind {
             // (A loop's continue is rewritten away when it is converted.)
-            StmtKind::Pass | StmtKind::Continue => Ok(assigned),
+            StmtKind::Pass | StmtKind::Continue | StmtKind::Break => Ok(assigned),
             StmtKind::Assign { target, value } => {
                 self.expr(value, &assigned)?;
                 self.target(target, &assigned)?;

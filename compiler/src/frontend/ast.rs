@@ -2,8 +2,8 @@
 //! tree. Every construct the compiler does not support is rejected here,
 //! with its position.
 
-use super::continue_statements;
 use super::error::{CompileError, Source, Span};
+use super::loop_exits;
 use super::namespaces::{self, Namespace, REDUCTIONS};
 use super::syntax::{Node, Value};
 
@@ -160,9 +160,10 @@ pub enum StmtKind {
     /// A call of another JIT function.
     Call(Expr),
     Pass,
-    /// `continue`: only while a loop body is converted, which rewrites it
-    /// away (`continue_statements`).
+    /// `continue` and `break`: only while a loop is converted, which
+    /// rewrites them away (`loop_exits`).
     Continue,
+    Break,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -192,7 +193,8 @@ pub fn for_each_statement<'s>(statements: &'s [Stmt], visit: &mut impl FnMut(&'s
             | StmtKind::AugAssign { .. }
             | StmtKind::Call(_)
             | StmtKind::Pass
-            | StmtKind::Continue => {}
+            | StmtKind::Continue
+            | StmtKind::Break => {}
         }
     }
 }
@@ -305,7 +307,8 @@ impl Converter<'_> {
                 ));
             }
             statement.labels = labels.drain(..).map(|(l, _)| l).collect();
-            statements.push(statement);
+            statements
+                .extend(loop_exits::without_break(statement).map_err(|e| self.exit_error(e))?);
         }
         if let Some((_, span)) = labels.first() {
             return Err(self.source.error(*span, "a label must be followed by the statement it labels (a for-loop or a slice statement)"));
@@ -541,12 +544,7 @@ impl Converter<'_> {
             }
             "Delete" => return Err(self.error(node, "del is not supported in JIT functions")),
             "Assert" => return Err(self.error(node, "assert is not supported in JIT functions")),
-            "Break" => {
-                return Err(self.error(
-                    node,
-                    "break is not supported in JIT functions (continue is): use a while loop whose condition ends it",
-                ))
-            }
+            "Break" => StmtKind::Break,
             "AnnAssign" => {
                 return Err(self.error(
                     node,
@@ -637,12 +635,21 @@ impl Converter<'_> {
 
     /// The body of a loop, its `continue`s rewritten into conditions.
     fn loop_body(&self, node: &Node) -> Result<Vec<Stmt>, CompileError> {
-        continue_statements::remove(self.body(node.list("body"))?).map_err(|span| {
-            self.source.error(
+        loop_exits::remove(self.body(node.list("body"))?).map_err(|e| self.exit_error(e))
+    }
+
+    fn exit_error(&self, error: loop_exits::ExitError) -> CompileError {
+        match error {
+            loop_exits::ExitError::LeavesDeviceBlock(span) => self.source.error(
                 span,
-                "continue cannot leave a `with parir.gpu:` block; put the loop inside the block",
-            )
-        })
+                "continue and break cannot leave a `with parir.gpu:` block; put the loop inside the block",
+            ),
+            loop_exits::ExitError::BreaksParallelLoop(span) => self.source.error(
+                span,
+                "break cannot stop a parallel loop (labelled), whose iterations run in no order; \
+                 break out of a sequential loop, or skip iterations with continue",
+            ),
+        }
     }
 
     fn with(&self, node: &Node) -> Result<StmtKind, CompileError> {

@@ -4,16 +4,16 @@
 //! 1. `syntax`: the Python `ast` as plain data (built by the Python layer).
 //! 2. `ast`: the checked front-end AST; unsupported constructs are
 //!    rejected here with file:line:col (`namespaces`: what `parir.`,
-//!    `math.` and `np.` functions mean; `continue_statements`: loop
-//!    bodies without `continue`).
+//!    `math.` and `np.` functions mean; `loop_exits`: loops
+//!    without `continue` and `break`).
 //! 3. `emit`: at call time, the IR for the call's argument kinds, dtypes,
 //!    shapes, scalar values and parallel specification.
 
 pub mod assignment;
 pub mod ast;
-pub mod continue_statements;
 pub mod emit;
 pub mod error;
+pub mod loop_exits;
 pub mod namespaces;
 pub mod spec;
 pub mod syntax;

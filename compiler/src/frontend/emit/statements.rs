@@ -341,7 +341,9 @@ impl<'a> Emitter<'a> {
         match &statement.kind {
             StmtKind::Pass => Ok(()),
             // Loop bodies are converted without their continues.
-            StmtKind::Continue => Err(self.error(statement.span, "continue outside a loop")),
+            StmtKind::Continue | StmtKind::Break => {
+                Err(self.error(statement.span, "continue or break outside a loop"))
+            }
             StmtKind::For {
                 var,
                 start,
