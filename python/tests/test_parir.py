@@ -1,6 +1,7 @@
 """parla.parir on the CPU: the Parir README's examples, semantics, and
 compiled results against NumPy and against seq=True."""
 
+import math
 import re
 
 import numpy as np
@@ -2242,3 +2243,23 @@ def test_break_leaves_sequential_loops_as_python_does():
         searches_that_break(x, got, 0.9, 20, 30, step, opts=parir.par({'N': parir.threads(20)}))
         searches_that_break(x, want, 0.9, 20, 30, step[0], seq=True)
         np.testing.assert_array_equal(got, want)
+
+
+@parir.jit
+def special_values(x, N):
+    parir.label('N')
+    for i in range(N):
+        x[i, 0] = float('inf')
+        x[i, 1] = float('-Infinity')
+        x[i, 2] = float('nan')
+        x[i, 3] = float(' 2.5e1 ')
+        x[i, 4] = math.inf - np.inf
+        x[i, 5] = -math.nan
+
+
+def test_special_float_values_as_python_spells_them():
+    got, want = np.zeros((2, 6)), np.zeros((2, 6))
+    special_values(got, 2, opts=parir.par({'N': parir.threads(2)}))
+    special_values(want, 2, seq=True)
+    np.testing.assert_array_equal(got, want)
+    assert np.isposinf(got[0, 0]) and np.isneginf(got[0, 1]) and got[0, 3] == 25.0

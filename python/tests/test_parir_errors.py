@@ -924,3 +924,9 @@ def test_break_and_continue_out_of_a_device_block():
                     continue
                 x[i] = 1.0
     compile_error(leaves_the_block, "    continue", "continue and break cannot leave a `with parir.gpu:` block")
+
+
+def test_float_of_a_string_that_is_no_number():
+    def not_a_number(x):
+        x[0] = float('many')
+    compile_error(not_a_number, "'many'", "float(\"many\"): JIT functions read strings of numbers, inf and nan")

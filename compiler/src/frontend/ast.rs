@@ -1002,6 +1002,20 @@ impl Converter<'_> {
         if function.kind == "Name" && function.str("id") == Some("print") {
             return Err(self.error(node, "print is not supported in JIT functions"));
         }
+        // float('inf'), float('-inf'), float('nan'): Python's spellings of
+        // the special values (and of any float).
+        if function.kind == "Name" && function.str("id") == Some("float") {
+            if let [Value::Node(arg)] = node.list("args") {
+                if let (Value::Str(text), true) = (arg.field("value"), arg.kind == "Constant") {
+                    return float_of(text).map(ExprKind::Float).ok_or_else(|| {
+                        self.error(
+                            arg,
+                            format!("float({text:?}): JIT functions read strings of numbers, inf and nan"),
+                        )
+                    });
+                }
+            }
+        }
         let args: Vec<Expr> = node
             .list("args")
             .iter()
@@ -1149,6 +1163,12 @@ impl Converter<'_> {
             "only JIT functions and the functions of parir, NumPy and math can be called in JIT functions",
         ))
     }
+}
+
+/// The value of `float(text)`: a number, or Python's names of infinity
+/// and NaN (Rust's parser reads the same, case-insensitively).
+fn float_of(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok()
 }
 
 /// The target of `a, b = ...` (a tuple or list), if `node` is one.
