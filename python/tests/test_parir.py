@@ -2263,3 +2263,32 @@ def test_special_float_values_as_python_spells_them():
     special_values(want, 2, seq=True)
     np.testing.assert_array_equal(got, want)
     assert np.isposinf(got[0, 0]) and np.isneginf(got[0, 1]) and got[0, 3] == 25.0
+
+
+@parir.jit
+def fill_between(y, n):
+    parir.label('N')
+    y[n[0]:n[1]] = 7.0
+
+
+@parir.jit
+def copy_prefix(x, y, n):
+    parir.label('N')
+    y[0:n[0]] = x[0:n[0]]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("bounds", [(-2, 6), (2, -1), (0, 40), (-100, 3), (5, 2), (-3, 99)])
+def test_slice_bounds_read_when_the_code_runs_are_pythons(bounds, debug):
+    """From the end when negative, clamped to the axis, empty when the end
+    comes first: as Python, not writes outside the array."""
+    n = np.array(bounds)
+    got, want = np.zeros(6), np.zeros(6)
+    fill_between(got, n, opts=parir.par({'N': parir.threads(2)}), debug=debug)
+    fill_between(want, n, seq=True)
+    np.testing.assert_array_equal(got, want)
+    x = np.arange(6.0)
+    got, want = np.zeros(6), np.zeros(6)
+    copy_prefix(x, got, n, opts=parir.par({'N': parir.threads(2)}), debug=debug)
+    copy_prefix(x, want, n, seq=True)
+    np.testing.assert_array_equal(got, want)

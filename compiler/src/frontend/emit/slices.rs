@@ -346,10 +346,10 @@ impl<'a> Emitter<'a> {
 
     /// Emits `x[...]` (with at least one slice) as `looppar.slice`; with
     /// `debug`, adds the i1 "in bounds" of each index and range to `checks`.
-    /// `python_bounds`: bounds known only when the code runs count from the
-    /// end when negative and are clamped to the axis, as Python slices (for
-    /// reductions, whose extent need not match anything); otherwise they
-    /// must lie in the axis (`debug` checks them).
+    /// Bounds known only when the code runs count from the end when
+    /// negative and are clamped to the axis, as Python's. `python_bounds`:
+    /// constant bounds clamp too (for reductions, whose extent need not
+    /// match anything); otherwise a constant outside the axis is an error.
     fn view(&mut self, expr: &Expr, checks: &mut Vec<String>, python_bounds: bool) -> Result<View> {
         let ExprKind::Subscript { base, indices } = &expr.kind else {
             return Err(self.error(expr.span, "slices are only allowed on arrays"));
@@ -418,14 +418,10 @@ impl<'a> Emitter<'a> {
                     // A negative constant bound counts from the end, as in Python.
                     let (lo, lo_literal) = self.counted_from_the_end(lo, lo_literal, size);
                     let (hi, hi_literal) = self.counted_from_the_end(hi, hi_literal, size);
-                    let (lo, hi) = if python_bounds {
-                        (
-                            self.python_bound(lo, lo_literal, size),
-                            self.python_bound(hi, hi_literal, size),
-                        )
-                    } else {
-                        (lo, hi)
-                    };
+                    // Bounds known only when the code runs, as Python reads
+                    // them (`y[n[0]:n[1]] = v` with n = [-2, 99]).
+                    let lo = self.python_bound(lo, lo_literal, size);
+                    let hi = self.python_bound(hi, hi_literal, size);
                     // An end before the start is an empty slice, as in
                     // NumPy (x[2:1]).
                     let (hi, hi_literal) = match (lo_literal, hi_literal) {
