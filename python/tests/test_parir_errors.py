@@ -932,3 +932,18 @@ def test_float_of_a_string_that_is_no_number():
     def not_a_number(x):
         x[0] = float('many')
     compile_error(not_a_number, "'many'", "float(\"many\"): JIT functions read strings of numbers, inf and nan")
+
+
+def test_division_by_zero_between_python_numbers():
+    def ratio(y, k, m, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = k / m
+    for k, m in [(1, 0), (1.0, 0.0), (1, -0.0)]:
+        compile_error(ratio, "k / m", "division by zero between Python numbers (Python raises ZeroDivisionError)",
+                      call=lambda j: j(np.zeros(2), k, m, 2, opts=parir.par({'N': parir.threads(2)})))
+    # NumPy's numbers divide as NumPy does.
+    y = np.zeros(2)
+    with np.errstate(divide="ignore"):
+        parir.jit(ratio)(y, np.float64(1), np.float64(0), 2, opts=parir.par({'N': parir.threads(2)}))
+    assert np.isposinf(y).all()

@@ -392,6 +392,22 @@ impl<'a> Emitter<'a> {
         {
             return Err(self.error(span, "integer division or modulo by zero"));
         }
+        // Between Python numbers (not NumPy's, which give inf or NaN),
+        // any zero divisor raises.
+        let weak = |v: &Value| matches!(v.ty, Ty::WeakInt | Ty::WeakFloat);
+        let zero_divisor = matches!(r.literal, Some(Literal::Int(0)))
+            || matches!(r.literal, Some(Literal::Float(f)) if f == 0.0);
+        if matches!(op, BinaryOp::Div | BinaryOp::FloorDiv | BinaryOp::Mod)
+            && weak(&l)
+            && weak(&r)
+            && zero_divisor
+            && !self.in_dead_code()
+        {
+            return Err(self.error(
+                span,
+                "division by zero between Python numbers (Python raises ZeroDivisionError)",
+            ));
+        }
         self.binary(op, l, r, span)
     }
 
