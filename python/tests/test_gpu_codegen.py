@@ -207,8 +207,10 @@ def test_gpu_code_keeps_user_errors_at_their_line():
 def test_wrong_arch_is_rejected():
     with pytest.raises(ValueError, match="does not name a cuda architecture"):
         parir.CompileOptions({}, backend="cuda", arch="gfx90a")
-    with pytest.raises(ValueError, match="does not name a rocm architecture"):
+    with pytest.raises(ValueError, match=r"does not name a rocm architecture \(e.g. gfx90a\)"):
         parir.CompileOptions({}, backend="rocm", arch="sm_90")
+    with pytest.raises(ValueError, match="applies to GPU backends"):
+        parir.CompileOptions({}, backend="cpu", arch="sm_90")
 
 
 @pytest.mark.skipif(bool(cuda.devices()), reason="this machine has a GPU")

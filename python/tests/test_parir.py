@@ -2292,3 +2292,17 @@ def test_slice_bounds_read_when_the_code_runs_are_pythons(bounds, debug):
     copy_prefix(x, got, n, opts=parir.par({'N': parir.threads(2)}), debug=debug)
     copy_prefix(x, want, n, seq=True)
     np.testing.assert_array_equal(got, want)
+
+
+@parir.jit
+def truth_values(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[i] = bool(x[i])
+
+
+def test_bool_is_pythons_truth():
+    x = np.array([0.0, -0.0, 2.5, np.nan, -np.inf])
+    y = np.zeros(5, bool)
+    truth_values(x, y, 5, opts=parir.par({'N': parir.threads(5)}))
+    np.testing.assert_array_equal(y, [bool(v) for v in x])

@@ -1106,7 +1106,7 @@ impl Converter<'_> {
                         "round(x, ndigits) is not supported in JIT functions; round(x) is",
                     ))
                 }
-                "min" | "max" | "abs" | "float" | "int" | "round" => {
+                "min" | "max" | "abs" | "float" | "int" | "round" | "bool" => {
                     if axis.is_some() {
                         let hint = match id {
                             "min" | "max" => format!("; use parir.{id}(x[:], axis=k)"),

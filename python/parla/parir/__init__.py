@@ -122,8 +122,11 @@ class CompileOptions:
             raise ValueError(f"backend must be one of {', '.join(_BACKENDS)}, got {backend!r}")
         if arch is not None:
             expected = "sm_" if backend == "cuda" else "gfx" if backend == "rocm" else None
-            if expected is None or not isinstance(arch, str) or not arch.startswith(expected):
-                raise ValueError(f"arch {arch!r} does not name a {backend} architecture (e.g. sm_90, gfx90a)")
+            if expected is None:
+                raise ValueError(f"arch {arch!r} applies to GPU backends ('cuda', 'rocm'), not {backend!r}")
+            if not isinstance(arch, str) or not arch.startswith(expected):
+                example = "sm_90" if backend == "cuda" else "gfx90a"
+                raise ValueError(f"arch {arch!r} does not name a {backend} architecture (e.g. {example})")
         #: The GPU architecture asked for; None: the device's own (and, with
         #: no GPU, `sm_80` / `gfx90a` for print_compiled).
         self.arch = arch

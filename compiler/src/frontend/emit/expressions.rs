@@ -760,6 +760,11 @@ impl<'a> Emitter<'a> {
             }
             Ok(())
         };
+        if name == "bool" {
+            // Python's truth: nonzero, NaN included.
+            arity(1)?;
+            return Ok(self.convert(values[0].clone(), Ty::Bool));
+        }
         if let Some(dtype) = DType::from_name(name) {
             arity(1)?;
             return Ok(self.convert(values[0].clone(), Ty::Num(dtype)));
