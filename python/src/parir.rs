@@ -446,6 +446,7 @@ impl ParsedFunction {
         file: String,
         lines: Vec<String>,
         module_names: Vec<(String, String)>,
+        function_names: Vec<(String, String, String)>,
     ) -> PyResult<Self> {
         let Value::Node(node) = syntax_value(tree)? else {
             return Err(PyTypeError::new_err("expected a syntax tree"));
@@ -459,9 +460,18 @@ impl ParsedFunction {
                 ))),
             })
             .collect::<PyResult<Vec<_>>>()?;
+        let function_names = function_names
+            .into_iter()
+            .map(|(name, module, attr)| match Namespace::from_name(&module) {
+                Some(namespace) => Ok((name, namespace, attr)),
+                None => Err(PyValueError::new_err(format!(
+                    "no JIT namespace `{module}`"
+                ))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
         let source = Source { file, lines };
-        let function =
-            frontend::convert(&node, &source, &module_names).map_err(|e| compile_error(py, &e))?;
+        let function = frontend::convert(&node, &source, &module_names, &function_names)
+            .map_err(|e| compile_error(py, &e))?;
         Ok(Self {
             function: Arc::new(function),
             cache: Mutex::new(HashMap::new()),

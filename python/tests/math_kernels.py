@@ -7,10 +7,14 @@ Python (seq=True); the GPU code generation tests assemble them; the GPU
 tests run them."""
 
 import math
+from math import erf as error_function
+from math import floor
 
 import numpy as np
+from numpy import arctan2, minimum
 
 import parla.parir as parir
+from parla.parir import expm1
 
 
 @parir.jit
@@ -54,12 +58,23 @@ def numpy_math(x, out, N):
         out[i, 9] = np.copysign(1.0, x[i]) + np.inf * 0 + np.exp2(x[i])
 
 
+# The functions imported by name (`from math import floor`).
+@parir.jit
+def imported_names(x, out, N):
+    parir.label('N')
+    for i in range(N):
+        out[i, 0] = floor(x[i]) + error_function(x[i])
+        out[i, 1] = arctan2(x[i], 2.0) * minimum(x[i], 0.25)
+        out[i, 2] = expm1(x[i])
+
+
 FINITE = [1e-10, -1e-12, 0.3, -2.5, 3.5, 2.5, -0.5, 0.5, 1.7, -7.25, 0.0, -0.0]
 SPECIAL = FINITE + [np.nan, np.inf, -np.inf]
 
 CASES = {
     "python_math": (python_math, FINITE, 17),
     "numpy_math": (numpy_math, SPECIAL, 10),
+    "imported_names": (imported_names, FINITE, 3),
 }
 
 

@@ -4,6 +4,7 @@ TypeError/ValueError at the call; nothing crashes."""
 
 import inspect
 import math
+from math import lgamma
 
 import numpy as np
 import pytest
@@ -831,6 +832,10 @@ def test_math_and_numpy_names_jit_functions_do_not_know():
     def unknown_function(x):
         x[0] = math.gamma(x[1])
     compile_error(unknown_function, "math.gamma", "math.gamma cannot be called in JIT functions")
+
+    def unknown_imported_function(x):
+        x[0] = lgamma(x[1])
+    compile_error(unknown_imported_function, "lgamma", "math.lgamma cannot be called in JIT functions")
 
     def unknown_constant(x):
         x[0] = np.euler_gamma

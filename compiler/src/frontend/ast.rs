@@ -214,6 +214,9 @@ struct Converter<'s> {
     /// The global names of the modules JIT functions may use (`parir`,
     /// `np`, `math`).
     module_names: Vec<(String, Namespace)>,
+    /// The global names of functions of those modules (`from math import
+    /// sqrt`): the name, its module and its name there.
+    function_names: Vec<(String, Namespace, String)>,
     /// The innermost statement or expression being converted: where an
     /// error about a node without a position (an operator, the parameter
     /// list) is reported.
@@ -253,8 +256,20 @@ impl Converter<'_> {
             .map(|(_, namespace)| *namespace)
     }
 
-    /// `np.name` → Some((Numpy, "np", "name"))
-    fn module_attribute<'n>(&self, node: &'n Node) -> Option<(Namespace, &'n str, &'n str)> {
+    /// `np.name` → Some((Numpy, "np", "name")); `sqrt` bound by `from
+    /// math import sqrt` → Some((Math, "math", "sqrt")).
+    fn module_attribute<'n>(&'n self, node: &'n Node) -> Option<(Namespace, &'n str, &'n str)> {
+        if node.kind == "Name" {
+            let id = node.str("id")?;
+            let (_, namespace, attr) =
+                self.function_names.iter().find(|(name, _, _)| name == id)?;
+            let module = match namespace {
+                Namespace::Parir => "parir",
+                Namespace::Math => "math",
+                Namespace::Numpy => "numpy",
+            };
+            return Some((*namespace, module, attr));
+        }
         if node.kind != "Attribute" {
             return None;
         }
@@ -267,7 +282,7 @@ impl Converter<'_> {
     }
 
     /// `parir.name` → Some("name")
-    fn parir_attribute<'n>(&self, node: &'n Node) -> Option<&'n str> {
+    fn parir_attribute<'n>(&'n self, node: &'n Node) -> Option<&'n str> {
         match self.module_attribute(node) {
             Some((Namespace::Parir, _, attr)) => Some(attr),
             _ => None,
@@ -1229,10 +1244,12 @@ pub fn convert(
     tree: &Node,
     source: &Source,
     module_names: &[(String, Namespace)],
+    function_names: &[(String, Namespace, String)],
 ) -> Result<Function, CompileError> {
     let converter = Converter {
         source,
         module_names: module_names.to_vec(),
+        function_names: function_names.to_vec(),
         position: std::cell::Cell::new(span_of(tree)),
     };
     if tree.kind != "FunctionDef" {

@@ -45,7 +45,8 @@ class _Other:
 
 
 def function_syntax(function: types.FunctionType, module) -> tuple:
-    """(tree, file, lines, module names) for `parla._parla.ParsedFunction`."""
+    """(tree, file, lines, module names, function names) for
+    `parla._parla.ParsedFunction`."""
     try:
         lines, first_line = inspect.getsourcelines(function)
         file = inspect.getsourcefile(function) or "<unknown>"
@@ -59,7 +60,7 @@ def function_syntax(function: types.FunctionType, module) -> tuple:
     if not linecache.getlines(file):
         # No file (e.g. exec'd code): number the snippet from its first line.
         file_lines = [""] * (first_line - 1) + file_lines
-    return data, file, file_lines, _module_names(function.__globals__, module)
+    return data, file, file_lines, _module_names(function.__globals__, module), _function_names(function.__globals__)
 
 
 def _module_names(globals_: dict, parir) -> list:
@@ -73,4 +74,25 @@ def _module_names(globals_: dict, parir) -> list:
     names = [(name, namespaces[id(value)]) for name, value in globals_.items() if id(value) in namespaces]
     if not any(namespace == "parir" for _, namespace in names):
         names.append(("parir", "parir"))
+    return names
+
+
+def _function_names(globals_: dict) -> list:
+    """(global name, namespace, attribute) for each global bound to a
+    function of math or NumPy (`from math import sqrt`, `from numpy import
+    floor`): the compiler decides which it supports. parir's functions are
+    NumPy's."""
+    import math
+
+    import numpy
+
+    names = []
+    for name, value in globals_.items():
+        attribute = getattr(value, "__name__", None)
+        if not isinstance(attribute, str) or isinstance(value, type):
+            continue
+        for namespace, module in (("math", math), ("numpy", numpy)):
+            if getattr(module, attribute, None) is value:
+                names.append((name, namespace, attribute))
+                break
     return names
