@@ -328,8 +328,8 @@ pub struct TaskSpace {
 
 impl TaskSpace {
     fn task(&self, py: Python<'_>, key: Vec<KeyPart>) -> Py<Task> {
-        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(task) = tasks.get(&key) {
+        let lock = || self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(task) = lock().get(&key) {
             return task.clone_ref(py);
         }
         let mut name = self.name.clone();
@@ -337,9 +337,21 @@ impl TaskSpace {
             name.push('_');
             name.push_str(&part.text());
         }
+        // Allocated without the lock: allocating may run the garbage
+        // collector, whose finalizers may let another thread take the GIL
+        // and index this space, which would then wait for the lock while
+        // holding the GIL that this thread needs to go on.
         let task = Py::new(py, Task::new(name)).expect("allocating a Task");
-        tasks.insert(key, task.clone_ref(py));
-        task
+        // Another thread may have made the same task meanwhile: the first
+        // wins, and the other is freed once the lock is released.
+        let mut tasks = lock();
+        let kept = tasks
+            .entry(key)
+            .or_insert_with(|| task.clone_ref(py))
+            .clone_ref(py);
+        drop(tasks);
+        drop(task);
+        kept
     }
 
     /// The tasks of this space that have been spawned, in index order of

@@ -539,3 +539,37 @@ def test_n_workers_and_environment(run_python):
         env={"PARLA_NUM_THREADS": "3"},
     )
     assert done.stdout.strip() == "3", done.stderr
+
+
+FINALIZERS_THAT_RELEASE_THE_GIL = """
+import time
+from parla import Parla, TaskSpace, spawn
+
+class Resource:
+    def __init__(self):
+        self.me = self  # a cycle: freed by the garbage collector
+    def __del__(self):
+        time.sleep(0.0005)  # releases the GIL
+
+with Parla(n_workers=2):
+    T = TaskSpace("T")
+    @spawn(T["reader"])
+    def reader():
+        for k in range(50000):
+            T["peek", k % 50]
+    for i in range(5000):
+        Resource()
+        T[i]
+print("done")
+"""
+
+
+def test_a_space_indexed_while_finalizers_release_the_gil_does_not_hang():
+    """Indexing a space may allocate a task, which may run the garbage
+    collector's finalizers; one that releases the GIL let a task take it
+    and wait for the space's lock, held by the thread that needed the GIL
+    back."""
+    done = subprocess.run([sys.executable, "-c", FINALIZERS_THAT_RELEASE_THE_GIL], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "done"
