@@ -44,7 +44,12 @@ def _root_failures(failures):
 def _note_once(error: BaseException, note: str) -> None:
     """Adds `note`, unless `error` has it already (one exception object
     raised again, in another task or another block)."""
-    if note not in getattr(error, "__notes__", ()):
+    notes = getattr(error, "__notes__", [])
+    if not isinstance(notes, list):
+        # add_note would raise TypeError instead: the task's own
+        # exception, without the note, is what matters.
+        return
+    if note not in notes:
         error.add_note(note)
 
 

@@ -163,7 +163,24 @@ fn deadlock_message(stuck: &[StuckTask]) -> String {
         }
         false
     };
-    for entry in stuck.iter().take(SHOWN_STUCK_TASKS) {
+    // Causes first: tasks waiting for one never spawned, then those in a
+    // cycle, then those that only wait for them (a long chain would
+    // otherwise hide its cause past the lines shown).
+    let mut shown: Vec<_> = stuck.iter().collect();
+    shown.sort_by_key(|entry| {
+        if entry.waits_for.iter().any(|dep| !dep.is_spawned()) {
+            0
+        } else if entry
+            .waits_for
+            .iter()
+            .any(|dep| reaches(dep.id(), entry.task.id()))
+        {
+            1
+        } else {
+            2
+        }
+    });
+    for entry in shown.into_iter().take(SHOWN_STUCK_TASKS) {
         let reasons: Vec<String> = entry
             .waits_for
             .iter()

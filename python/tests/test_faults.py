@@ -109,7 +109,9 @@ def test_a_chain_behind_a_missing_task_is_not_called_a_cycle_and_long_ones_are_c
             for i in range(100):
                 spawn(T[i], [T[i + 1]])(lambda: None)
     lines = str(caught.value).splitlines()
-    assert "Task(T_0) waits for Task(T_1), which can never run either" in lines[1]
+    # The cause first, however long the chain behind it.
+    assert lines[1] == "  Task(T_99) waits for Task(T_100), which was never spawned"
+    assert "Task(T_0) waits for Task(T_1), which can never run either" in lines[2]
     assert "cycle" not in str(caught.value)
     assert lines[-1] == "  ... and 80 more" and len(lines) == 22
 
@@ -564,3 +566,17 @@ def test_a_task_that_outlives_its_block_reports_its_failure_and_spawns_nothing(r
     assert "Task(A_0) failed after its `with Parla()` block had ended" in done.stderr
     assert "whose `with Parla()` block has ended: a task that outlives its block cannot spawn more" in done.stderr
     assert "Task(A_2) failed after its" in done.stderr and "ValueError: late failure" in done.stderr
+
+
+def test_a_task_exception_with_notes_that_are_not_a_list_comes_out_as_it_is():
+    class LibraryError(Exception):
+        pass
+
+    with pytest.raises(LibraryError, match="original problem") as caught:
+        with Parla():
+            @spawn()
+            def fails():
+                error = LibraryError("original problem")
+                error.__notes__ = ("a note kept as a tuple",)
+                raise error
+    assert caught.value.__notes__ == ("a note kept as a tuple",)
