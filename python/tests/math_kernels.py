@@ -11,7 +11,7 @@ from math import erf as error_function
 from math import floor
 
 import numpy as np
-from numpy import arctan2, minimum
+from numpy import arctan2, float32, minimum
 
 import parla.parir as parir
 from parla.parir import expm1
@@ -65,7 +65,7 @@ def imported_names(x, out, N):
     for i in range(N):
         out[i, 0] = floor(x[i]) + error_function(x[i])
         out[i, 1] = arctan2(x[i], 2.0) * minimum(x[i], 0.25)
-        out[i, 2] = expm1(x[i])
+        out[i, 2] = expm1(x[i]) + float32(x[i])
 
 
 FINITE = [1e-10, -1e-12, 0.3, -2.5, 3.5, 2.5, -0.5, 0.5, 1.7, -7.25, 0.0, -0.0]

@@ -79,9 +79,9 @@ def _module_names(globals_: dict, parir) -> list:
 
 def _function_names(globals_: dict) -> list:
     """(global name, namespace, attribute) for each global bound to a
-    function of math or NumPy (`from math import sqrt`, `from numpy import
-    floor`): the compiler decides which it supports. parir's functions are
-    NumPy's."""
+    function or scalar type of math or NumPy (`from math import sqrt`,
+    `from numpy import floor, float32`): the compiler decides which it
+    supports. parir's functions are NumPy's."""
     import math
 
     import numpy
@@ -89,7 +89,7 @@ def _function_names(globals_: dict) -> list:
     names = []
     for name, value in globals_.items():
         attribute = getattr(value, "__name__", None)
-        if not isinstance(attribute, str) or isinstance(value, type):
+        if not isinstance(attribute, str):
             continue
         for namespace, module in (("math", math), ("numpy", numpy)):
             if getattr(module, attribute, None) is value:
