@@ -202,17 +202,7 @@ fn assigned_names(statements: &[Stmt], names: &mut HashSet<String>) {
 /// `range(start, stop, step)` with integer constants that has iterations.
 fn runs_at_least_once(start: &Expr, stop: &Expr, step: &Expr) -> bool {
     // A literal, or a negated one (`range(10, 0, -4)`).
-    fn constant(e: &Expr) -> Option<i64> {
-        match &e.kind {
-            ExprKind::Int(i) => Some(*i),
-            ExprKind::Unary {
-                op: super::ast::UnaryOp::Neg,
-                operand,
-            } => constant(operand)?.checked_neg(),
-            _ => None,
-        }
-    }
-    match (constant(start), constant(stop), constant(step)) {
+    match (start.int_literal(), stop.int_literal(), step.int_literal()) {
         (Some(a), Some(b), Some(s)) if s > 0 => a < b,
         (Some(a), Some(b), Some(s)) if s < 0 => a > b,
         _ => false,

@@ -125,6 +125,20 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// The value of an integer literal, negated or not (`-2`).
+    pub fn int_literal(&self) -> Option<i64> {
+        match &self.kind {
+            ExprKind::Int(i) => Some(*i),
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => operand.int_literal()?.checked_neg(),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum StmtKind {
     /// `for var in range(start, stop, step)`.
@@ -938,18 +952,7 @@ impl Converter<'_> {
             && base.str("attr") == Some("shape")
             && self.module_attribute(base).is_none()
         {
-            let axis = match self.expr(slice)?.kind {
-                ExprKind::Int(k) => Some(k),
-                ExprKind::Unary {
-                    op: UnaryOp::Neg,
-                    operand,
-                } => match operand.kind {
-                    ExprKind::Int(k) => Some(-k),
-                    _ => None,
-                },
-                _ => None,
-            };
-            let Some(axis) = axis else {
+            let Some(axis) = self.expr(slice)?.int_literal() else {
                 return Err(self.error(slice, "x.shape takes a constant index, e.g. x.shape[0]"));
             };
             return Ok(ExprKind::Shape {
@@ -1048,17 +1051,7 @@ impl Converter<'_> {
         for keyword in node.list("keywords").iter().filter_map(Value::as_node) {
             match (keyword.str("arg"), keyword.node("value")) {
                 (Some("axis"), Some(value)) => {
-                    axis = match self.expr(value)?.kind {
-                        ExprKind::Int(a) => Some(a),
-                        ExprKind::Unary {
-                            op: UnaryOp::Neg,
-                            operand,
-                        } => match operand.kind {
-                            ExprKind::Int(a) => Some(-a),
-                            _ => None,
-                        },
-                        _ => None,
-                    };
+                    axis = self.expr(value)?.int_literal();
                     if axis.is_none() {
                         return Err(self.error(value, "axis must be an integer constant"));
                     }
@@ -1208,7 +1201,7 @@ fn assigned_name(target: &Expr) -> Option<&str> {
 }
 
 /// Whether `expr` reads `name` (as a value, an array or a dict).
-fn mentions(expr: &Expr, name: &str) -> bool {
+pub fn mentions(expr: &Expr, name: &str) -> bool {
     let any = |exprs: &[&Expr]| exprs.iter().any(|e| mentions(e, name));
     match &expr.kind {
         ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) => false,

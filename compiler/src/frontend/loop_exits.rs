@@ -46,7 +46,7 @@ pub fn remove(body: Vec<Stmt>) -> Result<Vec<Stmt>, ExitError> {
 /// whose body breaks it.
 pub fn without_break(statement: Stmt) -> Result<Vec<Stmt>, ExitError> {
     let breaks = match &statement.kind {
-        StmtKind::For { body, .. } | StmtKind::While { body, .. } => break_in(body),
+        StmtKind::For { body, .. } | StmtKind::While { body, .. } => exit_in(body, true),
         _ => None,
     };
     let Some(at) = breaks else {
@@ -91,7 +91,7 @@ pub fn without_break(statement: Stmt) -> Result<Vec<Stmt>, ExitError> {
             body,
         } => {
             // range() evaluates its arguments once, before the loop.
-            let mut once = |what: &str, value: Expr| match literal(&value) {
+            let mut once = |what: &str, value: Expr| match value.int_literal() {
                 Some(_) => value,
                 None => {
                     let name = local(what);
@@ -113,7 +113,7 @@ pub fn without_break(statement: Stmt) -> Result<Vec<Stmt>, ExitError> {
             let zero = expr(ExprKind::Int(0));
             let up = compare(CompareOp::Lt, &next, &stop);
             let down = compare(CompareOp::Gt, &next, &stop);
-            let more = match literal(&step) {
+            let more = match step.int_literal() {
                 Some(k) if k > 0 => up,
                 Some(_) => down,
                 None => expr(ExprKind::Or(
@@ -160,18 +160,6 @@ pub fn without_break(statement: Stmt) -> Result<Vec<Stmt>, ExitError> {
     Ok(statements)
 }
 
-/// The value of an integer literal, negated or not (`-2`).
-fn literal(e: &Expr) -> Option<i64> {
-    match &e.kind {
-        ExprKind::Int(i) => Some(*i),
-        ExprKind::Unary {
-            op: UnaryOp::Neg,
-            operand,
-        } => literal(operand)?.checked_neg(),
-        _ => None,
-    }
-}
-
 /// `body` with each `break` of its loop (not of nested loops) replaced by
 /// `exit()`.
 fn replace_breaks(body: Vec<Stmt>, exit: &dyn Fn() -> Vec<Stmt>) -> Vec<Stmt> {
@@ -201,18 +189,6 @@ fn replace_breaks(body: Vec<Stmt>, exit: &dyn Fn() -> Vec<Stmt>) -> Vec<Stmt> {
     done
 }
 
-/// Where the first `break` of `body`'s loop (outside nested loops) is.
-fn break_in(body: &[Stmt]) -> Option<Span> {
-    body.iter().find_map(|statement| match &statement.kind {
-        StmtKind::Break => Some(statement.span),
-        StmtKind::If {
-            then, otherwise, ..
-        } => break_in(then).or_else(|| break_in(otherwise)),
-        StmtKind::OnDevice(body) => break_in(body),
-        _ => None,
-    })
-}
-
 /// `statements` followed by `rest` on every path that does not continue.
 fn then_rest(statements: Vec<Stmt>, rest: Vec<Stmt>) -> Result<Vec<Stmt>, Span> {
     let mut done = Vec::with_capacity(statements.len() + rest.len());
@@ -224,7 +200,7 @@ fn then_rest(statements: Vec<Stmt>, rest: Vec<Stmt>) -> Result<Vec<Stmt>, Span> 
                 condition,
                 then,
                 otherwise,
-            } if then.iter().chain(&otherwise).any(continues) => {
+            } if continues(&then) || continues(&otherwise) => {
                 let after: Vec<Stmt> = statements.chain(rest).collect();
                 let then = then_rest(then, after.clone())?;
                 let otherwise = then_rest(otherwise, after)?;
@@ -253,8 +229,11 @@ fn then_rest(statements: Vec<Stmt>, rest: Vec<Stmt>) -> Result<Vec<Stmt>, Span> 
                 done.push(Stmt { kind, ..statement });
                 return Ok(done);
             }
-            StmtKind::OnDevice(ref body) if body.iter().any(continues) => {
-                return Err(continue_in(body).unwrap_or(statement.span));
+            StmtKind::OnDevice(ref body) => {
+                if let Some(at) = exit_in(body, false) {
+                    return Err(at);
+                }
+                done.push(statement);
             }
             _ => done.push(statement),
         }
@@ -263,28 +242,23 @@ fn then_rest(statements: Vec<Stmt>, rest: Vec<Stmt>) -> Result<Vec<Stmt>, Span> 
     Ok(done)
 }
 
-/// Whether `statement` may continue the enclosing loop.
-fn continues(statement: &Stmt) -> bool {
-    match &statement.kind {
-        StmtKind::Continue => true,
-        StmtKind::If {
-            then, otherwise, ..
-        } => then.iter().chain(otherwise).any(continues),
-        StmtKind::OnDevice(body) => body.iter().any(continues),
-        _ => false,
-    }
-}
-
-/// Where the first `continue` of `body` (outside nested loops) is.
-fn continue_in(body: &[Stmt]) -> Option<Span> {
+/// Where the first `continue` (or, with `breaks`, `break`) of `body`'s
+/// loop is: outside nested loops, whose bodies hold none any more.
+fn exit_in(body: &[Stmt], breaks: bool) -> Option<Span> {
     body.iter().find_map(|statement| match &statement.kind {
-        StmtKind::Continue => Some(statement.span),
+        StmtKind::Continue if !breaks => Some(statement.span),
+        StmtKind::Break if breaks => Some(statement.span),
         StmtKind::If {
             then, otherwise, ..
-        } => continue_in(then).or_else(|| continue_in(otherwise)),
-        StmtKind::OnDevice(body) => continue_in(body),
+        } => exit_in(then, breaks).or_else(|| exit_in(otherwise, breaks)),
+        StmtKind::OnDevice(body) => exit_in(body, breaks),
         _ => None,
     })
+}
+
+/// Whether `statements` may continue the enclosing loop.
+fn continues(statements: &[Stmt]) -> bool {
+    exit_in(statements, false).is_some()
 }
 
 #[cfg(test)]

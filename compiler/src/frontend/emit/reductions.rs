@@ -191,36 +191,7 @@ pub(super) struct AccumulatorStart {
     pub(super) from_element: String,
 }
 
-pub(super) fn mentions(expr: &Expr, name: &str) -> bool {
-    match &expr.kind {
-        ExprKind::Var(v) => v == name,
-        ExprKind::DictEntry { dict, .. } => dict == name,
-        ExprKind::Subscript { base, indices } => {
-            mentions(base, name)
-                || indices.iter().any(|i| match i {
-                    Index::At(e) => mentions(e, name),
-                    Index::Slice(a, b, _) => {
-                        a.as_ref().is_some_and(|e| mentions(e, name))
-                            || b.as_ref().is_some_and(|e| mentions(e, name))
-                    }
-                })
-        }
-        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
-            mentions(lhs, name) || mentions(rhs, name)
-        }
-        ExprKind::Unary { operand, .. } => mentions(operand, name),
-        ExprKind::And(a, b) | ExprKind::Or(a, b) => mentions(a, name) || mentions(b, name),
-        ExprKind::IfElse {
-            condition,
-            then,
-            otherwise,
-        } => mentions(condition, name) || mentions(then, name) || mentions(otherwise, name),
-        ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => {
-            args.iter().any(|a| mentions(a, name))
-        }
-        _ => false,
-    }
-}
+pub(super) use crate::frontend::ast::mentions;
 
 pub(super) fn base_name(expr: &Expr) -> Option<&str> {
     match &expr.kind {
