@@ -83,3 +83,14 @@ def arguments(name, dtype):
     function, inputs, columns = CASES[name]
     x = np.array(inputs, dtype=dtype)
     return function, [x, np.zeros((len(x), columns), dtype=dtype), len(x)]
+
+
+def compiled_and_python(name, dtype, backend):
+    """The outputs of case `name` compiled for `backend` and run as
+    Python (seq=True), for inputs of `dtype`."""
+    function, args = arguments(name, dtype)
+    expected = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    with np.errstate(all="ignore"):
+        function(*expected, seq=True)
+    function(*args, opts=parir.CompileOptions({'N': parir.threads(args[2])}, backend=backend))
+    return args[1], expected[1]
