@@ -11,8 +11,10 @@ Names the body reads that did not exist at spawn time (a helper defined
 after the `@spawn`) are looked up in the module when the task runs. A body
 that calls eval, exec or globals() gets a copy of the whole
 module (those read the globals dict directly). A body
-that assigns globals (`global x; x = ...`, itself or through a module
-function it calls) works on the module itself, and the globals it assigns
+that assigns globals (`global x; x = ...`) works on the module itself.
+The globals that any function or method of the spawning module's code
+assigns, or one of the module reached from a name a body uses (a
+function, a class, an instance of one: notebook cells are separate code),
 are shared from then on: bodies read them from the module when they run (a
 consumer sees what its producer stored), as the tutorial says globals
 behave; bodies spawned before the one that assigns (a consumer spawned
@@ -21,6 +23,7 @@ before its producer) drop them from their snapshots.
 
 import dis
 import functools
+import sys
 import types
 import weakref
 
@@ -30,6 +33,9 @@ _DYNAMIC = frozenset({"eval", "exec", "globals"})
 
 # Per module (by its globals dict's id): the names task bodies assign.
 _shared: dict[int, set[str]] = {}
+# The module code objects already scanned for the globals their functions
+# assign (by id; the code is kept so the id stays its own).
+_scanned_module_code: dict[int, types.CodeType] = {}
 # Per module: the snapshots of bodies that may still run (weak references,
 # swept when the list doubles).
 _snapshots: dict[int, list] = {}
@@ -63,12 +69,28 @@ def _code_objects(code: types.CodeType):
             yield from _code_objects(constant)
 
 
-@functools.lru_cache(maxsize=4096)
+# By the code object's id, with the code itself (so the id stays its own):
+# hashing a code object hashes its constants, nested code included, which
+# cost more than the rest of a lookup.
+_globals_by_code: dict[int, tuple] = {}
+
+
 def _globals_of(code: types.CodeType) -> tuple[frozenset[str], tuple[str, ...], bool]:
     """The globals a body assigns, the names it uses, and whether it reads
     the globals dict as a whole (eval, exec, globals()): once per code
     object (a loop spawns the same body many times; decoding its bytecode
     on every spawn doubled the cost of spawning)."""
+    entry = _globals_by_code.get(id(code))
+    if entry is not None and entry[0] is code:
+        return entry[1]
+    if len(_globals_by_code) >= 4096:
+        _globals_by_code.clear()
+    found = _decode_globals(code)
+    _globals_by_code[id(code)] = (code, found)
+    return found
+
+
+def _decode_globals(code: types.CodeType) -> tuple[frozenset[str], tuple[str, ...], bool]:
     codes = list(_code_objects(code))
     assigned = frozenset(
         instruction.argval
@@ -81,24 +103,67 @@ def _globals_of(code: types.CodeType) -> tuple[frozenset[str], tuple[str, ...], 
 
 
 def _module_functions(names, module: dict) -> list[types.FunctionType]:
-    """The functions of `module` among `names`."""
+    """The functions of `module` among `names`: its functions, and the
+    methods of its classes and of their instances (`store.put(v)` may
+    assign a global)."""
+    functions = []
     get = module.get
-    return [f for name in names if type(f := get(name)) is types.FunctionType and f.__globals__ is module]
+    module_name = get("__name__")
+    for name in names:
+        value = get(name)
+        kind = type(value)
+        if kind is types.FunctionType:
+            if value.__globals__ is module:
+                functions.append(value)
+        elif kind in _PLAIN_VALUES:
+            continue
+        elif kind.__module__ == module_name:
+            functions.extend(f for f in _methods(kind) if f.__globals__ is module)
+        elif kind is type and value.__module__ == module_name:
+            functions.extend(f for f in _methods(value) if f.__globals__ is module)
+    return functions
+
+
+# Kinds of values a body commonly names that define no methods of the module.
+_PLAIN_VALUES = frozenset({type(None), int, float, complex, bool, str, bytes, tuple, list, dict, set, types.ModuleType})
+
+
+@functools.lru_cache(maxsize=1024)
+def _methods(cls: type) -> tuple[types.FunctionType, ...]:
+    """The functions a class and its bases from the same module define
+    (methods, static and class methods, property accessors): once per
+    class, as a spawn pays for it."""
+    functions = []
+    for klass in cls.__mro__:
+        if klass.__module__ != cls.__module__:
+            continue
+        for member in vars(klass).values():
+            if isinstance(member, (staticmethod, classmethod)):
+                members = (member.__func__,)
+            elif isinstance(member, property):
+                members = (member.fget, member.fset, member.fdel)
+            else:
+                members = (member,)
+            functions.extend(f for f in members if type(f) is types.FunctionType)
+    return tuple(functions)
 
 
 def _assigned_globals(code: types.CodeType, names, module: dict) -> frozenset[str]:
     """The globals a body assigns itself or through the module's functions
     it calls (`def set_x(): global x; ...`), followed transitively."""
     assigned, _, _ = _globals_of(code)
-    seen = {code}
     pending = _module_functions(names, module)
+    if not pending:
+        return assigned
+    seen = {id(code)}  # ids: hashing a code object hashes its constants
     while pending:
-        helper = pending.pop()
-        if helper.__code__ in seen:
+        helper = pending.pop().__code__
+        if id(helper) in seen:
             continue
-        seen.add(helper.__code__)
-        helper_assigned, helper_names, _ = _globals_of(helper.__code__)
-        assigned = assigned | helper_assigned
+        seen.add(id(helper))
+        helper_assigned, helper_names, _ = _globals_of(helper)
+        if helper_assigned:
+            assigned = assigned | helper_assigned
         pending.extend(_module_functions(helper_names, module))
     return assigned
 
@@ -134,8 +199,30 @@ def share_assigned_globals(function: types.FunctionType) -> None:
             _share(module, assigned)
 
 
+def _share_what_the_spawning_module_assigns(module: dict) -> None:
+    """The globals that any function of the spawning module's code assigns
+    (`global x` in a method, or in a function reached through a table or
+    an attribute, which following the names a body uses cannot find)
+    become shared. Module-level statements store with STORE_NAME, so the
+    module code's STORE_GLOBALs are exactly its functions' (and classes'
+    methods') assignments. Scanned once per module code object."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals is not module:
+        frame = frame.f_back
+    if frame is None:
+        return
+    code = frame.f_code
+    if code.co_name != "<module>" or _scanned_module_code.get(id(code)) is code:
+        return
+    _scanned_module_code[id(code)] = code
+    assigned, _, _ = _globals_of(code)
+    if assigned:
+        _share(module, assigned)
+
+
 def with_global_snapshot(function: types.FunctionType) -> types.FunctionType:
     module = function.__globals__
+    _share_what_the_spawning_module_assigns(module)
     _, names, reads_whole_dict = _globals_of(function.__code__)
     assigned = _assigned_globals(function.__code__, names, module)
     if assigned:

@@ -209,7 +209,71 @@ MODULE_LEVEL_TASKS = textwrap.dedent("""
         def module_consumer():
             print("nested", shared_value)
         spawned.set()
+
+    # Globals assigned by a method, and by a function reached through a
+    # table (no name the writer's body uses leads to either).
+    stored, tabled = None, None
+    class Store:
+        def put(self, value):
+            global stored
+            stored = value
+    store = Store()
+    def _set_tabled(value):
+        global tabled
+        tabled = value
+    table = {"tabled": _set_tabled}
+    with Parla():
+        W = TaskSpace("W")
+        @spawn(W[0], [W[1]])
+        def reader():
+            print("methods", stored, tabled)
+        @spawn(W[1])
+        def writer():
+            store.put("stored")
+            table["tabled"]("tabled")
 """)
+
+# Code run cell by cell (as a notebook does): the class that assigns the
+# global was defined by code no longer running, so only the instance the
+# writer names leads to it.
+NOTEBOOK_CELLS = (
+    """
+from parla import Parla, TaskSpace, spawn
+state = None
+class Store:
+    @property
+    def value(self):
+        return state
+    @value.setter
+    def value(self, v):
+        global state
+        state = v
+    @classmethod
+    def reset(cls):
+        global state
+        state = "reset"
+store = Store()
+""",
+    """
+with Parla():
+    T = TaskSpace("T")
+    @spawn(T[0], [T[1]])
+    def consumer():
+        print("consumer sees", state)
+    @spawn(T[1])
+    def producer():
+        store.value = "via property"
+    @spawn(T[2], [T[0]])
+    def consumer_of_reset():
+        print("then", state)
+    @spawn(T[3], [T[2]])
+    def resetter():
+        Store.reset()
+    @spawn(T[4], [T[3]])
+    def last():
+        print("finally", state)
+""",
+)
 
 
 def test_module_level_tasks_of_a_package_import_relatively(tmp_path):
@@ -245,7 +309,15 @@ def test_module_level_tasks_capture_globals_they_read_and_share_those_tasks_assi
         "[('consumer', 'produced'), (0, 0), (1, 10), (2, 20), (3, 30)] produced 1",
         "late through",
     ]
-    assert lines[2:] == ["0 20 10 True", "1 20 10 True", "nested 42"]
+    assert lines[2:] == ["0 20 10 True", "1 20 10 True", "nested 42", "methods stored tabled"]
+
+
+def test_module_level_tasks_share_globals_that_methods_of_earlier_cells_assign():
+    script = "cells = %r\nnamespace = {'__name__': '__main__'}\nfor cell in cells:\n    exec(cell, namespace)\n"
+    done = subprocess.run([sys.executable, "-c", script % (NOTEBOOK_CELLS,)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines() == ["consumer sees via property", "then via property", "finally reset"]
 
 
 def test_task_return_values_through_await():
