@@ -565,13 +565,11 @@ fn argument(
     arrays: &mut Vec<ArrayView>,
     top: bool,
 ) -> PyResult<Argument> {
-    // A Python bool is a bool, as NumPy takes it (`bools + True` stays
-    // bool, `int8s + True` int8), not the int 1.
+    // A Python bool: among NumPy values a bool, as NumPy takes it
+    // (`bools + True` stays bool, `int8s + True` int8), among Python
+    // numbers the int it is (`True + 1` is 2).
     if value.is_instance_of::<PyBool>() {
-        return Ok(Argument::Scalar(
-            DType::Bool,
-            u64::from(value.extract::<bool>()?),
-        ));
+        return Ok(Argument::Bool(value.extract::<bool>()?));
     }
     if value.is_instance_of::<PyInt>() {
         return value

@@ -1046,6 +1046,45 @@ def test_boolean_constants():
     np.testing.assert_array_equal(b, [False, True])
 
 
+@parir.jit
+def bool_arithmetic(x, y, k, m, flag, N):
+    parir.label('N')
+    for i in range(N):
+        y[i, 0] = (i > 0) + (i > 1)  # Python bools: ints, 0 to 2
+        y[i, 1] = (x[i] > 0) + (x[i] > 1)  # NumPy bools: or
+        y[i, 2] = (k > 0) + (m > 0)  # of Python int arguments: 2
+        y[i, 3] = -(i > 2)
+        y[i, 4] = ~(i > 2)  # -2 for True
+        y[i, 5] = True + True
+        y[i, 6] = flag + flag  # a Python bool argument
+        y[i, 7] = (not (i > 2)) + (not x[i] > 0)  # `not` is Python's
+        y[i, 8] = (x[i] > 0) + (i > 1)  # NumPy bool + Python bool: or
+        y[i, 9] = math.isnan(x[i]) + math.isnan(x[i])  # Python bools
+        y[i, 10] = np.isnan(x[i]) + np.isnan(x[i])  # NumPy bools
+        y[i, 11] = abs(i > 2) + (i > 2) * 3
+        y[i, 12] = ((i > 1) & (i > 2)) + ((i > 1) | (i > 2))  # bools, then 2
+        y[i, 13] = max(i > 1, i > 2) + min(i > 1, i > 2)
+        y[i, 14] = bool(i) + bool(i - 1)
+        c = i > 1
+        y[i, 15] = c + c - (True if i > 3 else False)
+        y[i, 16] = (i > 1) - (i > 2) + (i > 1) / 2 + (i > 0) // (i >= 0)
+
+
+def test_python_bools_are_ints_among_python_numbers():
+    """Comparisons of Python numbers (loop variables, int arguments), `not`,
+    `bool()`, math.isnan and literals are Python bools, which add as ints;
+    a NumPy value on either side makes a NumPy bool, whose + is or."""
+    x = np.array([0.0, 2.0, 0.5, np.nan, -1.0, 3.0])
+    found, expected = np.zeros((6, 17)), np.zeros((6, 17))
+    bool_arithmetic(x, found, 3, 4, True, 6, opts=parir.par({'N': parir.threads(6)}))
+    bool_arithmetic(x, expected, 3, 4, True, 6, seq=True)
+    np.testing.assert_array_equal(found, expected)
+    assert found[:, 0].tolist() == [0, 1, 2, 2, 2, 2]
+    assert found[:, 1].tolist() == [0, 1, 1, 0, 0, 1]
+    assert found[0, 2] == 2 and found[0, 5] == 2 and found[0, 6] == 2
+    assert found[:, 4].tolist() == [-1, -1, -1, -2, -2, -2]
+
+
 def test_booleans_and_unsigned_values_follow_numpy():
     @parir.jit
     def mix(a, b, u, s, o, au, n):

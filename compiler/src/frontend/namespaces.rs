@@ -79,9 +79,10 @@ fn math_function(attr: &str) -> Option<&'static str> {
         "fmod" => "fmod",
         "pow" => "pow",
         "atan2" => "atan2",
-        "isnan" => "isnan",
-        "isinf" => "isinf",
-        "isfinite" => "isfinite",
+        // Python bools, where NumPy's are NumPy bools.
+        "isnan" => "isnan_python",
+        "isinf" => "isinf_python",
+        "isfinite" => "isfinite_python",
         other => return FLOAT_FUNCTIONS.iter().copied().find(|f| *f == other),
     };
     Some(name)

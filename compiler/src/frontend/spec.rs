@@ -10,6 +10,9 @@ pub enum Argument {
     Int(i64),
     /// A Python float: specialised.
     Float(f64),
+    /// A Python bool: specialised (an int among Python numbers, a bool
+    /// among NumPy values).
+    Bool(bool),
     /// A 0-d array: a specialised scalar of its dtype (raw bits, little
     /// endian, in the low bytes).
     Scalar(DType, u64),

@@ -135,7 +135,14 @@ pub enum Ty {
     /// A Python float literal or argument: float64 on its own, or the float
     /// type it meets.
     WeakFloat,
+    /// A NumPy bool (`np.bool_`): a comparison with a NumPy value, an
+    /// element of a bool array. `+` of two is `or`.
     Bool,
+    /// A Python bool: `True`, a comparison of Python numbers (loop
+    /// variables included), `not`, `bool()`. Between Python numbers it is
+    /// the int 0 or 1 (`(i > 0) + (j > 0)` is 2), and where it meets a
+    /// NumPy value it is a NumPy bool, as NumPy takes it.
+    WeakBool,
     /// A loop variable (MLIR `index`).
     Index,
 }
@@ -145,20 +152,31 @@ impl Ty {
         matches!(self, Ty::WeakFloat) || matches!(self, Ty::Num(d) if d.is_float())
     }
 
+    /// Either kind of bool (both are `i1` values).
+    pub fn is_bool(self) -> bool {
+        matches!(self, Ty::Bool | Ty::WeakBool)
+    }
+
+    /// Whether values of this type are Python's (ints, floats, bools and
+    /// loop variables), not NumPy's.
+    pub fn is_python(self) -> bool {
+        matches!(self, Ty::WeakInt | Ty::WeakFloat | Ty::WeakBool | Ty::Index)
+    }
+
     /// The concrete dtype this type stands for.
     pub fn dtype(self) -> DType {
         match self {
             Ty::Num(d) => d,
             Ty::WeakInt | Ty::Index => DType::I64,
             Ty::WeakFloat => DType::F64,
-            Ty::Bool => DType::Bool,
+            Ty::Bool | Ty::WeakBool => DType::Bool,
         }
     }
 
     /// The MLIR type of values of this type.
     pub fn mlir(self) -> &'static str {
         match self {
-            Ty::Bool => "i1",
+            Ty::Bool | Ty::WeakBool => "i1",
             Ty::Index => "index",
             other => other.dtype().storage(),
         }
@@ -169,7 +187,7 @@ impl Ty {
             Ty::WeakInt => "int",
             Ty::WeakFloat => "float",
             Ty::Index => "int (loop index)",
-            Ty::Bool => "bool",
+            Ty::Bool | Ty::WeakBool => "bool",
             Ty::Num(d) => d.name(),
         }
     }
@@ -179,6 +197,14 @@ impl Ty {
 /// (weak types) adopting the other side's type.
 pub fn promote(a: Ty, b: Ty) -> Ty {
     use Ty::*;
+    // A Python bool is an int among Python numbers, a bool among NumPy's.
+    match (a, b) {
+        (WeakBool, WeakBool) => return WeakInt,
+        (WeakBool, other) | (other, WeakBool) => {
+            return promote(if other.is_python() { WeakInt } else { Bool }, other)
+        }
+        _ => {}
+    }
     // bool is NumPy's lowest kind: it adopts any dtype it meets.
     match (a, b) {
         (Bool, Num(d)) | (Num(d), Bool) => return Num(d),
@@ -271,5 +297,10 @@ mod tests {
         assert_eq!(promote(Ty::Bool, Ty::Num(U8)), Ty::Num(U8));
         assert_eq!(promote(Ty::Bool, Ty::WeakInt), Ty::Num(I64));
         assert_eq!(promote(Ty::Bool, Ty::WeakFloat), Ty::Num(F64));
+        assert_eq!(promote(Ty::WeakBool, Ty::WeakBool), Ty::WeakInt);
+        assert_eq!(promote(Ty::WeakBool, Ty::WeakFloat), Ty::WeakFloat);
+        assert_eq!(promote(Ty::WeakBool, Ty::Index), Ty::Num(I64));
+        assert_eq!(promote(Ty::WeakBool, Ty::Num(I8)), Ty::Num(I8));
+        assert_eq!(promote(Ty::WeakBool, Ty::Num(F32)), Ty::Num(F32));
     }
 }

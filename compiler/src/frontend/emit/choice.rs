@@ -133,7 +133,9 @@ impl<'a> Emitter<'a> {
 
     /// The type both sides of a choice convert to.
     fn common(a: &Value, b: &Value) -> Ty {
-        if a.ty == Ty::Bool && b.ty == Ty::Bool {
+        if a.ty == Ty::WeakBool && b.ty == Ty::WeakBool {
+            Ty::WeakBool
+        } else if a.ty.is_bool() && b.ty.is_bool() {
             Ty::Bool
         } else {
             // Either side is the value as it is (no arithmetic happens):

@@ -6,18 +6,20 @@ use super::*;
 impl<'a> Emitter<'a> {
     /// `-value`, in its own type (NumPy's wrapping for integers).
     pub(super) fn negate(&mut self, value: Value, span: Span) -> Result<Value> {
+        // -True is the int -1.
+        let value = self.python_int_of_bool(value);
+        if value.ty == Ty::Bool {
+            return Err(self.error(
+                span,
+                "NumPy does not negate booleans; use `not` for the opposite",
+            ));
+        }
         if let Some(literal) = value.literal {
             let negated = match literal {
                 Literal::Int(i) => Literal::Int(i.wrapping_neg()),
                 Literal::Float(f) => Literal::Float(-f),
             };
             return Ok(self.constant(negated, value.ty));
-        }
-        if value.ty == Ty::Bool {
-            return Err(self.error(
-                span,
-                "NumPy does not negate booleans; use `not` for the opposite",
-            ));
         }
         if value.ty.is_float() {
             let ssa = self.op(&format!("arith.negf {} : {}", value.ssa, value.ty.mlir()));
@@ -39,7 +41,7 @@ impl<'a> Emitter<'a> {
         match &expr.kind {
             ExprKind::Int(i) => Ok(self.literal(Literal::Int(*i), Ty::WeakInt)),
             ExprKind::Float(f) => Ok(self.literal(Literal::Float(*f), Ty::WeakFloat)),
-            ExprKind::Bool(b) => Ok(self.literal(Literal::Int(*b as i64), Ty::Bool)),
+            ExprKind::Bool(b) => Ok(self.literal(Literal::Int(*b as i64), Ty::WeakBool)),
             ExprKind::Var(name) => self.variable(name, expr.span),
             ExprKind::Shape { array, property } => self.shape(array, *property, expr.span),
             ExprKind::DictEntry { dict, key } => {
@@ -64,12 +66,16 @@ impl<'a> Emitter<'a> {
                 match op {
                     UnaryOp::Plus => Ok(value),
                     UnaryOp::Not => {
+                        // Python's `not`, of any value: a Python bool.
                         let b = self.convert_to_bool(value);
+                        if let Some(truth) = b.known_truth() {
+                            return Ok(self.constant(Literal::Int(i64::from(!truth)), Ty::WeakBool));
+                        }
                         let t = self.op("arith.constant true");
                         let ssa = self.op(&format!("arith.xori {}, {t} : i1", b.ssa));
                         Ok(Value {
                             ssa,
-                            ty: Ty::Bool,
+                            ty: Ty::WeakBool,
                             literal: None,
                         })
                     }
@@ -77,6 +83,13 @@ impl<'a> Emitter<'a> {
                     UnaryOp::Invert => {
                         if value.ty.is_float() {
                             return Err(self.error(expr.span, "~ needs an integer operand"));
+                        }
+                        // ~True is the int -2 (~ of a NumPy bool is `not`).
+                        let value = self.python_int_of_bool(value);
+                        if let Some(Literal::Int(i)) = value.literal {
+                            if value.ty == Ty::WeakInt {
+                                return Ok(self.constant(Literal::Int(!i), Ty::WeakInt));
+                            }
                         }
                         let ty = Self::concrete(value.ty);
                         let v = self.convert(value, ty);
@@ -356,7 +369,7 @@ impl<'a> Emitter<'a> {
         what: &str,
     ) -> Result<(String, Option<i64>)> {
         let value = self.expr(expr)?;
-        if value.ty.is_float() || value.ty == Ty::Bool {
+        if value.ty.is_float() || value.ty.is_bool() {
             return Err(self.error(
                 expr.span,
                 format!("{what} are integers, got {}", value.ty.name()),
@@ -394,7 +407,7 @@ impl<'a> Emitter<'a> {
         }
         // Between Python numbers (not NumPy's, which give inf or NaN),
         // any zero divisor raises.
-        let weak = |v: &Value| matches!(v.ty, Ty::WeakInt | Ty::WeakFloat);
+        let weak = |v: &Value| matches!(v.ty, Ty::WeakInt | Ty::WeakFloat | Ty::WeakBool);
         let zero_divisor = matches!(r.literal, Some(Literal::Int(0)))
             || matches!(r.literal, Some(Literal::Float(f)) if f == 0.0);
         if matches!(op, BinaryOp::Div | BinaryOp::FloorDiv | BinaryOp::Mod)
@@ -424,7 +437,7 @@ impl<'a> Emitter<'a> {
             }
             Folded::No => {}
         }
-        if l.ty == Ty::Bool && r.ty == Ty::Bool {
+        if l.ty.is_bool() && r.ty.is_bool() {
             if let Some(result) = self.boolean_arithmetic(op, &l, &r, span)? {
                 return Ok(result);
             }
@@ -526,9 +539,10 @@ impl<'a> Emitter<'a> {
         ))
     }
 
-    /// NumPy's arithmetic between two booleans: `+` is or and `*` is and
-    /// (a bool result), `& | ^` stay bool, `-` is a TypeError; None for
-    /// the rest, which compute on integers.
+    /// Arithmetic between two booleans. NumPy's (a NumPy bool on either
+    /// side): `+` is or and `*` is and (a bool result), `& | ^` stay bool,
+    /// `-` is a TypeError. Python's (two Python bools): `& | ^` stay bool.
+    /// None for the rest, which compute on integers.
     fn boolean_arithmetic(
         &mut self,
         op: BinaryOp,
@@ -537,6 +551,10 @@ impl<'a> Emitter<'a> {
         span: Span,
     ) -> Result<Option<Value>> {
         use BinaryOp::*;
+        let python = l.ty == Ty::WeakBool && r.ty == Ty::WeakBool;
+        if python && !matches!(op, BitAnd | BitOr | BitXor) {
+            return Ok(None);
+        }
         let instruction = match op {
             Add | BitOr => "ori",
             Mul | BitAnd => "andi",
@@ -549,12 +567,33 @@ impl<'a> Emitter<'a> {
             }
             _ => return Ok(None),
         };
+        let ty = if python { Ty::WeakBool } else { Ty::Bool };
+        if let (Some(a), Some(b)) = (l.known_truth(), r.known_truth()) {
+            let truth = match instruction {
+                "ori" => a | b,
+                "andi" => a & b,
+                _ => a ^ b,
+            };
+            return Ok(Some(self.constant(Literal::Int(i64::from(truth)), ty)));
+        }
         let ssa = self.op(&format!("arith.{instruction} {}, {} : i1", l.ssa, r.ssa));
         Ok(Some(Value {
             ssa,
-            ty: Ty::Bool,
+            ty,
             literal: None,
         }))
+    }
+
+    /// A Python bool as the int it is in arithmetic (0 or 1: a Python int
+    /// when known, an int64 otherwise); any other value as it is.
+    fn python_int_of_bool(&mut self, value: Value) -> Value {
+        match (value.ty, value.known_truth()) {
+            (Ty::WeakBool, Some(truth)) => {
+                self.constant(Literal::Int(i64::from(truth)), Ty::WeakInt)
+            }
+            (Ty::WeakBool, None) => self.convert(value, Ty::Num(DType::I64)),
+            _ => value,
+        }
     }
 
     /// Python's `x // y` or `x % y` on floats (CPython's float_divmod):
@@ -671,7 +710,14 @@ impl<'a> Emitter<'a> {
     }
 
     pub(super) fn compare(&mut self, op: CompareOp, l: Value, r: Value) -> Value {
-        let ty = if l.ty == Ty::Bool && r.ty == Ty::Bool {
+        // Python numbers compare to a Python bool, anything NumPy's to a
+        // NumPy bool.
+        let result = if l.ty.is_python() && r.ty.is_python() {
+            Ty::WeakBool
+        } else {
+            Ty::Bool
+        };
+        let ty = if l.ty.is_bool() && r.ty.is_bool() {
             Ty::Bool
         } else {
             exact_type(&l, &r)
@@ -687,12 +733,12 @@ impl<'a> Emitter<'a> {
                     CompareOp::Gt | CompareOp::Ge => unsigned_is_greater,
                     CompareOp::Lt | CompareOp::Le => !unsigned_is_greater,
                 };
-                return self.constant(Literal::Int(i64::from(holds)), Ty::Bool);
+                return self.constant(Literal::Int(i64::from(holds)), result);
             }
         }
         let (a, b) = (self.convert(l, ty), self.convert(r, ty));
         if let Some(holds) = fold_compare(op, &a, &b, ty) {
-            return self.constant(Literal::Int(i64::from(holds)), Ty::Bool);
+            return self.constant(Literal::Int(i64::from(holds)), result);
         }
         let ssa = if ty.is_float() {
             let predicate = match op {
@@ -732,7 +778,7 @@ impl<'a> Emitter<'a> {
         };
         Value {
             ssa,
-            ty: Ty::Bool,
+            ty: result,
             literal: None,
         }
     }
@@ -763,7 +809,7 @@ impl<'a> Emitter<'a> {
         if name == "bool" {
             // Python's truth: nonzero, NaN included.
             arity(1)?;
-            return Ok(self.convert(values[0].clone(), Ty::Bool));
+            return Ok(self.convert(values[0].clone(), Ty::WeakBool));
         }
         if let Some(dtype) = DType::from_name(name) {
             arity(1)?;
@@ -777,8 +823,11 @@ impl<'a> Emitter<'a> {
                 let mut iter = values.into_iter();
                 let mut result = iter.next().expect("two values");
                 for next in iter {
-                    // Of two bools, a bool (NumPy's maximum of bools).
-                    let ty = if result.ty == Ty::Bool && next.ty == Ty::Bool {
+                    // Of two bools, a bool (NumPy's maximum of bools, and
+                    // Python's max(True, False)).
+                    let ty = if result.ty == Ty::WeakBool && next.ty == Ty::WeakBool {
+                        Ty::WeakBool
+                    } else if result.ty.is_bool() && next.ty.is_bool() {
                         Ty::Bool
                     } else {
                         exact_type(&result, &next)
@@ -808,8 +857,10 @@ impl<'a> Emitter<'a> {
             }
             "abs" => {
                 arity(1)?;
-                let ty = Self::concrete(values[0].ty);
-                let v = self.convert(values[0].clone(), ty);
+                // abs(True) is the int 1 (abs of a NumPy bool a bool).
+                let value = self.python_int_of_bool(values[0].clone());
+                let ty = Self::concrete(value.ty);
+                let v = self.convert(value, ty);
                 if !ty.is_float() && (ty.dtype().is_unsigned() || ty.dtype() == DType::Bool) {
                     // Never negative: math.absi would read the top bit as a sign.
                     return Ok(v);
@@ -849,12 +900,18 @@ impl<'a> Emitter<'a> {
                     self.computed(&format!("math.{op} {} : {}", v.ssa, v.ty.mlir()), v.ty);
                 Ok(self.convert(rounded, Ty::Num(DType::I64)))
             }
-            "isnan" | "isinf" | "isfinite" => {
+            "isnan" | "isinf" | "isfinite" | "isnan_python" | "isinf_python"
+            | "isfinite_python" => {
                 arity(1)?;
+                // math's answer Python bools, NumPy's NumPy bools.
+                let (name, bool_kind) = match name.strip_suffix("_python") {
+                    Some(numpy_name) => (numpy_name, Ty::WeakBool),
+                    None => (name, Ty::Bool),
+                };
                 let value = values[0].clone();
                 if !Self::concrete(value.ty).is_float() {
                     // Integers are finite numbers.
-                    return Ok(self.constant(Literal::Int((name == "isfinite") as i64), Ty::Bool));
+                    return Ok(self.constant(Literal::Int((name == "isfinite") as i64), bool_kind));
                 }
                 let v = self.convert(value.clone(), Self::concrete(value.ty));
                 let m = v.ty.mlir();
@@ -872,7 +929,7 @@ impl<'a> Emitter<'a> {
                 };
                 Ok(Value {
                     ssa,
-                    ty: Ty::Bool,
+                    ty: bool_kind,
                     literal: None,
                 })
             }

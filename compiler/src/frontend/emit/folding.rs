@@ -25,7 +25,11 @@ pub(super) fn fold(op: BinaryOp, l: &Value, r: &Value) -> Folded {
     let (Some(a), Some(b)) = (l.literal, r.literal) else {
         return Folded::No;
     };
-    if l.ty == Ty::Bool && r.ty == Ty::Bool {
+    // Bool arithmetic is left to `boolean_arithmetic`, but for Python
+    // bools' integer arithmetic (`True + True` is 2).
+    let python_bools = l.ty == Ty::WeakBool && r.ty == Ty::WeakBool;
+    if l.ty.is_bool() && r.ty.is_bool() && (!python_bools || matches!(op, BitAnd | BitOr | BitXor))
+    {
         return Folded::No;
     }
     let weak = |t: Ty| matches!(t, Ty::WeakInt | Ty::WeakFloat);

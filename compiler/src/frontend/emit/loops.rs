@@ -703,12 +703,12 @@ impl<'a> Emitter<'a> {
             literal: None,
         };
         let mut value = self.expr(value)?;
-        if reduction.truths && subtracted && value.ty == Ty::Bool {
+        if reduction.truths && subtracted && value.ty.is_bool() {
             return Err(self.error(
                 span,
                 "NumPy does not subtract booleans; use `^`, or `&` with `not`, for what you mean",
             ));
-        } else if reduction.truths && value.ty != Ty::Bool {
+        } else if reduction.truths && !value.ty.is_bool() {
             // NumPy's bool += int is the truth of the integer sum at each
             // step ((True + -1) is False), which no or of truth values is.
             return Err(self.error(

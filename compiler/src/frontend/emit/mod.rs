@@ -50,7 +50,7 @@ impl Value {
     /// A bool's value where it is known when compiling.
     fn known_truth(&self) -> Option<bool> {
         match (self.ty, self.literal) {
-            (Ty::Bool, Some(Literal::Int(i))) => Some(i != 0),
+            (Ty::Bool | Ty::WeakBool, Some(Literal::Int(i))) => Some(i != 0),
             _ => None,
         }
     }
@@ -273,6 +273,7 @@ pub fn emit(
         let mut leaf = |argument: &Argument, key: Option<&String>| match argument {
             Argument::Int(i) => Some(Binding::Constant(Literal::Int(*i), Ty::WeakInt)),
             Argument::Float(f) => Some(Binding::Constant(Literal::Float(*f), Ty::WeakFloat)),
+            Argument::Bool(b) => Some(Binding::Constant(Literal::Int(i64::from(*b)), Ty::WeakBool)),
             Argument::Scalar(dtype, bits) => Some(scalar_binding(*dtype, *bits)),
             Argument::Array(info) => {
                 let ssa = format!("%arg{}", arrays.len());

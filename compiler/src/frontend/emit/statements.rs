@@ -64,7 +64,7 @@ impl<'a> Emitter<'a> {
     pub(super) fn store_local(&mut self, name: &str, value: Value, span: Span) -> Result<()> {
         let (slot, ty) = match self.lookup(name).cloned() {
             Some(Binding::Local { slot, ty }) => {
-                if value.ty.is_float() && !ty.is_float() && value.ty != Ty::Bool {
+                if value.ty.is_float() && !ty.is_float() {
                     return Err(self.error(
                         span,
                         format!("`{name}` holds {} values; assigning a {} would lose its fraction (convert with int())", ty.name(), value.ty.name()),
@@ -77,7 +77,9 @@ impl<'a> Emitter<'a> {
                 // the local's type, as NumPy's Python numbers do.
                 let widened = promote(ty, value.ty);
                 let weak = matches!(value.ty, Ty::WeakInt | Ty::WeakFloat);
-                if value.ty != ty && widened != ty && !weak {
+                // Either kind of bool into a bool local (one i1).
+                let bools = ty.is_bool() && value.ty.is_bool();
+                if value.ty != ty && widened != ty && !weak && !bools {
                     return Err(self.error(
                         span,
                         format!(
@@ -227,7 +229,7 @@ impl<'a> Emitter<'a> {
             // type: the update later passes find as a reduction, or make
             // atomic where iterations share the element (`found[0] |= x[i] > 0`).
             let v = self.expr(value)?;
-            if v.ty == Ty::Bool {
+            if v.ty.is_bool() {
                 let byte = self.convert(v, Ty::Num(DType::U8));
                 let combined = self.op(&format!("arith.{name} {loaded}, {} : i8", byte.ssa));
                 let store = format!(

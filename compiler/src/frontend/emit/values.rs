@@ -73,6 +73,9 @@ impl<'a> Emitter<'a> {
     /// A constant of type `ty`; its literal is kept as the code holds it
     /// (integers wrapped to their dtype, float32 rounded, bools 0 or 1).
     pub(super) fn constant(&mut self, literal: Literal, ty: Ty) -> Value {
+        if ty == Ty::WeakBool {
+            return Self::as_kind(self.constant(literal, Ty::Bool), ty);
+        }
         let literal = match (literal, ty) {
             (Literal::Int(i), Ty::Bool) => Literal::Int((i != 0) as i64),
             (Literal::Int(i), Ty::Num(d)) if !d.is_float() => {
@@ -119,6 +122,14 @@ impl<'a> Emitter<'a> {
     pub(super) fn convert(&mut self, value: Value, to: Ty) -> Value {
         if value.ty == to {
             return value;
+        }
+        // Python's and NumPy's bools are the same i1 values.
+        if to == Ty::WeakBool {
+            let b = self.convert(value, Ty::Bool);
+            return Self::as_kind(b, to);
+        }
+        if value.ty == Ty::WeakBool {
+            return self.convert(Self::as_kind(value, Ty::Bool), to);
         }
         // A float known when compiling converts as `float_to_integer`'s
         // code does on the CPU (NaN and out-of-range values included), or
@@ -279,7 +290,17 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// Materialises weak types (a Python int is an int64 on its own).
+    /// A bool as the other kind of bool (the same i1 value).
+    pub(super) fn as_kind(value: Value, bool_kind: Ty) -> Value {
+        debug_assert!(value.ty.is_bool() && bool_kind.is_bool());
+        Value {
+            ty: bool_kind,
+            ..value
+        }
+    }
+
+    /// Materialises weak types (a Python int is an int64 on its own; a
+    /// Python bool stays one, an i1 already).
     pub(super) fn concrete(ty: Ty) -> Ty {
         match ty {
             Ty::WeakInt | Ty::Index => Ty::Num(DType::I64),
