@@ -105,3 +105,57 @@ func.func @elements_of_one_memref(%x: memref<1024xf32>, %y: memref<2xf32>, %k: i
   }) {label = "M"} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// y[0] -= x[i] (float) and p[0] = p[0] - q[i] (integer) are sums of the
+// negated contributions, the same values; z[0] = x[i] - z[0] is no
+// reduction (in a sequential loop) and stays a subtraction.
+// CHECK-LABEL: func.func @subtractions
+// CHECK: %[[V:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<64xf64>
+// CHECK: %[[OLD:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xf64>
+// CHECK: %[[NEG:.*]] = arith.negf %[[V]] : f64
+// CHECK: %[[SUM:.*]] = arith.addf %[[OLD]], %[[NEG]] : f64
+// CHECK: memref.store %[[SUM]]
+// CHECK: reduction = "add"
+// CHECK: %[[Q:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<64xi32>
+// CHECK: %[[POLD:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xi32>
+// CHECK: %[[ZERO:.*]] = arith.constant 0 : i32
+// CHECK: %[[NEGQ:.*]] = arith.subi %[[ZERO]], %[[Q]] : i32
+// CHECK: arith.addi %[[POLD]], %[[NEGQ]] : i32
+// CHECK: reduction = "add"
+// CHECK: arith.subf %{{.*}}, %{{.*}} : f64
+// CHECK-NOT: reduction =
+// SCF-LABEL: func.func @subtractions
+// SCF: scf.parallel {{.*}} init (%{{.*}}) -> f64
+// SCF: scf.parallel {{.*}} init (%{{.*}}) -> i32
+func.func @subtractions(%x: memref<64xf64>, %y: memref<1xf64>, %q: memref<64xi32>, %p: memref<1xi32>, %z: memref<1xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 64 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<64xf64>
+    %old = memref.load %y[%c0] : memref<1xf64>
+    %new = arith.subf %old, %v : f64
+    memref.store %new, %y[%c0] : memref<1xf64>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %q[%i] : memref<64xi32>
+    %old = memref.load %p[%c0] : memref<1xi32>
+    %new = arith.subi %old, %v : i32
+    memref.store %new, %p[%c0] : memref<1xi32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 64 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<64xf64>
+    %old = memref.load %z[%c0] : memref<1xf64>
+    %new = arith.subf %v, %old : f64
+    memref.store %new, %z[%c0] : memref<1xf64>
+    "looppar.yield"() : () -> ()
+  }) {label = "S"} : (index, index, index) -> ()
+  return
+}

@@ -428,7 +428,31 @@ def device_local_sum_then_scale_case():
     return [x.copy(), np.zeros(1, np.float32), M], {'N': parir.threads(M)}, {0: x / x.sum(), 1: [x.sum()]}
 
 
+@parir.jit
+def row_differences(x, y, below, N, M):
+    parir.label('N')
+    for i in range(N):
+        s = 0.0
+        c = 0
+        parir.label('M')
+        for j in range(M):
+            s -= x[i, j]
+            c = c - (x[i, j] < 0.5)
+        y[i] = s
+        below[i] = c
+
+
+def row_differences_case():
+    # Subtractions from block-level locals (a float, and an int less a
+    # NumPy bool): sums of the negated values, block reductions.
+    x = rows(24)
+    expected_below = -(x < 0.5).sum(axis=1)
+    return ([x, np.zeros(N, np.float32), np.zeros(N, np.int64), N, M], {'N': parir.threads(N), 'M': parir.threads(256)},
+            {1: -x.astype(np.float64).sum(axis=1), 2: expected_below})
+
+
 CASES = {
+    "row_differences": (row_differences, row_differences_case),
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),
     "total_of_rows": (total_of_rows, total_of_rows_case),

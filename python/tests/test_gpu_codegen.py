@@ -478,11 +478,11 @@ def test_conditions_read_from_memory_around_barriers_are_agreed_on():
         assert re.search(r"gpu\.all_reduce\s+or", gpu), (name, gpu)
 
 
-@pytest.mark.parametrize("name", ["nested_row_sums", "counts_above", "group_sums"])
+@pytest.mark.parametrize("name", ["nested_row_sums", "counts_above", "group_sums", "row_differences"])
 def test_inner_reductions_are_block_reductions(name):
-    """Inner loops whose iterations reduce sequential nests, or add Python
-    ints to int32 elements, are block reductions; a row's sum into an
-    element that rows share is combined atomically."""
+    """Inner loops whose iterations reduce sequential nests, add Python
+    ints to int32 elements, or subtract from locals, are block reductions;
+    a row's sum into an element that rows share is combined atomically."""
     function, case = block_kernels.CASES[name]
     args, spec, _ = case()
     gpu = parir.print_compiled(function, args, parir.CompileOptions(spec, backend="cuda", arch="sm_90"), stage="gpu")

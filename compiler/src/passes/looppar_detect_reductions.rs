@@ -12,12 +12,18 @@
 //! `M` defined outside the loop, and no other access to `M[I]` in the
 //! loop: other accesses to `M` are loads and stores of elements certainly
 //! different (`y[0] += a; y[1] += b` are two reductions).
+//!
+//! A subtraction from the location (`acc -= expr`, `acc = acc - expr`)
+//! is first rewritten as the sum `acc + (-expr)`, which is the same value
+//! (IEEE subtraction is addition of the negation; integers wrap alike), so
+//! that it too is a reduction the lowerings combine across threads.
 
+use super::build::{insert, Builder};
 use super::rewrite;
 use crate::analysis::affine::affine;
 use melior::{
     ir::{
-        attribute::StringAttribute,
+        attribute::{IntegerAttribute, StringAttribute},
         operation::{
             OperationLike, OperationMutLike, OperationRef, OperationRefMut, OperationResult,
         },
@@ -133,16 +139,7 @@ pub(crate) fn find_all<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c,
         let (Ok(a), Ok(b)) = (combine.operand(0), combine.operand(1)) else {
             continue;
         };
-        let is_old = |v: Value<'c, 'a>| -> Option<OperationRef<'c, 'a>> {
-            let load = OperationResult::try_from(v).ok()?.owner();
-            let load_operands: Vec<Value> = load.operands().collect();
-            let matches = rewrite::name_of(load) == "memref.load"
-                && load_operands.first() == Some(&memref)
-                && load_operands[1..] == *indices
-                && load.block() == Some(body)
-                && uses(v) == 1;
-            matches.then_some(load)
-        };
+        let is_old = |v: Value<'c, 'a>| loaded_once(v, memref, indices, body);
         let (load, contribution) = match (is_old(a), is_old(b)) {
             (Some(load), _) => (load, b),
             (None, Some(load)) => (load, a),
@@ -177,6 +174,102 @@ pub(crate) fn find_all<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c,
     found
 }
 
+/// The load that `value` is, when it reads `memref[indices]` in `body`
+/// and has no other use than one op.
+fn loaded_once<'c, 'a>(
+    value: Value<'c, 'a>,
+    memref: Value<'c, 'a>,
+    indices: &[Value<'c, 'a>],
+    body: melior::ir::BlockRef<'c, 'a>,
+) -> Option<OperationRef<'c, 'a>> {
+    let load = OperationResult::try_from(value).ok()?.owner();
+    let operands: Vec<Value> = load.operands().collect();
+    let matches = rewrite::name_of(load) == "memref.load"
+        && operands.first() == Some(&memref)
+        && operands[1..] == *indices
+        && load.block() == Some(body)
+        && uses(value) == 1;
+    matches.then_some(load)
+}
+
+/// Rewrites each `store (old - expr)` into the location `old` was loaded
+/// from, in `loop_op`'s body, as `store (old + (-expr))`: the same value,
+/// and the sum `find_all` recognises.
+fn subtractions_as_sums(loop_op: OperationRef) -> Result<(), String> {
+    let Some(body) = loop_op.region(0).ok().and_then(|r| r.first_block()) else {
+        return Ok(());
+    };
+    let mut stores = Vec::new();
+    let mut current = body.first_operation();
+    while let Some(op) = current {
+        if rewrite::name_of(op) == "memref.store" {
+            stores.push(op);
+        }
+        current = op.next_in_block();
+    }
+    for store in stores {
+        let operands: Vec<Value> = store.operands().collect();
+        let (new, memref, indices) = (operands[0], operands[1], &operands[2..]);
+        if inside(memref, loop_op) || indices.iter().any(|i| inside(*i, loop_op)) {
+            continue;
+        }
+        let Ok(subtract) = OperationResult::try_from(new).map(|r| r.owner()) else {
+            continue;
+        };
+        let float = match rewrite::name_of(subtract).as_str() {
+            "arith.subf" => true,
+            "arith.subi" => false,
+            _ => continue,
+        };
+        if subtract.block() != Some(body) || uses(new) != 1 {
+            continue;
+        }
+        let (Ok(old), Ok(expr)) = (subtract.operand(0), subtract.operand(1)) else {
+            continue;
+        };
+        if loaded_once(old, memref, indices, body).is_none() {
+            continue;
+        }
+        // SAFETY: the context outlives this pass run.
+        let context = unsafe { subtract.context().to_ref() };
+        let make = Builder::new(context, subtract.location());
+        let ty = new.r#type();
+        let negated = if float {
+            insert(
+                body,
+                subtract,
+                make.build("arith.negf", &[expr], &[ty], &[])?,
+            )
+        } else {
+            let zero = make.build(
+                "arith.constant",
+                &[],
+                &[ty],
+                &[("value", IntegerAttribute::new(ty, 0).into())],
+            )?;
+            let zero = insert(body, subtract, zero);
+            insert(
+                body,
+                subtract,
+                make.build("arith.subi", &[zero, expr], &[ty], &[])?,
+            )
+        };
+        let add = if float { "arith.addf" } else { "arith.addi" };
+        let sum = insert(
+            body,
+            subtract,
+            make.build(add, &[old, negated], &[ty], &[])?,
+        );
+        // SAFETY: the store is live; the subtraction's only use was its
+        // value operand, now the sum, so it is unused when erased.
+        unsafe {
+            mlir_sys::mlirOperationSetOperand(store.to_raw(), 0, sum.to_raw());
+            rewrite::erase(subtract.to_raw());
+        }
+    }
+    Ok(())
+}
+
 /// Whether `op` is an access (a load, a store, an atomic update) of
 /// `memref` at an element certainly not `indices`' (in some dimension its
 /// index differs from `indices`' by a nonzero constant: `y[0]` and
@@ -196,12 +289,20 @@ fn accesses_another_element(op: OperationRef, memref: Value, indices: &[Value]) 
         })
 }
 
-fn run(root: OperationRef, _pass: ExternalPass) {
+fn run(root: OperationRef, pass: ExternalPass) {
     for raw in rewrite::collect(root, "looppar.for") {
         // SAFETY: collected from the live IR; only attributes change.
         let loop_op = unsafe { rewrite::view(raw) };
         if loop_op.has_attribute("reduction") {
             continue;
+        }
+        if let Err(message) = subtractions_as_sums(loop_op) {
+            rewrite::emit_error(
+                loop_op.location(),
+                &format!("looppar-detect-reductions: {message}"),
+            );
+            pass.signal_failure();
+            return;
         }
         if let Some(pattern) = find(loop_op) {
             let context = loop_op.context();
