@@ -139,3 +139,40 @@ func.func @sum_and_max(%x: memref<8xf32>, %k: memref<8xi32>, %y: memref<1xf32>, 
   }) {label = "N", reduction = "add", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// A sequential loop inside a kernel unrolls at most 4 times (fully
+// unrolled, every thread would hold all its loads at once); one on the
+// host keeps LLVM's own choice.
+// CHECK-LABEL: func.func @in_kernel
+// CHECK: gpu.launch
+// CHECK: scf.for
+// CHECK: } {loop_annotation = #loop_annotation}
+// CHECK: gpu.terminator
+// CHECK: scf.for
+// CHECK-NOT: loop_annotation
+// CHECK: return
+func.func @in_kernel(%x: memref<50xf64>, %m: memref<1xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c50 = arith.constant 50 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    "looppar.for"(%c0, %c50, %c1) ({
+    ^bb0(%j: index):
+      %v = memref.load %x[%j] : memref<50xf64>
+      %old = memref.load %m[%c0] : memref<1xf64>
+      %new = arith.maximumf %old, %v : f64
+      memref.store %new, %m[%c0] : memref<1xf64>
+      "looppar.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+    gpu.terminator
+  }
+  "looppar.for"(%c0, %c50, %c1) ({
+  ^bb0(%j: index):
+    %v = memref.load %x[%j] : memref<50xf64>
+    memref.store %v, %m[%c0] : memref<1xf64>
+    "looppar.yield"() : () -> ()
+  }) : (index, index, index) -> ()
+  return
+}

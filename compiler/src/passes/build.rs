@@ -55,6 +55,18 @@ impl<'c> Builder<'c> {
     }
 }
 
+/// The attribute that asks LLVM to unroll a loop `count` times: `scf.for`
+/// passes it to the branch that closes the loop (`convert-scf-to-cf`),
+/// whose LLVM form keeps it as loop metadata.
+pub(crate) fn unroll_annotation(
+    context: &Context,
+    count: u32,
+) -> Result<(Identifier<'_>, Attribute<'_>), String> {
+    let text = format!("#llvm.loop_annotation<unroll = <count = {count} : i32>>");
+    let annotation = Attribute::parse(context, &text).ok_or("cannot build a loop annotation")?;
+    Ok((Identifier::new(context, "loop_annotation"), annotation))
+}
+
 /// Inserts `op` before `before` in `block` and returns its first result.
 pub(crate) fn insert<'c, 'a>(
     block: melior::ir::BlockRef<'c, 'a>,

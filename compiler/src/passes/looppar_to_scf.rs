@@ -7,7 +7,13 @@
 //! - Other `looppar.for` become `scf.for`; `looppar.while` becomes
 //!   `scf.while`; `looppar.on_device` is inlined (on the CPU, "one thread
 //!   of the device" is the calling thread).
+//! - A sequential loop inside a GPU kernel is unrolled at most
+//!   `KERNEL_LOOP_UNROLL` times. Fully unrolled, a loop of a few dozen
+//!   iterations that every thread of a block runs (`m = max(m, x[i, j])`
+//!   in block-level code) has all its loads in flight at once, and its
+//!   registers spill.
 
+use super::build::unroll_annotation;
 use super::{looppar_detect_reductions, openmp_float_minmax, rewrite};
 use melior::{
     ir::{
@@ -24,6 +30,10 @@ external_pass!(
     run,
     depends on [scf, arith, memref]
 );
+
+/// How many times LLVM may unroll a sequential loop in a GPU kernel
+/// (fewer iterations unroll fully).
+const KERNEL_LOOP_UNROLL: u32 = 4;
 
 fn lower(root: OperationRef) -> Result<(), String> {
     let loops = rewrite::collect(root, "looppar.for");
@@ -48,10 +58,11 @@ fn lower(root: OperationRef) -> Result<(), String> {
             (
                 *raw,
                 rewrite::is_parallel_loop(op) && !rewrite::has_parallel_ancestor(op),
+                rewrite::ancestors(op).any(|a| rewrite::name_of(a) == "gpu.launch"),
             )
         })
         .collect();
-    for (raw, parallel) in decisions {
+    for (raw, parallel, in_kernel) in decisions {
         // SAFETY: loops are only replaced once; the views are fresh.
         let op = unsafe { rewrite::view(raw) };
         if parallel && op.has_attribute("reduction") {
@@ -79,7 +90,13 @@ fn lower(root: OperationRef) -> Result<(), String> {
             };
             unsafe { rewrite::replace_terminator(new, 0, "scf.reduce", &[])? };
         } else {
-            let new = unsafe { rewrite::replace_with_regions(raw, "scf.for", &operands, &[])? };
+            let annotation = if in_kernel {
+                vec![unroll_annotation(context, KERNEL_LOOP_UNROLL)?]
+            } else {
+                Vec::new()
+            };
+            let new =
+                unsafe { rewrite::replace_with_regions(raw, "scf.for", &operands, &annotation)? };
             unsafe { rewrite::replace_terminator(new, 0, "scf.yield", &[])? };
         }
     }

@@ -32,7 +32,7 @@
 
 mod block_code;
 
-use super::build::{insert, partial_identity, Builder};
+use super::build::{insert, partial_identity, unroll_annotation, Builder};
 use super::{looppar_detect_reductions, rewrite};
 use melior::{
     ir::{
@@ -281,18 +281,6 @@ fn atomic_update<'c>(
     b.build("memref.atomic_rmw", &operands, &[ty], &[("kind", kind)])
 }
 
-/// The attribute that asks LLVM to unroll a loop `count` times: `scf.for`
-/// passes it to the branch that closes the loop (`convert-scf-to-cf`),
-/// whose LLVM form keeps it as loop metadata.
-fn unroll_annotation<'c>(
-    b: &Builder<'c>,
-    count: u32,
-) -> Result<(Identifier<'c>, Attribute<'c>), String> {
-    let text = format!("#llvm.loop_annotation<unroll = <count = {count} : i32>>");
-    let annotation = Attribute::parse(b.context, &text).ok_or("cannot build a loop annotation")?;
-    Ok((Identifier::new(b.context, "loop_annotation"), annotation))
-}
-
 /// An inner parallel loop that is a reduction: per-thread partial results
 /// over a block-stride loop (one per reduction of the body: `s += x[j];
 /// q += x[j] * x[j]`), each combined across the block by
@@ -362,7 +350,7 @@ unsafe fn block_reduction<'c>(
         .add_operands(&operands)
         .add_results(&types)
         .add_regions([Region::new()])
-        .add_attributes(&[unroll_annotation(b, REDUCTION_UNROLL)?])
+        .add_attributes(&[unroll_annotation(b.context, REDUCTION_UNROLL)?])
         .build()
         .map_err(|e| e.to_string())?;
     let partial_loop = block.insert_operation_before(op, partial_loop);
