@@ -230,8 +230,11 @@ fn subtractions_as_sums(loop_op: OperationRef) -> Result<(), String> {
         if loaded_once(old, memref, indices, body).is_none() {
             continue;
         }
+        // `to_ref` borrows the ContextRef itself: it must outlive the
+        // reference, so it is not a temporary.
+        let context_ref = subtract.context();
         // SAFETY: the context outlives this pass run.
-        let context = unsafe { subtract.context().to_ref() };
+        let context = unsafe { context_ref.to_ref() };
         let make = Builder::new(context, subtract.location());
         let ty = new.r#type();
         let negated = if float {
