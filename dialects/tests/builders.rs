@@ -253,8 +253,16 @@ fn looppar_sum_rows() {
         let row_view = looppar::view_type(&context, f32, 1).unwrap();
         let sums: Value = block
             .append_operation(
-                looppar::ops::reduce(&context, xs, ReduceKind::Sum, Some(1), row_view, location)
-                    .unwrap(),
+                looppar::ops::reduce(
+                    &context,
+                    xs,
+                    None,
+                    ReduceKind::Sum,
+                    Some(1),
+                    row_view,
+                    location,
+                )
+                .unwrap(),
             )
             .result(0)
             .unwrap()

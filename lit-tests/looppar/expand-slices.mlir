@@ -148,3 +148,33 @@ func.func @accumulate(%x: memref<8x16xi8>, %y: memref<16xi8>) {
   "looppar.assign"(%ys, %r) {accumulate} : (!looppar.view<i8, 1 : i64>, !looppar.view<i8, 1 : i64>) -> ()
   return
 }
+
+// -----
+
+// parir.sum(a[:] * b[:]): a reduction of a map takes its extents from
+// `shape` (the first slice) and combines the map's element, computed in
+// the reduced loop.
+// CHECK-LABEL: func.func @dot
+// CHECK: "looppar.for"
+// CHECK: %[[A:.*]] = memref.load %arg0[%{{.*}}] : memref<64xf32>
+// CHECK: %[[B:.*]] = memref.load %arg1[%{{.*}}] : memref<64xf32>
+// CHECK: %[[P:.*]] = arith.mulf %[[A]], %[[B]] : f32
+// CHECK: arith.addf %{{.*}}, %[[P]] fastmath<reassoc> : f32
+// CHECK: {label = "N", reduction = "add"}
+// CHECK-NOT: looppar.map
+// CHECK-NOT: looppar.reduce
+func.func @dot(%a: memref<64xf32>, %b: memref<64xf32>, %out: memref<1xf32>, %c0: index) {
+  %sa = "looppar.slice"(%a) {kinds = array<i64: 1>} : (memref<64xf32>) -> !looppar.view<f32, 1 : i64>
+  %sb = "looppar.slice"(%b) {kinds = array<i64: 1>} : (memref<64xf32>) -> !looppar.view<f32, 1 : i64>
+  %products = "looppar.map"() ({
+  ^bb0(%i: index):
+    %x = "looppar.element"(%sa, %i) : (!looppar.view<f32, 1 : i64>, index) -> f32
+    %y = "looppar.element"(%sb, %i) : (!looppar.view<f32, 1 : i64>, index) -> f32
+    %p = arith.mulf %x, %y : f32
+    "looppar.yield"(%p) : (f32) -> ()
+  }) : () -> !looppar.view<f32, 1 : i64>
+  %sum = "looppar.reduce"(%products, %sa) {kind = "sum", labels = ["N"]} : (!looppar.view<f32, 1 : i64>, !looppar.view<f32, 1 : i64>) -> f32
+  %dest = "looppar.slice"(%out, %c0) {kinds = array<i64: 0>} : (memref<1xf32>, index) -> !looppar.view<f32, 0 : i64>
+  "looppar.assign"(%dest, %sum) : (!looppar.view<f32, 0 : i64>, f32) -> ()
+  return
+}

@@ -150,6 +150,31 @@ func.func @reduce_axis(%x: memref<?x?xf32>) {
 
 // -----
 
+func.func @reduce_map_without_shape(%x: memref<?xf32>) {
+  %s = "looppar.slice"(%x) {kinds = array<i64: 1>} : (memref<?xf32>) -> !looppar.view<f32, 1 : i64>
+  %m = "looppar.map"() ({
+  ^bb0(%i: index):
+    %e = "looppar.element"(%s, %i) : (!looppar.view<f32, 1 : i64>, index) -> f32
+    %p = arith.mulf %e, %e : f32
+    "looppar.yield"(%p) : (f32) -> ()
+  }) : () -> !looppar.view<f32, 1 : i64>
+  // expected-error@+1 {{'looppar.reduce' op requires a 'shape' operand for an input from 'looppar.map' (a map has no extents of its own)}}
+  %r = "looppar.reduce"(%m) {kind = "sum"} : (!looppar.view<f32, 1 : i64>) -> f32
+  return
+}
+
+// -----
+
+func.func @reduce_shape_rank(%x: memref<?x?xf32>, %i0: index) {
+  %s = "looppar.slice"(%x) {kinds = array<i64: 1, 1>} : (memref<?x?xf32>) -> !looppar.view<f32, 2 : i64>
+  %row = "looppar.slice"(%x, %i0) {kinds = array<i64: 0, 1>} : (memref<?x?xf32>, index) -> !looppar.view<f32, 1 : i64>
+  // expected-error@+1 {{'looppar.reduce' op requires a 'shape' of the input's rank 2, got rank 1}}
+  %r = "looppar.reduce"(%s, %row) {kind = "sum"} : (!looppar.view<f32, 2 : i64>, !looppar.view<f32, 1 : i64>) -> f32
+  return
+}
+
+// -----
+
 func.func @reduce_result(%x: memref<?x?xf32>) {
   %s = "looppar.slice"(%x) {kinds = array<i64: 1, 1>} : (memref<?x?xf32>) -> !looppar.view<f32, 2 : i64>
   // expected-error@+1 {{'looppar.reduce' op requires result type f32, got !looppar.view<f32, 1 : i64>}}

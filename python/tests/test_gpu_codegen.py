@@ -320,6 +320,24 @@ def test_slice_reductions_become_block_and_grid_reductions(tmp_path):
 
 
 @parir.jit
+def row_dots(x, w, y, N, M):
+    parir.label('N')
+    parir.label('M')
+    y[:] = parir.sum(x[:, :] * w[:, :], axis=1)
+
+
+def test_slice_reductions_of_expressions_are_block_reductions(tmp_path):
+    x = np.zeros((512, 300), np.float32)
+    opts = parir.CompileOptions({'N': parir.threads(512), 'M': parir.threads(128).reduce()}, backend="cuda",
+                                arch="sm_90")
+    args = [x, x.copy(), np.zeros(512, np.float32), 512, 300]
+    gpu = parir.print_compiled(row_dots, args, opts, stage="gpu")
+    assert re.search(r"arith\.mulf .* : f32", gpu) and "gpu.all_reduce  add" in gpu, gpu
+    report = assemble(parir.print_compiled(row_dots, args, opts), "sm_90", tmp_path)
+    assert set(re.findall(r"(\d+) bytes spill stores", report)) == {"0"}, report
+
+
+@parir.jit
 def narrow_reductions(x, sums, maxima, N):
     parir.label('N')
     for i in range(N):

@@ -247,6 +247,47 @@ def test_slice_reduction_updates_continue_from_the_destination():
 
 
 @parir.jit
+def reductions_of_expressions(x, w, a, b, rows, columns, dot, total, largest, N, M):
+    parir.label('N')
+    parir.label('M')
+    rows[:] = parir.sum(x[:, :] * w[:, :], axis=1)
+    parir.label('M')
+    parir.label('N')
+    columns[:] = parir.max(parir.abs(x[:, :] - 0.5), axis=0)
+    parir.label('N')
+    dot[0] = parir.sum(a[:] * b[:])
+    parir.label('N')
+    parir.label('M')
+    total[0] = parir.sum(x[:, :] * 2.0 + w[:, :])
+    parir.label('N')
+    largest[0] = parir.max(a[1:] - b[:-1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_slice_reductions_of_expressions_of_slices(dtype):
+    """parir.sum(a[:] * b[:]) and friends reduce the expression's elements,
+    as NumPy does (of every axis, or of one), in the expression's dtype,
+    with the reduced loops parallel or not."""
+    rng = np.random.default_rng(5)
+    n, m = 37, 23
+    x, w = rng.random((n, m)).astype(dtype), rng.random((n, m)).astype(dtype)
+    a, b = rng.random(n).astype(dtype), rng.random(n).astype(dtype)
+    expected = [(x * w).sum(axis=1), np.abs(x - 0.5).max(axis=0), [(a * b).sum()], [(x * 2.0 + w).sum()],
+                [(a[1:] - b[:-1]).max()]]
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for spec in ({'N': parir.threads(n), 'M': parir.threads(m).reduce()},
+                 {'N': parir.threads(n).reduce(), 'M': parir.threads(m)}):
+        found = [np.zeros(n, dtype), np.zeros(m, dtype), np.zeros(1, dtype), np.zeros(1, dtype), np.zeros(1, dtype)]
+        reductions_of_expressions(x, w, a, b, *found, n, m, opts=parir.par(spec))
+        for f, e in zip(found, expected):
+            np.testing.assert_allclose(f, e, rtol=rtol)
+    interpreted = [np.zeros(n, dtype), np.zeros(m, dtype), np.zeros(1, dtype), np.zeros(1, dtype), np.zeros(1, dtype)]
+    reductions_of_expressions(x, w, a, b, *interpreted, n, m, seq=True)
+    for f, e in zip(interpreted, expected):
+        np.testing.assert_allclose(f, e, rtol=rtol)
+
+
+@parir.jit
 def centre(x, N):
     parir.label('N')
     x[:] = x[:] - x[0]

@@ -781,6 +781,30 @@ def test_slice_reductions_need_matching_element_types():
                   lambda f: f(np.zeros((4, 3), np.float32), np.zeros(4), 4, opts=parir.par({'N': parir.threads(4)})))
 
 
+def test_slice_reductions_of_expressions_need_one_shape_and_the_destinations_type():
+    def mismatch(a, b, y, N):
+        parir.label('N')
+        y[0] = parir.sum(a[:] * b[1:])
+
+    compile_error(mismatch, "b[1:]", "shape mismatch: this slice has 4 element(s) along its dimension 0 where "
+                  "the first slice has 5",
+                  lambda f: f(np.zeros(5), np.zeros(5), np.zeros(1), 5, opts=parir.par({'N': parir.threads(5)})))
+
+    def into_ints(a, y, N):
+        parir.label('N')
+        y[0] = parir.sum(a[:] * 2.5)
+
+    compile_error(into_ints, "y[0] = parir.sum", "parir.sum over float64 elements into a int64 array",
+                  lambda f: f(np.zeros(5), np.zeros(1, np.int64), 5, opts=parir.par({'N': parir.threads(5)})))
+
+    def no_slices(a, y, N):
+        parir.label('N')
+        y[0] = parir.sum(a[0] * 2.0)
+
+    compile_error(no_slices, "y[0] = parir.sum", "takes a slice of an array, e.g. x[:, :], or an expression of slices",
+                  lambda f: f(np.zeros(5), np.zeros(1), 5, opts=parir.par({'N': parir.threads(5)})))
+
+
 def test_run_time_slice_bounds_are_checked_with_debug(capsys):
     @parir.jit
     def window(x, y, lo, hi):

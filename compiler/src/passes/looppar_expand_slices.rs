@@ -590,8 +590,14 @@ impl<'c: 'a, 'a> Expander<'c, '_> {
         let input: Value = reduce
             .operand(0)
             .map_err(|e| (Some(reduce.location()), e.to_string()))?;
-        let source = self.slice(input)?;
-        let element = source.element;
+        // An input from `looppar.map` (`parir.sum(a[:] * b[:])`) takes its
+        // extents from `shape`, and its elements from the map's body.
+        let map = reduce.operand(1).is_ok().then_some(input);
+        let source = self.slice(reduce.operand(1).unwrap_or(input))?;
+        let element = match map {
+            Some(map) => self.map_element_type(map)?,
+            None => source.element,
+        };
         let float = !element.is_integer() && !element.is_index();
         let unsigned = reduce.attribute("unsigned").is_ok();
         let kind = match rewrite::string_attribute(reduce, "kind").as_deref() {
@@ -694,8 +700,7 @@ impl<'c: 'a, 'a> Expander<'c, '_> {
         )?;
         source_at[position(reduced[0])] = Some(first);
         let contribution = if reduced.len() == 1 {
-            let indices = self.indices(body, &source, &source_at)?;
-            self.load(body, source.memref, &indices, element)?
+            self.reduced_element(body, &source, map, &source_at, element)?
         } else {
             let partial = self.slot(body, element)?;
             let init = self.constant(
@@ -716,8 +721,7 @@ impl<'c: 'a, 'a> Expander<'c, '_> {
                 source_at[position(*d)] = Some(index);
                 inner = next;
             }
-            let indices = self.indices(inner, &source, &source_at)?;
-            let value = self.load(inner, source.memref, &indices, element)?;
+            let value = self.reduced_element(inner, &source, map, &source_at, element)?;
             self.combine_into(inner, combine, partial, &[], value)?;
             self.load(body, partial, &[], element)?
         };
@@ -727,6 +731,54 @@ impl<'c: 'a, 'a> Expander<'c, '_> {
             self.store(cursor, result, dest.memref, at)?;
         }
         Ok(())
+    }
+
+    /// The element a reduction combines at `at` (one index per ranging
+    /// dimension of `source`, all known): of the map when the input is
+    /// one, else of `source` itself.
+    fn reduced_element(
+        &self,
+        cursor: Cursor,
+        source: &Slice<'c, 'a>,
+        map: Option<Value<'c, 'a>>,
+        at: &[Option<Value<'c, 'a>>],
+        element: Type<'c>,
+    ) -> Result<Value<'c, 'a>, Failure<'c>> {
+        match map {
+            Some(map) => {
+                let at: Option<Vec<Value>> = at.iter().copied().collect();
+                let at = at.ok_or((
+                    Some(self.b.location),
+                    "a reduced element without all its indices".to_string(),
+                ))?;
+                self.element_at(cursor, map, &at)
+            }
+            None => {
+                let indices = self.indices(cursor, source, at)?;
+                self.load(cursor, source.memref, &indices, element)
+            }
+        }
+    }
+
+    /// The element type of the view a `looppar.map` makes (what its body
+    /// yields).
+    fn map_element_type(&self, map: Value<'c, 'a>) -> Result<Type<'c>, Failure<'c>> {
+        let op = owner(map)
+            .filter(|o| rewrite::name_of(*o) == "looppar.map")
+            .ok_or((
+                Some(self.b.location),
+                "a 'shape' operand with an input that is no 'looppar.map'".to_string(),
+            ))?;
+        op.region(0)
+            .ok()
+            .and_then(|r| r.first_block())
+            .and_then(|b| b.terminator())
+            .and_then(|t| t.operand(0).ok())
+            .map(|v| v.r#type())
+            .ok_or((
+                Some(op.location()),
+                "a map body that yields no element".to_string(),
+            ))
     }
 
     /// Stores the identity into `memref[at]` inside a new `looppar.on_device`.
@@ -774,9 +826,10 @@ fn expand_all<'c>(root: OperationRef<'c, '_>) -> Result<(), Failure<'c>> {
         };
         expander.expand(raw)?;
     }
-    // The views are now unused: maps first (their yields read values that
-    // moved out), then reductions, then slices.
-    for name in ["looppar.map", "looppar.reduce", "looppar.slice"] {
+    // The views are now unused, users first: reductions (which read maps
+    // and slices), maps (their yields read values that moved out, their
+    // bodies slices), then slices.
+    for name in ["looppar.reduce", "looppar.map", "looppar.slice"] {
         for raw in rewrite::collect(root, name).into_iter().rev() {
             // SAFETY: collected from the live IR.
             let op = unsafe { rewrite::view(raw) };

@@ -78,10 +78,13 @@ irdl.dialect @looppar {
   }
 
   // `parir.sum/prod/min/max(s, axis=k)`: reduces one dimension (`axis`)
-  // or, without `axis`, every dimension down to a scalar.
+  // or, without `axis`, every dimension down to a scalar. `shape`, a view
+  // of the input's rank, gives the extents of an input that is a
+  // `looppar.map` (a map has none of its own).
   irdl.operation @reduce {
     %slice = irdl.base @looppar::@view
-    irdl.operands(input: %slice)
+    %shape = irdl.base @looppar::@view
+    irdl.operands(input: %slice, shape: optional %shape)
     %sum = irdl.is "sum"
     %prod = irdl.is "prod"
     %min = irdl.is "min"

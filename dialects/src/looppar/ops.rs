@@ -221,7 +221,8 @@ pub fn element<'c>(
 
 /// Creates a `looppar.reduce` operation: `parir.<kind>(input, axis=...)`.
 /// `result` is a view of one rank less (with `axis`) or the element type
-/// (without `axis`, or when one dimension remains).
+/// (without `axis`, or when one dimension remains). `shape` gives the
+/// extents of an `input` from `looppar.map`, which has none.
 ///
 /// ```mlir
 /// %r = "looppar.reduce"(%xs) {axis = 1 : i64, kind = "sum"}
@@ -230,6 +231,7 @@ pub fn element<'c>(
 pub fn reduce<'c>(
     context: &'c Context,
     input: Value<'c, '_>,
+    shape: Option<Value<'c, '_>>,
     kind: ReduceKind,
     axis: Option<usize>,
     result: Type<'c>,
@@ -246,7 +248,7 @@ pub fn reduce<'c>(
     finish(
         "looppar.reduce",
         OperationBuilder::new("looppar.reduce", location)
-            .add_operands(&[input])
+            .add_operands(&std::iter::once(input).chain(shape).collect::<Vec<_>>())
             .add_attributes(&attributes)
             .add_results(&[result]),
     )

@@ -237,8 +237,29 @@ fn check_element(op: OperationRef) -> Check {
 }
 
 fn check_reduce(op: OperationRef) -> Check {
-    let input = op.operand(0).map_err(|e| e.to_string())?.r#type();
+    let input_value = op.operand(0).map_err(|e| e.to_string())?;
+    let input = input_value.r#type();
     let (element, rank) = shape_of(input);
+    let from_map = OperationResult::try_from(input_value)
+        .ok()
+        .is_some_and(|r| op_name(r.owner()) == "looppar.map");
+    match op.operand(1) {
+        Ok(shape) => {
+            let (_, shape_rank) = shape_of(shape.r#type());
+            if shape_rank != rank {
+                return Err(format!(
+                    "requires a 'shape' of the input's rank {rank}, got rank {shape_rank}"
+                ));
+            }
+        }
+        Err(_) if from_map => {
+            return Err(
+                "requires a 'shape' operand for an input from 'looppar.map' (a map has no extents of its own)"
+                    .into(),
+            )
+        }
+        Err(_) => {}
+    }
     let result = op.result(0).map_err(|e| e.to_string())?.r#type();
     let expected_rank = match opt_int(op, "axis")? {
         Some(axis) if axis < 0 || axis as usize >= rank => {
@@ -314,7 +335,8 @@ fn static_extents(view: Value) -> Option<Vec<Option<i64>>> {
         // scalar, which broadcasts.
         "looppar.reduce" => {
             let axis = usize::try_from(opt_int(owner, "axis").ok()??).ok()?;
-            let mut extents = static_extents(owner.operand(0).ok()?)?;
+            let extents_of = owner.operand(1).or_else(|_| owner.operand(0)).ok()?;
+            let mut extents = static_extents(extents_of)?;
             (axis < extents.len()).then(|| extents.remove(axis))?;
             Some(extents)
         }

@@ -30,6 +30,15 @@ impl View {
     }
 }
 
+/// An elementwise expression of slices that a slice reduction reduces.
+struct ReducedMap {
+    ssa: String,
+    /// `!looppar.view<T, r : i64>`.
+    ty: String,
+    /// The element type of the expression.
+    dtype: DType,
+}
+
 /// Inside a `looppar.map` body: its index arguments, and the views of the
 /// value's slices by source position.
 pub(super) struct MapContext {
@@ -90,8 +99,15 @@ impl<'a> Emitter<'a> {
                         "a slice reduction must be the whole value: y[:] = parir.sum(x[:, :], axis=1)",
                     ));
                 }
-                let reduced =
-                    self.slice_reduction(statement, &dest, name, argument, *axis, &mut checks)?;
+                let reduced = self.slice_reduction(
+                    statement,
+                    target,
+                    &dest,
+                    name,
+                    argument,
+                    *axis,
+                    &mut checks,
+                )?;
                 let expected = match name.as_str() {
                     "sum" => Some(BinaryOp::Add),
                     "prod" => Some(BinaryOp::Mul),
@@ -208,27 +224,36 @@ impl<'a> Emitter<'a> {
         Ok((result, dest.ty.clone()))
     }
 
-    /// `parir.sum/prod/min/max(x[...], axis=k)` as `looppar.reduce`.
-    /// Returns the SSA value and its type, and the number of reduced
-    /// dimensions.
+    /// `parir.sum/prod/min/max(x[...], axis=k)` as `looppar.reduce`, of a
+    /// slice or of an elementwise expression of slices (`parir.sum(a[:] *
+    /// b[:])`, a `looppar.map` over the slices' index space). Returns the
+    /// SSA value and its type, and the number of reduced dimensions.
+    #[allow(clippy::too_many_arguments)]
     fn slice_reduction(
         &mut self,
         statement: &Stmt,
+        target: &Expr,
         dest: &View,
         name: &str,
         argument: &Expr,
         axis: Option<i64>,
         checks: &mut Vec<String>,
     ) -> Result<((String, String), usize)> {
-        if !has_slices(argument) {
+        if sliced_subscripts(argument).is_empty() {
             return Err(self.error(
                 argument.span,
-                format!("parir.{name} takes a slice of an array, e.g. x[:, :]"),
+                format!("parir.{name} takes a slice of an array, e.g. x[:, :], or an expression of slices"),
             ));
         }
         // A reduction's extent may be anything: its computed bounds are
         // Python's.
-        let source = self.view(argument, checks, true)?;
+        let (source, map) = if has_slices(argument) {
+            (self.view(argument, checks, true)?, None)
+        } else {
+            let (shape, map) = self.reduced_map(target, argument, checks)?;
+            (shape, Some(map))
+        };
+        let dtype = map.as_ref().map_or(source.info.dtype, |m| m.dtype);
         let rank = source.rank() as i64;
         // A negative axis counts from the last, as in NumPy.
         let axis = axis.map(|a| if a < 0 && a >= -rank { a + rank } else { a });
@@ -271,25 +296,25 @@ impl<'a> Emitter<'a> {
             ));
         }
         self.same_extents(dest, &source, &kept, argument.span, checks)?;
-        if source.info.dtype != dest.info.dtype {
+        if dtype != dest.info.dtype {
             return Err(self.error(
                 argument.span,
                 format!(
                     "parir.{name} over {} elements into a {} array: the element types of a slice reduction must match",
-                    source.info.dtype.name(),
+                    dtype.name(),
                     dest.info.dtype.name()
                 ),
             ));
         }
         let result_type = if kept.is_empty() {
-            source.info.dtype.storage().to_string()
+            dtype.storage().to_string()
         } else {
-            view_type(source.info.dtype, kept.len())
+            view_type(dtype, kept.len())
         };
         // NumPy's sum of bools counts the true ones and its product is 1
         // when all are: stored into a bool, `any` and `all`, which are the
         // max and min of bytes holding 0 or 1 (a byte sum would wrap).
-        let kind = match (source.info.dtype, name) {
+        let kind = match (dtype, name) {
             (DType::Bool, "sum") => "max",
             (DType::Bool, "prod") => "min",
             _ => name,
@@ -301,16 +326,84 @@ impl<'a> Emitter<'a> {
         let reduce_labels: Vec<String> =
             statement.labels.iter().skip(dest.rank()).cloned().collect();
         attributes.extend(labels_attribute(&reduce_labels));
-        if source.info.dtype.orders_unsigned() {
+        if dtype.orders_unsigned() {
             attributes.push("unsigned".to_string());
         }
+        let (operands, types) = match &map {
+            Some(map) => (
+                format!("{}, {}", map.ssa, source.ssa),
+                format!("{}, {}", map.ty, source.ty),
+            ),
+            None => (source.ssa.clone(), source.ty.clone()),
+        };
         let result = self.op(&format!(
-            "\"looppar.reduce\"({}) {{{}}} : ({}) -> {result_type}",
-            source.ssa,
+            "\"looppar.reduce\"({operands}) {{{}}} : ({types}) -> {result_type}",
             attributes.join(", "),
-            source.ty
         ));
         Ok(((result, result_type), reduced.len()))
+    }
+
+    /// The elements of `argument`, an elementwise expression of slices, as
+    /// a `looppar.map` over their index space, and the view of its first
+    /// slice, whose extents that space has (every slice must have them).
+    fn reduced_map(
+        &mut self,
+        target: &Expr,
+        argument: &Expr,
+        checks: &mut Vec<String>,
+    ) -> Result<(View, ReducedMap)> {
+        let mut views = HashMap::new();
+        let mut shape: Option<View> = None;
+        for slice in sliced_subscripts(argument) {
+            let view = self.view(slice, checks, true)?;
+            if let Some(first) = &shape {
+                let dims: Vec<usize> = (0..view.rank()).collect();
+                let first = first.clone();
+                self.same_extents_as(&first, "the first slice", &view, &dims, slice.span, checks)?;
+            } else {
+                shape = Some(view.clone());
+            }
+            views.insert((slice.span.line, slice.span.column), view);
+        }
+        let shape = shape.expect("an expression of slices");
+        let mut hoisted = HashMap::new();
+        for read in overlap::hoisted_reads(self, target, argument) {
+            let v = self.expr(read)?;
+            hoisted.insert(read as *const Expr as usize, v);
+        }
+        let indices: Vec<String> = (0..shape.rank()).map(|_| self.fresh()).collect();
+        let result = self.fresh();
+        self.line(&format!("{result} = \"looppar.map\"() ({{"));
+        let arguments: Vec<String> = indices.iter().map(|i| format!("{i}: index")).collect();
+        self.line(&format!("^bb0({}):", arguments.join(", ")));
+        self.indent += 1;
+        let outer = self.map.replace(MapContext {
+            indices,
+            views,
+            hoisted,
+        });
+        let element = self.expr(argument);
+        self.map = outer;
+        let element = element?;
+        let dtype = Self::concrete(element.ty).dtype();
+        let element = self.stored_value(element, dtype);
+        let storage = dtype.storage();
+        self.line(&format!(
+            "\"looppar.yield\"({}) : ({storage}) -> ()",
+            element.ssa
+        ));
+        self.indent -= 1;
+        let ty = view_type(dtype, shape.rank());
+        let location = self.location(argument.span);
+        self.line(&format!("}}) : () -> {ty}{location}"));
+        Ok((
+            shape,
+            ReducedMap {
+                ssa: result,
+                ty,
+                dtype,
+            },
+        ))
     }
 
     /// With `debug`: reports `parir.min/max` over `reduced` dimensions of
@@ -531,11 +624,25 @@ impl<'a> Emitter<'a> {
         span: Span,
         checks: &mut Vec<String>,
     ) -> Result<()> {
+        self.same_extents_as(dest, "the destination", view, dims, span, checks)
+    }
+
+    /// Whether `view`'s dimensions `dims` have the extents of `dest`'s,
+    /// which the errors call `whose`.
+    fn same_extents_as(
+        &mut self,
+        dest: &View,
+        whose: &str,
+        view: &View,
+        dims: &[usize],
+        span: Span,
+        checks: &mut Vec<String>,
+    ) -> Result<()> {
         if dims.len() != dest.rank() {
             return Err(self.error(
                 span,
                 format!(
-                    "this slice has {} dimension(s) but the destination has {}",
+                    "this slice has {} dimension(s) but {whose} has {}",
                     dims.len(),
                     dest.rank()
                 ),
@@ -547,7 +654,7 @@ impl<'a> Emitter<'a> {
                     return Err(self.error(
                         span,
                         format!(
-                            "shape mismatch: this slice has {b} element(s) along its dimension {d} where the destination has {a}"
+                            "shape mismatch: this slice has {b} element(s) along its dimension {d} where {whose} has {a}"
                         ),
                     ))
                 }
