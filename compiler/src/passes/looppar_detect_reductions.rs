@@ -105,23 +105,12 @@ pub(crate) fn find<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Option<Pattern<'c, 
 /// CPU).
 pub(crate) fn find_all<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c, 'a>> {
     let mut found = Vec::new();
-    let Some(body) = loop_op.region(0).ok().and_then(|r| r.first_block()) else {
+    let Some((body, stores)) = stores_to_outer_locations(loop_op) else {
         return found;
     };
-    let mut candidates = Vec::new();
-    let mut current = body.first_operation();
-    while let Some(op) = current {
-        if rewrite::name_of(op) == "memref.store" {
-            candidates.push(op);
-        }
-        current = op.next_in_block();
-    }
-    for store in candidates {
+    for store in stores {
         let operands: Vec<Value> = store.operands().collect();
         let (new, memref, indices) = (operands[0], operands[1], &operands[2..]);
-        if inside(memref, loop_op) || indices.iter().any(|i| inside(*i, loop_op)) {
-            continue;
-        }
         let Ok(combine) = OperationResult::try_from(new).map(|r| r.owner()) else {
             continue;
         };
@@ -174,6 +163,27 @@ pub(crate) fn find_all<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c,
     found
 }
 
+/// `loop_op`'s body block and the stores in it (not nested deeper) to a
+/// location the loop does not define: its memref and indices come from
+/// outside, the same in every iteration.
+fn stores_to_outer_locations<'c, 'a>(
+    loop_op: OperationRef<'c, 'a>,
+) -> Option<(melior::ir::BlockRef<'c, 'a>, Vec<OperationRef<'c, 'a>>)> {
+    let body = loop_op.region(0).ok()?.first_block()?;
+    let mut stores = Vec::new();
+    let mut current = body.first_operation();
+    while let Some(op) = current {
+        if rewrite::name_of(op) == "memref.store" {
+            let operands: Vec<Value> = op.operands().collect();
+            if !operands[1..].iter().any(|v| inside(*v, loop_op)) {
+                stores.push(op);
+            }
+        }
+        current = op.next_in_block();
+    }
+    Some((body, stores))
+}
+
 /// The load that `value` is, when it reads `memref[indices]` in `body`
 /// and has no other use than one op.
 fn loaded_once<'c, 'a>(
@@ -196,23 +206,12 @@ fn loaded_once<'c, 'a>(
 /// from, in `loop_op`'s body, as `store (old + (-expr))`: the same value,
 /// and the sum `find_all` recognises.
 fn subtractions_as_sums(loop_op: OperationRef) -> Result<(), String> {
-    let Some(body) = loop_op.region(0).ok().and_then(|r| r.first_block()) else {
+    let Some((body, stores)) = stores_to_outer_locations(loop_op) else {
         return Ok(());
     };
-    let mut stores = Vec::new();
-    let mut current = body.first_operation();
-    while let Some(op) = current {
-        if rewrite::name_of(op) == "memref.store" {
-            stores.push(op);
-        }
-        current = op.next_in_block();
-    }
     for store in stores {
         let operands: Vec<Value> = store.operands().collect();
         let (new, memref, indices) = (operands[0], operands[1], &operands[2..]);
-        if inside(memref, loop_op) || indices.iter().any(|i| inside(*i, loop_op)) {
-            continue;
-        }
         let Ok(subtract) = OperationResult::try_from(new).map(|r| r.owner()) else {
             continue;
         };

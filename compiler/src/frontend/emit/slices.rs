@@ -180,18 +180,44 @@ impl<'a> Emitter<'a> {
             )?;
             views.insert((slice.span.line, slice.span.column), view);
         }
-        let storage = dest.info.dtype.storage().to_string();
         if views.is_empty() && op.is_none() {
             let v = self.expr(value)?;
             let v = self.stored_value(v, dest.info.dtype);
-            return Ok((v.ssa, storage));
+            return Ok((v.ssa, dest.info.dtype.storage().to_string()));
         }
+        let (result, ty, _) = self.map_over(target, value, views, dest.rank(), |this| {
+            let v = match op {
+                Some(op) => {
+                    let current = this.element(dest)?;
+                    this.written_binary(op, current, value, value.span)?
+                }
+                None => this.expr(value)?,
+            };
+            Ok((v, dest.info.dtype))
+        })?;
+        Ok((result, ty))
+    }
+
+    /// A `looppar.map` of rank `rank` whose element `element` computes
+    /// from `value` (the expression it stands for), reading the slices in
+    /// `views`; reads of `target`, the statement's destination, are
+    /// evaluated before it. `element` answers the element and the dtype
+    /// it is stored in. Returns the map's SSA value, its view type and
+    /// that dtype.
+    fn map_over(
+        &mut self,
+        target: &Expr,
+        value: &Expr,
+        views: HashMap<(u32, u32), View>,
+        rank: usize,
+        element: impl FnOnce(&mut Self) -> Result<(Value, DType)>,
+    ) -> Result<(String, String, DType)> {
         let mut hoisted = HashMap::new();
         for read in overlap::hoisted_reads(self, target, value) {
             let v = self.expr(read)?;
             hoisted.insert(read as *const Expr as usize, v);
         }
-        let indices: Vec<String> = (0..dest.rank()).map(|_| self.fresh()).collect();
+        let indices: Vec<String> = (0..rank).map(|_| self.fresh()).collect();
         let result = self.fresh();
         self.line(&format!("{result} = \"looppar.map\"() ({{"));
         let arguments: Vec<String> = indices.iter().map(|i| format!("{i}: index")).collect();
@@ -202,26 +228,20 @@ impl<'a> Emitter<'a> {
             views,
             hoisted,
         });
-        let element = (|| {
-            let v = match op {
-                Some(op) => {
-                    let current = self.element(dest)?;
-                    self.written_binary(op, current, value, value.span)?
-                }
-                None => self.expr(value)?,
-            };
-            Ok(self.stored_value(v, dest.info.dtype))
-        })();
+        let computed = element(self);
         self.map = outer;
-        let element = element?;
+        let (v, dtype) = computed?;
+        let v = self.stored_value(v, dtype);
         self.line(&format!(
-            "\"looppar.yield\"({}) : ({storage}) -> ()",
-            element.ssa
+            "\"looppar.yield\"({}) : ({}) -> ()",
+            v.ssa,
+            dtype.storage()
         ));
         self.indent -= 1;
+        let ty = view_type(dtype, rank);
         let location = self.location(value.span);
-        self.line(&format!("}}) : () -> {}{location}", dest.ty));
-        Ok((result, dest.ty.clone()))
+        self.line(&format!("}}) : () -> {ty}{location}"));
+        Ok((result, ty, dtype))
     }
 
     /// `parir.sum/prod/min/max(x[...], axis=k)` as `looppar.reduce`, of a
@@ -366,36 +386,12 @@ impl<'a> Emitter<'a> {
             views.insert((slice.span.line, slice.span.column), view);
         }
         let shape = shape.expect("an expression of slices");
-        let mut hoisted = HashMap::new();
-        for read in overlap::hoisted_reads(self, target, argument) {
-            let v = self.expr(read)?;
-            hoisted.insert(read as *const Expr as usize, v);
-        }
-        let indices: Vec<String> = (0..shape.rank()).map(|_| self.fresh()).collect();
-        let result = self.fresh();
-        self.line(&format!("{result} = \"looppar.map\"() ({{"));
-        let arguments: Vec<String> = indices.iter().map(|i| format!("{i}: index")).collect();
-        self.line(&format!("^bb0({}):", arguments.join(", ")));
-        self.indent += 1;
-        let outer = self.map.replace(MapContext {
-            indices,
-            views,
-            hoisted,
-        });
-        let element = self.expr(argument);
-        self.map = outer;
-        let element = element?;
-        let dtype = Self::concrete(element.ty).dtype();
-        let element = self.stored_value(element, dtype);
-        let storage = dtype.storage();
-        self.line(&format!(
-            "\"looppar.yield\"({}) : ({storage}) -> ()",
-            element.ssa
-        ));
-        self.indent -= 1;
-        let ty = view_type(dtype, shape.rank());
-        let location = self.location(argument.span);
-        self.line(&format!("}}) : () -> {ty}{location}"));
+        let (result, ty, dtype) = self.map_over(target, argument, views, shape.rank(), |this| {
+            // In the expression's own type, as NumPy reduces it.
+            let v = this.expr(argument)?;
+            let dtype = Self::concrete(v.ty).dtype();
+            Ok((v, dtype))
+        })?;
         Ok((
             shape,
             ReducedMap {
