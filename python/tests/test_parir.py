@@ -288,6 +288,43 @@ def test_slice_reductions_of_expressions_of_slices(dtype):
 
 
 @parir.jit
+def counts_and_wide_sums(x, small, counts, total, products, N, M):
+    parir.label('N')
+    parir.label('M')
+    counts[:] = parir.sum(x[:, :] > 0.5, axis=1)
+    parir.label('N')
+    total[0] = parir.sum(small[:])
+    parir.label('N')
+    products[0] = parir.prod(small[:4] + 1)
+
+
+@pytest.mark.parametrize("into", [np.int64, np.int32, np.uint16, np.int8])
+def test_slice_sums_of_bools_and_narrower_integers_count_in_the_destinations_type(into):
+    """NumPy sums bools and small integers in 64 bits and the store wraps
+    the result to the destination: the same bits as summing in the
+    destination's type, which is what runs (the sums into single elements
+    of 8 and 16 bits wrap, where NumPy raises OverflowError)."""
+    rng = np.random.default_rng(8)
+    n, m = 300, 41
+    x = rng.random((n, m))
+    small = rng.integers(-128, 128, n).astype(np.int8)
+    expected = [np.sum(x > 0.5, axis=1).astype(into), np.array([small.sum()]).astype(into),
+                np.array([np.prod(small[:4] + np.int8(1), dtype=np.int64)]).astype(into)]
+    for spec in ({'N': parir.threads(n), 'M': parir.threads(m).reduce()},
+                 {'N': parir.threads(n).reduce(), 'M': parir.threads(m)}):
+        found = [np.zeros(n, into), np.zeros(1, into), np.zeros(1, into)]
+        counts_and_wide_sums(x, small, *found, n, m, opts=parir.par(spec))
+        for f, e in zip(found, expected):
+            np.testing.assert_array_equal(f, e)
+    if np.iinfo(into).bits >= 32:
+        # Python stores wider values into single elements only in range.
+        found = [np.zeros(n, into), np.zeros(1, into), np.zeros(1, into)]
+        counts_and_wide_sums(x, small, *found, n, m, seq=True)
+        for f, e in zip(found, expected):
+            np.testing.assert_array_equal(f, e)
+
+
+@parir.jit
 def centre(x, N):
     parir.label('N')
     x[:] = x[:] - x[0]

@@ -794,7 +794,7 @@ def test_slice_reductions_of_expressions_need_one_shape_and_the_destinations_typ
         parir.label('N')
         y[0] = parir.sum(a[:] * 2.5)
 
-    compile_error(into_ints, "y[0] = parir.sum", "parir.sum over float64 elements into a int64 array",
+    compile_error(into_ints, "y[0] = parir.sum", "parir.sum over float64 elements into an int64 array",
                   lambda f: f(np.zeros(5), np.zeros(1, np.int64), 5, opts=parir.par({'N': parir.threads(5)})))
 
     def no_slices(a, y, N):

@@ -266,11 +266,20 @@ impl<'a> Emitter<'a> {
             ));
         }
         // A reduction's extent may be anything: its computed bounds are
-        // Python's.
-        let (source, map) = if has_slices(argument) {
+        // Python's. A slice whose elements the destination's type counts
+        // in (see `reduces_modularly`) is read through a map that converts.
+        let into = dest.info.dtype;
+        let plain_slice = has_slices(argument)
+            && match &argument.kind {
+                ExprKind::Subscript { base, .. } => {
+                    !reduces_modularly(name, self.array_of(base)?.1.dtype, into)
+                }
+                _ => true,
+            };
+        let (source, map) = if plain_slice {
             (self.view(argument, checks, true)?, None)
         } else {
-            let (shape, map) = self.reduced_map(target, argument, checks)?;
+            let (shape, map) = self.reduced_map(target, argument, checks, name, into)?;
             (shape, Some(map))
         };
         let dtype = map.as_ref().map_or(source.info.dtype, |m| m.dtype);
@@ -320,9 +329,10 @@ impl<'a> Emitter<'a> {
             return Err(self.error(
                 argument.span,
                 format!(
-                    "parir.{name} over {} elements into a {} array: the element types of a slice reduction must match",
+                    "parir.{name} over {} elements into {} array: the element types of a slice reduction must match \
+                     (integer and bool elements sum and multiply into any integer array)",
                     dtype.name(),
-                    dest.info.dtype.name()
+                    with_article(dest.info.dtype.name())
                 ),
             ));
         }
@@ -366,11 +376,15 @@ impl<'a> Emitter<'a> {
     /// The elements of `argument`, an elementwise expression of slices, as
     /// a `looppar.map` over their index space, and the view of its first
     /// slice, whose extents that space has (every slice must have them).
+    /// The elements keep their own type, as NumPy reduces them, unless
+    /// `parir.{name}` of them reduces modularly `into` the destination's.
     fn reduced_map(
         &mut self,
         target: &Expr,
         argument: &Expr,
         checks: &mut Vec<String>,
+        name: &str,
+        into: DType,
     ) -> Result<(View, ReducedMap)> {
         let mut views = HashMap::new();
         let mut shape: Option<View> = None;
@@ -387,10 +401,13 @@ impl<'a> Emitter<'a> {
         }
         let shape = shape.expect("an expression of slices");
         let (result, ty, dtype) = self.map_over(target, argument, views, shape.rank(), |this| {
-            // In the expression's own type, as NumPy reduces it.
             let v = this.expr(argument)?;
             let dtype = Self::concrete(v.ty).dtype();
-            Ok((v, dtype))
+            if reduces_modularly(name, dtype, into) {
+                Ok((v, into))
+            } else {
+                Ok((v, dtype))
+            }
         })?;
         Ok((
             shape,
@@ -698,6 +715,26 @@ impl<'a> Emitter<'a> {
         };
         self.element(&view).map(Some)
     }
+}
+
+/// Whether `parir.{name}` of `element` values stored into an `into` array
+/// may be computed in `into`'s type: NumPy sums and multiplies bools and
+/// integers in (at least) 64 bits and the store wraps the result to
+/// `into`, and wrapping each element first and every step after gives the
+/// same bits (integers modulo 2^n are a ring). A bool destination keeps
+/// its own any/all reductions, and min/max do not commute with narrowing.
+fn reduces_modularly(name: &str, element: DType, into: DType) -> bool {
+    matches!(name, "sum" | "prod")
+        && element != into
+        && !element.is_float()
+        && !into.is_float()
+        && into != DType::Bool
+}
+
+/// "an int8", "a uint8", "a float32".
+fn with_article(dtype: &str) -> String {
+    let article = if dtype.starts_with('i') { "an" } else { "a" };
+    format!("{article} {dtype}")
 }
 
 pub(super) fn has_slices(expr: &Expr) -> bool {
