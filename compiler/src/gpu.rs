@@ -406,10 +406,11 @@ fn executable(
     mut program: GpuProgram,
     started: Instant,
 ) -> Result<GpuExecutable, KernelError> {
+    let entry = crate::symbols::reserve_entry_symbol(module, &program.entry);
     run_pipeline(context, module, HOST_LOWERING)?;
     let launches = parla_runtime::launch::symbols();
     let engine = Engine::with_symbols(context, module, HOST_OPT_LEVEL, &launches)?;
-    let entry = engine.packed(&program.entry)?;
+    let entry = engine.packed(&entry)?;
     program.host_seconds = started.elapsed().as_secs_f64();
     Ok(GpuExecutable {
         program,

@@ -121,7 +121,8 @@ impl Engine {
         }
         let engine = Engine { raw };
         let openmp = parla_runtime::parallel::openmp_symbols();
-        for &(name, address) in openmp.iter().chain(symbols) {
+        let runtime = crate::symbols::compiler_runtime_symbols();
+        for &(name, address) in openmp.iter().chain(&runtime).chain(symbols) {
             let name = StringRef::new(name);
             // SAFETY: the engine is alive; the addresses are functions with
             // the ABI's signatures.

@@ -206,6 +206,7 @@ fn finish(
             elapsed(),
         ));
     }
+    let entry = crate::symbols::reserve_entry_symbol(&module, entry);
     jit::lower_to_llvm(context, &mut module)?;
     if options.keep_stages {
         stages.push((
@@ -215,7 +216,7 @@ fn finish(
         ));
     }
     let engine = Engine::new(context, &module, options.opt_level)?;
-    let entry = engine.packed(entry)?;
+    let entry = engine.packed(&entry)?;
     Ok(Kernel {
         _engine: engine,
         entry,

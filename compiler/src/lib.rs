@@ -15,6 +15,7 @@ pub mod passes;
 pub mod pipeline;
 pub mod signature;
 pub mod source;
+pub mod symbols;
 
 pub use pipeline::{
     add_pass, build_pipeline, module_pass_manager, register_upstream_passes, PipelineError,

@@ -99,18 +99,20 @@ fn descriptors(entry: &str, types: &[Type]) -> Result<Vec<ArrayParameter>, Kerne
     Ok(parameters)
 }
 
-/// The function `entry`, and whether it is an `llvm.func`.
+/// The function `entry`, and whether it is an `llvm.func`. Under its
+/// reserved name too: edited `llvm`-stage text, lowered after the rename.
 fn entry_function<'c, 'a>(
     module: &'a Module<'c>,
     entry: &str,
 ) -> Result<(OperationRef<'c, 'a>, bool), KernelError> {
+    let reserved = crate::symbols::reserved_entry_name(entry);
     let mut operation = module.body().first_operation();
     while let Some(op) = operation {
         let named = op
             .attribute("sym_name")
             .ok()
             .and_then(|a| StringAttribute::try_from(a).ok())
-            .is_some_and(|name| name.value() == entry);
+            .is_some_and(|name| name.value() == entry || name.value() == reserved);
         match op.name().as_string_ref().as_str() {
             Ok("func.func") if named => return Ok((op, false)),
             Ok("llvm.func") if named => return Ok((op, true)),

@@ -529,25 +529,26 @@ def test_tasks_recurse_through_c_code_as_deep_as_threads_do(run_python):
 
 
 def test_a_task_that_outlives_its_block_reports_its_failure_and_spawns_nothing(run_python):
-    """A block left by an exception gives its tasks a grace; one still
-    running after it cannot spawn into the next block (RuntimeError), and
+    """A block left by an exception (once both tasks run) gives its tasks a
+    grace; one still running after it cannot spawn into the next block (RuntimeError), and
     its failure, which the block could no longer report, goes to stderr."""
     done = run_python(
         "import threading, time\n"
         "from parla import Parla, TaskSpace, spawn\n"
-        "started = threading.Event()\n"
+        "started = threading.Barrier(3)\n"
         "A, B = TaskSpace('A'), TaskSpace('B')\n"
         "try:\n"
         "    with Parla(n_workers=2):\n"
         "        @spawn(A[0])\n"
         "        def slow():\n"
-        "            started.set()\n"
+        "            started.wait()\n"
         "            time.sleep(1.5)\n"
         "            @spawn(A[1])\n"
         "            def follow_up():\n"
         "                pass\n"
         "        @spawn(A[2])\n"
         "        def slow_failure():\n"
+        "            started.wait()\n"
         "            time.sleep(1.5)\n"
         "            raise ValueError('late failure')\n"
         "        started.wait()\n"

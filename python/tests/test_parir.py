@@ -604,6 +604,34 @@ def test_reductions_that_round_into_shared_integer_elements_are_refused():
                    opts=parir.par({'N': parir.threads(8)}))
 
 
+@parir.jit
+def scatter_scaled(b, h, n):
+    parir.label('N')
+    for i in range(n):
+        h[b[i]] += 2.5
+
+
+@parir.jit
+def scatter_rescaled(b, h, n):
+    parir.label('N')
+    for i in range(n):
+        h[b[i]] = h[b[i]] * 1.5
+
+
+def test_float_updates_of_integer_elements_at_data_indices_are_refused():
+    """`h[b[i]] += 2.5` into integers rounds at every step, which no
+    atomic update reproduces in another order: refused where iterations
+    may share the element, as such reductions are."""
+    b = np.zeros(1000, np.int64)
+    opts = parir.par({'N': parir.threads(1000)})
+    for function in (scatter_scaled, scatter_rescaled):
+        with pytest.raises(parir.CompileError, match="rounds a float into an integer element at every step"):
+            function(b, np.zeros(2, np.int64), 1000, opts=opts)
+    h = np.zeros(2, np.int64)
+    scatter_scaled(b, h, 1000, seq=True)
+    assert h.tolist() == [2000, 0]
+
+
 @pytest.mark.parametrize("update, contribution, message", [
     ("add", np.array([-1, 0]), "adds .or multiplies. numbers into a bool element"),
     ("subtract", np.array([1, 0]), "adds .or multiplies. numbers into a bool element"),
@@ -686,6 +714,85 @@ def test_floats_stored_into_integers_wrap_as_numpy_does(dtype):
     store(a, y, len(a), opts=parir.par({'N': parir.threads(len(a))}))
     with np.errstate(invalid="ignore"):
         np.testing.assert_array_equal(y, a.astype(dtype))
+
+
+@parir.jit
+def through_floats(x, y, z, n):
+    parir.label('N')
+    for i in range(n):
+        y[i] = float(x[i])
+        z[i] = x[i] * 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32])
+def test_integers_through_floats_keep_the_floats_rounding(dtype):
+    """int64 -> float64 -> int: the float has rounded 2**53 + 1 to 2**53,
+    beyond what C converts into int, which gives int's minimum on the CPU
+    (wrapped to 0 in 8 and 16 bits); the low bits of the integer are gone.
+    (A conversion out of range is undefined to LLVM, which could fold the
+    pair into the integer itself.)"""
+    x = np.array([2**53 + 1, -2**53 - 1, 300, -7], np.int64)
+    y, z = np.zeros(4, dtype), np.zeros(4, dtype)
+    through_floats(x, y, z, 4, opts=parir.par({'N': parir.threads(4)}))
+    expected = np.array([-2**31, -2**31, 300, -7], np.int64).astype(dtype)
+    np.testing.assert_array_equal(y, expected)
+    np.testing.assert_array_equal(z, expected)
+
+
+def test_functions_named_like_the_c_routines_they_call():
+    """A JIT function `exp` whose code calls C's `exp` (and `erf`, `powf`)
+    once called itself until the stack overflowed: compiled code names
+    its entry so that no C symbol can be it."""
+    @parir.jit
+    def exp(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = np.exp(x[i])
+
+    @parir.jit
+    def erf(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = math.erf(x[i])
+
+    @parir.jit
+    def powf(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = x[i] ** x[i]
+
+    x = np.linspace(0.1, 3.0, 8)
+    opts = parir.par({'N': parir.threads(4)})
+    for function, expected in ((exp, np.exp(x)), (erf, [math.erf(v) for v in x])):
+        y = np.zeros(8)
+        function(x, y, 8, opts=opts)
+        np.testing.assert_allclose(y, expected, rtol=1e-15)
+    x32 = x.astype(np.float32)
+    y = np.zeros(8, np.float32)
+    powf(x32, y, 8, opts=opts)
+    np.testing.assert_allclose(y, x32 ** x32, rtol=1e-6)
+    llvm = parir.print_compiled(exp, [x, y, 8], opts, stage="llvm")
+    assert "llvm.func @parla.entry.exp(" in llvm
+    looppar = parir.print_compiled(exp, [x, y, 8], opts, stage="looppar")
+    assert "func.func @exp(" in looppar
+
+
+@parir.jit
+def stepped_sums(y, n):
+    parir.label('N')
+    for i in range(n):
+        s = 0
+        for j in range(i, 100, 7):
+            s += j
+        y[i] = s
+
+
+def test_closed_form_sums_of_stepped_loops_link():
+    """LLVM sums `range(i, 100, 7)` in closed form with 128-bit division,
+    a compiler runtime routine the engine binds."""
+    y = np.zeros(8, np.int64)
+    stepped_sums(y, 8, opts=parir.par({'N': parir.threads(4)}))
+    assert y.tolist() == [sum(range(i, 100, 7)) for i in range(8)]
 
 
 @parir.jit
@@ -986,7 +1093,7 @@ def test_print_compiled_stages_and_compile_string():
     scf = parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts, stage="scf")
     assert "scf.parallel" in scf and "looppar" not in scf
     llvm = parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts)
-    assert "llvm.func @sum_rows" in llvm
+    assert "llvm.func @parla.entry.sum_rows" in llvm
     # The IR, edited by hand (the row's accumulation, which starts from
     # y[i] as the sequential loop is written, subtracts instead of adding),
     # compiles back and takes the original arguments.

@@ -40,7 +40,10 @@ use super::{looppar_check_races, looppar_detect_reductions, rewrite};
 use melior::ir::ShapedTypeLike;
 use melior::{
     ir::{
-        operation::{OperationBuilder, OperationLike, OperationRef, OperationResult},
+        operation::{
+            OperationBuilder, OperationLike, OperationMutLike, OperationRef, OperationRefMut,
+            OperationResult,
+        },
         Block, BlockLike, Region, RegionLike, Value, ValueLike,
     },
     pass::ExternalPass,
@@ -53,6 +56,14 @@ external_pass!(
     run,
     depends on [memref, arith]
 );
+
+/// The mark the front end sets on a store that updates an integer element
+/// with a float (`h[k] += 0.5`, `h[k] = h[k] * 0.5`). Rounded at every
+/// step, such updates give the written order's result only (`trunc(old +
+/// c)` does not commute for mixed signs), so where parallel iterations may
+/// share the element they are an error, as such reductions are; the mark
+/// is removed either way.
+pub(crate) const ROUNDED_UPDATE: &str = "parla.rounded_update";
 
 /// Ops that only convert a value (a cast between widths or kinds).
 const CONVERSIONS: &[&str] = &[
@@ -576,6 +587,23 @@ fn run(root: OperationRef, pass: ExternalPass) {
     // those of the IR as it came (making one update atomic changes no
     // other update's decision).
     let mut reductions = ReductionStores::default();
+    for raw in rewrite::collect(root, "memref.store") {
+        // SAFETY: collected from the live IR; only an attribute changes.
+        let mut marked = unsafe { OperationRefMut::from_raw(raw) };
+        let store = unsafe { rewrite::view(raw) };
+        if marked.remove_attribute(ROUNDED_UPDATE).is_ok()
+            && shared_between_iterations(store, &mut reductions)
+        {
+            rewrite::emit_error(
+                store.location(),
+                "this update rounds a float into an integer element at every step, which gives the \
+                 written order's result only, and parallel iterations may share the element: \
+                 accumulate in a float array, or convert the contribution to an integer first",
+            );
+            pass.signal_failure();
+            return;
+        }
+    }
     let shared: Vec<_> = rewrite::collect(root, "memref.store")
         .into_iter()
         .filter(|&raw| {

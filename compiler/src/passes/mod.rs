@@ -43,7 +43,7 @@ macro_rules! external_pass {
 
 pub(crate) mod build;
 mod looppar_apply_parallel_spec;
-mod looppar_atomic_updates;
+pub(crate) mod looppar_atomic_updates;
 mod looppar_check_bounds;
 mod looppar_check_races;
 mod looppar_detect_reductions;

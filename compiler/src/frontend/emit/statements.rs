@@ -2,10 +2,21 @@
 //! rules, `if`, `while`, `with parir.gpu:`, calls of JIT functions.
 
 use super::*;
+use crate::passes::looppar_atomic_updates::ROUNDED_UPDATE;
 
 /// The label of the allocation block of a `with parir.gpu:` block, whose
 /// locals cannot be used after it.
 pub(super) const ON_DEVICE_BLOCK: &str = "with parir.gpu";
+
+/// Whether `value` is `target op v` or `v op target` (`+ - *`), the
+/// element updated in place.
+fn combines_target(target: &Expr, value: &Expr) -> bool {
+    matches!(
+        &value.kind,
+        ExprKind::Binary { op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, lhs, rhs }
+            if reductions::same(lhs, target) || reductions::same(rhs, target)
+    )
+}
 
 impl<'a> Emitter<'a> {
     pub(super) fn open_alloc_block(&mut self, label: &str) {
@@ -130,9 +141,31 @@ impl<'a> Emitter<'a> {
     /// Stores `value` (converted to the element type) at `at`, guarded by
     /// a bounds check under `debug`.
     fn store_at(&mut self, array: &str, info: &ArrayInfo, at: &[String], value: Value, span: Span) {
+        self.store_update_at(array, info, at, value, span, false);
+    }
+
+    /// [`Self::store_at`]; with `update` (the value combines the element's
+    /// own: `a[k] += v`, `a[k] = a[k] * v`), a float rounded into an
+    /// integer element is marked [`ROUNDED_UPDATE`].
+    fn store_update_at(
+        &mut self,
+        array: &str,
+        info: &ArrayInfo,
+        at: &[String],
+        value: Value,
+        span: Span,
+        update: bool,
+    ) {
+        let rounded =
+            update && value.ty.is_float() && info.dtype != DType::Bool && !info.dtype.is_float();
+        let attributes = if rounded {
+            format!(" {{{ROUNDED_UPDATE}}}")
+        } else {
+            String::new()
+        };
         let v = self.stored_value(value, info.dtype);
         let store = format!(
-            "memref.store {}, {array}[{}] : {}",
+            "memref.store {}, {array}[{}]{attributes} : {}",
             v.ssa,
             at.join(", "),
             info.memref()
@@ -247,7 +280,7 @@ impl<'a> Emitter<'a> {
         }
         let current = self.loaded_value(loaded, info.dtype);
         let result = self.written_binary(op, current, value, span)?;
-        self.store_at(&array, &info, &at, result, span);
+        self.store_update_at(&array, &info, &at, result, span, true);
         Ok(())
     }
 
@@ -371,6 +404,14 @@ impl<'a> Emitter<'a> {
                     return self.update_element(base, indices, op, other, target.span);
                 }
                 let v = self.expr(value)?;
+                if let (ExprKind::Subscript { base, indices }, true) =
+                    (&target.kind, combines_target(target, value))
+                {
+                    let (array, info) = self.array_of(base)?;
+                    let at = self.element_indices(&info, indices, target.span)?;
+                    self.store_update_at(&array, &info, &at, v, target.span, true);
+                    return Ok(());
+                }
                 self.assign(target, v)
             }
             StmtKind::AugAssign { target, op, value } => {

@@ -263,7 +263,7 @@ impl<'a> Emitter<'a> {
         } else {
             "i64"
         };
-        let wide = self.op(&format!("arith.fptosi {v} : {fm} to {via}"));
+        let wide = self.fptosi_as_on_x86(v, from, via);
         match to {
             DType::I64 | DType::I32 => wide,
             DType::U64 => {
@@ -288,6 +288,34 @@ impl<'a> Emitter<'a> {
             }
             _ => self.op(&format!("arith.trunci {wide} : {via} to {tm}")),
         }
+    }
+
+    /// `fptosi` of `v` (of float type `from`) to `via` (i32 or i64), with
+    /// the CPU's answer, the type's minimum, for NaN and values beyond
+    /// its range written out: LLVM takes those conversions as poison and
+    /// may fold them away (`fptosi(sitofp x)` becomes `x`, keeping bits
+    /// that the float had rounded off), and GPUs saturate instead.
+    fn fptosi_as_on_x86(&mut self, v: &str, from: DType, via: &str) -> String {
+        let fm = from.storage();
+        let bits = if via == "i32" { 31 } else { 63 };
+        let limit = (1u64 << bits) as f64;
+        let converted = self.op(&format!("arith.fptosi {v} : {fm} to {via}"));
+        let lower = self.op(&format!(
+            "arith.constant {} : {fm}",
+            float_bits(-limit, from)
+        ));
+        let upper = self.op(&format!(
+            "arith.constant {} : {fm}",
+            float_bits(limit, from)
+        ));
+        // Ordered comparisons: NaN is in neither bound.
+        let above = self.op(&format!("arith.cmpf oge, {v}, {lower} : {fm}"));
+        let below = self.op(&format!("arith.cmpf olt, {v}, {upper} : {fm}"));
+        let in_range = self.op(&format!("arith.andi {above}, {below} : i1"));
+        let minimum = self.op(&format!("arith.constant {} : {via}", -(1i128 << bits)));
+        self.op(&format!(
+            "arith.select {in_range}, {converted}, {minimum} : {via}"
+        ))
     }
 
     /// A bool as the other kind of bool (the same i1 value).
