@@ -2,8 +2,8 @@
 
 use crate::{
     current, gpu_call,
-    runtime::{self},
-    tasks::{Task, WaitFor},
+    runtime::{self, RuntimeState},
+    tasks::{DependencyError, Task, WaitFor},
 };
 use parla_runtime::{Body, RunContext, Step, TaskHandle};
 use pyo3::{
@@ -12,7 +12,7 @@ use pyo3::{
     prelude::*,
     sync::PyOnceLock,
 };
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 pub struct PythonBody {
     pub task: Py<Task>,
@@ -26,6 +26,9 @@ pub struct PythonBody {
     pub is_async: bool,
     /// The id of its runtime (see `current::current_runtime`).
     pub runtime: usize,
+    /// Its runtime, where its awaits wait (weak: the runtime's tasks hold
+    /// their bodies).
+    pub block: Weak<RuntimeState>,
     pub failures: runtime::Failures,
 }
 
@@ -127,14 +130,17 @@ impl PythonBody {
             };
             match outcome {
                 Ok(yielded) => match yielded.cast::<WaitFor>() {
-                    Ok(wait) => {
-                        let handles = wait_handles(py, &wait.get().tasks);
-                        if handles.is_empty() {
-                            resume = Resume::Send; // everything awaited has finished
-                            continue;
+                    Ok(wait) => match waits(&wait.get().tasks, &self.block) {
+                        Waits::Finished => resume = Resume::Send,
+                        Waits::On(handles) => return Step::Wait(handles),
+                        Waits::BlockEnded(awaited) => {
+                            resume = Resume::Throw(DependencyError::new_err(format!(
+                                "{} awaits {awaited}, which has not finished, after its `with Parla()` \
+                                 block was left by an exception: the block's tasks can no longer wait",
+                                self.task.get().__repr__()
+                            )))
                         }
-                        return Step::Wait(handles);
-                    }
+                    },
                     Err(_) => {
                         let kind = crate::type_name(&yielded);
                         resume = Resume::Throw(PyTypeError::new_err(format!(
@@ -203,15 +209,40 @@ fn is_coroutine(py: Python<'_>, value: &Py<PyAny>) -> bool {
         .is_ok_and(|kind| value.bind(py).get_type().is(kind))
 }
 
-/// The runtime handles of the awaited tasks that have not finished.
-fn wait_handles(py: Python<'_>, tasks: &[Py<Task>]) -> Vec<TaskHandle> {
-    let Some(runtime) = runtime::active() else {
-        return Vec::new();
+/// What an await waits for.
+enum Waits {
+    /// Nothing: every awaited task has finished.
+    Finished,
+    /// These unfinished tasks, in the awaiting task's runtime.
+    On(Vec<TaskHandle>),
+    /// The awaiting task outlived its block, which an exception left: its
+    /// runtime is stopping (no more steps run there, and a waiting task's
+    /// body would be dropped unfinished) and nothing can be spawned in it,
+    /// so the await raises instead. The first unfinished task's name.
+    BlockEnded(String),
+}
+
+/// What awaiting `tasks` waits for, in the awaiting task's own runtime
+/// (`block`): a task that outlived its block must not wait in a later
+/// block's runtime, whose tasks are not its block's.
+fn waits(tasks: &[Py<Task>], block: &Weak<RuntimeState>) -> Waits {
+    let runtime = block
+        .upgrade()
+        .filter(|own| runtime::active().is_some_and(|active| Arc::ptr_eq(&active, own)));
+    let Some(runtime) = runtime else {
+        return match tasks.iter().find(|task| task.get().outcome().is_none()) {
+            Some(task) => Waits::BlockEnded(task.get().__repr__()),
+            None => Waits::Finished,
+        };
     };
-    let _ = py;
-    tasks
+    let handles: Vec<TaskHandle> = tasks
         .iter()
         .filter_map(|task| task.get().handle_in(&runtime))
         .filter(|handle| handle.outcome().is_none())
-        .collect()
+        .collect();
+    if handles.is_empty() {
+        Waits::Finished
+    } else {
+        Waits::On(handles)
+    }
 }

@@ -3,7 +3,7 @@
 use crate::tasks::Task;
 use parla_runtime::{
     device::{host_memory, DeviceInfo, DeviceKind, VCU_UNITS},
-    ExecutionScope, RuntimeConfig, StuckTask, TaskHandle, WaitStatus,
+    ExecutionScope, RuntimeConfig, StuckTask, TaskHandle, WaitCycles, WaitStatus,
 };
 use pyo3::{create_exception, exceptions::PyRuntimeError, prelude::*, PyTraverseError, PyVisit};
 use std::{
@@ -143,37 +143,19 @@ fn deadlock_message(stuck: &[StuckTask]) -> String {
             .iter()
             .flat_map(|entry| std::iter::once(&entry.task).chain(entry.waits_for.iter())),
     );
-    let waits: std::collections::HashMap<u64, Vec<u64>> = stuck
-        .iter()
-        .map(|s| (s.task.id(), s.waits_for.iter().map(|d| d.id()).collect()))
-        .collect();
-    // Whether `to` waits, through stuck tasks, for `from`: a cycle.
-    let reaches = |from: u64, to: u64| {
-        let mut seen = std::collections::HashSet::from([from]);
-        let mut next = vec![from];
-        while let Some(id) = next.pop() {
-            for &dep in waits.get(&id).into_iter().flatten() {
-                if dep == to {
-                    return true;
-                }
-                if seen.insert(dep) {
-                    next.push(dep);
-                }
-            }
-        }
-        false
-    };
+    let stuck_ids: std::collections::HashSet<u64> = stuck.iter().map(|s| s.task.id()).collect();
+    let cycles = WaitCycles::new(stuck);
     // Causes first: tasks waiting for one never spawned, then those in a
     // cycle, then those that only wait for them (a long chain would
     // otherwise hide its cause past the lines shown).
     let mut shown: Vec<_> = stuck.iter().collect();
-    shown.sort_by_key(|entry| {
+    shown.sort_by_cached_key(|entry| {
         if entry.waits_for.iter().any(|dep| !dep.is_spawned()) {
             0
         } else if entry
             .waits_for
             .iter()
-            .any(|dep| reaches(dep.id(), entry.task.id()))
+            .any(|dep| cycles.closes_cycle(entry.task.id(), dep.id()))
         {
             1
         } else {
@@ -187,9 +169,9 @@ fn deadlock_message(stuck: &[StuckTask]) -> String {
             .map(|dep| {
                 if !dep.is_spawned() {
                     format!("{}, which was never spawned", names.describe(dep))
-                } else if reaches(dep.id(), entry.task.id()) {
+                } else if cycles.closes_cycle(entry.task.id(), dep.id()) {
                     format!("{}, which is itself waiting (a cycle)", names.describe(dep))
-                } else if waits.contains_key(&dep.id()) {
+                } else if stuck_ids.contains(&dep.id()) {
                     format!("{}, which can never run either", names.describe(dep))
                 } else {
                     names.describe(dep)

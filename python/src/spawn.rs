@@ -394,6 +394,7 @@ impl Spawner {
             coroutine: None,
             is_async,
             runtime: runtime.id,
+            block: std::sync::Arc::downgrade(&runtime),
             failures: runtime.failures.clone(),
         };
         let builder = TaskBuilder::from_body(Box::new(body))

@@ -35,7 +35,7 @@ pub mod trace;
 pub use config::{worker_count, ConfigError};
 pub use scheduler::{
     join_detached_workers, ExecutionScope, Runtime, RuntimeConfig, SpawnError, StuckTask,
-    TaskBuilder, WaitStatus, DEFAULT_WORKER_STACK,
+    TaskBuilder, WaitCycles, WaitStatus, DEFAULT_WORKER_STACK,
 };
 pub use task::{Body, Outcome, RunContext, Step, TaskHandle};
 pub use trace::Trace;

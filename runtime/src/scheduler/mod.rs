@@ -4,7 +4,10 @@
 
 mod resources;
 mod sleep;
+mod stuck;
 mod worker;
+
+pub use stuck::WaitCycles;
 
 use crate::device::{host_memory, DeviceId, DeviceInfo, Resources};
 use crate::task::{
