@@ -805,6 +805,34 @@ def test_slice_reductions_of_expressions_need_one_shape_and_the_destinations_typ
                   lambda f: f(np.zeros(5), np.zeros(1), 5, opts=parir.par({'N': parir.threads(5)})))
 
 
+@pytest.mark.parametrize("y, x", [
+    (np.ones(4, np.int64), 2.5),
+    (np.ones(4, np.uint8), np.ones(4, np.int8)),
+    (np.ones(4, np.bool_), 1),
+])
+def test_slice_updates_cast_as_numpys_in_place_operations_do(y, x):
+    """`y[:] *= 2.5` on integers is NumPy's UFuncTypeError (same_kind
+    casting), not a silent truncation; what NumPy accepts runs."""
+    def scale(y, x, N):
+        parir.label('N')
+        y[:] *= x
+
+    def scale_by_slice(y, x, N):
+        parir.label('N')
+        y[:] *= x[:]
+
+    function, text = (scale_by_slice, "y[:] *= x[:]") if isinstance(x, np.ndarray) else (scale, "y[:] *= x")
+    opts = parir.par({'N': parir.threads(4)})
+    with pytest.raises(TypeError, match="same_kind"):
+        reference = y.copy()
+        reference *= x
+    compile_error(function, text, "which NumPy refuses (an in-place operation casts its result only to the same kind",
+                  lambda f: f(y, x, 4, opts=opts))
+    accepted = np.ones(4, np.float32)
+    parir.jit(function)(accepted, x, 4, opts=opts)
+    np.testing.assert_array_equal(accepted, np.ones(4, np.float32) * np.float32(1) * x)
+
+
 def test_run_time_slice_bounds_are_checked_with_debug(capsys):
     @parir.jit
     def window(x, y, lo, hi):

@@ -189,7 +189,22 @@ impl<'a> Emitter<'a> {
             let v = match op {
                 Some(op) => {
                     let current = this.element(dest)?;
-                    this.written_binary(op, current, value, value.span)?
+                    let v = this.written_binary(op, current, value, value.span)?;
+                    let (from, into) = (v.ty.dtype(), dest.info.dtype);
+                    if !casts_within_kind(from, into) {
+                        return Err(this.error(
+                            target.span,
+                            format!(
+                                "this update of a slice computes {from} values for {into} elements, which \
+                                 NumPy refuses (an in-place operation casts its result only to the same \
+                                 kind or a higher one: bool, unsigned, signed, float); assign \
+                                 (`y[:] = y[:] * v`) to convert as a store does",
+                                from = from.name(),
+                                into = into.name(),
+                            ),
+                        ));
+                    }
+                    v
                 }
                 None => this.expr(value)?,
             };
@@ -792,4 +807,18 @@ pub(super) fn reduction_calls(expr: &Expr) -> Vec<(String, Expr, Option<i64>)> {
     }
     walk(expr, &mut found);
     found
+}
+
+/// Whether NumPy's `same_kind` casting, that of in-place operations on
+/// arrays (`y[:] *= v`), stores `from` values into `into` elements: a safe
+/// cast, or one to the same kind or a higher one (bool < unsigned <
+/// signed < float).
+fn casts_within_kind(from: DType, into: DType) -> bool {
+    let kind = |d: DType| match d {
+        DType::Bool => 0,
+        d if d.is_float() => 3,
+        d if d.is_unsigned() => 1,
+        _ => 2,
+    };
+    kind(from) <= kind(into)
 }
