@@ -356,3 +356,72 @@ func.func @store_beside_atomic_updates(%x: memref<?xf32>, %h: memref<1xf32>, %n:
   }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// A transpose in place: iteration i writes x[i, j] for every j of the
+// inner loop and reads x[j, i], which iteration j writes.
+func.func @transpose_in_place(%x: memref<4x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  "looppar.for"(%c0, %c4, %c1) ({
+  ^bb0(%i: index):
+    "looppar.for"(%c0, %c4, %c1) ({
+    ^bb0(%j: index):
+      %v = memref.load %x[%j, %i] : memref<4x4xf32>
+      // expected-error@+1 {{iteration 1 of the parallel loop 'N' at loc(unknown) writes the element that iteration 0 reads}}
+      memref.store %v, %x[%i, %j] : memref<4x4xf32>
+      "looppar.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 4 : i64} : (index, index, index) -> () loc(unknown)
+  return
+}
+
+// -----
+
+// Transposes into another array, and rows read in their own iteration
+// through an inner loop: no iteration meets another's elements.
+func.func @inner_loops_apart(%x: memref<4x4xf32>, %y: memref<4x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  "looppar.for"(%c0, %c4, %c1) ({
+  ^bb0(%i: index):
+    "looppar.for"(%c0, %c4, %c1) ({
+    ^bb0(%j: index):
+      %v = memref.load %x[%j, %i] : memref<4x4xf32>
+      memref.store %v, %y[%i, %j] : memref<4x4xf32>
+      %w = memref.load %y[%i, %j] : memref<4x4xf32>
+      memref.store %w, %y[%i, %j] : memref<4x4xf32>
+      "looppar.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 4 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// y[i] reset beside atomic updates of every y[j]: iteration 0's reset
+// meets iteration 1's update of y[0].
+func.func @reset_beside_spread(%x: memref<4xf32>, %y: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  "looppar.for"(%c0, %c4, %c1) ({
+  ^bb0(%i: index):
+    // expected-error@+1 {{writes an element here that its iterations also update atomically}}
+    memref.store %zero, %y[%i] : memref<4xf32>
+    %v = memref.load %x[%i] : memref<4xf32>
+    "looppar.for"(%c0, %c4, %c1) ({
+    ^bb0(%j: index):
+      %old = memref.atomic_rmw addf %v, %y[%j] : (f32, memref<4xf32>) -> f32
+      "looppar.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 4 : i64} : (index, index, index) -> ()
+  return
+}

@@ -610,6 +610,45 @@ def test_races_between_iterations_far_apart_or_through_modulo_are_found():
                   call=lambda j: j(np.ones(1000), 1000, opts=opts))
 
 
+def test_races_through_inner_loops_are_found():
+    """Indices of inner loops' variables are evaluated where those loops
+    run: a transpose in place reads what another iteration writes, and a
+    reset of y[i] meets the other iterations' updates of every y[j]. A
+    transpose into another array, or rows of one's own, still runs."""
+    opts = parir.par({'N': parir.threads(64)})
+
+    def transpose_in_place(x):
+        parir.label('N')
+        for i in range(x.shape[0]):
+            for j in range(x.shape[1]):
+                x[i, j] = x[j, i]
+    compile_error(transpose_in_place, "x[i, j] = x[j, i]",
+                  "iteration 1 of the parallel loop 'N' at",
+                  call=lambda f: f(np.zeros((64, 64)), opts=opts))
+
+    def reset_and_spread(x, y):
+        parir.label('N')
+        for i in range(len(x)):
+            y[i] = 0.0
+            for j in range(len(x)):
+                y[j] += x[i]
+    compile_error(reset_and_spread, "y[i] = 0.0", "writes an element here that its iterations also update atomically",
+                  call=lambda f: f(np.zeros(64), np.zeros(64), opts=opts))
+
+    @parir.jit
+    def transpose(x, y):
+        parir.label('N')
+        for i in range(x.shape[0]):
+            for j in range(x.shape[1]):
+                y[i, j] = x[j, i]
+            for j in range(x.shape[1]):
+                y[i, j] = y[i, j] * 2.0
+    x = np.arange(64.0 * 64).reshape(64, 64)
+    y = np.zeros((64, 64))
+    transpose(x, y, opts=opts)
+    np.testing.assert_array_equal(y, 2 * x.T)
+
+
 def test_accesses_that_may_not_meet_are_left_alone():
     opts = parir.par({'N': parir.threads(16)})
 

@@ -3,3 +3,4 @@
 pub mod affine;
 pub mod dependence;
 pub mod index_function;
+pub mod nest;

@@ -15,7 +15,10 @@
 //!   (`analysis::dependence`: shifts, reversals, `x[2 * i]` against
 //!   `x[i]`, `x[i]` against `x[0]`), and by evaluating indices that are
 //!   other functions of the loop variable on the first and last
-//!   iterations;
+//!   iterations; affine indices that also use inner loops' variables
+//!   (`x[i, j] = x[j, i]`) on the first iterations and inner values
+//!   (`analysis::nest`: an inner loop with constant bounds runs all its
+//!   values in every iteration);
 //! - a store under a condition to an element every iteration shares, of a
 //!   value that differs between iterations (`if x[i] > 0: last = i`): a
 //!   sequential loop keeps the last qualifying iteration's value, which
@@ -38,6 +41,7 @@ use crate::analysis::{
     affine::{affine, symbol_of, Affine, Symbol},
     dependence::{meeting_iterations, Equation},
     index_function::{index_function, IndexFunction},
+    nest::{nest_meeting, Iterations},
 };
 use melior::{
     ir::{
@@ -96,28 +100,6 @@ fn atomic_kind(op: OperationRef) -> Option<String> {
                 .unwrap_or_default(),
         ),
         _ => None,
-    }
-}
-
-/// The iterations of a loop with constant bounds: the variable is
-/// `lower + step * t` in iteration `t` of `0..trips`.
-#[derive(Clone, Copy)]
-struct Iterations {
-    lower: i64,
-    step: i64,
-    trips: i64,
-}
-
-impl Iterations {
-    fn value(&self, t: i64) -> Option<i64> {
-        self.lower.checked_add(self.step.checked_mul(t)?)
-    }
-
-    /// The first and last iterations, each once.
-    fn sampled(&self) -> impl Iterator<Item = i64> {
-        let head = self.trips.min(SAMPLED_ITERATIONS);
-        let tail = (self.trips - SAMPLED_ITERATIONS).max(head);
-        (0..head).chain(tail..self.trips)
     }
 }
 
@@ -245,6 +227,16 @@ fn accesses<'c, 'a>(loop_op: OperationRef<'c, 'a>, iv: Symbol) -> Vec<Access<'c,
         });
     }
     found
+}
+
+/// The variables of the loops with constant bounds inside `loop_op`, and
+/// the values each takes: in every iteration of `loop_op`, all of them.
+fn inner_loops(loop_op: OperationRef) -> HashMap<Symbol, Iterations> {
+    nested_ops(loop_op)
+        .into_iter()
+        .filter(|op| matches!(rewrite::name_of(*op).as_str(), "looppar.for" | "scf.for"))
+        .filter_map(|op| Some((loop_variable(op)?, iterations(op).1?)))
+        .collect()
 }
 
 /// The loop variable of `loop_op`, as a symbol.
@@ -405,7 +397,7 @@ fn sampled_meeting(
         functions.iter().map(|f| f.at(v)).collect()
     };
     let mut written: HashMap<Vec<i64>, i64> = HashMap::new();
-    for t in space.sampled() {
+    for t in space.sampled(SAMPLED_ITERATIONS) {
         let element = at(store, t)?;
         if let Some(&first) = written.get(&element) {
             if same {
@@ -418,7 +410,7 @@ fn sampled_meeting(
     if same {
         return None;
     }
-    space.sampled().find_map(|t| {
+    space.sampled(SAMPLED_ITERATIONS).find_map(|t| {
         at(other, t)
             .and_then(|e| written.get(&e).copied())
             .filter(|&w| w != t)
@@ -450,7 +442,14 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
     };
     let mut all = accesses(loop_op, iv);
     all.retain(|access| !reduced.contains(&access.op));
-    problems.extend(mixed_atomic_updates(&all, loop_op, iv, trips, space));
+    let inner = inner_loops(loop_op);
+    let meet = Meet {
+        iv,
+        trips,
+        space,
+        inner: &inner,
+    };
+    problems.extend(mixed_atomic_updates(&all, loop_op, &meet));
     for store in &all {
         // Bounds-check reports (debug=True) all write one error word on
         // purpose: any report will do.
@@ -470,7 +469,7 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
             let atomic = all.iter().find(|other| {
                 other.atomic.is_some()
                     && other.memref == store.memref
-                    && may_meet(store, other, iv, trips, space)
+                    && may_meet(store, other, &meet)
             });
             if let Some(atomic) = atomic {
                 problems.push((
@@ -507,7 +506,14 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
         for other in &all {
             // Atomics against atomics: `mixed_atomic_updates` below.
             let both_atomic = store.atomic.is_some() && other.atomic.is_some();
-            if other.memref != store.memref || !other.certain || both_atomic {
+            // A plain store meeting an atomic one is reported at the plain
+            // store, above.
+            let plain_store = other.is_store && other.atomic.is_none();
+            if other.memref != store.memref
+                || !other.certain
+                || both_atomic
+                || (store.atomic.is_some() && plain_store)
+            {
                 continue;
             }
             let same = std::ptr::eq(other, store);
@@ -533,9 +539,12 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
                             .map(|(t, u)| witness(loop_op, t, u, verb, other.op))
                     }
                 }
-                // Affine on both sides but not comparable, or the same
-                // affine store: nothing certain.
-                (Some(_), Some(_)) => None,
+                // Affine on both sides but not comparable (inner loops'
+                // variables in other places: `x[i, j] = x[j, i]`), or the
+                // same affine store: evaluated where inner loops run.
+                (Some(s), Some(o)) => space
+                    .and_then(|space| nest_meeting(iv, s, o, space, &inner, same))
+                    .map(|(t, u)| witness(loop_op, t, u, verb, other.op)),
                 _ => match (&store.functions, &other.functions, space) {
                     (Some(s), Some(o), Some(space)) if s.len() == o.len() => {
                         sampled_meeting(s, o, space, same)
@@ -561,9 +570,7 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
 fn mixed_atomic_updates<'c, 'a>(
     all: &[Access<'c, 'a>],
     loop_op: OperationRef<'c, 'a>,
-    iv: Symbol,
-    trips: Option<i64>,
-    space: Option<Iterations>,
+    meet: &Meet,
 ) -> Vec<(OperationRef<'c, 'a>, String)> {
     let atomics: Vec<&Access> = all.iter().filter(|a| a.atomic.is_some()).collect();
     let mut problems = Vec::new();
@@ -571,7 +578,7 @@ fn mixed_atomic_updates<'c, 'a>(
         let clash = atomics[n + 1..].iter().find(|second| {
             second.memref == first.memref
                 && second.atomic != first.atomic
-                && may_meet(first, second, iv, trips, space)
+                && may_meet(first, second, meet)
         });
         if let Some(second) = clash {
             problems.push((
@@ -590,18 +597,27 @@ fn mixed_atomic_updates<'c, 'a>(
     problems
 }
 
+/// What the meeting of two accesses of one loop is decided over.
+struct Meet<'m> {
+    iv: Symbol,
+    trips: Option<i64>,
+    space: Option<Iterations>,
+    /// The inner loops' variables and their values (`inner_loops`).
+    inner: &'m HashMap<Symbol, Iterations>,
+}
+
 /// Whether two accesses may touch one element in different iterations
 /// (or the same element in every iteration), as far as their indices
 /// tell: false when nothing certain is known, except for the very same
 /// indices computed from the data (`k = b[i]`), which iterations may
 /// share whenever the data repeats.
-fn may_meet(
-    first: &Access,
-    second: &Access,
-    iv: Symbol,
-    trips: Option<i64>,
-    space: Option<Iterations>,
-) -> bool {
+fn may_meet(first: &Access, second: &Access, meet: &Meet) -> bool {
+    let Meet {
+        iv,
+        trips,
+        space,
+        inner,
+    } = *meet;
     let from_data = first.forms.is_none() && first.functions.is_none();
     if from_data && same_indices(first.op, second.op) {
         return true;
@@ -616,7 +632,9 @@ fn may_meet(
                     .and_then(|space| meeting_iterations(&equations(iv, s, o, space)?, space.trips))
                     .is_some()
         }
-        (Some(_), Some(_)) => false,
+        (Some(s), Some(o)) => {
+            space.is_some_and(|space| nest_meeting(iv, s, o, space, inner, false).is_some())
+        }
         _ => match (&first.functions, &second.functions, space) {
             (Some(s), Some(o), Some(space)) if s.len() == o.len() => {
                 sampled_meeting(s, o, space, false).is_some()
