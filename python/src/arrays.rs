@@ -572,10 +572,12 @@ fn argument(
         return Ok(Argument::Bool(value.extract::<bool>()?));
     }
     if value.is_instance_of::<PyInt>() {
-        return value
-            .extract::<i64>()
-            .map(Argument::Int)
-            .map_err(|_| PyValueError::new_err("integer arguments must fit in 64 bits"));
+        return value.extract::<i64>().map(Argument::Int).map_err(|_| {
+            PyValueError::new_err(format!(
+                "Python int arguments are int64s (from -2**63 to 2**63 - 1), and {value} is not one; \
+                 pass np.uint64({value}) for an unsigned value from 2**63 up"
+            ))
+        });
     }
     // A Python float; np.float64 derives from float but is a NumPy scalar
     // of its dtype (float32s * np.float64(x) is float64), read below.
@@ -609,8 +611,23 @@ fn argument(
         )));
     }
     let view = array_view(value).map_err(|error| {
-        // DLPack exporters refuse dtypes it has no code for (datetime64).
-        if error.is_instance_of::<PyBufferError>(value.py()) {
+        let py = value.py();
+        // NumPy scalars arrive as 0-d arrays: name them as scalars.
+        let scalar = value.hasattr("dtype").unwrap_or(false)
+            && value
+                .getattr("ndim")
+                .and_then(|n| n.extract::<usize>())
+                .is_ok_and(|n| n == 0);
+        if scalar
+            && (error.is_instance_of::<PyBufferError>(py) || error.is_instance_of::<PyTypeError>(py))
+        {
+            PyTypeError::new_err(format!(
+                "NumPy scalars of type {} are not supported (int8 to int64, uint8 to uint64, float32, \
+                 float64, bool)",
+                dtype_name(value)
+            ))
+        } else if error.is_instance_of::<PyBufferError>(py) {
+            // DLPack exporters refuse dtypes it has no code for (datetime64).
             unsupported_element(&format!("type {}", dtype_name(value)))
         } else {
             error

@@ -298,6 +298,10 @@ def test_wrong_arguments_at_the_call():
         simple(np.zeros(3, dtype="datetime64[D]"), 3, opts=opts)
     with pytest.raises(TypeError, match="not supported"):
         simple(np.zeros(3, dtype=np.complex128), 3, opts=opts)
+    with pytest.raises(TypeError, match="argument `n`: NumPy scalars of type float16 are not supported"):
+        simple(np.zeros(3), np.float16(3), opts=opts)
+    with pytest.raises(ValueError, match=r"argument `n`: Python int arguments are int64s .* pass np.uint64\(9223372036854775808\)"):
+        simple(np.zeros(3), 2**63, opts=opts)
     with pytest.raises(TypeError, match=r"opts must be made by parir.par.*a dict goes to parir.par, or to parallelize="):
         simple(np.zeros(3), 3, opts={'N': parir.threads(3)})
     with pytest.raises(TypeError, match="opts must be made by parir.par"):
