@@ -977,8 +977,6 @@ def test_calls_between_jit_functions():
     def double_into(a, i, v):
         a[i] = v * 2
 
-    globals()["double_into"] = double_into
-
     @parir.jit
     def caller(a, n):
         parir.label('N')
@@ -993,15 +991,87 @@ def test_calls_between_jit_functions():
     caller(b, 10, seq=True)
     np.testing.assert_array_equal(b, a)
 
-    # A helper redefined (rebound in the module) is the one called from
-    # then on, with the same arguments as before.
+    # A helper redefined (the name rebound where the caller finds it: here
+    # the enclosing function's variable) is the one called from then on,
+    # with the same arguments as before.
     @parir.jit
     def triple_into(a, i, v):
         a[i] = v * 3
 
-    globals()["double_into"] = triple_into
+    double_into = triple_into
     caller(a, 10, opts=parir.par({'N': parir.threads(10)}))
     np.testing.assert_array_equal(a, 3 * np.arange(1, 11))
+
+
+def test_callees_resolve_names_where_they_were_defined():
+    """A callee's own calls mean what they mean in its module (or the
+    function it was defined in), not in the caller's: once they were
+    looked up among the caller's globals, which here name another
+    `inner` (and a closure's helper lost to a module's of the same
+    name)."""
+    import jit_helpers
+
+    @parir.jit
+    def inner(y, i):
+        y[i] = 2.0
+
+    globals()["inner"] = inner
+    globals()["outer"] = jit_helpers.outer
+
+    @parir.jit
+    def through_another_module(y, n):
+        parir.label('N')
+        for i in range(n):
+            outer(y, i)
+            inner(y, i + n)
+
+    opts = parir.par({'N': parir.threads(3)})
+    y = np.zeros(6)
+    through_another_module(y, 3, opts=opts)
+    assert y.tolist() == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+
+    def make():
+        @parir.jit
+        def inner(y, i):
+            y[i] = 3.0
+
+        @parir.jit
+        def caller(y, n):
+            parir.label('N')
+            for i in range(n):
+                inner(y, i)
+        return caller
+
+    y = np.zeros(3)
+    make()(y, 3, opts=opts)
+    assert y.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_several_early_exits_in_one_loop():
+    """Two `continue`s (or `break`s) in a row: the statements after the
+    first moved into its branch without their own exit removed, which
+    then stood alone as 'outside a loop'."""
+    @parir.jit
+    def skip_twice(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            if x[i] < 0:
+                continue
+            if x[i] > 1.0:
+                continue
+            y[i] += 2.0
+            for j in range(n):
+                if j == 2:
+                    break
+                if x[j] > 1.0:
+                    break
+                y[i] += 1.0
+
+    x = np.array([-1.0, 0.5, 2.0, 0.25])
+    expected, found = np.zeros(4), np.zeros(4)
+    skip_twice(x, expected, 4, seq=True)
+    skip_twice(x, found, 4, opts=parir.par({'N': parir.threads(4)}))
+    assert found.tolist() == expected.tolist() == [0.0, 4.0, 0.0, 4.0]
 
 
 def test_a_call_of_a_function_of_parallel_loops_stands_outside_them():

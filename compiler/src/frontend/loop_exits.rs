@@ -189,10 +189,12 @@ fn replace_breaks(body: Vec<Stmt>, exit: &dyn Fn() -> Vec<Stmt>) -> Vec<Stmt> {
     done
 }
 
-/// `statements` followed by `rest` on every path that does not continue.
+/// `statements` followed by `rest` on every path that does not continue,
+/// without continues (those of `rest` too: `if a: continue` then `if b:
+/// continue`).
 fn then_rest(statements: Vec<Stmt>, rest: Vec<Stmt>) -> Result<Vec<Stmt>, Span> {
     let mut done = Vec::with_capacity(statements.len() + rest.len());
-    let mut statements = statements.into_iter();
+    let mut statements = statements.into_iter().chain(rest);
     while let Some(statement) = statements.next() {
         match statement.kind {
             StmtKind::Continue => return Ok(done),
@@ -201,7 +203,7 @@ fn then_rest(statements: Vec<Stmt>, rest: Vec<Stmt>) -> Result<Vec<Stmt>, Span> 
                 then,
                 otherwise,
             } if continues(&then) || continues(&otherwise) => {
-                let after: Vec<Stmt> = statements.chain(rest).collect();
+                let after: Vec<Stmt> = statements.collect();
                 let then = then_rest(then, after.clone())?;
                 let otherwise = then_rest(otherwise, after)?;
                 // `if c: continue` + rest is `if not c: rest`: the form
@@ -238,7 +240,6 @@ fn then_rest(statements: Vec<Stmt>, rest: Vec<Stmt>) -> Result<Vec<Stmt>, Span> 
             _ => done.push(statement),
         }
     }
-    done.extend(rest);
     Ok(done)
 }
 
@@ -350,6 +351,13 @@ mod tests {
         // A bare continue ends the body.
         let body = vec![call(1), continue_(2), call(3)];
         assert_eq!(lines(&remove(body).unwrap()), "1");
+        // Two early exits in a row: the second one's rest moves too.
+        let body = vec![
+            branch(vec![continue_(2)], vec![], 1),
+            branch(vec![continue_(4)], vec![], 3),
+            call(5),
+        ];
+        assert_eq!(lines(&remove(body).unwrap()), "if1[if3[5|]|]");
     }
 
     #[test]

@@ -244,6 +244,19 @@ class _SequentialGlobals(dict):
         return value
 
 
+def _resolve(function, name):
+    """What `name` means in the body of `function`: a variable of an
+    enclosing function (a closure cell), else a global of its module; None
+    if neither."""
+    code = function.__code__
+    if name in code.co_freevars and function.__closure__ is not None:
+        try:
+            return function.__closure__[code.co_freevars.index(name)].cell_contents
+        except ValueError:  # not yet assigned
+            return None
+    return function.__globals__.get(name)
+
+
 class JitFunction:
     """A function compiled at each call site specialisation (see `jit`)."""
 
@@ -260,29 +273,34 @@ class JitFunction:
         _functions.add(self)
 
     def _resolve_callees(self) -> dict:
-        """The JIT functions this one calls (and they call), by name. A name
-        rebound since (a helper redefined) resolves again, and the
-        specialisations compiled with the old helper are dropped."""
-        module = self.__wrapped__.__globals__
+        """The JIT functions this one calls (and they call), by key: the
+        name for calls of this function's, `caller/name` for a callee's
+        (`callee_key` in the compiler), each resolved where that function
+        was defined (its closure, then its module). A name rebound since (a
+        helper redefined) resolves again, and the specialisations compiled
+        with the old helper are dropped."""
         if self._callees is not None:
-            get = module.get
-            if all(get(name) is bound for name, bound in self._callee_bindings):
+            if all(_resolve(scope, name) is bound for scope, name, bound in self._callee_bindings):
                 return self._callees
             self._native.clear()
         callees = {}
         bindings = []
-        pending = list(self._native.called_names())
-        seen = set()
+        # (key of the caller, the caller, JIT functions on the way to it)
+        pending = [("", self, (self,))]
         while pending:
-            name = pending.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            target = module.get(name)
-            bindings.append((name, target))
-            if isinstance(target, JitFunction):
-                callees[name] = target._native
-                pending.extend(target._native.called_names())
+            prefix, caller, path = pending.pop()
+            scope = caller.__wrapped__
+            for name in caller._native.called_names():
+                target = _resolve(scope, name)
+                bindings.append((scope, name, target))
+                if not isinstance(target, JitFunction):
+                    continue
+                key = f"{prefix}/{name}" if prefix else name
+                callees[key] = target._native
+                # Recursion is the compiler's error to report; its calls
+                # need not be followed again.
+                if target not in path:
+                    pending.append((key, target, path + (target,)))
         self._callees = callees
         self._callee_bindings = tuple(bindings)
         return self._callees

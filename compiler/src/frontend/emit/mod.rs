@@ -86,7 +86,23 @@ enum Binding {
 struct Frame<'f> {
     source: &'f Source,
     function: &'f str,
+    /// The key of this function in `callees` (empty for the function
+    /// compiled): its calls resolve under it (see [`callee_key`]).
+    key: String,
     bindings: HashMap<String, Binding>,
+}
+
+/// The key in `callees` of the function that `name` calls from the
+/// function with key `caller`: the name itself from the function
+/// compiled, `caller/name` from a callee, since each resolves the names
+/// it calls in its own module and scope (two modules' helpers may share
+/// a name).
+pub fn callee_key(caller: &str, name: &str) -> String {
+    if caller.is_empty() {
+        name.to_string()
+    } else {
+        format!("{caller}/{name}")
+    }
 }
 
 struct AllocBlock {
@@ -126,6 +142,7 @@ struct Emitter<'a> {
     /// outermost first.
     parallel_vars: Vec<String>,
     on_device: bool,
+    /// The JIT functions the code calls, by [`callee_key`].
     callees: &'a HashMap<String, Function>,
     /// `debug=True`: every array access is checked against the array's
     /// bounds; a failing access stores its code (1 + its index in
@@ -219,7 +236,8 @@ use folding::*;
 use reductions::*;
 use slices::*;
 
-/// Emits the specialisation of `function` for `arguments` under `spec`.
+/// Emits the specialisation of `function` for `arguments` under `spec`;
+/// `callees` holds the JIT functions it calls, by [`callee_key`].
 pub fn emit(
     function: &Function,
     callees: &HashMap<String, Function>,
@@ -317,6 +335,7 @@ pub fn emit(
     emitter.frames.push(Frame {
         source,
         function: &function.name,
+        key: String::new(),
         bindings,
     });
     // The parallel specification, for the passes.

@@ -551,7 +551,9 @@ impl<'a> Emitter<'a> {
         if self.frames.iter().any(|f| f.function == function) {
             return Err(self.error(call.span, format!("`{function}` calls itself (directly or not): recursion is not supported in JIT functions")));
         }
-        let callee = self.callees.get(function).ok_or_else(|| {
+        let caller = self.frames.last().map_or("", |frame| frame.key.as_str());
+        let key = callee_key(caller, function);
+        let callee = self.callees.get(&key).ok_or_else(|| {
             self.error(call.span, format!("`{function}` is not a JIT function: only functions decorated with @parir.jit can be called"))
         })?;
         if callee.params.len() != args.len() {
@@ -588,6 +590,7 @@ impl<'a> Emitter<'a> {
         self.frames.push(Frame {
             source: &callee.source,
             function: &callee.name,
+            key,
             bindings,
         });
         let result = self.statements(&callee.body);

@@ -1,0 +1,14 @@
+"""JIT functions another module calls: `outer` calls this module's
+`inner`, whichever function the calling module names `inner`."""
+
+import parla.parir as parir
+
+
+@parir.jit
+def inner(y, i):
+    y[i] = 1.0
+
+
+@parir.jit
+def outer(y, i):
+    inner(y, i)
