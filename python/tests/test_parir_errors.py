@@ -781,6 +781,16 @@ def test_ints_that_do_not_fit_are_compile_errors_at_their_statement():
     compile_error(beyond_int64, "x[i] = 100000000000000000000000", "does not fit int64",
                   lambda f: f(np.zeros(2), 2, opts=opts))
 
+    # int64's minimum written out is a negated literal one beyond int64.
+    @parir.jit
+    def int64_minimum(x, N):
+        parir.label('N')
+        for i in range(N):
+            x[i] = -9223372036854775808 + i
+    x = np.zeros(2, np.int64)
+    int64_minimum(x, 2, opts=opts)
+    assert x.tolist() == [-2**63, -2**63 + 1]
+
 
 def test_slice_statement_labels_must_fit_its_loops():
     def extra_label(x, y, N):

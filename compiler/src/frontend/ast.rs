@@ -832,7 +832,22 @@ impl Converter<'_> {
             },
             "UnaryOp" => {
                 let op = match self.child(node, "op")?.kind.as_str() {
-                    "USub" => UnaryOp::Neg,
+                    "USub" => {
+                        // -9223372036854775808: int64's minimum, whose
+                        // absolute value alone is beyond int64.
+                        let operand = self.child(node, "operand")?;
+                        if let ("Constant", Value::BigInt(text)) =
+                            (operand.kind.as_str(), operand.field("value"))
+                        {
+                            if text == "9223372036854775808" {
+                                return Ok(Expr {
+                                    kind: ExprKind::Int(i64::MIN),
+                                    span,
+                                });
+                            }
+                        }
+                        UnaryOp::Neg
+                    }
                     "UAdd" => UnaryOp::Plus,
                     "Not" => UnaryOp::Not,
                     "Invert" => UnaryOp::Invert,
