@@ -425,3 +425,24 @@ func.func @reset_beside_spread(%x: memref<4xf32>, %y: memref<4xf32>) {
   }) {label = "N", threads = 4 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// A product into an element chosen by the data: no atomic does it, and
+// iterations whose data repeat the index would lose each other's updates.
+func.func @update_from_data(%b: memref<8xindex>, %x: memref<8xf32>, %h: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %k = memref.load %b[%i] : memref<8xindex>
+    %v = memref.load %x[%i] : memref<8xf32>
+    %old = memref.load %h[%k] : memref<4xf32>
+    %new = arith.mulf %old, %v : f32
+    // expected-error@+1 {{updates an element chosen by the data here}}
+    memref.store %new, %h[%k] : memref<4xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

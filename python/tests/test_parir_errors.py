@@ -653,6 +653,40 @@ def test_races_through_inner_loops_are_found():
     np.testing.assert_array_equal(y, 2 * x.T)
 
 
+def test_updates_of_elements_the_data_chooses_that_no_atomic_makes_are_races():
+    """`h[b[i]] *= x[i]` on floats has no atomic form (nor has an update
+    through a local): iterations whose data repeat an index would lose
+    each other's updates (a product of 1.0 came out 0.0625), so they are
+    refused; the atomic forms run."""
+    opts = parir.par({'N': parir.threads(1000)})
+    b, x = np.zeros(1000, np.int64), np.ones(1000)
+
+    def scale_bins(b, x, h, n):
+        parir.label('N')
+        for i in range(n):
+            h[b[i]] *= x[i]
+    compile_error(scale_bins, "h[b[i]] *= x[i]", "updates an element chosen by the data here",
+                  call=lambda f: f(b, x, np.ones(2), 1000, opts=opts))
+
+    def through_a_local(b, x, h, n):
+        parir.label('N')
+        for i in range(n):
+            t = h[b[i]]
+            h[b[i]] = t + x[i]
+    compile_error(through_a_local, "h[b[i]] = t + x[i]", "write it as one atomic update",
+                  call=lambda f: f(b, x, np.ones(2), 1000, opts=opts))
+
+    @parir.jit
+    def atomic(b, x, h, n):
+        parir.label('N')
+        for i in range(n):
+            h[b[i]] += x[i]
+            h[b[i] + 1] = max(h[b[i] + 1], x[i])
+    h = np.zeros(2)
+    atomic(b, x, h, 1000, opts=opts)
+    assert h.tolist() == [1000.0, 1.0]
+
+
 def test_accesses_that_may_not_meet_are_left_alone():
     opts = parir.par({'N': parir.threads(16)})
 

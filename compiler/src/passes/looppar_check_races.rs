@@ -4,8 +4,9 @@
 //! For each loop with `threads`, the indices of every `memref.store` and
 //! `memref.load` in its body are read as affine forms (`analysis::affine`)
 //! or, failing that, as functions of the loop variable alone
-//! (`analysis::index_function`, e.g. `i % 7`). Conflicts are reported only
-//! when certain (no false alarms):
+//! (`analysis::index_function`, e.g. `i % 7`). Conflicts are reported
+//! when certain, and for the very same index read from the data where
+//! nothing makes the updates commute (the data may repeat it):
 //!
 //! - a store whose element does not depend on the loop variable: every
 //!   iteration writes the same element (a reduction the front end did not
@@ -19,6 +20,10 @@
 //!   (`x[i, j] = x[j, i]`) on the first iterations and inner values
 //!   (`analysis::nest`: an inner loop with constant bounds runs all its
 //!   values in every iteration);
+//! - a store of an element chosen by the data (`h[b[i]]`) that the loop
+//!   also reads, not made atomic (`h[b[i]] *= x[i]` on floats): the very
+//!   same index from the data counts as shared, since nothing tells that
+//!   the data never repeats it;
 //! - a store under a condition to an element every iteration shares, of a
 //!   value that differs between iterations (`if x[i] > 0: last = i`): a
 //!   sequential loop keeps the last qualifying iteration's value, which
@@ -486,6 +491,10 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
                 continue;
             }
         }
+        if let Some(message) = unshareable_update_from_data(store, &all, loop_op) {
+            problems.push((store.op, message));
+            continue;
+        }
         if !store.certain {
             continue;
         }
@@ -560,6 +569,38 @@ fn check<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, St
         }
     }
     problems
+}
+
+/// A plain store of an element chosen by the data that the loop also
+/// reads (`h[b[i]] *= x[i]` on floats, `h[b[i]] = x[i] - h[b[i]]`): an
+/// update `looppar-atomic-updates` could not make atomic, so wherever the
+/// data repeats an index, iterations lose each other's updates. As for
+/// atomics of different kinds, the very same index from the data counts
+/// as shared: nothing tells that it never repeats.
+fn unshareable_update_from_data(
+    store: &Access,
+    all: &[Access],
+    loop_op: OperationRef,
+) -> Option<String> {
+    let from_data = store.forms.is_none() && store.functions.is_none();
+    if store.atomic.is_some() || !from_data {
+        return None;
+    }
+    let read = all.iter().find(|other| {
+        !other.is_store
+            && other.atomic.is_none()
+            && other.memref == store.memref
+            && same_indices(store.op, other.op)
+    })?;
+    Some(format!(
+        "{} updates an element chosen by the data here (read at {}) in a way that cannot be made atomic: \
+         wherever the data repeats an index, iterations would lose each other's updates, so they race; \
+         write it as one atomic update, `a[k] op= v` with `+ - min max & | ^` (or `*` on integers), run \
+         the loop sequentially (leave its label out of the specification), or write the results to \
+         another array",
+        loop_name(loop_op),
+        location_text(read.op)
+    ))
 }
 
 /// Atomic updates of different kinds (an add and a max) that iterations
