@@ -451,6 +451,25 @@ def row_differences_case():
             {1: -x.astype(np.float64).sum(axis=1), 2: expected_below})
 
 
+@parir.jit
+def repeated_row_updates(x, y, N, M):
+    parir.label('N')
+    for i in range(N):
+        for k in range(i % 4):
+            parir.label('M')
+            for j in range(M):
+                y[i, j] += x[i, j] * k
+
+
+def repeated_row_updates_case():
+    # A sequential loop of block-level code around an inner parallel loop:
+    # barriers in its body, and a trip count that differs between blocks.
+    x = rows(26)
+    repeats = np.array([sum(range(i % 4)) for i in range(N)], np.float32)
+    return [x, np.zeros((N, M), np.float32), N, M], {'N': parir.threads(N), 'M': parir.threads(256)}, \
+        {1: x * repeats[:, None]}
+
+
 CASES = {
     "row_differences": (row_differences, row_differences_case),
     "normalize": (normalize, normalize_case),
@@ -474,4 +493,5 @@ CASES = {
     "layer_norm": (layer_norm, layer_norm_case),
     "mean_above": (mean_above, mean_above_case),
     "device_local_sum_then_scale": (device_local_sum_then_scale, device_local_sum_then_scale_case),
+    "repeated_row_updates": (repeated_row_updates, repeated_row_updates_case),
 }

@@ -11,7 +11,8 @@
 //!   `KERNEL_LOOP_UNROLL` times. Fully unrolled, a loop of a few dozen
 //!   iterations that every thread of a block runs (`m = max(m, x[i, j])`
 //!   in block-level code) has all its loads in flight at once, and its
-//!   registers spill.
+//!   registers spill. Loops around barriers are not: LLVM leaves loops of
+//!   convergent calls as they are.
 
 use super::build::unroll_annotation;
 use super::{looppar_detect_reductions, openmp_float_minmax, rewrite};
@@ -55,14 +56,21 @@ fn lower(root: OperationRef) -> Result<(), String> {
         .map(|raw| {
             // SAFETY: collected from the live IR.
             let op = unsafe { rewrite::view(*raw) };
+            // A loop around barriers (block-level code around inner
+            // parallel loops) is left as it is: LLVM does not unroll loops
+            // of convergent calls, and says so on stderr.
+            let unrolled = rewrite::ancestors(op).any(|a| rewrite::name_of(a) == "gpu.launch")
+                && ["gpu.barrier", "gpu.all_reduce", "gpu.shuffle"]
+                    .iter()
+                    .all(|convergent| rewrite::collect(op, convergent).is_empty());
             (
                 *raw,
                 rewrite::is_parallel_loop(op) && !rewrite::has_parallel_ancestor(op),
-                rewrite::ancestors(op).any(|a| rewrite::name_of(a) == "gpu.launch"),
+                unrolled,
             )
         })
         .collect();
-    for (raw, parallel, in_kernel) in decisions {
+    for (raw, parallel, unrolled) in decisions {
         // SAFETY: loops are only replaced once; the views are fresh.
         let op = unsafe { rewrite::view(raw) };
         if parallel && op.has_attribute("reduction") {
@@ -90,7 +98,7 @@ fn lower(root: OperationRef) -> Result<(), String> {
             };
             unsafe { rewrite::replace_terminator(new, 0, "scf.reduce", &[])? };
         } else {
-            let annotation = if in_kernel {
+            let annotation = if unrolled {
                 vec![unroll_annotation(context, KERNEL_LOOP_UNROLL)?]
             } else {
                 Vec::new()
