@@ -2393,6 +2393,42 @@ def shapes_everywhere(x, y, d):
             y[i] += x[i, j] * len(x) + x.size * x.ndim + d["a"].shape[0] + n * m
 
 
+@parir.jit
+def shapes_up_front(x, y, k):
+    n, m = x.shape
+    scale = 2 * k + m
+    parir.label('N')
+    for i in range(n):
+        for j in range(m):
+            y[i] += x[i, j] * scale
+
+
+def test_locals_known_when_compiling_may_stand_outside_the_parallel_loops():
+    """`n, m = x.shape` at the top of a function computes nothing (the
+    shape is a constant of the call), nor does a local assigned once from
+    such values; a local assigned from the data, or twice, is still code
+    outside every parallel loop."""
+    x = np.arange(12.0).reshape(3, 4)
+    y, expected = np.zeros(3), np.zeros(3)
+    opts = parir.par({'N': parir.threads(3)})
+    shapes_up_front(x, y, 5, opts=opts)
+    shapes_up_front(x, expected, 5, seq=True)
+    assert y.tolist() == expected.tolist() == (x.sum(axis=1) * 14).tolist()
+    gpu = parir.print_compiled(shapes_up_front, [x, y, 5], parir.CompileOptions({'N': parir.threads(3)}, backend="cuda", arch="sm_90"),
+                               stage="gpu")
+    assert "gpu.launch" in gpu
+
+    @parir.jit
+    def from_the_data(x, y):
+        s = x[0, 0]
+        parir.label('N')
+        for i in range(x.shape[0]):
+            y[i] = s
+
+    with pytest.raises(parir.CompileError, match="would run outside every parallel loop"):
+        from_the_data(x, y, opts=opts)
+
+
 def test_shapes_are_constants_of_the_call():
     x = np.random.default_rng(3).random((5, 7))
     d = {"a": np.zeros(11)}

@@ -90,6 +90,34 @@ struct Frame<'f> {
     /// compiled): its calls resolve under it (see [`callee_key`]).
     key: String,
     bindings: HashMap<String, Binding>,
+    /// The locals its body assigns exactly once (see
+    /// `constant_outside_loops`).
+    assigned_once: HashSet<String>,
+}
+
+/// The names `body` assigns exactly once, as a local or a loop variable.
+fn assigned_once(body: &[Stmt]) -> HashSet<String> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    crate::frontend::ast::for_each_statement(body, &mut |statement| {
+        let name = match &statement.kind {
+            StmtKind::Assign { target, .. } | StmtKind::AugAssign { target, .. } => {
+                match &target.kind {
+                    ExprKind::Var(name) => Some(name.as_str()),
+                    _ => None,
+                }
+            }
+            StmtKind::For { var, .. } => Some(var.as_str()),
+            _ => None,
+        };
+        if let Some(name) = name {
+            *counts.entry(name).or_default() += 1;
+        }
+    });
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n == 1)
+        .map(|(name, _)| name.to_string())
+        .collect()
 }
 
 /// The key in `callees` of the function that `name` calls from the
@@ -337,6 +365,7 @@ pub fn emit(
         function: &function.name,
         key: String::new(),
         bindings,
+        assigned_once: assigned_once(&function.body),
     });
     // The parallel specification, for the passes.
     let mut labels: Vec<&String> = spec.keys().collect();

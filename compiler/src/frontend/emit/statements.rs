@@ -372,6 +372,9 @@ impl<'a> Emitter<'a> {
                 ));
             }
         }
+        if self.constant_outside_loops(statement) {
+            return Ok(());
+        }
         self.check_placement(statement)?;
         match &statement.kind {
             StmtKind::Pass => Ok(()),
@@ -498,6 +501,36 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
+    /// Outside every parallel loop, `name = value` with a value known
+    /// when compiling (`n, m = x.shape`, `k = 2 * n`), for a local assigned
+    /// nowhere else: bound as a constant of the call, which computes
+    /// nothing where it stands (as a scalar argument is). Whether it was.
+    fn constant_outside_loops(&mut self, statement: &Stmt) -> bool {
+        let StmtKind::Assign { target, value } = &statement.kind else {
+            return false;
+        };
+        let ExprKind::Var(name) = &target.kind else {
+            return false;
+        };
+        let once = self
+            .frames
+            .last()
+            .is_some_and(|frame| frame.assigned_once.contains(name));
+        if self.parallel_depth > 0 || self.on_device || !once || self.lookup(name).is_some() {
+            return false;
+        }
+        let (out, checks, overflow) = (self.out.len(), self.checks.len(), self.overflow.clone());
+        let known = self.expr(value).ok().and_then(|v| Some((v.literal?, v.ty)));
+        self.out.truncate(out);
+        self.checks.truncate(checks);
+        self.overflow = overflow;
+        let Some((literal, ty)) = known else {
+            return false;
+        };
+        self.bind(name, Binding::Constant(literal, ty));
+        true
+    }
+
     /// The truth of `condition` where it is known when compiling (it
     /// depends only on literals and specialised scalars), evaluated
     /// without emitting anything; None otherwise, or if it is invalid
@@ -592,6 +625,7 @@ impl<'a> Emitter<'a> {
             function: &callee.name,
             key,
             bindings,
+            assigned_once: assigned_once(&callee.body),
         });
         let result = self.statements(&callee.body);
         self.frames.pop();
