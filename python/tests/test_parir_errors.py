@@ -11,6 +11,8 @@ import pytest
 
 import parla.parir as parir
 
+import jit_helpers  # noqa: F401 (named in a JIT function)
+
 HERE = __file__
 
 
@@ -135,6 +137,13 @@ def test_calls_of_python_functions_and_recursion():
         for i in range(n):
             x[i] = x.sum()
     compile_error(h, "x.sum()", "only JIT functions and the functions of parir, NumPy and math can be called")
+
+    def through_a_module(x, n):
+        parir.label('N')
+        for i in range(n):
+            jit_helpers.inner(x, i)
+    compile_error(through_a_module, "jit_helpers.inner(x, i)",
+                  "call a JIT function of another module by its own name, `from jit_helpers import inner`")
 
     def g(x, n):
         parir.label('N')

@@ -1181,9 +1181,22 @@ impl Converter<'_> {
                 }
             }
         }
+        // `helpers.scale(...)`: a function reached through another module
+        // (or an object), which JIT code cannot look into.
+        let through = match (function.kind.as_str(), function.node("value")) {
+            ("Attribute", Some(owner)) if owner.kind == "Name" => format!(
+                " (`{0}.{1}(...)` reaches into `{0}`: call a JIT function of another module by its own name, \
+                 `from {0} import {1}`, then `{1}(...)`; arrays have no methods here)",
+                owner.str("id").unwrap_or_default(),
+                function.str("attr").unwrap_or_default()
+            ),
+            _ => String::new(),
+        };
         Err(self.error(
             node,
-            "only JIT functions and the functions of parir, NumPy and math can be called in JIT functions",
+            format!(
+                "only JIT functions and the functions of parir, NumPy and math can be called in JIT functions{through}"
+            ),
         ))
     }
 }
