@@ -55,15 +55,14 @@ fn work(op: OperationRef) -> u64 {
 /// (fused cost, split cost) of sibling loops given as (threads, work).
 pub fn costs(siblings: &[(u64, u64)]) -> (u64, u64) {
     let widest = siblings.iter().map(|(t, _)| *t).max().unwrap_or(0);
+    // Saturating: thread counts go up to 2**63.
     let fused = siblings
         .iter()
-        .map(|(_, w)| widest.saturating_mul(*w))
-        .sum();
+        .fold(0u64, |sum, (_, w)| sum.saturating_add(widest.saturating_mul(*w)));
     let split = siblings
         .iter()
-        .map(|(t, w)| t.saturating_mul(*w))
-        .sum::<u64>()
-        + LAUNCH_COST * (siblings.len().saturating_sub(1) as u64);
+        .fold(0u64, |sum, (t, w)| sum.saturating_add(t.saturating_mul(*w)))
+        .saturating_add(LAUNCH_COST.saturating_mul(siblings.len().saturating_sub(1) as u64));
     (fused, split)
 }
 
@@ -127,5 +126,8 @@ mod tests {
         // 64 and 1,000,000 threads with heavy bodies: split.
         let (fused, split) = costs(&[(64, 500), (1_000_000, 500)]);
         assert!(split < fused, "{fused} {split}");
+        // Thread counts up to 2**63 saturate instead of overflowing.
+        let (fused, split) = costs(&[(32, 3), (i64::MAX as u64, 3), (i64::MAX as u64, 3)]);
+        assert_eq!((fused, split), (u64::MAX, u64::MAX));
     }
 }
