@@ -1,7 +1,7 @@
 //! Parsing IR text into a module, as mlir-opt does: a single top-level
 //! `builtin.module` is used as is; anything else is wrapped in one.
 
-use crate::diagnostics::{Capture, Message};
+use crate::diagnostics::{Capture, Message, Severity, SourcePosition};
 use melior::{
     ir::{operation::OperationLike, BlockLike, Location, Module, Operation},
     Context, StringRef,
@@ -16,6 +16,9 @@ pub fn parse_module<'c>(
     text: &str,
     source_name: &str,
 ) -> Result<Module<'c>, Vec<Message>> {
+    if let Some(message) = unparsable(text, source_name) {
+        return Err(vec![message]);
+    }
     let capture = Capture::new(context);
     if let Some(op) = parse_operation(context, text, source_name) {
         return Ok(into_module(context, op));
@@ -35,6 +38,62 @@ pub fn parse_module<'c>(
         Some(op) => Ok(into_module(context, op)),
         None => Err(capture.take()),
     }
+}
+
+/// Text that MLIR's parser would crash on rather than reject, as a
+/// diagnostic: a dense array of `index` elements (`array<index: 1>`),
+/// which the parser takes for a float array (a null dereference). Text in
+/// strings and comments is skipped.
+fn unparsable(text: &str, source_name: &str) -> Option<Message> {
+    let bytes = text.as_bytes();
+    let (mut line, mut column) = (1u32, 1u32);
+    let (mut in_string, mut in_comment) = (false, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_comment {
+            in_comment = c != b'\n';
+        } else if in_string {
+            if c == b'\\' {
+                i += 1;
+                column += 1;
+            } else if c == b'"' {
+                in_string = false;
+            }
+        } else if c == b'"' {
+            in_string = true;
+        } else if bytes[i..].starts_with(b"//") {
+            in_comment = true;
+        } else if let Some(rest) = bytes[i..].strip_prefix(b"array<") {
+            let element = rest.trim_ascii_start();
+            let after = element.strip_prefix(b"index").unwrap_or(b"x");
+            if after
+                .first()
+                .is_some_and(|c| matches!(c, b':' | b'>') || c.is_ascii_whitespace())
+            {
+                return Some(Message {
+                    severity: Severity::Error,
+                    position: Some(SourcePosition {
+                        file: source_name.to_string(),
+                        line,
+                        column,
+                    }),
+                    location: format!("{source_name}:{line}:{column}"),
+                    text: "dense arrays of index elements are not supported: write array<i64: ...>"
+                        .to_string(),
+                    notes: Vec::new(),
+                });
+            }
+        }
+        if c == b'\n' {
+            line += 1;
+            column = 1;
+        } else if c & 0xC0 != 0x80 {
+            column += 1;
+        }
+        i += 1;
+    }
+    None
 }
 
 fn parse_operation<'c>(

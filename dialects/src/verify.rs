@@ -235,6 +235,23 @@ pub(crate) fn ends_with(
     Ok(())
 }
 
+/// That region `index` (named `region` in messages) has no block
+/// arguments: nothing passes it values, and a pass that inlines it would
+/// leave their uses dangling.
+pub(crate) fn takes_no_arguments(op: OperationRef, index: usize, region: &str) -> Check {
+    let arguments = op
+        .region(index)
+        .ok()
+        .and_then(|r| r.first_block())
+        .map_or(0, |block| block.argument_count());
+    if arguments > 0 {
+        return Err(format!(
+            "expects its {region} region to take no arguments, found {arguments}"
+        ));
+    }
+    Ok(())
+}
+
 /// The value of `value` when it is produced by `arith.constant` with an
 /// integer or index attribute.
 pub(crate) fn constant_int(value: Value) -> Option<i64> {

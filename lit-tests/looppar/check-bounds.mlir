@@ -87,3 +87,22 @@ func.func @strided(%x: memref<8xf32>) {
   }
   return
 }
+
+// -----
+
+// x[3 * i] with i = 2**62 wraps in 64 bits: the exact value says nothing
+// certain about the element the code reaches (nor may it overflow here).
+func.func @wrapping_index(%x: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %hi = arith.constant 9223372036854775807 : index
+  %st = arith.constant 4611686018427387904 : index
+  %c3 = arith.constant 3 : index
+  %z = arith.constant 0.0 : f32
+  "looppar.for"(%c0, %hi, %st) ({
+  ^bb0(%i: index):
+    %a = arith.muli %i, %c3 : index
+    memref.store %z, %x[%a] : memref<8xf32>
+    "looppar.yield"() : () -> ()
+  }) : (index, index, index) -> ()
+  return
+}

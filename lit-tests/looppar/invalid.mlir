@@ -320,3 +320,32 @@ func.func @while_body() {
   }) : () -> ()
   return
 }
+
+// -----
+
+// A device block is inlined where it stands: it takes no arguments (their
+// uses would dangle).
+func.func @device_block_arguments(%y: memref<1xindex>) {
+  // expected-error@+1 {{'looppar.on_device' op expects its body region to take no arguments, found 1}}
+  "looppar.on_device"() ({
+  ^bb0(%q: index):
+    %c0 = arith.constant 0 : index
+    memref.store %q, %y[%c0] : memref<1xindex>
+    "looppar.yield"() : () -> ()
+  }) : () -> ()
+  return
+}
+
+// -----
+
+func.func @while_arguments() {
+  // expected-error@+1 {{'looppar.while' op expects its before region to take no arguments, found 1}}
+  "looppar.while"() ({
+  ^bb0(%q: index):
+    %t = arith.constant true
+    "looppar.condition"(%t) : (i1) -> ()
+  }, {
+    "looppar.yield"() : () -> ()
+  }) : () -> ()
+  return
+}

@@ -168,3 +168,12 @@ func.func @f() {
   // expected-error@+1 {{block with no terminator}}
   %x = arith.constant 1 : i64
 }) : () -> ()
+
+// -----
+
+// Nothing passes a task's body values: block arguments would dangle.
+// expected-error@+1 {{'task.graph' op expects its body region to take no arguments, found 1}}
+"task.graph"() ({
+^bb0(%x: index):
+  "task.yield"() : () -> ()
+}) : () -> ()

@@ -49,6 +49,15 @@ def test_parse_errors_are_ir_errors():
     assert caught.value.diagnostics[0].line == 1
 
 
+def test_text_the_mlir_parser_would_crash_on_is_an_ir_error():
+    # array<index: ...> once took the process down inside MLIR's parser.
+    with pytest.raises(ir.IRError, match="dense arrays of index elements are not supported") as caught:
+        ir.verify("module attributes {test.x = array<index: 1>} {}", "index.mlir")
+    assert (caught.value.diagnostics[0].line, caught.value.diagnostics[0].column) == (1, 29)
+    # In a string it is only text.
+    ir.verify('module attributes {test.x = "array<index: 1>"} {}')
+
+
 def test_non_text_is_a_type_error():
     with pytest.raises(TypeError, match="expects IR text"):
         ir.verify(b"module {}")  # type: ignore[arg-type]

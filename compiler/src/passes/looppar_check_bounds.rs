@@ -113,14 +113,19 @@ fn access<'c, 'a>(op: OperationRef<'c, 'a>) -> Option<(Value<'c, 'a>, Vec<Value<
     Some((memref, operands[first + 1..].to_vec()))
 }
 
-/// The value of `form` in the iterations `choice` picks (one per loop).
-fn value_at(form: &Affine, loops: &[Loop], choice: &[i64]) -> i128 {
+/// The value of `form` in the iterations `choice` picks (one per loop),
+/// exactly; None where the code's own 64-bit arithmetic would wrap on the
+/// way (its index is then not this value, and nothing is certain).
+fn value_at(form: &Affine, loops: &[Loop], choice: &[i64]) -> Option<i64> {
     loops
         .iter()
         .zip(choice)
-        .fold(i128::from(form.constant), |sum, (l, t)| {
-            sum + i128::from(form.coefficient(l.variable)) * l.value(*t)
+        .try_fold(i128::from(form.constant), |sum, (l, t)| {
+            let term = i128::from(form.coefficient(l.variable)).checked_mul(l.value(*t))?;
+            sum.checked_add(term)
+                .filter(|v| i64::try_from(*v).is_ok() && i64::try_from(term).is_ok())
         })
+        .and_then(|v| i64::try_from(v).ok())
 }
 
 /// The iterations (one per loop) where `form` is smallest, or largest.
@@ -128,7 +133,7 @@ fn extreme(form: &Affine, loops: &[Loop], largest: bool) -> Vec<i64> {
     loops
         .iter()
         .map(|l| {
-            let rising = form.coefficient(l.variable) * l.step > 0;
+            let rising = i128::from(form.coefficient(l.variable)) * i128::from(l.step) > 0;
             if rising == largest {
                 l.trips - 1
             } else {
@@ -180,7 +185,9 @@ fn out_of_bounds(op: OperationRef) -> Option<String> {
         let size = i128::from(size);
         for largest in [false, true] {
             let choice = extreme(&form, &loops, largest);
-            let value = value_at(&form, &loops, &choice);
+            let Some(value) = value_at(&form, &loops, &choice).map(i128::from) else {
+                continue;
+            };
             if (0..size).contains(&value) {
                 continue;
             }

@@ -341,15 +341,15 @@ fn distance(iv: Symbol, store: &[Affine], other: &[Affine]) -> Option<i64> {
             return None;
         }
         // s(i) = c*i + a and o(i') = c*i' + b meet when i' = i + (a - b)/c.
-        let delta = s.without(iv).constant - o.without(iv).constant;
+        let delta = s.without(iv).constant.checked_sub(o.without(iv).constant)?;
         match coefficient {
             0 if delta != 0 => return None, // different elements in every iteration
             0 => {}
             c => {
-                if delta % c != 0 {
+                if delta.checked_rem(c)? != 0 {
                     return None;
                 }
-                let d = delta / c;
+                let d = delta.checked_div(c)?;
                 if distance.is_some_and(|known| known != d) {
                     return None;
                 }
@@ -357,7 +357,8 @@ fn distance(iv: Symbol, store: &[Affine], other: &[Affine]) -> Option<i64> {
             }
         }
     }
-    distance.filter(|d| *d != 0)
+    // Not zero, and with an absolute value (`i64::MIN` has none).
+    distance.filter(|d| *d != 0 && *d != i64::MIN)
 }
 
 /// The equations, in iteration numbers, of comparable affine accesses:

@@ -56,9 +56,9 @@ fn work(op: OperationRef) -> u64 {
 pub fn costs(siblings: &[(u64, u64)]) -> (u64, u64) {
     let widest = siblings.iter().map(|(t, _)| *t).max().unwrap_or(0);
     // Saturating: thread counts go up to 2**63.
-    let fused = siblings
-        .iter()
-        .fold(0u64, |sum, (_, w)| sum.saturating_add(widest.saturating_mul(*w)));
+    let fused = siblings.iter().fold(0u64, |sum, (_, w)| {
+        sum.saturating_add(widest.saturating_mul(*w))
+    });
     let split = siblings
         .iter()
         .fold(0u64, |sum, (t, w)| sum.saturating_add(t.saturating_mul(*w)))

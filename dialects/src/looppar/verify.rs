@@ -3,7 +3,7 @@
 use super::view_parts;
 use crate::verify::{
     constant_int, enclosing, ends_with, flag, i64_array, op_name, opt_int, opt_string,
-    opt_string_array, string, terminator, type_text, Check,
+    opt_string_array, string, takes_no_arguments, terminator, type_text, Check,
 };
 use melior::ir::{
     operation::{OperationLike, OperationRef, OperationResult},
@@ -15,6 +15,8 @@ pub(crate) fn check(name: &str, op: OperationRef) -> Check {
     match name {
         "for" => check_for(op),
         "while" => {
+            takes_no_arguments(op, 0, "before")?;
+            takes_no_arguments(op, 1, "after")?;
             ends_with(op, 0, "before", "looppar.condition", 1)?;
             ends_with(op, 1, "after", "looppar.yield", 0)
         }
@@ -43,6 +45,7 @@ pub(crate) fn check(name: &str, op: OperationRef) -> Check {
             if enclosing(op, "looppar.on_device").is_some() {
                 return Err("cannot be nested in another 'looppar.on_device'".into());
             }
+            takes_no_arguments(op, 0, "body")?;
             ends_with(op, 0, "body", "looppar.yield", 0)
         }
         "yield" => {

@@ -1,7 +1,9 @@
 //! Rules of the `task` dialect that IRDL cannot state.
 
 use crate::device::{verify::check_non_negative, Device};
-use crate::verify::{attr, enclosing, ends_with, flag, float, op_name, string, Check};
+use crate::verify::{
+    attr, enclosing, ends_with, flag, float, op_name, string, takes_no_arguments, Check,
+};
 use melior::ir::{
     attribute::ArrayAttribute,
     operation::{OperationLike, OperationRef},
@@ -14,6 +16,7 @@ pub(crate) fn check(name: &str, op: OperationRef) -> Check {
             if enclosing(op, "task.graph").is_some() {
                 return Err("cannot be nested in another 'task.graph'".into());
             }
+            takes_no_arguments(op, 0, "body")?;
             ends_with(op, 0, "body", "task.yield", 0)
         }
         "create_space" => {
@@ -58,6 +61,7 @@ pub(crate) fn check(name: &str, op: OperationRef) -> Check {
             }
             check_non_negative(op, "memory")?;
             flag(op, "async")?;
+            takes_no_arguments(op, 0, "body")?;
             ends_with(op, 0, "body", "task.yield", 1)?;
             if enclosing(op, "task.graph").is_none() {
                 return Err("must be inside a 'task.graph'".into());

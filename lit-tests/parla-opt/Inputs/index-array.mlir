@@ -1,0 +1,2 @@
+// MLIR's parser would crash on this attribute rather than reject it.
+module attributes {test.x = array<index: 1>} {}
