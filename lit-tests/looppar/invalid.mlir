@@ -349,3 +349,29 @@ func.func @while_arguments() {
   }) : () -> ()
   return
 }
+
+// -----
+
+func.func @unknown_reduction(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-error@+1 {{'looppar.for' op requires 'reduction' to be one of "add", "mul", "min", "max", got "avg"}}
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    "looppar.yield"() : () -> ()
+  }) {reduction = "avg", threads = 4 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+func.func @seq_loop(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-error@+1 {{'looppar.for' op has 'seq', which only 'looppar.parallelize' takes}}
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    "looppar.yield"() : () -> ()
+  }) {seq, threads = 4 : i64} : (index, index, index) -> ()
+  return
+}

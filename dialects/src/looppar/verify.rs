@@ -95,6 +95,27 @@ fn check_parallel_attributes(op: OperationRef) -> Check {
 
 fn check_for(op: OperationRef) -> Check {
     check_label(opt_string(op, "label")?.as_deref())?;
+    if op.has_attribute("seq") {
+        return Err(
+            "has 'seq', which only 'looppar.parallelize' takes: a sequential loop has no 'threads'"
+                .into(),
+        );
+    }
+    let one_of = |name: &str, values: &[&str]| -> Check {
+        match opt_string(op, name)? {
+            Some(value) if !values.contains(&value.as_str()) => Err(format!(
+                "requires '{name}' to be one of {}, got \"{value}\"",
+                values
+                    .iter()
+                    .map(|v| format!("\"{v}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => Ok(()),
+        }
+    };
+    one_of("reduction", &["add", "mul", "min", "max"])?;
+    one_of("kernels", &["fused", "split"])?;
     // The lowerings count upwards (`scf.for`, GPU index arithmetic): a
     // negative step would silently run no iteration.
     if let Some(step) = constant_int(op.operand(2).map_err(|e| e.to_string())?) {
