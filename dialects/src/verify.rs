@@ -127,12 +127,19 @@ pub(crate) fn string(op: OperationRef, name: &str) -> Result<String, String> {
 
 /// An optional integer attribute; an error if present with another kind.
 pub(crate) fn opt_int(op: OperationRef, name: &str) -> Result<Option<i64>, String> {
-    match attr(op, name) {
-        None => Ok(None),
-        Some(a) => IntegerAttribute::try_from(a)
-            .map(|i| Some(i.value()))
-            .map_err(|_| format!("attribute '{name}' must be an integer, got {a}")),
+    let Some(a) = attr(op, name) else {
+        return Ok(None);
+    };
+    let error = || format!("attribute '{name}' must be an integer, got {a}");
+    let value = IntegerAttribute::try_from(a).map_err(|_| error())?.value();
+    // A bool (`true` is the i1 -1), or an unsigned value past int64's
+    // range, which reads as negative: neither is the integer meant.
+    if let Ok(ty) = melior::ir::r#type::IntegerType::try_from(a.r#type()) {
+        if ty.width() == 1 || (ty.is_unsigned() && value < 0) {
+            return Err(error());
+        }
     }
+    Ok(Some(value))
 }
 
 /// A required integer attribute.

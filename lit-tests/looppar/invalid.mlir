@@ -375,3 +375,16 @@ func.func @seq_loop(%n: index) {
   }) {seq, threads = 4 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+func.func @bool_threads(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-error@+1 {{'looppar.for' op attribute 'threads' must be an integer, got true}}
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    "looppar.yield"() : () -> ()
+  }) {threads = true} : (index, index, index) -> ()
+  return
+}
