@@ -64,7 +64,10 @@ fn unparsable(text: &str, source_name: &str) -> Option<Message> {
             in_string = true;
         } else if bytes[i..].starts_with(b"//") {
             in_comment = true;
-        } else if let Some(rest) = bytes[i..].strip_prefix(b"array<") {
+        } else if let Some(rest) = bytes[i..]
+            .strip_prefix(b"array<")
+            .filter(|_| i == 0 || !is_name_byte(bytes[i - 1]))
+        {
             let element = rest.trim_ascii_start();
             let after = element.strip_prefix(b"index").unwrap_or(b"x");
             if after
@@ -94,6 +97,12 @@ fn unparsable(text: &str, source_name: &str) -> Option<Message> {
         i += 1;
     }
     None
+}
+
+/// Whether `byte` may stand in, or just before, a name (`xarray`,
+/// `#test.array`, `!foo.array`): `array<` after one is not the builtin.
+fn is_name_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'$' | b'#' | b'!')
 }
 
 fn parse_operation<'c>(

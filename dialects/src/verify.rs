@@ -135,7 +135,8 @@ pub(crate) fn opt_int(op: OperationRef, name: &str) -> Result<Option<i64>, Strin
     // A bool (`true` is the i1 -1), or an unsigned value past int64's
     // range, which reads as negative: neither is the integer meant.
     if let Ok(ty) = melior::ir::r#type::IntegerType::try_from(a.r#type()) {
-        if ty.width() == 1 || (ty.is_unsigned() && value < 0) {
+        // (Narrower unsigned values read sign-extended: only ui64 wraps.)
+        if ty.width() == 1 || (ty.is_unsigned() && ty.width() == 64 && value < 0) {
             return Err(error());
         }
     }

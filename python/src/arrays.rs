@@ -573,9 +573,13 @@ fn argument(
     }
     if value.is_instance_of::<PyInt>() {
         return value.extract::<i64>().map(Argument::Int).map_err(|_| {
+            let hint = if value.extract::<u64>().is_ok() {
+                format!("; pass np.uint64({value}) for an unsigned value")
+            } else {
+                String::new()
+            };
             PyValueError::new_err(format!(
-                "Python int arguments are int64s (from -2**63 to 2**63 - 1), and {value} is not one; \
-                 pass np.uint64({value}) for an unsigned value from 2**63 up"
+                "Python int arguments are int64s (from -2**63 to 2**63 - 1), and {value} is not one{hint}"
             ))
         });
     }

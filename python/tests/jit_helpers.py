@@ -12,3 +12,13 @@ def inner(y, i):
 @parir.jit
 def outer(y, i):
     inner(y, i)
+
+
+@parir.jit
+def step(y, i):
+    y[i] = 5.0
+
+
+@parir.jit
+def run(y, i):
+    step(y, i)

@@ -54,8 +54,11 @@ def test_text_the_mlir_parser_would_crash_on_is_an_ir_error():
     with pytest.raises(ir.IRError, match="dense arrays of index elements are not supported") as caught:
         ir.verify("module attributes {test.x = array<index: 1>} {}", "index.mlir")
     assert (caught.value.diagnostics[0].line, caught.value.diagnostics[0].column) == (1, 29)
-    # In a string it is only text.
+    # In a string it is only text, and so is a dialect's own `array<`.
     ir.verify('module attributes {test.x = "array<index: 1>"} {}')
+    with pytest.raises(ir.IRError) as caught:
+        ir.verify("module attributes {test.x = #test.array<index: 1>} {}")
+    assert "dense arrays" not in str(caught.value)
 
 
 def test_non_text_is_a_type_error():

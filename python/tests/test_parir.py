@@ -1046,6 +1046,49 @@ def test_callees_resolve_names_where_they_were_defined():
     make()(y, 3, opts=opts)
     assert y.tolist() == [3.0, 3.0, 3.0]
 
+    # A function of another module with this one's name is another
+    # function, not a recursion; this one under another name is one.
+    @parir.jit
+    def step(y, n):
+        parir.label('N')
+        for i in range(n):
+            jit_run(y, i)
+
+    globals()["jit_run"] = jit_helpers.run
+    y = np.zeros(3)
+    step(y, 3, opts=opts)
+    assert y.tolist() == [5.0, 5.0, 5.0]
+
+    @parir.jit
+    def again(y, n):
+        parir.label('N')
+        for i in range(n):
+            alias(y, i)
+
+    globals()["alias"] = again
+    with pytest.raises(parir.CompileError, match="`alias` calls itself"):
+        again(y, 3, opts=opts)
+
+
+@parir.jit
+def row_histograms(bins, hist, n, m):
+    parir.label('N')
+    for i in range(n):
+        for j in range(m):
+            hist[i, bins[i, j]] += 1
+            hist[i, 0] = hist[i, 0] * 1
+
+
+def test_updates_at_data_indices_of_an_iterations_own_row_run():
+    """`hist[i, bins[i, j]] += 1`: the data chooses the column, but the
+    row is the iteration's own, so nothing is shared (not a race)."""
+    bins = np.random.default_rng(4).integers(1, 5, (6, 40))
+    hist = np.zeros((6, 5), np.int64)
+    row_histograms(bins, hist, 6, 40, opts=parir.par({'N': parir.threads(6)}))
+    expected = np.zeros((6, 5), np.int64)
+    row_histograms(bins, expected, 6, 40, seq=True)
+    np.testing.assert_array_equal(hist, expected)
+
 
 def test_several_early_exits_in_one_loop():
     """Two `continue`s (or `break`s) in a row: the statements after the

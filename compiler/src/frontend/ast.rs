@@ -235,6 +235,9 @@ struct Converter<'s> {
     /// error about a node without a position (an operator, the parameter
     /// list) is reported.
     position: std::cell::Cell<Span>,
+    /// The function's parameters (for messages: `x.fill()` on one is an
+    /// array method, not a module's function).
+    params: Vec<String>,
 }
 
 fn span_of(node: &Node) -> Span {
@@ -245,6 +248,12 @@ fn span_of(node: &Node) -> Span {
 }
 
 impl Converter<'_> {
+    /// Whether `node` is a `Name` of one of the function's parameters.
+    fn is_param(&self, node: &Node) -> bool {
+        node.str("id")
+            .is_some_and(|id| self.params.iter().any(|p| p == id))
+    }
+
     fn error(&self, node: &Node, message: impl Into<String>) -> CompileError {
         let span = if node.line == 0 {
             self.position.get()
@@ -1184,9 +1193,14 @@ impl Converter<'_> {
         // `helpers.scale(...)`: a function reached through another module
         // (or an object), which JIT code cannot look into.
         let through = match (function.kind.as_str(), function.node("value")) {
+            ("Attribute", Some(owner)) if owner.kind == "Name" && self.is_param(owner) => format!(
+                " (`{}.{}(...)`: arrays have no methods in JIT functions)",
+                owner.str("id").unwrap_or_default(),
+                function.str("attr").unwrap_or_default()
+            ),
             ("Attribute", Some(owner)) if owner.kind == "Name" => format!(
                 " (`{0}.{1}(...)` reaches into `{0}`: call a JIT function of another module by its own name, \
-                 `from {0} import {1}`, then `{1}(...)`; arrays have no methods here)",
+                 `from {0} import {1}`, then `{1}(...)`)",
                 owner.str("id").unwrap_or_default(),
                 function.str("attr").unwrap_or_default()
             ),
@@ -1267,11 +1281,12 @@ pub fn convert(
     module_names: &[(String, Namespace)],
     function_names: &[(String, Namespace, String)],
 ) -> Result<Function, CompileError> {
-    let converter = Converter {
+    let mut converter = Converter {
         source,
         module_names: module_names.to_vec(),
         function_names: function_names.to_vec(),
         position: std::cell::Cell::new(span_of(tree)),
+        params: Vec::new(),
     };
     if tree.kind != "FunctionDef" {
         let message = if tree.kind == "AsyncFunctionDef" {
@@ -1296,13 +1311,14 @@ pub fn convert(
             "JIT functions take positional parameters without defaults",
         ));
     }
-    let params = arguments
+    let params: Vec<String> = arguments
         .list("posonlyargs")
         .iter()
         .chain(arguments.list("args"))
         .filter_map(Value::as_node)
         .map(|a| a.str("arg").unwrap_or_default().to_string())
         .collect();
+    converter.params = params.clone();
     let function = Function {
         name: tree.str("name").unwrap_or_default().to_string(),
         params,

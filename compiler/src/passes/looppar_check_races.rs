@@ -587,6 +587,11 @@ fn unshareable_update_from_data(
     if store.atomic.is_some() || !from_data {
         return None;
     }
+    // Another index gives each iteration its own elements (`h[i, b[j]]`).
+    let indices: Vec<Value> = store.op.operands().skip(2).collect();
+    if private_to_iterations(loop_op, &indices) {
+        return None;
+    }
     let read = all.iter().find(|other| {
         !other.is_store
             && other.atomic.is_none()

@@ -85,11 +85,13 @@ enum Binding {
 
 struct Frame<'f> {
     source: &'f Source,
-    function: &'f str,
     /// The key of this function in `callees` (empty for the function
     /// compiled): its calls resolve under it (see [`callee_key`]).
     key: String,
     bindings: HashMap<String, Binding>,
+    /// Where the function is defined (in `source`): what tells a call of
+    /// it again, under any name, from another function of its name.
+    definition: Span,
     /// The locals its body assigns exactly once (see
     /// `constant_outside_loops`).
     assigned_once: HashSet<String>,
@@ -362,9 +364,9 @@ pub fn emit(
     }
     emitter.frames.push(Frame {
         source,
-        function: &function.name,
         key: String::new(),
         bindings,
+        definition: function.span,
         assigned_once: assigned_once(&function.body),
     });
     // The parallel specification, for the passes.

@@ -527,7 +527,9 @@ impl<'a> Emitter<'a> {
         let Some((literal, ty)) = known else {
             return false;
         };
-        self.bind(name, Binding::Constant(literal, ty));
+        // A local's type, as `store_local` gives it: Python numbers are
+        // int64 and float64 (see the README's differences from NumPy).
+        self.bind(name, Binding::Constant(literal, Self::concrete(ty)));
         true
     }
 
@@ -581,14 +583,18 @@ impl<'a> Emitter<'a> {
         let ExprKind::Call { function, args } = &call.kind else {
             unreachable!("a call")
         };
-        if self.frames.iter().any(|f| f.function == function) {
-            return Err(self.error(call.span, format!("`{function}` calls itself (directly or not): recursion is not supported in JIT functions")));
-        }
         let caller = self.frames.last().map_or("", |frame| frame.key.as_str());
         let key = callee_key(caller, function);
         let callee = self.callees.get(&key).ok_or_else(|| {
             self.error(call.span, format!("`{function}` is not a JIT function: only functions decorated with @parir.jit can be called"))
         })?;
+        if self
+            .frames
+            .iter()
+            .any(|f| f.definition == callee.span && f.source.file == callee.source.file)
+        {
+            return Err(self.error(call.span, format!("`{function}` calls itself (directly or not): recursion is not supported in JIT functions")));
+        }
         if callee.params.len() != args.len() {
             return Err(self.error(
                 call.span,
@@ -622,9 +628,9 @@ impl<'a> Emitter<'a> {
         }
         self.frames.push(Frame {
             source: &callee.source,
-            function: &callee.name,
             key,
             bindings,
+            definition: callee.span,
             assigned_once: assigned_once(&callee.body),
         });
         let result = self.statements(&callee.body);
