@@ -105,20 +105,24 @@ fn entry_function<'c, 'a>(
     module: &'a Module<'c>,
     entry: &str,
 ) -> Result<(OperationRef<'c, 'a>, bool), KernelError> {
+    // The reserved name first: lowered text may also declare a C routine
+    // of the entry's own name (`erf`, which its code calls).
     let reserved = crate::symbols::reserved_entry_name(entry);
-    let mut operation = module.body().first_operation();
-    while let Some(op) = operation {
-        let named = op
-            .attribute("sym_name")
-            .ok()
-            .and_then(|a| StringAttribute::try_from(a).ok())
-            .is_some_and(|name| name.value() == entry || name.value() == reserved);
-        match op.name().as_string_ref().as_str() {
-            Ok("func.func") if named => return Ok((op, false)),
-            Ok("llvm.func") if named => return Ok((op, true)),
-            _ => {}
+    for wanted in [reserved.as_str(), entry] {
+        let mut operation = module.body().first_operation();
+        while let Some(op) = operation {
+            let named = op
+                .attribute("sym_name")
+                .ok()
+                .and_then(|a| StringAttribute::try_from(a).ok())
+                .is_some_and(|name| name.value() == wanted);
+            match op.name().as_string_ref().as_str() {
+                Ok("func.func") if named => return Ok((op, false)),
+                Ok("llvm.func") if named => return Ok((op, true)),
+                _ => {}
+            }
+            operation = op.next_in_block();
         }
-        operation = op.next_in_block();
     }
     Err(KernelError::BadEntry(format!(
         "the code has no function @{entry} (the name given to compile_string)"

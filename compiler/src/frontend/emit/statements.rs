@@ -298,8 +298,14 @@ impl<'a> Emitter<'a> {
                 statement.span,
                 format!(
                     "this statement would run outside every parallel loop, which JIT functions reject; \
-                     put it in a parallel loop, or wrap the function body in `with parir.gpu:` to run it sequentially{}",
-                    self.label_mismatch()
+                     put it in a parallel loop, or wrap the function body in `with parir.gpu:` to run it sequentially{}{}",
+                    self.label_mismatch(),
+                    if matches!(statement.kind, StmtKind::Assign { .. }) {
+                        " (a local may be assigned here only once, from values known when compiling, \
+                         such as `n, m = x.shape`)"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }
