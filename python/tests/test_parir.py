@@ -1097,6 +1097,40 @@ def test_updates_at_data_indices_of_an_iterations_own_row_run():
     np.testing.assert_array_equal(hist, expected)
 
 
+@parir.jit
+def shifted_columns(x, y):
+    parir.label('N')
+    y[:, :] = x[:, 1:3]
+
+
+@parir.jit
+def scatter_columns(x, y):
+    parir.label('N')
+    for i in range(x.shape[0]):
+        for j in range(2):
+            y[i, j + 1] = x[i, j] + x[i, 0]
+
+
+def test_arrays_with_negative_strides():
+    """x[:, ::-1] read and written: the memref lowering's index arithmetic
+    may not wrap below zero, so a reversed view (read past its first
+    column as [3, 3] for every row, once) runs on a contiguous copy,
+    written back; one that overlaps another argument is a ValueError."""
+    opts = parir.par({'N': parir.threads(2)})
+    x = np.arange(20.0).reshape(4, 5)[:, ::-1]
+    y = np.zeros((4, 2))
+    shifted_columns(x, y, opts=opts)
+    np.testing.assert_array_equal(y, x[:, 1:3])
+    base = np.zeros((4, 5))
+    target = base[::-1, ::-1]
+    scatter_columns(np.arange(8.0).reshape(4, 2), target, opts=opts)
+    expected = np.zeros((4, 5))
+    scatter_columns(np.arange(8.0).reshape(4, 2), expected[::-1, ::-1], seq=True)
+    np.testing.assert_array_equal(base, expected)
+    with pytest.raises(ValueError, match="negative stride .* shares memory with another argument"):
+        shifted_columns(base[:, ::-1], base[:, :2], opts=opts)
+
+
 def test_several_early_exits_in_one_loop():
     """Two `continue`s (or `break`s) in a row: the statements after the
     first moved into its branch without their own exit removed, which

@@ -257,6 +257,54 @@ def _resolve(function, name):
     return function.__globals__.get(name)
 
 
+def _negative_strides(value) -> bool:
+    """Whether `value` is a NumPy or CuPy array with a negative stride."""
+    strides = getattr(value, "strides", None)
+    return (isinstance(value, _np.ndarray) or type(value).__module__.startswith("cupy")) \
+        and strides is not None and any(s < 0 for s in strides)
+
+
+def _with_positive_strides(args):
+    """`args` with each array of a negative stride (`x[:, ::-1]`) replaced
+    by a contiguous copy, and the (original, copy) pairs to write back
+    after the call: compiled code indexes arrays as MLIR's memref lowering
+    does, with index arithmetic that may not wrap below zero (LLVM's
+    `nuw`), which a negative stride does. A reversed view that shares
+    memory with another argument cannot be copied without changing what
+    the call computes: a ValueError."""
+    if not any(_negative_strides(a) or isinstance(a, dict) for a in args):
+        return args, ()
+    pairs = []
+
+    def replaced(value, others):
+        if not _negative_strides(value):
+            return value
+        for other in others:
+            if other is not value and getattr(other, "strides", None) is not None and \
+                    _shares_memory(value, other):
+                raise ValueError("an array with a negative stride (a reversed view) that shares memory with "
+                                 "another argument is not supported: pass a copy of one of them")
+        module = _np if isinstance(value, _np.ndarray) else _sys.modules["cupy"]
+        copy = module.ascontiguousarray(value)
+        if getattr(value, "flags", None) is None or value.flags.writeable:
+            pairs.append((value, copy))
+        return copy
+
+    flat = [v for a in args for v in (a.values() if isinstance(a, dict) else (a,))]
+    result = tuple({k: replaced(v, flat) for k, v in a.items()} if isinstance(a, dict) else replaced(a, flat)
+                   for a in args)
+    return result, pairs
+
+
+def _shares_memory(a, b) -> bool:
+    """Whether arrays `a` and `b` (of one library) may overlap."""
+    if isinstance(a, _np.ndarray) and isinstance(b, _np.ndarray):
+        return _np.may_share_memory(a, b)
+    if type(a) is type(b) and type(a).__module__.startswith("cupy"):
+        return _sys.modules["cupy"].may_share_memory(a, b)
+    return False
+
+
 class JitFunction:
     """A function compiled at each call site specialisation (see `jit`)."""
 
@@ -328,7 +376,10 @@ class JitFunction:
         if len(args) != self._arity:
             raise TypeError(f"{self.__name__}() takes {self._arity} argument(s), got {len(args)}")
         started = _time.perf_counter()
+        args, reversed_views = _with_positive_strides(args)
         stages = self._native.call(args, opts, self._resolve_callees(), debug)
+        for original, copy in reversed_views:
+            original[...] = copy
         if debug:
             for name, text, seconds in stages:
                 print(f"=== {self.__name__}: after {name} ({seconds * 1e3:.1f} ms) ===")
