@@ -38,6 +38,7 @@ fn _parla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(ir::verify_ir, m)?)?;
     m.add("IRError", m.py().get_type::<ir::IRError>())?;
+    m.add("_ReversedViews", m.py().get_type::<parir::ReversedViews>())?;
 
     m.add_class::<tasks::Task>()?;
     m.add_class::<tasks::TaskSpace>()?;

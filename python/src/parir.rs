@@ -28,6 +28,13 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+pyo3::create_exception!(
+    parla,
+    ReversedViews,
+    pyo3::exceptions::PyException,
+    "A call passed an array with a negative stride (see `JitFunction.call`)."
+);
+
 pub fn compile_error(py: Python<'_>, error: &CompileError) -> PyErr {
     let exception = py
         .import("parla.parir")
@@ -508,6 +515,18 @@ impl ParsedFunction {
         debug: bool,
     ) -> PyResult<Option<Vec<(String, String, f64)>>> {
         let (arguments, arrays) = call_arguments(args, &self.function.params)?;
+        if arrays.iter().any(|a| {
+            a.info
+                .shape
+                .iter()
+                .zip(&a.info.strides)
+                .any(|(n, s)| *n > 1 && *s < 0)
+        }) {
+            // The Python side passes such arrays as copies and calls again
+            // (`parla.parir._with_positive_strides`): compiled code's index
+            // arithmetic may not wrap below zero.
+            return Err(ReversedViews::new_err(()));
+        }
         let specs = label_specs(options)?;
         // Code written for one device thread (`with parir.gpu:`) needs no
         // parallelism; otherwise a call without any is a forgotten `opts`.

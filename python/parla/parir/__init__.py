@@ -265,15 +265,14 @@ def _negative_strides(value) -> bool:
 
 
 def _with_positive_strides(args):
-    """`args` with each array of a negative stride (`x[:, ::-1]`) replaced
+    """(Called when the native call refuses such arrays, so the common
+    call pays nothing.) `args` with each array of a negative stride (`x[:, ::-1]`) replaced
     by a contiguous copy, and the (original, copy) pairs to write back
     after the call: compiled code indexes arrays as MLIR's memref lowering
     does, with index arithmetic that may not wrap below zero (LLVM's
     `nuw`), which a negative stride does. A reversed view that shares
     memory with another argument cannot be copied without changing what
     the call computes: a ValueError."""
-    if not any(_negative_strides(a) or isinstance(a, dict) for a in args):
-        return args, ()
     pairs = []
 
     def replaced(value, others):
@@ -376,10 +375,18 @@ class JitFunction:
         if len(args) != self._arity:
             raise TypeError(f"{self.__name__}() takes {self._arity} argument(s), got {len(args)}")
         started = _time.perf_counter()
-        args, reversed_views = _with_positive_strides(args)
-        stages = self._native.call(args, opts, self._resolve_callees(), debug)
-        for original, copy in reversed_views:
-            original[...] = copy
+        callees = self._resolve_callees()
+        try:
+            stages = self._native.call(args, opts, callees, debug)
+        except _parla._ReversedViews:
+            args, reversed_views = _with_positive_strides(args)
+            try:
+                stages = self._native.call(args, opts, callees, debug)
+            except _parla._ReversedViews:
+                raise ValueError("arrays with a negative stride are supported as NumPy and CuPy arrays only: "
+                                 "pass a contiguous copy") from None
+            for original, copy in reversed_views:
+                original[...] = copy
         if debug:
             for name, text, seconds in stages:
                 print(f"=== {self.__name__}: after {name} ({seconds * 1e3:.1f} ms) ===")
