@@ -6,7 +6,6 @@
 
 use crate::{frontend::ArrayInfo, kernel::KernelError};
 use melior::ir::{
-    attribute::StringAttribute,
     block::BlockLike,
     operation::{OperationLike, OperationResult, WalkOrder, WalkResult},
     r#type::MemRefType,
@@ -109,19 +108,12 @@ fn entry_function<'c, 'a>(
     // of the entry's own name (`erf`, which its code calls).
     let reserved = crate::symbols::reserved_entry_name(entry);
     for wanted in [reserved.as_str(), entry] {
-        let mut operation = module.body().first_operation();
-        while let Some(op) = operation {
-            let named = op
-                .attribute("sym_name")
-                .ok()
-                .and_then(|a| StringAttribute::try_from(a).ok())
-                .is_some_and(|name| name.value() == wanted);
+        for op in crate::passes::rewrite::named_in(module.body(), wanted) {
             match op.name().as_string_ref().as_str() {
-                Ok("func.func") if named => return Ok((op, false)),
-                Ok("llvm.func") if named => return Ok((op, true)),
+                Ok("func.func") => return Ok((op, false)),
+                Ok("llvm.func") => return Ok((op, true)),
                 _ => {}
             }
-            operation = op.next_in_block();
         }
     }
     Err(KernelError::BadEntry(format!(

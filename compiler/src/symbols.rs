@@ -13,11 +13,11 @@
 //!   of stepped loops) are linked into this library but not exported from
 //!   it, so the engine is given them: [`compiler_runtime_symbols`].
 
+use crate::passes::rewrite;
 use melior::{
     ir::{
         attribute::StringAttribute,
-        block::BlockLike,
-        operation::{OperationLike, OperationMutLike},
+        operation::{OperationMutLike, OperationRefMut},
         Module,
     },
     StringRef,
@@ -43,23 +43,14 @@ pub fn reserved_entry_name(entry: &str) -> String {
 /// the missing function under its reserved name.
 pub fn reserve_entry_symbol(module: &Module, entry: &str) -> String {
     let reserved = reserved_entry_name(entry);
-    let named = |name: &str| {
-        std::iter::successors(module.body().first_operation_mut(), |op| {
-            op.next_in_block_mut()
-        })
-        .find(|op| {
-            op.attribute("sym_name")
-                .ok()
-                .and_then(|a| StringAttribute::try_from(a).ok())
-                .is_some_and(|sym| sym.value() == name)
-        })
-    };
-    if reserved == entry || named(&reserved).is_some() {
+    if reserved == entry || rewrite::named_in(module.body(), &reserved).next().is_some() {
         return reserved;
     }
-    let Some(mut function) = named(entry) else {
+    let Some(function) = rewrite::named_in(module.body(), entry).next() else {
         return reserved;
     };
+    // SAFETY: a live top-level op; only its symbol attribute changes.
+    let mut function = unsafe { OperationRefMut::from_raw(function.to_raw()) };
     let old = StringRef::new(entry);
     let new = StringRef::new(&reserved);
     // SAFETY: the module and the names are alive for the call. It fails

@@ -90,11 +90,7 @@ fn declare(module: OperationRef, name: &str, ty: Type) -> Result<(), String> {
         .ok()
         .and_then(|region| region.first_block())
         .ok_or("the pass runs on a module")?;
-    let declared =
-        std::iter::successors(body.first_operation(), |op| op.next_in_block()).any(|op| {
-            rewrite::name_of(op) == "func.func"
-                && rewrite::string_attribute(op, "sym_name").as_deref() == Some(name)
-        });
+    let declared = rewrite::named_in(body, name).any(|op| rewrite::name_of(op) == "func.func");
     if declared {
         return Ok(());
     }

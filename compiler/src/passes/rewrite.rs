@@ -19,6 +19,19 @@ pub fn collect(root: OperationRef, name: &str) -> Vec<MlirOperation> {
     found
 }
 
+/// The ops of `block` (not nested ones) whose symbol is `name`, in order:
+/// a module's functions and declarations of that name.
+pub fn named_in<'c, 'a, 'n>(
+    block: melior::ir::BlockRef<'c, 'a>,
+    name: &'n str,
+) -> impl Iterator<Item = OperationRef<'c, 'a>> + 'n
+where
+    'a: 'n,
+{
+    std::iter::successors(block.first_operation(), |op| op.next_in_block())
+        .filter(move |op| string_attribute(*op, "sym_name").as_deref() == Some(name))
+}
+
 /// A borrowed view of a raw op.
 ///
 /// # Safety
