@@ -22,3 +22,14 @@ def step(y, i):
 @parir.jit
 def run(y, i):
     step(y, i)
+
+
+@parir.jit
+def clip_below(y, n):
+    parir.label('N')
+    for i in range(n):
+        y[i] = max(y[i], 0.0)
+
+
+def max(a, b):  # defined after the JIT function that reads the name
+    return a

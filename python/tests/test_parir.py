@@ -1077,6 +1077,66 @@ def test_callees_resolve_names_where_they_were_defined():
         again(y, 3, opts=opts)
 
 
+def test_a_rebound_builtin_name_is_an_error_not_the_builtin():
+    """JIT code reads `max`, `abs`, `len`, ... as Python's builtins; where
+    the function's module (or an enclosing function) binds the name to
+    something else, Python would call that instead, so compiling the
+    builtin would answer otherwise: a CompileError at the use, checked at
+    each call, as callees are (the module's `max` is defined after the JIT
+    function)."""
+    import jit_helpers
+
+    opts = parir.par({'N': parir.threads(4)})
+    y = np.array([-1.0, 2.0, -3.0, 4.0])
+    with pytest.raises(parir.CompileError, match=r"`max` here is the function max of .*jit_helpers.py:\d+ "
+                                                 r"\(a global of module jit_helpers\)") as error:
+        jit_helpers.clip_below(y, 4, opts=opts)
+    assert error.value.file.endswith("jit_helpers.py")
+    assert "max(y[i], 0.0)" in error.value.source_line
+    assert y.tolist() == [-1.0, 2.0, -3.0, 4.0]
+    saved = jit_helpers.max
+    del jit_helpers.max
+    try:
+        jit_helpers.clip_below(y, 4, opts=opts)
+    finally:
+        jit_helpers.max = saved
+    assert y.tolist() == [0.0, 2.0, 0.0, 4.0]
+
+    def make():
+        def abs(v):
+            return v * v
+
+        @parir.jit
+        def magnitudes(x, y, n):
+            parir.label('N')
+            for i in range(n):
+                y[i] = abs(x[i])
+        return magnitudes
+
+    with pytest.raises(parir.CompileError, match="`abs` here is the function .*abs .*an enclosing function"):
+        make()(np.ones(4), y, 4, opts=opts)
+
+    # A called JIT function's own reads are checked where it was defined.
+    def make_caller():
+        def len(a):
+            return 0
+
+        @parir.jit
+        def fill(y, i):
+            y[i] = len(y)
+
+        @parir.jit
+        def caller(y, n):
+            parir.label('N')
+            for i in range(n):
+                fill(y, i)
+        return caller
+
+    with pytest.raises(parir.CompileError, match="`len` here is the function .*len") as error:
+        make_caller()(y, 4, opts=opts)
+    assert error.value.source_line.strip() == "y[i] = len(y)"
+
+
 @parir.jit
 def row_histograms(bins, hist, n, m):
     parir.label('N')

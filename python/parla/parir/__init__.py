@@ -28,6 +28,7 @@ from __future__ import annotations
 import builtins
 import functools as _functools
 import math as _math
+import operator as _operator
 import sys as _sys
 import types as _types
 import time as _time
@@ -257,6 +258,42 @@ def _resolve(function, name):
     return function.__globals__.get(name)
 
 
+def _binding_checks(bindings) -> tuple:
+    """What tells whether the (function, name, value) `bindings` still
+    hold, made for the warm call, which checks them each time: `(keys,
+    names)` pairs, for globals that were unbound (builtins the code reads
+    are, almost always), hold while `keys` (the module dict's live key
+    view) has none of `names`; `(get, names, values)` triples hold while
+    `get(name) is value` for each name (globals through their dict's own
+    `get`, variables of enclosing functions through `_resolve`). Both
+    loop in C."""
+    unbound, bound = {}, {}
+    for scope, name, value in bindings:
+        if name in scope.__code__.co_freevars:
+            key, get = ("closure", scope), _functools.partial(_resolve, scope)
+        elif value is None:
+            unbound.setdefault(id(scope.__globals__), (scope.__globals__.keys(), []))[1].append(name)
+            continue
+        else:
+            key, get = ("globals", id(scope.__globals__)), scope.__globals__.get
+        _, names, values = bound.setdefault(key, (get, [], []))
+        names.append(name)
+        values.append(value)
+    return (tuple((keys, tuple(names)) for keys, names in unbound.values()),
+            tuple((get, tuple(names), tuple(values)) for get, names, values in bound.values()))
+
+
+def _bindings_hold(checks) -> bool:
+    unbound, bound = checks
+    for keys, names in unbound:
+        if not keys.isdisjoint(names):
+            return False
+    for get, names, values in bound:
+        if not all(map(_operator.is_, map(get, names), values)):
+            return False
+    return True
+
+
 def _negative_strides(value) -> bool:
     """Whether `value` is a NumPy or CuPy array with a negative stride."""
     strides = getattr(value, "strides", None)
@@ -312,9 +349,11 @@ class JitFunction:
         self.__name__ = function.__name__
         self.__qualname__ = function.__qualname__
         self.__doc__ = function.__doc__
-        self._native = _parla.ParsedFunction(*_function_syntax(function, _sys.modules[__name__]))
+        syntax, self._builtin_uses = _function_syntax(function, _sys.modules[__name__])
+        self._file, self._lines = syntax[1], syntax[2]
+        self._native = _parla.ParsedFunction(*syntax)
         self._callees = None
-        self._callee_bindings = ()
+        self._callee_bindings = ((), ())
         self._python = None
         self._arity = function.__code__.co_argcount
         _functions.add(self)
@@ -327,7 +366,7 @@ class JitFunction:
         helper redefined) resolves again, and the specialisations compiled
         with the old helper are dropped."""
         if self._callees is not None:
-            if all(_resolve(scope, name) is bound for scope, name, bound in self._callee_bindings):
+            if _bindings_hold(self._callee_bindings):
                 return self._callees
             self._native.clear()
         callees = {}
@@ -337,6 +376,11 @@ class JitFunction:
         while pending:
             prefix, caller, path = pending.pop()
             scope = caller.__wrapped__
+            for name, position in caller._builtin_uses.items():
+                target = _resolve(scope, name)
+                bindings.append((scope, name, target))
+                if target is not None and target is not getattr(builtins, name):
+                    raise caller._rebound_builtin(name, target, position)
             for name in caller._native.called_names():
                 target = _resolve(scope, name)
                 bindings.append((scope, name, target))
@@ -349,8 +393,31 @@ class JitFunction:
                 if target not in path:
                     pending.append((key, target, path + (target,)))
         self._callees = callees
-        self._callee_bindings = tuple(bindings)
+        self._callee_bindings = _binding_checks(bindings)
         return self._callees
+
+    def _rebound_builtin(self, name: str, target, position: tuple) -> CompileError:
+        """The error for a builtin the compiler reads (`max`, `len`, ...)
+        whose name the function's module (or an enclosing function) binds
+        to something else: compiling the builtin would answer otherwise
+        than Python runs."""
+        line, column = position
+        scope = self.__wrapped__
+        where = "a variable of an enclosing function" if name in scope.__code__.co_freevars \
+            else f"a global of module {scope.__module__}"
+        qualname = getattr(target, "__qualname__", None)
+        code = getattr(getattr(target, "__wrapped__", target), "__code__", None)
+        if isinstance(code, _types.CodeType):
+            what = f"the function {qualname} of {code.co_filename}:{code.co_firstlineno}"
+        else:
+            what = f"`{qualname}`" if isinstance(qualname, str) else f"a {type(target).__name__} value"
+        message = (f"`{name}` here is {what} ({where}), not Python's builtin {name}() that JIT code "
+                   "reads it as: rename one of them")
+        source_line = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
+        text = f"{self._file}:{line}:{column}: {message}"
+        if source_line:  # as the compiler's errors show it
+            text += f"\n    {source_line.rstrip()}\n    {'^':>{column}}"
+        return CompileError(text, self._file, line, column, source_line)
 
     def _as_python(self):
         """The function as plain Python, calling the JIT functions it names

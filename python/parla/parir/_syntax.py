@@ -44,9 +44,17 @@ class _Other:
         self.kind = kind
 
 
-def function_syntax(function: types.FunctionType, module) -> tuple:
+# Python's builtins that JIT code reads as operations of its own
+# (`max(a, b)` a comparison, `range` a loop's bounds).
+BUILTINS_READ = frozenset({"abs", "bool", "float", "int", "len", "max", "min", "range", "round"})
+
+
+def function_syntax(function: types.FunctionType, module) -> tuple[tuple, dict]:
     """(tree, file, lines, module names, function names) for
-    `parla._parla.ParsedFunction`."""
+    `parla._parla.ParsedFunction`, and the builtins of `BUILTINS_READ` the
+    function reads through a global or closure name, each with its first
+    (line, column): a module that rebinds one of those names means
+    something else by it than the compiler reads."""
     try:
         lines, first_line = inspect.getsourcelines(function)
         file = inspect.getsourcefile(function) or "<unknown>"
@@ -60,7 +68,26 @@ def function_syntax(function: types.FunctionType, module) -> tuple:
     if not linecache.getlines(file):
         # No file (e.g. exec'd code): number the snippet from its first line.
         file_lines = [""] * (first_line - 1) + file_lines
-    return data, file, file_lines, _module_names(function.__globals__, module), _function_names(function.__globals__)
+    function_names = _function_names(function.__globals__)
+    syntax = (data, file, file_lines, _module_names(function.__globals__, module), function_names)
+    return syntax, _builtin_uses(tree, function, {name for name, _, _ in function_names}, first_line - 1, indent)
+
+
+def _builtin_uses(tree: ast.AST, function: types.FunctionType, mapped: set, line_offset: int,
+                  column_offset: int) -> dict:
+    """{name: (line, column)} of the first read of each builtin of
+    `BUILTINS_READ` through a name the function does not assign (a global
+    or a variable of an enclosing function), except names bound to math or
+    NumPy functions (`from numpy import abs`), which the compiler reads as
+    those."""
+    code = function.__code__
+    outer = set(code.co_names) | set(code.co_freevars)
+    uses = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in BUILTINS_READ and node.id in outer and node.id not in mapped:
+            position = (node.lineno + line_offset, node.col_offset + column_offset + 1)
+            uses[node.id] = min(uses.get(node.id, position), position)
+    return uses
 
 
 def _module_names(globals_: dict, parir) -> list:
