@@ -1,5 +1,6 @@
 // RUN: parla-opt %s --split-input-file --looppar-detect-reductions | FileCheck %s
 // RUN: parla-opt %s --split-input-file --looppar-detect-reductions --looppar-check-races --looppar-to-scf | FileCheck %s --check-prefix=SCF
+// RUN: parla-opt %s --split-input-file --looppar-detect-reductions --looppar-check-races --looppar-to-scf --convert-scf-to-openmp | FileCheck %s --check-prefix=OMP
 
 // y[0] += x[i]: every iteration updates y[0], combining with +.
 // CHECK-LABEL: func.func @sum
@@ -157,5 +158,57 @@ func.func @subtractions(%x: memref<64xf64>, %y: memref<1xf64>, %q: memref<64xi32
     memref.store %new, %z[%c0] : memref<1xf64>
     "looppar.yield"() : () -> ()
   }) {label = "S"} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// The bitwise and, or, xor of integers are reductions too (either operand
+// order); the identities are all ones, 0 and 0, and OpenMP combines them
+// with its own atomics.
+// CHECK-LABEL: func.func @bits
+// CHECK: reduction = "and"
+// CHECK: reduction = "or"
+// CHECK: reduction = "xor"
+// SCF-LABEL: func.func @bits
+// SCF: scf.reduce(%{{.*}} : i32) {
+// SCF:   arith.andi
+// SCF: scf.reduce(%{{.*}} : i8) {
+// SCF:   arith.ori
+// SCF: scf.reduce(%{{.*}} : i64) {
+// SCF:   arith.xori
+// OMP-DAG: omp.declare_reduction @__scf_reduction{{.*}} : i32 init {
+// OMP-DAG: llvm.mlir.constant(-1 : i32)
+// OMP-DAG: llvm.atomicrmw _and
+// OMP-DAG: llvm.atomicrmw _or
+// OMP-DAG: llvm.atomicrmw _xor
+func.func @bits(%x: memref<64xi32>, %b: memref<64xi8>, %w: memref<64xi64>, %a: memref<1xi32>, %o: memref<1xi8>, %e: memref<1xi64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 64 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<64xi32>
+    %old = memref.load %a[%c0] : memref<1xi32>
+    %new = arith.andi %old, %v : i32
+    memref.store %new, %a[%c0] : memref<1xi32>
+    "looppar.yield"() : () -> ()
+  }) {label = "A", threads = 64 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %b[%i] : memref<64xi8>
+    %old = memref.load %o[%c0] : memref<1xi8>
+    %new = arith.ori %v, %old : i8
+    memref.store %new, %o[%c0] : memref<1xi8>
+    "looppar.yield"() : () -> ()
+  }) {label = "O", threads = 64 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %w[%i] : memref<64xi64>
+    %old = memref.load %e[%c0] : memref<1xi64>
+    %new = arith.xori %old, %v : i64
+    memref.store %new, %e[%c0] : memref<1xi64>
+    "looppar.yield"() : () -> ()
+  }) {label = "X", threads = 64 : i64} : (index, index, index) -> ()
   return
 }

@@ -355,7 +355,7 @@ func.func @while_arguments() {
 func.func @unknown_reduction(%n: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-  // expected-error@+1 {{'looppar.for' op requires 'reduction' to be one of "add", "mul", "min", "max", got "avg"}}
+  // expected-error@+1 {{'looppar.for' op requires 'reduction' to be one of "add", "mul", "min", "max", "and", "or", "xor", got "avg"}}
   "looppar.for"(%c0, %n, %c1) ({
   ^bb0(%i: index):
     "looppar.yield"() : () -> ()

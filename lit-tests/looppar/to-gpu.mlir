@@ -190,6 +190,44 @@ func.func @total(%x: memref<100000xf32>, %y: memref<1xf32>) {
 
 // -----
 
+// Bitwise reductions over the grid: the same shape, with the block's `or`
+// (`xor`) and an atomic or (xor). A 16-bit partial result crosses the
+// block as 32 bits; its atomic xor is one on the word around it (xor with
+// zeros leaves the other half as it is).
+// CHECK-LABEL: func.func @any_bits
+// CHECK:   %[[PARTIAL:.*]]:2 = scf.for {{.*}} iter_args
+// CHECK:   %[[BLOCK:.*]] = gpu.all_reduce or %[[PARTIAL]]#0 uniform
+// CHECK:   memref.atomic_rmw ori %[[BLOCK]], %{{.*}}[%{{.*}}] : (i64, memref<1xi64>) -> i64
+// CHECK:   %[[WIDE:.*]] = arith.extsi %[[PARTIAL]]#1 : i16 to i32
+// CHECK:   %[[XOR:.*]] = gpu.all_reduce xor %[[WIDE]] uniform
+// CHECK:   %[[NARROW:.*]] = arith.trunci %[[XOR]] : i32 to i16
+// CHECK:   memref.atomic_rmw xori %[[NARROW]]
+// PTX-LABEL: .visible .entry any_bits_kernel
+// PTX: atom.global.or.b64
+// PTX: atom.global.xor.b32
+// AMD-LABEL: any_bits_kernel:
+// AMD: global_atomic_cmpswap
+func.func @any_bits(%x: memref<100000xi64>, %y: memref<1xi64>, %h: memref<100000xi16>, %z: memref<1xi16>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 100000 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %v = memref.load %x[%i] : memref<100000xi64>
+    %old = memref.load %y[%c0] : memref<1xi64>
+    %new = arith.ori %old, %v : i64
+    memref.store %new, %y[%c0] : memref<1xi64>
+    %w = memref.load %h[%i] : memref<100000xi16>
+    %zold = memref.load %z[%c0] : memref<1xi16>
+    %znew = arith.xori %w, %zold : i16
+    memref.store %znew, %z[%c0] : memref<1xi16>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", reduction = "or", threads = 100000 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
 // A sum of 2^28 values keeps at most 1024 blocks: each thread adds 256
 // values in its grid-stride loop (step 1024 x 1024), so the grid does 1024
 // block combinations and atomic updates instead of 262144. The loop asks

@@ -114,8 +114,9 @@ pub(crate) fn identity<'c>(
         (-(1i64 << (width - 1)), (1i64 << (width - 1)) - 1)
     };
     let value = match kind {
-        "add" => 0,
+        "add" | "or" | "xor" => 0,
         "mul" => 1,
+        "and" => -1, // every bit set
         "min" => max,
         _ => min,
     };

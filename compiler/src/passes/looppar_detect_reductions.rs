@@ -1,10 +1,12 @@
 //! `looppar-detect-reductions`: marks loops whose body updates one
 //! memory location, the same in every iteration, with a combining
-//! operation: `acc = acc op expr` with op one of +, *, min, max (written
-//! `acc[...] += expr`, `acc[...] = max(acc[...], expr)`, or produced by a
-//! slice reduction). The loop gets `reduction = "add" | "mul" | "min" |
-//! "max"`: `looppar-check-races` accepts it, and `looppar-to-scf` lowers
-//! an outermost parallel one to a parallel reduction.
+//! operation: `acc = acc op expr` with op one of +, *, min, max, and the
+//! bitwise &, |, ^ of integers (written `acc[...] += expr`, `acc[...] =
+//! max(acc[...], expr)`, `acc[...] |= expr`, or produced by a slice
+//! reduction). The loop gets `reduction = "add" | "mul" | "min" | "max" |
+//! "and" | "or" | "xor"`: `looppar-check-races` accepts it, and
+//! `looppar-to-scf` lowers an outermost parallel one to a parallel
+//! reduction.
 //!
 //! The pattern, in the loop's body block: `%old = memref.load M[I]`,
 //! `%new = op %old, %expr` (either operand order), `memref.store %new,
@@ -45,6 +47,9 @@ pub(crate) fn kind_of(name: &str) -> Option<&'static str> {
         "arith.mulf" | "arith.muli" => "mul",
         "arith.minimumf" | "arith.minnumf" | "arith.minsi" | "arith.minui" => "min",
         "arith.maximumf" | "arith.maxnumf" | "arith.maxsi" | "arith.maxui" => "max",
+        "arith.andi" => "and",
+        "arith.ori" => "or",
+        "arith.xori" => "xor",
         _ => return None,
     })
 }

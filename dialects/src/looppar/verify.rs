@@ -114,7 +114,10 @@ fn check_for(op: OperationRef) -> Check {
             _ => Ok(()),
         }
     };
-    one_of("reduction", &["add", "mul", "min", "max"])?;
+    one_of(
+        "reduction",
+        &["add", "mul", "min", "max", "and", "or", "xor"],
+    )?;
     one_of("kernels", &["fused", "split"])?;
     // The lowerings count upwards (`scf.for`, GPU index arithmetic): a
     // negative step would silently run no iteration.

@@ -461,19 +461,8 @@ impl<'a> Emitter<'a> {
                 return Err(self.error(span, "integer powers need a constant exponent from 0 to 16; use a float base for others"));
             }
         }
-        if matches!(op, BitAnd | BitOr | BitXor | LShift | RShift) && ty.is_float() {
-            if !l.ty.is_float() && !r.ty.is_float() {
-                return Err(self.error(
-                    span,
-                    format!(
-                        "bitwise operators need one integer type, and {} with {} has none (NumPy promotes them to float64): \
-                         convert one operand, e.g. parir.int64(...)",
-                        l.ty.name(),
-                        r.ty.name()
-                    ),
-                ));
-            }
-            return Err(self.error(span, "bitwise operators need integer operands"));
+        if matches!(op, BitAnd | BitOr | BitXor | LShift | RShift) {
+            self.check_bitwise_operands(l.ty, r.ty, span)?;
         }
         let (a, b) = (self.convert(l, ty), self.convert(r, ty));
         let m = ty.mlir();
@@ -507,6 +496,26 @@ impl<'a> Emitter<'a> {
             ty,
             literal: None,
         })
+    }
+
+    /// That a bitwise operator applies to operands of types `l` and `r`:
+    /// integers (or bools) whose common type is one too.
+    pub(super) fn check_bitwise_operands(&self, l: Ty, r: Ty, span: Span) -> Result<()> {
+        if !Self::concrete(promote(l, r)).is_float() {
+            return Ok(());
+        }
+        if !l.is_float() && !r.is_float() {
+            return Err(self.error(
+                span,
+                format!(
+                    "bitwise operators need one integer type, and {} with {} has none (NumPy promotes them to float64): \
+                     convert one operand, e.g. parir.int64(...)",
+                    l.name(),
+                    r.name()
+                ),
+            ));
+        }
+        Err(self.error(span, "bitwise operators need integer operands"))
     }
 
     /// `x << y` or `x >> y` as NumPy computes them: a count at or above

@@ -176,6 +176,7 @@ impl<'a> Emitter<'a> {
         // every iteration: accumulate in a local and store once.
         let found = find_reduction(var, body)
             .filter(|nested| !self.reads_an_alias(&nested.reduction))
+            .filter(|nested| self.bitwise_updates_fit(&nested.reduction))
             .map(|mut nested| {
                 if let Ok((_, info)) = self.array_of(&nested.reduction.base) {
                     let kind = nested.reduction.kind;
@@ -209,7 +210,7 @@ impl<'a> Emitter<'a> {
                 statement.span,
                 format!(
                     "the loop labelled '{}' is a reduction (.reduce()), so its body must update array elements that are \
-                     the same in every iteration, or locals: a[...] += expr (or *=, or a[...] = max(a[...], expr)), s += expr, \
+                     the same in every iteration, or locals: a[...] += expr (or *=, |=, &=, ^=, or a[...] = max(a[...], expr)), s += expr, \
                      each possibly under an if",
                     labelled.as_ref().map(|(l, _)| l.as_str()).unwrap_or("")
                 ),
@@ -574,6 +575,38 @@ impl<'a> Emitter<'a> {
         })
     }
 
+    /// Whether a bitwise update combines as its kind: into a bool element
+    /// only bools do (on the bytes, 0 or 1), since NumPy stores the truth
+    /// of the promoted integer result (`b[0] ^= 2` from True is 3, which
+    /// is True; no xor of truth values gives that). Others run as written.
+    fn bitwise_updates_fit(&self, reduction: &Reduction) -> bool {
+        fn values<'r>(contribution: &'r Contribution, out: &mut Vec<&'r Expr>) {
+            match contribution {
+                Contribution::Value { value, .. } => out.push(value),
+                Contribution::Choice {
+                    then, otherwise, ..
+                } => {
+                    values(then, out);
+                    if let Some(otherwise) = otherwise {
+                        values(otherwise, out);
+                    }
+                }
+            }
+        }
+        if !reduction.kind.is_bitwise() {
+            return true;
+        }
+        let Ok((_, info)) = self.array_of(&reduction.base) else {
+            return true; // the emitted access reports the error
+        };
+        if info.dtype != DType::Bool {
+            return true;
+        }
+        let mut found = Vec::new();
+        values(&reduction.contribution, &mut found);
+        found.iter().all(|value| self.obviously_bool(value))
+    }
+
     /// Whether each of a nest's inner loops (`NestedReduction::loops`)
     /// certainly runs at least once: bounds known when compiling (literals,
     /// specialised scalars), whatever the enclosing loops' variables.
@@ -729,8 +762,15 @@ impl<'a> Emitter<'a> {
             value = self.negate(value, span)?;
         }
         if accumulator.info.dtype == DType::Bool {
-            // `kind` is an or/and of truth values (`ReductionKind::on`).
+            // `kind` is an or/and of truth values (`ReductionKind::on`),
+            // or a bitwise update with a bool (`bitwise_updates_fit`).
             value = self.stored_value(value, DType::Bool);
+        } else if reduction.kind.is_bitwise() {
+            // Bitwise results have the low bits of their operands' low
+            // bits: combined in the element's type, as NumPy's promoted
+            // result is stored there.
+            self.check_bitwise_operands(accumulator.ty, value.ty, span)?;
+            value = self.convert(value, accumulator.ty);
         } else if matches!(reduction.kind, ReductionKind::Add | ReductionKind::Mul)
             && !accumulator.ty.is_float()
             && value.ty.is_float()
@@ -878,6 +918,9 @@ impl<'a> Emitter<'a> {
             }
             ReductionKind::Add => self.binary(BinaryOp::Add, current, value, span)?,
             ReductionKind::Mul => self.binary(BinaryOp::Mul, current, value, span)?,
+            ReductionKind::And => self.binary(BinaryOp::BitAnd, current, value, span)?,
+            ReductionKind::Or => self.binary(BinaryOp::BitOr, current, value, span)?,
+            ReductionKind::Xor => self.binary(BinaryOp::BitXor, current, value, span)?,
             ReductionKind::Min | ReductionKind::Max => {
                 let ty = current.ty;
                 let v = self.convert(value, ty);

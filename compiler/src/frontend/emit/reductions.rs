@@ -9,6 +9,11 @@ pub(super) enum ReductionKind {
     Mul,
     Min,
     Max,
+    /// The bitwise `&`, `|`, `^` of integers (and of bools, on the bytes
+    /// that hold them).
+    And,
+    Or,
+    Xor,
 }
 
 impl ReductionKind {
@@ -19,7 +24,17 @@ impl ReductionKind {
             ReductionKind::Mul => "mul",
             ReductionKind::Min => "min",
             ReductionKind::Max => "max",
+            ReductionKind::And => "and",
+            ReductionKind::Or => "or",
+            ReductionKind::Xor => "xor",
         }
+    }
+
+    pub(super) fn is_bitwise(self) -> bool {
+        matches!(
+            self,
+            ReductionKind::And | ReductionKind::Or | ReductionKind::Xor
+        )
     }
 
     /// The kind that combines into elements of `dtype`. NumPy adds bools
@@ -49,6 +64,10 @@ impl ReductionKind {
 
     pub(super) fn identity(self, dtype: DType) -> Literal {
         match (self, dtype.is_float()) {
+            // Bools are bytes holding 0 or 1.
+            (ReductionKind::And, _) if dtype == DType::Bool => Literal::Int(1),
+            (ReductionKind::And, _) => Literal::Int(-1), // every bit set
+            (ReductionKind::Or | ReductionKind::Xor, _) => Literal::Int(0),
             (ReductionKind::Add, true) => Literal::Float(0.0),
             (ReductionKind::Add, false) => Literal::Int(0),
             (ReductionKind::Mul, true) => Literal::Float(1.0),
@@ -83,6 +102,9 @@ impl ReductionKind {
             (ReductionKind::Add, true, _) => "addf",
             (ReductionKind::Add, false, _) => "addi",
             (ReductionKind::Mul, _, _) => return None,
+            (ReductionKind::And, _, _) => "andi",
+            (ReductionKind::Or, _, _) => "ori",
+            (ReductionKind::Xor, _, _) => "xori",
             (ReductionKind::Min, true, _) => "minimumf",
             (ReductionKind::Max, true, _) => "maximumf",
             (ReductionKind::Min, false, true) => "minu",
@@ -367,6 +389,9 @@ fn update(statement: &Stmt) -> Option<(&Expr, ReductionKind, Contribution)> {
             op: BinaryOp::Mul,
             value,
         } => (target, ReductionKind::Mul, value.clone()),
+        StmtKind::AugAssign { target, op, value } if bitwise_kind(*op).is_some() => {
+            (target, bitwise_kind(*op)?, value.clone())
+        }
         // `a -= v` adds `-v`.
         StmtKind::AugAssign {
             target,
@@ -420,9 +445,20 @@ fn update(statement: &Stmt) -> Option<(&Expr, ReductionKind, Contribution)> {
     ))
 }
 
-/// `t = t + v` (or `v + t`), `t = t * v` (or `v * t`), `t = t - v`: the
-/// update `t += v`, `t *= v`, `t -= v` spelled out, as its kind, `v` and
-/// whether `v` is subtracted.
+/// The reduction kind of a bitwise operator.
+fn bitwise_kind(op: BinaryOp) -> Option<ReductionKind> {
+    Some(match op {
+        BinaryOp::BitAnd => ReductionKind::And,
+        BinaryOp::BitOr => ReductionKind::Or,
+        BinaryOp::BitXor => ReductionKind::Xor,
+        _ => return None,
+    })
+}
+
+/// `t = t + v` (or `v + t`), `t = t * v` (or `v * t`), `t = t - v`, `t =
+/// t | v` (and `&`, `^`, either order): the update `t += v`, `t *= v`, `t
+/// -= v`, `t |= v` spelled out, as its kind, `v` and whether `v` is
+/// subtracted.
 fn spelled_out_update(target: &Expr, value: &Expr) -> Option<(ReductionKind, Expr, bool)> {
     let ExprKind::Binary { op, lhs, rhs } = &value.kind else {
         return None;
@@ -430,7 +466,7 @@ fn spelled_out_update(target: &Expr, value: &Expr) -> Option<(ReductionKind, Exp
     let kind = match op {
         BinaryOp::Add | BinaryOp::Sub => ReductionKind::Add,
         BinaryOp::Mul => ReductionKind::Mul,
-        _ => return None,
+        _ => bitwise_kind(*op)?,
     };
     if same(lhs, target) && !mentions_target(rhs, target) {
         Some((kind, (**rhs).clone(), *op == BinaryOp::Sub))

@@ -220,7 +220,7 @@ impl<'a> Emitter<'a> {
 
     /// Whether `expr` is a bool whatever the specialisation: a comparison,
     /// a literal, `not`, an element of a bool array, `and`/`or` of such.
-    fn obviously_bool(&self, expr: &Expr) -> bool {
+    pub(super) fn obviously_bool(&self, expr: &Expr) -> bool {
         match &expr.kind {
             ExprKind::Compare { .. } | ExprKind::Bool(_) => true,
             ExprKind::Unary {

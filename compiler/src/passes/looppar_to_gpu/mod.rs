@@ -97,8 +97,8 @@ fn block_size(op: OperationRef) -> u64 {
 }
 
 /// `gpu.all_reduce`'s operation for a combining op.
-fn all_reduce_op(combine: &str) -> &'static str {
-    match combine {
+fn all_reduce_op(combine: &str) -> Result<&'static str, String> {
+    Ok(match combine {
         "arith.addf" | "arith.addi" => "add",
         "arith.mulf" | "arith.muli" => "mul",
         "arith.minimumf" => "minimumf",
@@ -108,8 +108,12 @@ fn all_reduce_op(combine: &str) -> &'static str {
         "arith.minsi" => "minsi",
         "arith.maxsi" => "maxsi",
         "arith.minui" => "minui",
-        _ => "maxui",
-    }
+        "arith.maxui" => "maxui",
+        "arith.andi" => "and",
+        "arith.ori" => "or",
+        "arith.xori" => "xor",
+        other => return Err(format!("no block reduction combines with {other}")),
+    })
 }
 
 /// How a partial result of type `ty` crosses a block when warp shuffles
@@ -262,6 +266,9 @@ fn atomic_kind(combine: &str) -> Option<i64> {
         "arith.minimumf" => 8,
         "arith.minsi" => 10,
         "arith.minui" => 11,
+        "arith.andi" => 2,
+        "arith.ori" => 14,
+        "arith.xori" => 15,
         _ => return None,
     })
 }
@@ -405,7 +412,7 @@ unsafe fn block_reduction<'c>(
         let mut total = insert(
             block,
             op,
-            all_reduce(b, all_reduce_op(&r.combine), partial)?,
+            all_reduce(b, all_reduce_op(&r.combine)?, partial)?,
         );
         if let Some((_, _, narrow)) = shuffled {
             total = insert(block, op, b.build(narrow, &[total], &[r.ty], &[])?);
