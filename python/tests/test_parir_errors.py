@@ -997,6 +997,20 @@ def test_math_and_numpy_names_jit_functions_do_not_know():
     compile_error(numpy_min_of_two, "np.min(x[1], x[2])",
                   "np.min takes one array slice (and axis=); of values, use min(a, b) or np.minimum(a, b)")
 
+    # Python's min and max of several arrays compare them as wholes,
+    # which NumPy refuses; this once computed element by element.
+    def builtin_min_of_slices(x, y):
+        parir.label('N')
+        y[:] = min(x[:], y[:])
+    compile_error(builtin_min_of_slices, "y[:] = min(x[:], y[:])",
+                  "Python's min() compares whole arrays, which NumPy refuses (an ambiguous truth value): "
+                  "use np.minimum(a[:], b[:]) element by element, or parir.min(x[:]) to reduce")
+
+    def builtin_max_of_a_slice_and_a_number(x, y):
+        parir.label('N')
+        y[:] = max(x[:] * 2, 0.5)
+    compile_error(builtin_max_of_a_slice_and_a_number, "max(x[:] * 2, 0.5)", "use np.maximum(a[:], b[:])")
+
     def minimum_of_one(x):
         x[0] = np.minimum(x[1])
     compile_error(minimum_of_one, "np.minimum(x[1])", "np.minimum takes two values, got 1")

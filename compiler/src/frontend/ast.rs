@@ -1139,6 +1139,21 @@ impl Converter<'_> {
                     ))
                 }
                 "min" | "max" | "abs" | "float" | "int" | "round" | "bool" => {
+                    if matches!(id, "min" | "max") && args.len() > 1 && args.iter().any(has_slice) {
+                        // Python's min/max of several arguments compare
+                        // them as wholes, which for arrays raises (an
+                        // ambiguous truth value); of one, they compare its
+                        // elements, as parir.min/max reduce.
+                        let elementwise = if id == "min" { "minimum" } else { "maximum" };
+                        return Err(self.error(
+                            node,
+                            format!(
+                                "Python's {id}() compares whole arrays, which NumPy refuses (an ambiguous truth \
+                                 value): use np.{elementwise}(a[:], b[:]) element by element, or parir.{id}(x[:]) \
+                                 to reduce"
+                            ),
+                        ));
+                    }
                     if axis.is_some() {
                         let hint = match id {
                             "min" | "max" => format!("; use parir.{id}(x[:], axis=k)"),
@@ -1271,6 +1286,33 @@ pub fn mentions(expr: &Expr, name: &str) -> bool {
         }
         // Shapes are fixed for the call.
         ExprKind::Shape { .. } => false,
+    }
+}
+
+/// Whether `expr` has an array slice (`a[:]`, `x[i, 1:]`) in it, outside
+/// the indices of subscripts.
+fn has_slice(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Subscript { base, indices } => {
+            has_slice(base) || indices.iter().any(|i| matches!(i, Index::Slice(..)))
+        }
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+            has_slice(lhs) || has_slice(rhs)
+        }
+        ExprKind::And(a, b) | ExprKind::Or(a, b) => has_slice(a) || has_slice(b),
+        ExprKind::Unary { operand, .. } => has_slice(operand),
+        ExprKind::IfElse {
+            condition,
+            then,
+            otherwise,
+        } => has_slice(condition) || has_slice(then) || has_slice(otherwise),
+        ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => args.iter().any(has_slice),
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Var(_)
+        | ExprKind::DictEntry { .. }
+        | ExprKind::Shape { .. } => false,
     }
 }
 
