@@ -546,6 +546,62 @@ def test_tasks_recurse_through_c_code_as_deep_as_threads_do(run_python):
     assert done.stdout.strip() == "875"
 
 
+def test_a_task_paused_at_an_await_when_its_block_is_left_resumes_and_ends():
+    """A block left by an exception gives its started tasks the grace to
+    finish, awaiting ones too: a task paused at `await` on a running task
+    resumes with its result when it finishes, and one paused on a task
+    that never starts gets a DependencyError; both run their `finally`
+    and free their frames. The first was once left in a worker's queue:
+    never resumed, never closed, its memory held for good."""
+    import gc
+    import weakref
+
+    log, frames = [], []
+
+    class Held:
+        pass
+
+    with pytest.raises(RuntimeError, match="leave the block"):
+        with Parla(n_workers=2):
+            T = TaskSpace("T")
+
+            @spawn(T[0])
+            def slow():
+                time.sleep(0.2)
+                return 1
+
+            @spawn(T[1], [T[0]])
+            def never():
+                log.append("never ran")
+
+            @spawn(T[2])
+            async def on_slow():
+                held = Held()
+                frames.append(weakref.ref(held))
+                try:
+                    log.append(("slow gave", await T[0]))
+                finally:
+                    log.append("on_slow ended")
+
+            @spawn(T[3])
+            async def on_never():
+                held = Held()
+                frames.append(weakref.ref(held))
+                try:
+                    await T[1]
+                except DependencyError:
+                    log.append("on_never: DependencyError")
+                finally:
+                    log.append("on_never ended")
+
+            time.sleep(0.05)
+            raise RuntimeError("leave the block")
+    gc.collect()
+    assert sorted(map(str, log)) == sorted(map(str, [("slow gave", 1), "on_slow ended",
+                                                     "on_never: DependencyError", "on_never ended"]))
+    assert all(frame() is None for frame in frames)
+
+
 def test_a_task_that_outlives_its_block_can_await_only_what_has_finished(run_python):
     """Once an exception has left a block, its runtime stops: a task still
     running gets what finished tasks returned, and an await that would

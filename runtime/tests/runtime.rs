@@ -597,6 +597,47 @@ fn cancel_stops_scheduling() {
     assert_eq!(ran.load(Ordering::SeqCst), 0);
 }
 
+/// Cancelling leaves time to the tasks that started: one that awaits a
+/// running task resumes when it finishes (it was left in a worker's queue,
+/// its body never dropped), one that awaits a task that never starts
+/// resumes with the failure; tasks that had not started finish as
+/// cancelled.
+#[test]
+fn cancel_lets_started_tasks_finish_their_awaits() {
+    let runtime = runtime(2);
+    let slow = runtime
+        .spawn(TaskBuilder::new(|| {
+            std::thread::sleep(Duration::from_millis(200))
+        }))
+        .unwrap();
+    let never = runtime
+        .spawn(TaskBuilder::new(|| {}).after(std::slice::from_ref(&slow)))
+        .unwrap();
+    let mut awaiters = Vec::new();
+    for awaited in [&slow, &never] {
+        let saw_failure = Arc::new(Mutex::new(None));
+        let handle = runtime
+            .spawn(TaskBuilder::from_body(Box::new(Awaits {
+                awaited: Some(awaited.clone()),
+                saw_failure: saw_failure.clone(),
+            })))
+            .unwrap();
+        awaiters.push((handle, saw_failure));
+    }
+    // Both awaiters have run and suspended.
+    std::thread::sleep(Duration::from_millis(50));
+    runtime.cancel();
+    runtime.shutdown(Duration::from_secs(5));
+    assert_eq!(slow.outcome(), Some(Outcome::Succeeded));
+    assert_eq!(never.outcome(), Some(Outcome::Cancelled));
+    let [(on_slow, slow_failed), (on_never, never_failed)] =
+        <[_; 2]>::try_from(awaiters).ok().unwrap();
+    assert_eq!(on_slow.outcome(), Some(Outcome::Succeeded));
+    assert_eq!(*slow_failed.lock().unwrap(), Some(false));
+    assert_eq!(on_never.outcome(), Some(Outcome::Succeeded));
+    assert_eq!(*never_failed.lock().unwrap(), Some(true));
+}
+
 /// 100,000 tasks with random dependencies on earlier tasks: every task runs
 /// exactly once, after all of its dependencies.
 #[test]

@@ -318,8 +318,10 @@ impl Runtime {
         self.shared.wait(timeout)
     }
 
-    /// Stops scheduling: queued and waiting tasks never run. Running tasks
-    /// finish; `shutdown` joins the workers.
+    /// Stops scheduling: tasks that have not started never run (workers
+    /// finish them as cancelled). Running tasks finish, and tasks that
+    /// started and await resume when what they await finishes (their
+    /// awaits of cancelled tasks fail); `shutdown` joins the workers.
     pub fn cancel(&self) {
         self.shared.cancelled.store(true, Ordering::SeqCst);
         self.shared.sleep.wake_all();

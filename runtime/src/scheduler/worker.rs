@@ -65,17 +65,25 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, deque: Worker<Arc<TaskNode>
     });
     let mut next: Option<Arc<TaskNode>> = None;
     loop {
-        if shared.cancelled.load(Ordering::Relaxed) {
-            break;
-        }
         let Some(task) = next.take().or_else(|| find_task(&shared, index)) else {
-            if shared.shutdown.load(Ordering::SeqCst) {
+            if shared.shutdown.load(Ordering::SeqCst) || shared.cancelled.load(Ordering::SeqCst) {
                 break;
             }
             idle(&shared, index);
             continue;
         };
         // SAFETY: popping the node from a queue made this worker its owner.
+        let resumed = unsafe { task.work() }.as_ref().is_some_and(|w| w.resumed);
+        if shared.cancelled.load(Ordering::SeqCst) && !resumed {
+            // Cancelled: what has not started never runs, and finishes as
+            // cancelled (its body dropped, its dependents released). A
+            // task that started and awaited goes on: it is one of the
+            // running tasks its block's end leaves time to finish, and
+            // left in a queue it would never end (nor free what it holds).
+            shared.finish(&task, Outcome::Cancelled);
+            continue;
+        }
+        // SAFETY: as above.
         let class = unsafe { task.work() }.as_ref().map_or(0, |w| w.class);
         match (&shared.scope, class) {
             (Some(scope), class) if class != 0 => {
