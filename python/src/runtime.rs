@@ -129,8 +129,10 @@ fn plain_name(task: &TaskHandle) -> String {
 }
 
 /// How many stuck tasks a deadlock message lists (a long chain behind a
-/// missing task would otherwise print one line per task).
+/// missing task would otherwise print one line per task), and how many of
+/// the tasks one of them waits for (`@spawn(t, [T[0:100000]])`).
 const SHOWN_STUCK_TASKS: usize = 20;
+const SHOWN_WAITS: usize = 8;
 
 /// One line per stuck task: what it waits for and why that never comes.
 fn deadlock_message(stuck: &[StuckTask]) -> String {
@@ -138,46 +140,59 @@ fn deadlock_message(stuck: &[StuckTask]) -> String {
         "{} task(s) can never run; the runtime stopped instead of waiting forever:",
         stuck.len()
     )];
-    let names = Names::new(
-        stuck
-            .iter()
-            .flat_map(|entry| std::iter::once(&entry.task).chain(entry.waits_for.iter())),
-    );
     let stuck_ids: std::collections::HashSet<u64> = stuck.iter().map(|s| s.task.id()).collect();
     let cycles = WaitCycles::new(stuck);
+    // Why a stuck task's dependency never comes: 0, never spawned; 1, it
+    // closes a cycle; 2, it is stuck too; 3, otherwise.
+    let cause = |task: &TaskHandle, dep: &TaskHandle| {
+        if !dep.is_spawned() {
+            0
+        } else if cycles.closes_cycle(task.id(), dep.id()) {
+            1
+        } else if stuck_ids.contains(&dep.id()) {
+            2
+        } else {
+            3
+        }
+    };
     // Causes first: tasks waiting for one never spawned, then those in a
     // cycle, then those that only wait for them (a long chain would
-    // otherwise hide its cause past the lines shown).
-    let mut shown: Vec<_> = stuck.iter().collect();
-    shown.sort_by_cached_key(|entry| {
-        if entry.waits_for.iter().any(|dep| !dep.is_spawned()) {
-            0
-        } else if entry
-            .waits_for
+    // otherwise hide its cause past the lines shown); in each line too.
+    let mut entries: Vec<_> = stuck
+        .iter()
+        .map(|entry| {
+            let mut waits: Vec<_> = entry
+                .waits_for
+                .iter()
+                .map(|dep| (cause(&entry.task, dep), dep))
+                .collect();
+            waits.sort_by_key(|(cause, _)| *cause);
+            let first_cause = waits.first().map_or(3, |(cause, _)| (*cause).min(2));
+            (first_cause, entry, waits)
+        })
+        .collect();
+    entries.sort_by_key(|(first_cause, ..)| *first_cause);
+    entries.truncate(SHOWN_STUCK_TASKS);
+    let names = Names::new(entries.iter().flat_map(|(_, entry, waits)| {
+        std::iter::once(&entry.task).chain(waits.iter().take(SHOWN_WAITS).map(|(_, dep)| *dep))
+    }));
+    for (_, entry, waits) in &entries {
+        let mut reasons: Vec<String> = waits
             .iter()
-            .any(|dep| cycles.closes_cycle(entry.task.id(), dep.id()))
-        {
-            1
-        } else {
-            2
-        }
-    });
-    for entry in shown.into_iter().take(SHOWN_STUCK_TASKS) {
-        let reasons: Vec<String> = entry
-            .waits_for
-            .iter()
-            .map(|dep| {
-                if !dep.is_spawned() {
-                    format!("{}, which was never spawned", names.describe(dep))
-                } else if cycles.closes_cycle(entry.task.id(), dep.id()) {
-                    format!("{}, which is itself waiting (a cycle)", names.describe(dep))
-                } else if stuck_ids.contains(&dep.id()) {
-                    format!("{}, which can never run either", names.describe(dep))
-                } else {
-                    names.describe(dep)
+            .take(SHOWN_WAITS)
+            .map(|(cause, dep)| {
+                let name = names.describe(dep);
+                match cause {
+                    0 => format!("{name}, which was never spawned"),
+                    1 => format!("{name}, which is itself waiting (a cycle)"),
+                    2 => format!("{name}, which can never run either"),
+                    _ => name,
                 }
             })
             .collect();
+        if waits.len() > SHOWN_WAITS {
+            reasons.push(format!("... and {} more", waits.len() - SHOWN_WAITS));
+        }
         lines.push(format!(
             "  {} waits for {}",
             names.describe(&entry.task),

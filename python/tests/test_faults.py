@@ -116,6 +116,23 @@ def test_a_chain_behind_a_missing_task_is_not_called_a_cycle_and_long_ones_are_c
     assert lines[-1] == "  ... and 80 more" and len(lines) == 22
 
 
+def test_what_one_stuck_task_waits_for_is_cut_too_causes_first():
+    """A task waiting for a big slice once listed every task of it (8 MB
+    of message for T[0:200000]); the line shows the first few, the
+    missing ones before those that merely wait."""
+    with pytest.raises(DeadlockError) as caught:
+        with Parla():
+            T = TaskSpace("T")
+            spawn(T["first"], [T[0]])(lambda: None)
+            spawn(T["x"], [T["first"], T[0:200_000]])(lambda: None)
+    text = str(caught.value)
+    assert len(text) < 2000, len(text)
+    line = next(line for line in text.splitlines() if line.startswith("  Task(T_x) waits for "))
+    assert line.startswith("  Task(T_x) waits for Task(T_0), which was never spawned; ")
+    assert line.endswith("; ... and 199993 more"), line
+    assert "Task(T_first)" not in line  # merely waiting: after the 8 missing ones shown
+
+
 def test_task_space_slices_of_absurd_size_are_value_errors():
     T = TaskSpace("T")
     with pytest.raises(ValueError, match="names 1000000000000 tasks; slices name at most"):
