@@ -145,6 +145,19 @@ fn wait_generator(
     tasks: Vec<Py<Task>>,
     single: bool,
 ) -> PyResult<Bound<'_, PyAny>> {
+    if crate::current::current_runtime().is_none() {
+        // Only the runtime that runs a task's body understands what it
+        // yields (asyncio would say "bad yield"; a hand-driven coroutine
+        // would resume before the tasks finish).
+        let what = match tasks.as_slice() {
+            [task] => task.get().__repr__(),
+            _ => "tasks".to_string(),
+        };
+        return Err(PyRuntimeError::new_err(format!(
+            "{what} awaited outside a Parla task: tasks can be awaited in the bodies of tasks \
+             (@spawn of an `async def`), and the code of a `with Parla()` block waits for them at its end"
+        )));
+    }
     let helper = py.import("parla._await")?.getattr("wait_for")?;
     helper.call1((WaitFor { tasks }, single))
 }

@@ -2,6 +2,7 @@
 Ctrl-C. Nothing hangs, and every error says what went wrong."""
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -131,6 +132,35 @@ def test_what_one_stuck_task_waits_for_is_cut_too_causes_first():
     assert line.startswith("  Task(T_x) waits for Task(T_0), which was never spawned; ")
     assert line.endswith("; ... and 199993 more"), line
     assert "Task(T_first)" not in line  # merely waiting: after the 8 missing ones shown
+
+
+def test_awaiting_a_task_outside_tasks_says_so():
+    """Only a task's runtime understands what awaiting a task yields:
+    under asyncio it was "Task got bad yield", and a coroutine driven by
+    hand blamed an earlier block for a task of this one."""
+    import asyncio
+
+    with Parla(n_workers=2):
+        T = TaskSpace("T")
+
+        @spawn(T[0])
+        def slow():
+            time.sleep(0.05)
+            return 5
+
+        async def waits_for(tasks):
+            return await tasks
+
+        for tasks, named in ((T[0], "Task(T_0)"), (T[0:2], "tasks")):
+            with pytest.raises(RuntimeError, match=rf"^{re.escape(named)} awaited outside a Parla task: "):
+                asyncio.run(waits_for(tasks))
+            with pytest.raises(RuntimeError, match="awaited outside a Parla task"):
+                waits_for(tasks).send(None)
+
+        @spawn(T[1])
+        async def inside():
+            return await waits_for(T[0])
+    assert T[1].result == 5
 
 
 def test_task_space_slices_of_absurd_size_are_value_errors():
