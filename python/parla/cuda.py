@@ -7,11 +7,14 @@ loads PTX text (the driver compiles it for the device) and launches its
 kernels; `DeviceArray(numpy_array, device)` is device memory holding a
 copy. A failing driver call raises `CudaError`, whose `name` is the CUDA
 error (e.g. `CUDA_ERROR_INVALID_PTX`). `nvrtc()` names the NVRTC library
-that `parir.compile_string` uses for CUDA C++, or None."""
+that `parir.compile_string` uses for CUDA C++, or None. `gpu` is the GPU
+architecture of `parla.devices` (`from parla.cuda import gpu`, as earlier
+Parla releases spelled it)."""
 
 from __future__ import annotations
 
 from . import _parla
+from .devices import gpu
 
 CudaError = _parla.CudaError
 PtxModule = _parla.PtxModule
@@ -44,4 +47,4 @@ def nvrtc() -> tuple[str, tuple[int, int]] | None:
         return None
 
 
-__all__ = ["CudaError", "DeviceArray", "PtxModule", "devices", "nvrtc", "unavailable_reason"]
+__all__ = ["CudaError", "DeviceArray", "PtxModule", "devices", "gpu", "nvrtc", "unavailable_reason"]

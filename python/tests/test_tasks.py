@@ -645,3 +645,20 @@ def test_a_space_indexed_while_finalizers_release_the_gil_does_not_hang():
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "done"
+
+
+def test_the_device_modules_of_earlier_parla_releases_name_the_same_architectures():
+    """`from parla.cpu import cpu` and `from parla.cuda import gpu`, as
+    programs written for earlier Parla releases import them."""
+    import parla.devices
+    from parla.cpu import cpu as old_cpu
+    from parla.cuda import gpu as old_gpu
+
+    assert old_cpu is parla.devices.cpu and old_gpu is parla.devices.gpu
+    with Parla():
+        T = TaskSpace("T")
+
+        @spawn(T[0], placement=old_cpu)
+        def on_cpu():
+            return 1
+    assert T[0].result == 1
