@@ -14,6 +14,7 @@ mod ir;
 mod parir;
 mod runtime;
 mod spawn;
+mod specialisations;
 mod tasks;
 
 use pyo3::prelude::*;

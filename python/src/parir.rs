@@ -4,6 +4,7 @@
 use crate::{
     arrays::{call_arguments, ArrayView, Location},
     gpu_call,
+    specialisations::Specialisations,
 };
 use parla_compiler::{
     frontend::{
@@ -160,8 +161,8 @@ fn key_of(arguments: &[Argument], specs: &HashMap<String, LabelSpec>, stages: bo
 #[pyclass(module = "parla.parir", frozen)]
 pub struct ParsedFunction {
     function: Arc<frontend::Function>,
-    cache: Mutex<HashMap<String, Arc<Kernel>>>,
-    gpu_cache: Mutex<HashMap<String, Arc<GpuExecutable>>>,
+    cache: Mutex<Specialisations<Kernel>>,
+    gpu_cache: Mutex<Specialisations<GpuExecutable>>,
 }
 
 /// Which code a call runs.
@@ -372,8 +373,7 @@ impl ParsedFunction {
             .cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
+            .get(&key);
         let kernel = match cached {
             Some(kernel) => kernel,
             None => {
@@ -415,8 +415,7 @@ impl ParsedFunction {
             .gpu_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
+            .get(&key);
         if let Some(executable) = cached {
             return Ok(executable);
         }
@@ -481,8 +480,8 @@ impl ParsedFunction {
             .map_err(|e| compile_error(py, &e))?;
         Ok(Self {
             function: Arc::new(function),
-            cache: Mutex::new(HashMap::new()),
-            gpu_cache: Mutex::new(HashMap::new()),
+            cache: Mutex::default(),
+            gpu_cache: Mutex::default(),
         })
     }
 

@@ -1377,6 +1377,30 @@ def test_specialisations_are_cached():
     assert sum_rows._native.cache_size == 2
 
 
+def test_the_specialisations_kept_are_bounded_the_least_recently_used_going_first():
+    """Each new scalar value compiles a specialisation (about 1 MB each):
+    a loop passing a changing value once grew the process without limit.
+    64 are kept per function; the least recently used is compiled again
+    when it comes back."""
+    @parir.jit
+    def scale(x, y, a, n):
+        parir.label('N')
+        for i in range(n):
+            y[i] = a * x[i]
+
+    x, y = np.arange(4.0), np.zeros(4)
+    opts = parir.par({'N': parir.threads(4)})
+    for k in range(66):
+        if k == 2:
+            scale(x, y, 0.0, 4, opts=opts)  # 0.0 used again: 1.0 is the oldest
+        scale(x, y, float(k), 4, opts=opts)
+        np.testing.assert_array_equal(y, k * x)
+    assert scale._native.cache_size == 64
+    scale(x, y, 1.0, 4, opts=opts)  # dropped, compiled again
+    np.testing.assert_array_equal(y, x)
+    assert scale._native.cache_size == 64
+
+
 def test_print_compiled_stages_and_compile_string():
     x = np.arange(12.0).reshape(3, 4)
     y = np.zeros(3)
