@@ -580,6 +580,63 @@ def test_bitwise_reductions_keep_numpy_types():
         into(np.zeros(3), np.zeros(1, np.int64), 3, opts=opts)
 
 
+@parir.jit
+def extremes_into(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[0] = max(y[0], x[i])
+    parir.label('N')
+    for i in range(N):
+        y[1] = min(y[1], x[i])
+
+
+@parir.jit
+def extremes_in_order(x, y, N):
+    parir.label('R')
+    for r in range(1):
+        for i in range(N):
+            y[r] = max(y[r], x[i])
+            y[r + 1] = min(y[r + 1], x[i])
+
+
+@pytest.mark.parametrize("element, values", [
+    (np.uint32, np.int32), (np.uint8, np.int16), (np.int8, np.uint8), (np.int16, np.int64),
+    (np.uint64, np.uint8), (np.int32, np.uint32)])
+def test_min_and_max_of_values_the_element_cannot_hold_compare_as_python_does(element, values):
+    """`y[0] = max(y[0], x[i])` with values of another type: Python
+    compares the numbers and stores the winner, wrapped to the element's
+    type. A uint32 maximum of int32 values once compared -3 as 4294967293;
+    where the values beyond the element's range never win (negative ones
+    in a max into unsigned elements) the reduction raises them to its
+    bound; where they may (a uint8 minimum of -1 is 255, at every step),
+    a sequential loop runs in order and a parallel one is a CompileError."""
+    info = np.iinfo(values)
+    x = np.array([3, info.min, 5, info.max, 2, -1 if info.min < 0 else 0], dtype=values)
+    fits = {"max": True, "min": True}
+    e = np.iinfo(element)
+    fits["max"] = int(info.max) <= int(e.max)
+    fits["min"] = int(info.min) >= int(e.min)
+    start = np.array([4, 4, 4], dtype=element)
+    # Python's comparison of the numbers, the winner stored as the
+    # compiled store wraps it (NumPy raises OverflowError for some).
+    wrap = lambda v: int(np.array(v, dtype=object).astype(np.int64).astype(element))  # noqa: E731
+    high, low = 4, 4
+    for v in map(int, x):
+        high, low = wrap(max(high, v)), wrap(min(low, v))
+    expected = np.array([high, low, 4], dtype=element)
+    got = start.copy()
+    extremes_in_order(x, got, len(x), opts=parir.par({'R': parir.threads(1)}))
+    assert got.tolist() == expected.tolist()
+    parallel = start.copy()
+    opts = parir.par({'N': parir.threads(len(x))})
+    if fits["max"] and fits["min"]:
+        extremes_into(x, parallel, len(x), opts=opts)
+        assert parallel[:2].tolist() == expected[:2].tolist()
+    else:
+        with pytest.raises(parir.CompileError, match="cannot hold them all"):
+            extremes_into(x, parallel, len(x), opts=opts)
+
+
 @pytest.mark.parametrize("n", [3, 256, 4096])
 @pytest.mark.parametrize("fill", ["all", "none", "one"])
 def test_bool_reductions_are_any_and_all(n, fill):

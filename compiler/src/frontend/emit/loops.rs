@@ -575,6 +575,70 @@ impl<'a> Emitter<'a> {
         })
     }
 
+    /// `value` (an integer) as a contribution to a min (max) of elements of
+    /// `element`, where Python compares the two as numbers: unchanged when
+    /// `element` holds every value of its type; raised to `element`'s
+    /// minimum for a max (lowered to its maximum for a min) when the values
+    /// beyond `element`'s range are all on that side, which then never win
+    /// (a uint32 maximum of int32 values: negative ones count as 0), and
+    /// converted. `Err(value)` when values may win that `element` cannot
+    /// hold (a uint8 minimum of int16 values), so that the result wraps
+    /// at every step.
+    fn extreme_in_element_type(
+        &mut self,
+        kind: ReductionKind,
+        element: DType,
+        value: Value,
+    ) -> Result<std::result::Result<Value, Value>> {
+        let range = |d: DType| -> (i128, i128) {
+            match d {
+                DType::Bool => (0, 1),
+                d if d.is_unsigned() => (0, (1i128 << d.bits()) - 1),
+                d => (-(1i128 << (d.bits() - 1)), (1i128 << (d.bits() - 1)) - 1),
+            }
+        };
+        let (low, high) = match value.literal {
+            Some(Literal::Int(k)) => (i128::from(k), i128::from(k)),
+            _ => range(value.ty.dtype()),
+        };
+        let (least, most) = range(element);
+        let (beyond, bound, compare) = match kind {
+            ReductionKind::Max if high <= most => (low < least, least, "slt"),
+            ReductionKind::Min if low >= least => (high > most, most, "sgt"),
+            _ => return Ok(Err(value)),
+        };
+        let value = if beyond {
+            // The bound is one of the value's type here (see above).
+            let ty = Self::concrete(value.ty);
+            let unsigned = ty.dtype().is_unsigned();
+            let predicate = if unsigned {
+                compare.replace('s', "u")
+            } else {
+                compare.to_string()
+            };
+            let v = self.convert(value, ty);
+            let limit = self.op(&format!("arith.constant {bound} : {}", ty.mlir()));
+            let outside = self.op(&format!(
+                "arith.cmpi {predicate}, {}, {limit} : {}",
+                v.ssa,
+                ty.mlir()
+            ));
+            let ssa = self.op(&format!(
+                "arith.select {outside}, {limit}, {} : {}",
+                v.ssa,
+                ty.mlir()
+            ));
+            Value {
+                ssa,
+                ty,
+                literal: None,
+            }
+        } else {
+            value
+        };
+        Ok(Ok(self.convert(value, Ty::Num(element))))
+    }
+
     /// Whether a bitwise update combines as its kind: into a bool element
     /// only bools do (on the bytes, 0 or 1), since NumPy stores the truth
     /// of the promoted integer result (`b[0] ^= 2` from True is 3, which
@@ -730,7 +794,7 @@ impl<'a> Emitter<'a> {
             accumulator.slot,
             accumulator.ty.mlir()
         ));
-        let current = Value {
+        let mut current = Value {
             ssa: current,
             ty: accumulator.ty,
             literal: None,
@@ -796,6 +860,39 @@ impl<'a> Emitter<'a> {
             // is the accumulator's own op, which the GPU lowering
             // recognises as a reduction.
             value = self.convert(value, accumulator.ty);
+        } else if matches!(reduction.kind, ReductionKind::Min | ReductionKind::Max)
+            && !accumulator.ty.is_float()
+            && !value.ty.is_float()
+            && !value.ty.is_bool()
+        {
+            match self.extreme_in_element_type(reduction.kind, accumulator.ty.dtype(), value)? {
+                Ok(fitted) => value = fitted,
+                Err(unfitted) => {
+                    // Python compares the two as numbers and stores the
+                    // winner, wrapped to the element's type, at every
+                    // step (a uint8 minimum of 7 and -1 is 255): only the
+                    // written order gives that.
+                    if accumulator.start.is_none() || !self.unshared(reduction) {
+                        return Err(self.error(
+                            span,
+                            format!(
+                                "this min/max compares {} values with a {} element, which cannot hold them all, \
+                                 so the result wraps at every step and parallel iterations cannot combine or share \
+                                 it: accumulate in an array of a type that holds both, or convert the value first",
+                                unfitted.ty.name(),
+                                accumulator.ty.name()
+                            ),
+                        ));
+                    }
+                    accumulator.stepwise.set(true);
+                    let wide = Self::concrete(crate::frontend::types::promote(
+                        accumulator.ty,
+                        unfitted.ty,
+                    ));
+                    current = self.convert(current, wide);
+                    value = unfitted;
+                }
+            }
         }
         let combined = self.combine(reduction.kind, current, value, span)?;
         let combined = self.convert(combined, accumulator.ty);
