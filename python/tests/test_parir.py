@@ -739,6 +739,12 @@ def test_reductions_that_round_into_shared_integer_elements_are_refused():
     with pytest.raises(parir.CompileError, match="rounds at every step"):
         group_sums_unlabelled(np.ones((8, 4)), np.zeros(8, np.int64), np.zeros(2, np.int64), 8, 4,
                    opts=parir.par({'N': parir.threads(8)}))
+    # So is a parallel inner loop, whose iterations would combine in any
+    # order: once a late ValueError from the race check, located in the IR.
+    with pytest.raises(parir.CompileError, match="rounds at every step") as caught:
+        sum_rows(np.ones((8, 4)), np.zeros(8, np.int32), 8, 4,
+                 opts=parir.par({'N': parir.threads(8), 'M': parir.threads(4).reduce()}))
+    assert caught.value.file == __file__
 
 
 @parir.jit

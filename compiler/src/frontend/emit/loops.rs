@@ -431,9 +431,10 @@ impl<'a> Emitter<'a> {
         let slot = self.stack_slot(ty);
         let identity = self.constant(reduction.kind.partial_identity(info.dtype), ty);
         self.line(&format!(
-            "memref.store {}, {slot}[] : memref<{}>",
+            "memref.store {}, {slot}[] : memref<{}>{}",
             identity.ssa,
-            ty.mlir()
+            ty.mlir(),
+            self.location(self.span)
         ));
         Accumulator {
             slot,
@@ -527,15 +528,17 @@ impl<'a> Emitter<'a> {
             }
         };
         self.line(&format!(
-            "memref.store {current}, {slot}[] : memref<{}>",
-            ty.mlir()
+            "memref.store {current}, {slot}[] : memref<{}>{}",
+            ty.mlir(),
+            self.location(self.span)
         ));
         let from_element = self.out.split_off(position);
         let identity = self.constant(reduction.kind.partial_identity(info.dtype), ty);
         self.line(&format!(
-            "memref.store {}, {slot}[] : memref<{}>",
+            "memref.store {}, {slot}[] : memref<{}>{}",
             identity.ssa,
-            ty.mlir()
+            ty.mlir(),
+            self.location(self.span)
         ));
         Ok(Accumulator {
             slot,
@@ -842,7 +845,7 @@ impl<'a> Emitter<'a> {
             // Rounded into the integer at every step: no order but the
             // written one gives the same result, from the element's value,
             // which parallel iterations must then not share.
-            if accumulator.start.is_none() || !self.unshared(reduction) {
+            if accumulator.start.is_none() || !accumulator.as_written {
                 return Err(self.error(
                     span,
                     "this reduction adds (or multiplies) floats into an integer element, which rounds at every \
@@ -872,7 +875,7 @@ impl<'a> Emitter<'a> {
                     // winner, wrapped to the element's type, at every
                     // step (a uint8 minimum of 7 and -1 is 255): only the
                     // written order gives that.
-                    if accumulator.start.is_none() || !self.unshared(reduction) {
+                    if accumulator.start.is_none() || !accumulator.as_written {
                         return Err(self.error(
                             span,
                             format!(
@@ -897,10 +900,11 @@ impl<'a> Emitter<'a> {
         let combined = self.combine(reduction.kind, current, value, span)?;
         let combined = self.convert(combined, accumulator.ty);
         self.line(&format!(
-            "memref.store {}, {}[] : memref<{}>",
+            "memref.store {}, {}[] : memref<{}>{}",
             combined.ssa,
             accumulator.slot,
-            accumulator.ty.mlir()
+            accumulator.ty.mlir(),
+            self.location(self.span)
         ));
         Ok(())
     }
@@ -1118,10 +1122,11 @@ impl<'a> Emitter<'a> {
                 let combined = this.combine(reduction.kind, current, partial, reduction.span)?;
                 let combined = this.convert(combined, accumulator.ty);
                 this.line(&format!(
-                    "memref.store {}, {}[] : memref<{}>",
+                    "memref.store {}, {}[] : memref<{}>{}",
                     combined.ssa,
                     accumulator.slot,
-                    accumulator.ty.mlir()
+                    accumulator.ty.mlir(),
+                    this.location(this.span)
                 ));
                 Ok(())
             },
