@@ -637,6 +637,57 @@ def test_min_and_max_of_values_the_element_cannot_hold_compare_as_python_does(el
             extremes_into(x, parallel, len(x), opts=opts)
 
 
+def test_min_and_max_reductions_of_floats_and_into_bools_compare_as_python_does():
+    """A float below an unsigned element's range never wins its max (-4.0
+    once converted first, to 65532), nor a NaN; into a bool element only
+    bools combine as a max or min of truths (`min(False, -27)` is -27,
+    which is True), others run as written."""
+    x = np.array([-4.0, 1.0, np.nan, 3.5])
+    y = np.array([2, 9, 9], np.uint16)
+    extremes_into(x, y, 4, opts=parir.par({'N': parir.threads(4)}))
+    assert y[:2].tolist() == [3, 1]
+    y = np.array([2, 9, 9], np.uint16)
+    extremes_into(x[:2], y, 2, opts=parir.par({'N': parir.threads(2).reduce()}))
+    assert y[:2].tolist() == [2, 1]  # min(9, -4.0), stored as the cast gives it, then min(that, 1.0)
+
+    x = np.array([-27, 0], np.int64)
+    flags, flags_seq = np.array([False, False, False]), np.array([False, False, False])
+    extremes_in_order(x, flags, 2, opts=parir.par({'R': parir.threads(1)}))
+    extremes_in_order(x, flags_seq, 2, seq=True)
+    assert flags.tolist() == flags_seq.tolist()
+    with pytest.raises(parir.CompileError, match="race"):
+        extremes_into(x, flags, 2, opts=parir.par({'N': parir.threads(2)}))
+
+
+@parir.jit
+def add_into_first(x, y, N):
+    parir.label('R')
+    for r in range(1):
+        for i in range(N):
+            y[r] += x[i]
+
+
+@parir.jit
+def add_all(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[0] += x[i]
+
+
+def test_sums_of_uint64_and_int64_round_at_every_step_as_numpy_adds_them():
+    """NumPy adds uint64 and int64 in float64: a nest adding one into the
+    other rounds at every step (in order), and a parallel one is a
+    CompileError; it once summed exactly."""
+    x = np.array([2**53, 1, 1, 1], np.uint64)
+    y, y_seq = np.zeros(1, np.int64), np.zeros(1, np.int64)
+    add_into_first(x, y, 4, opts=parir.par({'R': parir.threads(1)}))
+    add_into_first(x, y_seq, 4, seq=True)
+    assert y.tolist() == y_seq.tolist() == [2**53]
+    with pytest.raises(parir.CompileError, match=r"adds .or multiplies. uint64 values .which NumPy adds to int64 "
+                                                 r"in float64. into an integer element"):
+        add_all(x, y, 4, opts=parir.par({'N': parir.threads(4)}))
+
+
 @pytest.mark.parametrize("n", [3, 256, 4096])
 @pytest.mark.parametrize("fill", ["all", "none", "one"])
 def test_bool_reductions_are_any_and_all(n, fill):

@@ -176,7 +176,7 @@ impl<'a> Emitter<'a> {
         // every iteration: accumulate in a local and store once.
         let found = find_reduction(var, body)
             .filter(|nested| !self.reads_an_alias(&nested.reduction))
-            .filter(|nested| self.bitwise_updates_fit(&nested.reduction))
+            .filter(|nested| self.combines_as_its_kind(&nested.reduction))
             .map(|mut nested| {
                 if let Ok((_, info)) = self.array_of(&nested.reduction.base) {
                     let kind = nested.reduction.kind;
@@ -642,11 +642,50 @@ impl<'a> Emitter<'a> {
         Ok(Ok(self.convert(value, Ty::Num(element))))
     }
 
-    /// Whether a bitwise update combines as its kind: into a bool element
-    /// only bools do (on the bytes, 0 or 1), since NumPy stores the truth
-    /// of the promoted integer result (`b[0] ^= 2` from True is 3, which
-    /// is True; no xor of truth values gives that). Others run as written.
-    fn bitwise_updates_fit(&self, reduction: &Reduction) -> bool {
+    /// A float contribution to a min (max) of integer elements of
+    /// `element`, converted: Python compares the numbers, so a value below
+    /// the element's range never wins a max (nor one above it a min, nor a
+    /// NaN either), where converted first it would wrap (-4.0 into uint16
+    /// is 65532). Such values become the bound; others convert as a store
+    /// does (beyond the range, the cast's value).
+    fn float_extreme_in_element_type(
+        &mut self,
+        kind: ReductionKind,
+        element: DType,
+        value: Value,
+    ) -> Value {
+        let (least, most) = match element {
+            d if d.is_unsigned() => (0.0, ((1u128 << d.bits()) - 1) as f64),
+            d => (
+                -((1u128 << (d.bits() - 1)) as f64),
+                ((1u128 << (d.bits() - 1)) - 1) as f64,
+            ),
+        };
+        let ty = Self::concrete(value.ty);
+        let v = self.convert(value, ty);
+        let m = ty.mlir();
+        // Unordered predicates: a NaN takes the bound too.
+        let (predicate, bound) = match kind {
+            ReductionKind::Max => ("ult", least),
+            _ => ("ugt", most),
+        };
+        let limit = self.constant(Literal::Float(bound), ty).ssa;
+        let outside = self.op(&format!("arith.cmpf {predicate}, {}, {limit} : {m}", v.ssa));
+        let ssa = self.op(&format!("arith.select {outside}, {limit}, {} : {m}", v.ssa));
+        let clamped = Value {
+            ssa,
+            ty,
+            literal: None,
+        };
+        self.convert(clamped, Ty::Num(element))
+    }
+
+    /// Whether a bitwise or min/max update combines as its kind: into a
+    /// bool element only bools do (on the bytes, 0 or 1), since NumPy
+    /// stores the truth of the integer result (`b[0] ^= 2` from True is 3,
+    /// which is True, and `min(False, -27)` is -27, which is True too: no
+    /// xor or min of truth values gives those). Others run as written.
+    fn combines_as_its_kind(&self, reduction: &Reduction) -> bool {
         fn values<'r>(contribution: &'r Contribution, out: &mut Vec<&'r Expr>) {
             match contribution {
                 Contribution::Value { value, .. } => out.push(value),
@@ -660,7 +699,9 @@ impl<'a> Emitter<'a> {
                 }
             }
         }
-        if !reduction.kind.is_bitwise() {
+        if !(reduction.kind.is_bitwise()
+            || matches!(reduction.kind, ReductionKind::Min | ReductionKind::Max))
+        {
             return true;
         }
         let Ok((_, info)) = self.array_of(&reduction.base) else {
@@ -830,7 +871,8 @@ impl<'a> Emitter<'a> {
         }
         if accumulator.info.dtype == DType::Bool {
             // `kind` is an or/and of truth values (`ReductionKind::on`),
-            // or a bitwise update with a bool (`bitwise_updates_fit`).
+            // or a bitwise or min/max update with a bool
+            // (`combines_as_its_kind`).
             value = self.stored_value(value, DType::Bool);
         } else if reduction.kind.is_bitwise() {
             // Bitwise results have the low bits of their operands' low
@@ -840,17 +882,30 @@ impl<'a> Emitter<'a> {
             value = self.convert(value, accumulator.ty);
         } else if matches!(reduction.kind, ReductionKind::Add | ReductionKind::Mul)
             && !accumulator.ty.is_float()
-            && value.ty.is_float()
+            && Self::concrete(crate::frontend::types::promote(accumulator.ty, value.ty)).is_float()
         {
-            // Rounded into the integer at every step: no order but the
-            // written one gives the same result, from the element's value,
-            // which parallel iterations must then not share.
+            // Rounded into the integer at every step (a float value, or
+            // uint64 with int64, which NumPy adds in float64): no order
+            // but the written one gives the same result, from the
+            // element's value, which parallel iterations must then not
+            // share.
             if accumulator.start.is_none() || !accumulator.as_written {
+                let what = if value.ty.is_float() {
+                    "floats".to_string()
+                } else {
+                    format!(
+                        "{} values (which NumPy adds to {} in float64)",
+                        value.ty.name(),
+                        accumulator.ty.name()
+                    )
+                };
                 return Err(self.error(
                     span,
-                    "this reduction adds (or multiplies) floats into an integer element, which rounds at every \
-                     step, so parallel iterations cannot combine or share it: accumulate in a float array, or \
-                     convert the contribution to an integer first",
+                    format!(
+                        "this reduction adds (or multiplies) {what} into an integer element, which rounds at every \
+                         step, so parallel iterations cannot combine or share it: accumulate in a float array, or \
+                         convert the contribution to the element's type first"
+                    ),
                 ));
             }
             accumulator.stepwise.set(true);
@@ -865,7 +920,12 @@ impl<'a> Emitter<'a> {
             value = self.convert(value, accumulator.ty);
         } else if matches!(reduction.kind, ReductionKind::Min | ReductionKind::Max)
             && !accumulator.ty.is_float()
-            && !value.ty.is_float()
+            && value.ty.is_float()
+        {
+            value =
+                self.float_extreme_in_element_type(reduction.kind, accumulator.ty.dtype(), value);
+        } else if matches!(reduction.kind, ReductionKind::Min | ReductionKind::Max)
+            && !accumulator.ty.is_float()
             && !value.ty.is_bool()
         {
             match self.extreme_in_element_type(reduction.kind, accumulator.ty.dtype(), value)? {
