@@ -354,7 +354,9 @@ pub(crate) fn failed_check(checks: Option<&[CheckSite]>, code: i64) -> PyResult<
     );
     Err(match site.kind {
         CheckKind::Bounds => pyo3::exceptions::PyIndexError::new_err(message),
-        CheckKind::EmptyReduction { .. } => pyo3::exceptions::PyValueError::new_err(message),
+        CheckKind::EmptyReduction { .. } | CheckKind::NegativePower => {
+            pyo3::exceptions::PyValueError::new_err(message)
+        }
     })
 }
 

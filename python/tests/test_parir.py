@@ -2994,3 +2994,68 @@ def test_bool_is_pythons_truth():
     y = np.zeros(5, bool)
     truth_values(x, y, 5, opts=parir.par({'N': parir.threads(5)}))
     np.testing.assert_array_equal(y, [bool(v) for v in x])
+
+
+@parir.jit
+def powers(x, e, y, z, n):
+    parir.label('N')
+    for i in range(n):
+        y[i] = x[i] ** e[i]
+        z[i] = 3 ** i + x[i] ** 40
+
+
+def test_integer_powers_with_exponents_known_only_when_running():
+    """`x[i] ** e[i]` and `3 ** i` of integers (and exponents above 16)
+    compute by squaring, wrapping as NumPy's do; they were CompileErrors.
+    A negative exponent, where NumPy raises, gives 0 (1 and -1 to it stay
+    1 and ±1), and ValueError with debug=True."""
+    x = np.array([2, -3, 7, 1, -1, 0, 5, 3], np.int64)
+    e = np.array([10, 3, 21, 5, 7, 0, 63, 40], np.int64)
+    n = len(x)
+    y, z = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    y_seq, z_seq = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    opts = parir.par({'N': parir.threads(n)})
+    powers(x, e, y, z, n, opts=opts)
+    with np.errstate(over="ignore"):
+        powers(x, e, y_seq, z_seq, n, seq=True)
+    assert y.tolist() == y_seq.tolist() and z.tolist() == z_seq.tolist()
+    narrow = np.array([3, 2], np.uint8), np.array([5, 9], np.uint8)
+    y8, y8_seq = np.zeros(2, np.uint8), np.zeros(2, np.uint8)
+    powers(*narrow, y8, np.zeros(2, np.uint8), 2, opts=parir.par({'N': parir.threads(2)}))
+    powers(*narrow, y8_seq, np.zeros(2, np.uint8), 2, seq=True)
+    assert y8.tolist() == y8_seq.tolist() == [243, 0]
+    negative = np.array([-1, -2, -3, -4], np.int64)
+    bases = np.array([2, 1, -1, -1], np.int64)
+    y = np.full(4, 9, np.int64)
+    powers(bases, negative, y, np.zeros(4, np.int64), 4, opts=parir.par({'N': parir.threads(4)}))
+    assert y.tolist() == [0, 1, -1, 1]
+    with pytest.raises(ValueError, match="integers to negative integer powers are not allowed"):
+        powers(bases, negative, y, np.zeros(4, np.int64), 4, opts=parir.par({'N': parir.threads(4)}), debug=True)
+
+
+@parir.jit
+def integer_functions(a, b, f, r, n):
+    parir.label('N')
+    for i in range(n):
+        f[i] = np.fmod(a[i], b[i])
+        r[i] = np.floor(a[i]) + np.ceil(a[i]) + np.trunc(a[i])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint16])
+def test_fmod_floor_ceil_trunc_of_integers_are_numpys(dtype):
+    """np.fmod of integers is C's remainder (the dividend's sign; 0 for a
+    zero divisor), once a CompileError; np.floor/ceil/trunc of an integer
+    is that integer, of its type (NumPy 2.3 on), once a float64 that lost
+    digits past 2**53."""
+    info = np.iinfo(dtype)
+    a = np.array([7, info.min, info.max, 5, 9, 0], dtype)
+    b = np.array([3, 3, 7, 0, 1, 4], dtype)
+    if info.min < 0:
+        a[0], b[4] = -7, -1
+    f, r = np.zeros(6, dtype), np.zeros(6, dtype)
+    f_seq, r_seq = np.zeros(6, dtype), np.zeros(6, dtype)
+    integer_functions(a, b, f, r, 6, opts=parir.par({'N': parir.threads(6)}))
+    with np.errstate(divide="ignore", over="ignore"):
+        integer_functions(a, b, f_seq, r_seq, 6, seq=True)
+    assert f.tolist() == f_seq.tolist()
+    assert r.tolist() == r_seq.tolist()

@@ -1011,6 +1011,20 @@ def test_math_and_numpy_names_jit_functions_do_not_know():
         y[:] = max(x[:] * 2, 0.5)
     compile_error(builtin_max_of_a_slice_and_a_number, "max(x[:] * 2, 0.5)", "use np.maximum(a[:], b[:])")
 
+    def complex_power(x):
+        parir.label('N')
+        for i in range(4):
+            x[i] = (-2) ** 0.5
+    compile_error(complex_power, "(-2) ** 0.5", "a negative Python number to a fractional power is a complex "
+                  "number in Python", call=lambda f: f(np.zeros(4), opts=parir.par({'N': parir.threads(4)})))
+
+    def negative_constant_power(x):
+        parir.label('N')
+        for i in range(4):
+            x[i] = i ** -2
+    compile_error(negative_constant_power, "i ** -2", "integers to negative integer powers are not allowed",
+                  call=lambda f: f(np.zeros(4), opts=parir.par({'N': parir.threads(4)})))
+
     def minimum_of_one(x):
         x[0] = np.minimum(x[1])
     compile_error(minimum_of_one, "np.minimum(x[1])", "np.minimum takes two values, got 1")
@@ -1025,13 +1039,6 @@ def test_math_and_numpy_names_jit_functions_do_not_know():
             x[i] = math.log(x[i], 2)
     compile_error(logarithm_to_a_base, "math.log(x[i], 2)", "log() takes 1 argument(s), got 2",
                   call=lambda j: j(np.ones(2), 2, opts=parir.par({'N': parir.threads(2)})))
-
-    def integer_fmod(x, n):
-        parir.label('N')
-        for i in range(n):
-            x[i] = np.fmod(x[i], 2)
-    compile_error(integer_fmod, "np.fmod(x[i], 2)", "fmod of two integers is not supported",
-                  call=lambda j: j(np.ones(2, np.int64), 2, opts=parir.par({'N': parir.threads(2)})))
 
 
 def test_shapes_and_tuple_assignments_that_python_rejects_too():

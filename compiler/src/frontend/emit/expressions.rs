@@ -421,6 +421,24 @@ impl<'a> Emitter<'a> {
                 "division by zero between Python numbers (Python raises ZeroDivisionError)",
             ));
         }
+        // Where NumPy's floats give NaN, Python's give a complex number.
+        let negative = matches!(l.literal, Some(Literal::Int(i)) if i < 0)
+            || matches!(l.literal, Some(Literal::Float(f)) if f < 0.0);
+        let fractional =
+            matches!(r.literal, Some(Literal::Float(f)) if f.is_finite() && f.fract() != 0.0);
+        if op == BinaryOp::Pow
+            && weak(&l)
+            && weak(&r)
+            && negative
+            && fractional
+            && !self.in_dead_code()
+        {
+            return Err(self.error(
+                span,
+                "a negative Python number to a fractional power is a complex number in Python, \
+                 which JIT functions do not have",
+            ));
+        }
         self.binary(op, l, r, span)
     }
 
@@ -446,9 +464,16 @@ impl<'a> Emitter<'a> {
         if op == Div && !ty.is_float() {
             ty = Ty::Num(DType::F64);
         }
-        if op == Pow {
-            if let (false, Some(Literal::Int(e))) = (ty.is_float(), r.literal) {
-                if (0..=16).contains(&e) {
+        if op == Pow && !ty.is_float() {
+            if let Some(Literal::Int(e)) = r.literal {
+                if e < 0 {
+                    return Err(self.error(
+                        span,
+                        "integers to negative integer powers are not allowed (NumPy raises ValueError; \
+                         Python's ints give a float): use a float base",
+                    ));
+                }
+                if e <= 16 {
                     let base = self.convert(l, ty);
                     let mut result = self.constant(Literal::Int(1), ty);
                     for _ in 0..e {
@@ -457,9 +482,7 @@ impl<'a> Emitter<'a> {
                     return Ok(result);
                 }
             }
-            if !ty.is_float() {
-                return Err(self.error(span, "integer powers need a constant exponent from 0 to 16; use a float base for others"));
-            }
+            return Ok(self.integer_power(l, r, ty, span));
         }
         if matches!(op, BitAnd | BitOr | BitXor | LShift | RShift) {
             self.check_bitwise_operands(l.ty, r.ty, span)?;
@@ -886,6 +909,12 @@ impl<'a> Emitter<'a> {
                 let v = self.as_float(values[0].clone());
                 Ok(self.computed(&format!("math.absf {} : {}", v.ssa, v.ty.mlir()), v.ty))
             }
+            // NumPy (from 2.3) keeps integers (and bools) as they are.
+            "floor" | "ceil" | "trunc" if !Self::concrete(values[0].ty).is_float() => {
+                arity(1)?;
+                let value = values[0].clone();
+                Ok(self.convert(value.clone(), Self::concrete(value.ty)))
+            }
             name if FLOAT_FUNCTIONS.contains(&name) => {
                 arity(1)?;
                 let v = self.as_float(values[0].clone());
@@ -944,13 +973,12 @@ impl<'a> Emitter<'a> {
             }
             "atan2" | "pow" | "copysign" | "fmod" | "fmod_numpy" => {
                 arity(2)?;
-                let integers = !Self::concrete(values[0].ty).is_float()
-                    && !Self::concrete(values[1].ty).is_float();
-                if name == "fmod_numpy" && integers {
-                    return Err(self.error(
-                        span,
-                        "fmod of two integers is not supported in JIT functions; use math.fmod (a float) or % (Python's sign)",
-                    ));
+                let common = match Self::concrete(promote(values[0].ty, values[1].ty)) {
+                    t if t.is_bool() => Ty::Num(DType::I8), // as NumPy's fmod of bools
+                    t => t,
+                };
+                if name == "fmod_numpy" && !common.is_float() {
+                    return Ok(self.integer_fmod(values[0].clone(), values[1].clone(), common));
                 }
                 let ty = match Self::concrete(promote(values[0].ty, values[1].ty)) {
                     t if t.is_float() => t,
@@ -971,6 +999,104 @@ impl<'a> Emitter<'a> {
             }
             _ => Err(self.error(span, format!("{name}() cannot be called in JIT functions"))),
         }
+    }
+
+    /// `base ** exponent` of integers (type `ty`) by squaring, for an
+    /// exponent known only when the code runs (or above 16), wrapping as
+    /// NumPy's does. A negative exponent, where NumPy raises, gives 0 here
+    /// (1 and -1 to it are 1 and 1 or -1, as repeated division would
+    /// truncate); with `debug`, it raises ValueError as NumPy does.
+    fn integer_power(&mut self, base: Value, exponent: Value, ty: Ty, span: Span) -> Value {
+        let m = ty.mlir();
+        let base = self.convert(base, ty);
+        let exponent = self.convert(exponent, Ty::Num(DType::I64));
+        let e = exponent.ssa;
+        let zero = self.op("arith.constant 0 : i64");
+        let one_i64 = self.op("arith.constant 1 : i64");
+        let one = self.op(&format!("arith.constant 1 : {m}"));
+        let negative = self.op(&format!("arith.cmpi slt, {e}, {zero} : i64"));
+        if self.debug {
+            let code = self.check_site(span, CheckKind::NegativePower);
+            self.line(&format!("scf.if {negative} {{"));
+            self.indent += 1;
+            self.report_failed_check(code);
+            self.indent -= 1;
+            self.line("}");
+        }
+        // Squaring: while e > 0 { if e & 1: r *= b; b *= b; e >>= 1 }.
+        let result = self.fresh();
+        let (r, b, k) = (self.fresh(), self.fresh(), self.fresh());
+        let (r2, b2, k2) = (self.fresh(), self.fresh(), self.fresh());
+        let start = self.op(&format!("arith.select {negative}, {zero}, {e} : i64"));
+        self.line(&format!(
+            "{result}:3 = scf.while ({r} = {one}, {b} = {}, {k} = {start}) : ({m}, {m}, i64) -> ({m}, {m}, i64) {{",
+            base.ssa
+        ));
+        self.indent += 1;
+        let more = self.op(&format!("arith.cmpi sgt, {k}, {zero} : i64"));
+        self.line(&format!(
+            "scf.condition({more}) {r}, {b}, {k} : {m}, {m}, i64"
+        ));
+        self.indent -= 1;
+        self.line("} do {");
+        self.indent += 1;
+        self.line(&format!("^bb0({r2}: {m}, {b2}: {m}, {k2}: i64):"));
+        let bit = self.op(&format!("arith.andi {k2}, {one_i64} : i64"));
+        let odd = self.op(&format!("arith.cmpi ne, {bit}, {zero} : i64"));
+        let times = self.op(&format!("arith.muli {r2}, {b2} : {m}"));
+        let next_r = self.op(&format!("arith.select {odd}, {times}, {r2} : {m}"));
+        let next_b = self.op(&format!("arith.muli {b2}, {b2} : {m}"));
+        let next_k = self.op(&format!("arith.shrsi {k2}, {one_i64} : i64"));
+        self.line(&format!(
+            "scf.yield {next_r}, {next_b}, {next_k} : {m}, {m}, i64"
+        ));
+        self.indent -= 1;
+        self.line("}");
+        let power = format!("{result}#0");
+        // A negative exponent: 0, except for bases 1 and -1.
+        let minus_one = self.op(&format!("arith.constant -1 : {m}"));
+        let is_one = self.op(&format!("arith.cmpi eq, {}, {one} : {m}", base.ssa));
+        let is_minus_one = self.op(&format!("arith.cmpi eq, {}, {minus_one} : {m}", base.ssa));
+        let odd_exponent = {
+            let bit = self.op(&format!("arith.andi {e}, {one_i64} : i64"));
+            self.op(&format!("arith.cmpi ne, {bit}, {zero} : i64"))
+        };
+        let sign = self.op(&format!(
+            "arith.select {odd_exponent}, {minus_one}, {one} : {m}"
+        ));
+        let zero_m = self.op(&format!("arith.constant 0 : {m}"));
+        let unit = self.op(&format!(
+            "arith.select {is_minus_one}, {sign}, {zero_m} : {m}"
+        ));
+        let unit = self.op(&format!("arith.select {is_one}, {one}, {unit} : {m}"));
+        let ssa = self.op(&format!("arith.select {negative}, {unit}, {power} : {m}"));
+        Value {
+            ssa,
+            ty,
+            literal: None,
+        }
+    }
+
+    /// NumPy's fmod of integers, in their common type `ty`: C's remainder
+    /// (the dividend's sign), and 0 for a zero divisor (NumPy warns) and
+    /// for a divisor of -1 (whose remainder of the minimum would
+    /// overflow).
+    fn integer_fmod(&mut self, a: Value, b: Value, ty: Ty) -> Value {
+        let (a, b) = (self.convert(a, ty), self.convert(b, ty));
+        let m = ty.mlir();
+        let unsigned = ty.dtype().is_unsigned();
+        let zero = self.op(&format!("arith.constant 0 : {m}"));
+        let one = self.op(&format!("arith.constant 1 : {m}"));
+        let mut trivial = self.op(&format!("arith.cmpi eq, {}, {zero} : {m}", b.ssa));
+        if !unsigned {
+            let minus_one = self.op(&format!("arith.constant -1 : {m}"));
+            let negative_one = self.op(&format!("arith.cmpi eq, {}, {minus_one} : {m}", b.ssa));
+            trivial = self.op(&format!("arith.ori {trivial}, {negative_one} : i1"));
+        }
+        // A remainder by 1 is 0: the answer for both.
+        let divisor = self.op(&format!("arith.select {trivial}, {one}, {} : {m}", b.ssa));
+        let op = if unsigned { "remui" } else { "remsi" };
+        self.computed(&format!("arith.{op} {}, {divisor} : {m}", a.ssa), ty)
     }
 
     /// `value` as a float: its own float type, or float64 for an integer

@@ -218,6 +218,8 @@ pub enum CheckKind {
     Bounds,
     /// `parir.min`/`parir.max` (`name`) of an empty slice (ValueError).
     EmptyReduction { name: String },
+    /// An integer to a negative integer power (ValueError, as NumPy).
+    NegativePower,
 }
 
 impl CheckKind {
@@ -225,6 +227,9 @@ impl CheckKind {
     pub fn failure(&self) -> String {
         match self {
             CheckKind::Bounds => "index out of bounds".to_string(),
+            CheckKind::NegativePower => {
+                "integers to negative integer powers are not allowed".to_string()
+            }
             CheckKind::EmptyReduction { name } => {
                 format!(
                     "parir.{name} over an empty slice ({})",
