@@ -151,10 +151,87 @@ fn label_specs(options: &Bound<'_, PyAny>) -> PyResult<HashMap<String, LabelSpec
     Ok(specs)
 }
 
-fn key_of(arguments: &[Argument], specs: &HashMap<String, LabelSpec>, stages: bool) -> String {
+/// The cache key of a specialisation: the arguments as the compiler sees
+/// them, the labels' specifications, and `stages` (debug builds), encoded
+/// as bytes (floats by their bits, so that -0.0 and NaN specialise apart
+/// and alike). Every call builds one: formatting them as text cost a
+/// tenth of a warm call.
+fn key_of(arguments: &[Argument], specs: &HashMap<String, LabelSpec>, stages: bool) -> Vec<u8> {
+    fn text(out: &mut Vec<u8>, text: &str) {
+        out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    fn numbers(out: &mut Vec<u8>, values: &[i64]) {
+        out.extend_from_slice(&(values.len() as u64).to_le_bytes());
+        for value in values {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    fn array(out: &mut Vec<u8>, info: &parla_compiler::frontend::spec::ArrayInfo) {
+        out.push(info.dtype as u8);
+        numbers(out, &info.shape);
+        numbers(out, &info.strides);
+    }
+    fn encode(out: &mut Vec<u8>, argument: &Argument) {
+        match argument {
+            Argument::Int(v) => {
+                out.push(0);
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            Argument::Float(v) => {
+                out.push(1);
+                out.extend_from_slice(&v.to_bits().to_le_bytes());
+            }
+            Argument::Bool(v) => out.extend_from_slice(&[2, *v as u8]),
+            Argument::Scalar(dtype, bits) => {
+                out.extend_from_slice(&[3, *dtype as u8]);
+                out.extend_from_slice(&bits.to_le_bytes());
+            }
+            Argument::Array(info) => {
+                out.push(4);
+                array(out, info);
+            }
+            Argument::Dict(entries) => {
+                out.push(5);
+                out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+                for (key, value) in entries {
+                    text(out, key);
+                    encode(out, value);
+                }
+            }
+            Argument::Alias(index, info) => {
+                out.push(6);
+                out.extend_from_slice(&(*index as u64).to_le_bytes());
+                array(out, info);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(&(arguments.len() as u64).to_le_bytes());
+    for a in arguments {
+        encode(&mut out, a);
+    }
     let mut labels: Vec<_> = specs.iter().collect();
     labels.sort_by(|a, b| a.0.cmp(b.0));
-    format!("{arguments:?}|{labels:?}|{stages}")
+    out.extend_from_slice(&(labels.len() as u64).to_le_bytes());
+    for (label, spec) in labels {
+        text(&mut out, label);
+        match spec {
+            LabelSpec::Threads {
+                threads,
+                tpb,
+                reduce,
+            } => {
+                out.push(0);
+                out.extend_from_slice(&threads.to_le_bytes());
+                out.extend_from_slice(&tpb.map_or(0, |t| t + 1).to_le_bytes());
+                out.push(*reduce as u8);
+            }
+            LabelSpec::Sequential => out.push(1),
+        }
+    }
+    out.push(stages as u8);
+    out
 }
 
 /// A parsed JIT function with its compiled specialisations.
@@ -412,7 +489,8 @@ impl ParsedFunction {
         target: &GpuTarget,
         bounds_checks: bool,
     ) -> PyResult<Arc<GpuExecutable>> {
-        let key = format!("{}|{target:?}", key_of(arguments, specs, bounds_checks));
+        let mut key = key_of(arguments, specs, bounds_checks);
+        key.extend_from_slice(format!("{target:?}").as_bytes());
         let cached = self
             .gpu_cache
             .lock()

@@ -10,7 +10,7 @@ use std::{collections::HashMap, sync::Arc};
 pub const KEPT: usize = 64;
 
 pub struct Specialisations<T> {
-    entries: HashMap<String, (Arc<T>, u64)>,
+    entries: HashMap<Vec<u8>, (Arc<T>, u64)>,
     /// Counts lookups and insertions: an entry's stamp is its last use.
     clock: u64,
 }
@@ -25,7 +25,7 @@ impl<T> Default for Specialisations<T> {
 }
 
 impl<T> Specialisations<T> {
-    pub fn get(&mut self, key: &str) -> Option<Arc<T>> {
+    pub fn get(&mut self, key: &[u8]) -> Option<Arc<T>> {
         self.clock += 1;
         let (value, used) = self.entries.get_mut(key)?;
         *used = self.clock;
@@ -35,7 +35,7 @@ impl<T> Specialisations<T> {
     /// Keeps `value` under `key`, dropping the least recently used
     /// specialisation when [`KEPT`] are kept (a call still running it
     /// holds its own reference).
-    pub fn insert(&mut self, key: String, value: Arc<T>) {
+    pub fn insert(&mut self, key: Vec<u8>, value: Arc<T>) {
         self.clock += 1;
         if self.entries.len() >= KEPT && !self.entries.contains_key(&key) {
             let oldest = self

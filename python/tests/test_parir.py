@@ -1491,6 +1491,25 @@ def test_specialisations_are_cached():
     assert sum_rows._native.cache_size == 2
 
 
+def test_float_scalars_specialise_by_their_bits():
+    """-0.0 and 0.0 are two specialisations (1 / x tells them apart), and a
+    NaN is one, reused."""
+    @parir.jit
+    def inverse(y, a):
+        parir.label('N')
+        for i in range(1):
+            y[i] = np.float64(1.0) / a
+
+    y = np.zeros(1)
+    opts = parir.par({'N': parir.threads(1)})
+    seen = []
+    for a in (0.0, -0.0, 0.0, math.nan, math.nan, 2.5):
+        inverse(y, a, opts=opts)
+        seen.append(y[0])
+    assert seen[:3] == [math.inf, -math.inf, math.inf] and math.isnan(seen[3]) and seen[5] == 0.4
+    assert inverse._native.cache_size == 4
+
+
 def test_the_specialisations_kept_are_bounded_the_least_recently_used_going_first():
     """Each new scalar value compiles a specialisation (about 1 MB each):
     a loop passing a changing value once grew the process without limit.
