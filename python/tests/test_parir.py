@@ -1289,6 +1289,13 @@ def test_a_rebound_builtin_name_is_an_error_not_the_builtin():
     assert "max(y[i], 0.0)" in error.value.source_line
     assert y.tolist() == [-1.0, 2.0, -3.0, 4.0]
     saved = jit_helpers.max
+    # Bound to None, the name is no builtin either (Python would raise).
+    jit_helpers.max = None
+    try:
+        with pytest.raises(parir.CompileError, match="`max` here is a NoneType value"):
+            jit_helpers.clip_below(y, 4, opts=opts)
+    finally:
+        jit_helpers.max = saved
     del jit_helpers.max
     try:
         jit_helpers.clip_below(y, 4, opts=opts)
@@ -3020,12 +3027,14 @@ def powers(x, e, y, z, n):
     parir.label('N')
     for i in range(n):
         y[i] = x[i] ** e[i]
-        z[i] = 3 ** i + x[i] ** 40
+        z[i] = np.int64(3) ** i + x[i] ** 40
 
 
 def test_integer_powers_with_exponents_known_only_when_running():
-    """`x[i] ** e[i]` and `3 ** i` of integers (and exponents above 16)
-    compute by squaring, wrapping as NumPy's do; they were CompileErrors.
+    """`x[i] ** e[i]` and `np.int64(3) ** i` of integers (and exponents
+    above 16) compute by squaring, wrapping as NumPy's do; they were
+    CompileErrors. (A power of two Python ints, `3 ** i`, stays one: a
+    float for a negative exponent, an exact int beyond 64 bits.)
     A negative exponent, where NumPy raises, gives 0 (1 and -1 to it stay
     1 and ±1), and ValueError with debug=True."""
     x = np.array([2, -3, 7, 1, -1, 0, 5, 3], np.int64)
@@ -3078,3 +3087,79 @@ def test_fmod_floor_ceil_trunc_of_integers_are_numpys(dtype):
         integer_functions(a, b, f_seq, r_seq, 6, seq=True)
     assert f.tolist() == f_seq.tolist()
     assert r.tolist() == r_seq.tolist()
+
+
+@parir.jit
+def extremes_of_index(y, n):
+    parir.label('N')
+    for i in range(n):
+        y[0] = max(y[0], i)
+    parir.label('N')
+    for i in range(n):
+        y[1] += i
+
+
+@parir.jit
+def or_into(x, y, n):
+    parir.label('N')
+    for i in range(n):
+        y[0] |= x[i]
+
+
+def test_reductions_at_the_edges_of_the_element_types():
+    """Floats at and past the end of an integer element's range (2**63 as
+    a float, inf, NaN) never win its min (its bound as a float once
+    overflowed to the type's minimum); a uint64 element's max of int64
+    values in order compares them exactly (float64 rounded 2**63 - 1);
+    loop indices into narrow or uint64 elements stay reductions; an or of
+    integers into a bool element is the truth of the or."""
+    opts = parir.par({'N': parir.threads(4)})
+    for element, values in ((np.int64, [1e19, 2.0**63, math.inf, math.nan]),
+                            (np.uint64, [2.0**64, 1e30, math.inf, math.nan]),
+                            (np.int32, np.array([2.0**31] * 4, np.float32))):
+        y = np.array([5, 5, 5], element)
+        extremes_into(np.asarray(values), y, 4, opts=opts)
+        assert y[1] == 5, (element, y)
+    y = np.array([5, 18446744073709551615, 0], np.uint64)
+    x = np.array([2**63 - 1, 1], np.int64)
+    extremes_in_order(x, y, 2, opts=parir.par({'R': parir.threads(1)}))
+    assert y[:2].tolist() == [2**63 - 1, 1]
+    for element in (np.uint8, np.int32, np.uint64):
+        y = np.zeros(2, element)
+        extremes_of_index(y, 10, opts=parir.par({'N': parir.threads(10)}))
+        assert y.tolist() == [9, 45]
+    flags = np.array([False])
+    or_into(np.array([0, 0, 4, 0]), flags, 4, opts=opts)
+    assert flags.tolist() == [True]
+    with pytest.raises(parir.CompileError, match="bitwise operators need integer operands"):
+        or_into(np.zeros(4), flags, 4, opts=opts)
+
+
+@parir.jit
+def relu_of_row_max(x, y, n):
+    parir.label('N')
+    for i in range(n):
+        y[i] = max(parir.max(x[i, :]), 0.0)
+
+
+@parir.jit
+def python_power(y, n):
+    parir.label('N')
+    for i in range(n):
+        y[i] = 2 ** i
+
+
+def test_powers_and_reductions_that_would_answer_otherwise_are_refused():
+    """An expression around a slice reduction (`max(parir.max(x[i, :]),
+    0.0)`) once dropped the expression; a power of Python ints with an
+    exponent known only when running would be int64 where Python's is a
+    float or exact. A uint64 exponent of 2**63 and more is no negative
+    one."""
+    with pytest.raises(parir.CompileError, match="a slice reduction must be the whole value of its statement"):
+        relu_of_row_max(-np.ones((2, 3)), np.zeros(2), 2, opts=parir.par({'N': parir.threads(2)}))
+    with pytest.raises(parir.CompileError, match="a power of Python ints"):
+        python_power(np.zeros(4), 4, opts=parir.par({'N': parir.threads(4)}))
+    y = np.zeros(1, np.uint64)
+    powers(np.array([3], np.uint64), np.array([2**63 + 1], np.uint64), y, np.zeros(1, np.uint64), 1,
+           opts=parir.par({'N': parir.threads(1)}), debug=True)
+    assert y[0] == np.uint64(3) ** np.uint64(2**63 + 1)

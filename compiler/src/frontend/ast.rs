@@ -1290,7 +1290,8 @@ pub fn mentions(expr: &Expr, name: &str) -> bool {
 }
 
 /// Whether `expr` has an array slice (`a[:]`, `x[i, 1:]`) in it, outside
-/// the indices of subscripts.
+/// the indices of subscripts and of slice reductions (`parir.max(x[i,
+/// :])` is a number).
 fn has_slice(expr: &Expr) -> bool {
     match &expr.kind {
         ExprKind::Subscript { base, indices } => {
@@ -1306,6 +1307,11 @@ fn has_slice(expr: &Expr) -> bool {
             then,
             otherwise,
         } => has_slice(condition) || has_slice(then) || has_slice(otherwise),
+        ExprKind::Builtin { name, args, .. }
+            if REDUCTIONS.contains(&name.as_str()) && args.len() == 1 =>
+        {
+            false
+        }
         ExprKind::Builtin { args, .. } | ExprKind::Call { args, .. } => args.iter().any(has_slice),
         ExprKind::Int(_)
         | ExprKind::Float(_)

@@ -245,17 +245,20 @@ class _SequentialGlobals(dict):
         return value
 
 
+_ABSENT = object()  # what `_resolve` answers for a name bound nowhere
+
+
 def _resolve(function, name):
     """What `name` means in the body of `function`: a variable of an
-    enclosing function (a closure cell), else a global of its module; None
-    if neither."""
+    enclosing function (a closure cell), else a global of its module;
+    `_ABSENT` if neither (a global bound to None is None)."""
     code = function.__code__
     if name in code.co_freevars and function.__closure__ is not None:
         try:
             return function.__closure__[code.co_freevars.index(name)].cell_contents
         except ValueError:  # not yet assigned
-            return None
-    return function.__globals__.get(name)
+            return _ABSENT
+    return function.__globals__.get(name, _ABSENT)
 
 
 def _binding_checks(bindings) -> tuple:
@@ -271,7 +274,7 @@ def _binding_checks(bindings) -> tuple:
     for scope, name, value in bindings:
         if name in scope.__code__.co_freevars:
             key, get = ("closure", scope), _functools.partial(_resolve, scope)
-        elif value is None:
+        elif value is _ABSENT:
             unbound.setdefault(id(scope.__globals__), (scope.__globals__.keys(), []))[1].append(name)
             continue
         else:
@@ -379,7 +382,7 @@ class JitFunction:
             for name, position in caller._builtin_uses.items():
                 target = _resolve(scope, name)
                 bindings.append((scope, name, target))
-                if target is not None and target is not getattr(builtins, name):
+                if target is not _ABSENT and target is not getattr(builtins, name):
                     raise caller._rebound_builtin(name, target, position)
             for name in caller._native.called_names():
                 target = _resolve(scope, name)

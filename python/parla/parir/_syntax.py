@@ -81,7 +81,9 @@ def _builtin_uses(tree: ast.AST, function: types.FunctionType, mapped: set, line
     NumPy functions (`from numpy import abs`), which the compiler reads as
     those."""
     code = function.__code__
-    outer = set(code.co_names) | set(code.co_freevars)
+    # co_names also holds attribute names (`np.max`): a local of the name
+    # is not the builtin either.
+    outer = (set(code.co_names) | set(code.co_freevars)) - set(code.co_varnames) - set(code.co_cellvars)
     uses = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in BUILTINS_READ and node.id in outer and node.id not in mapped:

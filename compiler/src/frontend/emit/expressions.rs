@@ -423,7 +423,7 @@ impl<'a> Emitter<'a> {
         }
         // Where NumPy's floats give NaN, Python's give a complex number.
         let negative = matches!(l.literal, Some(Literal::Int(i)) if i < 0)
-            || matches!(l.literal, Some(Literal::Float(f)) if f < 0.0);
+            || matches!(l.literal, Some(Literal::Float(f)) if f < 0.0 && f.is_finite());
         let fractional =
             matches!(r.literal, Some(Literal::Float(f)) if f.is_finite() && f.fract() != 0.0);
         if op == BinaryOp::Pow
@@ -481,6 +481,16 @@ impl<'a> Emitter<'a> {
                     }
                     return Ok(result);
                 }
+            }
+            if l.ty.is_python() && r.ty.is_python() && r.literal.is_none() {
+                // Python's ints: a float for a negative exponent, and
+                // exact beyond 64 bits; neither is what int64 code can be.
+                return Err(self.error(
+                    span,
+                    "a power of Python ints (loop variables, int arguments) with an exponent known only \
+                     when the code runs: Python gives a float for a negative exponent and an exact int \
+                     for a large result; use a float base (2.0 ** i) or a NumPy int (np.int64(2) ** i)",
+                ));
             }
             return Ok(self.integer_power(l, r, ty, span));
         }
@@ -864,6 +874,84 @@ impl<'a> Emitter<'a> {
                     } else {
                         exact_type(&result, &next)
                     };
+                    // (A Python int meeting a uint64 takes its type: a
+                    // negative one would wrap.)
+                    if (ty.is_float() || ty == Ty::Num(DType::U64))
+                        && mixes_uint64_with_signed(&result, &next)
+                    {
+                        // No integer type holds both and float64 rounds:
+                        // the winner of an exact comparison, in the type
+                        // that holds it (a max is at least the uint64, a
+                        // min at most the signed one).
+                        let smaller = name.ends_with("min");
+                        let negative_literal =
+                            |v: &Value| matches!(v.literal, Some(Literal::Int(k)) if k < 0);
+                        if negative_literal(&result) || negative_literal(&next) {
+                            // Below every uint64: it loses a max, wins a min.
+                            let (negative, other) = if negative_literal(&result) {
+                                (result, next)
+                            } else {
+                                (next, result)
+                            };
+                            result = if smaller {
+                                self.convert(negative, Ty::Num(DType::I64))
+                            } else {
+                                let ty = Self::concrete(other.ty);
+                                self.convert(other, ty)
+                            };
+                            continue;
+                        }
+                        if !smaller && !ty.is_float() {
+                            // A Python int with a uint64: a max raises the
+                            // int to 0, which keeps the op a uint64 max
+                            // (that reductions recognise).
+                            let unsigned_first = Self::concrete(result.ty).dtype() == DType::U64;
+                            let (u, i) = if unsigned_first {
+                                (result, next)
+                            } else {
+                                (next, result)
+                            };
+                            let i = self.convert(i, Ty::Num(DType::I64));
+                            let zero = self.op("arith.constant 0 : i64");
+                            let negative =
+                                self.op(&format!("arith.cmpi slt, {}, {zero} : i64", i.ssa));
+                            let raised = self
+                                .op(&format!("arith.select {negative}, {zero}, {} : i64", i.ssa));
+                            let u = self.convert(u, Ty::Num(DType::U64));
+                            let (a, b) = if unsigned_first {
+                                (u.ssa, raised)
+                            } else {
+                                (raised, u.ssa)
+                            };
+                            let ssa = self.op(&format!("arith.maxui {a}, {b} : i64"));
+                            result = Value {
+                                ssa,
+                                ty: Ty::Num(DType::U64),
+                                literal: None,
+                            };
+                            continue;
+                        }
+                        let first_wins = if smaller {
+                            self.mixed_sign_greater(&next, &result)
+                        } else {
+                            self.mixed_sign_greater(&result, &next)
+                        };
+                        let winner_ty = Ty::Num(if smaller { DType::I64 } else { DType::U64 });
+                        let (a, b) = (
+                            self.convert(result, winner_ty),
+                            self.convert(next, winner_ty),
+                        );
+                        let ssa = self.op(&format!(
+                            "arith.select {first_wins}, {}, {} : i64",
+                            a.ssa, b.ssa
+                        ));
+                        result = Value {
+                            ssa,
+                            ty: winner_ty,
+                            literal: None,
+                        };
+                        continue;
+                    }
                     let (a, b) = (self.convert(result, ty), self.convert(next, ty));
                     // min/max propagate NaN (NumPy's minimum/maximum);
                     // fmin/fmax take the number over a NaN.
@@ -1009,13 +1097,20 @@ impl<'a> Emitter<'a> {
     fn integer_power(&mut self, base: Value, exponent: Value, ty: Ty, span: Span) -> Value {
         let m = ty.mlir();
         let base = self.convert(base, ty);
+        // The exponent's bits in 64; a uint64 one is never negative (its
+        // loop shifts them out logically).
+        let unsigned_exponent = Self::concrete(exponent.ty).dtype().is_unsigned();
         let exponent = self.convert(exponent, Ty::Num(DType::I64));
         let e = exponent.ssa;
         let zero = self.op("arith.constant 0 : i64");
         let one_i64 = self.op("arith.constant 1 : i64");
         let one = self.op(&format!("arith.constant 1 : {m}"));
-        let negative = self.op(&format!("arith.cmpi slt, {e}, {zero} : i64"));
-        if self.debug {
+        let negative = if unsigned_exponent {
+            self.op("arith.constant false")
+        } else {
+            self.op(&format!("arith.cmpi slt, {e}, {zero} : i64"))
+        };
+        if self.debug && !unsigned_exponent {
             let code = self.check_site(span, CheckKind::NegativePower);
             self.line(&format!("scf.if {negative} {{"));
             self.indent += 1;
@@ -1033,7 +1128,7 @@ impl<'a> Emitter<'a> {
             base.ssa
         ));
         self.indent += 1;
-        let more = self.op(&format!("arith.cmpi sgt, {k}, {zero} : i64"));
+        let more = self.op(&format!("arith.cmpi ne, {k}, {zero} : i64"));
         self.line(&format!(
             "scf.condition({more}) {r}, {b}, {k} : {m}, {m}, i64"
         ));
@@ -1046,7 +1141,7 @@ impl<'a> Emitter<'a> {
         let times = self.op(&format!("arith.muli {r2}, {b2} : {m}"));
         let next_r = self.op(&format!("arith.select {odd}, {times}, {r2} : {m}"));
         let next_b = self.op(&format!("arith.muli {b2}, {b2} : {m}"));
-        let next_k = self.op(&format!("arith.shrsi {k2}, {one_i64} : i64"));
+        let next_k = self.op(&format!("arith.shrui {k2}, {one_i64} : i64"));
         self.line(&format!(
             "scf.yield {next_r}, {next_b}, {next_k} : {m}, {m}, i64"
         ));
@@ -1074,6 +1169,29 @@ impl<'a> Emitter<'a> {
             ssa,
             ty,
             literal: None,
+        }
+    }
+
+    /// The i1 `a > b`, exactly, for integers of which one is uint64 and
+    /// the other signed (which NumPy would compare in float64).
+    pub(super) fn mixed_sign_greater(&mut self, a: &Value, b: &Value) -> String {
+        let bits = |this: &mut Self, v: &Value| -> (String, bool) {
+            let unsigned = Self::concrete(v.ty).dtype().is_unsigned();
+            let ty = Ty::Num(if unsigned { DType::U64 } else { DType::I64 });
+            (this.convert(v.clone(), ty).ssa, unsigned)
+        };
+        let (x, a_unsigned) = bits(self, a);
+        let (y, _) = bits(self, b);
+        let zero = self.op("arith.constant 0 : i64");
+        if a_unsigned {
+            // Greater than any negative number, else as unsigned.
+            let negative = self.op(&format!("arith.cmpi slt, {y}, {zero} : i64"));
+            let above = self.op(&format!("arith.cmpi ugt, {x}, {y} : i64"));
+            self.op(&format!("arith.ori {negative}, {above} : i1"))
+        } else {
+            let not_negative = self.op(&format!("arith.cmpi sge, {x}, {zero} : i64"));
+            let above = self.op(&format!("arith.cmpi ugt, {x}, {y} : i64"));
+            self.op(&format!("arith.andi {not_negative}, {above} : i1"))
         }
     }
 
@@ -1120,6 +1238,20 @@ impl<'a> Emitter<'a> {
     }
 
     // ----- statements -----
+}
+
+/// Whether one of two integers is a uint64 and the other a signed integer
+/// (NumPy's common type of the two is float64).
+fn mixes_uint64_with_signed(a: &Value, b: &Value) -> bool {
+    let kind = |v: &Value| {
+        let d = Emitter::concrete(v.ty).dtype();
+        (
+            d == DType::U64,
+            !d.is_float() && !d.is_unsigned() && d != DType::Bool,
+        )
+    };
+    let ((a_u64, a_signed), (b_u64, b_signed)) = (kind(a), kind(b));
+    (a_u64 && b_signed) || (b_u64 && a_signed)
 }
 
 /// The type two values are compared in (or take min/max in, or are

@@ -600,11 +600,18 @@ impl<'a> Emitter<'a> {
                 d => (-(1i128 << (d.bits() - 1)), (1i128 << (d.bits() - 1)) - 1),
             }
         };
+        let (least, most) = range(element);
         let (low, high) = match value.literal {
             Some(Literal::Int(k)) => (i128::from(k), i128::from(k)),
+            // A Python int (a loop index) that wins but does not fit the
+            // element is an OverflowError in NumPy, not a wrapped value:
+            // only the side that never wins is the reduction's to handle.
+            _ if value.ty.is_python() => match kind {
+                ReductionKind::Max => (range(DType::I64).0, most),
+                _ => (least, range(DType::I64).1),
+            },
             _ => range(value.ty.dtype()),
         };
-        let (least, most) = range(element);
         let (beyond, bound, compare) = match kind {
             ReductionKind::Max if high <= most => (low < least, least, "slt"),
             ReductionKind::Min if low >= least => (high > most, most, "sgt"),
@@ -646,38 +653,69 @@ impl<'a> Emitter<'a> {
     /// `element`, converted: Python compares the numbers, so a value below
     /// the element's range never wins a max (nor one above it a min, nor a
     /// NaN either), where converted first it would wrap (-4.0 into uint16
-    /// is 65532). Such values become the bound; others convert as a store
-    /// does (beyond the range, the cast's value).
+    /// is 65532). Such values become the element's bound, chosen by an
+    /// exact comparison with the range's end (a power of two, which every
+    /// float type holds); others convert as a store does (beyond the
+    /// range, the cast's value).
     fn float_extreme_in_element_type(
         &mut self,
         kind: ReductionKind,
         element: DType,
         value: Value,
     ) -> Value {
-        let (least, most) = match element {
-            d if d.is_unsigned() => (0.0, ((1u128 << d.bits()) - 1) as f64),
-            d => (
-                -((1u128 << (d.bits() - 1)) as f64),
-                ((1u128 << (d.bits() - 1)) - 1) as f64,
-            ),
+        let bits = element.bits() as i32;
+        let (least, end) = match element {
+            d if d.is_unsigned() => (0.0, 2f64.powi(bits)),
+            _ => (-(2f64.powi(bits - 1)), 2f64.powi(bits - 1)),
         };
         let ty = Self::concrete(value.ty);
         let v = self.convert(value, ty);
         let m = ty.mlir();
         // Unordered predicates: a NaN takes the bound too.
-        let (predicate, bound) = match kind {
-            ReductionKind::Max => ("ult", least),
-            _ => ("ugt", most),
+        let (predicate, limit, bound) = match kind {
+            ReductionKind::Max => ("ult", least, Literal::Int(least as i64)),
+            _ => ("uge", end, Literal::Int(((end as i128) - 1) as i64)),
         };
-        let limit = self.constant(Literal::Float(bound), ty).ssa;
+        let limit = self.constant(Literal::Float(limit), ty).ssa;
         let outside = self.op(&format!("arith.cmpf {predicate}, {}, {limit} : {m}", v.ssa));
-        let ssa = self.op(&format!("arith.select {outside}, {limit}, {} : {m}", v.ssa));
-        let clamped = Value {
+        let converted = self.convert(v, Ty::Num(element));
+        let bound = self.constant(bound, Ty::Num(element));
+        let ssa = self.op(&format!(
+            "arith.select {outside}, {}, {} : {}",
+            bound.ssa,
+            converted.ssa,
+            element.storage()
+        ));
+        Value {
             ssa,
-            ty,
+            ty: Ty::Num(element),
             literal: None,
+        }
+    }
+
+    /// The min (max) of the element's `current` value and `value`, one of
+    /// them uint64 and the other signed, by an exact comparison; the
+    /// winner converted to the element's type, as Python stores it (ties
+    /// keep the element's value, as Python's max and min do).
+    fn exact_extreme(&mut self, kind: ReductionKind, current: Value, value: Value) -> Value {
+        let element = current.ty;
+        let wins = if kind == ReductionKind::Max {
+            self.mixed_sign_greater(&value, &current)
+        } else {
+            self.mixed_sign_greater(&current, &value)
         };
-        self.convert(clamped, Ty::Num(element))
+        let converted = self.convert(value, element);
+        let ssa = self.op(&format!(
+            "arith.select {wins}, {}, {} : {}",
+            converted.ssa,
+            current.ssa,
+            element.mlir()
+        ));
+        Value {
+            ssa,
+            ty: element,
+            literal: None,
+        }
     }
 
     /// Whether a bitwise or min/max update combines as its kind: into a
@@ -699,7 +737,8 @@ impl<'a> Emitter<'a> {
                 }
             }
         }
-        if !(reduction.kind.is_bitwise()
+        // An or is exact on truths: `b | v` is true where b or v is.
+        if !(matches!(reduction.kind, ReductionKind::And | ReductionKind::Xor)
             || matches!(reduction.kind, ReductionKind::Min | ReductionKind::Max))
         {
             return true;
@@ -844,6 +883,7 @@ impl<'a> Emitter<'a> {
             literal: None,
         };
         let mut value = self.expr(value)?;
+        let mut exact = None;
         if reduction.truths && subtracted && value.ty.is_bool() {
             return Err(self.error(
                 span,
@@ -873,6 +913,9 @@ impl<'a> Emitter<'a> {
             // `kind` is an or/and of truth values (`ReductionKind::on`),
             // or a bitwise or min/max update with a bool
             // (`combines_as_its_kind`).
+            if reduction.kind.is_bitwise() {
+                self.check_bitwise_operands(Ty::Bool, value.ty, span)?;
+            }
             value = self.stored_value(value, DType::Bool);
         } else if reduction.kind.is_bitwise() {
             // Bitwise results have the low bits of their operands' low
@@ -882,7 +925,10 @@ impl<'a> Emitter<'a> {
             value = self.convert(value, accumulator.ty);
         } else if matches!(reduction.kind, ReductionKind::Add | ReductionKind::Mul)
             && !accumulator.ty.is_float()
-            && Self::concrete(crate::frontend::types::promote(accumulator.ty, value.ty)).is_float()
+            && (value.ty.is_float()
+                || (!value.ty.is_python()
+                    && Self::concrete(crate::frontend::types::promote(accumulator.ty, value.ty))
+                        .is_float()))
         {
             // Rounded into the integer at every step (a float value, or
             // uint64 with int64, which NumPy adds in float64): no order
@@ -952,12 +998,27 @@ impl<'a> Emitter<'a> {
                         accumulator.ty,
                         unfitted.ty,
                     ));
-                    current = self.convert(current, wide);
-                    value = unfitted;
+                    if wide.is_float() {
+                        // uint64 with a signed type: no integer type holds
+                        // both, and float64 would round; the winner of an
+                        // exact comparison is stored.
+                        exact = Some(self.exact_extreme(
+                            reduction.kind,
+                            current.clone(),
+                            unfitted.clone(),
+                        ));
+                        value = unfitted;
+                    } else {
+                        current = self.convert(current, wide);
+                        value = unfitted;
+                    }
                 }
             }
         }
-        let combined = self.combine(reduction.kind, current, value, span)?;
+        let combined = match exact {
+            Some(winner) => winner,
+            None => self.combine(reduction.kind, current, value, span)?,
+        };
         let combined = self.convert(combined, accumulator.ty);
         self.line(&format!(
             "memref.store {}, {}[] : memref<{}>{}",

@@ -93,10 +93,16 @@ impl<'a> Emitter<'a> {
                 (value, false, dest.rank())
             }
             [(name, argument, axis)] => {
-                if !matches!(value.kind, ExprKind::Builtin { .. }) {
+                // The reduction itself, not an expression around it
+                // (`max(parir.max(x[i, :]), 0.0)` once dropped the `max`).
+                let whole = matches!(&value.kind, ExprKind::Builtin { name: n, args, .. }
+                    if n == name && args.len() == 1);
+                if !whole {
                     return Err(self.error(
                         value.span,
-                        "a slice reduction must be the whole value: y[:] = parir.sum(x[:, :], axis=1)",
+                        "a slice reduction must be the whole value of its statement: y[:] = parir.sum(x[:, :], axis=1) \
+                         (for more, reduce into an element first, then use it: y[i] = parir.max(x[i, :]); \
+                         y[i] = max(y[i], 0.0))",
                     ));
                 }
                 let reduced = self.slice_reduction(
