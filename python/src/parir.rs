@@ -560,8 +560,8 @@ impl ParsedFunction {
             .map_err(|e| compile_error(py, &e))?;
         Ok(Self {
             function: Arc::new(function),
-            cache: Mutex::default(),
-            gpu_cache: Mutex::default(),
+            cache: Mutex::new(Specialisations::bounded()),
+            gpu_cache: Mutex::new(Specialisations::unbounded()),
         })
     }
 

@@ -1,30 +1,42 @@
-//! The compiled specialisations of one JIT function, bounded: a call with
-//! a new scalar value compiles a new one (about 1 MB of machine code and
-//! engine each), so a loop that passes a changing value would otherwise
-//! grow the process without limit.
+//! The compiled specialisations of one JIT function, bounded on the CPU: a
+//! call with a new scalar value compiles a new one (about 1 MB of machine
+//! code and engine each), so a loop that passes a changing value would
+//! otherwise grow the process without limit.
 
 use std::{collections::HashMap, sync::Arc};
 
-/// How many specialisations of one function (per cache: CPU, GPU) stay
-/// compiled; the least recently used goes first.
+/// How many CPU specialisations of one function stay compiled; the least
+/// recently used goes first.
 pub const KEPT: usize = 64;
 
 pub struct Specialisations<T> {
     entries: HashMap<Vec<u8>, (Arc<T>, u64)>,
     /// Counts lookups and insertions: an entry's stamp is its last use.
     clock: u64,
-}
-
-impl<T> Default for Specialisations<T> {
-    fn default() -> Self {
-        Self {
-            entries: HashMap::new(),
-            clock: 0,
-        }
-    }
+    limit: usize,
 }
 
 impl<T> Specialisations<T> {
+    /// At most [`KEPT`]: for CPU kernels, which have finished when their
+    /// call returns.
+    pub fn bounded() -> Self {
+        Self::with_limit(KEPT)
+    }
+
+    /// Every one: GPU executables, whose kernels may still run on a stream
+    /// after their call returns, and which dropping would unload.
+    pub fn unbounded() -> Self {
+        Self::with_limit(usize::MAX)
+    }
+
+    fn with_limit(limit: usize) -> Self {
+        Self {
+            entries: HashMap::new(),
+            clock: 0,
+            limit,
+        }
+    }
+
     pub fn get(&mut self, key: &[u8]) -> Option<Arc<T>> {
         self.clock += 1;
         let (value, used) = self.entries.get_mut(key)?;
@@ -33,11 +45,11 @@ impl<T> Specialisations<T> {
     }
 
     /// Keeps `value` under `key`, dropping the least recently used
-    /// specialisation when [`KEPT`] are kept (a call still running it
+    /// specialisation when the limit is reached (a call still running it
     /// holds its own reference).
     pub fn insert(&mut self, key: Vec<u8>, value: Arc<T>) {
         self.clock += 1;
-        if self.entries.len() >= KEPT && !self.entries.contains_key(&key) {
+        if self.entries.len() >= self.limit && !self.entries.contains_key(&key) {
             let oldest = self
                 .entries
                 .iter()
