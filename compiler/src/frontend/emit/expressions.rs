@@ -923,12 +923,10 @@ impl<'a> Emitter<'a> {
                             } else {
                                 (raised, u.ssa)
                             };
-                            let ssa = self.op(&format!("arith.maxui {a}, {b} : i64"));
-                            result = Value {
-                                ssa,
-                                ty: Ty::Num(DType::U64),
-                                literal: None,
-                            };
+                            result = self.computed(
+                                &format!("arith.maxui {a}, {b} : i64"),
+                                Ty::Num(DType::U64),
+                            );
                             continue;
                         }
                         let first_wins = if smaller {
@@ -941,15 +939,10 @@ impl<'a> Emitter<'a> {
                             self.convert(result, winner_ty),
                             self.convert(next, winner_ty),
                         );
-                        let ssa = self.op(&format!(
-                            "arith.select {first_wins}, {}, {} : i64",
-                            a.ssa, b.ssa
-                        ));
-                        result = Value {
-                            ssa,
-                            ty: winner_ty,
-                            literal: None,
-                        };
+                        result = self.computed(
+                            &format!("arith.select {first_wins}, {}, {} : i64", a.ssa, b.ssa),
+                            winner_ty,
+                        );
                         continue;
                     }
                     let (a, b) = (self.convert(result, ty), self.convert(next, ty));
@@ -1164,12 +1157,10 @@ impl<'a> Emitter<'a> {
             "arith.select {is_minus_one}, {sign}, {zero_m} : {m}"
         ));
         let unit = self.op(&format!("arith.select {is_one}, {one}, {unit} : {m}"));
-        let ssa = self.op(&format!("arith.select {negative}, {unit}, {power} : {m}"));
-        Value {
-            ssa,
+        self.computed(
+            &format!("arith.select {negative}, {unit}, {power} : {m}"),
             ty,
-            literal: None,
-        }
+        )
     }
 
     /// The i1 `a > b`, exactly, for integers of which one is uint64 and
@@ -1228,7 +1219,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// The result of `op_text` (one op), of type `ty`.
-    fn computed(&mut self, op_text: &str, ty: Ty) -> Value {
+    pub(super) fn computed(&mut self, op_text: &str, ty: Ty) -> Value {
         let ssa = self.op(op_text);
         Value {
             ssa,

@@ -633,16 +633,10 @@ impl<'a> Emitter<'a> {
                 v.ssa,
                 ty.mlir()
             ));
-            let ssa = self.op(&format!(
-                "arith.select {outside}, {limit}, {} : {}",
-                v.ssa,
-                ty.mlir()
-            ));
-            Value {
-                ssa,
+            self.computed(
+                &format!("arith.select {outside}, {limit}, {} : {}", v.ssa, ty.mlir()),
                 ty,
-                literal: None,
-            }
+            )
         } else {
             value
         };
@@ -680,17 +674,15 @@ impl<'a> Emitter<'a> {
         let outside = self.op(&format!("arith.cmpf {predicate}, {}, {limit} : {m}", v.ssa));
         let converted = self.convert(v, Ty::Num(element));
         let bound = self.constant(bound, Ty::Num(element));
-        let ssa = self.op(&format!(
-            "arith.select {outside}, {}, {} : {}",
-            bound.ssa,
-            converted.ssa,
-            element.storage()
-        ));
-        Value {
-            ssa,
-            ty: Ty::Num(element),
-            literal: None,
-        }
+        self.computed(
+            &format!(
+                "arith.select {outside}, {}, {} : {}",
+                bound.ssa,
+                converted.ssa,
+                element.storage()
+            ),
+            Ty::Num(element),
+        )
     }
 
     /// The min (max) of the element's `current` value and `value`, one of
@@ -705,17 +697,15 @@ impl<'a> Emitter<'a> {
             self.mixed_sign_greater(&current, &value)
         };
         let converted = self.convert(value, element);
-        let ssa = self.op(&format!(
-            "arith.select {wins}, {}, {} : {}",
-            converted.ssa,
-            current.ssa,
-            element.mlir()
-        ));
-        Value {
-            ssa,
-            ty: element,
-            literal: None,
-        }
+        self.computed(
+            &format!(
+                "arith.select {wins}, {}, {} : {}",
+                converted.ssa,
+                current.ssa,
+                element.mlir()
+            ),
+            element,
+        )
     }
 
     /// Whether a bitwise or min/max update combines as its kind: into a
