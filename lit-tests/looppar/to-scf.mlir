@@ -176,3 +176,43 @@ func.func @in_kernel(%x: memref<50xf64>, %m: memref<1xf64>) {
   }) : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// A parallel loop of at most 64 iterations known when compiling, with no
+// loop inside, runs on the calling thread (scf.for): handing it to the
+// worker pool costs more than it does. 65 iterations, or an inner loop,
+// keep it parallel.
+// CHECK-LABEL: func.func @small
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 {
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c65) step (%c1) {
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c16) step (%c1) {
+// CHECK:   scf.for
+func.func @small(%x: memref<128xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %c65 = arith.constant 65 : index
+  %zero = arith.constant 0.0 : f32
+  "looppar.for"(%c0, %c64, %c1) ({
+  ^bb0(%i: index):
+    memref.store %zero, %x[%i] : memref<128xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "A", threads = 64 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %c65, %c1) ({
+  ^bb0(%i: index):
+    memref.store %zero, %x[%i] : memref<128xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "B", threads = 65 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %c16, %c1) ({
+  ^bb0(%i: index):
+    "looppar.for"(%c0, %n, %c1) ({
+    ^bb0(%j: index):
+      memref.store %zero, %x[%j] : memref<128xf32>
+      "looppar.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) {label = "C", threads = 16 : i64} : (index, index, index) -> ()
+  return
+}

@@ -324,7 +324,9 @@ def test_wrong_arguments_at_the_call():
     y = np.zeros(3)
     simple(y, 3, parallelize={'N': parir.threads(3)})
     np.testing.assert_array_equal(y, 1.0)
-    assert "scf.parallel" in parir.print_compiled(simple, [y, 3], parallelize={'N': parir.threads(3)}, stage="scf")
+    # (Over 100 iterations: a loop of a few runs on the calling thread.)
+    assert "scf.parallel" in parir.print_compiled(simple, [np.zeros(100), 100], parallelize={'N': parir.threads(100)},
+                                                  stage="scf")
     with pytest.raises(TypeError):
         parir.threads("3")
 

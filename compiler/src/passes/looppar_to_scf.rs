@@ -4,6 +4,11 @@
 //!   becomes `scf.parallel` (then OpenMP, then the runtime's pool). Inner
 //!   parallel loops become `scf.for`: on a CPU the outermost parallel loop
 //!   already has every core busy.
+//! - A parallel loop of at most `INLINE_TRIPS` iterations, known when
+//!   compiling, whose body is straight-line code (no inner loops) on a
+//!   CPU becomes `scf.for` too: it runs in well under a microsecond on the
+//!   calling thread, where handing it to the worker pool costs more (a
+//!   wake-up and a wait for a helper).
 //! - Other `looppar.for` become `scf.for`; `looppar.while` becomes
 //!   `scf.while`; `looppar.on_device` is inlined (on the CPU, "one thread
 //!   of the device" is the calling thread).
@@ -16,6 +21,7 @@
 
 use super::build::unroll_annotation;
 use super::{looppar_detect_reductions, openmp_float_minmax, rewrite};
+use crate::analysis::affine::affine;
 use melior::{
     ir::{
         attribute::DenseI32ArrayAttribute,
@@ -35,6 +41,36 @@ external_pass!(
 /// How many times LLVM may unroll a sequential loop in a GPU kernel
 /// (fewer iterations unroll fully).
 const KERNEL_LOOP_UNROLL: u32 = 4;
+
+/// The most iterations of a parallel loop of straight-line code that run
+/// on the calling thread (see the module comment).
+const INLINE_TRIPS: i128 = 64;
+
+/// Whether `op`, a parallel loop outside GPU kernels, is small enough to
+/// run on the calling thread: a constant trip count of at most
+/// [`INLINE_TRIPS`] and no loop inside.
+fn runs_inline(op: OperationRef) -> bool {
+    if rewrite::ancestors(op).any(|a| rewrite::name_of(a) == "gpu.launch") {
+        return false;
+    }
+    let constant = |index: usize| -> Option<i128> {
+        let form = affine(op.operand(index).ok()?)?;
+        form.coefficients
+            .is_empty()
+            .then_some(i128::from(form.constant))
+    };
+    let (Some(lower), Some(upper), Some(step)) = (constant(0), constant(1), constant(2)) else {
+        return false;
+    };
+    let trips = if step > 0 {
+        ((upper - lower).max(0) + step - 1) / step
+    } else {
+        i128::MAX
+    };
+    let inner_loops = rewrite::collect(op, "looppar.for").len() > 1
+        || !rewrite::collect(op, "looppar.while").is_empty();
+    trips <= INLINE_TRIPS && !inner_loops
+}
 
 fn lower(root: OperationRef) -> Result<(), String> {
     let loops = rewrite::collect(root, "looppar.for");
@@ -65,7 +101,9 @@ fn lower(root: OperationRef) -> Result<(), String> {
                     .all(|convergent| rewrite::collect(op, convergent).is_empty());
             (
                 *raw,
-                rewrite::is_parallel_loop(op) && !rewrite::has_parallel_ancestor(op),
+                rewrite::is_parallel_loop(op)
+                    && !rewrite::has_parallel_ancestor(op)
+                    && !(runs_inline(op) && !op.has_attribute("reduction")),
                 unrolled,
             )
         })
