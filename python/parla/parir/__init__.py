@@ -444,7 +444,7 @@ class JitFunction:
         opts = _options(opts, parallelize)
         if len(args) != self._arity:
             raise TypeError(f"{self.__name__}() takes {self._arity} argument(s), got {len(args)}")
-        started = _time.perf_counter()
+        started = _time.perf_counter() if debug else 0.0
         callees = self._resolve_callees()
         try:
             stages = self._native.call(args, opts, callees, debug)
