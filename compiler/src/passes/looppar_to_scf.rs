@@ -68,7 +68,9 @@ fn runs_inline(op: OperationRef) -> bool {
         i128::MAX
     };
     let inner_loops = rewrite::collect(op, "looppar.for").len() > 1
-        || !rewrite::collect(op, "looppar.while").is_empty();
+        || ["looppar.while", "scf.for", "scf.while", "scf.parallel"]
+            .iter()
+            .any(|name| !rewrite::collect(op, name).is_empty());
     trips <= INLINE_TRIPS && !inner_loops
 }
 
