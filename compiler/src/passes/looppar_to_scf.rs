@@ -46,11 +46,13 @@ const KERNEL_LOOP_UNROLL: u32 = 4;
 /// on the calling thread (see the module comment).
 const INLINE_TRIPS: i128 = 64;
 
-/// Whether `op`, a parallel loop outside GPU kernels, is small enough to
-/// run on the calling thread: a constant trip count of at most
-/// [`INLINE_TRIPS`] and no loop inside.
+/// Whether `op`, a parallel loop outside GPU kernels and no reduction,
+/// is small enough to run on the calling thread: a constant trip count of
+/// at most [`INLINE_TRIPS`] and no loop inside.
 fn runs_inline(op: OperationRef) -> bool {
-    if rewrite::ancestors(op).any(|a| rewrite::name_of(a) == "gpu.launch") {
+    if op.has_attribute("reduction")
+        || rewrite::ancestors(op).any(|a| rewrite::name_of(a) == "gpu.launch")
+    {
         return false;
     }
     let constant = |index: usize| -> Option<i128> {
@@ -105,7 +107,7 @@ fn lower(root: OperationRef) -> Result<(), String> {
                 *raw,
                 rewrite::is_parallel_loop(op)
                     && !rewrite::has_parallel_ancestor(op)
-                    && !(runs_inline(op) && !op.has_attribute("reduction")),
+                    && !runs_inline(op),
                 unrolled,
             )
         })
