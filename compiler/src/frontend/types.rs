@@ -107,18 +107,27 @@ impl DType {
         self.bytes() * 8
     }
 
+    /// The least and the greatest value of an integer type (of a bool:
+    /// 0 and 1); not for float types.
+    pub fn integer_range(self) -> (i128, i128) {
+        match self {
+            DType::Bool => (0, 1),
+            unsigned if unsigned.is_unsigned() => (0, (1i128 << unsigned.bits()) - 1),
+            signed => {
+                let half = 1i128 << (signed.bits() - 1);
+                (-half, half - 1)
+            }
+        }
+    }
+
     /// Whether this integer type holds `value` (float types hold every
     /// int, rounded).
     pub fn holds(self, value: i64) -> bool {
-        let value = i128::from(value);
         match self {
             DType::F32 | DType::F64 | DType::Bool => true,
-            DType::I64 => true,
-            DType::U64 => value >= 0,
-            unsigned if unsigned.is_unsigned() => (0..1i128 << unsigned.bits()).contains(&value),
-            signed => {
-                let half = 1i128 << (signed.bits() - 1);
-                (-half..half).contains(&value)
+            integer => {
+                let (least, most) = integer.integer_range();
+                (least..=most).contains(&i128::from(value))
             }
         }
     }

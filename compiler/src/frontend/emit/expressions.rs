@@ -864,6 +864,7 @@ impl<'a> Emitter<'a> {
                 }
                 let mut iter = values.into_iter();
                 let mut result = iter.next().expect("two values");
+                let smaller = name.ends_with("min");
                 for next in iter {
                     // Of two bools, a bool (NumPy's maximum of bools, and
                     // Python's max(True, False)).
@@ -879,76 +880,12 @@ impl<'a> Emitter<'a> {
                     if (ty.is_float() || ty == Ty::Num(DType::U64))
                         && mixes_uint64_with_signed(&result, &next)
                     {
-                        // No integer type holds both and float64 rounds:
-                        // the winner of an exact comparison, in the type
-                        // that holds it (a max is at least the uint64, a
-                        // min at most the signed one).
-                        let smaller = name.ends_with("min");
-                        let negative_literal =
-                            |v: &Value| matches!(v.literal, Some(Literal::Int(k)) if k < 0);
-                        if negative_literal(&result) || negative_literal(&next) {
-                            // Below every uint64: it loses a max, wins a min.
-                            let (negative, other) = if negative_literal(&result) {
-                                (result, next)
-                            } else {
-                                (next, result)
-                            };
-                            result = if smaller {
-                                self.convert(negative, Ty::Num(DType::I64))
-                            } else {
-                                let ty = Self::concrete(other.ty);
-                                self.convert(other, ty)
-                            };
-                            continue;
-                        }
-                        if !smaller && !ty.is_float() {
-                            // A Python int with a uint64: a max raises the
-                            // int to 0, which keeps the op a uint64 max
-                            // (that reductions recognise).
-                            let unsigned_first = Self::concrete(result.ty).dtype() == DType::U64;
-                            let (u, i) = if unsigned_first {
-                                (result, next)
-                            } else {
-                                (next, result)
-                            };
-                            let i = self.convert(i, Ty::Num(DType::I64));
-                            let zero = self.op("arith.constant 0 : i64");
-                            let negative =
-                                self.op(&format!("arith.cmpi slt, {}, {zero} : i64", i.ssa));
-                            let raised = self
-                                .op(&format!("arith.select {negative}, {zero}, {} : i64", i.ssa));
-                            let u = self.convert(u, Ty::Num(DType::U64));
-                            let (a, b) = if unsigned_first {
-                                (u.ssa, raised)
-                            } else {
-                                (raised, u.ssa)
-                            };
-                            result = self.computed(
-                                &format!("arith.maxui {a}, {b} : i64"),
-                                Ty::Num(DType::U64),
-                            );
-                            continue;
-                        }
-                        let first_wins = if smaller {
-                            self.mixed_sign_greater(&next, &result)
-                        } else {
-                            self.mixed_sign_greater(&result, &next)
-                        };
-                        let winner_ty = Ty::Num(if smaller { DType::I64 } else { DType::U64 });
-                        let (a, b) = (
-                            self.convert(result, winner_ty),
-                            self.convert(next, winner_ty),
-                        );
-                        result = self.computed(
-                            &format!("arith.select {first_wins}, {}, {} : i64", a.ssa, b.ssa),
-                            winner_ty,
-                        );
+                        result = self.mixed_sign_extreme(smaller, ty, result, next);
                         continue;
                     }
                     let (a, b) = (self.convert(result, ty), self.convert(next, ty));
                     // min/max propagate NaN (NumPy's minimum/maximum);
                     // fmin/fmax take the number over a NaN.
-                    let smaller = name.ends_with("min");
                     let op = match (name, ty.is_float(), ty.dtype().orders_unsigned()) {
                         ("min", true, _) => "minimumf",
                         ("max", true, _) => "maximumf",
@@ -1061,9 +998,10 @@ impl<'a> Emitter<'a> {
                 if name == "fmod_numpy" && !common.is_float() {
                     return Ok(self.integer_fmod(values[0].clone(), values[1].clone(), common));
                 }
-                let ty = match Self::concrete(promote(values[0].ty, values[1].ty)) {
-                    t if t.is_float() => t,
-                    _ => Ty::Num(DType::F64),
+                let ty = if common.is_float() {
+                    common
+                } else {
+                    Ty::Num(DType::F64)
                 };
                 let (a, b) = (
                     self.convert(values[0].clone(), ty),
@@ -1160,6 +1098,54 @@ impl<'a> Emitter<'a> {
         self.computed(
             &format!("arith.select {negative}, {unit}, {power} : {m}"),
             ty,
+        )
+    }
+
+    /// Python's min (`smaller`) or max of `a` and `b`, one a uint64 and the
+    /// other a signed integer, whose common type `ty` is float64 (or
+    /// uint64, for a Python int): no integer type holds both and float64
+    /// rounds, so the winner of an exact comparison, in the type that
+    /// holds it (a max is at least the uint64, a min at most the signed
+    /// one).
+    fn mixed_sign_extreme(&mut self, smaller: bool, ty: Ty, a: Value, b: Value) -> Value {
+        let negative_literal = |v: &Value| matches!(v.literal, Some(Literal::Int(k)) if k < 0);
+        if negative_literal(&a) || negative_literal(&b) {
+            // Below every uint64: it loses a max, wins a min.
+            let (negative, other) = if negative_literal(&a) { (a, b) } else { (b, a) };
+            return if smaller {
+                self.convert(negative, Ty::Num(DType::I64))
+            } else {
+                let ty = Self::concrete(other.ty);
+                self.convert(other, ty)
+            };
+        }
+        if !smaller && !ty.is_float() {
+            // A Python int with a uint64: a max raises the int to 0, which
+            // keeps the op a uint64 max (that reductions recognise).
+            let unsigned_first = Self::concrete(a.ty).dtype() == DType::U64;
+            let (u, i) = if unsigned_first { (a, b) } else { (b, a) };
+            let i = self.convert(i, Ty::Num(DType::I64));
+            let zero = self.op("arith.constant 0 : i64");
+            let negative = self.op(&format!("arith.cmpi slt, {}, {zero} : i64", i.ssa));
+            let raised = self.op(&format!("arith.select {negative}, {zero}, {} : i64", i.ssa));
+            let u = self.convert(u, Ty::Num(DType::U64));
+            let (x, y) = if unsigned_first {
+                (u.ssa, raised)
+            } else {
+                (raised, u.ssa)
+            };
+            return self.computed(&format!("arith.maxui {x}, {y} : i64"), Ty::Num(DType::U64));
+        }
+        let first_wins = if smaller {
+            self.mixed_sign_greater(&b, &a)
+        } else {
+            self.mixed_sign_greater(&a, &b)
+        };
+        let winner_ty = Ty::Num(if smaller { DType::I64 } else { DType::U64 });
+        let (a, b) = (self.convert(a, winner_ty), self.convert(b, winner_ty));
+        self.computed(
+            &format!("arith.select {first_wins}, {}, {} : i64", a.ssa, b.ssa),
+            winner_ty,
         )
     }
 

@@ -593,24 +593,18 @@ impl<'a> Emitter<'a> {
         element: DType,
         value: Value,
     ) -> Result<std::result::Result<Value, Value>> {
-        let range = |d: DType| -> (i128, i128) {
-            match d {
-                DType::Bool => (0, 1),
-                d if d.is_unsigned() => (0, (1i128 << d.bits()) - 1),
-                d => (-(1i128 << (d.bits() - 1)), (1i128 << (d.bits() - 1)) - 1),
-            }
-        };
-        let (least, most) = range(element);
+        let (least, most) = element.integer_range();
+        let (int64_least, int64_most) = DType::I64.integer_range();
         let (low, high) = match value.literal {
             Some(Literal::Int(k)) => (i128::from(k), i128::from(k)),
             // A Python int (a loop index) that wins but does not fit the
             // element is an OverflowError in NumPy, not a wrapped value:
             // only the side that never wins is the reduction's to handle.
             _ if value.ty.is_python() => match kind {
-                ReductionKind::Max => (range(DType::I64).0, most),
-                _ => (least, range(DType::I64).1),
+                ReductionKind::Max => (int64_least, most),
+                _ => (least, int64_most),
             },
-            _ => range(value.ty.dtype()),
+            _ => value.ty.dtype().integer_range(),
         };
         let (beyond, bound, compare) = match kind {
             ReductionKind::Max if high <= most => (low < least, least, "slt"),
@@ -657,19 +651,18 @@ impl<'a> Emitter<'a> {
         element: DType,
         value: Value,
     ) -> Value {
-        let bits = element.bits() as i32;
-        let (least, end) = match element {
-            d if d.is_unsigned() => (0.0, 2f64.powi(bits)),
-            _ => (-(2f64.powi(bits - 1)), 2f64.powi(bits - 1)),
-        };
+        let (least, most) = element.integer_range();
         let ty = Self::concrete(value.ty);
         let v = self.convert(value, ty);
         let m = ty.mlir();
-        // Unordered predicates: a NaN takes the bound too.
+        // Below the least, or at the greatest plus one: 0 or minus a
+        // power of two, and a power of two, exact as floats. Unordered
+        // predicates: a NaN takes the bound too.
         let (predicate, limit, bound) = match kind {
-            ReductionKind::Max => ("ult", least, Literal::Int(least as i64)),
-            _ => ("uge", end, Literal::Int(((end as i128) - 1) as i64)),
+            ReductionKind::Max => ("ult", least as f64, least),
+            _ => ("uge", (most + 1) as f64, most),
         };
+        let bound = Literal::Int(bound as i64);
         let limit = self.constant(Literal::Float(limit), ty).ssa;
         let outside = self.op(&format!("arith.cmpf {predicate}, {}, {limit} : {m}", v.ssa));
         let converted = self.convert(v, Ty::Num(element));
@@ -728,9 +721,10 @@ impl<'a> Emitter<'a> {
             }
         }
         // An or is exact on truths: `b | v` is true where b or v is.
-        if !(matches!(reduction.kind, ReductionKind::And | ReductionKind::Xor)
-            || matches!(reduction.kind, ReductionKind::Min | ReductionKind::Max))
-        {
+        if !matches!(
+            reduction.kind,
+            ReductionKind::And | ReductionKind::Xor | ReductionKind::Min | ReductionKind::Max
+        ) {
             return true;
         }
         let Ok((_, info)) = self.array_of(&reduction.base) else {
@@ -997,11 +991,10 @@ impl<'a> Emitter<'a> {
                             current.clone(),
                             unfitted.clone(),
                         ));
-                        value = unfitted;
                     } else {
                         current = self.convert(current, wide);
-                        value = unfitted;
                     }
+                    value = unfitted;
                 }
             }
         }

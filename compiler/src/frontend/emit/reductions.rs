@@ -74,24 +74,9 @@ impl ReductionKind {
             (ReductionKind::Mul, false) => Literal::Int(1),
             (ReductionKind::Min, true) => Literal::Float(f64::INFINITY),
             (ReductionKind::Max, true) => Literal::Float(f64::NEG_INFINITY),
-            (ReductionKind::Min, false) => Literal::Int(match dtype {
-                DType::I8 => i8::MAX as i64,
-                DType::I16 => i16::MAX as i64,
-                DType::I32 => i32::MAX as i64,
-                DType::U8 => u8::MAX as i64,
-                DType::U16 => u16::MAX as i64,
-                DType::U32 => u32::MAX as i64,
-                DType::U64 => -1,
-                DType::Bool => 1,
-                _ => i64::MAX,
-            }),
-            (ReductionKind::Max, false) => Literal::Int(match dtype {
-                DType::I8 => i8::MIN as i64,
-                DType::I16 => i16::MIN as i64,
-                DType::I32 => i32::MIN as i64,
-                DType::U8 | DType::U16 | DType::U32 | DType::U64 | DType::Bool => 0,
-                _ => i64::MIN,
-            }),
+            // The type's extremes, as 64 bits (uint64's greatest is -1).
+            (ReductionKind::Min, false) => Literal::Int(dtype.integer_range().1 as i64),
+            (ReductionKind::Max, false) => Literal::Int(dtype.integer_range().0 as i64),
         }
     }
 
