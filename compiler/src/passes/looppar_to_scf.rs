@@ -69,10 +69,12 @@ fn runs_inline(op: OperationRef) -> bool {
     } else {
         i128::MAX
     };
+    // (The loop itself is the one looppar.for that may be there.)
     let inner_loops = rewrite::collect(op, "looppar.for").len() > 1
-        || ["looppar.while", "scf.for", "scf.while", "scf.parallel"]
-            .iter()
-            .any(|name| !rewrite::collect(op, name).is_empty());
+        || rewrite::contains_any(
+            op,
+            &["looppar.while", "scf.for", "scf.while", "scf.parallel"],
+        );
     trips <= INLINE_TRIPS && !inner_loops
 }
 
@@ -100,9 +102,7 @@ fn lower(root: OperationRef) -> Result<(), String> {
             // parallel loops) is left as it is: LLVM does not unroll loops
             // of convergent calls, and says so on stderr.
             let unrolled = rewrite::ancestors(op).any(|a| rewrite::name_of(a) == "gpu.launch")
-                && ["gpu.barrier", "gpu.all_reduce", "gpu.shuffle"]
-                    .iter()
-                    .all(|convergent| rewrite::collect(op, convergent).is_empty());
+                && !rewrite::contains_any(op, &["gpu.barrier", "gpu.all_reduce", "gpu.shuffle"]);
             (
                 *raw,
                 rewrite::is_parallel_loop(op)

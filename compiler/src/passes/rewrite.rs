@@ -19,6 +19,24 @@ pub fn collect(root: OperationRef, name: &str) -> Vec<MlirOperation> {
     found
 }
 
+/// Whether `root` or an op nested in it is named one of `names`.
+pub fn contains_any(root: OperationRef, names: &[&str]) -> bool {
+    let mut found = false;
+    root.walk(melior::ir::operation::WalkOrder::PreOrder, |op| {
+        found = op
+            .name()
+            .as_string_ref()
+            .as_str()
+            .is_ok_and(|name| names.contains(&name));
+        if found {
+            melior::ir::operation::WalkResult::Interrupt
+        } else {
+            melior::ir::operation::WalkResult::Advance
+        }
+    });
+    found
+}
+
 /// The ops of `block` (not nested ones) whose symbol is `name`, in order:
 /// a module's functions and declarations of that name.
 pub fn named_in<'c, 'a, 'n>(
