@@ -1,6 +1,8 @@
 """The seed programs (Parla README, tutorial 01, CPU parts of tutorial 03)
 run unchanged and print what those documents show."""
 
+import ast
+import re
 import subprocess
 import sys
 
@@ -40,13 +42,21 @@ def test_tutorial_01():
     tasks = output[output.index("Running independent_tasks example...") : output.index("Running independent_tasks_dictionary")]
     # The four tasks may print in any order, each with its own i.
     assert sorted(tasks.replace("\n", "").split("Hello from ")[1:]) == [f"Task {i}! " for i in range(4)]
-    assert output.endswith("Running independent_tasks_dictionary example...\nShared Dictionary:  {0: 0, 1: 1, 2: 4, 3: 9}\n")
+    # The tutorial prints {0: 0, 1: 1, 2: 4, 3: 9}; with more cores than
+    # tasks, they insert in whatever order they run.
+    before, last = output.rstrip("\n").rsplit("\n", 1)
+    assert before.endswith("Running independent_tasks_dictionary example...")
+    assert last.startswith("Shared Dictionary:  ")
+    assert ast.literal_eval(last.removeprefix("Shared Dictionary:  ")) == {0: 0, 1: 1, 2: 4, 3: 9}
 
 
 def test_tutorial_03_cpu_parts():
     output = run_example("devices.py")
-    for name in ["cpu_0", "cpu_1", "either_0", "either_1"]:
-        assert f"Hello from Task(Device_{name}), running on CPUEnvironment(CPU:0)" in output
+    for i in range(2):
+        assert f"Hello from Task(Device_cpu_{i}), running on CPUEnvironment(CPU:0)" in output
+        # placement=[cpu, gpu]: a GPU where there is one, as the tutorial shows.
+        assert re.search(rf"Hello from Task\(Device_either_{i}\), running on "
+                         rf"(CPUEnvironment\(CPU:0\)|GPUEnvironment\(GPU:\d+\))", output), output
     # vcus=1: the tasks run one at a time, so starts and ends alternate.
     serial = [f"{word} Task(T_{i})" for i in range(5) for word in ("Starting:", "Completed: ")]
     lines = lines_of(output)

@@ -387,31 +387,34 @@ def test_sequential_outer_loops_launch_a_kernel_per_iteration():
 
 
 @parir.jit
-def shifted(x, y, N):
+def gathered(x, at, y, N):
     parir.label('N')
     for i in range(N):
-        y[i] = x[i + 1]
+        y[i] = x[at[i]]
 
 
 @needs_gpu
 @pytest.mark.parametrize("on_gpu", [False, True])
 def test_debug_checks_bounds_in_kernels_and_times_each_stage(on_gpu, capsys):
+    # The index comes from an array, so only the kernel can find it out of
+    # bounds (a constant one is a CompileError before anything runs).
     host_x = np.arange(6, dtype=np.float32)
-    x = gpu_array(host_x) if on_gpu else host_x
+    host_at = np.arange(1, 7)
+    x, at = (gpu_array(host_x), gpu_array(host_at)) if on_gpu else (host_x, host_at)
     y = gpu_array(np.zeros(6, np.float32)) if on_gpu else np.zeros(6, np.float32)
     with pytest.raises(IndexError) as caught:
-        shifted(x, y, 6, opts=cuda_spec(N=6), debug=True)
-    lines, first = inspect.getsourcelines(shifted.__wrapped__)
-    line = first + next(n for n, text in enumerate(lines) if "y[i] = x[i + 1]" in text)
+        gathered(x, at, y, 6, opts=cuda_spec(N=6), debug=True)
+    lines, first = inspect.getsourcelines(gathered.__wrapped__)
+    line = first + next(n for n, text in enumerate(lines) if "y[i] = x[at[i]]" in text)
     assert f"{__file__}:{line}:" in str(caught.value), caught.value
-    assert "y[i] = x[i + 1]" in str(caught.value)
+    assert "y[i] = x[at[i]]" in str(caught.value)
     # In bounds, debug=True gives the same results and prints each stage
     # with the time the compilation had taken when it was ready.
-    shifted(x, y, 5, opts=cuda_spec(N=5), debug=True)
+    gathered(x, at, y, 5, opts=cuda_spec(N=5), debug=True)
     result = to_host(y) if on_gpu else y
     np.testing.assert_array_equal(result[:5], host_x[1:])
     printed = capsys.readouterr().out
-    times = [float(t) for t in re.findall(r"=== shifted: after \w+ \((\d+\.\d) ms\) ===", printed)]
+    times = [float(t) for t in re.findall(r"=== gathered: after \w+ \((\d+\.\d) ms\) ===", printed)]
     assert len(times) == 4 and times == sorted(times) and times[-1] > 0, printed
     assert "after ptx" in printed and "memref<1xi64>" in printed
 
