@@ -8,8 +8,9 @@
 use parla_compiler::frontend::{Argument, ArrayInfo, DType};
 use pyo3::{
     exceptions::{PyBufferError, PyTypeError, PyValueError},
-    ffi,
+    ffi, intern,
     prelude::*,
+    sync::PyOnceLock,
     types::{PyBool, PyBytes, PyCapsule, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple},
 };
 use std::ffi::c_void;
@@ -402,6 +403,40 @@ fn dlpack_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
     }))
 }
 
+/// The stream Torch now queues work on for the device of `object`, a Torch
+/// CUDA tensor (its current stream there; CUDA's legacy default stream is
+/// named 1, as `__cuda_array_interface__` v3 names it), read through the C
+/// function Torch's own compiler reads it with. None for other objects, or
+/// where this Torch lacks that function: DLPack serves then, at several
+/// times the cost (Torch's `__dlpack__` is Python code).
+fn torch_current_stream(object: &Bound<'_, PyAny>) -> Option<usize> {
+    static CURRENT_RAW_STREAM: PyOnceLock<Option<Py<PyAny>>> = PyOnceLock::new();
+    let py = object.py();
+    let module = object.get_type().module().ok()?;
+    if !module.to_str().ok()?.starts_with("torch") {
+        return None;
+    }
+    let current = CURRENT_RAW_STREAM
+        .get_or_init(py, || {
+            py.import("torch")
+                .and_then(|torch| torch.getattr("_C"))
+                .and_then(|c| c.getattr("_cuda_getCurrentRawStream"))
+                .ok()
+                .map(Bound::unbind)
+        })
+        .as_ref()?;
+    let device: i64 = object
+        .call_method0(intern!(py, "get_device"))
+        .ok()?
+        .extract()
+        .ok()?;
+    if device < 0 {
+        return None;
+    }
+    let raw: usize = current.call1(py, (device,)).ok()?.extract(py).ok()?;
+    Some(if raw == 0 { 1 } else { raw })
+}
+
 /// An array argument, however it is offered.
 pub fn array_view(value: &Bound<'_, PyAny>) -> PyResult<ArrayView> {
     // The buffer protocol first: host arrays are the common case on the
@@ -412,9 +447,18 @@ pub fn array_view(value: &Bound<'_, PyAny>) -> PyResult<ArrayView> {
     match cuda_array_view(value)? {
         // Version 2 of the interface (Torch's) names no stream: the
         // producer's pending work may be on any stream (Torch's current
-        // one). DLPack, where the object has it, makes that work visible
-        // on the stream asked for.
-        Some((view, false)) => return Ok(dlpack_view(value)?.unwrap_or(view)),
+        // one). For Torch tensors that stream is asked for (the call is
+        // then queued after that work); otherwise DLPack, where the object
+        // has it, makes the work visible on the stream asked for.
+        Some((mut view, false)) => {
+            if let Some(stream) = torch_current_stream(value) {
+                view.location = Location::Gpu {
+                    stream: Some(stream),
+                };
+                return Ok(view);
+            }
+            return Ok(dlpack_view(value)?.unwrap_or(view));
+        }
         Some((view, _)) => return Ok(view),
         None => {}
     }
