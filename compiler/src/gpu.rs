@@ -68,7 +68,15 @@ impl GpuTarget {
     /// index arithmetic nor compute the trip counts that unrolling needs.
     /// `convert-gpu-to-nvvm` leaves `math.trunc` (no libdevice pattern):
     /// `convert-math-to-llvm` makes it LLVM's intrinsic, which NVPTX has.
-    fn pipeline(&self, code_use: CodeUse) -> Result<String, KernelError> {
+    /// With `disjoint_arguments` (code from the front end, whose array
+    /// parameters never alias where one is written), kernels' pointer
+    /// arguments are marked noalias (`gpu-noalias-kernel-arguments`).
+    fn pipeline(&self, code_use: CodeUse, disjoint_arguments: bool) -> Result<String, KernelError> {
+        let noalias = if disjoint_arguments {
+            ",gpu-noalias-kernel-arguments"
+        } else {
+            ""
+        };
         Ok(match self {
             GpuTarget::Cuda { chip, libdevice } => {
                 let link = libdevice
@@ -78,7 +86,7 @@ impl GpuTarget {
                 let ptx = ptx_version(chip);
                 format!(
                     "builtin.module(gpu-launch-sink-index-computations,gpu-kernel-outlining,nvvm-attach-target{{chip={chip} features=+ptx{ptx} O=3{link}}},\
-gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,convert-math-to-llvm),gpu-module-to-binary{{format=isa}})"
+gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,convert-math-to-llvm){noalias},gpu-module-to-binary{{format=isa}})"
                 )
             }
             GpuTarget::Rocm { chip } => {
@@ -88,7 +96,7 @@ gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,convert-math-to-llvm),gpu-modul
                 };
                 format!(
                     "builtin.module(gpu-launch-sink-index-computations,gpu-kernel-outlining,rocdl-attach-target{{chip={chip} O=3}},\
-gpu.module(convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size),gpu-module-to-binary{{{to_binary}}})"
+gpu.module(convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size){noalias},gpu-module-to-binary{{{to_binary}}})"
                 )
             }
         })
@@ -379,7 +387,7 @@ pub fn executable_from_ir(
         }
         describe_code(objects)
     } else {
-        device_code(context, &mut module, target, CodeUse::Load)?
+        device_code(context, &mut module, target, CodeUse::Load, false)?
     };
     let device_code_seconds = started.elapsed().as_secs_f64();
     let program = GpuProgram {
@@ -458,7 +466,7 @@ fn compile_in<'c>(
         module.as_operation().to_string(),
         elapsed(),
     ));
-    let device_code = device_code(context, &mut module, target, code_use)?;
+    let device_code = device_code(context, &mut module, target, code_use, true)?;
     let device_code_seconds = elapsed();
     let program = GpuProgram {
         stages,
@@ -478,7 +486,7 @@ pub fn compile_ir(text: &str, target: &GpuTarget) -> Result<Vec<String>, KernelE
     let context = &fresh_context()?;
     let mut module = source::parse_module(context, text, "<gpu ir>")
         .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
-    device_code(context, &mut module, target, CodeUse::Print)
+    device_code(context, &mut module, target, CodeUse::Print, false)
 }
 
 /// `gpu`-level IR text compiled to what is loaded onto a device: PTX text
@@ -487,7 +495,7 @@ pub fn loadable_code(text: &str, target: &GpuTarget) -> Result<Vec<Vec<u8>>, Ker
     let context = &fresh_context()?;
     let mut module = source::parse_module(context, text, "<gpu ir>")
         .map_err(|m| KernelError::InvalidIr(crate::diagnostics::render(&m)))?;
-    device_code(context, &mut module, target, CodeUse::Load)?;
+    device_code(context, &mut module, target, CodeUse::Load, false)?;
     Ok(embedded_objects(&module))
 }
 
@@ -496,9 +504,10 @@ fn device_code(
     module: &mut Module,
     target: &GpuTarget,
     code_use: CodeUse,
+    disjoint_arguments: bool,
 ) -> Result<Vec<String>, KernelError> {
     target.check()?;
-    run_pipeline(context, module, &target.pipeline(code_use)?).map_err(|error| {
+    run_pipeline(context, module, &target.pipeline(code_use, disjoint_arguments)?).map_err(|error| {
         let mentions = |needle: &str| match &error {
             JitError::Lowering(messages) => messages.iter().any(|m| m.to_string().contains(needle)),
             _ => false,

@@ -42,6 +42,7 @@ macro_rules! external_pass {
 }
 
 pub(crate) mod build;
+mod gpu_noalias_kernel_arguments;
 mod looppar_apply_parallel_spec;
 pub(crate) mod looppar_atomic_updates;
 mod looppar_check_bounds;
@@ -100,6 +101,7 @@ pub struct PassInfo {
 
 /// Every pass of the project, in the order `--help` lists them.
 pub const PASSES: &[PassInfo] = &[
+    gpu_noalias_kernel_arguments::INFO,
     looppar_apply_parallel_spec::INFO,
     looppar_atomic_updates::INFO,
     looppar_check_bounds::INFO,
