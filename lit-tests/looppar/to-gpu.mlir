@@ -260,6 +260,117 @@ func.func @large_total(%x: memref<268435456xf32>, %y: memref<1xf32>) {
 
 // -----
 
+// A large flat loop (2^24 threads, a short body) runs 4 iterations per
+// thread on a quarter of the blocks (4096): the copies of its body are
+// interleaved op by op, so each thread's eight loads come before its
+// first store (ptxas keeps that order: it cannot tell that a store does
+// not feed a later load). With a loop in its body, a loop keeps one
+// iteration per thread (16384 blocks), and so does a small one.
+// CHECK-LABEL: func.func @large_axpy
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c4096, {{.*}} threads({{.*}}) in (%{{.*}} = %c1024,
+// CHECK-COUNT-4: memref.load %arg0
+// CHECK-COUNT-4: memref.load %arg1
+// CHECK-COUNT-4: arith.addf
+// CHECK-COUNT-4: memref.store
+// CHECK-NEXT: gpu.terminator
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c16384, {{.*}} threads({{.*}}) in (%{{.*}} = %c1024,
+// CHECK:   scf.for {{.*}} to %{{.*}} step %c16777216 {
+// CHECK:     scf.for
+// CHECK:     } {loop_annotation = #{{.*}}}
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.terminator
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1024, {{.*}} threads({{.*}}) in (%{{.*}} = %c1024,
+// CHECK:   scf.for {{.*}} to %{{.*}} step %c1048576 {
+// CHECK:   }
+// CHECK-NEXT: gpu.terminator
+// PTX-LABEL: .visible .entry large_axpy_kernel(
+// PTX: ld.global
+// PTX-NOT: st.global
+// PTX: ld.global
+// PTX-NOT: st.global
+// PTX: ld.global
+// PTX-NOT: st.global
+// PTX: ld.global
+// PTX-NOT: st.global
+// PTX: ld.global
+// PTX-NOT: st.global
+// PTX: ld.global
+// PTX-NOT: st.global
+// PTX: ld.global
+// PTX-NOT: st.global
+// PTX: ld.global
+// PTX-NOT: ld.global
+// PTX: st.global
+func.func @large_axpy(%x: memref<16777216xf32>, %y: memref<16777216xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %n = arith.constant 16777216 : index
+  %small = arith.constant 1048576 : index
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    %a = memref.load %x[%i] : memref<16777216xf32>
+    %b = memref.load %y[%i] : memref<16777216xf32>
+    %c = arith.addf %a, %b : f32
+    memref.store %c, %y[%i] : memref<16777216xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 16777216 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %n, %c1) ({
+  ^bb0(%i: index):
+    "looppar.for"(%c0, %c4, %c1) ({
+    ^bb0(%k: index):
+      %a = memref.load %x[%i] : memref<16777216xf32>
+      memref.store %a, %y[%i] : memref<16777216xf32>
+      "looppar.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 16777216 : i64} : (index, index, index) -> ()
+  "looppar.for"(%c0, %small, %c1) ({
+  ^bb0(%i: index):
+    %a = memref.load %x[%i] : memref<16777216xf32>
+    memref.store %a, %y[%i] : memref<16777216xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 1048576 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
+// A remainder: range(1, 10000001, 3) has 3333334 iterations on 4200000
+// threads, 1026 blocks of 1024 after coarsening (1050624 threads): three
+// rounds that every thread runs, interleaved, then a grid-stride loop
+// from the fourth round for the 181462 threads that have one.
+// CHECK-LABEL: func.func @remainder
+// CHECK-DAG: %[[GRID:.*]] = arith.constant 1050624 : index
+// CHECK-DAG: %[[TWO:.*]] = arith.constant 2101248 : index
+// CHECK-DAG: %[[ROUNDS:.*]] = arith.constant 3151872 : index
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1026, {{.*}} threads({{.*}}) in (%{{.*}} = %c1024,
+// CHECK: %[[ID:.*]] = arith.addi
+// CHECK: %[[FIRST:.*]] = arith.muli %[[ID]], %c3
+// CHECK: arith.addi %[[FIRST]], %c1
+// CHECK: arith.addi %[[ID]], %[[GRID]]
+// CHECK: arith.addi %[[ID]], %[[TWO]]
+// CHECK-COUNT-3: memref.load
+// CHECK-COUNT-3: memref.store
+// CHECK: %[[LAST:.*]] = arith.addi %[[ID]], %[[ROUNDS]]
+// CHECK: %[[SCALED:.*]] = arith.muli %[[LAST]], %c3
+// CHECK: %[[START:.*]] = arith.addi %[[SCALED]], %c1
+// CHECK: scf.for %{{.*}} = %[[START]] to %c10000001 step %[[ROUNDS]] {
+func.func @remainder(%x: memref<10000001xf32>, %y: memref<10000001xf32>) {
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %n = arith.constant 10000001 : index
+  "looppar.for"(%c1, %n, %c3) ({
+  ^bb0(%i: index):
+    %a = memref.load %x[%i] : memref<10000001xf32>
+    memref.store %a, %y[%i] : memref<10000001xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 4200000 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
 // A product has no atomic form: the reduction runs in one block, whose
 // thread 0 updates the location.
 // CHECK-LABEL: func.func @product

@@ -122,6 +122,27 @@ def test_row_sums_become_a_block_reduction_in_ptx(arch, tmp_path):
     assert "0 bytes spill stores, 0 bytes spill loads" in report, report
 
 
+def test_large_flat_loops_run_four_iterations_per_thread_loads_first(tmp_path):
+    """axpy over 2^24 elements: a quarter of the blocks, and each thread's
+    four iterations interleaved, so that its eight loads come before its
+    first store; `x`, only read, through the non-coherent cache (kernels'
+    pointer arguments are noalias). Passed as both `x` and `y`, one array
+    is one argument, which the kernel writes: no non-coherent loads."""
+    n = 1 << 24
+    x, y = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    opts = parir.CompileOptions({'N': parir.threads(n)}, backend="cuda", arch="sm_90")
+    gpu = parir.print_compiled(axpy, [np.float32(2.0), x, y, n], opts, stage="gpu")
+    assert re.search(r"gpu\.launch blocks\(.*\) in \(%\w+ = %c4096,", gpu), gpu
+    ptx = parir.print_compiled(axpy, [np.float32(2.0), x, y, n], opts)
+    memory = re.findall(r"\b(ld\.global(?:\.nc)?|st\.global)", ptx)
+    assert sorted(memory[:8]) == ["ld.global"] * 4 + ["ld.global.nc"] * 4, memory
+    assert memory[8:] == ["st.global"] * 4, memory
+    report = assemble(ptx, "sm_90", tmp_path)
+    assert "0 bytes spill stores, 0 bytes spill loads" in report, report
+    same = parir.print_compiled(axpy, [np.float32(2.0), y, y, n], opts)
+    assert "ld.global.nc" not in same and same.count("st.global") == 4
+
+
 def test_block_size_follows_the_specification():
     gpu = parir.print_compiled(sum_rows, rows_args(), rows_spec("cuda", tpb=128), stage="gpu")
     launch = re.search(r"gpu\.launch blocks.*", gpu).group(0)

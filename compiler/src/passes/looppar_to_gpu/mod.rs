@@ -16,7 +16,9 @@
 //!   block's result atomically, or runs in one block (products).
 //! - Otherwise the loop maps to threads and blocks: `tpb` threads per
 //!   block (default: its thread count rounded up to a multiple of 32, at
-//!   most 1024) and as many blocks as needed.
+//!   most 1024) and as many blocks as needed, or, for large loops with
+//!   short bodies, a quarter of them, each thread running four iterations
+//!   whose ops are interleaved (`THREAD_ITERATIONS`).
 //! - A loop that `looppar-plan-kernels` marked `kernels = "split"` is
 //!   distributed over its inner parallel loops first: one kernel each.
 //! - Every mapped loop is a grid- or block-stride loop, so any trip count
@@ -74,6 +76,88 @@ const MAX_GRID_REDUCTION_BLOCKS: u64 = 1024;
 /// (`gpu-launch-sink-index-computations`) make possible; a remainder loop
 /// takes the last iterations.
 const REDUCTION_UNROLL: u32 = 4;
+
+/// How many iterations of a large flat loop (no inner loops, no
+/// reduction) each thread runs: one 4-byte access per array per resident
+/// thread is too little in flight for a GPU's memory, as for reductions
+/// above. The copies of the body are interleaved op by op (for axpy: the
+/// four loads of `x`, then of `y`, the arithmetic, the stores): iterations of
+/// a parallel loop are independent, so their ops may run in any order
+/// relative to one another, and ptxas, which cannot tell that a store of
+/// one iteration does not feed a load of the next, keeps the order it is
+/// given.
+const THREAD_ITERATIONS: u64 = 4;
+
+/// Loops with fewer threads than this keep one iteration per thread:
+/// divided by `THREAD_ITERATIONS`, they would leave fewer than a few waves
+/// of resident threads on large GPUs (an H100 holds 270,336).
+const MIN_COARSENED_THREADS: u64 = 1 << 22;
+
+/// Loop bodies of more ops than this are not unrolled (code size and
+/// registers grow with each copy).
+const MAX_UNROLLED_OPS: usize = 64;
+
+/// Whether `op`, a parallel loop that maps to threads and blocks with no
+/// inner parallel loops, gives each thread several iterations: a large,
+/// non-reduction loop whose body is short and has no loops or barriers.
+fn coarsened(op: OperationRef, body: melior::ir::BlockRef) -> bool {
+    if op.has_attribute("reduction") || threads(op).is_none_or(|t| t < MIN_COARSENED_THREADS) {
+        return false;
+    }
+    // At most THREAD_ITERATIONS rounds of the grid: a loop with more
+    // iterations than threads keeps its grid-stride loop.
+    if constant_bounds(op).is_none_or(|(_, _, trips)| trips as u64 > threads(op).unwrap_or(0)) {
+        return false;
+    }
+    const LOOPS_AND_BARRIERS: &[&str] = &[
+        "looppar.for",
+        "looppar.on_device",
+        "scf.for",
+        "scf.while",
+        "scf.parallel",
+        "gpu.barrier",
+    ];
+    let mut ops = 0;
+    for child in std::iter::successors(body.first_operation(), |op| op.next_in_block()) {
+        if rewrite::contains_any(child, LOOPS_AND_BARRIERS) {
+            return false;
+        }
+        child.walk(melior::ir::operation::WalkOrder::PreOrder, |_| {
+            ops += 1;
+            melior::ir::operation::WalkResult::Advance
+        });
+    }
+    ops <= MAX_UNROLLED_OPS
+}
+
+/// The value of an `arith.constant` integer or index.
+fn constant_of(value: Value) -> Option<i64> {
+    let result = melior::ir::operation::OperationResult::try_from(value).ok()?;
+    let producer = result.owner();
+    if rewrite::name_of(producer) != "arith.constant" {
+        return None;
+    }
+    IntegerAttribute::try_from(producer.attribute("value").ok()?)
+        .ok()
+        .map(|i| i.value())
+}
+
+/// A loop's lower bound, step and trip count, when its bounds and step are
+/// constants (and the step positive).
+fn constant_bounds(op: OperationRef) -> Option<(i64, i64, i64)> {
+    let lower = constant_of(op.operand(0).ok()?)?;
+    let upper = constant_of(op.operand(1).ok()?)?;
+    let step = constant_of(op.operand(2).ok()?)?.max(0);
+    if step == 0 {
+        return None;
+    }
+    let trips = if upper > lower {
+        (upper - lower + step - 1) / step
+    } else {
+        0
+    };
+    Some((lower, step, trips))
+}
 
 fn threads(op: OperationRef) -> Option<u64> {
     IntegerAttribute::try_from(op.attribute("threads").ok()?)
@@ -163,6 +247,114 @@ unsafe fn strided_loop<'c>(
         unsafe { rewrite::replace_with_regions(raw, "scf.for", &[start, upper, stride], &[])? };
     unsafe { rewrite::replace_terminator(new, 0, "scf.yield", &[])? };
     Ok(new)
+}
+
+/// Maps the parallel loop `raw` (constant bounds, in `kernel`) onto
+/// `grid_threads` threads of thread id `id`, each running the iterations
+/// `id + k * grid_threads`: the rounds that every thread has are copies of
+/// the body interleaved op by op; the last, partial round (threads below
+/// the remainder) is the loop itself, as a grid-stride loop from there.
+///
+/// # Safety
+/// `raw` must be a live parallel `looppar.for` in `kernel` whose bounds
+/// [`constant_bounds`] reads.
+unsafe fn interleaved_iterations<'c>(
+    b: &Builder<'c>,
+    kernel: melior::ir::BlockRef<'c, '_>,
+    raw: MlirOperation,
+    id: Value<'c, '_>,
+    grid_threads: u64,
+) -> Result<(), String> {
+    let op = unsafe { rewrite::view(raw) };
+    let (lower, step, trips) =
+        constant_bounds(op).ok_or("a coarsened loop without constant bounds")?;
+    let grid = grid_threads as i64;
+    let rounds = trips / grid;
+    let remainder = trips % grid;
+    // The body's ops of each copy, in order.
+    let mut copies: Vec<Vec<MlirOperation>> = Vec::new();
+    for round in 0..rounds {
+        // The iteration: lower + (id + round * grid) * step.
+        let offset = insert(kernel, op, b.index_constant(round * grid)?);
+        let index = insert(
+            kernel,
+            op,
+            b.build("arith.addi", &[id, offset], &[b.index], &[])?,
+        );
+        let scale = insert(kernel, op, b.index_constant(step)?);
+        let scaled = insert(
+            kernel,
+            op,
+            b.build("arith.muli", &[index, scale], &[b.index], &[])?,
+        );
+        let base = insert(kernel, op, b.index_constant(lower)?);
+        let iteration = insert(
+            kernel,
+            op,
+            b.build("arith.addi", &[base, scaled], &[b.index], &[])?,
+        );
+        // SAFETY: a clone of the live loop, inserted before it, whose body
+        // moves out before the loop with its argument replaced; the
+        // emptied clone is erased.
+        unsafe {
+            let clone = mlir_sys::mlirOperationClone(raw);
+            mlir_sys::mlirBlockInsertOwnedOperationBefore(kernel.to_raw(), raw, clone);
+            let body =
+                mlir_sys::mlirRegionGetFirstBlock(mlir_sys::mlirOperationGetRegion(clone, 0));
+            mlir_sys::mlirValueReplaceAllUsesOfWith(
+                mlir_sys::mlirBlockGetArgument(body, 0),
+                iteration.to_raw(),
+            );
+            let mut ops = Vec::new();
+            let mut current = mlir_sys::mlirBlockGetFirstOperation(body);
+            while !current.ptr.is_null() {
+                let next = mlir_sys::mlirOperationGetNextInBlock(current);
+                if next.ptr.is_null() {
+                    break; // the terminator
+                }
+                mlir_sys::mlirOperationMoveBefore(current, raw);
+                ops.push(current);
+                current = next;
+            }
+            rewrite::erase(clone);
+            copies.push(ops);
+        }
+    }
+    // Op by op: the first op of every copy, then the second, ...
+    let length = copies.first().map_or(0, Vec::len);
+    for position in 0..length {
+        for copy in &copies {
+            // SAFETY: live ops of the kernel, moved within their block; each
+            // copy keeps its own order, so every use stays after its value.
+            unsafe { mlir_sys::mlirOperationMoveBefore(copy[position], raw) };
+        }
+    }
+    if remainder == 0 {
+        // SAFETY: the loop has no results; nothing else refers to it.
+        unsafe { rewrite::erase(raw) };
+        return Ok(());
+    }
+    let first = insert(kernel, op, b.index_constant(rounds * grid)?);
+    let index = insert(
+        kernel,
+        op,
+        b.build("arith.addi", &[id, first], &[b.index], &[])?,
+    );
+    let scale = insert(kernel, op, b.index_constant(step)?);
+    let scaled = insert(
+        kernel,
+        op,
+        b.build("arith.muli", &[index, scale], &[b.index], &[])?,
+    );
+    let base = insert(kernel, op, b.index_constant(lower)?);
+    let start = insert(
+        kernel,
+        op,
+        b.build("arith.addi", &[base, scaled], &[b.index], &[])?,
+    );
+    let stride = insert(kernel, op, b.index_constant(grid * step)?);
+    unsafe { strided_loop(raw, start, stride)? };
+    Ok(())
 }
 
 /// `lower + id * step` and `count * step` for mapping iterations onto
@@ -634,6 +826,7 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     let single_block = op.has_attribute("reduction")
         && !atomic_patterns
         && (!patterns.is_empty() || !inner.is_empty());
+    let coarsen = inner.is_empty() && coarsened(op, body);
     let (blocks, block_threads) = if inner.is_empty() {
         let per_block = block_size(op);
         let needed = threads(op).unwrap_or(1).max(1).div_ceil(per_block);
@@ -641,6 +834,8 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
             1
         } else if op.has_attribute("reduction") {
             needed.min(MAX_GRID_REDUCTION_BLOCKS)
+        } else if coarsen {
+            needed.div_ceil(THREAD_ITERATIONS)
         } else {
             needed
         };
@@ -737,8 +932,13 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
         {
             return Ok(());
         }
-        let (start, stride) = start_and_stride(&b, kernel, loop_ref, loop_ref, id, count)?;
-        unsafe { strided_loop(raw, start, stride)? };
+        if coarsen {
+            let grid_threads = blocks.min(i32::MAX as u64) * block_threads;
+            unsafe { interleaved_iterations(&b, kernel, raw, id, grid_threads)? };
+        } else {
+            let (start, stride) = start_and_stride(&b, kernel, loop_ref, loop_ref, id, count)?;
+            unsafe { strided_loop(raw, start, stride)? };
+        }
     } else {
         let (start, stride) = start_and_stride(&b, kernel, loop_ref, loop_ref, block_id, grid_dim)?;
         unsafe { strided_loop(raw, start, stride)? };
