@@ -4,8 +4,9 @@ with a device-to-device copy as the ceiling, and the cost of a first call
 
     python benchmarks/gpu.py
 
-Prints GB/s (bytes a kernel must move / time), the fraction of the copy
-bandwidth, and our time over each peer's. Each kernel's result is first
+Prints GB/s (bytes a kernel must move / time, the median of 20 calls
+between CUDA events), the fraction of the copy bandwidth, and our time
+over each peer's. Each kernel's result is first
 checked against NumPy (the script fails if one is wrong). Needs an NVIDIA
 GPU, and Torch or CuPy for the arrays and the peers (both when present)."""
 
@@ -49,8 +50,39 @@ def synchronize():
         cupy.cuda.get_current_stream().synchronize()
 
 
+class Events:
+    """A pair of CUDA events on the default stream, where every library here
+    queues its work (ours too, for Torch tensors and CuPy arrays on their
+    default streams): the GPU's time between them, host work before a
+    launch included."""
+
+    def __init__(self):
+        if torch is not None:
+            self.start, self.end = (torch.cuda.Event(enable_timing=True) for _ in range(2))
+        else:
+            self.start, self.end = cupy.cuda.Event(), cupy.cuda.Event()
+
+    def seconds(self, run) -> float:
+        self.start.record()
+        run()
+        self.end.record()
+        self.end.synchronize()
+        if torch is not None:
+            return self.start.elapsed_time(self.end) / 1e3
+        return cupy.cuda.get_elapsed_time(self.start, self.end) / 1e3
+
+
 def seconds(run, repeats=20) -> float:
-    """The median time of `run` (after a warm-up), waiting for the GPU."""
+    """The median time of `run` (after a warm-up) between CUDA events."""
+    run()
+    synchronize()
+    events = Events()
+    return statistics.median(events.seconds(run) for _ in range(repeats))
+
+
+def wall_seconds(run, repeats=20) -> float:
+    """The median wall-clock time of `run` (after a warm-up), waiting for
+    the GPU after each."""
     run()
     synchronize()
     times = []
@@ -176,8 +208,8 @@ def main() -> None:
     axpy(np.float32(3.0), fx, fy, n, opts=parir.par({'N': parir.threads(n)}))
     synchronize()
     first = time.perf_counter() - start
-    later = seconds(lambda: axpy(np.float32(3.0), fx, fy, n, opts=parir.par({'N': parir.threads(n)})))
-    print(f"\nfirst call of axpy (compile, load, launch): {first * 1e3:.0f} ms; later calls {later * 1e6:.0f} us")
+    later = wall_seconds(lambda: axpy(np.float32(3.0), fx, fy, n, opts=parir.par({'N': parir.threads(n)})))
+    print(f"\nfirst call of axpy (compile, load, launch): {first * 1e3:.0f} ms; later calls {later * 1e6:.0f} us, each waited for")
     if not correct:
         print("some kernels computed wrong results: their figures mean nothing")
         sys.exit(1)
