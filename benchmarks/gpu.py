@@ -199,6 +199,31 @@ def main() -> None:
             row += f" {bytes_moved / peer_s / 1e9:11.0f} {peer_s / ours_s:10.2f}x"
         print(row)
 
+    # The host's part of a call: small arrays (a kernel of about a
+    # microsecond), calls queued back to back, so that the host's time per
+    # call is what limits them.
+    print("\nhost time per call, axpy of 2^16 float32, 2000 calls queued:")
+    n = 1 << 16
+    small_opts = parir.par({'N': parir.threads(n)})
+    peers = []
+    if torch is not None:
+        tx, ty = torch.ones(n, device="cuda"), torch.zeros(n, device="cuda")
+        peers += [("ours on Torch tensors", lambda: axpy(np.float32(2.0), tx, ty, n, opts=small_opts)),
+                  ("torch add_", lambda: ty.add_(tx, alpha=2.0))]
+    if cupy is not None:
+        cx, cy = cupy.ones(n, np.float32), cupy.zeros(n, np.float32)
+        peers += [("ours on CuPy arrays", lambda: axpy(np.float32(2.0), cx, cy, n, opts=small_opts)),
+                  ("cupy add", lambda: cupy.add(cy, cx, out=cy))]
+    for name, run in peers:
+        run()
+        synchronize()
+        start = time.perf_counter()
+        for _ in range(2000):
+            run()
+        host = (time.perf_counter() - start) / 2000
+        synchronize()
+        print(f"  {name:24} {host * 1e6:6.1f} us")
+
     # First call: compile (PTX and host code), load, launch, wait.
     parir.clear_cache()
     n = 1 << 20

@@ -359,7 +359,10 @@ def test_an_error_in_the_block_cancels_and_propagates():
 
 def test_ctrl_c_stops_the_runtime_promptly():
     program = (
-        "import time\n"
+        "import signal, time\n"
+        # Ctrl-C as at a terminal, also where the test runs with SIGINT
+        # ignored (started in the background by a shell without job control).
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from parla import Parla, spawn\n"
         "print('started', flush=True)\n"
         "try:\n"

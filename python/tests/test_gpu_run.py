@@ -387,6 +387,35 @@ def test_sequential_outer_loops_launch_a_kernel_per_iteration():
 
 
 @parir.jit
+def strided_axpy(a, x, y, first, step, N):
+    parir.label('N')
+    for i in range(first, N, step):
+        y[i] += a * x[i]
+
+
+@needs_gpu
+@pytest.mark.parametrize("n, first, step, threads", [
+    (1 << 22, 0, 1, 1 << 22),
+    ((1 << 22) + 12345, 0, 1, (1 << 22) + 12345),
+    (10_000_001, 1, 3, 4_200_000),
+])
+def test_large_flat_loops_update_every_element_once(n, first, step, threads):
+    """Loops of 2^22 threads or more run four iterations per thread, with a
+    partial last round where the grid does not divide the trip count:
+    every element of the range is updated once, the others not at all."""
+    rng = np.random.default_rng(n)
+    host_x = rng.random(n, dtype=np.float32)
+    host_y = rng.random(n, dtype=np.float32)
+    x, y = gpu_array(host_x), gpu_array(host_y)
+    strided_axpy(np.float32(2.0), x, y, first, step, n, opts=cuda_spec(N=threads))
+    got = to_host(y)
+    updated = np.zeros(n, bool)
+    updated[first::step] = True
+    np.testing.assert_allclose(got[updated], host_y[updated] + 2 * host_x[updated], rtol=1e-6)
+    np.testing.assert_array_equal(got[~updated], host_y[~updated])
+
+
+@parir.jit
 def gathered(x, at, y, N):
     parir.label('N')
     for i in range(N):

@@ -467,7 +467,10 @@ def test_the_interpreter_waits_at_exit_for_a_task_that_outlived_its_block():
 
 
 TASK_NEVER_ENDS = """
-import time
+import signal, time
+# Ctrl-C as at a terminal, also where the test runs with SIGINT ignored
+# (started in the background by a shell without job control).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from parla import Parla, spawn
 print("started", flush=True)
 try:
@@ -484,6 +487,7 @@ except KeyboardInterrupt:
 def test_a_second_ctrl_c_ends_the_wait_for_a_task_that_never_ends():
     # The first Ctrl-C leaves the block (after its short grace); the second
     # ends the wait at exit, and the process exits instead of aborting.
+    import select
     import signal
     process = subprocess.Popen([sys.executable, "-c", TASK_NEVER_ENDS],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -491,6 +495,8 @@ def test_a_second_ctrl_c_ends_the_wait_for_a_task_that_never_ends():
         assert process.stdout.readline().strip() == "started"
         time.sleep(0.3)
         process.send_signal(signal.SIGINT)
+        readable, _, _ = select.select([process.stdout], [], [], 30)
+        assert readable, "no output 30 s after Ctrl-C"
         assert process.stdout.readline().strip() == "interrupted"
         time.sleep(0.3)
         process.send_signal(signal.SIGINT)
