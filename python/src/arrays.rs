@@ -160,6 +160,12 @@ fn contiguous_strides(shape: &[i64]) -> Vec<i64> {
 
 /// Through the buffer protocol; None for objects without it.
 fn buffer_view(object: &Bound<'_, PyAny>) -> PyResult<Option<ArrayView>> {
+    // GPU arrays (CuPy, Torch) have no buffer: asked for one, they would
+    // raise an exception only to have it cleared.
+    // SAFETY: a live object; the check reads its type.
+    if unsafe { ffi::PyObject_CheckBuffer(object.as_ptr()) } == 0 {
+        return Ok(None);
+    }
     let mut buffer: ffi::Py_buffer = unsafe { std::mem::zeroed() };
     let flags = ffi::PyBUF_RECORDS_RO;
     // SAFETY: `buffer` is released below on every path.
