@@ -5,8 +5,8 @@
 #   [PYTHON=python3] [STEPS="machine gpu-tests ..."] run.sh [LOG_DIR]
 #
 # STEPS picks steps (default: all of them, in the order below): machine,
-# gpu-tests (the GPU test files), gpu-benchmark, tests (the rest of the
-# suite), gpu_codegen-benchmark, parir-benchmark, tasks-benchmark.
+# gpu-tests (the GPU test files), gpu-benchmark, gpu-tuning (other
+# code-generation choices beside ours), tests (the rest of the suite), gpu_codegen-benchmark, parir-benchmark, tasks-benchmark.
 #
 # Each step's output goes to the terminal and to LOG_DIR/<step>.log (default
 # ./pack-logs); a step that fails or runs past its time limit does not stop
@@ -34,7 +34,7 @@ if [ -f "$HERE/libdevice.10.bc" ]; then
     export PARLA_LIBDEVICE="$HERE/libdevice.10.bc"
 fi
 
-STEPS="${STEPS:-machine gpu-tests gpu-benchmark tests gpu_codegen-benchmark parir-benchmark tasks-benchmark}"
+STEPS="${STEPS:-machine gpu-tests gpu-benchmark gpu-tuning tests gpu_codegen-benchmark parir-benchmark tasks-benchmark}"
 # A hung test is stopped (with every thread's stack printed) rather than
 # holding up the steps after it, where pytest-timeout is installed.
 PER_TEST=()
@@ -65,6 +65,7 @@ PYTEST=("$PYTHON" -m pytest -q -rs -p no:cacheprovider "${PER_TEST[@]}")
 step machine 60 "$PYTHON" "$HERE/machine.py"
 step gpu-tests 300 "${PYTEST[@]}" "${GPU_TESTS[@]/#/$HERE/python/tests/}"
 step gpu-benchmark 240 "$PYTHON" "$HERE/benchmarks/gpu.py"
+step gpu-tuning 120 "$PYTHON" "$HERE/benchmarks/gpu_tuning.py"
 step tests 300 "${PYTEST[@]}" "${GPU_TESTS[@]/#/--ignore=$HERE/python/tests/}" "$HERE/python/tests"
 for bench in gpu_codegen parir tasks; do
     step "$bench-benchmark" 240 "$PYTHON" "$HERE/benchmarks/$bench.py"
