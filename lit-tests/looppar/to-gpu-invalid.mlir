@@ -129,3 +129,25 @@ func.func @conditional_local_update(%x: memref<8x100xf32>, %y: memref<8xf32>) {
   }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// The host cannot read the GPU's memory: a loop bound read from an array
+// argument outside every kernel is an error at the read, not a fault when
+// the code runs. (Reads from the host's own slots are fine.)
+func.func @bound_read_on_the_host(%y: memref<8xf32>, %n: memref<1xindex>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %slot = memref.alloca() : memref<index>
+  memref.store %c1, %slot[] : memref<index>
+  %step = memref.load %slot[] : memref<index>
+  // expected-error@+1 {{looppar-to-gpu: on a GPU this array element would be read on the host before the kernels run}}
+  %upper = memref.load %n[%c0] : memref<1xindex>
+  "looppar.for"(%c0, %upper, %step) ({
+  ^bb0(%i: index):
+    %one = arith.constant 1.0 : f32
+    memref.store %one, %y[%i] : memref<8xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}

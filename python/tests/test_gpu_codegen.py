@@ -143,6 +143,62 @@ def test_large_flat_loops_run_four_iterations_per_thread_loads_first(tmp_path):
     assert "ld.global.nc" not in same and same.count("st.global") == 4
 
 
+@parir.jit
+def minus_first(x, N):
+    parir.label('N')
+    x[:] = x[:] - x[0]
+
+
+@parir.jit
+def minus_first_on_gpu(x, N):
+    with parir.gpu:
+        parir.label('N')
+        x[:] = x[:] - x[0]
+
+
+def host_code(gpu_stage: str) -> str:
+    """The host function of 'gpu'-stage IR without its kernels' bodies."""
+    kept, depth = [], 0
+    for line in gpu_stage.splitlines():
+        if depth == 0:
+            kept.append(line)
+        if depth or "gpu.launch" in line:
+            depth += line.count("{") - line.count("}")
+    return "\n".join(kept)
+
+
+@pytest.mark.parametrize("function", [minus_first, minus_first_on_gpu])
+def test_reads_of_a_slice_statements_destination_run_on_the_gpu(function):
+    """NumPy reads x[0] before `x[:] = x[:] - x[0]` writes it: on a GPU
+    that read is a one-thread kernel before the statement's, its value
+    kept in device memory; the host reads no array (it cannot reach
+    their memory)."""
+    n = 1000
+    opts = parir.CompileOptions({'N': parir.threads(n)}, backend="cuda", arch="sm_90")
+    gpu = parir.print_compiled(function, [np.zeros(n, np.float32), n], opts, stage="gpu")
+    assert gpu.count("gpu.launch") == 2 and "gpu.alloc" in gpu, gpu
+    assert "memref.load %arg" not in host_code(gpu), gpu
+    x = np.arange(n, dtype=np.float32) + 5
+    function(x, n, opts=parir.par({'N': parir.threads(n)}))
+    np.testing.assert_array_equal(x, np.arange(n, dtype=np.float32))
+
+
+@parir.jit
+def fill_between_bounds(y, n):
+    parir.label('N')
+    y[n[0]:n[1]] = 7.0
+
+
+def test_host_reads_of_gpu_arrays_are_refused():
+    """Slice bounds taken from an array would be read on the host before
+    the kernel runs, from memory that is the GPU's: a CompileError at the
+    statement, not a crash (on the CPU they are read as Python reads them)."""
+    opts = parir.CompileOptions({'N': parir.threads(6)}, backend="cuda", arch="sm_90")
+    with pytest.raises(parir.CompileError, match=r"(?s)test_gpu_codegen.py:\d+:\d+: .*read on the host.*"
+                                                 r"pass the value as an int.*y\[n\[0\]:n\[1\]\] = 7.0"):
+        parir.print_compiled(fill_between_bounds, [np.zeros(6), np.array([1, 4])], opts)
+
+
 def test_block_size_follows_the_specification():
     gpu = parir.print_compiled(sum_rows, rows_args(), rows_spec("cuda", tpb=128), stage="gpu")
     launch = re.search(r"gpu\.launch blocks.*", gpu).group(0)
@@ -733,6 +789,12 @@ GPU_REFUSALS = {
     ("test_locals_updated_in_inner_loops_other_than_by_reductions_are_refused", "f"),
     # A local of `with parir.gpu:` code used after it, on the host.
     ("test_locals_of_device_code_live_in_one_kernel_or_in_device_memory", "after"),
+    # Values read from arrays that the host would need before the kernels
+    # run (slice bounds, a condition around a parallel loop): on a GPU the
+    # arrays are the GPU's (`test_host_reads_of_gpu_arrays_are_refused`).
+    ("test_slice_bounds_read_when_the_code_runs_are_pythons", "fill_between"),
+    ("test_slice_bounds_read_when_the_code_runs_are_pythons", "copy_prefix"),
+    ("test_conditions_that_guard_an_index_keep_it_untouched", "into_slot"),
 }
 
 

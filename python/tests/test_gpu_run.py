@@ -416,6 +416,24 @@ def test_large_flat_loops_update_every_element_once(n, first, step, threads):
 
 
 @parir.jit
+def minus_first(x, N):
+    parir.label('N')
+    x[:] = x[:] - x[0]
+
+
+@needs_gpu
+@pytest.mark.parametrize("where", ["gpu", "host"])
+def test_reads_of_a_slice_statements_destination_come_first_on_the_gpu(where):
+    """x[0] is read before the statement writes it (as NumPy does), by a
+    one-thread kernel: the host never reads the GPU's memory."""
+    n = 5000
+    host = np.arange(n, dtype=np.float32) + 5
+    x = gpu_array(host) if where == "gpu" else host.copy()
+    minus_first(x, n, opts=cuda_spec(N=n))
+    result = to_host(x) if where == "gpu" else x
+    np.testing.assert_array_equal(result, host - host[0])
+
+@parir.jit
 def gathered(x, at, y, N):
     parir.label('N')
     for i in range(N):

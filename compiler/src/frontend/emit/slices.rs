@@ -46,7 +46,18 @@ pub(super) struct MapContext {
     views: HashMap<(u32, u32), View>,
     /// Reads of the destination evaluated before the map, by the address
     /// of their expression (`overlap::hoisted_reads`).
-    hoisted: HashMap<usize, Value>,
+    hoisted: HashMap<usize, Hoisted>,
+}
+
+/// A read of a slice statement's destination, evaluated before the map.
+#[derive(Clone)]
+pub(super) enum Hoisted {
+    /// Its value.
+    Value(Value),
+    /// Kept in a local of this type: in GPU device code the read runs in
+    /// a one-thread kernel and the map in another, which see each other's
+    /// locals (device memory), not each other's values.
+    Slot(String, Ty),
 }
 
 fn view_type(dtype: DType, rank: usize) -> String {
@@ -79,6 +90,19 @@ impl<'a> Emitter<'a> {
                 "this slice statement would run outside every parallel loop, which JIT functions reject; \
                  label it (parir.label('N') before it) and parallelise the label, or wrap the function body in `with parir.gpu:`",
             ));
+        }
+        if self.target == Target::Gpu
+            && self.parallel_depth == 0
+            && !self.on_device
+            && !overlap::hoisted_reads(self, target, value).is_empty()
+        {
+            // Reads of the destination that NumPy evaluates before the
+            // writes (`x[:] = x[:] - x[0]`) would run on the host, which
+            // cannot read device memory: the statement becomes device
+            // code, where they run in a one-thread kernel before the map's.
+            return self.on_device_block(statement.span, |emitter| {
+                emitter.slice_statement(statement, target, op, value)
+            });
         }
         for label in &statement.labels {
             self.used_labels.insert(label.clone());
@@ -234,9 +258,21 @@ impl<'a> Emitter<'a> {
         element: impl FnOnce(&mut Self) -> Result<(Value, DType)>,
     ) -> Result<(String, String, DType)> {
         let mut hoisted = HashMap::new();
+        let into_slots = self.target == Target::Gpu && self.on_device && self.parallel_depth == 0;
         for read in overlap::hoisted_reads(self, target, value) {
             let v = self.expr(read)?;
-            hoisted.insert(read as *const Expr as usize, v);
+            let kept = if into_slots && v.literal.is_none() {
+                let slot = self.stack_slot(v.ty);
+                self.line(&format!(
+                    "memref.store {}, {slot}[] : memref<{}>",
+                    v.ssa,
+                    v.ty.mlir()
+                ));
+                Hoisted::Slot(slot, v.ty)
+            } else {
+                Hoisted::Value(v)
+            };
+            hoisted.insert(read as *const Expr as usize, kept);
         }
         let indices: Vec<String> = (0..rank).map(|_| self.fresh()).collect();
         let result = self.fresh();
@@ -724,9 +760,19 @@ impl<'a> Emitter<'a> {
     /// `x[i, :]` read inside a map body (its view was emitted before the
     /// map).
     /// A read of the destination evaluated before the map, if `expr` is one.
-    pub(super) fn hoisted(&self, expr: &Expr) -> Option<Value> {
+    pub(super) fn hoisted(&mut self, expr: &Expr) -> Option<Value> {
         let map = self.map.as_ref()?;
-        map.hoisted.get(&(expr as *const Expr as usize)).cloned()
+        match map.hoisted.get(&(expr as *const Expr as usize)).cloned()? {
+            Hoisted::Value(value) => Some(value),
+            Hoisted::Slot(slot, ty) => {
+                let ssa = self.op(&format!("memref.load {slot}[] : memref<{}>", ty.mlir()));
+                Some(Value {
+                    ssa,
+                    ty,
+                    literal: None,
+                })
+            }
+        }
     }
 
     pub(super) fn slice_element(&mut self, expr: &Expr) -> Result<Option<Value>> {

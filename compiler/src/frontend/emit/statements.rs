@@ -43,6 +43,35 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// `with parir.gpu:` code emitted by `body`: a `looppar.on_device`
+    /// region at `span`.
+    pub(super) fn on_device_block(
+        &mut self,
+        span: Span,
+        body: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        self.line("\"looppar.on_device\"() ({");
+        self.indent += 1;
+        self.on_device = true;
+        // On a GPU its locals live in the kernels that use them (the CPU
+        // runs the block inline: they are the function's).
+        let on_gpu = self.target == Target::Gpu;
+        if on_gpu {
+            self.open_alloc_block(ON_DEVICE_BLOCK);
+        }
+        let emitted = body(self);
+        if on_gpu {
+            self.close_alloc_block();
+        }
+        emitted?;
+        self.on_device = false;
+        self.line("\"looppar.yield\"() : () -> ()");
+        self.indent -= 1;
+        let location = self.location(span);
+        self.line(&format!("}}) : () -> (){location}"));
+        Ok(())
+    }
+
     /// A scalar stack slot of `ty`, at the start of the innermost
     /// allocation block (the function, or the enclosing parallel loop).
     pub(super) fn stack_slot(&mut self, ty: Ty) -> String {
@@ -443,26 +472,7 @@ impl<'a> Emitter<'a> {
                         self.error(statement.span, "`with parir.gpu:` blocks cannot be nested")
                     );
                 }
-                self.line("\"looppar.on_device\"() ({");
-                self.indent += 1;
-                self.on_device = true;
-                // On a GPU its locals live in the kernels that use them (the
-                // CPU runs the block inline: they are the function's).
-                let on_gpu = self.target == Target::Gpu;
-                if on_gpu {
-                    self.open_alloc_block(ON_DEVICE_BLOCK);
-                }
-                let emitted = self.statements(body);
-                if on_gpu {
-                    self.close_alloc_block();
-                }
-                emitted?;
-                self.on_device = false;
-                self.line("\"looppar.yield\"() : () -> ()");
-                self.indent -= 1;
-                let location = self.location(statement.span);
-                self.line(&format!("}}) : () -> (){location}"));
-                Ok(())
+                self.on_device_block(statement.span, |emitter| emitter.statements(body))
             }
             StmtKind::Call(call) => self.inline_call(call),
         }

@@ -1265,6 +1265,67 @@ fn host_memory_in_kernels<'c, 'a>(
     problem
 }
 
+/// Whether `value`, a memref, is (a view of) an argument of the function:
+/// an array argument, whose memory is the GPU's.
+fn is_argument_memory(value: Value) -> bool {
+    let mut value = value;
+    loop {
+        if let Ok(argument) = melior::ir::block::BlockArgument::try_from(value) {
+            return argument
+                .owner()
+                .parent_operation()
+                .is_some_and(|op| rewrite::name_of(op) == "func.func");
+        }
+        let Ok(result) = melior::ir::operation::OperationResult::try_from(value) else {
+            return false;
+        };
+        let producer = result.owner();
+        let name = rewrite::name_of(producer);
+        if !name.starts_with("memref.")
+            || !producer.result(0).is_ok_and(|r| r.r#type().is_mem_ref())
+            || ["memref.alloc", "memref.alloca"].contains(&name.as_str())
+        {
+            return false;
+        }
+        // A view (subview, cast, reshape): of its first operand.
+        let Ok(base) = producer.operand(0) else {
+            return false;
+        };
+        if !base.r#type().is_mem_ref() {
+            return false;
+        }
+        value = base;
+    }
+}
+
+/// The first op outside every kernel that reads or writes an array
+/// argument: the host cannot reach GPU memory (every such access of the
+/// function must be inside a kernel; the front end puts one that NumPy
+/// evaluates before a statement's writes into `with parir.gpu:` code).
+fn device_memory_on_host<'c, 'a>(root: OperationRef<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
+    const ACCESSES: &[&str] = &[
+        "memref.load",
+        "memref.store",
+        "memref.atomic_rmw",
+        "memref.generic_atomic_rmw",
+    ];
+    let mut found = None;
+    root.walk(melior::ir::operation::WalkOrder::PreOrder, |op| {
+        let name = rewrite::name_of(op);
+        if name == "gpu.launch" || name == "gpu.module" {
+            return melior::ir::operation::WalkResult::Skip;
+        }
+        if found.is_none() && ACCESSES.contains(&name.as_str()) {
+            let memref = op.operands().find(|v| v.r#type().is_mem_ref());
+            if memref.is_some_and(is_argument_memory) {
+                found = Some(unsafe { rewrite::view(op.to_raw()) });
+            }
+        }
+        melior::ir::operation::WalkResult::Advance
+    });
+    found
+}
+
 /// The first parallel loop or `looppar.on_device` already inside GPU code
 /// (a `gpu.launch` or a `gpu.func`): it would become a launch from inside
 /// a kernel, which GPUs cannot run.
@@ -1333,6 +1394,16 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
     }
     if let Some((op, message)) = host_memory_in_kernels(root) {
         return Err((Some(op.location()), message));
+    }
+    if let Some(op) = device_memory_on_host(root) {
+        return Err((
+            Some(op.location()),
+            "on a GPU this array element would be read on the host before the kernels run \
+             (a slice bound, a loop bound or a condition around a parallel loop, taken from an array), \
+             but the array is in the GPU's memory: pass the value as an int or a NumPy scalar \
+             (known when compiling), or read it inside the loop"
+                .to_string(),
+        ));
     }
     // gpu.launch_func (after outlining) needs the module to say so.
     if rewrite::name_of(root) == "builtin.module" {
