@@ -294,6 +294,11 @@ pub struct GpuExecutable {
     /// For code text (`compile_string`): the host function's parameters,
     /// which each call's arrays are checked against.
     pub parameters: Option<Vec<ArrayParameter>>,
+    /// Code text that embeds its device code (`print_compiled`'s 'host'
+    /// stage): compiled from Python for distinct arrays (noalias kernel
+    /// arguments), so the very same array may not take two of its
+    /// parameters where one is written.
+    pub embeds_device_code: bool,
 }
 
 // SAFETY: the engine is immutable once built; the entry is a plain function.
@@ -402,6 +407,7 @@ pub fn executable_from_ir(
     };
     let mut executable = executable(context, &mut module, program, started)?;
     executable.parameters = Some(parameters);
+    executable.embeds_device_code = outlined;
     Ok(executable)
 }
 
@@ -425,6 +431,7 @@ fn executable(
         _engine: engine,
         entry,
         parameters: None,
+        embeds_device_code: false,
     })
 }
 

@@ -1,9 +1,10 @@
 // RUN: parla-opt %s --split-input-file --gpu-noalias-kernel-arguments | FileCheck %s
 
 // Distinct arguments of the host function: every pointer argument of the
-// kernel is marked, other arguments keep what they had.
+// kernel is marked, and all arguments keep what they had (nested
+// dictionaries too).
 // CHECK-LABEL: gpu.module @distinct
-// CHECK: llvm.func @k(%{{.*}}: !llvm.ptr {llvm.noalias}, %{{.*}}: !llvm.ptr {llvm.noalias}, %{{.*}}: i64 {llvm.mark}, %{{.*}}: !llvm.ptr {llvm.noalias}, %{{.*}}: !llvm.ptr {llvm.noalias}, %{{.*}}: i64)
+// CHECK: llvm.func @k(%{{.*}}: !llvm.ptr {llvm.extra = {b = 1 : i64}, llvm.noalias}, %{{.*}}: !llvm.ptr {llvm.noalias}, %{{.*}}: i64 {llvm.mark}, %{{.*}}: !llvm.ptr {llvm.noalias, llvm.s = "llvm.noalias"}, %{{.*}}: !llvm.ptr {llvm.noalias}, %{{.*}}: i64)
 module attributes {gpu.container_module} {
   func.func @host(%x: memref<4xf32>, %y: memref<4xf32>) {
     %c1 = arith.constant 1 : index
@@ -11,7 +12,7 @@ module attributes {gpu.container_module} {
     return
   }
   gpu.module @distinct {
-    llvm.func @k(%a0: !llvm.ptr, %a1: !llvm.ptr, %a2: i64 {llvm.mark}, %b0: !llvm.ptr, %b1: !llvm.ptr, %b2: i64) attributes {gpu.kernel} {
+    llvm.func @k(%a0: !llvm.ptr {llvm.extra = {b = 1 : i64}}, %a1: !llvm.ptr, %a2: i64 {llvm.mark}, %b0: !llvm.ptr {llvm.s = "llvm.noalias"}, %b1: !llvm.ptr, %b2: i64) attributes {gpu.kernel} {
       llvm.return
     }
   }

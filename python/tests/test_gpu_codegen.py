@@ -143,6 +143,19 @@ def test_large_flat_loops_run_four_iterations_per_thread_loads_first(tmp_path):
     assert "ld.global.nc" not in same and same.count("st.global") == 4
 
 
+def test_host_stage_text_takes_distinct_arrays_only():
+    """print_compiled's 'host' stage embeds device code compiled for
+    distinct arrays (noalias kernel arguments): as code text it refuses the
+    very same array for two parameters it writes, before anything runs."""
+    n = 1 << 22
+    x, y = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    opts = parir.CompileOptions({'N': parir.threads(n)}, backend="cuda", arch="sm_90")
+    host = parir.print_compiled(axpy, [np.float32(2.0), x, y, n], opts, stage="host")
+    run = parir.compile_string("axpy", host, opts=parir.CompileOptions(backend="cuda", arch="sm_90"))
+    with pytest.raises(ValueError, match="arrays 0 and 1 are the same array, which this code writes"):
+        run(np.float32(2.0), y, y, n)
+
+
 @parir.jit
 def minus_first(x, N):
     parir.label('N')

@@ -25,7 +25,7 @@ use melior::{
     },
     pass::ExternalPass,
 };
-use mlir_sys::MlirOperation;
+use mlir_sys::{MlirAttribute, MlirNamedAttribute, MlirOperation};
 use std::collections::HashMap;
 
 external_pass!(
@@ -121,50 +121,78 @@ fn kernel_of(launch: OperationRef) -> Option<(String, String)> {
     }
 }
 
-/// The attribute dictionary of argument `index` in `arg_attrs` (an array
-/// attribute, or null), as text.
-fn argument_attributes(arg_attrs: Option<mlir_sys::MlirAttribute>, index: usize) -> String {
-    arg_attrs
-        .filter(|&raw| {
-            // SAFETY: a live attribute of the kernel.
-            unsafe {
-                mlir_sys::mlirAttributeIsAArray(raw)
-                    && mlir_sys::mlirArrayAttrGetNumElements(raw) as usize > index
-            }
-        })
-        .map(|raw| {
-            // SAFETY: an element of a live array attribute.
-            unsafe { Attribute::from_raw(mlir_sys::mlirArrayAttrGetElement(raw, index as isize)) }
-                .to_string()
-        })
-        .unwrap_or_else(|| "{}".to_string())
+/// The entries of argument `index`'s dictionary in `arg_attrs` (an array
+/// attribute of dictionaries, if the kernel has one).
+fn argument_entries(arg_attrs: Option<MlirAttribute>, index: usize) -> Vec<MlirNamedAttribute> {
+    let Some(array) = arg_attrs else {
+        return Vec::new();
+    };
+    // SAFETY: reading a live attribute of the kernel.
+    unsafe {
+        if !mlir_sys::mlirAttributeIsAArray(array)
+            || mlir_sys::mlirArrayAttrGetNumElements(array) as usize <= index
+        {
+            return Vec::new();
+        }
+        let dictionary = mlir_sys::mlirArrayAttrGetElement(array, index as isize);
+        if !mlir_sys::mlirAttributeIsADictionary(dictionary) {
+            return Vec::new();
+        }
+        (0..mlir_sys::mlirDictionaryAttrGetNumElements(dictionary))
+            .map(|i| mlir_sys::mlirDictionaryAttrGetElement(dictionary, i))
+            .collect()
+    }
+}
+
+/// Whether `entry` is named `name`.
+fn is_named(entry: &MlirNamedAttribute, name: &str) -> bool {
+    // SAFETY: an identifier of a live attribute.
+    let text = unsafe { mlir_sys::mlirIdentifierStr(entry.name) };
+    // SAFETY: the identifier's characters, alive with the context.
+    let bytes = unsafe { std::slice::from_raw_parts(text.data.cast::<u8>(), text.length) };
+    bytes == name.as_bytes()
 }
 
 /// `arg_attrs` for `kernel` with `llvm.noalias` on every pointer argument,
-/// keeping the attributes already there.
-fn with_noalias(kernel: OperationRef) -> Option<String> {
+/// the attributes already there kept.
+fn with_noalias(kernel: OperationRef) -> Option<MlirAttribute> {
     let entry = kernel.region(0).ok()?.first_block()?;
     let arg_attrs = kernel.attribute("arg_attrs").ok().map(|a| a.to_raw());
-    let mut dictionaries = Vec::new();
-    for index in 0..entry.argument_count() {
-        let argument = entry.argument(index).ok()?;
-        let old = argument_attributes(arg_attrs, index);
-        let inner = old
-            .trim()
-            .trim_start_matches('{')
-            .trim_end_matches('}')
-            .trim();
-        let mut entries: Vec<&str> = Vec::new();
-        if argument.r#type().to_string().starts_with("!llvm.ptr") && !inner.contains("llvm.noalias")
-        {
-            entries.push("llvm.noalias");
+    // SAFETY: building attributes in the kernel's live context.
+    unsafe {
+        let context = mlir_sys::mlirOperationGetContext(kernel.to_raw());
+        let name = "llvm.noalias";
+        let noalias = mlir_sys::mlirNamedAttributeGet(
+            mlir_sys::mlirIdentifierGet(
+                context,
+                mlir_sys::MlirStringRef {
+                    data: name.as_ptr().cast(),
+                    length: name.len(),
+                },
+            ),
+            mlir_sys::mlirUnitAttrGet(context),
+        );
+        let mut dictionaries = Vec::new();
+        for index in 0..entry.argument_count() {
+            let argument = entry.argument(index).ok()?;
+            let mut entries = argument_entries(arg_attrs, index);
+            if mlir_sys::mlirTypeIsALLVMPointerType(argument.r#type().to_raw())
+                && !entries.iter().any(|e| is_named(e, name))
+            {
+                entries.push(noalias);
+            }
+            dictionaries.push(mlir_sys::mlirDictionaryAttrGet(
+                context,
+                entries.len() as isize,
+                entries.as_ptr(),
+            ));
         }
-        if !inner.is_empty() {
-            entries.push(inner);
-        }
-        dictionaries.push(format!("{{{}}}", entries.join(", ")));
+        Some(mlir_sys::mlirArrayAttrGet(
+            context,
+            dictionaries.len() as isize,
+            dictionaries.as_ptr(),
+        ))
     }
-    Some(format!("[{}]", dictionaries.join(", ")))
 }
 
 fn run(root: OperationRef, _pass: ExternalPass) {
@@ -194,17 +222,15 @@ fn run(root: OperationRef, _pass: ExternalPass) {
             if disjoint.get(&(module_name.clone(), name)) != Some(&true) {
                 continue;
             }
-            let Some(text) = with_noalias(kernel) else {
+            let Some(attribute) = with_noalias(kernel) else {
                 continue;
             };
-            // The reference borrows from the ContextRef: keep it alive.
-            let context_ref = kernel.context();
-            let context = unsafe { context_ref.to_ref() };
-            let Some(attribute) = Attribute::parse(context, &text) else {
-                continue;
-            };
-            // SAFETY: the live kernel; only an attribute changes.
-            unsafe { OperationRefMut::from_raw(kernel_raw) }.set_attribute("arg_attrs", attribute);
+            // SAFETY: the live kernel; only an attribute changes, to one
+            // built in its context.
+            unsafe {
+                OperationRefMut::from_raw(kernel_raw)
+                    .set_attribute("arg_attrs", Attribute::from_raw(attribute));
+            }
         }
     }
 }

@@ -530,6 +530,12 @@ def compile_string(name: str, code: str, opts: CompileOptions | None = None):
       passed as device addresses (GPU arrays in place, host arrays copied in
       and back), ints as int64, floats as double, NumPy scalars as their
       type.
+
+    Device code from `print_compiled` (the 'host' and 'ptx' stages) was
+    compiled for distinct arrays, as JIT calls pass them (arrays it only
+    reads may load through the GPU's read-only cache): the 'host' stage
+    refuses the same array for two parameters it writes; PTX cannot tell,
+    so pass it distinct arrays.
     """
     opts = opts or CompileOptions()
     kind = _code_kind(code)

@@ -104,9 +104,19 @@ fn coarsened(op: OperationRef, body: melior::ir::BlockRef) -> bool {
     if op.has_attribute("reduction") || threads(op).is_none_or(|t| t < MIN_COARSENED_THREADS) {
         return false;
     }
-    // At most THREAD_ITERATIONS rounds of the grid: a loop with more
-    // iterations than threads keeps its grid-stride loop.
-    if constant_bounds(op).is_none_or(|(_, _, trips)| trips as u64 > threads(op).unwrap_or(0)) {
+    // At most THREAD_ITERATIONS rounds of the grid (whose blocks are
+    // capped at 2^31 - 1): a loop with more iterations keeps its
+    // grid-stride loop.
+    let per_block = block_size(op);
+    let blocks = threads(op)
+        .unwrap_or(0)
+        .div_ceil(per_block)
+        .div_ceil(THREAD_ITERATIONS)
+        .min(i32::MAX as u64);
+    let grid = blocks * per_block;
+    if constant_bounds(op)
+        .is_none_or(|(_, _, trips)| (trips as u64).div_ceil(grid.max(1)) > THREAD_ITERATIONS)
+    {
         return false;
     }
     const LOOPS_AND_BARRIERS: &[&str] = &[
@@ -151,8 +161,9 @@ fn constant_bounds(op: OperationRef) -> Option<(i64, i64, i64)> {
     if step == 0 {
         return None;
     }
+    // Bounds whose span does not fit an i64: no constant bounds here.
     let trips = if upper > lower {
-        (upper - lower + step - 1) / step
+        upper.checked_sub(lower)?.checked_add(step - 1)? / step
     } else {
         0
     };
