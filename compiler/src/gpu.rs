@@ -294,11 +294,11 @@ pub struct GpuExecutable {
     /// For code text (`compile_string`): the host function's parameters,
     /// which each call's arrays are checked against.
     pub parameters: Option<Vec<ArrayParameter>>,
-    /// Code text that embeds its device code (`print_compiled`'s 'host'
-    /// stage): compiled from Python for distinct arrays (noalias kernel
-    /// arguments), so the very same array may not take two of its
-    /// parameters where one is written.
-    pub embeds_device_code: bool,
+    /// For code text that embeds its device code (`print_compiled`'s
+    /// 'host' stage, compiled from Python for distinct arrays: noalias
+    /// kernel arguments): the pairs of parameters that reach one kernel,
+    /// which the very same array may not take both of.
+    pub launched_together: Vec<(usize, usize)>,
 }
 
 // SAFETY: the engine is immutable once built; the entry is a plain function.
@@ -405,9 +405,15 @@ pub fn executable_from_ir(
         checks: None,
         written,
     };
+    // Read before the host code is lowered, which hides its launches.
+    let launched_together = if outlined {
+        crate::signature::launched_together(&module, entry)
+    } else {
+        Vec::new()
+    };
     let mut executable = executable(context, &mut module, program, started)?;
     executable.parameters = Some(parameters);
-    executable.embeds_device_code = outlined;
+    executable.launched_together = launched_together;
     Ok(executable)
 }
 
@@ -431,7 +437,7 @@ fn executable(
         _engine: engine,
         entry,
         parameters: None,
-        embeds_device_code: false,
+        launched_together: Vec::new(),
     })
 }
 

@@ -264,6 +264,50 @@ pub fn written_parameters(module: &Module, entry: &str) -> Vec<bool> {
     written
 }
 
+/// The pairs of `entry`'s parameters (by index, the smaller first) that
+/// reach one kernel launch (`gpu.launch_func`), directly or through views:
+/// the kernel may have been compiled for distinct memory behind them. Every
+/// pair where the entry is already lowered (its launches cannot be told).
+pub fn launched_together(module: &Module, entry: &str) -> Vec<(usize, usize)> {
+    let Ok((function, lowered)) = entry_function(module, entry) else {
+        return Vec::new();
+    };
+    let Some(block) = function.region(0).ok().and_then(|r| r.first_block()) else {
+        return Vec::new();
+    };
+    let parameters: Vec<Value> = (0..block.argument_count())
+        .filter_map(|i| block.argument(i).ok().map(Value::from))
+        .collect();
+    let mut pairs = Vec::new();
+    if lowered {
+        for i in 0..parameters.len() {
+            pairs.extend((i + 1..parameters.len()).map(|j| (i, j)));
+        }
+        return pairs;
+    }
+    function.walk(WalkOrder::PreOrder, |op| {
+        if op.name().as_string_ref().as_str() == Ok("gpu.launch_func") {
+            let mut reached: Vec<usize> = op
+                .operands()
+                .filter_map(|operand| {
+                    root_of(operand).and_then(|root| parameters.iter().position(|p| *p == root))
+                })
+                .collect();
+            reached.sort_unstable();
+            reached.dedup();
+            for (n, &i) in reached.iter().enumerate() {
+                for &j in &reached[n + 1..] {
+                    if !pairs.contains(&(i, j)) {
+                        pairs.push((i, j));
+                    }
+                }
+            }
+        }
+        WalkResult::Advance
+    });
+    pairs
+}
+
 /// The memref (or view) operands `op` writes through.
 fn written_operands<'c, 'a>(op: &OperationRef<'c, 'a>) -> Vec<Value<'c, 'a>> {
     let operand = |i| op.operand(i).ok();

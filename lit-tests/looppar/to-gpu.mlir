@@ -371,6 +371,33 @@ func.func @remainder(%x: memref<10000001xf32>, %y: memref<10000001xf32>) {
 
 // -----
 
+// A failed check found on the host (debug=True: a slice bound outside its
+// axis) is stored into the error word, which is device memory: by a
+// one-thread kernel.
+// CHECK-LABEL: func.func @host_report
+// CHECK: scf.if
+// CHECK-NEXT: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1, {{.*}} threads({{.*}}) in (%{{.*}} = %c1,
+// CHECK-NEXT: memref.store %{{.*}}, %arg0[%{{.*}}] {parla.error_report}
+// CHECK-NEXT: gpu.terminator
+func.func @host_report(%err: memref<1xi64>, %y: memref<8xf32>, %bad: i1) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %code = arith.constant 1 : i64
+  scf.if %bad {
+    memref.store %code, %err[%c0] {parla.error_report} : memref<1xi64>
+  }
+  "looppar.for"(%c0, %c8, %c1) ({
+  ^bb0(%i: index):
+    %one = arith.constant 1.0 : f32
+    memref.store %one, %y[%i] : memref<8xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
+  return
+}
+
+// -----
+
 // A product has no atomic form: the reduction runs in one block, whose
 // thread 0 updates the location.
 // CHECK-LABEL: func.func @product

@@ -67,18 +67,14 @@ impl GpuIrKernel {
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
         let (_, arrays) = call_arguments(args, &[])?;
         crate::parir::check_parameters(&self.name, self.executable.parameters.as_deref(), &arrays)?;
-        if self.executable.embeds_device_code {
-            let written = &self.executable.program.written;
-            for (i, a) in arrays.iter().enumerate() {
-                for (j, b) in arrays.iter().enumerate().skip(i + 1) {
-                    let writes = |k: usize| written.get(k).copied().unwrap_or(true);
-                    if a.is_same_array(b) && (writes(i) || writes(j)) {
-                        return Err(PyValueError::new_err(format!(
-                            "arrays {i} and {j} are the same array, which this code writes: its device code was \
-                             compiled for distinct arrays (print_compiled's 'host' stage); pass a copy, or the \
-                             'gpu' stage, which is compiled again"
-                        )));
-                    }
+        for &(i, j) in &self.executable.launched_together {
+            if let (Some(a), Some(b)) = (arrays.get(i), arrays.get(j)) {
+                if a.is_same_array(b) {
+                    return Err(PyValueError::new_err(format!(
+                        "arrays {i} and {j} are the same array, passed to one kernel whose device code was \
+                         compiled for distinct arrays (print_compiled's 'host' stage); pass a copy, or the \
+                         'gpu' stage, which is compiled again"
+                    )));
                 }
             }
         }

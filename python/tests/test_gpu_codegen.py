@@ -146,13 +146,14 @@ def test_large_flat_loops_run_four_iterations_per_thread_loads_first(tmp_path):
 def test_host_stage_text_takes_distinct_arrays_only():
     """print_compiled's 'host' stage embeds device code compiled for
     distinct arrays (noalias kernel arguments): as code text it refuses the
-    very same array for two parameters it writes, before anything runs."""
+    very same array for two parameters that reach one kernel, before
+    anything runs."""
     n = 1 << 22
     x, y = np.zeros(n, np.float32), np.zeros(n, np.float32)
     opts = parir.CompileOptions({'N': parir.threads(n)}, backend="cuda", arch="sm_90")
     host = parir.print_compiled(axpy, [np.float32(2.0), x, y, n], opts, stage="host")
     run = parir.compile_string("axpy", host, opts=parir.CompileOptions(backend="cuda", arch="sm_90"))
-    with pytest.raises(ValueError, match="arrays 0 and 1 are the same array, which this code writes"):
+    with pytest.raises(ValueError, match="arrays 0 and 1 are the same array, passed to one kernel"):
         run(np.float32(2.0), y, y, n)
 
 
@@ -180,20 +181,47 @@ def host_code(gpu_stage: str) -> str:
     return "\n".join(kept)
 
 
-@pytest.mark.parametrize("function", [minus_first, minus_first_on_gpu])
-def test_reads_of_a_slice_statements_destination_run_on_the_gpu(function):
-    """NumPy reads x[0] before `x[:] = x[:] - x[0]` writes it: on a GPU
-    that read is a one-thread kernel before the statement's, its value
-    kept in device memory; the host reads no array (it cannot reach
-    their memory)."""
+@parir.jit
+def fill_with_first(x, N):
+    parir.label('N')
+    x[:] = x[0] * 2.0
+
+
+@pytest.mark.parametrize("function, want", [
+    (minus_first, lambda x: x - x[0]),
+    (minus_first_on_gpu, lambda x: x - x[0]),
+    (fill_with_first, lambda x: np.full_like(x, x[0] * 2.0)),
+])
+def test_reads_of_a_slice_statements_destination_run_on_the_gpu(function, want):
+    """NumPy reads x[0] before `x[:] = x[:] - x[0]` (or `x[:] = x[0] *
+    2.0`) writes it: on a GPU that read is a one-thread kernel before the
+    statement's, its value kept in device memory; the host reads no array
+    (it cannot reach their memory)."""
     n = 1000
     opts = parir.CompileOptions({'N': parir.threads(n)}, backend="cuda", arch="sm_90")
     gpu = parir.print_compiled(function, [np.zeros(n, np.float32), n], opts, stage="gpu")
     assert gpu.count("gpu.launch") == 2 and "gpu.alloc" in gpu, gpu
     assert "memref.load %arg" not in host_code(gpu), gpu
     x = np.arange(n, dtype=np.float32) + 5
+    expected = want(x.copy())
     function(x, n, opts=parir.par({'N': parir.threads(n)}))
-    np.testing.assert_array_equal(x, np.arange(n, dtype=np.float32))
+    np.testing.assert_array_equal(x, expected)
+
+
+@parir.jit
+def fill_from(x, y, N):
+    parir.label('N')
+    x[:] = y[0]
+
+
+def test_values_read_from_other_arrays_are_read_in_the_kernel():
+    """`x[:] = y[0]`: each element reads y[0] in the kernel (one kernel, no
+    device memory of its own); the host reads no array."""
+    n = 1000
+    opts = parir.CompileOptions({'N': parir.threads(n)}, backend="cuda", arch="sm_90")
+    gpu = parir.print_compiled(fill_from, [np.zeros(n), np.ones(1), n], opts, stage="gpu")
+    assert gpu.count("gpu.launch") == 1 and "gpu.alloc" not in gpu, gpu
+    assert "memref.load %arg" not in host_code(gpu), gpu
 
 
 @parir.jit

@@ -421,6 +421,13 @@ def minus_first(x, N):
     x[:] = x[:] - x[0]
 
 
+@parir.jit
+def minus_earlier(x, T, N):
+    for t in range(T):
+        parir.label('N')
+        x[:] = x[:] - x[t]
+
+
 @needs_gpu
 @pytest.mark.parametrize("where", ["gpu", "host"])
 def test_reads_of_a_slice_statements_destination_come_first_on_the_gpu(where):
@@ -432,6 +439,12 @@ def test_reads_of_a_slice_statements_destination_come_first_on_the_gpu(where):
     minus_first(x, n, opts=cuda_spec(N=n))
     result = to_host(x) if where == "gpu" else x
     np.testing.assert_array_equal(result, host - host[0])
+    # In a host loop: device memory for the read in every iteration.
+    x = gpu_array(host) if where == "gpu" else host.copy()
+    minus_earlier(x, 3, n, opts=cuda_spec(N=n))
+    want = host.copy()
+    minus_earlier(want, 3, n, seq=True)
+    np.testing.assert_array_equal(to_host(x) if where == "gpu" else x, want)
 
 @parir.jit
 def gathered(x, at, y, N):

@@ -534,8 +534,8 @@ def compile_string(name: str, code: str, opts: CompileOptions | None = None):
     Device code from `print_compiled` (the 'host' and 'ptx' stages) was
     compiled for distinct arrays, as JIT calls pass them (arrays it only
     reads may load through the GPU's read-only cache): the 'host' stage
-    refuses the same array for two parameters it writes; PTX cannot tell,
-    so pass it distinct arrays.
+    refuses the same array for two parameters that reach one kernel; PTX
+    cannot tell, so pass it distinct arrays.
     """
     opts = opts or CompileOptions()
     kind = _code_kind(code)

@@ -87,6 +87,16 @@ fn nodes(expr: &Expr) -> Vec<&Expr> {
     found
 }
 
+/// Whether evaluating `value` reads an array: an element, a shape-(1,)
+/// array used as a value, or a dict entry (which may be either).
+pub(super) fn reads_arrays(emitter: &Emitter, value: &Expr) -> bool {
+    nodes(value).iter().any(|node| match &node.kind {
+        ExprKind::Subscript { .. } | ExprKind::DictEntry { .. } => true,
+        ExprKind::Var(name) => matches!(emitter.lookup(name), Some(Binding::Array { .. })),
+        _ => false,
+    })
+}
+
 /// Rejects reads of the destination `target` through another slice than
 /// its own.
 pub(super) fn check_other_slices(emitter: &Emitter, target: &Expr, value: &Expr) -> Result<()> {

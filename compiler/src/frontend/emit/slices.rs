@@ -210,7 +210,14 @@ impl<'a> Emitter<'a> {
             )?;
             views.insert((slice.span.line, slice.span.column), view);
         }
-        if views.is_empty() && op.is_none() {
+        // A value without slices is computed once, before the loop, unless
+        // GPU code would then read an array on the host (`x[:] = y[0]`):
+        // there each element computes it (and reads of the destination
+        // come first, `map_over`).
+        let host_read = self.target == Target::Gpu
+            && self.parallel_depth == 0
+            && overlap::reads_arrays(self, value);
+        if views.is_empty() && op.is_none() && !host_read {
             let v = self.expr(value)?;
             let v = self.stored_value(v, dest.info.dtype);
             return Ok((v.ssa, dest.info.dtype.storage().to_string()));

@@ -1276,6 +1276,33 @@ fn host_memory_in_kernels<'c, 'a>(
     problem
 }
 
+/// Host code that reports a failed check (`debug=True`: a slice bound out
+/// of its axis, found before a loop's kernel) stores into the error word,
+/// which is device memory: each such store becomes a one-thread kernel.
+///
+/// # Safety
+/// `root` must be live; runs after the kernels are formed.
+unsafe fn reports_on_the_device(root: OperationRef) -> Result<(), String> {
+    for raw in rewrite::collect(root, "memref.store") {
+        let op = unsafe { rewrite::view(raw) };
+        if !op.has_attribute("parla.error_report")
+            || rewrite::ancestors(op).any(|a| rewrite::name_of(a) == "gpu.launch")
+        {
+            continue;
+        }
+        // The reference borrows from the ContextRef: keep it alive.
+        let context_ref = op.context();
+        let context = unsafe { context_ref.to_ref() };
+        let b = Builder::new(context, op.location());
+        let host = op.block().ok_or("a store outside a block")?;
+        let (_, _, terminator) = new_launch(&b, host, op, 1, 1)?;
+        // SAFETY: a live store, moved into the launch just built before it;
+        // its operands are defined above the launch, which sees them.
+        unsafe { mlir_sys::mlirOperationMoveBefore(raw, terminator.to_raw()) };
+    }
+    Ok(())
+}
+
 /// Whether `value`, a memref, is (a view of) an argument of the function:
 /// an array argument, whose memory is the GPU's.
 fn is_argument_memory(value: Value) -> bool {
@@ -1406,13 +1433,14 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
     if let Some((op, message)) = host_memory_in_kernels(root) {
         return Err((Some(op.location()), message));
     }
+    unsafe { reports_on_the_device(root) }.map_err(|m| (None, m))?;
     if let Some(op) = device_memory_on_host(root) {
         return Err((
             Some(op.location()),
             "on a GPU this array element would be read on the host before the kernels run \
-             (a slice bound, a loop bound or a condition around a parallel loop, taken from an array), \
-             but the array is in the GPU's memory: pass the value as an int or a NumPy scalar \
-             (known when compiling), or read it inside the loop"
+             (a slice bound, a loop bound, or a condition tested once around a parallel loop, such as \
+             one that guards the element a reduction updates), but the array is in the GPU's memory: \
+             pass the value as an int or a NumPy scalar (known when compiling)"
                 .to_string(),
         ));
     }
