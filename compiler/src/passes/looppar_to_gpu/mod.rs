@@ -282,11 +282,9 @@ unsafe fn interleaved_iterations<'c>(
     let grid = grid_threads as i64;
     let rounds = trips / grid;
     let remainder = trips % grid;
-    // The body's ops of each copy, in order.
-    let mut copies: Vec<Vec<MlirOperation>> = Vec::new();
-    for round in 0..rounds {
-        // The iteration: lower + (id + round * grid) * step.
-        let offset = insert(kernel, op, b.index_constant(round * grid)?);
+    // The iteration `lower + (id + offset) * step`, before the loop.
+    let iteration_at = |offset: i64| -> Result<Value, String> {
+        let offset = insert(kernel, op, b.index_constant(offset)?);
         let index = insert(
             kernel,
             op,
@@ -299,11 +297,16 @@ unsafe fn interleaved_iterations<'c>(
             b.build("arith.muli", &[index, scale], &[b.index], &[])?,
         );
         let base = insert(kernel, op, b.index_constant(lower)?);
-        let iteration = insert(
+        Ok(insert(
             kernel,
             op,
             b.build("arith.addi", &[base, scaled], &[b.index], &[])?,
-        );
+        ))
+    };
+    // The body's ops of each copy, in order.
+    let mut copies: Vec<Vec<MlirOperation>> = Vec::new();
+    for round in 0..rounds {
+        let iteration = iteration_at(round * grid)?;
         // SAFETY: a clone of the live loop, inserted before it, whose body
         // moves out before the loop with its argument replaced; the
         // emptied clone is erased.
@@ -345,24 +348,7 @@ unsafe fn interleaved_iterations<'c>(
         unsafe { rewrite::erase(raw) };
         return Ok(());
     }
-    let first = insert(kernel, op, b.index_constant(rounds * grid)?);
-    let index = insert(
-        kernel,
-        op,
-        b.build("arith.addi", &[id, first], &[b.index], &[])?,
-    );
-    let scale = insert(kernel, op, b.index_constant(step)?);
-    let scaled = insert(
-        kernel,
-        op,
-        b.build("arith.muli", &[index, scale], &[b.index], &[])?,
-    );
-    let base = insert(kernel, op, b.index_constant(lower)?);
-    let start = insert(
-        kernel,
-        op,
-        b.build("arith.addi", &[base, scaled], &[b.index], &[])?,
-    );
+    let start = iteration_at(rounds * grid)?;
     let stride = insert(kernel, op, b.index_constant(grid * step)?);
     unsafe { strided_loop(raw, start, stride)? };
     Ok(())
