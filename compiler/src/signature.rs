@@ -237,15 +237,9 @@ pub fn check_call<'a>(
 /// descriptors, which this does not follow: every array counts as
 /// written. A function that cannot be found writes nothing it is known to.
 pub fn written_parameters(module: &Module, entry: &str) -> Vec<bool> {
-    let Ok((function, lowered)) = entry_function(module, entry) else {
+    let Some((function, lowered, parameters)) = entry_parameters(module, entry) else {
         return Vec::new();
     };
-    let Some(block) = function.region(0).ok().and_then(|r| r.first_block()) else {
-        return Vec::new();
-    };
-    let parameters: Vec<Value> = (0..block.argument_count())
-        .filter_map(|i| block.argument(i).ok().map(Value::from))
-        .collect();
     if lowered {
         let types: Vec<Type> = parameters.iter().map(|p| p.r#type()).collect();
         return descriptors(entry, &types).map_or(Vec::new(), |arrays| vec![true; arrays.len()]);
@@ -269,15 +263,9 @@ pub fn written_parameters(module: &Module, entry: &str) -> Vec<bool> {
 /// the kernel may have been compiled for distinct memory behind them. Every
 /// pair where the entry is already lowered (its launches cannot be told).
 pub fn launched_together(module: &Module, entry: &str) -> Vec<(usize, usize)> {
-    let Ok((function, lowered)) = entry_function(module, entry) else {
+    let Some((function, lowered, parameters)) = entry_parameters(module, entry) else {
         return Vec::new();
     };
-    let Some(block) = function.region(0).ok().and_then(|r| r.first_block()) else {
-        return Vec::new();
-    };
-    let parameters: Vec<Value> = (0..block.argument_count())
-        .filter_map(|i| block.argument(i).ok().map(Value::from))
-        .collect();
     let mut pairs = Vec::new();
     if lowered {
         for i in 0..parameters.len() {
@@ -306,6 +294,21 @@ pub fn launched_together(module: &Module, entry: &str) -> Vec<(usize, usize)> {
         WalkResult::Advance
     });
     pairs
+}
+
+/// The entry function, whether it is lowered (`llvm.func`), and its
+/// parameters; None when it cannot be found or has no body.
+#[allow(clippy::type_complexity)]
+fn entry_parameters<'c, 'a>(
+    module: &'a Module<'c>,
+    entry: &str,
+) -> Option<(OperationRef<'c, 'a>, bool, Vec<Value<'c, 'a>>)> {
+    let (function, lowered) = entry_function(module, entry).ok()?;
+    let block = function.region(0).ok()?.first_block()?;
+    let parameters = (0..block.argument_count())
+        .filter_map(|i| block.argument(i).ok().map(Value::from))
+        .collect();
+    Some((function, lowered, parameters))
 }
 
 /// The memref (or view) operands `op` writes through.
