@@ -225,6 +225,27 @@ def test_values_read_from_other_arrays_are_read_in_the_kernel():
 
 
 @parir.jit
+def into_slot(x, y, k, N):
+    parir.label('N')
+    for i in range(N):
+        if k[0] >= 0:
+            y[k[0]] += x[i]
+
+
+def test_conditional_reductions_into_an_element_read_from_an_array_run_in_the_kernel():
+    """`if k[0] >= 0: y[k[0]] += x[i]` over a .reduce() loop: on the CPU the
+    element's bounds are tested once around the loop; on a GPU that test
+    would read k on the host, so each update is tested in the kernel and
+    made atomic."""
+    n = 64
+    args = [np.zeros(n), np.zeros(2), np.array([1]), n]
+    opts = parir.CompileOptions({'N': parir.threads(n).reduce()}, backend="cuda", arch="sm_90")
+    gpu = parir.print_compiled(into_slot, args, opts, stage="gpu")
+    assert "memref.load %arg" not in host_code(gpu), gpu
+    assert "memref.atomic_rmw addf" in gpu, gpu
+
+
+@parir.jit
 def fill_between_bounds(y, n):
     parir.label('N')
     y[n[0]:n[1]] = 7.0
@@ -830,12 +851,11 @@ GPU_REFUSALS = {
     ("test_locals_updated_in_inner_loops_other_than_by_reductions_are_refused", "f"),
     # A local of `with parir.gpu:` code used after it, on the host.
     ("test_locals_of_device_code_live_in_one_kernel_or_in_device_memory", "after"),
-    # Values read from arrays that the host would need before the kernels
-    # run (slice bounds, a condition around a parallel loop): on a GPU the
-    # arrays are the GPU's (`test_host_reads_of_gpu_arrays_are_refused`).
+    # Slice bounds read from arrays, which the host would need before the
+    # kernels run: on a GPU the arrays are the GPU's
+    # (`test_host_reads_of_gpu_arrays_are_refused`).
     ("test_slice_bounds_read_when_the_code_runs_are_pythons", "fill_between"),
     ("test_slice_bounds_read_when_the_code_runs_are_pythons", "copy_prefix"),
-    ("test_conditions_that_guard_an_index_keep_it_untouched", "into_slot"),
 }
 
 

@@ -447,6 +447,25 @@ def test_reads_of_a_slice_statements_destination_come_first_on_the_gpu(where):
     np.testing.assert_array_equal(to_host(x) if where == "gpu" else x, want)
 
 @parir.jit
+def into_slot(x, y, k, N):
+    parir.label('N')
+    for i in range(N):
+        if k[0] >= 0:
+            y[k[0]] += x[i]
+
+
+@needs_gpu
+def test_conditional_reductions_into_an_element_read_from_an_array():
+    """The element's index comes from an array on the GPU: each update is
+    tested in the kernel; where the test fails, nothing is touched."""
+    x = np.arange(64, dtype=np.float64)
+    for k, want in ((1, [0.0, x.sum()]), (-10**12, [0.0, 0.0])):
+        slots = gpu_array(np.zeros(2))
+        into_slot(gpu_array(x), slots, gpu_array(np.array([k])), 64, opts=parir.CompileOptions(
+            {'N': parir.threads(64).reduce()}, backend="cuda"))
+        np.testing.assert_allclose(to_host(slots), want)
+
+@parir.jit
 def gathered(x, at, y, N):
     parir.label('N')
     for i in range(N):

@@ -200,9 +200,25 @@ impl<'a> Emitter<'a> {
         let may_not_update = found.as_ref().is_some_and(|n| {
             n.reduction.contribution.is_conditional() || !(runs && self.inner_loops_run(&n.loops))
         });
+        // On a GPU, so does an outermost one whose element's index is read
+        // from an array (`if k[0] >= 0: y[k[0]] += v`): the test of that
+        // element's bounds, once around the nest, would read the array on
+        // the host; as written, each update is tested in the kernel (and
+        // made atomic). Inside a parallel loop the test is in the kernel.
+        let index_read_on_host = self.target == Target::Gpu
+            && self.parallel_depth == 0
+            && found.as_ref().is_some_and(|n| {
+                n.reduction.indices.iter().any(|index| match index {
+                    Index::At(e) => overlap::reads_arrays(self, e),
+                    Index::Slice(lower, upper, _) => lower
+                        .iter()
+                        .chain(upper)
+                        .any(|e| overlap::reads_arrays(self, e)),
+                })
+            });
         let reduction = found.filter(|n| {
             let conditional = n.reduction.contribution.is_conditional();
-            !((may_not_update && self.debug)
+            !((may_not_update && (self.debug || index_read_on_host))
                 || (conditional && self.never_updates(&n.reduction.contribution)))
         });
         if reduce && !is_reduction && !only_updates(var, body) {
