@@ -7,7 +7,7 @@
 use crate::{frontend::ArrayInfo, kernel::KernelError};
 use melior::ir::{
     block::BlockLike,
-    operation::{OperationLike, OperationResult, WalkOrder, WalkResult},
+    operation::{OperationLike, WalkOrder, WalkResult},
     r#type::MemRefType,
     Module, OperationRef, RegionLike, ShapedTypeLike, Type, Value, ValueLike,
 };
@@ -247,8 +247,8 @@ pub fn written_parameters(module: &Module, entry: &str) -> Vec<bool> {
     let mut written = vec![false; parameters.len()];
     function.walk(WalkOrder::PreOrder, |op| {
         for target in written_operands(&op) {
-            if let Some(index) =
-                root_of(target).and_then(|root| parameters.iter().position(|p| *p == root))
+            if let Some(index) = crate::passes::rewrite::memref_root(target)
+                .and_then(|root| parameters.iter().position(|p| *p == root))
             {
                 written[index] = true;
             }
@@ -278,7 +278,8 @@ pub fn launched_together(module: &Module, entry: &str) -> Vec<(usize, usize)> {
             let mut reached: Vec<usize> = op
                 .operands()
                 .filter_map(|operand| {
-                    root_of(operand).and_then(|root| parameters.iter().position(|p| *p == root))
+                    crate::passes::rewrite::memref_root(operand)
+                        .and_then(|root| parameters.iter().position(|p| *p == root))
                 })
                 .collect();
             reached.sort_unstable();
@@ -324,27 +325,4 @@ fn written_operands<'c, 'a>(op: &OperationRef<'c, 'a>) -> Vec<Value<'c, 'a>> {
         "func.call" | "gpu.launch_func" | "llvm.call" => op.operands().collect(),
         _ => Vec::new(),
     }
-}
-
-/// The value a memref or view is derived from: through views, casts and
-/// slices (their first operand) to a block argument or an allocation.
-fn root_of<'c: 'a, 'a>(mut value: Value<'c, 'a>) -> Option<Value<'c, 'a>> {
-    for _ in 0..64 {
-        let Ok(result) = OperationResult::try_from(value) else {
-            return Some(value);
-        };
-        let owner = result.owner();
-        match owner.name().as_string_ref().as_str().unwrap_or("") {
-            "looppar.slice"
-            | "memref.subview"
-            | "memref.cast"
-            | "memref.reinterpret_cast"
-            | "memref.collapse_shape"
-            | "memref.expand_shape"
-            | "memref.transpose"
-            | "memref.view" => value = owner.operand(0).ok()?,
-            _ => return Some(value),
-        }
-    }
-    None
 }

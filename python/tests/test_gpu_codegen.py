@@ -13,6 +13,7 @@ import pytest
 import math_kernels
 import parla.parir as parir
 from parla import _parla, cuda
+from shared_kernels import centre, into_slot
 
 
 @parir.jit
@@ -158,12 +159,6 @@ def test_host_stage_text_takes_distinct_arrays_only():
 
 
 @parir.jit
-def minus_first(x, N):
-    parir.label('N')
-    x[:] = x[:] - x[0]
-
-
-@parir.jit
 def minus_first_on_gpu(x, N):
     with parir.gpu:
         parir.label('N')
@@ -188,7 +183,7 @@ def fill_with_first(x, N):
 
 
 @pytest.mark.parametrize("function, want", [
-    (minus_first, lambda x: x - x[0]),
+    (centre, lambda x: x - x[0]),
     (minus_first_on_gpu, lambda x: x - x[0]),
     (fill_with_first, lambda x: np.full_like(x, x[0] * 2.0)),
 ])
@@ -222,14 +217,6 @@ def test_values_read_from_other_arrays_are_read_in_the_kernel():
     gpu = parir.print_compiled(fill_from, [np.zeros(n), np.ones(1), n], opts, stage="gpu")
     assert gpu.count("gpu.launch") == 1 and "gpu.alloc" not in gpu, gpu
     assert "memref.load %arg" not in host_code(gpu), gpu
-
-
-@parir.jit
-def into_slot(x, y, k, N):
-    parir.label('N')
-    for i in range(N):
-        if k[0] >= 0:
-            y[k[0]] += x[i]
 
 
 def test_conditional_reductions_into_an_element_read_from_an_array_run_in_the_kernel():

@@ -16,6 +16,7 @@ import pytest
 
 import block_kernels
 import math_kernels
+from shared_kernels import centre, into_slot
 import parla.cuda as cuda
 import parla.parir as parir
 from parla import Parla, TaskSpace, spawn
@@ -416,12 +417,6 @@ def test_large_flat_loops_update_every_element_once(n, first, step, threads):
 
 
 @parir.jit
-def minus_first(x, N):
-    parir.label('N')
-    x[:] = x[:] - x[0]
-
-
-@parir.jit
 def minus_earlier(x, T, N):
     for t in range(T):
         parir.label('N')
@@ -436,7 +431,7 @@ def test_reads_of_a_slice_statements_destination_come_first_on_the_gpu(where):
     n = 5000
     host = np.arange(n, dtype=np.float32) + 5
     x = gpu_array(host) if where == "gpu" else host.copy()
-    minus_first(x, n, opts=cuda_spec(N=n))
+    centre(x, n, opts=cuda_spec(N=n))
     result = to_host(x) if where == "gpu" else x
     np.testing.assert_array_equal(result, host - host[0])
     # In a host loop: device memory for the read in every iteration.
@@ -445,14 +440,6 @@ def test_reads_of_a_slice_statements_destination_come_first_on_the_gpu(where):
     want = host.copy()
     minus_earlier(want, 3, n, seq=True)
     np.testing.assert_array_equal(to_host(x) if where == "gpu" else x, want)
-
-@parir.jit
-def into_slot(x, y, k, N):
-    parir.label('N')
-    for i in range(N):
-        if k[0] >= 0:
-            y[k[0]] += x[i]
-
 
 @needs_gpu
 def test_conditional_reductions_into_an_element_read_from_an_array():

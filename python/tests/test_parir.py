@@ -10,6 +10,7 @@ import pytest
 import block_kernels
 import math_kernels
 import parla.parir as parir
+from shared_kernels import centre, into_slot
 
 
 @parir.jit
@@ -322,12 +323,6 @@ def test_slice_sums_of_bools_and_narrower_integers_count_in_the_destinations_typ
         counts_and_wide_sums(x, small, *found, n, m, seq=True)
         for f, e in zip(found, expected):
             np.testing.assert_array_equal(f, e)
-
-
-@parir.jit
-def centre(x, N):
-    parir.label('N')
-    x[:] = x[:] - x[0]
 
 
 @parir.jit
@@ -2224,13 +2219,6 @@ def test_conditions_that_guard_an_index_keep_it_untouched():
     y = np.zeros(3)
     guarded_rows(x, rows, y, 4, 64, opts=parir.par({'N': parir.threads(4), 'M': parir.threads(64).reduce()}))
     np.testing.assert_allclose(y, [x[0].sum(), 0.0, x[2].sum()])
-
-    @parir.jit
-    def into_slot(x, y, k, N):
-        parir.label('N')
-        for i in range(N):
-            if k[0] >= 0:
-                y[k[0]] += x[i]
 
     for k, want in ((1, [0.0, x[0].sum()]), (-10**12, [0.0, 0.0])):
         for debug in (False, True):

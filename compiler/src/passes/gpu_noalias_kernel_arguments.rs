@@ -12,8 +12,8 @@
 //! enough loads in flight to reach a GPU's memory bandwidth. Code that
 //! did not come from the front end (edited IR) does not run this pass.
 //!
-//! A memref is traced through view ops (`memref.subview`, casts, reshapes)
-//! to its origin; any other origin, or two operands of one origin, leave
+//! A memref is traced through view ops (`memref.subview`, casts, reshapes:
+//! `rewrite::memref_root`) to its origin; any other origin, or two operands of one origin, leave
 //! the kernel unmarked.
 
 use super::rewrite;
@@ -34,55 +34,39 @@ external_pass!(
     run
 );
 
-/// Ops whose memref result views (part of) their first operand's memory.
-const VIEWS: &[&str] = &[
-    "memref.subview",
-    "memref.cast",
-    "memref.reinterpret_cast",
-    "memref.collapse_shape",
-    "memref.expand_shape",
-    "memref.transpose",
-    "memref.view",
-];
-
 /// Ops whose memref result is memory of its own.
 const ALLOCATIONS: &[&str] = &["memref.alloc", "memref.alloca", "gpu.alloc"];
 
-/// Where the memory of `value` comes from: an argument of the entry block
-/// of a function, or an allocation; None when it cannot be told.
+/// Where the memory of `value` comes from (through view ops,
+/// `rewrite::memref_root`): an argument of the entry block of a function,
+/// or an allocation; None when it cannot be told.
 fn origin(value: Value) -> Option<(usize, isize)> {
-    let mut value = value;
-    loop {
-        if let Ok(argument) = melior::ir::block::BlockArgument::try_from(value) {
-            let block = argument.owner();
-            let entry = block
-                .parent_operation()
-                .filter(|op| matches!(rewrite::name_of(*op).as_str(), "func.func" | "llvm.func"))?;
-            // The entry block only: arguments of inner blocks (loops,
-            // branches) could stand for anything.
-            let first = entry.region(0).ok()?.first_block()?;
-            if first != block {
-                return None;
-            }
-            return Some((
-                block.to_raw().ptr as usize,
-                argument.argument_number() as isize,
-            ));
-        }
-        let result = melior::ir::operation::OperationResult::try_from(value).ok()?;
-        let producer = result.owner();
-        let name = rewrite::name_of(producer);
-        if VIEWS.contains(&name.as_str()) {
-            value = producer.operand(0).ok()?;
-        } else if ALLOCATIONS.contains(&name.as_str()) {
-            return Some((
-                producer.to_raw().ptr as usize,
-                -1 - result.result_number() as isize,
-            ));
-        } else {
+    let root = rewrite::memref_root(value)?;
+    if let Ok(argument) = melior::ir::block::BlockArgument::try_from(root) {
+        let block = argument.owner();
+        let function = block
+            .parent_operation()
+            .filter(|op| matches!(rewrite::name_of(*op).as_str(), "func.func" | "llvm.func"))?;
+        // The entry block only: arguments of inner blocks (loops, branches)
+        // could stand for anything.
+        if function.region(0).ok()?.first_block()? != block {
             return None;
         }
+        return Some((
+            block.to_raw().ptr as usize,
+            argument.argument_number() as isize,
+        ));
     }
+    let result = melior::ir::operation::OperationResult::try_from(root).ok()?;
+    let producer = result.owner();
+    ALLOCATIONS
+        .contains(&rewrite::name_of(producer).as_str())
+        .then(|| {
+            (
+                producer.to_raw().ptr as usize,
+                -1 - result.result_number() as isize,
+            )
+        })
 }
 
 /// Whether the memref operands of `launch` (a `gpu.launch_func`) all have

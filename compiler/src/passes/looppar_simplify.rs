@@ -44,15 +44,6 @@ fn is_arith(op: OperationRef) -> bool {
     ARITH.contains(&rewrite::name_of(op).as_str())
 }
 
-fn integer_constant(op: OperationRef) -> Option<i64> {
-    if rewrite::name_of(op) != "arith.constant" {
-        return None;
-    }
-    IntegerAttribute::try_from(op.attribute("value").ok()?)
-        .ok()
-        .map(|i| i.value())
-}
-
 /// Reads the expression computing `value` (of type `ty`) into `expr`.
 fn read<'c: 'a, 'a>(
     value: Value<'c, 'a>,
@@ -70,7 +61,7 @@ fn read<'c: 'a, 'a>(
         return leaf(expr, leaves);
     };
     let op = result.owner();
-    if let Some(constant) = integer_constant(op) {
+    if let Some(constant) = rewrite::integer_constant(op) {
         return expr.add(Arith::Num(constant));
     }
     if !is_arith(op) || value.r#type() != ty || depth > 32 {
@@ -314,8 +305,7 @@ fn speculatable(op: OperationRef) -> bool {
     }
     op.operand(1)
         .ok()
-        .and_then(|divisor| OperationResult::try_from(divisor).ok())
-        .and_then(|r| integer_constant(r.owner()))
+        .and_then(rewrite::constant_value)
         .is_some_and(|d| d != 0 && d != -1)
 }
 

@@ -50,6 +50,53 @@ where
         .filter(move |op| string_attribute(*op, "sym_name").as_deref() == Some(name))
 }
 
+/// The value of `op` if it is an integer (or index) `arith.constant`.
+pub fn integer_constant(op: OperationRef) -> Option<i64> {
+    if name_of(op) != "arith.constant" {
+        return None;
+    }
+    melior::ir::attribute::IntegerAttribute::try_from(op.attribute("value").ok()?)
+        .ok()
+        .map(|i| i.value())
+}
+
+/// The integer (or index) `value` holds if an `arith.constant` defines it.
+pub fn constant_value(value: Value) -> Option<i64> {
+    integer_constant(
+        melior::ir::operation::OperationResult::try_from(value)
+            .ok()?
+            .owner(),
+    )
+}
+
+/// Ops whose memref result views (part of) their first operand's memory.
+pub const MEMREF_VIEWS: &[&str] = &[
+    "looppar.slice",
+    "memref.subview",
+    "memref.cast",
+    "memref.reinterpret_cast",
+    "memref.collapse_shape",
+    "memref.expand_shape",
+    "memref.transpose",
+    "memref.view",
+];
+
+/// The memref whose memory `value` views, through [`MEMREF_VIEWS`] ops:
+/// `value` itself when no view op defines it. None past 64 views.
+pub fn memref_root<'c: 'a, 'a>(mut value: Value<'c, 'a>) -> Option<Value<'c, 'a>> {
+    for _ in 0..64 {
+        let Ok(result) = melior::ir::operation::OperationResult::try_from(value) else {
+            return Some(value);
+        };
+        let owner = result.owner();
+        if !MEMREF_VIEWS.contains(&name_of(owner).as_str()) {
+            return Some(value);
+        }
+        value = owner.operand(0).ok()?;
+    }
+    None
+}
+
 /// A borrowed view of a raw op.
 ///
 /// # Safety

@@ -205,17 +205,10 @@ impl<'a> Emitter<'a> {
         // element's bounds, once around the nest, would read the array on
         // the host; as written, each update is tested in the kernel (and
         // made atomic). Inside a parallel loop the test is in the kernel.
-        let index_read_on_host = self.target == Target::Gpu
-            && self.parallel_depth == 0
-            && found.as_ref().is_some_and(|n| {
-                n.reduction.indices.iter().any(|index| match index {
-                    Index::At(e) => overlap::reads_arrays(self, e),
-                    Index::Slice(lower, upper, _) => lower
-                        .iter()
-                        .chain(upper)
-                        .any(|e| overlap::reads_arrays(self, e)),
-                })
-            });
+        let index_read_on_host = self.outside_parallel_loops_on_gpu()
+            && found
+                .as_ref()
+                .is_some_and(|n| overlap::indices_read_arrays(self, &n.reduction.indices));
         let reduction = found.filter(|n| {
             let conditional = n.reduction.contribution.is_conditional();
             !((may_not_update && (self.debug || index_read_on_host))

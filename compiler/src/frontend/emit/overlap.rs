@@ -66,6 +66,15 @@ fn indices_text(indices: &[Index]) -> Option<String> {
     Some(parts.join(", "))
 }
 
+/// The expressions of a subscript's index: the index, or the slice's
+/// bounds.
+fn index_expressions(index: &Index) -> Vec<&Expr> {
+    match index {
+        Index::At(e) => vec![e],
+        Index::Slice(lower, upper, _) => lower.iter().chain(upper).collect(),
+    }
+}
+
 /// Every node of a value, subscripts' indices included.
 fn nodes(expr: &Expr) -> Vec<&Expr> {
     let mut found = vec![expr];
@@ -74,12 +83,7 @@ fn nodes(expr: &Expr) -> Vec<&Expr> {
         let node = found[at];
         if let ExprKind::Subscript { base, indices } = &node.kind {
             found.push(base);
-            for index in indices {
-                match index {
-                    Index::At(e) => found.push(e),
-                    Index::Slice(lower, upper, _) => found.extend(lower.iter().chain(upper)),
-                }
-            }
+            found.extend(indices.iter().flat_map(index_expressions));
         }
         found.extend(operands(node));
         at += 1;
@@ -95,6 +99,14 @@ pub(super) fn reads_arrays(emitter: &Emitter, value: &Expr) -> bool {
         ExprKind::Var(name) => matches!(emitter.lookup(name), Some(Binding::Array { .. })),
         _ => false,
     })
+}
+
+/// Whether evaluating the indices `indices` reads an array.
+pub(super) fn indices_read_arrays(emitter: &Emitter, indices: &[Index]) -> bool {
+    indices
+        .iter()
+        .flat_map(index_expressions)
+        .any(|e| reads_arrays(emitter, e))
 }
 
 /// Rejects reads of the destination `target` through another slice than

@@ -91,8 +91,7 @@ impl<'a> Emitter<'a> {
                  label it (parir.label('N') before it) and parallelise the label, or wrap the function body in `with parir.gpu:`",
             ));
         }
-        if self.target == Target::Gpu
-            && self.parallel_depth == 0
+        if self.outside_parallel_loops_on_gpu()
             && !self.on_device
             && !overlap::hoisted_reads(self, target, value).is_empty()
         {
@@ -214,9 +213,7 @@ impl<'a> Emitter<'a> {
         // GPU code would then read an array on the host (`x[:] = y[0]`):
         // there each element computes it (and reads of the destination
         // come first, `map_over`).
-        let host_read = self.target == Target::Gpu
-            && self.parallel_depth == 0
-            && overlap::reads_arrays(self, value);
+        let host_read = self.outside_parallel_loops_on_gpu() && overlap::reads_arrays(self, value);
         if views.is_empty() && op.is_none() && !host_read {
             let v = self.expr(value)?;
             let v = self.stored_value(v, dest.info.dtype);
@@ -265,7 +262,7 @@ impl<'a> Emitter<'a> {
         element: impl FnOnce(&mut Self) -> Result<(Value, DType)>,
     ) -> Result<(String, String, DType)> {
         let mut hoisted = HashMap::new();
-        let into_slots = self.target == Target::Gpu && self.on_device && self.parallel_depth == 0;
+        let into_slots = self.outside_parallel_loops_on_gpu() && self.on_device;
         for read in overlap::hoisted_reads(self, target, value) {
             let v = self.expr(read)?;
             let kept = if into_slots && v.literal.is_none() {

@@ -44,6 +44,14 @@ impl<'a> Emitter<'a> {
         format!(" loc(\"{file}\":{}:{})", span.line, span.column)
     }
 
+    /// Whether the code being emitted is GPU code outside every parallel
+    /// loop: host code, or `with parir.gpu:` code, whose runs between
+    /// parallel loops become one-thread kernels of their own. Neither can
+    /// hand a value it reads from an array to a parallel loop's kernel.
+    pub(super) fn outside_parallel_loops_on_gpu(&self) -> bool {
+        self.target == Target::Gpu && self.parallel_depth == 0
+    }
+
     pub(super) fn lookup(&self, name: &str) -> Option<&Binding> {
         self.frames.last().and_then(|f| f.bindings.get(name))
     }

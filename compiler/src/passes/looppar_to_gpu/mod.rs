@@ -107,13 +107,7 @@ fn coarsened(op: OperationRef, body: melior::ir::BlockRef) -> bool {
     // At most THREAD_ITERATIONS rounds of the grid (whose blocks are
     // capped at 2^31 - 1): a loop with more iterations keeps its
     // grid-stride loop.
-    let per_block = block_size(op);
-    let blocks = threads(op)
-        .unwrap_or(0)
-        .div_ceil(per_block)
-        .div_ceil(THREAD_ITERATIONS)
-        .min(i32::MAX as u64);
-    let grid = blocks * per_block;
+    let grid = coarsened_blocks(op).min(i32::MAX as u64) * block_size(op);
     if constant_bounds(op)
         .is_none_or(|(_, _, trips)| (trips as u64).div_ceil(grid.max(1)) > THREAD_ITERATIONS)
     {
@@ -140,24 +134,21 @@ fn coarsened(op: OperationRef, body: melior::ir::BlockRef) -> bool {
     ops <= MAX_UNROLLED_OPS
 }
 
-/// The value of an `arith.constant` integer or index.
-fn constant_of(value: Value) -> Option<i64> {
-    let result = melior::ir::operation::OperationResult::try_from(value).ok()?;
-    let producer = result.owner();
-    if rewrite::name_of(producer) != "arith.constant" {
-        return None;
-    }
-    IntegerAttribute::try_from(producer.attribute("value").ok()?)
-        .ok()
-        .map(|i| i.value())
+/// The blocks of a coarsened loop: a quarter of those its threads need.
+fn coarsened_blocks(op: OperationRef) -> u64 {
+    threads(op)
+        .unwrap_or(1)
+        .max(1)
+        .div_ceil(block_size(op))
+        .div_ceil(THREAD_ITERATIONS)
 }
 
 /// A loop's lower bound, step and trip count, when its bounds and step are
 /// constants (and the step positive).
 fn constant_bounds(op: OperationRef) -> Option<(i64, i64, i64)> {
-    let lower = constant_of(op.operand(0).ok()?)?;
-    let upper = constant_of(op.operand(1).ok()?)?;
-    let step = constant_of(op.operand(2).ok()?)?.max(0);
+    let lower = rewrite::constant_value(op.operand(0).ok()?)?;
+    let upper = rewrite::constant_value(op.operand(1).ok()?)?;
+    let step = rewrite::constant_value(op.operand(2).ok()?)?.max(0);
     if step == 0 {
         return None;
     }
@@ -832,7 +823,7 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
         } else if op.has_attribute("reduction") {
             needed.min(MAX_GRID_REDUCTION_BLOCKS)
         } else if coarsen {
-            needed.div_ceil(THREAD_ITERATIONS)
+            coarsened_blocks(op)
         } else {
             needed
         };
@@ -1290,7 +1281,9 @@ unsafe fn reports_on_the_device(root: OperationRef) -> Result<(), String> {
 }
 
 /// Whether `value`, a memref, is (a view of) an argument of the function:
-/// an array argument, whose memory is the GPU's.
+/// an array argument, whose memory is the GPU's. It follows every memref
+/// op of a memref operand, more than `rewrite::memref_root`'s views: a
+/// refusal of host code errs on the side of refusing.
 fn is_argument_memory(value: Value) -> bool {
     let mut value = value;
     loop {
