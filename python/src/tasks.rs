@@ -196,10 +196,20 @@ pub fn await_result(py: Python<'_>, wait: &WaitFor, single: bool) -> PyResult<Py
                 return Err(error);
             }
             Some(Outcome::Cancelled) => {
+                let dependency_failed = task
+                    .state()
+                    .handle
+                    .as_ref()
+                    .is_some_and(|(_, h)| h.dependency_failed());
+                let why = if dependency_failed {
+                    "a task it depends on failed or was cancelled"
+                } else {
+                    "its `with Parla()` block was left by an exception before it started"
+                };
                 return Err(DependencyError::new_err(format!(
-                    "awaited Task({}) was cancelled: a task it depends on failed",
+                    "awaited Task({}) was cancelled: {why}",
                     task.name
-                )))
+                )));
             }
             Some(Outcome::Succeeded) => {}
             // The wait covers the tasks of this block: one that has not

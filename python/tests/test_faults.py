@@ -671,6 +671,78 @@ def test_a_task_paused_at_an_await_when_its_block_is_left_resumes_and_ends():
     assert all(frame() is None for frame in frames)
 
 
+def test_a_task_paused_at_an_await_past_the_grace_resumes_when_what_it_awaits_finishes(run_python):
+    """A task paused at `await` on a task that runs past the block's
+    grace resumes, after the block, with that task's result, on the worker
+    that ran it (it was once closed with GeneratorExit when the grace
+    ended: its handlers never ran, and nothing reported it)."""
+    done = run_python(
+        "import threading, time\n"
+        "from parla import Parla, TaskSpace, spawn\n"
+        "awaiting = threading.Event()\n"
+        "T = TaskSpace('T')\n"
+        "try:\n"
+        "    with Parla(n_workers=2):\n"
+        "        @spawn(T[0])\n"
+        "        def slow():\n"
+        "            time.sleep(1.6)\n"
+        "            return 'slow'\n"
+        "        @spawn(T[1])\n"
+        "        async def waiter():\n"
+        "            awaiting.set()\n"
+        "            try:\n"
+        "                print('resumed with', await T[0], flush=True)\n"
+        "            except BaseException as e:\n"
+        "                print('waiter got', type(e).__name__, flush=True)\n"
+        "                raise\n"
+        "        awaiting.wait()\n"
+        "        time.sleep(0.2)  # the await itself takes microseconds\n"
+        "        raise KeyError('leave')\n"
+        "except KeyError:\n"
+        "    print('left the block', flush=True)\n"
+        "time.sleep(2)\n"
+        "print('done:', T[0].done, T[1].done, flush=True)\n",
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["left the block", "resumed with slow", "done: True True"], \
+        done.stdout + done.stderr
+
+
+def test_an_await_of_a_task_cancelled_by_its_block_says_so():
+    """A task that never started because its block was left by an
+    exception is cancelled for that reason, not for a failed dependency."""
+    import threading
+
+    go, awaiting, seen = threading.Event(), threading.Event(), []
+    with pytest.raises(KeyError):
+        with Parla(n_workers=2):
+            T = TaskSpace("T")
+
+            @spawn(T[0])
+            def gate():
+                go.wait(10)
+
+            @spawn(T[1], [T[0]])
+            def after_gate():
+                seen.append("ran")
+
+            @spawn(T[2])
+            async def waiter():
+                awaiting.set()
+                try:
+                    await T[1]
+                except DependencyError as e:
+                    seen.append(str(e))
+
+            awaiting.wait(10)
+            time.sleep(0.1)
+            threading.Timer(0.3, go.set).start()
+            raise KeyError("leave")
+    assert seen == ["awaited Task(T_1) was cancelled: its `with Parla()` block was left by an "
+                    "exception before it started"], seen
+
+
 def test_a_task_that_outlives_its_block_can_await_only_what_has_finished(run_python):
     """Once an exception has left a block, its runtime stops: a task still
     running gets what finished tasks returned, and an await that would

@@ -246,6 +246,13 @@ impl TaskHandle {
         self.0.links().outcome
     }
 
+    /// Whether a task it depends on failed or was cancelled: the reason a
+    /// task that never started was cancelled, when it was (otherwise its
+    /// runtime was cancelled first).
+    pub fn dependency_failed(&self) -> bool {
+        self.0.poisoned.load(Ordering::Acquire)
+    }
+
     /// Whether the task has been spawned.
     pub fn is_spawned(&self) -> bool {
         self.0.state.load(Ordering::Acquire) != DECLARED

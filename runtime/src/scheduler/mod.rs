@@ -349,6 +349,7 @@ impl Runtime {
         shared.shutdown.store(true, Ordering::SeqCst);
         shared.sleep.wake_all();
         let deadline = Instant::now() + grace;
+        let mut outlived = false;
         for thread in threads {
             while !thread.is_finished() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_micros(200));
@@ -356,8 +357,19 @@ impl Runtime {
             if thread.is_finished() {
                 let _ = thread.join();
             } else {
+                outlived = true;
                 detached_lock().push(thread);
             }
+        }
+        if outlived {
+            // A worker still runs a task: what it finishes releases its
+            // dependents, and tasks paused at an `await` on it resume on
+            // that worker when it is done, as they would have within the
+            // grace (dropped now, they would be closed with GeneratorExit
+            // and never finish). What has not started finishes as
+            // cancelled there; what is left is freed with the runtime.
+            shared.cancelled.store(true, Ordering::SeqCst);
+            return true;
         }
         // What never ran: drop the bodies now, on this thread.
         loop {
