@@ -446,3 +446,41 @@ func.func @update_from_data(%b: memref<8xindex>, %x: memref<8xf32>, %h: memref<4
   }) {label = "N", threads = 8 : i64} : (index, index, index) -> ()
   return
 }
+
+// -----
+
+// An index kept in a local (a slot stored, then loaded, in one block) is
+// the value stored last: x[j] with j = i + 1 is x[i + 1]. A store under a
+// branch between leaves the index unknown, and no error is reported.
+func.func @index_in_a_local(%x: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c7 = arith.constant 7 : index
+  "looppar.for"(%c0, %c7, %c1) ({
+  ^bb0(%i: index):
+    %j = memref.alloca() : memref<index>
+    memref.store %i, %j[] : memref<index>
+    %next = arith.addi %i, %c1 : index
+    memref.store %next, %j[] : memref<index>
+    %v = memref.load %x[%i] : memref<8xf32>
+    %at = memref.load %j[] : memref<index>
+    // expected-error@+1 {{iteration i of the parallel loop 'N' at loc(unknown) writes the element that iteration i + 1 reads}}
+    memref.store %v, %x[%at] : memref<8xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "N", threads = 7 : i64} : (index, index, index) -> () loc(unknown)
+  "looppar.for"(%c0, %c7, %c1) ({
+  ^bb0(%i: index):
+    %j = memref.alloca() : memref<index>
+    %next = arith.addi %i, %c1 : index
+    memref.store %next, %j[] : memref<index>
+    %v = memref.load %x[%i] : memref<8xf32>
+    %small = arith.cmpf olt, %v, %v : f32
+    scf.if %small {
+      memref.store %i, %j[] : memref<index>
+    }
+    %at = memref.load %j[] : memref<index>
+    memref.store %v, %x[%at] : memref<8xf32>
+    "looppar.yield"() : () -> ()
+  }) {label = "M", threads = 7 : i64} : (index, index, index) -> () loc(unknown)
+  return
+}

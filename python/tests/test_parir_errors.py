@@ -628,6 +628,64 @@ def test_races_between_iterations_far_apart_or_through_modulo_are_found():
                   call=lambda j: j(np.ones(1000), 1000, opts=opts))
 
 
+def test_races_through_indices_kept_in_locals_are_found():
+    """An index put in a local first (`j = i + 1; x[j] = ...`) is the
+    value stored last before its use: the same races as written inline
+    (these once compiled, ran in parallel and gave wrong results)."""
+    opts = parir.par({'N': parir.threads(16)})
+
+    def shifted(x, n):
+        parir.label('N')
+        for i in range(n - 1):
+            j = i + 1
+            x[j] = x[i] + 1.0
+    compile_error(shifted, "x[j] = x[i] + 1.0", "writes the element that iteration i + 1 reads",
+                  call=lambda f: f(np.zeros(64), 64, opts=opts))
+
+    def reassigned(x, n):
+        parir.label('N')
+        for i in range(n - 1):
+            j, k = i, i
+            j = j + 1
+            x[j] = x[k] + 1.0
+    compile_error(reassigned, "x[j] = x[k] + 1.0", "writes the element that iteration i + 1 reads",
+                  call=lambda f: f(np.zeros(64), 64, opts=opts))
+
+    def running_total(x, y, a, n):
+        parir.label('N')
+        for i in range(n):
+            k = 0
+            a[k] += x[i]
+            y[i] = a[k]
+    compile_error(running_total, "a[k] += x[i]", "writes the element that iteration 1 reads",
+                  call=lambda f: f(np.ones(64), np.zeros(64), np.zeros(1), 64, opts=opts))
+
+    def wrapped(x, n):
+        parir.label('N')
+        for i in range(n - 1):
+            m = x.shape[0]
+            x[(i + 1) % m] = x[i] + 1.0
+    compile_error(wrapped, "x[(i + 1) % m] = x[i] + 1.0", "writes the element that iteration 1 reads",
+                  call=lambda f: f(np.zeros(64), 64, opts=opts))
+
+    # What a local holds at its use is known only when it was stored in
+    # the same block: a branch between leaves the index unknown (and not
+    # reported), and the iteration's own element is no race.
+    @parir.jit
+    def own_element(x, y, n):
+        parir.label('N')
+        for i in range(n):
+            j = i
+            y[j] = x[j] * 2.0
+            k = 0
+            a = x[k]
+            y[i] += a
+
+    x, y = np.arange(64.0), np.zeros(64)
+    own_element(x, y, 64, opts=opts)
+    np.testing.assert_array_equal(y, 2.0 * x + x[0])
+
+
 def test_races_through_inner_loops_are_found():
     """Indices of inner loops' variables are evaluated where those loops
     run: a transpose in place reads what another iteration writes, and a

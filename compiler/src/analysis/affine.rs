@@ -1,6 +1,7 @@
 //! Affine forms of index values: `c0 + sum(c_k * s_k)` over SSA values
 //! `s_k` (loop variables, arguments, other results), read from the
-//! `arith` ops that compute them.
+//! `arith` ops that compute them and through the loads of locals
+//! (`analysis::locals`).
 
 use melior::ir::{
     attribute::IntegerAttribute,
@@ -109,6 +110,11 @@ fn affine_at(value: Value, depth: usize) -> Option<Affine> {
                 .map(|i| Affine::constant(i.value()))
         }
         "arith.index_cast" | "arith.index_castui" | "arith.extsi" => operand(0),
+        // A local's value, where the store before it in the block is known.
+        "memref.load" => match super::locals::stored_value(op) {
+            Some(stored) => affine_at(stored, depth + 1),
+            None => Some(Affine::symbol(symbol_of(value))),
+        },
         "arith.addi" => operand(0)?.add(&operand(1)?, 1),
         "arith.subi" => operand(0)?.add(&operand(1)?, -1),
         "arith.muli" => {

@@ -35,6 +35,11 @@ pub enum Binary {
     Rem,
     Min,
     Max,
+    /// Bitwise, as `arith.andi`, `ori` and `xori` (on `i1`, whose values
+    /// here are 0 and 1, the logical operations).
+    And,
+    Or,
+    Xor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,8 +83,13 @@ fn build(value: Value, variable: usize, depth: usize) -> Option<IndexFunction> {
     match name {
         "arith.constant" => IntegerAttribute::try_from(op.attribute("value").ok()?)
             .ok()
-            .map(|i| IndexFunction::Constant(i.value())),
+            .map(|i| match value.r#type().to_string().as_str() {
+                // `true` reads as -1 (its one bit, sign-extended).
+                "i1" => IndexFunction::Constant(i64::from(i.value() != 0)),
+                _ => IndexFunction::Constant(i.value()),
+            }),
         "arith.index_cast" | "arith.extsi" => operand(0).map(|b| *b),
+        "memref.load" => build(super::locals::stored_value(op)?, variable, depth + 1),
         "arith.addi" => binary(Binary::Add),
         "arith.subi" => binary(Binary::Sub),
         "arith.muli" => binary(Binary::Mul),
@@ -89,6 +99,9 @@ fn build(value: Value, variable: usize, depth: usize) -> Option<IndexFunction> {
         "arith.remsi" => binary(Binary::Rem),
         "arith.minsi" => binary(Binary::Min),
         "arith.maxsi" => binary(Binary::Max),
+        "arith.andi" => binary(Binary::And),
+        "arith.ori" => binary(Binary::Or),
+        "arith.xori" => binary(Binary::Xor),
         "arith.cmpi" => {
             // The predicate enum of arith.cmpi: eq, ne, slt, sle, sgt, sge, ...
             let code = IntegerAttribute::try_from(op.attribute("predicate").ok()?)
@@ -146,6 +159,9 @@ impl IndexFunction {
                     Binary::Rem => a.checked_rem(b)?,
                     Binary::Min => a.min(b),
                     Binary::Max => a.max(b),
+                    Binary::And => a & b,
+                    Binary::Or => a | b,
+                    Binary::Xor => a ^ b,
                 }
             }
             IndexFunction::Compare(predicate, a, b) => {
@@ -224,5 +240,17 @@ mod tests {
             Constant(0),
         ]));
         assert_eq!((select.at(3), select.at(5)), (Some(3), Some(0)));
+        // A divisor guarded as Python's % by a value the front end does not
+        // know: `d == 0 or d == -1` chooses 1 instead.
+        let guard = binary(
+            Binary::Or,
+            IndexFunction::Compare(Predicate::Eq, Box::new(Variable), Box::new(Constant(0))),
+            IndexFunction::Compare(Predicate::Eq, Box::new(Variable), Box::new(Constant(-1))),
+        );
+        assert_eq!(
+            (guard.at(0), guard.at(-1), guard.at(5)),
+            (Some(1), Some(1), Some(0))
+        );
+        assert_eq!(binary(Binary::Xor, guard, Constant(1)).at(5), Some(1));
     }
 }

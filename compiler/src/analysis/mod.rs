@@ -3,4 +3,5 @@
 pub mod affine;
 pub mod dependence;
 pub mod index_function;
+pub mod locals;
 pub mod nest;

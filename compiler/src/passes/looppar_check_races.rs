@@ -34,7 +34,9 @@
 //! Otherwise, an access is certain only if it runs in every iteration: accesses under
 //! an `scf.if` (other than a bounds check's) or in a while loop are left
 //! alone, and so are indices that depend on values computed in the loop
-//! (a load, as in `y[idx[i]] = x[i]`). Buffers allocated inside the loop
+//! (a load, as in `y[idx[i]] = x[i]`), except a local's value stored
+//! before its load in the same block (`analysis::locals`: `j = i + 1;
+//! x[j] = x[i]` is `x[i + 1] = x[i]`). Buffers allocated inside the loop
 //! (private locals) are skipped, and so are a detected reduction's load
 //! and store of its location (`reduction` attribute,
 //! `looppar-detect-reductions`' pattern): it is updated on purpose, but
@@ -887,8 +889,12 @@ fn differs_between_iterations(value: Value, loop_op: OperationRef, iv: Symbol) -
         let op = result.owner();
         let name = rewrite::name_of(op);
         if name == "memref.load" {
-            // The element read, not its memory: indices only.
-            pending.extend(op.operands().skip(1).map(|v| v.to_raw()));
+            // A local's value stored before it in the block; otherwise the
+            // element read, not its memory: indices only.
+            match crate::analysis::locals::stored_value(op) {
+                Some(stored) => pending.push(stored.to_raw()),
+                None => pending.extend(op.operands().skip(1).map(|v| v.to_raw())),
+            }
             continue;
         }
         pending.extend(op.operands().map(|v| v.to_raw()));

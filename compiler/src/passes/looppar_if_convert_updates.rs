@@ -86,34 +86,8 @@ struct Update<'c, 'a> {
 /// but its own loads and stores, which the pass counts, reads or writes
 /// it, and the load can move below the branch).
 fn is_local(value: Value, if_op: OperationRef) -> bool {
-    let Ok(result) = OperationResult::try_from(value) else {
-        return false;
-    };
-    let alloca = result.owner();
-    if rewrite::name_of(alloca) != "memref.alloca"
-        || !MemRefType::try_from(value.r#type()).is_ok_and(|t| t.rank() == 0)
-        || rewrite::is_nested_in(alloca, if_op)
-    {
-        return false;
-    }
-    // SAFETY: walks the use list of a live value.
-    unsafe {
-        let mut current = mlir_sys::mlirValueGetFirstUse(value.to_raw());
-        while !current.ptr.is_null() {
-            let user: OperationRef = rewrite::view(mlir_sys::mlirOpOperandGetOwner(current));
-            let position = mlir_sys::mlirOpOperandGetOperandNumber(current);
-            let as_memref = match rewrite::name_of(user).as_str() {
-                "memref.load" => position == 0,
-                "memref.store" => position == 1,
-                _ => false,
-            };
-            if !as_memref {
-                return false;
-            }
-            current = mlir_sys::mlirOpOperandGetNextUse(current);
-        }
-    }
-    true
+    crate::analysis::locals::is_scalar_local(value)
+        && OperationResult::try_from(value).is_ok_and(|r| !rewrite::is_nested_in(r.owner(), if_op))
 }
 
 /// Whether `store` writes an element of an array parameter at constant
