@@ -80,14 +80,35 @@ fn devices_of(py: Python<'_>, vendor: Vendor) -> PyResult<(Vec<Py<PyDict>>, Opti
     }
 }
 
-/// A launch's grid or block from 1 to 3 sizes.
-pub(crate) fn dims(v: &[u32], what: &str) -> PyResult<(u32, u32, u32)> {
-    if v.is_empty() || v.len() > 3 || v.contains(&0) {
-        return Err(PyValueError::new_err(format!(
-            "{what} takes 1 to 3 positive sizes, got {v:?}"
-        )));
+/// A launch's grid or block from 1 to 3 sizes, each from 1 to 2^32 - 1
+/// (what the driver's parameters hold; the device's own limits are
+/// checked by the launch).
+pub(crate) fn dims(v: &[Bound<'_, PyAny>], what: &str) -> PyResult<(u32, u32, u32)> {
+    let sizes = v
+        .iter()
+        .map(|size| size.extract::<u32>().ok().filter(|&s| s > 0))
+        .collect::<Option<Vec<u32>>>();
+    match sizes {
+        Some(sizes) if (1..=3).contains(&sizes.len()) => Ok((
+            sizes[0],
+            *sizes.get(1).unwrap_or(&1),
+            *sizes.get(2).unwrap_or(&1),
+        )),
+        _ => {
+            let given: Vec<String> = v
+                .iter()
+                .map(|size| {
+                    size.repr()
+                        .map_or_else(|_| "?".to_string(), |r| r.to_string())
+                })
+                .collect();
+            Err(PyValueError::new_err(format!(
+                "{what} takes 1 to 3 sizes, each an integer from 1 to {}, got ({})",
+                u32::MAX,
+                given.join(", ")
+            )))
+        }
     }
-    Ok((v[0], *v.get(1).unwrap_or(&1), *v.get(2).unwrap_or(&1)))
 }
 
 /// PTX loaded onto one GPU.
@@ -119,8 +140,8 @@ impl PtxModule {
         &self,
         py: Python<'_>,
         name: &str,
-        grid: Vec<u32>,
-        block: Vec<u32>,
+        grid: Vec<Bound<'_, PyAny>>,
+        block: Vec<Bound<'_, PyAny>>,
         args: &Bound<'_, PyTuple>,
         shared_bytes: u32,
     ) -> PyResult<()> {

@@ -169,8 +169,8 @@ impl RawKernel {
         &self,
         py: Python<'_>,
         args: &Bound<'_, PyTuple>,
-        grid: Vec<u32>,
-        block: Vec<u32>,
+        grid: Vec<Bound<'_, PyAny>>,
+        block: Vec<Bound<'_, PyAny>>,
         shared_bytes: u32,
     ) -> PyResult<()> {
         let shape = LaunchShape {

@@ -203,6 +203,17 @@ def test_ptx_strings_become_kernels_launched_with_a_grid():
             launch(np.float32(2), np.zeros(4, np.float32), np.zeros(4, np.float32), np.uint32(4), grid=1, block=32)
 
 
+@pytest.mark.parametrize("grid, block", [(1, -1), (1, 0), ((0, 2**40), 32), (1, (1, 2, 3, 4)), (1, ())])
+def test_a_launch_with_sizes_out_of_range_names_them(grid, block):
+    """Sizes are checked before anything else (a GPU, the arguments), and
+    the message names the grid or block and what was given."""
+    launch = parir.compile_string("axpy", AXPY_PTX)
+    what = "block" if grid == 1 else "grid"
+    with pytest.raises(ValueError, match=f"{what} takes 1 to 3 sizes, each an integer from 1 to 4294967295"):
+        launch(np.float32(2), np.zeros(4, np.float32), np.zeros(4, np.float32), np.uint32(4),
+               grid=grid, block=block)
+
+
 def test_sync_without_launches_returns():
     parir.sync()
 
