@@ -520,6 +520,21 @@ def test_ptx_kernels_run_and_missing_kernels_name_the_cuda_error():
 
 
 @needs_gpu
+def test_ptx_the_driver_refuses_is_an_error_with_its_compiler_log():
+    """The driver's PTX compiler says where and why (its log, which a plain
+    cuModuleLoadData leaves out)."""
+    broken = AXPY_PTX.replace("fma.rn.f32 %f3, %f1, %f2, %f3;", "bogus.f32 %f3, %f1;")
+    assert broken != AXPY_PTX
+    x, y = np.arange(64, dtype=np.float32), np.ones(64, np.float32)
+    with pytest.raises(cuda.CudaError) as error:
+        parir.compile_string("axpy", broken)(np.float32(2), x, y, np.uint32(64), grid=1, block=64)
+    assert error.value.name == "CUDA_ERROR_INVALID_PTX"
+    assert re.search(r"line \d+", str(error.value)), str(error.value)
+    parir.compile_string("axpy", AXPY_PTX)(np.float32(2), x, y, np.uint32(64), grid=1, block=64)
+    np.testing.assert_array_equal(y, 2 * x + 1)
+
+
+@needs_gpu
 @pytest.mark.skipif(cuda.nvrtc() is None, reason="NVRTC is not installed")
 def test_cuda_cpp_compiles_with_nvrtc():
     scale = parir.compile_string(

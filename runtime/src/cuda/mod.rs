@@ -435,13 +435,62 @@ impl GpuDevice {
 
     fn load_image(&self, image: Vec<u8>) -> Result<GpuModule, GpuError> {
         let _current = CurrentContext::save();
-        let module = self
+        let module = match self
             .context
-            .load_module(cudarc::nvrtc::Ptx::from_binary(image))
-            .map_err(|e| GpuError::from_driver("cuModuleLoadData", e))?;
+            .load_module(cudarc::nvrtc::Ptx::from_binary(image.clone()))
+        {
+            Ok(module) => module,
+            Err(error) => {
+                let mut error = GpuError::from_driver("cuModuleLoadData", error);
+                if let (GpuError::Cuda { description, .. }, Some(log)) =
+                    (&mut error, self.jit_error_log(&image))
+                {
+                    description.push_str(":\n");
+                    description.push_str(&log);
+                }
+                return Err(error);
+            }
+        };
         Ok(GpuModule {
             module: Arc::new(Restoring::new(module)),
         })
+    }
+
+    /// What the driver's PTX compiler says of an image it refused (the
+    /// line and the reason; `cuModuleLoadData` gives only an error code),
+    /// from a second load that asks for its log. None if there is none.
+    fn jit_error_log(&self, image: &[u8]) -> Option<String> {
+        const LOG_BYTES: usize = 8192;
+        let _current = self.enter().ok()?;
+        let mut log = vec![0u8; LOG_BYTES];
+        let mut options = [
+            sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER,
+            sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+        ];
+        // Option values are passed as pointer-sized words: a pointer, and
+        // a size in place of a pointer.
+        let mut values: [*mut c_void; 2] = [log.as_mut_ptr().cast(), LOG_BYTES as *mut c_void];
+        let mut module: sys::CUmodule = std::ptr::null_mut();
+        // SAFETY: the image is the one just refused (NUL-terminated PTX, or
+        // a binary); the log buffer holds LOG_BYTES bytes for the call.
+        let result = unsafe {
+            sys::cuModuleLoadDataEx(
+                &mut module,
+                image.as_ptr().cast(),
+                options.len() as u32,
+                options.as_mut_ptr(),
+                values.as_mut_ptr(),
+            )
+        };
+        if result == sys::CUresult::CUDA_SUCCESS {
+            // Refused once and loaded now: nothing to explain.
+            // SAFETY: the module just loaded, used by nothing.
+            let _ = unsafe { sys::cuModuleUnload(module) };
+            return None;
+        }
+        let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+        let text = String::from_utf8_lossy(&log[..end]).trim().to_string();
+        (!text.is_empty()).then_some(text)
     }
 
     /// `bytes` of device memory.
