@@ -407,8 +407,9 @@ fn run(
 }
 
 /// The error for error word `code` of a call with `checks` (0: every
-/// check held): an IndexError for bounds, a ValueError for the min/max of
-/// an empty slice, as NumPy raises.
+/// check held): an IndexError for bounds, a ValueError for slices of
+/// different extents and for the min/max of an empty slice, as NumPy
+/// raises.
 pub(crate) fn failed_check(checks: Option<&[CheckSite]>, code: i64) -> PyResult<()> {
     let Some(checks) = checks.filter(|_| code != 0) else {
         return Ok(());
@@ -431,7 +432,7 @@ pub(crate) fn failed_check(checks: Option<&[CheckSite]>, code: i64) -> PyResult<
     );
     Err(match site.kind {
         CheckKind::Bounds => pyo3::exceptions::PyIndexError::new_err(message),
-        CheckKind::EmptyReduction { .. } | CheckKind::NegativePower => {
+        CheckKind::ShapeMismatch | CheckKind::EmptyReduction { .. } | CheckKind::NegativePower => {
             pyo3::exceptions::PyValueError::new_err(message)
         }
     })

@@ -992,7 +992,7 @@ def test_slice_updates_cast_as_numpys_in_place_operations_do(y, x):
     np.testing.assert_array_equal(accepted, np.ones(4, np.float32) * np.float32(1) * x)
 
 
-def test_run_time_slice_bounds_are_checked_with_debug(capsys):
+def test_run_time_slice_bounds_and_extents_are_checked_with_debug(capsys):
     @parir.jit
     def window(x, y, lo, hi):
         parir.label('N')
@@ -1001,13 +1001,26 @@ def test_run_time_slice_bounds_are_checked_with_debug(capsys):
             y[lo[0]:hi[0]] = x[lo[0]:hi[0]]
 
     # The bounds clamp to each axis, as Python's: 2:9 is 2:4 of x and 2:6
-    # of y, which do not match.
+    # of y, which do not match: NumPy's ValueError (it cannot broadcast),
+    # not an index out of bounds.
     x, y = np.arange(4.0), np.zeros(6)
     opts = parir.par({'N': parir.threads(1)})
-    with pytest.raises(IndexError) as caught:
+    with pytest.raises(ValueError, match="shape mismatch: the slices of this statement have different extents") as caught:
         window(x, y, np.array([2]), np.array([9]), opts=opts, debug=True)
     assert "y[lo[0]:hi[0]] = x[lo[0]:hi[0]]" in str(caught.value)
     assert not y.any(), "a failing check skips the statement"
+    with pytest.raises(ValueError, match="could not broadcast"):
+        y[2:9] = x[2:9]
+
+    @parir.jit
+    def copy_range(x, y, n):
+        parir.label('N')
+        y[n[0]:n[1]] = x[n[2]:n[3]]
+
+    # Every element inside both arrays, the lengths 5 and 3.
+    with pytest.raises(ValueError, match="shape mismatch"):
+        copy_range(np.arange(10.0), y, np.array([0, 5, 0, 3]), opts=opts, debug=True)
+    assert not y.any()
     window(x, y, np.array([2]), np.array([4]), opts=opts, debug=True)
     np.testing.assert_array_equal(y, [0, 0, 2, 3, 0, 0])
     capsys.readouterr()

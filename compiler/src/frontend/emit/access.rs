@@ -23,21 +23,48 @@ impl<'a> Emitter<'a> {
         checks
     }
 
-    /// The i1 "every check holds" and the code that reports a failure at
-    /// `span`; `None` when there is nothing to check.
-    pub(super) fn all_checks(&mut self, checks: &[String], span: Span) -> Option<(String, usize)> {
-        let (first, rest) = checks.split_first()?;
-        let mut ok = first.clone();
-        for check in rest {
-            ok = self.op(&format!("arith.andi {ok}, {check} : i1"));
+    /// The i1 "every check holds" and what reports a failure at `span`;
+    /// `None` when there is nothing to check.
+    pub(super) fn all_checks(
+        &mut self,
+        checks: &[String],
+        span: Span,
+    ) -> Option<(String, Failure)> {
+        let (shapes, bounds): (Vec<&String>, Vec<&String>) =
+            checks.iter().partition(|c| self.shape_checks.contains(*c));
+        let ok = self.conjunction(checks)?;
+        let bounds_code = self.check_site(span, CheckKind::Bounds);
+        let failure = match self.conjunction(shapes) {
+            None => Failure::Code(bounds_code),
+            // Extents that differ come first: the bounds checks fail too
+            // when a shorter slice is read as far as the longer one.
+            Some(shapes_ok) if !bounds.is_empty() => Failure::Chosen {
+                shapes_ok,
+                bounds: bounds_code,
+                shapes: self.check_site(span, CheckKind::ShapeMismatch),
+            },
+            Some(_) => Failure::Code(self.check_site(span, CheckKind::ShapeMismatch)),
+        };
+        Some((ok, failure))
+    }
+
+    /// The i1 "all of `checks` hold"; `None` for no checks.
+    fn conjunction<S: AsRef<str>>(
+        &mut self,
+        checks: impl IntoIterator<Item = S>,
+    ) -> Option<String> {
+        let mut checks = checks.into_iter();
+        let mut ok = checks.next()?.as_ref().to_string();
+        for check in checks {
+            ok = self.op(&format!("arith.andi {ok}, {} : i1", check.as_ref()));
         }
-        Some((ok, self.check_site(span, CheckKind::Bounds)))
+        Some(ok)
     }
 
     /// Emits `text` (an op without results) guarded by `checks`: when one
     /// fails, the op is skipped and the failure reported at `span`.
     pub(super) fn checked(&mut self, checks: &[String], span: Span, text: &str) {
-        let Some((ok, code)) = self.all_checks(checks, span) else {
+        let Some((ok, failure)) = self.all_checks(checks, span) else {
             self.line(text);
             return;
         };
@@ -47,7 +74,7 @@ impl<'a> Emitter<'a> {
         self.indent -= 1;
         self.line("} else {");
         self.indent += 1;
-        self.report_failed_check(code);
+        self.report_failure(&failure);
         self.indent -= 1;
         self.line("}");
     }
@@ -70,7 +97,25 @@ impl<'a> Emitter<'a> {
     }
 
     pub(super) fn report_failed_check(&mut self, code: usize) {
-        let value = self.op(&format!("arith.constant {code} : i64"));
+        self.report_failure(&Failure::Code(code));
+    }
+
+    /// Stores the code of `failure` into the error word.
+    pub(super) fn report_failure(&mut self, failure: &Failure) {
+        let value = match failure {
+            Failure::Code(code) => self.op(&format!("arith.constant {code} : i64")),
+            Failure::Chosen {
+                shapes_ok,
+                bounds,
+                shapes,
+            } => {
+                let bounds = self.op(&format!("arith.constant {bounds} : i64"));
+                let shapes = self.op(&format!("arith.constant {shapes} : i64"));
+                self.op(&format!(
+                    "arith.select {shapes_ok}, {bounds}, {shapes} : i64"
+                ))
+            }
+        };
         let zero = self.op("arith.constant 0 : index");
         self.line(&format!(
             "memref.store {value}, %err[{zero}] {{parla.error_report}} : memref<1xi64>"
@@ -89,7 +134,7 @@ impl<'a> Emitter<'a> {
         let checks = self.bounds_checks(info, at);
         match self.all_checks(&checks, span) {
             None => self.op(&load),
-            Some((ok, code)) => {
+            Some((ok, failure)) => {
                 let element = info.dtype.storage();
                 let result = self.fresh();
                 self.line(&format!("{result} = scf.if {ok} -> ({element}) {{"));
@@ -99,7 +144,7 @@ impl<'a> Emitter<'a> {
                 self.indent -= 1;
                 self.line("} else {");
                 self.indent += 1;
-                self.report_failed_check(code);
+                self.report_failure(&failure);
                 let zero = if info.dtype.is_float() {
                     self.op(&format!(
                         "arith.constant {} : {element}",

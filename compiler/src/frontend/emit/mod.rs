@@ -179,6 +179,10 @@ struct Emitter<'a> {
     /// `checks`) into `%err` and is skipped.
     debug: bool,
     checks: Vec<CheckSite>,
+    /// The i1 values among a statement's checks that compare the extents
+    /// of its slices: failing, they are a shape mismatch, not an index
+    /// out of bounds.
+    shape_checks: HashSet<String>,
     /// The statement being emitted: ops get its location, so that passes
     /// report problems at the user's source.
     span: Span,
@@ -200,6 +204,19 @@ struct Emitter<'a> {
     any_order: Vec<bool>,
 }
 
+/// What a failed check stores into the error word: one check site's
+/// code, or (a statement whose slices' extents are compared beside its
+/// bounds) the shape mismatch's code when `shapes_ok` is false and else
+/// the bounds'.
+enum Failure {
+    Code(usize),
+    Chosen {
+        shapes_ok: String,
+        bounds: usize,
+        shapes: usize,
+    },
+}
+
 /// Where a check of `debug=True` is, and what it checks, to report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckSite {
@@ -213,9 +230,11 @@ pub struct CheckSite {
 /// What a failed check means: the error NumPy would raise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckKind {
-    /// An index or a slice out of bounds, or slices of different shapes
-    /// (IndexError).
+    /// An index or a slice out of bounds (IndexError).
     Bounds,
+    /// Slices of one statement whose extents differ (ValueError, as
+    /// NumPy's broadcast).
+    ShapeMismatch,
     /// `parir.min`/`parir.max` (`name`) of an empty slice (ValueError).
     EmptyReduction { name: String },
     /// An integer to a negative integer power (ValueError, as NumPy).
@@ -227,6 +246,9 @@ impl CheckKind {
     pub fn failure(&self) -> String {
         match self {
             CheckKind::Bounds => "index out of bounds".to_string(),
+            CheckKind::ShapeMismatch => {
+                "shape mismatch: the slices of this statement have different extents".to_string()
+            }
             CheckKind::NegativePower => {
                 "integers to negative integer powers are not allowed".to_string()
             }
@@ -309,6 +331,7 @@ pub fn emit(
         callees,
         debug,
         checks: Vec::new(),
+        shape_checks: HashSet::new(),
         span: function.span,
         map: None,
         overflow: None,

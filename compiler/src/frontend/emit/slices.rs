@@ -735,7 +735,9 @@ impl<'a> Emitter<'a> {
                 (Some(_), Some(_)) => {}
                 _ if self.debug => {
                     let (a, b) = (&dest.extent_values[k], &view.extent_values[*d]);
-                    checks.push(self.op(&format!("arith.cmpi eq, {a}, {b} : index")));
+                    let same = self.op(&format!("arith.cmpi eq, {a}, {b} : index"));
+                    self.shape_checks.insert(same.clone());
+                    checks.push(same);
                 }
                 _ => {}
             }
