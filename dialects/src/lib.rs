@@ -12,6 +12,7 @@ mod error;
 mod load;
 pub mod looppar;
 pub mod task;
+pub mod values;
 mod verify;
 
 pub use error::DialectError;

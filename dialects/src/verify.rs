@@ -263,7 +263,7 @@ pub(crate) fn takes_no_arguments(op: OperationRef, index: usize, region: &str) -
 /// The value of `value` when it is produced by `arith.constant` with an
 /// integer or index attribute.
 pub(crate) fn constant_int(value: Value) -> Option<i64> {
-    let result = melior::ir::operation::OperationResult::try_from(value).ok()?;
+    let result = crate::values::op_result(value)?;
     let owner = result.owner();
     if op_name(owner) != "arith.constant" {
         return None;

@@ -3,12 +3,7 @@
 //! `arith` ops that compute them and through the loads of locals
 //! (`analysis::locals`).
 
-use melior::ir::{
-    attribute::IntegerAttribute,
-    block::BlockArgument,
-    operation::{OperationLike, OperationResult},
-    Value, ValueLike,
-};
+use melior::ir::{attribute::IntegerAttribute, operation::OperationLike, Value, ValueLike};
 use std::collections::BTreeMap;
 
 /// An SSA value, by identity.
@@ -94,10 +89,10 @@ fn affine_at(value: Value, depth: usize) -> Option<Affine> {
     if depth > 64 {
         return None;
     }
-    if BlockArgument::try_from(value).is_ok() {
+    if parla_dialects::values::block_argument(value).is_some() {
         return Some(Affine::symbol(symbol_of(value)));
     }
-    let result = OperationResult::try_from(value).ok()?;
+    let result = parla_dialects::values::op_result(value)?;
     let op = result.owner();
     let name = op.name();
     let name = name.as_string_ref().as_str().unwrap_or("");

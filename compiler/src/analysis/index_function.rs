@@ -3,12 +3,7 @@
 //! that compute them and evaluated for chosen values of the variable.
 
 use super::affine::symbol_of;
-use melior::ir::{
-    attribute::IntegerAttribute,
-    block::BlockArgument,
-    operation::{OperationLike, OperationResult},
-    Value, ValueLike,
-};
+use melior::ir::{attribute::IntegerAttribute, operation::OperationLike, Value, ValueLike};
 
 /// An integer expression of one variable `v`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,10 +61,10 @@ fn build(value: Value, variable: usize, depth: usize) -> Option<IndexFunction> {
     if depth > MAX_DEPTH {
         return None;
     }
-    if BlockArgument::try_from(value).is_ok() {
+    if parla_dialects::values::block_argument(value).is_some() {
         return (symbol_of(value) == variable).then_some(IndexFunction::Variable);
     }
-    let result = OperationResult::try_from(value).ok()?;
+    let result = parla_dialects::values::op_result(value)?;
     let op = result.owner();
     let name = op.name();
     let name = name.as_string_ref().as_str().unwrap_or("");

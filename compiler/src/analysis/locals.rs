@@ -5,7 +5,7 @@
 //! `x[i + 1]`), which is exact: nothing can write the slot in between.
 
 use melior::ir::{
-    operation::{OperationLike, OperationRef, OperationResult},
+    operation::{OperationLike, OperationRef},
     r#type::MemRefType,
     BlockLike, ShapedTypeLike, Value, ValueLike,
 };
@@ -21,7 +21,7 @@ fn name_of(op: OperationRef) -> String {
 /// that only loads read and stores write (as their memref), so that no
 /// other op, view or call can reach it.
 pub fn is_scalar_local(value: Value) -> bool {
-    let Ok(result) = OperationResult::try_from(value) else {
+    let Some(result) = parla_dialects::values::op_result(value) else {
         return false;
     };
     if name_of(result.owner()) != "memref.alloca"

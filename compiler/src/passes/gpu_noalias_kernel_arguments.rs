@@ -42,7 +42,7 @@ const ALLOCATIONS: &[&str] = &["memref.alloc", "memref.alloca", "gpu.alloc"];
 /// or an allocation; None when it cannot be told.
 fn origin(value: Value) -> Option<(usize, isize)> {
     let root = rewrite::memref_root(value)?;
-    if let Ok(argument) = melior::ir::block::BlockArgument::try_from(root) {
+    if let Some(argument) = parla_dialects::values::block_argument(root) {
         let block = argument.owner();
         let function = block
             .parent_operation()
@@ -57,7 +57,7 @@ fn origin(value: Value) -> Option<(usize, isize)> {
             argument.argument_number() as isize,
         ));
     }
-    let result = melior::ir::operation::OperationResult::try_from(root).ok()?;
+    let result = parla_dialects::values::op_result(root)?;
     let producer = result.owner();
     ALLOCATIONS
         .contains(&rewrite::name_of(producer).as_str())

@@ -42,7 +42,6 @@ use melior::{
     ir::{
         operation::{
             OperationBuilder, OperationLike, OperationMutLike, OperationRef, OperationRefMut,
-            OperationResult,
         },
         Block, BlockLike, Region, RegionLike, Value, ValueLike,
     },
@@ -132,7 +131,7 @@ fn single_use(value: Value) -> bool {
 }
 
 fn defining_op<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
-    OperationResult::try_from(value).ok().map(|r| r.owner())
+    parla_dialects::values::op_result(value).map(|r| r.owner())
 }
 
 /// Follows conversions back from `value` (each used once, in `block`):
@@ -247,8 +246,8 @@ fn same_value(a: Value, b: Value, depth: usize) -> bool {
     let results_a: Vec<_> = op_a.results().map(|r| r.r#type()).collect();
     let results_b: Vec<_> = op_b.results().map(|r| r.r#type()).collect();
     pure && name == rewrite::name_of(op_b)
-        && OperationResult::try_from(a).map(|r| r.result_number())
-            == OperationResult::try_from(b).map(|r| r.result_number())
+        && parla_dialects::values::op_result(a).map(|r| r.result_number())
+            == parla_dialects::values::op_result(b).map(|r| r.result_number())
         && results_a == results_b
         && attributes(op_a) == attributes(op_b)
         && op_a.operand_count() == op_b.operand_count()

@@ -278,8 +278,8 @@ pub(crate) fn private_to_iterations(loop_op: OperationRef, indices: &[Value]) ->
 
 /// Whether `value` is defined inside `loop_op` (a private buffer).
 pub(crate) fn defined_inside(value: Value, loop_op: OperationRef) -> bool {
-    melior::ir::operation::OperationResult::try_from(value)
-        .is_ok_and(|result| rewrite::is_nested_in(result.owner(), loop_op))
+    parla_dialects::values::op_result(value)
+        .is_some_and(|result| rewrite::is_nested_in(result.owner(), loop_op))
 }
 
 fn iterations(loop_op: OperationRef) -> (Option<i64>, Option<Iterations>) {
@@ -718,9 +718,9 @@ fn same_value<'c, 'a>(a: Value<'c, 'a>, b: Value<'c, 'a>, depth: usize) -> bool 
     if depth > 8 {
         return false;
     }
-    let (Ok(x), Ok(y)) = (
-        melior::ir::operation::OperationResult::try_from(a),
-        melior::ir::operation::OperationResult::try_from(b),
+    let (Some(x), Some(y)) = (
+        parla_dialects::values::op_result(a),
+        parla_dialects::values::op_result(b),
     ) else {
         return false;
     };
@@ -774,7 +774,7 @@ fn conditional_shared_write<'c, 'a>(
     }
     // The condition's own location: the `scf.if` carries the statement's.
     let condition = guards.first()?.operand(0).ok()?;
-    let place = melior::ir::operation::OperationResult::try_from(condition)
+    let place = parla_dialects::values::op_result(condition)
         .map(|r| format!(" at {}", location_text(r.owner())))
         .unwrap_or_default();
     Some(format!(
@@ -818,7 +818,7 @@ fn admits_one_iteration(
     varying: &HashSet<Symbol>,
     loop_op: OperationRef,
 ) -> bool {
-    let Ok(result) = melior::ir::operation::OperationResult::try_from(condition) else {
+    let Some(result) = parla_dialects::values::op_result(condition) else {
         return false;
     };
     let op = result.owner();
@@ -873,7 +873,7 @@ fn differs_between_iterations(value: Value, loop_op: OperationRef, iv: Symbol) -
         if defined_outside(value, loop_op) {
             continue;
         }
-        if let Ok(argument) = melior::ir::block::BlockArgument::try_from(value) {
+        if let Some(argument) = parla_dialects::values::block_argument(value) {
             let inner_variable = argument.owner().parent_operation().is_some_and(|o| {
                 matches!(rewrite::name_of(o).as_str(), "scf.for" | "looppar.for")
                     && argument.argument_number() == 0
@@ -883,7 +883,7 @@ fn differs_between_iterations(value: Value, loop_op: OperationRef, iv: Symbol) -
             }
             continue;
         }
-        let Ok(result) = melior::ir::operation::OperationResult::try_from(value) else {
+        let Some(result) = parla_dialects::values::op_result(value) else {
             return true;
         };
         let op = result.owner();

@@ -26,9 +26,7 @@ use crate::analysis::affine::affine;
 use melior::{
     ir::{
         attribute::{IntegerAttribute, StringAttribute},
-        operation::{
-            OperationLike, OperationMutLike, OperationRef, OperationRefMut, OperationResult,
-        },
+        operation::{OperationLike, OperationMutLike, OperationRef, OperationRefMut},
         BlockLike, RegionLike, Value, ValueLike,
     },
     pass::ExternalPass,
@@ -116,7 +114,7 @@ pub(crate) fn find_all<'c, 'a>(loop_op: OperationRef<'c, 'a>) -> Vec<Pattern<'c,
     for store in stores {
         let operands: Vec<Value> = store.operands().collect();
         let (new, memref, indices) = (operands[0], operands[1], &operands[2..]);
-        let Ok(combine) = OperationResult::try_from(new).map(|r| r.owner()) else {
+        let Some(combine) = parla_dialects::values::op_result(new).map(|r| r.owner()) else {
             continue;
         };
         let Some(kind) = kind_of(&rewrite::name_of(combine)) else {
@@ -197,7 +195,7 @@ fn loaded_once<'c, 'a>(
     indices: &[Value<'c, 'a>],
     body: melior::ir::BlockRef<'c, 'a>,
 ) -> Option<OperationRef<'c, 'a>> {
-    let load = OperationResult::try_from(value).ok()?.owner();
+    let load = parla_dialects::values::op_result(value)?.owner();
     let operands: Vec<Value> = load.operands().collect();
     let matches = rewrite::name_of(load) == "memref.load"
         && operands.first() == Some(&memref)
@@ -217,7 +215,7 @@ fn subtractions_as_sums(loop_op: OperationRef) -> Result<(), String> {
     for store in stores {
         let operands: Vec<Value> = store.operands().collect();
         let (new, memref, indices) = (operands[0], operands[1], &operands[2..]);
-        let Ok(subtract) = OperationResult::try_from(new).map(|r| r.owner()) else {
+        let Some(subtract) = parla_dialects::values::op_result(new).map(|r| r.owner()) else {
             continue;
         };
         let float = match rewrite::name_of(subtract).as_str() {

@@ -35,7 +35,7 @@ use super::rewrite;
 use melior::{
     ir::{
         attribute::{ArrayAttribute, DenseI64ArrayAttribute, IntegerAttribute, StringAttribute},
-        operation::{OperationLike, OperationMutLike, OperationRef, OperationResult},
+        operation::{OperationLike, OperationMutLike, OperationRef},
         r#type::MemRefType,
         Attribute, Block, BlockLike, Location, Operation, Region, RegionLike, ShapedTypeLike, Type,
         TypeLike, Value, ValueLike,
@@ -106,7 +106,7 @@ fn labels(op: OperationRef) -> Vec<String> {
 }
 
 fn owner<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
-    OperationResult::try_from(value).ok().map(|r| r.owner())
+    parla_dialects::values::op_result(value).map(|r| r.owner())
 }
 
 struct Expander<'c, 's> {

@@ -37,7 +37,7 @@
 use super::{build, looppar_check_races, looppar_detect_reductions, rewrite};
 use melior::{
     ir::{
-        operation::{OperationBuilder, OperationLike, OperationRef, OperationResult, WalkOrder},
+        operation::{OperationBuilder, OperationLike, OperationRef, WalkOrder},
         r#type::{MemRefType, ShapedTypeLike},
         Block, BlockLike, BlockRef, Region, RegionLike, Value, ValueLike,
     },
@@ -87,7 +87,8 @@ struct Update<'c, 'a> {
 /// it, and the load can move below the branch).
 fn is_local(value: Value, if_op: OperationRef) -> bool {
     crate::analysis::locals::is_scalar_local(value)
-        && OperationResult::try_from(value).is_ok_and(|r| !rewrite::is_nested_in(r.owner(), if_op))
+        && parla_dialects::values::op_result(value)
+            .is_some_and(|r| !rewrite::is_nested_in(r.owner(), if_op))
 }
 
 /// Whether `store` writes an element of an array parameter at constant
@@ -97,7 +98,7 @@ fn is_local(value: Value, if_op: OperationRef) -> bool {
 /// compiles one array passed twice as one, and rejects overlapping views
 /// that the function writes.)
 fn is_known_element(store: OperationRef, slot: Value, if_op: OperationRef) -> bool {
-    if melior::ir::block::BlockArgument::try_from(slot).is_err() {
+    if parla_dialects::values::block_argument(slot).is_none() {
         return false;
     }
     let Ok(shape) = MemRefType::try_from(slot.r#type()) else {
@@ -106,7 +107,7 @@ fn is_known_element(store: OperationRef, slot: Value, if_op: OperationRef) -> bo
     let indices: Vec<Value> = store.operands().skip(2).collect();
     indices.len() == shape.rank()
         && indices.iter().enumerate().all(|(axis, index)| {
-            let constant = OperationResult::try_from(*index).ok().and_then(|r| {
+            let constant = parla_dialects::values::op_result(*index).and_then(|r| {
                 let op = r.owner();
                 (rewrite::name_of(op) == "arith.constant" && !rewrite::is_nested_in(op, if_op))
                     .then(|| op.attribute("value").ok())
@@ -189,7 +190,7 @@ fn updates<'c, 'a>(block: BlockRef<'c, 'a>, if_op: OperationRef) -> Vec<Update<'
             continue;
         }
         let indices: Vec<Value> = store.operands().skip(2).collect();
-        let Ok(combine) = OperationResult::try_from(new).map(|r| r.owner()) else {
+        let Some(combine) = parla_dialects::values::op_result(new).map(|r| r.owner()) else {
             continue;
         };
         if !exact_identity(&rewrite::name_of(combine))
@@ -202,8 +203,7 @@ fn updates<'c, 'a>(block: BlockRef<'c, 'a>, if_op: OperationRef) -> Vec<Update<'
             continue;
         };
         let loaded_here = |v: Value<'c, 'a>| {
-            OperationResult::try_from(v)
-                .ok()
+            parla_dialects::values::op_result(v)
                 .map(|r| r.owner())
                 .filter(|load| {
                     rewrite::name_of(*load) == "memref.load"

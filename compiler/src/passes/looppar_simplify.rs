@@ -16,7 +16,7 @@ use melior::ir::r#type::TypeLike;
 use melior::{
     ir::{
         attribute::IntegerAttribute,
-        operation::{OperationBuilder, OperationLike, OperationRef, OperationResult},
+        operation::{OperationBuilder, OperationLike, OperationRef},
         BlockLike, Identifier, RegionLike, Type, Value, ValueLike,
     },
     pass::ExternalPass,
@@ -57,7 +57,7 @@ fn read<'c: 'a, 'a>(
         leaves.insert(symbol, value);
         expr.add(Arith::Symbol(symbol))
     };
-    let Ok(result) = OperationResult::try_from(value) else {
+    let Some(result) = parla_dialects::values::op_result(value) else {
         return leaf(expr, leaves);
     };
     let op = result.owner();
@@ -162,8 +162,7 @@ fn roots(root: OperationRef) -> Vec<mlir_sys::MlirOperation> {
             let op = unsafe { rewrite::view(raw) };
             if combines.contains(&raw.ptr) {
                 let contributions = op.operands().filter_map(|v| {
-                    melior::ir::operation::OperationResult::try_from(v)
-                        .ok()
+                    parla_dialects::values::op_result(v)
                         .map(|r| r.owner())
                         .filter(|owner| is_arith(*owner))
                 });

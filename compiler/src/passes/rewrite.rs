@@ -62,11 +62,7 @@ pub fn integer_constant(op: OperationRef) -> Option<i64> {
 
 /// The integer (or index) `value` holds if an `arith.constant` defines it.
 pub fn constant_value(value: Value) -> Option<i64> {
-    integer_constant(
-        melior::ir::operation::OperationResult::try_from(value)
-            .ok()?
-            .owner(),
-    )
+    integer_constant(parla_dialects::values::op_result(value)?.owner())
 }
 
 /// Ops whose memref result views (part of) their first operand's memory.
@@ -85,7 +81,7 @@ pub const MEMREF_VIEWS: &[&str] = &[
 /// `value` itself when no view op defines it. None past 64 views.
 pub fn memref_root<'c: 'a, 'a>(mut value: Value<'c, 'a>) -> Option<Value<'c, 'a>> {
     for _ in 0..64 {
-        let Ok(result) = melior::ir::operation::OperationResult::try_from(value) else {
+        let Some(result) = parla_dialects::values::op_result(value) else {
             return Some(value);
         };
         let owner = result.owner();

@@ -6,7 +6,7 @@ use crate::verify::{
     opt_string_array, string, takes_no_arguments, terminator, type_text, Check,
 };
 use melior::ir::{
-    operation::{OperationLike, OperationRef, OperationResult},
+    operation::{OperationLike, OperationRef},
     r#type::{DimSize, MemRefType, TypeLike},
     BlockLike, RegionLike, ShapedTypeLike, Type, Value, ValueLike,
 };
@@ -267,9 +267,8 @@ fn check_reduce(op: OperationRef) -> Check {
     let input_value = op.operand(0).map_err(|e| e.to_string())?;
     let input = input_value.r#type();
     let (element, rank) = shape_of(input);
-    let from_map = OperationResult::try_from(input_value)
-        .ok()
-        .is_some_and(|r| op_name(r.owner()) == "looppar.map");
+    let from_map =
+        crate::values::op_result(input_value).is_some_and(|r| op_name(r.owner()) == "looppar.map");
     match op.operand(1) {
         Ok(shape) => {
             let (_, shape_rank) = shape_of(shape.r#type());
@@ -335,7 +334,7 @@ fn check_labels(op: OperationRef, count: usize, what: &str) -> Check {
 /// states it (a static memref dimension, a range between constants);
 /// `None` for a view whose extents are not visible (a map, an argument).
 fn static_extents(view: Value) -> Option<Vec<Option<i64>>> {
-    let owner = OperationResult::try_from(view).ok()?.owner();
+    let owner = crate::values::op_result(view)?.owner();
     match op_name(owner).as_str() {
         "looppar.slice" => {
             let memref = MemRefType::try_from(owner.operand(0).ok()?.r#type()).ok()?;
@@ -415,9 +414,8 @@ fn check_assign(op: OperationRef) -> Check {
         // `dest op= reduction`: the reduction continues from the
         // destination's value.
         let value = op.operand(1).map_err(|e| e.to_string())?;
-        let from_reduce = OperationResult::try_from(value)
-            .ok()
-            .is_some_and(|r| op_name(r.owner()) == "looppar.reduce");
+        let from_reduce =
+            crate::values::op_result(value).is_some_and(|r| op_name(r.owner()) == "looppar.reduce");
         if !from_reduce {
             return Err("has 'accumulate', which requires a value from a 'looppar.reduce'".into());
         }

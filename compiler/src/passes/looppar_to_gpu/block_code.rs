@@ -323,8 +323,8 @@ pub(super) unsafe fn copies_updated_by_threads<'c, 'a>(
             let Some(memref) = written_memref(op) else {
                 return WalkResult::Advance;
             };
-            let local = melior::ir::operation::OperationResult::try_from(memref)
-                .is_ok_and(|r| rewrite::name_of(r.owner()) == "memref.alloca");
+            let local = parla_dialects::values::op_result(memref)
+                .is_some_and(|r| rewrite::name_of(r.owner()) == "memref.alloca");
             if local
                 && defined_in(memref, outer)
                 && !defined_in(memref, inner_loop)
@@ -373,7 +373,7 @@ fn holds_barriers(op: OperationRef) -> bool {
 /// two threads' reads). Block arguments (loop variables of block-level
 /// loops) and block reductions' results are the same in every thread.
 fn read_from_memory(value: melior::ir::Value, depth: usize) -> bool {
-    let Ok(result) = melior::ir::operation::OperationResult::try_from(value) else {
+    let Some(result) = parla_dialects::values::op_result(value) else {
         return false;
     };
     let owner = result.owner();

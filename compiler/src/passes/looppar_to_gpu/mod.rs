@@ -1184,8 +1184,8 @@ unsafe fn device_code_to_kernels<'c>(
         } else if super::looppar_simplify::pure_scalar(child)
             && child.operands().all(|operand| {
                 !device_values.iter().any(|d: &MlirOperation| {
-                    melior::ir::operation::OperationResult::try_from(operand)
-                        .is_ok_and(|r| r.owner().to_raw().ptr == d.ptr)
+                    parla_dialects::values::op_result(operand)
+                        .is_some_and(|r| r.owner().to_raw().ptr == d.ptr)
                 })
             })
         {
@@ -1234,7 +1234,7 @@ fn host_memory_in_kernels<'c, 'a>(
         let launch = unsafe { rewrite::view(raw) };
         launch.walk(melior::ir::operation::WalkOrder::PreOrder, |inner| {
             for operand in inner.operands() {
-                if let Ok(result) = melior::ir::operation::OperationResult::try_from(operand) {
+                if let Some(result) = parla_dialects::values::op_result(operand) {
                     let owner = result.owner();
                     if rewrite::name_of(owner) == "memref.alloca" && !defined_in(operand, launch) && problem.is_none() {
                         problem = Some((
@@ -1287,13 +1287,13 @@ unsafe fn reports_on_the_device(root: OperationRef) -> Result<(), String> {
 fn is_argument_memory(value: Value) -> bool {
     let mut value = value;
     loop {
-        if let Ok(argument) = melior::ir::block::BlockArgument::try_from(value) {
+        if let Some(argument) = parla_dialects::values::block_argument(value) {
             return argument
                 .owner()
                 .parent_operation()
                 .is_some_and(|op| rewrite::name_of(op) == "func.func");
         }
-        let Ok(result) = melior::ir::operation::OperationResult::try_from(value) else {
+        let Some(result) = parla_dialects::values::op_result(value) else {
             return false;
         };
         let producer = result.owner();
