@@ -70,57 +70,114 @@ pub(crate) fn kernel_error(py: Python<'_>, error: KernelError) -> PyErr {
 }
 
 /// Python syntax data (nested tuples) to the compiler's syntax tree.
-fn syntax_value(value: &Bound<'_, PyAny>) -> PyResult<Value> {
-    if value.is_none() {
-        Ok(Value::None)
+///
+/// A loop over an explicit stack, not recursion: a long expression (a sum
+/// of a thousand terms) nests deeper than a thread's stack would hold.
+fn syntax_value(root: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let mut frames: Vec<SyntaxFrame> = Vec::new();
+    let mut pending = Some(root.clone());
+    loop {
+        let mut ready = None;
+        if let Some(item) = pending.take() {
+            match open_syntax(&item)? {
+                Opened::Leaf(value) => ready = Some(value),
+                Opened::Frame(frame) => frames.push(frame),
+            }
+        }
+        if let Some(value) = ready {
+            match frames.last_mut() {
+                Some(top) => top.values.push(value),
+                None => return Ok(value),
+            }
+        }
+        let top = frames.last_mut().expect("a list or node is open");
+        match top.items.next() {
+            Some(item) => pending = Some(item),
+            None => {
+                let done = frames.pop().expect("a list or node is open").finish();
+                match frames.last_mut() {
+                    Some(top) => top.values.push(done),
+                    None => return Ok(done),
+                }
+            }
+        }
+    }
+}
+
+/// A list or node of syntax data whose items are being converted.
+struct SyntaxFrame<'py> {
+    /// (kind, line, column, field names) of a node; None for a list.
+    node: Option<(String, u32, u32, Vec<String>)>,
+    items: std::vec::IntoIter<Bound<'py, PyAny>>,
+    values: Vec<Value>,
+}
+
+impl SyntaxFrame<'_> {
+    fn finish(self) -> Value {
+        match self.node {
+            None => Value::List(self.values),
+            Some((kind, line, column, names)) => Value::Node(Box::new(Node {
+                kind,
+                line,
+                column,
+                fields: names.into_iter().zip(self.values).collect(),
+            })),
+        }
+    }
+}
+
+enum Opened<'py> {
+    Leaf(Value),
+    Frame(SyntaxFrame<'py>),
+}
+
+/// One item of syntax data: a value, or a list or node to convert.
+fn open_syntax<'py>(value: &Bound<'py, PyAny>) -> PyResult<Opened<'py>> {
+    let leaf = if value.is_none() {
+        Value::None
     } else if value.is_instance_of::<PyBool>() {
-        Ok(Value::Bool(value.extract()?))
+        Value::Bool(value.extract()?)
     } else if value.is_instance_of::<PyInt>() {
         match value.extract::<i64>() {
-            Ok(i) => Ok(Value::Int(i)),
-            Err(_) => Ok(Value::BigInt(value.str()?.to_string())),
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::BigInt(value.str()?.to_string()),
         }
     } else if value.is_instance_of::<PyFloat>() {
-        Ok(Value::Float(value.extract()?))
+        Value::Float(value.extract()?)
     } else if let Ok(s) = value.cast::<PyString>() {
-        Ok(Value::Str(s.to_str()?.to_string()))
+        Value::Str(s.to_str()?.to_string())
     } else if let Ok(list) = value.cast::<PyList>() {
-        Ok(Value::List(
-            list.iter()
-                .map(|v| syntax_value(&v))
-                .collect::<PyResult<_>>()?,
-        ))
+        return Ok(Opened::Frame(SyntaxFrame {
+            node: None,
+            items: list.iter().collect::<Vec<_>>().into_iter(),
+            values: Vec::new(),
+        }));
     } else if let Ok(tuple) = value.cast::<PyTuple>() {
         // (kind, line, column, [(field, value), ...])
         let kind: String = tuple.get_item(0)?.extract()?;
         let line: u32 = tuple.get_item(1)?.extract()?;
         let column: u32 = tuple.get_item(2)?.extract()?;
-        let fields = tuple
-            .get_item(3)?
-            .cast::<PyList>()?
-            .iter()
-            .map(|pair| {
-                let pair = pair.cast::<PyTuple>()?.clone();
-                Ok((
-                    pair.get_item(0)?.extract::<String>()?,
-                    syntax_value(&pair.get_item(1)?)?,
-                ))
-            })
-            .collect::<PyResult<_>>()?;
-        Ok(Value::Node(Box::new(Node {
-            kind,
-            line,
-            column,
-            fields,
-        })))
+        let mut names = Vec::new();
+        let mut items = Vec::new();
+        for pair in tuple.get_item(3)?.cast::<PyList>()?.iter() {
+            let pair = pair.cast::<PyTuple>()?.clone();
+            names.push(pair.get_item(0)?.extract::<String>()?);
+            items.push(pair.get_item(1)?);
+        }
+        return Ok(Opened::Frame(SyntaxFrame {
+            node: Some((kind, line, column, names)),
+            items: items.into_iter(),
+            values: Vec::new(),
+        }));
     } else {
         // `_Other(kind)`: bytes, complex, Ellipsis, rejected later by name.
         let kind = value
             .getattr("kind")
             .and_then(|k| k.extract::<String>())
             .unwrap_or_else(|_| "this".to_string());
-        Ok(Value::Other(kind))
-    }
+        Value::Other(kind)
+    };
+    Ok(Opened::Leaf(leaf))
 }
 
 /// The parallel specification from `parir.par({...})` options.

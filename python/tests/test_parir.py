@@ -3151,3 +3151,29 @@ def test_powers_and_reductions_that_would_answer_otherwise_are_refused():
     powers(np.array([3], np.uint64), np.array([2**63 + 1], np.uint64), y, np.zeros(1, np.uint64), 1,
            opts=parir.par({'N': parir.threads(1)}), debug=True)
     assert y[0] == np.uint64(3) ** np.uint64(2**63 + 1)
+
+
+def test_expressions_nested_as_deep_as_python_takes_compile(tmp_path, capsys):
+    """A sum of 2500 terms nests 2500 levels deep: Python compiles it, and
+    so must the JIT (its syntax walk once hit the recursion limit, and the
+    compiler's walks overflowed the thread's stack). Under debug=True each
+    of its checked accesses once cost a print of the whole function in
+    the passes (melior's conversions of values): minutes, now a second."""
+    terms = 2500
+    source = ("import parla.parir as parir\n"
+              "def long_sum(x, y, n):\n"
+              "    parir.label('N')\n"
+              "    for i in range(n):\n"
+              f"        y[i] = {' + '.join(['x[i]'] * terms)} - {' - '.join(['x[0]'] * 10)}\n")
+    path = tmp_path / "long_sum.py"
+    path.write_text(source)
+    namespace = {}
+    exec(compile(source, str(path), "exec"), namespace)
+    long_sum = parir.jit(namespace["long_sum"])
+    x, y = np.arange(1.0, 5.0), np.zeros(4)
+    long_sum(x, y, 4, opts=parir.par({'N': parir.threads(4)}))
+    np.testing.assert_array_equal(y, terms * x - 10 * x[0])
+    checked = np.zeros(4)
+    long_sum(x, checked, 4, opts=parir.par({'N': parir.threads(4)}), debug=True)
+    np.testing.assert_array_equal(checked, y)
+    capsys.readouterr()

@@ -1329,6 +1329,17 @@ pub fn convert(
     module_names: &[(String, Namespace)],
     function_names: &[(String, Namespace, String)],
 ) -> Result<Function, CompileError> {
+    super::stack::on_front_end_stack(|| {
+        convert_function(tree, source, module_names, function_names)
+    })
+}
+
+fn convert_function(
+    tree: &Node,
+    source: &Source,
+    module_names: &[(String, Namespace)],
+    function_names: &[(String, Namespace, String)],
+) -> Result<Function, CompileError> {
     let mut converter = Converter {
         source,
         module_names: module_names.to_vec(),

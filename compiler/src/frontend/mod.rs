@@ -16,6 +16,7 @@ pub mod error;
 pub mod loop_exits;
 pub mod namespaces;
 pub mod spec;
+mod stack;
 pub mod syntax;
 pub mod types;
 

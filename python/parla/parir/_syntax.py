@@ -13,26 +13,43 @@ import types
 _SKIPPED_FIELDS = {"ctx", "type_comment", "decorator_list", "returns", "type_params", "kind"}
 
 
-def _convert(value, line_offset: int, column_offset: int):
-    if isinstance(value, ast.AST):
-        line = getattr(value, "lineno", 0)
-        column = getattr(value, "col_offset", 0)
-        fields = [
-            (name, _convert(getattr(value, name, None), line_offset, column_offset))
-            for name in value._fields
-            if name not in _SKIPPED_FIELDS
-        ]
-        return (
-            type(value).__name__,
-            line + line_offset if line else 0,
-            column + column_offset + 1 if line else 0,
-            fields,
-        )
-    if isinstance(value, list):
-        return [_convert(v, line_offset, column_offset) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return _Other(type(value).__name__)  # complex, bytes, Ellipsis: named in the error
+def _convert(root, line_offset: int, column_offset: int):
+    """`root` as plain data. A loop, not recursion: a long expression
+    (a sum of hundreds of terms) nests deeper than Python lets a function
+    recurse, where `ast.parse` itself takes it."""
+    done: list = []  # converted values, each node's children last
+    work: list = [(root, False)]
+    while work:
+        value, expanded = work.pop()
+        if isinstance(value, ast.AST):
+            names = [name for name in value._fields if name not in _SKIPPED_FIELDS]
+            if not expanded:
+                work.append((value, True))
+                work.extend((getattr(value, name, None), False) for name in reversed(names))
+                continue
+            children = done[len(done) - len(names):]
+            del done[len(done) - len(names):]
+            line = getattr(value, "lineno", 0)
+            column = getattr(value, "col_offset", 0)
+            done.append((
+                type(value).__name__,
+                line + line_offset if line else 0,
+                column + column_offset + 1 if line else 0,
+                list(zip(names, children)),
+            ))
+        elif isinstance(value, list):
+            if not expanded:
+                work.append((value, True))
+                work.extend((item, False) for item in reversed(value))
+                continue
+            items = done[len(done) - len(value):]
+            del done[len(done) - len(value):]
+            done.append(items)
+        elif value is None or isinstance(value, (bool, int, float, str)):
+            done.append(value)
+        else:
+            done.append(_Other(type(value).__name__))  # complex, bytes, Ellipsis: named in the error
+    return done[0]
 
 
 class _Other:

@@ -303,6 +303,19 @@ pub fn emit(
     target: Target,
     debug: bool,
 ) -> Result<Emitted> {
+    super::stack::on_front_end_stack(|| {
+        emit_function(function, callees, arguments, spec, target, debug)
+    })
+}
+
+fn emit_function(
+    function: &Function,
+    callees: &HashMap<String, Function>,
+    arguments: &[Argument],
+    spec: &HashMap<String, LabelSpec>,
+    target: Target,
+    debug: bool,
+) -> Result<Emitted> {
     let source = &function.source;
     if arguments.len() != function.params.len() {
         return Err(source.error(
