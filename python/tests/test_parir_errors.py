@@ -152,6 +152,24 @@ def test_calls_of_python_functions_and_recursion():
     compile_error(g, "not_jitted(x, i)", "is not a JIT function",
                   call=lambda j: j(np.zeros(2), 2, opts=parir.par({'N': parir.threads(2)})))
 
+    # Used as values: the message fits a JIT function (a statement that
+    # returns nothing) and any other name alike.
+    def as_value(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = pow(x[i], 2.0)
+    compile_error(as_value, "x[i] = pow(x[i], 2.0)", "`pow(...)` cannot be used as a value: JIT code calls only JIT functions",
+                  call=lambda j: j(np.zeros(2), 2, opts=parir.par({'N': parir.threads(2)})))
+
+    def jit_call_as_value(x, n):
+        parir.label('N')
+        for i in range(n):
+            x[i] = writes_one(x, i)
+    compile_error(jit_call_as_value, "x[i] = writes_one(x, i)",
+                  "`writes_one(...)` cannot be used as a value: JIT code calls only JIT functions (decorated with @parir.jit), as statements, and they return no value",
+                  call=lambda j: j(np.zeros(2), 2, opts=parir.par({'N': parir.threads(2)})))
+
+
     def recursive(x, n):
         parir.label('N')
         for i in range(n):
@@ -164,6 +182,11 @@ def test_calls_of_python_functions_and_recursion():
 
 def not_jitted(x, i):
     x[i] = 1
+
+
+@parir.jit
+def writes_one(x, i):
+    x[i] = 1.0
 
 
 def test_materialising_slice_suggests_the_rewrite():

@@ -129,10 +129,12 @@ impl<'a> Emitter<'a> {
                 self.choose(&c, Side::Lazy(then), Side::Lazy(otherwise))
             }
             ExprKind::Builtin { name, args, axis } => self.builtin(name, args, *axis, expr.span),
+            // Said of any name: what it names is not known here (only
+            // statement calls are resolved), and neither kind is a value.
             ExprKind::Call { function, .. } => Err(self.error(
                 expr.span,
                 format!(
-                    "calls of JIT functions ({function}) are statements here; they return no value"
+                    "`{function}(...)` cannot be used as a value: JIT code calls only JIT functions (decorated with @parir.jit), as statements, and they return no value"
                 ),
             )),
         }
