@@ -59,6 +59,10 @@ enum Owner {
     /// The array NumPy made from the argument (a list, `__array__`): its
     /// memory is freed with it.
     Array(Py<PyAny>),
+    /// The argument itself, an array in a dict argument: the call's
+    /// argument tuple holds the dict, not its entries, which another
+    /// thread may replace (and free) while the call runs without the GIL.
+    Entry(Py<PyAny>),
 }
 
 impl ArrayView {
@@ -702,6 +706,10 @@ fn argument(
             }
         }
         return Ok(Argument::Scalar(view.info.dtype, bits));
+    }
+    let mut view = view;
+    if !top && view._owner.is_none() {
+        view._owner = Some(Owner::Entry(value.clone().unbind()));
     }
     let info = view.info.clone();
     let same = arrays.iter().position(|a| a.is_same_array(&view));

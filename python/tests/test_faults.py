@@ -830,6 +830,45 @@ def test_a_task_that_outlives_its_block_reports_its_failure_and_spawns_nothing(r
     assert "Task(A_2) failed after its" in done.stderr and "ValueError: late failure" in done.stderr
 
 
+def test_an_array_in_a_dict_argument_lives_until_its_call_returns(run_python):
+    """A call runs without the GIL: another thread that replaces an array
+    in a dict argument (the dict its only owner) during the call frees it
+    only when the call is done (it was once freed under the running
+    kernel: a segfault for arrays that large)."""
+    done = run_python(
+        "import gc, threading, time, weakref\n"
+        "import numpy as np\n"
+        "import parla.parir as parir\n"
+        "@parir.jit\n"
+        "def fill(d, N, M):\n"
+        "    parir.label('N')\n"
+        "    for i in range(N):\n"
+        "        s = 0.0\n"
+        "        for j in range(M):\n"
+        "            s += 1.0\n"
+        "        d['out'][i] = s\n"
+        "N, M = 1 << 21, 400\n"
+        "opts = parir.par({'N': parir.threads(N)})\n"
+        "d = {'out': np.zeros(N)}\n"
+        "fill(d, N, M, opts=opts)\n"
+        "out = weakref.ref(d['out'])\n"
+        "def replace():\n"
+        "    time.sleep(0.02)\n"
+        "    d['out'] = None\n"
+        "    gc.collect()\n"
+        "    print('replaced; alive:', out() is not None, flush=True)\n"
+        "thread = threading.Thread(target=replace)\n"
+        "thread.start()\n"
+        "fill(d, N, M, opts=opts)\n"
+        "thread.join()\n"
+        "gc.collect()\n"
+        "print('returned; alive:', out() is not None, flush=True)\n",
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "returned; alive: False", done.stdout
+
+
 def test_a_task_exception_with_notes_that_are_not_a_list_comes_out_as_it_is():
     class LibraryError(Exception):
         pass
