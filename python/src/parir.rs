@@ -512,8 +512,8 @@ impl ParsedFunction {
             .unwrap_or_else(|e| e.into_inner())
             .get(&key);
         let kernel = match cached {
-            Some(kernel) => kernel,
-            None => {
+            Ok(kernel) => kernel,
+            Err(generation) => {
                 let callees = callee_map(py, callees)?;
                 let function = self.function.clone();
                 let options = CompileOptions {
@@ -525,10 +525,11 @@ impl ParsedFunction {
                     .detach(|| kernel::compile(&function, &callees, arguments, specs, options))
                     .map_err(|e| kernel_error(py, e))?;
                 let kernel = Arc::new(kernel);
-                self.cache
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, kernel.clone());
+                self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                    key,
+                    kernel.clone(),
+                    generation,
+                );
                 kernel
             }
         };
@@ -554,9 +555,10 @@ impl ParsedFunction {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key);
-        if let Some(executable) = cached {
-            return Ok(executable);
-        }
+        let generation = match cached {
+            Ok(executable) => return Ok(executable),
+            Err(generation) => generation,
+        };
         let callees = callee_map(py, callees)?;
         let function = self.function.clone();
         let executable = py
@@ -575,7 +577,7 @@ impl ParsedFunction {
         self.gpu_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(key, executable.clone());
+            .insert(key, executable.clone(), generation);
         Ok(executable)
     }
 }

@@ -14,6 +14,9 @@ pub struct Specialisations<T> {
     /// Counts lookups and insertions: an entry's stamp is its last use.
     clock: u64,
     limit: usize,
+    /// Counts `clear`s: a compile that began before one (with callees that
+    /// have since been rebound) must not fill the emptied cache.
+    generation: u64,
 }
 
 impl<T> Specialisations<T> {
@@ -34,20 +37,31 @@ impl<T> Specialisations<T> {
             entries: HashMap::new(),
             clock: 0,
             limit,
+            generation: 0,
         }
     }
 
-    pub fn get(&mut self, key: &[u8]) -> Option<Arc<T>> {
+    /// The specialisation under `key`; on a miss, the generation to
+    /// [`insert`](Self::insert) its compilation under.
+    pub fn get(&mut self, key: &[u8]) -> Result<Arc<T>, u64> {
         self.clock += 1;
-        let (value, used) = self.entries.get_mut(key)?;
-        *used = self.clock;
-        Some(value.clone())
+        match self.entries.get_mut(key) {
+            Some((value, used)) => {
+                *used = self.clock;
+                Ok(value.clone())
+            }
+            None => Err(self.generation),
+        }
     }
 
-    /// Keeps `value` under `key`, dropping the least recently used
-    /// specialisation when the limit is reached (a call still running it
-    /// holds its own reference).
-    pub fn insert(&mut self, key: Vec<u8>, value: Arc<T>) {
+    /// Keeps `value` under `key`, compiled since `get` gave `generation`,
+    /// unless the cache was cleared since (what it was compiled with may
+    /// be stale); drops the least recently used specialisation when the
+    /// limit is reached (a call still running it holds its own reference).
+    pub fn insert(&mut self, key: Vec<u8>, value: Arc<T>, generation: u64) {
+        if generation != self.generation {
+            return;
+        }
         self.clock += 1;
         if self.entries.len() >= self.limit && !self.entries.contains_key(&key) {
             let oldest = self
@@ -68,5 +82,6 @@ impl<T> Specialisations<T> {
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.generation += 1;
     }
 }

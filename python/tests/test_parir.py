@@ -3,6 +3,7 @@ compiled results against NumPy and against seq=True."""
 
 import math
 import re
+import time
 
 import numpy as np
 import pytest
@@ -1197,6 +1198,40 @@ def test_calls_between_jit_functions():
     double_into = triple_into
     caller(a, 10, opts=parir.par({'N': parir.threads(10)}))
     np.testing.assert_array_equal(a, 3 * np.arange(1, 11))
+
+
+def test_a_compile_that_began_before_its_callee_was_rebound_is_not_kept():
+    """A call that notices a rebound callee clears the specialisations;
+    one compiled meanwhile with the old callee (in another thread) runs
+    for its own call but is not kept (it once filled the cleared cache,
+    and every later call of those arguments ran the old callee)."""
+    import threading
+
+    @parir.jit
+    def helper(y, i):
+        y[i] = 2.0
+
+    @parir.jit
+    def calls_helper(y, n):
+        parir.label('N')
+        for i in range(n):
+            helper(y, i)
+
+    opts = lambda n: parir.par({'N': parir.threads(n)})
+    calls_helper(np.zeros(3), 3, opts=opts(3))
+    first = threading.Thread(target=lambda: calls_helper(np.zeros(100), 100, opts=opts(100)))
+    first.start()
+    time.sleep(0.005)  # the first call compiles (tens of ms) with the old helper
+
+    @parir.jit
+    def helper(y, i):  # noqa: F811 (rebound on purpose)
+        y[i] = 3.0
+
+    calls_helper(np.zeros(7), 7, opts=opts(7))
+    first.join()
+    y = np.zeros(100)
+    calls_helper(y, 100, opts=opts(100))
+    assert y[0] == 3.0
 
 
 def test_callees_resolve_names_where_they_were_defined():
