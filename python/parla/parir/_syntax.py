@@ -117,7 +117,8 @@ def _module_names(globals_: dict, parir) -> list:
     import numpy
 
     namespaces = {id(parir): "parir", id(math): "math", id(numpy): "numpy"}
-    names = [(name, namespaces[id(value)]) for name, value in globals_.items() if id(value) in namespaces]
+    # A copy of the items: another thread may bind globals meanwhile.
+    names = [(name, namespaces[id(value)]) for name, value in list(globals_.items()) if id(value) in namespaces]
     if not any(namespace == "parir" for _, namespace in names):
         names.append(("parir", "parir"))
     return names
@@ -133,7 +134,9 @@ def _function_names(globals_: dict) -> list:
     import numpy
 
     names = []
-    for name, value in globals_.items():
+    # A copy of the items: `getattr` runs Python code (a property, a
+    # module's `__getattr__`), where another thread may bind globals.
+    for name, value in list(globals_.items()):
         attribute = getattr(value, "__name__", None)
         if not isinstance(attribute, str):
             continue
