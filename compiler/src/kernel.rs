@@ -206,6 +206,7 @@ fn finish(
             elapsed(),
         ));
     }
+    crate::signature::record_array_types(&module, entry);
     let entry = crate::symbols::reserve_entry_symbol(&module, entry);
     jit::lower_to_llvm(context, &mut module)?;
     if options.keep_stages {

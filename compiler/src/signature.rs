@@ -6,10 +6,12 @@
 
 use crate::{frontend::ArrayInfo, kernel::KernelError};
 use melior::ir::{
+    attribute::{ArrayAttribute, TypeAttribute},
     block::BlockLike,
     operation::{OperationLike, WalkOrder, WalkResult},
     r#type::MemRefType,
-    Module, OperationRef, RegionLike, ShapedTypeLike, Type, Value, ValueLike,
+    Attribute, AttributeLike, Module, OperationRef, RegionLike, ShapedTypeLike, Type, Value,
+    ValueLike,
 };
 
 /// The memref type of one parameter of the entry function.
@@ -46,7 +48,16 @@ pub fn array_parameters(module: &Module, entry: &str) -> Result<Vec<ArrayParamet
         .filter_map(|i| block.argument(i).ok().map(|a| a.r#type()))
         .collect();
     if lowered {
-        return descriptors(entry, &types);
+        let found = descriptors(entry, &types)?;
+        return Ok(recorded_types(function)
+            .filter(|recorded| {
+                recorded.len() == found.len()
+                    && recorded
+                        .iter()
+                        .zip(&found)
+                        .all(|(r, f)| r.shape.len() == f.shape.len())
+            })
+            .unwrap_or(found));
     }
     types
         .iter()
@@ -60,6 +71,55 @@ pub fn array_parameters(module: &Module, entry: &str) -> Result<Vec<ArrayParamet
                 ))
             })?;
             Ok(parameter(&memref))
+        })
+        .collect()
+}
+
+/// The attribute in which the entry function keeps its parameters' memref
+/// types through the lowering to LLVM, whose descriptors lose all but
+/// their ranks.
+const ARRAY_TYPES: &str = "parla.array_types";
+
+/// Records the memref types of `entry`'s parameters on it (before the
+/// lowering to LLVM), so that calls of the `llvm` stage's text are checked
+/// as fully as the other stages'.
+pub fn record_array_types(module: &Module, entry: &str) {
+    let Ok((function, false)) = entry_function(module, entry) else {
+        return;
+    };
+    let Some(block) = function.region(0).ok().and_then(|r| r.first_block()) else {
+        return;
+    };
+    let types: Vec<Attribute> = (0..block.argument_count())
+        .filter_map(|i| block.argument(i).ok())
+        .map(|a| TypeAttribute::new(a.r#type()).into())
+        .collect();
+    let context = function.context();
+    // SAFETY: the module's context, alive while the module is.
+    let context = unsafe { context.to_ref() };
+    let array = ArrayAttribute::new(context, &types);
+    let name = std::ffi::CString::new(ARRAY_TYPES).expect("no NUL");
+    // SAFETY: a live op of the module; the attribute is of its context.
+    unsafe {
+        mlir_sys::mlirOperationSetDiscardableAttributeByName(
+            function.to_raw(),
+            mlir_sys::mlirStringRefCreateFromCString(name.as_ptr()),
+            array.to_raw(),
+        )
+    };
+}
+
+/// The parameters [`record_array_types`] kept on `function`, when it has
+/// them and they are all memrefs (edited text may have dropped or changed
+/// them: then only the descriptors count).
+fn recorded_types(function: OperationRef) -> Option<Vec<ArrayParameter>> {
+    let array = ArrayAttribute::try_from(function.attribute(ARRAY_TYPES).ok()?).ok()?;
+    (0..array.len())
+        .map(|i| {
+            let ty = TypeAttribute::try_from(array.element(i).ok()?)
+                .ok()?
+                .value();
+            MemRefType::try_from(ty).ok().map(|m| parameter(&m))
         })
         .collect()
 }
@@ -144,9 +204,10 @@ impl ArrayParameter {
     /// Unit dimensions' strides are not compared: no index reads them.
     pub fn mismatch(&self, info: &ArrayInfo) -> Option<String> {
         let array = || {
+            let name = info.dtype.name();
+            let article = if name.starts_with('i') { "an" } else { "a" };
             format!(
-                "a {} array of shape {}",
-                info.dtype.name(),
+                "{article} {name} array of shape {}",
                 shape_text(&info.shape)
             )
         };

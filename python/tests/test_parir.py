@@ -1614,13 +1614,28 @@ def test_compile_string_checks_arrays_against_the_entry_signature():
         fn(wide, y, 3, 4)
     fn(x, y, 3, 4)
     np.testing.assert_array_equal(y, x.sum(axis=1))
-    # The llvm stage takes memref descriptors: their ranks are checked.
-    lowered = parir.compile_string("sum_rows", parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts, stage="llvm"))
+    # The llvm stage takes memref descriptors, which keep only ranks; its
+    # entry keeps the memref types (`parla.array_types`), checked as at
+    # the other stages (arrays of the wrong size or dtype were once taken
+    # and written out of bounds). Text without them: ranks only.
+    llvm = parir.print_compiled(sum_rows, [x, y, 3, 4], opts=opts, stage="llvm")
+    assert "parla.array_types = [memref<3x4xf64>, memref<3xf64>]" in llvm
+    lowered = parir.compile_string("sum_rows", llvm)
     y[:] = 0
     lowered(x, y, 3, 4)
     np.testing.assert_array_equal(y, x.sum(axis=1))
     with pytest.raises(ValueError, match="has 1 dimension\\(s\\), not 2"):
         lowered(y, y, 3, 4)
+    with pytest.raises(ValueError, match=r"\(memref<3xf64>\): a float64 array of shape \(1,\) has size 1 in dimension 0, not 3"):
+        lowered(x, np.zeros(1), 3, 4)
+    with pytest.raises(ValueError, match="an int64 array of shape \\(3, 4\\) has i64 elements, not f64"):
+        lowered(x.astype(np.int64), y, 3, 4)
+    untyped = parir.compile_string("sum_rows", llvm.replace("parla.array_types", "edited.away"))
+    y[:] = 0
+    untyped(x, y, 3, 4)
+    np.testing.assert_array_equal(y, x.sum(axis=1))
+    with pytest.raises(ValueError, match="has 1 dimension\\(s\\), not 2"):
+        untyped(y, y, 3, 4)
     # Which array an llvm-stage store writes is not followed: every array
     # counts as written, so a read-only one is refused.
     frozen = np.zeros(3)
