@@ -1014,6 +1014,13 @@ def test_slice_updates_cast_as_numpys_in_place_operations_do(y, x):
     parir.jit(function)(accepted, x, 4, opts=opts)
     np.testing.assert_array_equal(accepted, np.ones(4, np.float32) * np.float32(1) * x)
 
+    # The assignment suggested is of the update's own operator.
+    def add_slice(y, x, N):
+        parir.label('N')
+        y[:] += x[:]
+    compile_error(add_slice, "y[:] += x[:]", "assign (`y[:] = y[:] + v`) to convert as a store does",
+                  lambda f: f(np.ones(4, np.uint8), np.ones(4, np.int8), 4, opts=opts))
+
 
 def test_run_time_slice_bounds_and_extents_are_checked_with_debug(capsys):
     @parir.jit

@@ -232,9 +232,10 @@ impl<'a> Emitter<'a> {
                                 "this update of a slice computes {from} values for {into} elements, which \
                                  NumPy refuses (an in-place operation casts its result only to the same \
                                  kind or a higher one: bool, unsigned, signed, float); assign \
-                                 (`y[:] = y[:] * v`) to convert as a store does",
+                                 (`y[:] = y[:] {symbol} v`) to convert as a store does",
                                 from = from.name(),
                                 into = into.name(),
+                                symbol = op.symbol(),
                             ),
                         ));
                     }
