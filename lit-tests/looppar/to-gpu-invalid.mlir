@@ -82,9 +82,10 @@ func.func @device_value_bounds_a_host_loop(%x: memref<1000xf32>, %counts: memref
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %n = arith.constant 1000 : index
-  // expected-error@+1 {{looppar-to-gpu: a value that `with parir.gpu:` code computes on the GPU bounds or steers a loop or condition around a parallel loop}}
+  // The error is at the loop the value bounds.
   "looppar.on_device"() ({
     %k = memref.load %counts[%c0] : memref<1xindex>
+    // expected-error@+1 {{looppar-to-gpu: a value that `with parir.gpu:` code computes on the GPU bounds or steers a loop or condition around a parallel loop}}
     "looppar.for"(%c0, %k, %c1) ({
     ^bb0(%j: index):
       "looppar.for"(%c0, %n, %c1) ({

@@ -687,8 +687,10 @@ def test_device_code_that_steers_a_host_loop_is_refused():
                     x[i] += 1.0
 
     args = [np.zeros(100, np.float32), np.ones(1, np.int64), 100]
-    with pytest.raises(parir.CompileError, match="computes on the GPU bounds or steers a loop"):
+    with pytest.raises(parir.CompileError, match="computes on the GPU bounds or steers a loop") as caught:
         parir.print_compiled(steered, args, parir.CompileOptions({'N': parir.threads(100)}, backend="cuda", arch="sm_90"))
+    # At the loop it bounds, not at the `with`.
+    assert "for k in range(counts[0]):" in str(caught.value), str(caught.value)
 
 
 @pytest.mark.parametrize("update, message", [

@@ -958,6 +958,25 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
     Ok(())
 }
 
+/// An error lowering `with parir.gpu:` code: at the op it concerns where
+/// there is one (the loop a GPU-computed value bounds), else at the block.
+struct Located {
+    at: Option<MlirOperation>,
+    message: String,
+}
+
+impl From<String> for Located {
+    fn from(message: String) -> Self {
+        Located { at: None, message }
+    }
+}
+
+impl From<&str> for Located {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
+    }
+}
+
 /// `with parir.gpu:`: runs of sequential code become one-thread kernels;
 /// parallel loops inside become kernels of their own (in place), and so
 /// do those in sequential loops and conditions inside it, which stay on
@@ -965,7 +984,7 @@ unsafe fn kernel_for_loop(raw: MlirOperation) -> Result<(), String> {
 ///
 /// # Safety
 /// `raw` must be a live `looppar.on_device`.
-unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperation>, String> {
+unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperation>, Located> {
     let op = unsafe { rewrite::view(raw) };
     // The reference borrows from the ContextRef: keep it alive.
     let context_ref = op.context();
@@ -1110,7 +1129,7 @@ unsafe fn device_memory_for(
 unsafe fn device_code_to_kernels<'c>(
     b: &Builder<'c>,
     body: melior::ir::BlockRef<'c, '_>,
-) -> Result<Vec<MlirOperation>, String> {
+) -> Result<Vec<MlirOperation>, Located> {
     let terminator = body.terminator().ok_or("device code without terminator")?;
     let mut ops = Vec::new();
     let mut current = body.first_operation();
@@ -1126,7 +1145,7 @@ unsafe fn device_code_to_kernels<'c>(
     let mut device_values: Vec<MlirOperation> = Vec::new();
     let flush = |run: &mut Vec<MlirOperation>,
                  before: OperationRef<'c, '_>|
-     -> Result<(), String> {
+     -> Result<(), Located> {
         if run.is_empty() {
             return Ok(());
         }
@@ -1135,7 +1154,7 @@ unsafe fn device_code_to_kernels<'c>(
             unsafe { mlir_sys::mlirOperationMoveBefore(moved, kernel_end.to_raw()) };
         }
         // A value one GPU thread computed cannot steer the host.
-        let mut escaped = false;
+        let mut escaped = None;
         launch.walk(melior::ir::operation::WalkOrder::PreOrder, |inner| {
             for i in 0..inner.result_count() {
                 let Ok(result) = inner.result(i) else {
@@ -1145,20 +1164,21 @@ unsafe fn device_code_to_kernels<'c>(
                 while !mlir_sys::mlirOpOperandIsNull(using) {
                     let owner = unsafe { rewrite::view(mlir_sys::mlirOpOperandGetOwner(using)) };
                     if owner != launch && !rewrite::is_nested_in(owner, launch) {
-                        escaped = true;
+                        escaped.get_or_insert(owner.to_raw());
                     }
                     using = unsafe { mlir_sys::mlirOpOperandGetNextUse(using) };
                 }
             }
             melior::ir::operation::WalkResult::Advance
         });
-        if escaped {
-            return Err(
-                "a value that `with parir.gpu:` code computes on the GPU bounds or steers a loop or \
-                 condition around a parallel loop, which runs on the host; compute it from the \
-                 arguments instead"
+        if let Some(user) = escaped {
+            return Err(Located {
+                at: Some(user),
+                message: "a value that `with parir.gpu:` code computes on the GPU bounds or steers a \
+                          loop or condition around a parallel loop, which runs on the host; compute \
+                          it from the arguments instead"
                     .into(),
-            );
+            });
         }
         Ok(())
     };
@@ -1383,7 +1403,11 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
     let mut loops = Vec::new();
     for raw in rewrite::collect(root, "looppar.on_device") {
         let location = unsafe { rewrite::view(raw) }.location();
-        loops.extend(unsafe { kernels_for_device_block(raw) }.map_err(|m| (Some(location), m))?);
+        loops.extend(unsafe { kernels_for_device_block(raw) }.map_err(|error| {
+            // SAFETY: an op of the block being lowered, still in the IR.
+            let at = error.at.map(|op| unsafe { rewrite::view(op) }.location());
+            (Some(at.unwrap_or(location)), error.message)
+        })?);
     }
     for raw in rewrite::collect(root, "looppar.for") {
         let op = unsafe { rewrite::view(raw) };
