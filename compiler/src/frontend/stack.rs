@@ -7,10 +7,29 @@
 //! entry point runs on a stack of its own, big enough for all of that;
 //! it is address space, committed only as far as it is used.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 /// The size of the front end's stack.
 const FRONT_END_STACK: usize = 256 << 20;
 
-/// Runs `f` on a stack of [`FRONT_END_STACK`] bytes, on this thread.
+/// Runs `f` on a stack of [`FRONT_END_STACK`] bytes, on this thread; on
+/// the thread's own stack where that much cannot be mapped (a limit on
+/// address space or on committed memory), which ordinary code fits.
 pub(crate) fn on_front_end_stack<R>(f: impl FnOnce() -> R) -> R {
-    stacker::grow(FRONT_END_STACK, f)
+    let mut f = Some(f);
+    let mut result = None;
+    // Only the mapping can fail before `f` runs; a panic of `f` itself
+    // (a bug) goes on as it would have.
+    let mapped = catch_unwind(AssertUnwindSafe(|| {
+        stacker::grow(FRONT_END_STACK, || {
+            result = Some(catch_unwind(AssertUnwindSafe(|| {
+                (f.take().expect("runs once"))()
+            })))
+        })
+    }));
+    match (result, mapped) {
+        (Some(Ok(value)), _) => value,
+        (Some(Err(panic)), _) => std::panic::resume_unwind(panic),
+        (None, _) => (f.take().expect("did not run"))(),
+    }
 }
