@@ -18,6 +18,7 @@ use parla_compiler::gpu::GpuExecutable;
 use parla_compiler::jit::{MemrefArgument, PackedArguments};
 use parla_runtime::cuda::GpuError;
 use parla_runtime::gpu::{self, DeviceMemory, Gpu, Vendor};
+use parla_runtime::staging::{staged_ranges, HostSpan};
 use pyo3::{exceptions::PyValueError, prelude::*};
 use std::cell::Cell;
 use std::ffi::c_void;
@@ -206,14 +207,6 @@ struct Staged {
     copy_back: bool,
 }
 
-/// A host array to stage: where its elements lie and whether the call's
-/// results are copied back into it.
-struct HostRange {
-    host: usize,
-    bytes: usize,
-    copy_back: bool,
-}
-
 /// The bytes an array's elements span, as (lowest element offset, count of
 /// elements from there to the highest).
 fn span(array: &ArrayView) -> (i64, i64) {
@@ -245,9 +238,10 @@ pub struct Staging {
 impl Staging {
     /// Stages `arrays` for a call at `placement`. `written` says, per
     /// array, whether the call may write it (None: any array): only those
-    /// are copied back. The very same host array passed twice is staged
-    /// once, so that writes through either reach it, and a copy of an
-    /// argument that was not written never overwrites one that was.
+    /// are copied back. Host arrays whose bytes overlap (the very same
+    /// array twice, interleaved views) are staged as one range, so that
+    /// writes through any of them reach it and no copy back of one
+    /// overwrites another's results.
     pub fn new<'a>(
         py: Python<'_>,
         placement: &Placement,
@@ -265,36 +259,39 @@ impl Staging {
             Staged { range: usize, offset: i64 },
         }
         let producers = placement.producers.clone();
-        let mut ranges: Vec<HostRange> = Vec::new();
-        let mut sources: Vec<Source> = Vec::with_capacity(arrays.len());
-        for (index, array) in arrays.iter().enumerate() {
-            let source = match array.location {
+        // Host arrays whose bytes overlap share one staged range.
+        let spans: Vec<Option<HostSpan>> = arrays
+            .iter()
+            .enumerate()
+            .map(|(index, array)| match array.location {
+                Location::Gpu { .. } => None,
+                Location::Host => {
+                    let item = array.info.dtype.bytes() as i64;
+                    let (low, count) = span(array);
+                    let first = (array.data as i64 + low * item) as usize;
+                    Some(HostSpan {
+                        first,
+                        end: first + (count * item) as usize,
+                        copy_back: writes(index) && !array.readonly,
+                    })
+                }
+            })
+            .collect();
+        let (ranges, range_of) = staged_ranges(&spans);
+        let sources: Vec<Source> = arrays
+            .iter()
+            .enumerate()
+            .map(|(index, array)| match array.location {
                 Location::Gpu { .. } => Source::Device(array.data),
                 Location::Host => {
-                    let first = arrays[..index].iter().position(|a| a.is_same_array(array));
-                    match first.map(|f| &sources[f]) {
-                        Some(&Source::Staged { range, offset }) => {
-                            ranges[range].copy_back |= writes(index) && !array.readonly;
-                            Source::Staged { range, offset }
-                        }
-                        _ => {
-                            let item = array.info.dtype.bytes() as i64;
-                            let (low, count) = span(array);
-                            ranges.push(HostRange {
-                                host: (array.data as i64 + low * item) as usize,
-                                bytes: (count * item) as usize,
-                                copy_back: writes(index) && !array.readonly,
-                            });
-                            Source::Staged {
-                                range: ranges.len() - 1,
-                                offset: -low * item,
-                            }
-                        }
+                    let range = range_of[index].expect("a host array has a range");
+                    Source::Staged {
+                        range,
+                        offset: array.data as i64 - ranges[range].host as i64,
                     }
                 }
-            };
-            sources.push(source);
-        }
+            })
+            .collect();
         // Copies from pageable host memory return only once staged: the
         // other Python threads run meanwhile.
         let (staged, queued) = py.detach(move || {

@@ -312,6 +312,27 @@ def test_overlapping_gpu_views_are_refused_whatever_stream_they_name():
 
 
 @needs_gpu
+def test_interleaved_host_views_written_on_a_gpu_keep_both_results():
+    """`c[::2]` and `c[1::2]` overlap in bytes: they share one staged copy
+    (with one each, the second copy back wrote the first view's elements,
+    as they were before the call, over its results)."""
+    @parir.jit
+    def bump_both(x, y, N):
+        parir.label('N')
+        for i in range(N):
+            x[i] += 1.0
+            y[i] += 2.0
+
+    c = np.arange(16.0)
+    bump_both(c[::2], c[1::2], 8, opts=cuda_spec(N=8))
+    np.testing.assert_array_equal(c, np.arange(16.0) + np.tile([1.0, 2.0], 8))
+    rows = np.zeros((4, 6), np.float32)
+    bump_both(rows[:, 0], rows[:, 1], 4, opts=cuda_spec(N=4))
+    np.testing.assert_array_equal(rows[:, :2], np.tile([1.0, 2.0], (4, 1)))
+    assert not rows[:, 2:].any()
+
+
+@needs_gpu
 def test_one_host_array_for_two_parameters_is_staged_once():
     """`f(a, a)` compiles as one array: one device copy, and only what the
     call writes goes back (a second copy of `a`, not written, used to be

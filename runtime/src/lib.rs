@@ -29,6 +29,7 @@ pub mod hip;
 pub mod launch;
 pub mod parallel;
 mod scheduler;
+pub mod staging;
 mod task;
 pub mod trace;
 
