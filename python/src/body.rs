@@ -59,15 +59,18 @@ impl PythonBody {
     /// the task's, and when the body finishes the task waits for its
     /// stream, so dependent tasks see its results.
     fn gpu_step(&mut self, py: Python<'_>, task: Py<Task>, device: u16, ordinal: usize) -> Step {
-        let stream = match &self.gpu_stream {
-            Some(stream) => stream.clone(),
-            None => match parla_runtime::cuda::cuda()
-                .and_then(|c| c.device(ordinal))
-                .and_then(|gpu| gpu.stream_after_default())
-            {
-                Ok(stream) => stream,
-                Err(error) => return self.fail(py, crate::cuda::to_py(error)),
-            },
+        // Every step, the first and each one after an `await`, runs after
+        // what the default stream holds so far (work of the tasks awaited,
+        // or of the main thread, queued there meanwhile).
+        let stream = parla_runtime::cuda::cuda()
+            .and_then(|c| c.device(ordinal))
+            .and_then(|gpu| match &self.gpu_stream {
+                Some(stream) => gpu.order_after_default(stream).map(|()| stream.clone()),
+                None => gpu.stream_after_default(),
+            });
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(error) => return self.fail(py, crate::cuda::to_py(error)),
         };
         self.gpu_stream = Some(stream.clone());
         let address = parla_runtime::cuda::stream_address(&stream);

@@ -583,6 +583,53 @@ def test_kernels_get_more_than_48_kib_of_dynamic_shared_memory():
 
 
 @needs_gpu
+@pytest.mark.skipif(cuda.nvrtc() is None, reason="NVRTC is not installed")
+def test_static_and_dynamic_shared_memory_past_48_kib_together():
+    """The 48 KiB a launch gets without asking is for static and dynamic
+    shared memory together: 32 KiB of each needs the driver told too."""
+    shift = parir.compile_string(
+        "shift", 'extern "C" __global__ void shift(float *x, int n) {'
+                 ' __shared__ float fixed[8192]; extern __shared__ float tile[];'
+                 ' for (int i = threadIdx.x; i < n; i += blockDim.x) { fixed[i] = x[i]; tile[i] = 1.0f; }'
+                 ' __syncthreads();'
+                 ' for (int i = threadIdx.x; i < n; i += blockDim.x) x[i] = fixed[i] + tile[i]; }')
+    n = 8192
+    x = np.arange(n, dtype=np.float32)
+    shift(x, np.int32(n), grid=1, block=256, shared_bytes=4 * n)
+    np.testing.assert_array_equal(x, np.arange(n, dtype=np.float32) + 1)
+
+
+@needs_gpu
+def test_a_thread_without_a_gpu_context_calls_on_gpu_arrays():
+    """A fresh thread has no current CUDA context: finding which GPU holds
+    its arrays works there too."""
+    x, y = gpu_array(np.ones(1000, np.float32)), gpu_array(np.zeros(1000, np.float32))
+    failures = []
+
+    def call():
+        try:
+            axpy(2.0, x, y, 1000, opts=spec(N=1000))
+            parir.sync()
+        except Exception as error:  # reported below
+            failures.append(error)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    thread.join()
+    assert not failures, failures
+    np.testing.assert_array_equal(to_host(y), 2.0)
+
+
+@needs_gpu
+def test_a_kernel_name_with_a_nul_is_an_error_not_a_panic():
+    module = cuda.PtxModule(AXPY_PTX)
+    assert not module.has_kernel("ax\0py")
+    with pytest.raises(ValueError, match="contains a NUL character"):
+        parir.compile_string("ax\0py", AXPY_PTX)(np.float32(2), np.zeros(4, np.float32),
+                                                 np.zeros(4, np.float32), np.uint32(4), grid=1, block=32)
+
+
+@needs_gpu
 def test_gpu_tasks_get_a_gpu_and_their_kernels_finish_before_dependents():
     n = 1 << 16
     seen = {}

@@ -228,14 +228,25 @@ impl Cuda {
 pub fn device_of_pointer(pointer: u64) -> Result<Option<usize>, GpuError> {
     let cuda = cuda()?;
     let mut ordinal: i32 = -1;
-    // SAFETY: writes one int; any address may be asked about.
-    let result = unsafe {
-        sys::cuPointerGetAttribute(
-            (&mut ordinal as *mut i32).cast(),
-            sys::CUpointer_attribute::CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL,
-            pointer,
-        )
+    let mut ask = || {
+        // SAFETY: writes one int; any address may be asked about.
+        unsafe {
+            sys::cuPointerGetAttribute(
+                (&mut ordinal as *mut i32).cast(),
+                sys::CUpointer_attribute::CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL,
+                pointer,
+            )
+        }
     };
+    let mut result = ask();
+    // Some drivers answer only a thread with a current context (a fresh
+    // thread, a CPU task, has none): ask again with the first GPU's bound.
+    if result == sys::CUresult::CUDA_ERROR_INVALID_CONTEXT {
+        if let Ok(first) = cuda.device(0) {
+            let _bound = first.enter()?;
+            result = ask();
+        }
+    }
     match result {
         sys::CUresult::CUDA_SUCCESS if ordinal >= 0 => {
             cuda.device(ordinal as usize)?;
@@ -258,6 +269,20 @@ pub fn device_count() -> usize {
 #[derive(Clone)]
 pub struct GpuModule {
     module: Arc<Restoring<Arc<CudaModule>>>,
+    context: Arc<CudaContext>,
+}
+
+impl Drop for GpuModule {
+    /// The last handle waits for the device before the code is unloaded:
+    /// calls on GPU arrays return without waiting, so its kernels may
+    /// still be queued or running, and the driver does not promise to
+    /// wait for them when unloading.
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.module) == 1 {
+            let _current = CurrentContext::save();
+            let _ = self.context.synchronize();
+        }
+    }
 }
 
 /// A kernel of a loaded module.
@@ -393,11 +418,17 @@ impl GpuDevice {
     /// (Pool streams are non-blocking: without this they would not wait.)
     pub fn stream_after_default(&self) -> Result<Arc<CudaStream>, GpuError> {
         let stream = self.stream();
+        self.order_after_default(&stream)?;
+        Ok(stream)
+    }
+
+    /// Orders what `stream` runs from now on after the work queued so far
+    /// on the legacy default stream (which CuPy and Torch use by default).
+    pub fn order_after_default(&self, stream: &CudaStream) -> Result<(), GpuError> {
         let _current = self.enter()?;
         stream
             .join(&self.context.default_stream())
-            .map_err(|e| GpuError::from_driver("cuStreamWaitEvent", e))?;
-        Ok(stream)
+            .map_err(|e| GpuError::from_driver("cuStreamWaitEvent", e))
     }
 
     /// The next stream of the pool.
@@ -453,6 +484,7 @@ impl GpuDevice {
         };
         Ok(GpuModule {
             module: Arc::new(Restoring::new(module)),
+            context: self.context.clone(),
         })
     }
 
@@ -610,6 +642,12 @@ impl GpuDevice {
 
 impl GpuModule {
     pub fn kernel(&self, name: &str) -> Result<GpuKernel, GpuError> {
+        // cudarc makes a C string of the name, and panics at a NUL.
+        if name.contains('\0') {
+            return Err(GpuError::Launch(format!(
+                "the kernel name {name:?} contains a NUL character"
+            )));
+        }
         let _current = CurrentContext::save();
         let function = self
             .module
@@ -621,21 +659,45 @@ impl GpuModule {
     }
 }
 
-/// Dynamic shared memory a kernel gets without asking for more.
-const DEFAULT_DYNAMIC_SHARED_BYTES: u32 = 48 * 1024;
+/// Shared memory (static and dynamic together) a launch gets without
+/// asking for more.
+const DEFAULT_SHARED_BYTES: u32 = 48 * 1024;
 
 impl GpuKernel {
-    /// Lets launches of this kernel use `bytes` of dynamic shared memory:
-    /// past 48 KiB (up to 227 KiB on sm_90) the driver needs to be told.
-    /// The context must be bound.
+    /// Lets launches of this kernel use `bytes` of dynamic shared memory.
+    /// Past 48 KiB with its static shared memory (up to 227 KiB on sm_90)
+    /// the driver needs to be told, per function: the limit is only ever
+    /// raised, one thread at a time, so that concurrent launches of one
+    /// kernel with other sizes do not lower it under each other. The
+    /// context must be bound.
     fn allow_shared_bytes(&self, bytes: u32) -> Result<(), GpuError> {
-        if bytes <= DEFAULT_DYNAMIC_SHARED_BYTES {
+        if bytes == 0 {
+            return Ok(());
+        }
+        let function = self.function.cu_function();
+        let get = |attribute| {
+            let mut value = 0i32;
+            // SAFETY: a loaded function; writes one int.
+            checked("cuFuncGetAttribute", unsafe {
+                sys::cuFuncGetAttribute(&mut value, attribute, function)
+            })
+            .map(|()| value.max(0) as u64)
+        };
+        let fixed = get(sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES)?;
+        if fixed + u64::from(bytes) <= u64::from(DEFAULT_SHARED_BYTES) {
+            return Ok(());
+        }
+        static RAISING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = RAISING.lock().unwrap_or_else(|e| e.into_inner());
+        let allowed =
+            get(sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)?;
+        if allowed >= u64::from(bytes) {
             return Ok(());
         }
         // SAFETY: a loaded function; the attribute takes a byte count.
         checked("cuFuncSetAttribute", unsafe {
             sys::cuFuncSetAttribute(
-                self.function.cu_function(),
+                function,
                 sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                 bytes as i32,
             )
