@@ -1773,6 +1773,29 @@ def test_python_bools_are_ints_among_python_numbers():
     assert found[:, 4].tolist() == [-1, -1, -1, -2, -2, -2]
 
 
+def test_shifts_powers_and_floor_divisions_of_numpy_bools_are_int8():
+    """NumPy computes `>>`, `<<`, `**`, `//` and `%` of two bools as int8,
+    so what follows wraps at int8 (these once computed wider)."""
+    @parir.jit
+    def wraps(b, y, n):
+        parir.label('N')
+        for i in range(n):
+            y[i, 0] = (b[i] >> b[0]) + np.int8(127)
+            y[i, 1] = (b[i] << b[0]) + np.int8(127)
+            y[i, 2] = (b[i] ** b[i]) + np.int8(127)
+            y[i, 3] = (b[1] // b[1]) + np.int8(127)
+            y[i, 4] = (b[1] % b[1]) + np.int8(127)
+            y[i, 5] = (b[i] << b[0]) * np.int16(32767) * np.int16(2)
+
+    b = np.array([False, True, True])
+    found, expected = np.zeros((3, 6)), np.zeros((3, 6))
+    wraps(b, found, 3, opts=parir.par({'N': parir.threads(3)}))
+    with np.errstate(over="ignore"):
+        wraps(b, expected, 3, seq=True)
+    np.testing.assert_array_equal(found, expected)
+    assert found[1].tolist() == [-128, -128, -128, -128, 127, -2]
+
+
 def test_booleans_and_unsigned_values_follow_numpy():
     @parir.jit
     def mix(a, b, u, s, o, au, n):

@@ -463,6 +463,14 @@ impl<'a> Emitter<'a> {
             }
         }
         let mut ty = Self::concrete(promote(l.ty, r.ty));
+        // NumPy's bools floor-divide, take remainders, powers and shifts
+        // as int8 (`np.True_ >> np.True_` is int8(0)); Python's bools
+        // alone are Python ints.
+        let numpy_bools =
+            l.ty.is_bool() && r.ty.is_bool() && !(l.ty == Ty::WeakBool && r.ty == Ty::WeakBool);
+        if numpy_bools && matches!(op, FloorDiv | Mod | Pow | LShift | RShift) {
+            ty = Ty::Num(DType::I8);
+        }
         if op == Div && !ty.is_float() {
             ty = Ty::Num(DType::F64);
         }
