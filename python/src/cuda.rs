@@ -134,7 +134,8 @@ impl PtxModule {
     /// Launches kernel `name` with `grid` and `block` (1 to 3 sizes each)
     /// and `args`, each an object with the buffer protocol holding one
     /// parameter's bytes (a NumPy scalar: `np.float32(2)`, `np.uint64(ptr)`);
-    /// waits for it to finish.
+    /// waits for it to finish. Inside a GPU task on this GPU it runs on the
+    /// task's stream, elsewhere after the default stream's work.
     #[pyo3(signature = (name, grid, block, args, shared_bytes=0))]
     fn launch(
         &self,
@@ -176,11 +177,25 @@ impl PtxModule {
         }
         let kernel: GpuKernel = self.module.kernel(name).map_err(to_py)?;
         let target = device(self.ordinal)?;
+        // Inside a GPU task on this GPU: on the task's stream, after the
+        // work the task queued there (CuPy's current stream is the task's).
+        // (An address: raw pointers do not cross into the detached code.)
+        let task_stream = crate::gpu_call::task_gpu()
+            .filter(|(ordinal, _)| *ordinal == self.ordinal)
+            .map(|(_, stream)| stream);
         py.detach(|| {
             let mut pointers: Vec<*mut c_void> = values
                 .iter_mut()
                 .map(|w| w.as_mut_ptr() as *mut c_void)
                 .collect();
+            if let Some(stream) = task_stream {
+                let stream = stream as cuda::RawStream;
+                // SAFETY: as below; the task's stream lives while it runs.
+                return unsafe {
+                    kernel.launch_on(target, stream, shape, &mut pointers)?;
+                    target.synchronize_stream(stream)
+                };
+            }
             // After the work queued on the default stream (CuPy's, Torch's,
             // and the copies into DeviceArrays): pool streams do not wait
             // for it by themselves.
