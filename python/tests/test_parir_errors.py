@@ -1056,6 +1056,17 @@ def test_run_time_slice_bounds_and_extents_are_checked_with_debug(capsys):
     capsys.readouterr()
 
 
+def test_round_of_a_numpy_bool_is_refused_as_python_refuses_it():
+    def rounds(b, y, N):
+        parir.label('N')
+        for i in range(N):
+            y[i] = round(b[i])
+    compile_error(rounds, "y[i] = round(b[i])", "round() of a NumPy bool, which defines no __round__",
+                  lambda f: f(np.array([True, False]), np.zeros(2), 2, opts=parir.par({'N': parir.threads(2)})))
+    with pytest.raises(TypeError):
+        round(np.True_)
+
+
 def test_a_float_point_index_in_a_slice_is_named_as_an_index():
     def float_row(x, y, N):
         parir.label('N')

@@ -953,6 +953,13 @@ impl<'a> Emitter<'a> {
             "floor_int" | "ceil_int" | "round_int" => {
                 arity(1)?;
                 let value = values[0].clone();
+                if name == "round_int" && value.ty == Ty::Bool {
+                    return Err(self.error(
+                        span,
+                        "round() of a NumPy bool, which defines no __round__ (Python raises \
+                         TypeError); use int(b)",
+                    ));
+                }
                 if !Self::concrete(value.ty).is_float() {
                     return Ok(self.convert(value, Ty::Num(DType::I64)));
                 }
