@@ -280,16 +280,13 @@ impl Staging {
         let (ranges, range_of) = staged_ranges(&spans);
         let sources: Vec<Source> = arrays
             .iter()
-            .enumerate()
-            .map(|(index, array)| match array.location {
-                Location::Gpu { .. } => Source::Device(array.data),
-                Location::Host => {
-                    let range = range_of[index].expect("a host array has a range");
-                    Source::Staged {
-                        range,
-                        offset: array.data as i64 - ranges[range].host as i64,
-                    }
-                }
+            .zip(&range_of)
+            .map(|(array, range)| match *range {
+                Some(range) => Source::Staged {
+                    range,
+                    offset: array.data as i64 - ranges[range].host as i64,
+                },
+                None => Source::Device(array.data),
             })
             .collect();
         // Copies from pageable host memory return only once staged: the

@@ -75,32 +75,30 @@ pub(crate) fn kernel_error(py: Python<'_>, error: KernelError) -> PyErr {
 /// of a thousand terms) nests deeper than a thread's stack would hold.
 fn syntax_value(root: &Bound<'_, PyAny>) -> PyResult<Value> {
     let mut frames: Vec<SyntaxFrame> = Vec::new();
+    // The next item to convert; None: the innermost open frame is done.
     let mut pending = Some(root.clone());
     loop {
-        let mut ready = None;
-        if let Some(item) = pending.take() {
-            match open_syntax(&item)? {
-                Opened::Leaf(value) => ready = Some(value),
-                Opened::Frame(frame) => frames.push(frame),
-            }
-        }
-        if let Some(value) = ready {
+        let converted = match pending.take() {
+            Some(item) => match open_syntax(&item)? {
+                Opened::Leaf(value) => Some(value),
+                Opened::Frame(frame) => {
+                    frames.push(frame);
+                    None
+                }
+            },
+            None => Some(frames.pop().expect("a list or node is open").finish()),
+        };
+        if let Some(value) = converted {
             match frames.last_mut() {
                 Some(top) => top.values.push(value),
                 None => return Ok(value),
             }
         }
-        let top = frames.last_mut().expect("a list or node is open");
-        match top.items.next() {
-            Some(item) => pending = Some(item),
-            None => {
-                let done = frames.pop().expect("a list or node is open").finish();
-                match frames.last_mut() {
-                    Some(top) => top.values.push(done),
-                    None => return Ok(done),
-                }
-            }
-        }
+        pending = frames
+            .last_mut()
+            .expect("a list or node is open")
+            .items
+            .next();
     }
 }
 

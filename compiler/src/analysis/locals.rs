@@ -10,12 +10,10 @@ use melior::ir::{
     BlockLike, ShapedTypeLike, Value, ValueLike,
 };
 
+use crate::passes::rewrite::name_of;
+
 /// How far into its block a load may be for its store to be looked for.
 const SEARCH_LIMIT: usize = 4096;
-
-fn name_of(op: OperationRef) -> String {
-    op.name().as_string_ref().as_str().unwrap_or("").to_string()
-}
 
 /// Whether `value` is a local slot: a `memref.alloca` of no dimensions
 /// that only loads read and stores write (as their memref), so that no

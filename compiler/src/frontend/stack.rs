@@ -18,18 +18,18 @@ const FRONT_END_STACK: usize = 256 << 20;
 pub(crate) fn on_front_end_stack<R>(f: impl FnOnce() -> R) -> R {
     let mut f = Some(f);
     let mut result = None;
-    // Only the mapping can fail before `f` runs; a panic of `f` itself
-    // (a bug) goes on as it would have.
-    let mapped = catch_unwind(AssertUnwindSafe(|| {
+    // Only the mapping can fail before `f` runs (then `result` stays
+    // None); a panic of `f` itself (a bug) goes on as it would have.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
         stacker::grow(FRONT_END_STACK, || {
             result = Some(catch_unwind(AssertUnwindSafe(|| {
                 (f.take().expect("runs once"))()
             })))
         })
     }));
-    match (result, mapped) {
-        (Some(Ok(value)), _) => value,
-        (Some(Err(panic)), _) => std::panic::resume_unwind(panic),
-        (None, _) => (f.take().expect("did not run"))(),
+    match result {
+        Some(Ok(value)) => value,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        None => (f.take().expect("did not run"))(),
     }
 }

@@ -18,33 +18,36 @@ def _convert(root, line_offset: int, column_offset: int):
     (a sum of hundreds of terms) nests deeper than Python lets a function
     recurse, where `ast.parse` itself takes it."""
     done: list = []  # converted values, each node's children last
-    work: list = [(root, False)]
+    # (value, expanded, field names): a value to convert, or a node or
+    # list whose children are queued above it (expanded, with a node's
+    # field names).
+    work: list = [(root, False, ())]
+
+    def children(count: int) -> list:
+        taken = done[len(done) - count:]
+        del done[len(done) - count:]
+        return taken
+
     while work:
-        value, expanded = work.pop()
-        if isinstance(value, ast.AST):
-            names = [name for name in value._fields if name not in _SKIPPED_FIELDS]
-            if not expanded:
-                work.append((value, True))
-                work.extend((getattr(value, name, None), False) for name in reversed(names))
-                continue
-            children = done[len(done) - len(names):]
-            del done[len(done) - len(names):]
+        value, expanded, names = work.pop()
+        if expanded and isinstance(value, ast.AST):
             line = getattr(value, "lineno", 0)
             column = getattr(value, "col_offset", 0)
             done.append((
                 type(value).__name__,
                 line + line_offset if line else 0,
                 column + column_offset + 1 if line else 0,
-                list(zip(names, children)),
+                list(zip(names, children(len(names)))),
             ))
+        elif expanded:
+            done.append(children(len(value)))
+        elif isinstance(value, ast.AST):
+            names = [name for name in value._fields if name not in _SKIPPED_FIELDS]
+            work.append((value, True, names))
+            work.extend((getattr(value, name, None), False, ()) for name in reversed(names))
         elif isinstance(value, list):
-            if not expanded:
-                work.append((value, True))
-                work.extend((item, False) for item in reversed(value))
-                continue
-            items = done[len(done) - len(value):]
-            del done[len(done) - len(value):]
-            done.append(items)
+            work.append((value, True, ()))
+            work.extend((item, False, ()) for item in reversed(value))
         elif value is None or isinstance(value, (bool, int, float, str)):
             done.append(value)
         else:

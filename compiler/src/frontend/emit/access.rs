@@ -33,17 +33,16 @@ impl<'a> Emitter<'a> {
         let (shapes, bounds): (Vec<&String>, Vec<&String>) =
             checks.iter().partition(|c| self.shape_checks.contains(*c));
         let ok = self.conjunction(checks)?;
-        let bounds_code = self.check_site(span, CheckKind::Bounds);
-        let failure = match self.conjunction(shapes) {
-            None => Failure::Code(bounds_code),
+        let failure = match (self.conjunction(shapes), bounds.is_empty()) {
+            (None, _) => Failure::Code(self.check_site(span, CheckKind::Bounds)),
+            (Some(_), true) => Failure::Code(self.check_site(span, CheckKind::ShapeMismatch)),
             // Extents that differ come first: the bounds checks fail too
             // when a shorter slice is read as far as the longer one.
-            Some(shapes_ok) if !bounds.is_empty() => Failure::Chosen {
+            (Some(shapes_ok), false) => Failure::Chosen {
                 shapes_ok,
-                bounds: bounds_code,
+                bounds: self.check_site(span, CheckKind::Bounds),
                 shapes: self.check_site(span, CheckKind::ShapeMismatch),
             },
-            Some(_) => Failure::Code(self.check_site(span, CheckKind::ShapeMismatch)),
         };
         Some((ok, failure))
     }
