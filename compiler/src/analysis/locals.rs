@@ -10,7 +10,7 @@ use melior::ir::{
     BlockLike, ShapedTypeLike, Value, ValueLike,
 };
 
-use crate::passes::rewrite::name_of;
+use crate::passes::rewrite::{name_of, users};
 
 /// How far into its block a load may be for its store to be looked for.
 const SEARCH_LIMIT: usize = 4096;
@@ -27,24 +27,13 @@ pub fn is_scalar_local(value: Value) -> bool {
     {
         return false;
     }
-    // SAFETY: walks the use list of a live value; each owner is live.
-    unsafe {
-        let mut current = mlir_sys::mlirValueGetFirstUse(value.to_raw());
-        while !mlir_sys::mlirOpOperandIsNull(current) {
-            let user = OperationRef::from_raw(mlir_sys::mlirOpOperandGetOwner(current));
-            let position = mlir_sys::mlirOpOperandGetOperandNumber(current);
-            let as_memref = match name_of(user).as_str() {
-                "memref.load" => position == 0,
-                "memref.store" => position == 1,
-                _ => false,
-            };
-            if !as_memref {
-                return false;
-            }
-            current = mlir_sys::mlirOpOperandGetNextUse(current);
-        }
-    }
-    true
+    users(value)
+        .into_iter()
+        .all(|(user, position)| match name_of(user).as_str() {
+            "memref.load" => position == 0,
+            "memref.store" => position == 1,
+            _ => false,
+        })
 }
 
 /// Whether `op` or an op nested in it stores to `slot`.

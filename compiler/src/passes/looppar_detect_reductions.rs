@@ -79,16 +79,7 @@ impl Pattern<'_, '_> {
 
 /// How many uses `value` has.
 pub(crate) fn uses(value: Value) -> usize {
-    let mut count = 0;
-    // SAFETY: walks the use list of a live value.
-    unsafe {
-        let mut current = mlir_sys::mlirValueGetFirstUse(value.to_raw());
-        while !current.ptr.is_null() {
-            count += 1;
-            current = mlir_sys::mlirOpOperandGetNextUse(current);
-        }
-    }
-    count
+    rewrite::users(value).len()
 }
 
 fn inside(value: Value, loop_op: OperationRef) -> bool {

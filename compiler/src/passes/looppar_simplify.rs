@@ -178,20 +178,13 @@ fn roots(root: OperationRef) -> Vec<mlir_sys::MlirOperation> {
             }
             let Ok(result) = op.result(0) else { continue };
             let value: Value = result.into();
-            let mut feeds_other = false;
-            let mut uses = unsafe { mlir_sys::mlirValueGetFirstUse(value.to_raw()) };
-            while !uses.ptr.is_null() {
-                let user = unsafe { rewrite::view(mlir_sys::mlirOpOperandGetOwner(uses)) };
-                if !is_arith(user)
+            let feeds_other = rewrite::users(value).into_iter().any(|(user, _)| {
+                !is_arith(user)
                     || user
                         .result(0)
                         .map(|r| r.r#type() != value.r#type())
                         .unwrap_or(true)
-                {
-                    feeds_other = true;
-                }
-                uses = unsafe { mlir_sys::mlirOpOperandGetNextUse(uses) };
-            }
+            });
             if feeds_other {
                 found.push(raw);
             }

@@ -3,7 +3,7 @@
 
 use melior::ir::{
     operation::{OperationBuilder, OperationLike, OperationRef},
-    Attribute, BlockLike, Identifier, Location, Operation, Region, RegionLike, Value,
+    Attribute, BlockLike, Identifier, Location, Operation, Region, RegionLike, Value, ValueLike,
 };
 use mlir_sys::MlirOperation;
 
@@ -58,6 +58,24 @@ pub fn integer_constant(op: OperationRef) -> Option<i64> {
     melior::ir::attribute::IntegerAttribute::try_from(op.attribute("value").ok()?)
         .ok()
         .map(|i| i.value())
+}
+
+/// The ops that use `value`, each with the operand number it takes it as,
+/// in use-list order (an op using it twice is listed twice).
+pub fn users<'c, 'a>(value: Value<'c, 'a>) -> Vec<(OperationRef<'c, 'a>, usize)> {
+    let mut found = Vec::new();
+    // SAFETY: walks the use list of a live value; each owner is live.
+    unsafe {
+        let mut current = mlir_sys::mlirValueGetFirstUse(value.to_raw());
+        while !mlir_sys::mlirOpOperandIsNull(current) {
+            found.push((
+                view(mlir_sys::mlirOpOperandGetOwner(current)),
+                mlir_sys::mlirOpOperandGetOperandNumber(current) as usize,
+            ));
+            current = mlir_sys::mlirOpOperandGetNextUse(current);
+        }
+    }
+    found
 }
 
 /// The integer (or index) `value` holds if an `arith.constant` defines it.

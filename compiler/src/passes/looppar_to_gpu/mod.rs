@@ -1034,9 +1034,7 @@ unsafe fn place_device_locals(body: melior::ir::BlockRef) -> Result<(), String> 
         // The kernel (one-thread launch, or a parallel loop to be one) of
         // each use.
         let mut kernels: Vec<MlirOperation> = Vec::new();
-        let mut using = unsafe { mlir_sys::mlirValueGetFirstUse(slot.to_raw()) };
-        while !mlir_sys::mlirOpOperandIsNull(using) {
-            let user = unsafe { rewrite::view(mlir_sys::mlirOpOperandGetOwner(using)) };
+        for (user, _) in rewrite::users(slot.into()) {
             let kernel = std::iter::once(user)
                 .chain(rewrite::ancestors(user))
                 .find(|op| rewrite::name_of(*op) == "gpu.launch" || rewrite::is_parallel_loop(*op))
@@ -1046,7 +1044,6 @@ unsafe fn place_device_locals(body: melior::ir::BlockRef) -> Result<(), String> 
                 Some(_) => {}
                 None => return Err("a local of `with parir.gpu:` code is used on the host".into()),
             }
-            using = unsafe { mlir_sys::mlirOpOperandGetNextUse(using) };
         }
         match kernels.as_slice() {
             [] => unsafe { rewrite::erase(raw) },
@@ -1160,13 +1157,10 @@ unsafe fn device_code_to_kernels<'c>(
                 let Ok(result) = inner.result(i) else {
                     continue;
                 };
-                let mut using = unsafe { mlir_sys::mlirValueGetFirstUse(result.to_raw()) };
-                while !mlir_sys::mlirOpOperandIsNull(using) {
-                    let owner = unsafe { rewrite::view(mlir_sys::mlirOpOperandGetOwner(using)) };
+                for (owner, _) in rewrite::users(result.into()) {
                     if owner != launch && !rewrite::is_nested_in(owner, launch) {
                         escaped.get_or_insert(owner.to_raw());
                     }
-                    using = unsafe { mlir_sys::mlirOpOperandGetNextUse(using) };
                 }
             }
             melior::ir::operation::WalkResult::Advance
