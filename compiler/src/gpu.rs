@@ -71,6 +71,9 @@ impl GpuTarget {
     /// With `disjoint_arguments` (code from the front end, whose array
     /// parameters never alias where one is written), kernels' pointer
     /// arguments are marked noalias (`gpu-noalias-kernel-arguments`).
+    /// AMD kernels update 8- and 16-bit elements by compare-and-swap
+    /// (`rocdl-cas-subword-atomics`: the AMDGPU backend cannot select some
+    /// sub-word atomics).
     fn pipeline(&self, code_use: CodeUse, disjoint_arguments: bool) -> Result<String, KernelError> {
         let noalias = if disjoint_arguments {
             ",gpu-noalias-kernel-arguments"
@@ -96,7 +99,7 @@ gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,convert-math-to-llvm){noalias},
                 };
                 format!(
                     "builtin.module(gpu-launch-sink-index-computations,gpu-kernel-outlining,rocdl-attach-target{{chip={chip} O=3}},\
-gpu.module(convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size){noalias},gpu-module-to-binary{{{to_binary}}})"
+gpu.module(rocdl-cas-subword-atomics,convert-scf-to-cf,convert-gpu-to-rocdl,rocdl-fold-workgroup-size){noalias},gpu-module-to-binary{{{to_binary}}})"
                 )
             }
         })

@@ -111,6 +111,36 @@ def test_updates_of_shared_elements_are_atomic_in_kernels(arch, tmp_path):
     assert "global_atomic_add_x2" in amd
 
 
+@parir.jit
+def or_of_first_products(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        if i != 0:
+            pass
+        else:
+            y[0] |= np.uint8(i * x[i])  # LLVM proves the contribution 0
+
+
+@parir.jit
+def small_maxima(x, y, N):
+    parir.label('N')
+    for i in range(N):
+        y[i % 3] = max(y[i % 3], x[i])
+
+
+def test_amd_subword_atomics_are_compare_and_swap_loops():
+    # An idempotent 8-bit atomic used to abort LLVM's AMDGPU instruction
+    # selection (and the process); sub-word updates are CAS loops on AMD.
+    n = 64
+    opts = parir.CompileOptions({'N': parir.threads(n)}, backend="rocm", arch="gfx90a")
+    args = [np.ones(n, np.uint8), np.zeros(1, np.uint8), n]
+    assert "global_atomic_cmpswap" in parir.print_compiled(or_of_first_products, args, opts)
+    args = [np.ones(n, np.int16), np.zeros(3, np.int16), n]
+    assert "global_atomic_cmpswap" in parir.print_compiled(small_maxima, args, opts)
+    ptx = parir.print_compiled(small_maxima, args, parir.CompileOptions({'N': parir.threads(n)}, backend="cuda"))
+    assert ".global.cas.b32" in ptx  # NVPTX widens 16-bit max itself
+
+
 @pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
 def test_row_sums_become_a_block_reduction_in_ptx(arch, tmp_path):
     ptx = parir.print_compiled(sum_rows, rows_args(), rows_spec("cuda", arch))

@@ -58,6 +58,7 @@ mod math_exact_libm_calls;
 mod openmp_float_minmax;
 mod parla_verify;
 pub mod rewrite;
+mod rocdl_cas_subword_atomics;
 mod rocdl_fold_workgroup_size;
 
 use melior::{
@@ -116,6 +117,7 @@ pub const PASSES: &[PassInfo] = &[
     math_exact_libm_calls::INFO,
     openmp_float_minmax::INFO,
     parla_verify::INFO,
+    rocdl_cas_subword_atomics::INFO,
     rocdl_fold_workgroup_size::INFO,
 ];
 
