@@ -513,7 +513,10 @@ impl<'a> Emitter<'a> {
             self.unless_dead(known == Some(true), otherwise)?;
             self.indent -= 1;
         }
-        self.line("}");
+        // At the condition: passes report conditions they cannot place
+        // (one the GPU computes, steering the host).
+        let location = self.location(condition.span);
+        self.line(&format!("}}{location}"));
         Ok(())
     }
 
