@@ -723,6 +723,36 @@ def test_device_code_that_steers_a_host_loop_is_refused():
     assert "for k in range(counts[0]):" in str(caught.value), str(caught.value)
 
 
+def test_device_data_that_breaks_a_host_loop_is_refused_at_the_condition():
+    @parir.jit
+    def stopped(x, N):
+        with parir.gpu:
+            for k in range(6):
+                if x[0] > 2.0:
+                    break
+                parir.label('N')
+                for i in range(N):
+                    x[i] += 1.0
+
+    args = [np.zeros(100, np.float32), 100]
+    with pytest.raises(parir.CompileError, match="computes on the GPU bounds or steers a loop") as caught:
+        parir.print_compiled(stopped, args, parir.CompileOptions({'N': parir.threads(100)}, backend="cuda"))
+    assert "if x[0] > 2.0:" in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("backend", ["cuda", "rocm"])
+def test_break_and_continue_around_kernels_in_device_blocks_stay_on_the_host(backend):
+    from test_gpu_run import add_until_a_break
+    args = [np.zeros(100, np.float32), np.zeros(1, np.int64), 100]
+    opts = parir.CompileOptions({'N': parir.threads(100)}, backend=backend)
+    gpu = parir.print_compiled(add_until_a_break, args, opts, stage="gpu")
+    # One host loop launching the parallel loop, its counter read on the
+    # host and passed in; the store of `k` after it is a one-thread kernel.
+    assert gpu.count("scf.while") == 1 and gpu.count("gpu.launch") == 2, gpu
+    loop = gpu[gpu.index("scf.while"):]
+    assert "memref.load %alloca" in loop[:loop.index("gpu.launch")], gpu
+
+
 @pytest.mark.parametrize("update, message", [
     ("if x[i, j] > 0.5:\n                s = 1.0", r"conditional_local.py:10:9: .*each keeps its own copy"),
     # A sum that a branch overwrites races on any target: the atomic adds
@@ -770,8 +800,8 @@ def f(x, y, N, M):
 
 def test_locals_of_device_code_live_in_one_kernel_or_in_device_memory(tmp_path):
     """A local of `with parir.gpu:` code is placed in the one kernel that
-    uses it; one used on both sides of a parallel loop lives in device
-    memory of the call (allocated before its first kernel, freed after the
+    uses it; one used on both sides of a parallel loop, holding a value the
+    GPU reads, lives in device memory of the call (allocated before its first kernel, freed after the
     last, in the stream's order); one used after the block is a
     CompileError at the user's line."""
     source = """
@@ -780,7 +810,7 @@ import parla.parir as parir
 @parir.jit
 def across(x, y, N):
     with parir.gpu:
-        s = 2.0
+        s = x[0]
         parir.label('N')
         for i in range(N):
             x[i] = x[i] * 2.0

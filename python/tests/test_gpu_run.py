@@ -420,6 +420,31 @@ def test_sequential_outer_loops_launch_a_kernel_per_iteration():
 
 
 @parir.jit
+def add_until_a_break(x, y, N):
+    with parir.gpu:
+        k = 0
+        for k in range(10):
+            if k == 3:
+                break
+            if k == 1:
+                continue
+            parir.label('N')
+            for i in range(N):
+                x[i] += k
+        y[0] = k
+
+
+@needs_gpu
+def test_break_and_continue_around_kernels_in_device_blocks():
+    # The loop's exit flag and counter stay on the host, which launches.
+    x = np.zeros(5000, np.float32)
+    y = np.zeros(1, np.int64)
+    add_until_a_break(x, y, 5000, opts=cuda_spec(N=5000))
+    np.testing.assert_array_equal(x, 2.0)
+    assert y[0] == 3
+
+
+@parir.jit
 def strided_axpy(a, x, y, first, step, N):
     parir.label('N')
     for i in range(first, N, step):

@@ -33,6 +33,7 @@
 //! Loops that remain (sequential ones) are lowered by `looppar-to-scf`.
 
 mod block_code;
+mod host_locals;
 
 use super::build::{insert, partial_identity, unroll_annotation, Builder};
 use super::{looppar_detect_reductions, rewrite};
@@ -984,7 +985,10 @@ impl From<&str> for Located {
 ///
 /// # Safety
 /// `raw` must be a live `looppar.on_device`.
-unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperation>, Located> {
+unsafe fn kernels_for_device_block(
+    raw: MlirOperation,
+    host_slots: &[MlirOperation],
+) -> Result<Vec<MlirOperation>, Located> {
     let op = unsafe { rewrite::view(raw) };
     // The reference borrows from the ContextRef: keep it alive.
     let context_ref = op.context();
@@ -995,8 +999,8 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
         .map_err(|e| e.to_string())?
         .first_block()
         .ok_or("no body")?;
-    let parallel_loops = unsafe { device_code_to_kernels(&b, body)? };
-    unsafe { place_device_locals(body)? };
+    let parallel_loops = unsafe { device_code_to_kernels(&b, body, host_slots)? };
+    unsafe { place_device_locals(body, host_slots)? };
     // Everything but the body's terminator moves out, in order.
     let body_terminator = body.terminator().map(|t| t.to_raw().ptr);
     let mut current = body.first_operation();
@@ -1019,11 +1023,17 @@ unsafe fn kernels_for_device_block(raw: MlirOperation) -> Result<Vec<MlirOperati
 ///
 /// # Safety
 /// `body` must be a live block of device code turned into kernels.
-unsafe fn place_device_locals(body: melior::ir::BlockRef) -> Result<(), String> {
+unsafe fn place_device_locals(
+    body: melior::ir::BlockRef,
+    host_slots: &[MlirOperation],
+) -> Result<(), String> {
     let mut locals = Vec::new();
     let mut current = body.first_operation();
     while let Some(op) = current {
-        if rewrite::name_of(op) == "memref.alloca" && op.operand_count() == 0 {
+        if rewrite::name_of(op) == "memref.alloca"
+            && op.operand_count() == 0
+            && !host_slots.iter().any(|h| h.ptr == op.to_raw().ptr)
+        {
             locals.push(op.to_raw());
         }
         current = op.next_in_block();
@@ -1126,6 +1136,7 @@ unsafe fn device_memory_for(
 unsafe fn device_code_to_kernels<'c>(
     b: &Builder<'c>,
     body: melior::ir::BlockRef<'c, '_>,
+    host_slots: &[MlirOperation],
 ) -> Result<Vec<MlirOperation>, Located> {
     let terminator = body.terminator().ok_or("device code without terminator")?;
     let mut ops = Vec::new();
@@ -1191,10 +1202,12 @@ unsafe fn device_code_to_kernels<'c>(
             for region in child.regions() {
                 let mut block = region.first_block();
                 while let Some(inner) = block {
-                    parallel_loops.extend(unsafe { device_code_to_kernels(b, inner)? });
+                    parallel_loops.extend(unsafe { device_code_to_kernels(b, inner, host_slots)? });
                     block = inner.next_in_region();
                 }
             }
+        } else if host_locals::accesses(child, host_slots) {
+            // The host's own locals (`host_locals`).
         } else if super::looppar_simplify::pure_scalar(child)
             && child.operands().all(|operand| {
                 !device_values.iter().any(|d: &MlirOperation| {
@@ -1395,13 +1408,16 @@ fn lower<'c, 'a>(root: OperationRef<'c, 'a>) -> Result<(), (Option<Location<'c>>
         ));
     }
     let mut loops = Vec::new();
+    let host_slots = host_locals::host_slots(root);
     for raw in rewrite::collect(root, "looppar.on_device") {
         let location = unsafe { rewrite::view(raw) }.location();
-        loops.extend(unsafe { kernels_for_device_block(raw) }.map_err(|error| {
-            // SAFETY: an op of the block being lowered, still in the IR.
-            let at = error.at.map(|op| unsafe { rewrite::view(op) }.location());
-            (Some(at.unwrap_or(location)), error.message)
-        })?);
+        loops.extend(
+            unsafe { kernels_for_device_block(raw, &host_slots) }.map_err(|error| {
+                // SAFETY: an op of the block being lowered, still in the IR.
+                let at = error.at.map(|op| unsafe { rewrite::view(op) }.location());
+                (Some(at.unwrap_or(location)), error.message)
+            })?,
+        );
     }
     for raw in rewrite::collect(root, "looppar.for") {
         let op = unsafe { rewrite::view(raw) };
