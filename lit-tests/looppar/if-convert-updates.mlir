@@ -137,6 +137,50 @@ func.func @else_only(%c: i1, %out: memref<1xi64>) {
 
 // -----
 
+// Bitwise updates yield their identities where the condition is false:
+// every bit set for and, zero for or and xor.
+// CHECK-LABEL: func.func @bitwise
+// CHECK: %[[ONES:.*]] = arith.constant -1 : i16
+// CHECK: %[[ZERO:.*]] = arith.constant 0 : i16
+// CHECK: %[[ZERO2:.*]] = arith.constant 0 : i16
+// CHECK: %[[V:.*]]:3 = scf.if %{{.*}} -> (i16, i16, i16) {
+// CHECK:   scf.yield %{{.*}}, %{{.*}}, %{{.*}} : i16, i16, i16
+// CHECK: } else {
+// CHECK:   scf.yield %[[ONES]], %[[ZERO]], %[[ZERO2]] : i16, i16, i16
+// CHECK: }
+// CHECK: arith.andi %{{.*}}, %[[V]]#0 : i16
+// CHECK: arith.ori %{{.*}}, %[[V]]#1 : i16
+// CHECK: arith.xori %{{.*}}, %[[V]]#2 : i16
+// CHECK-NOT: scf.if
+func.func @bitwise(%c: i1, %v: i16, %out: memref<3xi16>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %a = memref.alloca() : memref<i16>
+  %o = memref.alloca() : memref<i16>
+  %x = memref.alloca() : memref<i16>
+  scf.if %c {
+    %0 = memref.load %a[] : memref<i16>
+    %1 = arith.andi %0, %v : i16
+    memref.store %1, %a[] : memref<i16>
+    %2 = memref.load %o[] : memref<i16>
+    %3 = arith.ori %2, %v : i16
+    memref.store %3, %o[] : memref<i16>
+    %4 = memref.load %x[] : memref<i16>
+    %5 = arith.xori %4, %v : i16
+    memref.store %5, %x[] : memref<i16>
+  }
+  %ra = memref.load %a[] : memref<i16>
+  memref.store %ra, %out[%c0] : memref<3xi16>
+  %ro = memref.load %o[] : memref<i16>
+  memref.store %ro, %out[%c1] : memref<3xi16>
+  %rx = memref.load %x[] : memref<i16>
+  memref.store %rx, %out[%c2] : memref<3xi16>
+  return
+}
+
+// -----
+
 // Left as written: an array element at an index not known when compiling
 // (its load could fault where the condition is false), a local the branch also reads, a local the other
 // branch overwrites, a combining op without an exact identity (minnumf

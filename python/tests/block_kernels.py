@@ -470,7 +470,38 @@ def repeated_row_updates_case():
         {1: x * repeats[:, None]}
 
 
+@parir.jit
+def conditional_bitwise_rows(x, every, some, odd, N, M):
+    parir.label('N')
+    for i in range(N):
+        a = np.int32(-1)
+        o = np.int32(0)
+        e = np.int32(0)
+        parir.label('M')
+        for j in range(M):
+            if x[i, j] > 0:
+                a &= x[i, j]
+                o |= x[i, j]
+            else:
+                e ^= x[i, j]
+        every[i] = a
+        some[i] = o
+        odd[i] = e
+
+
+def conditional_bitwise_rows_case():
+    # Conditional and / or / xor of a row's ints: block reductions from
+    # the identities (all bits set, 0) where the condition is false.
+    x = np.random.default_rng(27).integers(-(1 << 20), 1 << 20, (N, M)).astype(np.int32)
+    positive = np.where(x > 0, x, -1)
+    rest = np.where(x > 0, 0, x)
+    return ([x, *(np.zeros(N, np.int32) for _ in range(3)), N, M], {'N': parir.threads(N), 'M': parir.threads(256)},
+            {1: np.bitwise_and.reduce(positive, axis=1), 2: np.bitwise_or.reduce(np.maximum(x, 0), axis=1),
+             3: np.bitwise_xor.reduce(rest, axis=1)})
+
+
 CASES = {
+    "conditional_bitwise_rows": (conditional_bitwise_rows, conditional_bitwise_rows_case),
     "row_differences": (row_differences, row_differences_case),
     "normalize": (normalize, normalize_case),
     "reversed_rows": (reversed_rows, reversed_rows_case),

@@ -669,9 +669,10 @@ def test_inner_reductions_are_block_reductions(name):
 
 
 @pytest.mark.parametrize("name, kind", [("conditional_row_sums", "add"), ("latest_extremes", "max"),
-                                        ("signed_row_updates", "add"), ("guarded_group_sums", "add")])
+                                        ("signed_row_updates", "add"), ("guarded_group_sums", "add"),
+                                        ("conditional_bitwise_rows", "and")])
 def test_conditional_updates_in_inner_loops_are_block_reductions(name, kind):
-    """`if c: s += v` (else and elif branches updating the same way too) is
+    """`if c: s += v` (or `&= |= ^=`; else and elif branches updating the same way too) is
     an update by the value chosen under the condition: a block reduction,
     not one copy per thread nor an atomic per element. Elements that rows
     share take one atomic per row."""

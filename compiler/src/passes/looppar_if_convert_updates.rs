@@ -21,7 +21,8 @@
 //! GPUs, where the threads of a block share the loop), and sequential
 //! loops become branch-free. The value is the one the program computes:
 //! the identities are exact (`x + -0.0`, `x * 1`, `min(x, +inf)` and
-//! integer extremes are `x` for every `x`, NaN and -0.0 included), the
+//! integer extremes are `x` for every `x`, NaN and -0.0 included, as are
+//! `x & -1`, `x | 0` and `x ^ 0`), the
 //! branches run the same ops under the same condition, and only the load
 //! of the local moves, below code that does not touch it.
 //!
@@ -155,6 +156,9 @@ fn exact_identity(name: &str) -> bool {
             | "arith.minui"
             | "arith.maxsi"
             | "arith.maxui"
+            | "arith.andi"
+            | "arith.ori"
+            | "arith.xori"
     )
 }
 
