@@ -20,6 +20,7 @@ use parla_compiler::{
 use parla_runtime::gpu::{Gpu, Vendor};
 use pyo3::{
     exceptions::{PyRuntimeError, PyTypeError, PyValueError},
+    intern,
     prelude::*,
     sync::PyOnceLock,
     types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple},
@@ -184,7 +185,8 @@ fn label_specs(options: &Bound<'_, PyAny>) -> PyResult<HashMap<String, LabelSpec
     if options.is_none() {
         return Ok(specs);
     }
-    let parallel = options.getattr("parallelize")?;
+    let py = options.py();
+    let parallel = options.getattr(intern!(py, "parallelize"))?;
     let parallel = parallel
         .cast::<PyDict>()
         .map_err(|_| PyTypeError::new_err("opts.parallelize must be a dict"))?;
@@ -192,13 +194,13 @@ fn label_specs(options: &Bound<'_, PyAny>) -> PyResult<HashMap<String, LabelSpec
         let label: String = label
             .extract()
             .map_err(|_| PyTypeError::new_err("parallel specification keys are label strings"))?;
-        let threads: Option<u64> = spec.getattr("threads")?.extract()?;
+        let threads: Option<u64> = spec.getattr(intern!(py, "threads"))?.extract()?;
         let spec = match threads {
             None => LabelSpec::Sequential,
             Some(threads) => LabelSpec::Threads {
                 threads,
-                tpb: spec.getattr("tpb_")?.extract()?,
-                reduce: spec.getattr("reduce_")?.extract()?,
+                tpb: spec.getattr(intern!(py, "tpb_"))?.extract()?,
+                reduce: spec.getattr(intern!(py, "reduce_"))?.extract()?,
             },
         };
         specs.insert(label, spec);
@@ -293,6 +295,9 @@ fn key_of(arguments: &[Argument], specs: &HashMap<String, LabelSpec>, stages: bo
 #[pyclass(module = "parla.parir", frozen)]
 pub struct ParsedFunction {
     function: Arc<frontend::Function>,
+    /// Whether the body has a `with parir.gpu:` block, which needs no
+    /// parallelism (asked on every call).
+    has_device_block: bool,
     cache: Mutex<Specialisations<Kernel>>,
     gpu_cache: Mutex<Specialisations<GpuExecutable>>,
 }
@@ -310,12 +315,19 @@ fn backend_of(
     arrays: &[ArrayView],
     array_name: &dyn Fn(usize) -> String,
 ) -> PyResult<Backend> {
-    let name: String = if options.is_none() {
-        "auto".into()
+    let name = if options.is_none() {
+        None
     } else {
-        options.getattr("backend")?.extract()?
+        Some(options.getattr(intern!(options.py(), "backend"))?)
     };
-    match name.as_str() {
+    let name = match &name {
+        Some(name) => name
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err("opts.backend must be a string"))?
+            .to_str()?,
+        None => "auto",
+    };
+    match name {
         "cpu" => {
             if let Some(index) = arrays
                 .iter()
@@ -350,7 +362,7 @@ fn gpu_target(py: Python<'_>, options: &Bound<'_, PyAny>, device: Gpu) -> PyResu
     let arch: Option<String> = if options.is_none() {
         None
     } else {
-        options.getattr("arch")?.extract()?
+        options.getattr(intern!(py, "arch"))?.extract()?
     };
     let chip = arch.unwrap_or_else(|| device.arch());
     Ok(match device.vendor() {
@@ -616,8 +628,13 @@ impl ParsedFunction {
         let source = Source { file, lines };
         let function = frontend::convert(&node, &source, &module_names, &function_names)
             .map_err(|e| compile_error(py, &e))?;
+        let mut has_device_block = false;
+        frontend::ast::for_each_statement(&function.body, &mut |statement| {
+            has_device_block |= matches!(statement.kind, frontend::ast::StmtKind::OnDevice(_));
+        });
         Ok(Self {
             function: Arc::new(function),
+            has_device_block,
             cache: Mutex::new(Specialisations::bounded()),
             gpu_cache: Mutex::new(Specialisations::unbounded()),
         })
@@ -667,11 +684,7 @@ impl ParsedFunction {
         let specs = label_specs(options)?;
         // Code written for one device thread (`with parir.gpu:`) needs no
         // parallelism; otherwise a call without any is a forgotten `opts`.
-        let mut on_device = false;
-        frontend::ast::for_each_statement(&self.function.body, &mut |statement| {
-            on_device |= matches!(statement.kind, frontend::ast::StmtKind::OnDevice(_));
-        });
-        if !on_device && !specs.values().any(LabelSpec::is_parallel) {
+        if !self.has_device_block && !specs.values().any(LabelSpec::is_parallel) {
             return Err(PyValueError::new_err(format!(
                 "{}() was called with no parallelism: pass opts=parir.par({{'label': parir.threads(n)}}) for a labelled loop, or seq=True to run it in Python",
                 self.function.name
