@@ -1,6 +1,6 @@
 """NVIDIA GPUs through the CUDA driver, which is loaded on first use: on a
 machine without CUDA, `devices()` is empty and `unavailable_reason()` says
-why.
+why; a GPU that cannot be set up is left out, and `unusable()` says why.
 
 Low-level access for checking the GPU path by hand: `PtxModule(ptx, device)`
 loads PTX text (the driver compiles it for the device) and launches its
@@ -28,6 +28,13 @@ def devices() -> list[dict]:
     return found
 
 
+def unusable() -> dict[int, str]:
+    """The GPUs the driver reports that could not be set up (one that
+    another process holds in exclusive mode), by ordinal, with why; the
+    others are used, and `devices()` lists them."""
+    return dict(_parla.unusable_cuda_devices())
+
+
 def unavailable_reason() -> str | None:
     """Why there is no GPU, or None when there is one."""
     _, reason = _parla.cuda_devices()
@@ -47,4 +54,4 @@ def nvrtc() -> tuple[str, tuple[int, int]] | None:
         return None
 
 
-__all__ = ["CudaError", "DeviceArray", "PtxModule", "devices", "gpu", "nvrtc", "unavailable_reason"]
+__all__ = ["CudaError", "DeviceArray", "PtxModule", "devices", "gpu", "nvrtc", "unavailable_reason", "unusable"]

@@ -100,6 +100,16 @@ def _why_no_gpu() -> str:
     return "the runtime's device table has no GPU"
 
 
+def _missing_gpu(item, count: int) -> str:
+    """Why `item`, a gpu(i) not in the device table, is not there."""
+    from . import cuda
+
+    why = cuda.unusable().get(item.index)
+    if why is not None:
+        return f"{item!r} could not be set up: {why}"
+    return f"{item!r} does not exist: this machine has {count} GPU(s)"
+
+
 def _resolve_placement(placement) -> list[int]:
     """The device numbers a placement allows, in order of preference.
 
@@ -129,10 +139,12 @@ def _resolve_placement(placement) -> list[int]:
                 allow(number)
         elif isinstance(item, Device) and item.architecture is gpu:
             wanted_gpu = True
-            if item.index < len(gpus):
-                allow(gpus[item.index])
+            # gpu(i) is CUDA's GPU i, as in CuPy and Torch.
+            numbers = [number for number in gpus if table[number].index == item.index]
+            if numbers:
+                allow(numbers[0])
             elif gpus:
-                raise ValueError(f"{item!r} does not exist: this machine has {len(gpus)} GPU(s)")
+                raise ValueError(_missing_gpu(item, len(gpus)))
         else:
             raise TypeError(
                 f"placement takes cpu, gpu, gpu(i) or a list of them, got {item!r} ({type(item).__name__})"

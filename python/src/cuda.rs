@@ -54,6 +54,21 @@ pub fn cuda_devices(py: Python<'_>) -> PyResult<(Vec<Py<PyDict>>, Option<String>
     devices_of(py, Vendor::Nvidia)
 }
 
+/// `(ordinal, why)` of each NVIDIA GPU that the driver reports but that
+/// could not be set up (one another process holds in exclusive mode): the
+/// others are used.
+#[pyfunction]
+pub fn unusable_cuda_devices() -> Vec<(usize, String)> {
+    cuda::cuda()
+        .map(|c| {
+            c.unusable()
+                .iter()
+                .map(|(ordinal, error)| (*ordinal, error.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// As [`cuda_devices`], for AMD GPUs (found through HIP in builds with the
 /// `rocm` feature; otherwise the reason says how to get them).
 #[pyfunction]

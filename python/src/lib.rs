@@ -60,6 +60,7 @@ fn _parla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("DeadlockError", m.py().get_type::<runtime::DeadlockError>())?;
     m.add_function(wrap_pyfunction!(cuda::cuda_devices, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::unusable_cuda_devices, m)?)?;
     m.add_function(wrap_pyfunction!(cuda::amd_devices, m)?)?;
     m.add_class::<cuda::PtxModule>()?;
     m.add_class::<cuda::DeviceArray>()?;

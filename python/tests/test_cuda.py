@@ -24,8 +24,12 @@ def test_devices_or_the_reason_there_are_none():
         for d in DEVICES:
             assert re.fullmatch(r"sm_\d+", d["arch"]) and d["memory"] > 0 and d["name"]
     else:
-        assert "CUDA driver" in reason, reason
+        assert "CUDA driver" in reason or "no GPU could be set up" in reason, reason
         print(f"no GPU here: {reason}")
+    # GPUs that could not be set up are left out, each with its reason.
+    unusable = cuda.unusable()
+    assert not set(unusable) & {d["ordinal"] for d in DEVICES}, unusable
+    assert all(isinstance(why, str) and why for why in unusable.values()), unusable
 
 
 @needs_gpu

@@ -146,7 +146,13 @@ impl std::fmt::Debug for GpuDevice {
 /// The GPUs of this machine.
 #[derive(Debug)]
 pub struct Cuda {
+    /// The GPUs set up, in ordinal order. An ordinal the driver reports
+    /// may be missing: see `unusable`.
     devices: Vec<GpuDevice>,
+    /// GPUs the driver reports that could not be set up (one that another
+    /// process holds in exclusive mode, one in a fault), with why: the
+    /// others stay usable.
+    unusable: Vec<(usize, GpuError)>,
 }
 
 static CUDA: OnceLock<Result<Cuda, GpuError>> = OnceLock::new();
@@ -177,49 +183,83 @@ fn discover() -> Result<Cuda, GpuError> {
     // Retaining contexts and creating streams binds each device in turn.
     let _current = CurrentContext::save();
     let mut devices = Vec::new();
+    let mut unusable = Vec::new();
     for ordinal in 0..count as usize {
-        let context = CudaContext::new(ordinal)
-            .map_err(|e| GpuError::from_driver("cuDevicePrimaryCtxRetain", e))?;
-        let name = context
-            .name()
-            .map_err(|e| GpuError::from_driver("cuDeviceGetName", e))?;
-        let compute_capability = context
-            .compute_capability()
-            .map_err(|e| GpuError::from_driver("cuDeviceGetAttribute", e))?;
-        let memory = context
-            .total_mem()
-            .map_err(|e| GpuError::from_driver("cuDeviceTotalMem", e))? as u64;
-        let memory_pools = context
-            .attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED)
-            .is_ok_and(|supported| supported != 0);
-        let streams = (0..STREAMS_PER_DEVICE)
-            .map(|_| context.new_stream())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| GpuError::from_driver("cuStreamCreate", e))?;
-        devices.push(GpuDevice {
-            ordinal,
-            name,
-            compute_capability,
-            memory,
-            memory_pools,
-            context,
-            streams,
-            next_stream: AtomicUsize::new(0),
-        });
+        match set_up(ordinal) {
+            Ok(device) => devices.push(device),
+            Err(error) => unusable.push((ordinal, error)),
+        }
     }
-    Ok(Cuda { devices })
+    if devices.is_empty() {
+        // The machine runs as one without GPUs, saying why.
+        let reasons: Vec<String> = unusable
+            .iter()
+            .map(|(ordinal, error)| format!("GPU {ordinal}: {error}"))
+            .collect();
+        return Err(GpuError::Unavailable(format!(
+            "no GPU could be set up ({})",
+            reasons.join("; ")
+        )));
+    }
+    Ok(Cuda { devices, unusable })
+}
+
+/// GPU `ordinal`'s primary context, properties and stream pool.
+fn set_up(ordinal: usize) -> Result<GpuDevice, GpuError> {
+    let context = CudaContext::new(ordinal)
+        .map_err(|e| GpuError::from_driver("cuDevicePrimaryCtxRetain", e))?;
+    let name = context
+        .name()
+        .map_err(|e| GpuError::from_driver("cuDeviceGetName", e))?;
+    let compute_capability = context
+        .compute_capability()
+        .map_err(|e| GpuError::from_driver("cuDeviceGetAttribute", e))?;
+    let memory = context
+        .total_mem()
+        .map_err(|e| GpuError::from_driver("cuDeviceTotalMem", e))? as u64;
+    let memory_pools = context
+        .attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED)
+        .is_ok_and(|supported| supported != 0);
+    let streams = (0..STREAMS_PER_DEVICE)
+        .map(|_| context.new_stream())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| GpuError::from_driver("cuStreamCreate", e))?;
+    Ok(GpuDevice {
+        ordinal,
+        name,
+        compute_capability,
+        memory,
+        memory_pools,
+        context,
+        streams,
+        next_stream: AtomicUsize::new(0),
+    })
 }
 
 impl Cuda {
+    /// The GPUs that were set up (those of `unusable` are left out).
     pub fn devices(&self) -> &[GpuDevice] {
         &self.devices
     }
 
+    /// GPU `ordinal` (CUDA's numbering); why not, for one that could not
+    /// be set up or does not exist.
     pub fn device(&self, ordinal: usize) -> Result<&GpuDevice, GpuError> {
-        self.devices.get(ordinal).ok_or(GpuError::NoSuchDevice {
+        if let Some(device) = self.devices.iter().find(|d| d.ordinal == ordinal) {
+            return Ok(device);
+        }
+        if let Some((_, error)) = self.unusable.iter().find(|(o, _)| *o == ordinal) {
+            return Err(error.clone());
+        }
+        Err(GpuError::NoSuchDevice {
             ordinal,
-            count: self.devices.len(),
+            count: self.devices.len() + self.unusable.len(),
         })
+    }
+
+    /// The GPUs the driver reports that could not be set up, with why.
+    pub fn unusable(&self) -> &[(usize, GpuError)] {
+        &self.unusable
     }
 }
 
@@ -242,7 +282,7 @@ pub fn device_of_pointer(pointer: u64) -> Result<Option<usize>, GpuError> {
     // Some drivers answer only a thread with a current context (a fresh
     // thread, a CPU task, has none): ask again with the first GPU's bound.
     if result == sys::CUresult::CUDA_ERROR_INVALID_CONTEXT {
-        if let Ok(first) = cuda.device(0) {
+        if let Some(first) = cuda.devices().first() {
             let _bound = first.enter()?;
             result = ask();
         }
